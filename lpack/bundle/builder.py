@@ -1,0 +1,304 @@
+"""Build plan -> packages: install dependencies for the target (cached), select files, write zips."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from lpack import rules
+from lpack.bundle import select, zipwriter
+from lpack.bundle.cache import DependencyCache, default_root, make_key
+from lpack.bundle.install import Installer, find_installer, install, requirement_args
+from lpack.bundle.requirements import INSTALLER_ENV, Requirements, read_requirements
+from lpack.config import Project, Unit
+from lpack.errors import BuildError, ConfigError, redact
+from lpack.findings import Finding
+from lpack.inspect.package import PackageIndex, PackageSubject, largest_top_level, read_package
+from lpack.targets import Target, lifecycle, make_target
+
+Progress = Callable[[str, str], None]
+LAYER_PREFIX = "python/"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    runtime: str | None = None
+    architecture: str | None = None
+    installer: str | None = None
+    layer: bool = False
+    functions: tuple[str, ...] = ()
+    refresh: bool = False
+    cache_dir: Path | None = None
+    build_isolation: bool = True
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    kind: str
+    path: Path
+    target: Target
+    size_zipped: int
+    size_unzipped: int
+    files: int
+    sha256: str
+    largest: list[tuple[str, int]]
+    dependencies: str  # "none", "cached" or "installed"
+    seconds: float
+    target_defaulted: bool = False
+
+    @property
+    def sha256_base64(self) -> str:
+        return base64.b64encode(bytes.fromhex(self.sha256)).decode()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "path": str(self.path), "kind": self.kind,
+            "runtime": self.target.runtime.name, "architecture": self.target.architecture,
+            "size_zipped": self.size_zipped, "size_unzipped": self.size_unzipped,
+            "files": self.files, "sha256": self.sha256, "sha256_base64": self.sha256_base64,
+            "dependencies": self.dependencies, "seconds": round(self.seconds, 3),
+            "largest": [{"name": n, "size_unzipped": s} for n, s in self.largest],
+        }
+
+
+@dataclass
+class BuildResult:
+    artifacts: list[Artifact] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def build_project(project: Project, options: BuildOptions, progress: Progress = lambda _u, _m: None) -> BuildResult:
+    units = _selected_units(project, options)
+    builder = _Builder(project, options, progress)
+    result = BuildResult()
+    built: dict[str, PackageIndex] = {}
+    for unit in sorted(units, key=lambda u: (u.kind != "layer", u.name)):
+        artifact, findings = builder.build(unit, built)
+        result.findings += findings
+        if artifact is not None:
+            result.artifacts.append(artifact)
+    return result
+
+
+def _selected_units(project: Project, options: BuildOptions) -> list[Unit]:
+    units = [project.unit(name) for name in options.functions] if options.functions else list(project.units)
+    if options.layer:
+        units = [_as_layer(u) if u.kind == "function" else u for u in units]
+    return units
+
+
+def _as_layer(unit: Unit) -> Unit:
+    if unit.requirements is None:
+        raise ConfigError(f"{unit.where}: --layer packages a function's dependencies, and {unit.name!r} has no requirements file")
+    return replace(unit, name=f"{unit.name}-layer", kind="layer", source=None, handler=None, layers=())
+
+
+class _Builder:
+    def __init__(self, project: Project, options: BuildOptions, progress: Progress) -> None:
+        self.project = project
+        self.options = options
+        self.progress = progress
+        self.cache = DependencyCache(options.cache_dir or default_root())
+        self._installer: Installer | None = None
+
+    @property
+    def installer(self) -> Installer:
+        if self._installer is None:
+            self._installer = find_installer(self.options.installer or self.project.installer)
+        return self._installer
+
+    def build(self, unit: Unit, built: dict[str, PackageIndex]) -> tuple[Artifact | None, list[Finding]]:
+        start = time.perf_counter()
+        where = f"{self.project.describe()} [{unit.where}]"
+        target = make_target(self.options.runtime or unit.runtime,
+                             self.options.architecture or unit.architecture, where=where)
+        findings = rules.run("runtime", target, self.options.today, self.project.describe())
+        findings = [f._replace(function=unit.name) for f in findings]
+        if lifecycle(target.runtime, self.options.today) == "blocked":
+            return None, findings
+        self.progress(unit.name, f"target {target.label}")
+        prefix = LAYER_PREFIX if unit.kind == "layer" else ""
+        excludes = select.spec(unit.exclude)
+        with tempfile.TemporaryDirectory(prefix="lpack-build-") as tmp:
+            source_members, extra_requirements = self._source(unit, target, Path(tmp))
+            deps_members, deps_state = self._dependencies(unit, target, extra_requirements, Path(tmp))
+        members: dict[str, zipwriter.Member] = {}
+        for member in deps_members + source_members:  # the function's own files win
+            if not excludes.match_file(member.name):
+                members[prefix + member.name] = member.renamed(prefix + member.name)
+        if not members:
+            raise BuildError(f"{where}: nothing to package: the source is empty or every file is excluded")
+        path = self.project.dist / f"{unit.name}.zip"
+        self.progress(unit.name, f"writing {_relative(path)}")
+        zipwriter.atomic_write_zip(path, _with_directories(members))
+        index = read_package(path)
+        built[unit.name] = index
+        findings += self._size_findings(unit, index, built)
+        artifact = Artifact(
+            name=unit.name, kind=unit.kind, path=path, target=target,
+            size_zipped=index.size_zipped, size_unzipped=index.size_unzipped, files=index.files,
+            sha256=_sha256(path), largest=largest_top_level(index, strip=prefix),
+            dependencies=deps_state, seconds=time.perf_counter() - start,
+            target_defaulted=not (self.options.runtime or unit.runtime),
+        )
+        return artifact, findings
+
+    # -- the function's own code -------------------------------------------------------------
+
+    def _source(self, unit: Unit, target: Target, tmp: Path) -> tuple[list[zipwriter.Member], list[str]]:
+        if unit.source is None:
+            return [], []
+        if _is_python_project(unit.source):
+            return self._project_wheel(unit, target, tmp)
+        # Build inputs are not the function's code: the dist folder, lpack's configuration file
+        # and the requirements file it installs from.
+        skip = [self.project.dist, *(p for p in (self.project.config_path, unit.requirements) if p)]
+        excludes = select.spec(select.SOURCE_EXCLUDES)
+        files = list(select.walk(unit.source, excludes, skip=skip))
+        self.progress(unit.name, f"compressing {len(files)} source files")
+        return zipwriter.compress_files(files), []
+
+    def _project_wheel(self, unit: Unit, target: Target, tmp: Path) -> tuple[list[zipwriter.Member], list[str]]:
+        """A source folder that is a Python project: build its wheel (PEP 517), install it alone."""
+        assert unit.source is not None
+        self.progress(unit.name, "building the project's wheel with pypa build")
+        outdir = tmp / "wheel"
+        cmd = [sys.executable, "-m", "build", "--wheel", "--outdir", str(outdir), str(unit.source)]
+        if not self.options.build_isolation:
+            cmd.append("--no-isolation")
+        elif self.installer.name == "uv":
+            cmd += ["--installer", "uv"]
+        env = {**os.environ, "UV": self.installer.command[0]} if self.installer.name == "uv" else None
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        wheels = sorted(outdir.glob("*.whl"))
+        if done.returncode or not wheels:
+            tail = " ".join((done.stderr or done.stdout).strip().splitlines()[-2:])
+            raise BuildError(f"{unit.source / 'pyproject.toml'}: building the wheel failed: {redact(tail)}",
+                             tip="run `python -m build --wheel` in that folder to see the whole error")
+        wheel = wheels[0]
+        requires = _wheel_requires(wheel)
+        installed = tmp / "project"
+        reqs = Requirements(lines=[str(wheel)])
+        install(self.installer, target, installed, ["--no-deps", str(wheel)], reqs, cwd=tmp)
+        files = select.walk(installed, select.spec(select.DEPENDENCY_EXCLUDES))
+        return zipwriter.compress_files(files), requires
+
+    # -- dependencies, through the cache ---------------------------------------------------------
+
+    def _dependencies(self, unit: Unit, target: Target, extra: list[str], tmp: Path) -> tuple[list[zipwriter.Member], str]:
+        files = [unit.requirements] if unit.requirements is not None else []
+        if extra:
+            files.append(tmp / "project-requires.txt")
+            files[-1].write_text("\n".join(extra) + "\n")
+        if not files:
+            return [], "none"
+        reqs = read_requirements(files[0])
+        for path in files[1:]:
+            more = read_requirements(path)
+            reqs.files += more.files
+            reqs.lines += more.lines
+            reqs.names += more.names
+        if reqs.empty:
+            return [], "none"
+        key = make_key({
+            "requirements": reqs.fingerprint(), "runtime": target.runtime.name,
+            "architecture": target.architecture, "tags": target.platform_tags(),
+            "installer": [self.installer.name, self.installer.version],
+            "env": {k: os.environ[k] for k in INSTALLER_ENV if k in os.environ},
+        })
+        entry = None if self.options.refresh else self.cache.lookup(key)
+        if entry is not None:
+            self.progress(unit.name, "dependencies unchanged: reusing the cached install")
+            return zipwriter.read_members(entry / "deps.zip"), "cached"
+        entry = self._install(unit, target, reqs, files, key)
+        return zipwriter.read_members(entry / "deps.zip"), "installed"
+
+    def _install(self, unit: Unit, target: Target, reqs: Requirements, files: list[Path], key: str) -> Path:
+        staged = self.cache.staging()
+        try:
+            tree = staged / "tree"
+            count = len(reqs.lines)
+            self.progress(unit.name, f"installing {count} requirement{'s' * (count != 1)} with {self.installer.name} for {target.label}")
+            args = requirement_args(files, reqs.has_hashes)
+            install(self.installer, target, tree, args, reqs, cwd=files[0].parent)
+            selected = list(select.walk(tree, select.spec(select.DEPENDENCY_EXCLUDES))) if tree.exists() else []
+            self.progress(unit.name, f"compressing {len(selected)} dependency files")
+            zipwriter.atomic_write_zip(staged / "deps.zip", zipwriter.compress_files(selected))
+            meta = {"requirements": [redact(line) for line in reqs.lines], "target": target.as_dict(),
+                    "installer": self.installer.name, "files": len(selected)}
+            (staged / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+            shutil.rmtree(tree, ignore_errors=True)
+            return self.cache.commit(key, staged)
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
+
+    # -- limits ---------------------------------------------------------------------------------
+
+    def _size_findings(self, unit: Unit, index: PackageIndex, built: dict[str, PackageIndex]) -> list[Finding]:
+        layers = []
+        for name in unit.layers:
+            if name in built:
+                layers.append(built[name])
+            elif not name.startswith("arn:") and (self.project.dist / f"{name}.zip").is_file():
+                layers.append(read_package(self.project.dist / f"{name}.zip"))
+        subject = PackageSubject(index, unit.kind, tuple(layers), len(unit.layers), unit.upload, unit.name)
+        return [f._replace(path=str(_relative(Path(f.path)))) for f in rules.run("package", subject)]
+
+
+def _with_directories(members: dict[str, zipwriter.Member]) -> list[zipwriter.Member]:
+    folders = {name.rsplit("/", i)[0] + "/" for name in members for i in range(1, name.count("/") + 1)}
+    everything = {**{f: zipwriter.directory(f) for f in folders}, **members}
+    return [everything[name] for name in sorted(everything)]
+
+
+def _is_python_project(source: Path) -> bool:
+    pyproject = source / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    from lpack.config import tomllib
+
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{pyproject}: invalid TOML: {exc}") from exc
+    return "project" in data and "build-system" in data
+
+
+def _wheel_requires(wheel: Path) -> list[str]:
+    import zipfile
+    from email.parser import HeaderParser
+
+    with zipfile.ZipFile(wheel) as zf:
+        name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA") and n.count("/") == 1)
+        metadata = HeaderParser().parsestr(zf.read(name).decode("utf-8"))
+    return [value for value in metadata.get_all("Requires-Dist") or []]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _relative(path: Path) -> Path:
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path

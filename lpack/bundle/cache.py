@@ -1,0 +1,57 @@
+"""The dependency cache: installed and compressed dependency trees, keyed on what shapes them.
+
+A key is the sha256 of the requirements (every included file and local wheel folder), the target,
+the installer and its version, installer settings from the environment, and lpack's version.
+Each entry holds ``deps.zip`` (the selected dependency files, already compressed, so a build
+copies their bytes instead of recompressing) and ``meta.json``. Entries are written to a
+temporary folder and renamed into place, so a killed build never leaves a half entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lpack import __version__
+
+
+def default_root() -> Path:
+    if os.environ.get("LPACK_CACHE_DIR"):
+        return Path(os.environ["LPACK_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lpack"
+
+
+def make_key(parts: Mapping[str, Any]) -> str:
+    blob = json.dumps({"lpack": __version__, **parts}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class DependencyCache:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def entry(self, key: str) -> Path:
+        return self.root / "deps" / key[:2] / key
+
+    def lookup(self, key: str) -> Path | None:
+        entry = self.entry(key)
+        return entry if (entry / "meta.json").is_file() and (entry / "deps.zip").is_file() else None
+
+    def staging(self) -> Path:
+        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="entry-", dir=self.root / "tmp"))
+
+    def commit(self, key: str, staged: Path) -> Path:
+        entry = self.entry(key)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        if entry.exists():  # another build got there first, or --refresh
+            shutil.rmtree(entry, ignore_errors=True)
+        os.replace(staged, entry)
+        return entry

@@ -1,0 +1,189 @@
+"""Install requirements for the target (not the host) into a folder, with uv or pip.
+
+Binary wheels only, with the target's platform tags, Python version and ABI: what
+``pip install --platform ... --only-binary=:all: --target`` does, which AWS documents for
+Lambda, and what ``uv pip install --python-platform ... --python-version ...`` does faster.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lpack.bundle.requirements import Requirements
+from lpack.errors import ResolveError, UsageError, redact
+from lpack.targets import Target
+
+# pip's environment variables, as uv options (uv reads UV_*, not PIP_*).
+_PIP_ENV_AS_UV = {
+    "PIP_INDEX_URL": "--index-url",
+    "PIP_EXTRA_INDEX_URL": "--extra-index-url",
+    "PIP_FIND_LINKS": "--find-links",
+    "PIP_CONSTRAINT": "--constraint",
+}
+
+_UV_NO_WHEEL = re.compile(
+    r"Because (?:only )?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:[=<>!~][^ ]*)? "
+    r"(?:has no usable wheels|has no wheels with a matching|was not found in the)"
+)
+_UV_ONLY = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==\S+ has no (?:usable wheels|wheels with a matching)")
+_PIP_NO_WHEEL = re.compile(r"No matching distribution found for (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+@dataclass(frozen=True)
+class Installer:
+    name: str  # "uv" or "pip"
+    command: tuple[str, ...]
+    version: str
+
+    def install_command(self, target: Target, dest: Path, args: Sequence[str], *, dry_run: bool = False) -> list[str]:
+        if self.name == "uv":
+            cmd = [*self.command, "pip", "install", "--target", str(dest),
+                   "--python-version", target.runtime.python_version,
+                   "--python-platform", target.uv_platform(),
+                   "--only-binary", ":all:", "--no-progress"]
+            for env, option in _PIP_ENV_AS_UV.items():
+                for value in os.environ.get(env, "").split():
+                    cmd += [option, value]
+            if _truthy(os.environ.get("PIP_NO_INDEX")):
+                cmd.append("--no-index")
+            if dry_run:
+                cmd.append("--dry-run")
+            return cmd + list(args)
+        cmd = [*self.command, "install", "--target", str(dest), "--only-binary=:all:",
+               "--implementation", "cp", "--python-version", target.runtime.python_version,
+               "--abi", target.runtime.abi, "--abi", "abi3", "--abi", "none",
+               "--no-compile", "--no-warn-script-location", "--disable-pip-version-check",
+               "--upgrade"]
+        for tag in target.platform_tags():
+            cmd += ["--platform", tag]
+        if dry_run:
+            cmd.append("--dry-run")
+        return cmd + list(args)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes", "on")
+
+
+def find_installer(preferred: str | None) -> Installer:
+    """uv unless pip is asked for, or uv is unavailable."""
+    if preferred in (None, "uv"):
+        uv = _find_uv()
+        if uv:
+            return Installer("uv", (uv,), _version([uv, "--version"]))
+        if preferred == "uv":
+            raise UsageError("uv was asked for but is not installed; `pip install uv`, or use --installer pip")
+    pip = (sys.executable, "-m", "pip")
+    version = _version([*pip, "--version"])
+    if not version:
+        raise UsageError(f"pip is not available in {sys.executable}; install it, or install uv")
+    return Installer("pip", pip, version)
+
+
+def _find_uv() -> str | None:
+    found = shutil.which("uv")
+    if found:
+        return found
+    try:
+        from uv import find_uv_bin  # type: ignore[import-not-found]
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return None
+
+
+def _version(cmd: list[str]) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip().split(" from ")[0]
+
+
+def requirement_args(files: Sequence[Path], require_hashes: bool) -> list[str]:
+    args = [arg for path in files for arg in ("-r", str(path))]
+    return args + ["--require-hashes"] if require_hashes else args
+
+
+def install(installer: Installer, target: Target, dest: Path, args: Sequence[str],
+            reqs: Requirements, cwd: Path) -> None:
+    """Install into ``dest``; on failure raise ResolveError naming every package without a wheel."""
+    cmd = installer.install_command(target, dest, args)
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=_env())
+    if result.returncode == 0:
+        return
+    output = result.stderr + result.stdout
+    missing = _missing(output)
+    if missing:
+        missing |= _missing_elsewhere(installer, target, reqs, cwd, missing)
+        names = ", ".join(sorted(missing))
+        raise ResolveError(
+            f"{reqs.files[0] if reqs.files else cwd}: no wheel for {target.label} "
+            f"({', '.join(target.platform_tags()[:1])} or older, cp{target.runtime.python[0]}{target.runtime.python[1]}) "
+            f"for: {names}",
+            tip="pin a version that publishes manylinux wheels for this target, choose another "
+            "runtime or architecture, or build the wheel on a matching machine and add it with --find-links",
+        )
+    raise ResolveError(f"{installer.name} could not install {reqs.files[0] if reqs.files else 'the requirements'} for {target.label}: {_last_lines(output)}")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("UV_NO_PROGRESS", "1")
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    return env
+
+
+def _missing(output: str) -> set[str]:
+    names = {m.group("name") for m in _UV_NO_WHEEL.finditer(output)}
+    names |= {m.group("name") for m in _UV_ONLY.finditer(output)}
+    names |= {m.group("name") for m in _PIP_NO_WHEEL.finditer(output)}
+    return {n.lower() for n in names}
+
+
+def _missing_elsewhere(installer: Installer, target: Target, reqs: Requirements, cwd: Path,
+                       known: set[str]) -> set[str]:
+    """The installer stops at the first failure: try each other top-level requirement alone."""
+    found: set[str] = set()
+    others = [line for line, name in zip(reqs.lines, reqs.names) if name.lower() not in known]
+    if len(others) > 25 or reqs.has_hashes:
+        return found
+    with tempfile.TemporaryDirectory(prefix="lpack-probe-") as tmp:
+        for line in others:
+            probe = Path(tmp) / "requirements.txt"
+            probe.write_text("\n".join([*_option_lines(reqs), line]) + "\n")
+            cmd = installer.install_command(target, Path(tmp) / "t", ["-r", str(probe)], dry_run=True)
+            result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=_env())
+            if result.returncode:
+                found |= _missing(result.stderr + result.stdout)
+    return found
+
+
+def _option_lines(reqs: Requirements) -> list[str]:
+    """The option lines of the requirements files, with relative --find-links made absolute."""
+    lines = []
+    for path in reqs.files:
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            parts = raw.split("#", 1)[0].split()
+            if not parts or not parts[0].startswith("-") or parts[0] in _NOT_OPTIONS:
+                continue
+            if parts[0] in ("-f", "--find-links") and len(parts) > 1 and "://" not in parts[1]:
+                parts[1] = str((path.parent / parts[1]).resolve())
+            lines.append(" ".join(parts))
+    return lines
+
+
+_NOT_OPTIONS = ("-r", "--requirement", "-c", "--constraint", "-e", "--editable", "--hash")
+
+
+def _last_lines(output: str, count: int = 3) -> str:
+    lines = [ln.strip() for ln in output.strip().splitlines() if ln.strip() and not ln.startswith("Using ")]
+    return redact(" ".join(lines[-count:]) or "no output")

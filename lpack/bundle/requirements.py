@@ -1,0 +1,126 @@
+"""Read requirements files as pip does, enough to fingerprint them and to explain failures.
+
+The installer itself reads the files (so ``--index-url``, ``--find-links``, ``--hash`` and the
+rest are honoured exactly); lpack only follows ``-r``/``-c`` includes to hash every file that
+shapes the result, notes whether hashes are present, and lists the top-level requirement names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from lpack.errors import ConfigError
+
+_INCLUDE = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(?:\s+|=)(?P<path>\S+)")
+_FIND_LINKS = re.compile(r"^\s*(-f|--find-links)(?:\s+|=)(?P<path>\S+)")
+_ENV_VARS = re.compile(r"\$\{([A-Z0-9_]+)\}")
+
+# Installer settings that change what gets installed; part of the cache key.
+INSTALLER_ENV = (
+    "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX", "PIP_CONSTRAINT",
+    "PIP_PRE", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX",
+    "UV_FIND_LINKS", "UV_NO_INDEX", "UV_CONSTRAINT", "UV_OVERRIDE", "UV_PRERELEASE",
+    "UV_EXCLUDE_NEWER",
+)
+
+
+@dataclass
+class Requirements:
+    files: list[Path] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # requirement lines (no options), in order
+    names: list[str] = field(default_factory=list)  # top-level project names, when parseable
+    has_hashes: bool = False
+    local_paths: list[Path] = field(default_factory=list)  # find-links folders, local files
+
+    @property
+    def empty(self) -> bool:
+        return not self.lines
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for path in self.files:
+            digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
+        for path in self.local_paths:
+            digest.update(_path_fingerprint(path).encode())
+        return digest.hexdigest()
+
+
+def read_requirements(path: Path, extra_lines: list[str] | None = None) -> Requirements:
+    reqs = Requirements()
+    _read(path, reqs, seen=set())
+    for line in extra_lines or []:
+        _add_requirement(line, path.parent, reqs)
+    return reqs
+
+
+def _logical_lines(text: str) -> list[str]:
+    joined = re.sub(r"\\\r?\n", " ", text)
+    lines = []
+    for raw in joined.splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        if line:
+            lines.append(_ENV_VARS.sub(lambda m: os.environ.get(m.group(1), m.group(0)), line))
+    return lines
+
+
+def _read(path: Path, reqs: Requirements, seen: set[Path]) -> None:
+    path = path.resolve()
+    if path in seen:
+        return
+    seen.add(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read requirements file: {exc.strerror}") from exc
+    reqs.files.append(path)
+    for line in _logical_lines(text):
+        include = _INCLUDE.match(line)
+        if include:
+            target = (path.parent / include.group("path")).resolve()
+            if not target.is_file():
+                raise ConfigError(f"{path}: includes {include.group('path')!r}, which does not exist")
+            _read(target, reqs, seen)
+            continue
+        links = _FIND_LINKS.match(line)
+        if links:
+            local = (path.parent / links.group("path"))
+            if "://" not in links.group("path") and local.exists():
+                reqs.local_paths.append(local.resolve())
+            continue
+        if line.startswith("-") and not line.startswith(("-e", "--editable")):
+            continue  # an option line (--index-url, --hash on its own, --pre ...)
+        _add_requirement(line, path.parent, reqs)
+
+
+def _add_requirement(line: str, base: Path, reqs: Requirements) -> None:
+    if "--hash" in line:
+        reqs.has_hashes = True
+    spec = shlex.split(line)[0] if not line.startswith(("-e", "--editable")) else line.split(None, 1)[-1]
+    reqs.lines.append(line)
+    local = base / spec
+    if ("/" in spec or spec.startswith(".")) and local.exists():
+        reqs.local_paths.append(local.resolve())
+        return
+    try:
+        reqs.names.append(Requirement(spec).name)
+    except InvalidRequirement:
+        pass
+
+
+def _path_fingerprint(path: Path) -> str:
+    if path.is_file():
+        stat = path.stat()
+        return f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}\n"
+    parts = []
+    for child in sorted(path.rglob("*")):
+        if child.is_file() and "__pycache__" not in child.parts:
+            stat = child.stat()
+            parts.append(f"{child.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,197 @@
+"""The command line: parse, call the core inside one error handler, render, return an exit code.
+
+Exit codes: 0 no error-severity findings; 1 error findings (or warnings with --strict);
+2 usage, configuration or input error; 3 internal error; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lpack import __version__
+from lpack.errors import LpackError, redact
+from lpack.findings import Finding, Severity
+
+EPILOG = "Exit codes: 0 ok, 1 error findings (or warnings with --strict), 2 usage/config/input error, 3 internal error."
+
+BUILD_DESCRIPTION = """\
+Build every function and layer of the project into dist/NAME.zip: dependencies installed for the
+target runtime and architecture (binary wheels only; not for this machine), the function's source,
+safe default excludes, and a byte-reproducible zip (sorted entries, fixed timestamps from
+SOURCE_DATE_EPOCH or 1980-01-01, normalized permissions), written atomically. Installed
+dependencies are cached, so a rebuild after a source-only edit installs nothing.
+
+Zero config: a folder with lambda_function.py (handler lambda_function.lambda_handler) and
+optionally requirements.txt. Otherwise [tool.lpack] in pyproject.toml, or lpack.toml.
+Target: --runtime/--arch, else the config, else the newest Python runtime on x86_64.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"lpack: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="output format (default: text); json is a versioned report on stdout")
+    parser.add_argument("--select", action="append", default=[], metavar="CODES",
+                        help="only report findings whose code starts with these (comma-separated)")
+    parser.add_argument("--ignore", action="append", default=[], metavar="CODES",
+                        help="do not report findings whose code starts with these (comma-separated)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="read [tool.lpack] from FILE (pyproject.toml or lpack.toml)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more detail")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from lpack.targets import ARCHITECTURES, DEFAULT_RUNTIME, RUNTIMES
+
+    parser = _Parser(
+        prog="lpack",
+        description="Build AWS Lambda Python deployment packages that are right the first time: "
+        "dependencies for the target runtime and architecture, byte-reproducible zips and layers, "
+        "and Lambda's limits checked before you deploy.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"lpack {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    build = commands.add_parser(
+        "build", help="build functions and layers into dist/NAME.zip",
+        description=BUILD_DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    build.add_argument("project", nargs="?", type=Path, default=Path("."),
+                       help="project folder or its pyproject.toml/lpack.toml (default: .)")
+    build.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
+                       help="build only this function or layer (repeatable)")
+    build.add_argument("--runtime", choices=sorted(RUNTIMES, key=lambda r: RUNTIMES[r].python),
+                       metavar="python3.X", help=f"target runtime (default: config, else {DEFAULT_RUNTIME})")
+    build.add_argument("--arch", "--architecture", dest="architecture", choices=sorted(ARCHITECTURES),
+                       help="target architecture: x86_64 or arm64 (default: config, else x86_64)")
+    build.add_argument("--layer", action="store_true",
+                       help="package the functions' dependencies as a Lambda layer (python/ prefix) in dist/NAME-layer.zip")
+    build.add_argument("--installer", choices=("uv", "pip"),
+                       help="installer (default: uv, or pip when uv is unavailable)")
+    build.add_argument("--refresh", action="store_true",
+                       help="reinstall dependencies even if the cache has them (e.g. to pick up new releases of unpinned requirements)")
+    build.add_argument("--cache-dir", type=Path, metavar="DIR",
+                       help="dependency cache (default: $LPACK_CACHE_DIR, else ~/.cache/lpack)")
+    build.add_argument("--no-build-isolation", dest="build_isolation", action="store_false",
+                       help="build a source folder that is a Python project without an isolated environment")
+    _common(build)
+
+    rules = commands.add_parser("rules", help="list the rules, or show one rule's doc",
+                                description="List every rule with its code, name and severity, or show one rule's documentation.")
+    rules.add_argument("code", nargs="?", help="a rule code, e.g. LP101, or a rule name")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        if args.command == "build":
+            return _build(args)
+        return _rules(args)
+    except LpackError as exc:
+        sys.stderr.write(f"lpack: error: {exc}\n")
+        if exc.tip:
+            sys.stderr.write(f"lpack: tip: {exc.tip}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("lpack: interrupted\n")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into a report
+        sys.stderr.write(
+            f"lpack: internal error: {type(exc).__name__}: {redact(str(exc))}\n"
+            f"lpack: please report this with the command you ran (lpack {__version__}, "
+            f"Python {platform.python_version()}, {platform.platform()})\n"
+        )
+        if getattr(args, "verbose", False):
+            raise
+        return 3
+
+
+def _codes(values: list[str]) -> list[str]:
+    return [code.strip() for value in values for code in value.split(",") if code.strip()]
+
+
+def _exit_code(findings: Sequence[Finding], strict: bool) -> int:
+    failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    return 1 if any(f.severity in failing for f in findings) else 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from lpack.bundle.builder import BuildOptions, build_project
+    from lpack.config import load_project
+    from lpack.report import filter_findings
+
+    project = load_project(args.project, args.config)
+    options = BuildOptions(
+        runtime=args.runtime, architecture=args.architecture, installer=args.installer,
+        layer=args.layer, functions=tuple(args.function), refresh=args.refresh,
+        cache_dir=args.cache_dir, build_isolation=args.build_isolation,
+    )
+    if args.format == "json":
+        from lpack.report.text import ProgressPrinter
+
+        with ProgressPrinter(quiet=True) as progress:
+            result = build_project(project, options, progress)
+    else:
+        from lpack.report.text import ProgressPrinter
+
+        with ProgressPrinter(quiet=args.quiet) as progress:
+            result = build_project(project, options, progress)
+    findings = filter_findings(result.findings, [*project.select, *_codes(args.select)],
+                               [*project.ignore, *_codes(args.ignore)])
+    if args.format == "json":
+        from lpack.report import json_report
+
+        sys.stdout.write(json_report.render(findings, result.artifacts) + "\n")
+    else:
+        from lpack.report.text import console, render_build
+
+        render_build(console(), result.artifacts, findings, verbose=args.verbose)
+    return _exit_code(findings, args.strict)
+
+
+def _rules(args: argparse.Namespace) -> int:
+    import json
+
+    from lpack.errors import UsageError
+    from lpack.rules import load_all
+
+    registry = load_all()
+    if args.code:
+        found = registry.get(args.code.upper()) or next((r for r in registry.values() if r.name == args.code), None)
+        if found is None:
+            raise UsageError(f"no rule {args.code!r}; `lpack rules` lists them")
+        if args.format == "json":
+            print(json.dumps({"code": found.code, "name": found.name, "severity": found.severity.value,
+                              "source": found.source, "doc": found.doc}, indent=2))
+        else:
+            print(f"{found.code} {found.name} ({found.severity.value})\n\n{found.doc}")
+            if found.source:
+                print(f"\nSource: {found.source}")
+        return 0
+    rows = sorted(registry.values(), key=lambda r: r.code)
+    if args.format == "json":
+        print(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.value} for r in rows], indent=2))
+    else:
+        for r in rows:
+            print(f"{r.code}  {r.name:<28} {r.severity.value}")
+    return 0

@@ -1,0 +1,237 @@
+"""Find and load a project's configuration, validate it with schemas/, apply defaults -> Project.
+
+Zero config: a folder with ``lambda_function.py`` (and optionally ``requirements.txt``) is one
+function with the Lambda console's default handler. Otherwise ``[tool.lpack]`` in
+``pyproject.toml``, or the same table at the top of ``lpack.toml``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from lpack.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_HANDLER = "lambda_function.lambda_handler"
+DEFAULT_MODULE_FILE = "lambda_function.py"
+DEFAULT_REQUIREMENTS = "requirements.txt"
+INHERITED = ("runtime", "architecture", "source", "requirements", "upload")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One thing to build: a function or a layer, with its settings resolved against the root."""
+
+    name: str
+    kind: str  # "function" or "layer"
+    where: str  # where it is configured, for messages
+    source: Path | None
+    requirements: Path | None
+    handler: str | None = None
+    runtime: str | None = None
+    architecture: str | None = None
+    exclude: tuple[str, ...] = ()
+    layers: tuple[str, ...] = ()
+    upload: str = "direct"
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    config_path: Path | None
+    dist: Path
+    installer: str | None
+    units: tuple[Unit, ...]
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    def unit(self, name: str) -> Unit:
+        for unit in self.units:
+            if unit.name == name:
+                return unit
+        raise ConfigError(f"{self.describe()}: no function or layer named {name!r}{_suggest(name, [u.name for u in self.units])}")
+
+    def describe(self) -> str:
+        return str(self.config_path or self.root)
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    text = resources.files("lpack").joinpath("schemas", name).read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def load_project(path: Path, config: Path | None = None) -> Project:
+    """Load the project at ``path`` (a folder, or a pyproject.toml/lpack.toml file)."""
+    if config is not None:
+        return _from_file(config, config.parent if path.is_file() else path)
+    if path.is_file():
+        return _from_file(path, path.parent)
+    if not path.is_dir():
+        raise ConfigError(f"{path}: no such project folder; pass the folder that holds your function")
+    for candidate in (path / "lpack.toml", path / "pyproject.toml"):
+        if candidate.is_file():
+            table = _read_table(candidate)
+            if table is not None:
+                return _project(candidate, path, table)
+    if (path / DEFAULT_MODULE_FILE).is_file():
+        return _project(None, path, {})
+    raise ConfigError(
+        f"{path}: no Lambda function found; add {DEFAULT_MODULE_FILE} (zero config) "
+        "or a [tool.lpack] table to pyproject.toml",
+    )
+
+
+def _from_file(config: Path, root: Path) -> Project:
+    if not config.is_file():
+        raise ConfigError(f"{config}: no such configuration file")
+    table = _read_table(config)
+    if table is None:
+        raise ConfigError(f"{config}: no [tool.lpack] table; add one (see `lpack build --help`)")
+    return _project(config, root, table)
+
+
+def _read_table(path: Path) -> dict[str, Any] | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    if path.name == "lpack.toml":
+        return data
+    tool = data.get("tool", {})
+    table = tool.get("lpack") if isinstance(tool, dict) else None
+    return table if isinstance(table, dict) else None
+
+
+def _validate(table: Mapping[str, Any], config: Path) -> None:
+    import jsonschema
+
+    schema = load_schema("lpack.schema.json")
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(table), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if not errors:
+        return
+    error = errors[0]
+    prefix = [] if config.name == "lpack.toml" else ["tool", "lpack"]
+    location = ".".join(prefix + [str(p) for p in error.absolute_path]) or "(top level)"
+    raise ConfigError(f"{config}: {location}: {_explain(error)}")
+
+
+def _explain(error: Any) -> str:
+    if error.validator == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        unknown = [k for k in error.instance if k not in allowed]
+        key = unknown[0] if unknown else "?"
+        return f"unknown key {key!r}{_suggest(key, allowed)}"
+    if error.validator == "enum":
+        return f"{error.instance!r} is not allowed; use one of: {', '.join(map(str, error.validator_value))}"
+    if error.validator == "type":
+        return f"expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
+    if error.validator == "pattern" and error.parent is None and isinstance(error.instance, str):
+        return f"{error.instance!r} does not match the pattern {error.validator_value}"
+    return str(error.message)
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _project(config: Path | None, root: Path, table: dict[str, Any]) -> Project:
+    root = root.resolve()
+    label = str(config) if config else str(root)
+    if config is not None:
+        _validate(table, config)
+    prefix = "" if config is None or config.name == "lpack.toml" else "tool.lpack."
+    layers = {
+        name: _unit(root, label, f"{prefix}layers.{name}", name, "layer", _inherit(table, spec, with_requirements=True))
+        for name, spec in table.get("layers", {}).items()
+    }
+    functions: dict[str, Unit] = {}
+    for name, spec in table.get("functions", {}).items():
+        uses_project_layer = any(layer in layers for layer in spec.get("layers", []))
+        merged = _inherit(table, spec, with_requirements=not uses_project_layer)
+        functions[name] = _unit(root, label, f"{prefix}functions.{name}", name, "function", merged)
+    if not functions and not layers or ("handler" in table and not functions):
+        name = table.get("name") or _function_name(root)
+        functions[name] = _unit(root, label, prefix.rstrip(".") or "project", name, "function", table)
+    for fn in functions.values():
+        for layer in fn.layers:
+            if layer not in layers and not layer.startswith("arn:"):
+                raise ConfigError(
+                    f"{label}: {fn.where}.layers: no layer named {layer!r} in this project"
+                    f"{_suggest(layer, layers)} (a layer is a [tool.lpack.layers.NAME] table or a layer version ARN)"
+                )
+    clash = set(functions) & set(layers)
+    if clash:
+        raise ConfigError(f"{label}: {sorted(clash)[0]!r} names both a function and a layer; each builds dist/NAME.zip, so rename one")
+    return Project(
+        root=root, config_path=config, dist=root / table.get("dist", "dist"),
+        installer=table.get("installer"), units=(*functions.values(), *layers.values()),
+        select=tuple(table.get("select", ())), ignore=tuple(table.get("ignore", ())),
+    )
+
+
+def _inherit(top: Mapping[str, Any], spec: Mapping[str, Any], *, with_requirements: bool) -> dict[str, Any]:
+    merged = {k: top[k] for k in INHERITED if k in top and (with_requirements or k != "requirements")}
+    merged.update(spec)
+    merged["exclude"] = [*top.get("exclude", []), *spec.get("exclude", [])]
+    return merged
+
+
+def _function_name(root: Path) -> str:
+    name = re.sub(r"[^a-zA-Z0-9_-]+", "-", root.name).strip("-")
+    return name[:64] or "function"
+
+
+def _unit(root: Path, label: str, where: str, name: str, kind: str, spec: Mapping[str, Any]) -> Unit:
+    source = _existing_dir(root, spec.get("source"), label, f"{where}.source") if "source" in spec else None
+    if kind == "function" and source is None:
+        source = root
+    requirements = _existing_file(root, spec.get("requirements"), label, f"{where}.requirements")
+    if requirements is None and "requirements" not in spec and source is not None and kind == "function":
+        default = source / DEFAULT_REQUIREMENTS
+        requirements = default if default.is_file() else None
+    if kind == "layer" and source is None and requirements is None:
+        raise ConfigError(f"{label}: {where}: a layer needs `requirements` or `source`")
+    settings = {k: v for k, v in spec.items() if k not in {"source", "requirements", "handler", "runtime", "architecture", "exclude", "layers", "upload", "functions", "name", "dist", "installer", "select", "ignore"}}
+    return Unit(
+        name=name, kind=kind, where=where, source=source, requirements=requirements,
+        handler=spec.get("handler", DEFAULT_HANDLER) if kind == "function" else None,
+        runtime=spec.get("runtime"), architecture=spec.get("architecture"),
+        exclude=tuple(spec.get("exclude", ())), layers=tuple(spec.get("layers", ())),
+        upload=spec.get("upload", "direct"), settings=settings,
+    )
+
+
+def _existing_dir(root: Path, value: str | None, label: str, key: str) -> Path | None:
+    if value is None:
+        return None
+    path = (root / value).resolve()
+    if not path.is_dir():
+        raise ConfigError(f"{label}: {key}: folder {value!r} does not exist under {root}")
+    return path
+
+
+def _existing_file(root: Path, value: str | None, label: str, key: str) -> Path | None:
+    if value is None:
+        return None
+    path = (root / value).resolve()
+    if not path.is_file():
+        raise ConfigError(f"{label}: {key}: file {value!r} does not exist under {root}")
+    return path

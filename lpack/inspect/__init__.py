@@ -1,0 +1,1 @@
+"""Read packages once into indexes that every rule shares."""

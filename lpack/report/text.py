@@ -1,0 +1,101 @@
+"""Human output with rich: progress on stderr, the artifact table, largest packages, findings."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from lpack import limits
+from lpack.findings import Finding, Severity
+from lpack.units import human_bytes
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    # rich honours NO_COLOR and FORCE_COLOR, and drops styling when the stream is not a terminal.
+    return Console(stderr=stderr, highlight=False, soft_wrap=False,
+                   width=None if (sys.stderr if stderr else sys.stdout).isatty() else 200)
+
+
+class ProgressPrinter:
+    """Progress on stderr: a spinner on a terminal, one plain line per step otherwise."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.err = console(stderr=True)
+        self.quiet = quiet
+        self.status: Any = None
+
+    def __enter__(self) -> ProgressPrinter:
+        if not self.quiet and self.err.is_terminal:
+            self.status = self.err.status("lpack: starting")
+            self.status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:
+            self.status.__exit__(*exc)
+
+    def __call__(self, unit: str, message: str) -> None:
+        if self.quiet:
+            return
+        if self.status is not None:
+            self.status.update(f"[bold]{unit}[/]: {message}")
+        else:
+            self.err.print(f"{unit}: {message}", markup=False)
+
+
+def _percent(size: int, limit: int) -> str:
+    return f"{human_bytes(size)} ({size / limit:.0%} of {human_bytes(limit)})"
+
+
+def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Finding], verbose: bool = False) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    for artifact in artifacts:
+        if artifact.target_defaulted:
+            out.print(f"{artifact.name}: target {artifact.target.label} (the default; set runtime and "
+                      "architecture in \\[tool.lpack] or pass --runtime/--arch)")
+    if artifacts:
+        table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+        for title, justify in (("artifact", "left"), ("kind", "left"), ("target", "left"),
+                               ("zipped", "right"),
+                               ("unzipped", "right"),
+                               ("files", "right"), ("dependencies", "left")):
+            table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        for a in artifacts:
+            table.add_row(escape(_display_path(a.path)), a.kind, a.target.label,
+                          _percent(a.size_zipped, limits.ZIPPED_SIZE.value),
+                          _percent(a.size_unzipped, limits.UNZIPPED_SIZE.value),
+                          f"{a.files:,}", a.dependencies)
+        out.print(table)
+        for a in artifacts:
+            out.print(f"{a.name}: sha256 {a.sha256}  base64 {a.sha256_base64}")
+            if len(a.largest) > 1 or verbose:
+                biggest = ", ".join(f"{escape(name)} {human_bytes(size)}" for name, size in a.largest[:6])
+                out.print(f"{a.name}: largest (unzipped): {biggest}")
+    render_findings(out, findings)
+
+
+def render_findings(out: Console, findings: Sequence[Finding]) -> None:
+    for f in sorted(findings, key=lambda f: (-f.severity.rank, f.path, f.code)):
+        where = f.path + (f":{f.line}" if f.line else "")
+        from rich.markup import escape
+
+        out.print(f"{escape(where)}: [{_STYLE[f.severity]}]{f.code} {f.severity.value}[/] {escape(f.message)}"
+                  + (f" [dim](fix: {escape(f.fix)})[/]" if f.fix else ""), highlight=False)
+
+
+def _display_path(path: Any) -> str:
+    try:
+        return str(path.relative_to(os.getcwd()))
+    except ValueError:
+        return str(path)

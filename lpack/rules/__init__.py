@@ -1,0 +1,71 @@
+"""The rule registry: every check is a rule with a stable code, a name, a severity and a doc.
+
+Codes are stable and never reused; families by hundreds:
+LP1xx package, LP2xx handler, LP3xx limits and configuration, LP4xx runtime, LP5xx IAM.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from lpack.findings import Finding, Severity
+
+RuleFunc = Callable[..., Iterator[Finding]]
+
+_FAMILIES = ("lpack.rules.package", "lpack.rules.runtime")
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    subject: str
+    source: str
+    func: RuleFunc
+
+    @property
+    def doc(self) -> str:
+        return inspect.cleandoc(self.func.__doc__ or "")
+
+    def finding(self, message: str, path: str, **extra: Any) -> Finding:
+        severity = extra.pop("severity", self.severity)
+        return Finding(self.code, self.name, severity, message, path, **extra)
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(code: str, name: str, severity: Severity, *, subject: str, source: str = "") -> Callable[[RuleFunc], RuleFunc]:
+    """Register a check. ``subject`` names the data it runs on (e.g. ``package``)."""
+
+    def register(func: RuleFunc) -> RuleFunc:
+        if code in REGISTRY:
+            raise ValueError(f"rule code {code} is registered twice")
+        if any(r.name == name for r in REGISTRY.values()):
+            raise ValueError(f"rule name {name} is registered twice")
+        REGISTRY[code] = Rule(code, name, severity, subject, source, func)
+        return func
+
+    return register
+
+
+def load_all() -> dict[str, Rule]:
+    for module in _FAMILIES:
+        importlib.import_module(module)
+    return REGISTRY
+
+
+def rules_for(subject: str) -> list[Rule]:
+    return [r for r in sorted(load_all().values(), key=lambda r: r.code) if r.subject == subject]
+
+
+def run(subject: str, *args: Any) -> list[Finding]:
+    findings: list[Finding] = []
+    for r in rules_for(subject):
+        findings.extend(r.func(r, *args))
+    return findings

@@ -1,0 +1,53 @@
+"""Runtime rules: the runtime's lifecycle, from the dates in targets.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from lpack.findings import Finding, Severity
+from lpack.rules import Rule, rule
+from lpack.targets import DEFAULT_RUNTIME, RUNTIMES_URL, Target, lifecycle
+
+
+@rule("LP401", "runtime-deprecated", Severity.WARNING, subject="runtime", source=RUNTIMES_URL)
+def runtime_deprecated(r: Rule, target: Target, today: dt.date, where: str) -> Iterator[Finding]:
+    """## What it does
+    Warns when the target runtime has passed its deprecation date but functions can still be
+    created with it.
+
+    ## Why is this bad?
+    A deprecated runtime gets no security patches or AWS support, and on its block dates Lambda
+    stops creating, then updating, functions that use it.
+
+    ## How to fix
+    Move to a supported runtime (for example `runtime = "python3.13"`), test, and redeploy.
+    """
+    rt = target.runtime
+    if lifecycle(rt, today) == "deprecated":
+        yield r.finding(
+            f"{rt.name} is deprecated since {rt.deprecated}; Lambda blocks creating functions with it "
+            f"from {rt.block_create} and updating them from {rt.block_update}",
+            where, fix=f"move to {DEFAULT_RUNTIME}",
+        )
+
+
+@rule("LP402", "runtime-blocked", Severity.ERROR, subject="runtime", source=RUNTIMES_URL)
+def runtime_blocked(r: Rule, target: Target, today: dt.date, where: str) -> Iterator[Finding]:
+    """## What it does
+    Flags a target runtime that Lambda no longer accepts for new functions (its "block function
+    create" date has passed).
+
+    ## Why is this bad?
+    `CreateFunction` fails, and after the "block function update" date code updates fail too.
+    lpack does not build packages for it.
+
+    ## How to fix
+    Choose a supported runtime (for example `runtime = "python3.13"`).
+    """
+    rt = target.runtime
+    if lifecycle(rt, today) == "blocked":
+        yield r.finding(
+            f"{rt.name} can no longer be used to create functions (blocked since {rt.block_create})",
+            where, fix=f"move to {DEFAULT_RUNTIME}",
+        )
