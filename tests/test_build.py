@@ -1,0 +1,302 @@
+"""`lpack build` end to end: real installers, real wheels, real zips opened with zipfile."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from lpack.bundle import zipwriter
+from lpack.cli import main
+from tests.factories import make_wheel
+
+HANDLER = "def lambda_handler(event, context):\n    return {'ok': True}\n"
+
+
+def project(root: Path, requirements: str | None = None, files: dict[str, str] | None = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "lambda_function.py").write_text(HANDLER)
+    for name, text in (files or {}).items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    if requirements is not None:
+        (root / "requirements.txt").write_text(requirements)
+    return root
+
+
+def local(wheelhouse: Path, *lines: str) -> str:
+    return "\n".join(["--no-index", f"--find-links {wheelhouse}", *lines]) + "\n"
+
+
+def build(*args: str) -> int:
+    return main(["build", "-q", *args])
+
+
+def names(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as zf:
+        return zf.namelist()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_installs_for_the_target_not_the_host(tmp_path: Path, wheelhouse: Path, installer: str) -> None:
+    root = project(tmp_path / "fn", local(wheelhouse, "fastlib==1.0", "demo-pure==1.0"))
+    assert build(str(root), "--runtime", "python3.13", "--arch", "arm64", "--installer", installer) == 0
+    with zipfile.ZipFile(root / "dist" / "fn.zip") as zf:
+        listed = zf.namelist()
+        so = [n for n in listed if n.endswith(".so")]
+        assert so == ["fastlib/_native.cpython-313-aarch64-linux-gnu.so"]
+        assert zf.read(so[0])[18:20] == (183).to_bytes(2, "little")  # e_machine = EM_AARCH64
+    assert "lambda_function.py" in listed
+    assert "demo_pure/__init__.py" in listed and "demo_dep/__init__.py" in listed  # with its dependency
+    assert any(n.startswith("demo_pure-1.0.dist-info/") for n in listed)  # metadata kept
+    assert not any(n.startswith("bin/") for n in listed)  # console-script wrappers dropped
+    assert not any(n.endswith((".pyc", "direct_url.json", ".lock")) for n in listed)
+    assert "requirements.txt" not in listed  # a build input, not code
+
+
+def test_x86_64_target_gets_x86_64_wheel(tmp_path: Path, wheelhouse: Path) -> None:
+    root = project(tmp_path / "fn", local(wheelhouse, "fastlib==1.0"))
+    assert build(str(root), "--runtime", "python3.12", "--arch", "x86_64") == 0
+    assert "fastlib/_native.cpython-312-x86_64-linux-gnu.so" in names(root / "dist" / "fn.zip")
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_no_wheel_for_target_names_every_package(tmp_path: Path, wheelhouse: Path, installer: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    root = project(tmp_path / "fn", local(wheelhouse, "demo-pure==1.1", "only-sdist", "armonly"))
+    code = build(str(root), "--runtime", "python3.12", "--arch", "x86_64", "--installer", installer)
+    err = capsys.readouterr().err
+    assert code == 2
+    first = err.splitlines()[0]
+    assert first.startswith("lpack: error:") and "requirements.txt" in first
+    assert "only-sdist" in first and "armonly" in first and "demo-pure" not in first
+    assert "python3.12 x86_64" in first
+    assert "Traceback" not in err
+    assert not (root / "dist").exists()
+
+
+def test_same_inputs_same_bytes_across_folders_and_clocks(tmp_path: Path, wheelhouse: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    reqs = local(wheelhouse, "demo-pure==1.0", "fastlib==1.0")
+    first = project(tmp_path / "a" / "fn", reqs, {"pkg/util.py": "X = 1\n"})
+    second = project(tmp_path / "elsewhere" / "deeper" / "fn", reqs, {"pkg/util.py": "X = 1\n"})
+    os.utime(second / "lambda_function.py", (1_000_000_000, 1_000_000_000))
+    os.chmod(second / "pkg" / "util.py", 0o600)  # a stricter umask on another machine
+    assert build(str(first), "--arch", "arm64") == 0
+    monkeypatch.setenv("LPACK_CACHE_DIR", str(tmp_path / "other-cache"))
+    assert build(str(second), "--arch", "arm64") == 0
+    assert sha256(first / "dist" / "fn.zip") == sha256(second / "dist" / "fn.zip")
+
+
+def test_zip_entries_sorted_fixed_time_normalized_modes(tmp_path: Path, wheelhouse: Path) -> None:
+    root = project(tmp_path / "fn", local(wheelhouse, "demo-pure==1.0"), {"run.sh": "#!/bin/sh\n"})
+    os.chmod(root / "run.sh", 0o700)
+    os.chmod(root / "lambda_function.py", 0o600)
+    assert build(str(root)) == 0
+    with zipfile.ZipFile(root / "dist" / "fn.zip") as zf:
+        infos = zf.infolist()
+    assert [i.filename for i in infos] == sorted(i.filename for i in infos)
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    modes = {i.filename: stat.S_IMODE(i.external_attr >> 16) for i in infos}
+    assert modes["lambda_function.py"] == 0o644  # readable by the Lambda runtime user
+    assert modes["run.sh"] == 0o755
+    assert modes["demo_pure/"] == 0o755
+    assert all(i.create_system == 3 and not i.extra for i in infos)
+
+
+def test_source_date_epoch_sets_timestamps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = project(tmp_path / "fn")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14 22:13:20 UTC
+    assert build(str(root)) == 0
+    with zipfile.ZipFile(root / "dist" / "fn.zip") as zf:
+        assert zf.getinfo("lambda_function.py").date_time == (2023, 11, 14, 22, 13, 20)
+
+
+def test_failed_write_keeps_previous_zip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = project(tmp_path / "fn")
+    assert build(str(root)) == 0
+    before = (root / "dist" / "fn.zip").read_bytes()
+    (root / "lambda_function.py").write_text(HANDLER + "# edited\n")
+
+    def fail_midway(out: object, members: object, stamp: object = None) -> None:
+        out.write(b"PK\x03\x04 partial")  # type: ignore[attr-defined]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(zipwriter, "write_zip", fail_midway)
+    assert build(str(root)) == 130
+    assert (root / "dist" / "fn.zip").read_bytes() == before
+    assert sorted(p.name for p in (root / "dist").iterdir()) == ["fn.zip"]  # no temporary left
+
+
+def test_layer_puts_dependencies_under_python(tmp_path: Path, wheelhouse: Path) -> None:
+    root = project(tmp_path / "fn", local(wheelhouse, "demo-pure==1.0"))
+    assert build(str(root), "--layer") == 0
+    listed = names(root / "dist" / "fn-layer.zip")
+    assert all(n.startswith("python/") for n in listed)
+    assert "python/demo_pure/__init__.py" in listed
+    assert "python/lambda_function.py" not in listed and "lambda_function.py" not in listed
+
+
+def test_default_and_user_excludes(tmp_path: Path) -> None:
+    root = project(tmp_path / "fn", files={
+        "pkg/__init__.py": "", "pkg/__pycache__/x.cpython-312.pyc": "", "pkg/mod.pyc": "",
+        ".git/config": "", ".venv/pyvenv.cfg": "", "myenv/pyvenv.cfg": "", "myenv/lib/x.py": "",
+        "dist/old.zip": "", ".idea/x.xml": "", "notes.swp": "", ".DS_Store": "",
+        "tests/test_x.py": "", "docs/guide.md": "", "pkg/data.md": "", "keep.md": "",
+        "environment/settings.py": "",  # not a virtual environment: kept
+    })
+    (root / "pyproject.toml").write_text('[tool.lpack]\nexclude = ["tests/", "docs/", "pkg/*.md"]\n')
+    assert build(str(root)) == 0
+    assert sorted(n for n in names(root / "dist" / "fn.zip") if not n.endswith("/")) == [
+        "environment/settings.py", "keep.md", "lambda_function.py", "pkg/__init__.py",
+    ]
+
+
+def test_source_only_edit_reuses_dependencies(tmp_path: Path, wheelhouse: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    root = project(tmp_path / "fn", local(wheelhouse, "demo-pure==1.0"))
+    assert main(["build", str(root), "--format", "json"]) == 0
+    assert '"dependencies": "installed"' in capsys.readouterr().out
+    (root / "lambda_function.py").write_text(HANDLER + "# edited\n")
+    assert main(["build", str(root), "--format", "json"]) == 0
+    assert '"dependencies": "cached"' in capsys.readouterr().out
+    with zipfile.ZipFile(root / "dist" / "fn.zip") as zf:
+        assert zf.read("lambda_function.py").endswith(b"# edited\n")
+        assert zf.testzip() is None  # copied compressed members still check out
+
+
+def test_requirements_change_reinstalls(tmp_path: Path, wheelhouse: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    root = project(tmp_path / "fn", local(wheelhouse, "demo-pure==1.0"))
+    assert main(["build", str(root), "--format", "json"]) == 0
+    capsys.readouterr()
+    (root / "requirements.txt").write_text(local(wheelhouse, "demo-pure==1.1"))
+    assert main(["build", str(root), "--format", "json"]) == 0
+    assert '"dependencies": "installed"' in capsys.readouterr().out
+    listed = names(root / "dist" / "fn.zip")
+    assert "demo_pure-1.1.dist-info/METADATA" in listed
+    assert not any(n.startswith("demo_pure-1.0") for n in listed)
+
+
+def test_target_change_reinstalls(tmp_path: Path, wheelhouse: Path) -> None:
+    root = project(tmp_path / "fn", local(wheelhouse, "fastlib==1.0"))
+    assert build(str(root), "--arch", "arm64", "--runtime", "python3.12") == 0
+    assert build(str(root), "--arch", "x86_64", "--runtime", "python3.12") == 0
+    assert any("x86_64-linux-gnu" in n for n in names(root / "dist" / "fn.zip"))
+
+
+def test_hashes_are_required_when_lock_has_them(tmp_path: Path, wheelhouse: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    wheel = next(wheelhouse.glob("demo_dep-2.0-*.whl"))
+    good = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    root = project(tmp_path / "fn", local(wheelhouse, f"demo-dep==2.0 --hash=sha256:{good}"))
+    assert build(str(root)) == 0
+    (root / "requirements.txt").write_text(local(wheelhouse, f"demo-dep==2.0 --hash=sha256:{'0' * 64}"))
+    assert build(str(root)) == 2
+    # a lock with hashes must pin every requirement: an unhashed dependency is refused
+    (root / "requirements.txt").write_text(local(wheelhouse, "demo-pure==1.0 --hash=sha256:" + hashlib.sha256(
+        next(wheelhouse.glob("demo_pure-1.0-*.whl")).read_bytes()).hexdigest()))
+    assert build(str(root)) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_credentials_in_index_urls_are_never_printed(tmp_path: Path, wheelhouse: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    root = project(tmp_path / "fn", "--index-url https://alice:s3cr3t-token@127.0.0.1:9/simple\nnothing-here\n")
+    assert build(str(root)) == 2
+    captured = capsys.readouterr()
+    assert "s3cr3t-token" not in captured.err + captured.out
+    assert "alice" not in captured.err + captured.out
+
+
+def test_monorepo_installs_identical_dependencies_once(tmp_path: Path, wheelhouse: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "mono"
+    (root / "src" / "app").mkdir(parents=True)
+    (root / "src" / "app" / "__init__.py").write_text("")
+    (root / "src" / "app" / "a.py").write_text(HANDLER.replace("lambda_handler", "handler"))
+    (root / "requirements.txt").write_text(local(wheelhouse, "demo-pure==1.0"))
+    (root / "pyproject.toml").write_text(
+        '[tool.lpack]\nsource = "src"\nrequirements = "requirements.txt"\n'
+        '[tool.lpack.functions.one]\nhandler = "app.a.handler"\n'
+        '[tool.lpack.functions.two]\nhandler = "app.a.handler"\n'
+        '[tool.lpack.functions.three]\nhandler = "app.a.handler"\nlayers = ["shared"]\n'
+        '[tool.lpack.layers.shared]\nrequirements = "requirements.txt"\n'
+    )
+    assert main(["build", str(root), "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert out.count('"dependencies": "installed"') == 1
+    assert out.count('"dependencies": "cached"') == 2  # one function and the layer (another prefix)
+    assert sorted(p.name for p in (root / "dist").iterdir()) == ["one.zip", "shared.zip", "three.zip", "two.zip"]
+    assert "demo_pure/__init__.py" not in names(root / "dist" / "three.zip")  # it has the layer
+    assert "python/demo_pure/__init__.py" in names(root / "dist" / "shared.zip")
+    assert "app/a.py" in names(root / "dist" / "one.zip")
+
+
+def test_source_that_is_a_python_project_is_built_as_a_wheel(tmp_path: Path, wheelhouse: Path) -> None:
+    root = tmp_path / "svc"
+    (root / "orders").mkdir(parents=True)
+    (root / "orders" / "__init__.py").write_text("")
+    (root / "orders" / "api.py").write_text(HANDLER)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_api.py").write_text("")
+    # an in-tree PEP 517 backend needs nothing from an index, so the isolated build is offline
+    (root / "backend.py").write_text(IN_TREE_BACKEND)
+    (root / "requirements.txt").write_text(local(wheelhouse))
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+        '[project]\nname = "orders"\nversion = "1.0"\ndependencies = ["demo-pure==1.0"]\n'
+        '[tool.lpack]\nhandler = "orders.api.lambda_handler"\nrequirements = "requirements.txt"\n'
+    )
+    assert build(str(root)) == 0
+    listed = names(root / "dist" / "svc.zip")
+    assert "orders/api.py" in listed and "orders-1.0.dist-info/METADATA" in listed
+    assert "demo_pure/__init__.py" in listed  # the project's dependency, installed for the target
+    assert "tests/test_api.py" not in listed and "backend.py" not in listed
+
+
+IN_TREE_BACKEND = '''
+import base64, hashlib, os, zipfile
+
+def _files():
+    for folder, _, files in os.walk("orders"):
+        for name in sorted(files):
+            yield os.path.join(folder, name)
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    name = "orders-1.0-py3-none-any.whl"
+    meta = "Metadata-Version: 2.1\\nName: orders\\nVersion: 1.0\\nRequires-Dist: demo-pure==1.0\\n"
+    wheel = "Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+    records = []
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as zf:
+        entries = [(p, open(p, "rb").read()) for p in _files()]
+        entries += [("orders-1.0.dist-info/METADATA", meta.encode()), ("orders-1.0.dist-info/WHEEL", wheel.encode())]
+        for path, data in entries:
+            zf.writestr(path, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            records.append(f"{path},sha256={digest},{len(data)}")
+        records.append("orders-1.0.dist-info/RECORD,,")
+        zf.writestr("orders-1.0.dist-info/RECORD", "\\n".join(records) + "\\n")
+    return name
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+'''
+
+
+def test_wheel_with_console_script_in_dependency(tmp_path: Path) -> None:
+    house = tmp_path / "house"
+    house.mkdir()
+    make_wheel(house, "tool-x", "1.0", console_scripts={"toolx": "tool_x:main"})
+    root = project(tmp_path / "fn", local(house, "tool-x==1.0"))
+    assert build(str(root)) == 0
+    listed = names(root / "dist" / "fn.zip")
+    assert "tool_x/__init__.py" in listed and not any(n.startswith("bin/") for n in listed)
