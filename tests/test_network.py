@@ -1,0 +1,30 @@
+"""Builds against PyPI: run with `python3 -m pytest -m network`."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from lpack.cli import main
+
+pytestmark = pytest.mark.network
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_numpy_for_arm64_python312(tmp_path: Path, installer: str) -> None:
+    root = tmp_path / "fn"
+    root.mkdir()
+    (root / "lambda_function.py").write_text("import numpy\n\ndef lambda_handler(e, c):\n    return 1\n")
+    (root / "requirements.txt").write_text("numpy==2.2.6\n")
+    assert main(["build", str(root), "-q", "--runtime", "python3.12", "--arch", "arm64",
+                 "--installer", installer]) == 0
+    with zipfile.ZipFile(root / "dist" / "fn.zip") as zf:
+        extensions = [n for n in zf.namelist() if n.endswith(".so")]
+        assert extensions and all("x86_64" not in n for n in extensions)
+        core = next(n for n in extensions if "_multiarray_umath" in n)
+        assert core.endswith("cpython-312-aarch64-linux-gnu.so")
+        assert zf.read(core)[18:20] == (183).to_bytes(2, "little")  # EM_AARCH64
+        wheel = next(n for n in zf.namelist() if n.startswith("numpy-2.2.6.dist-info/WHEEL"))
+        assert "manylinux_2_17_aarch64" in zf.read(wheel).decode()
