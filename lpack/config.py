@@ -8,6 +8,7 @@ function with the Lambda console's default handler. Otherwise ``[tool.lpack]`` i
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
 import sys
@@ -119,9 +120,26 @@ def _read_table(path: Path) -> dict[str, Any] | None:
 
 
 def _validate(table: Mapping[str, Any], config: Path) -> None:
+    """Validate against schemas/lpack.schema.json. A table that validated before (same schema,
+    same content) is remembered in the cache, so a rebuild does not pay jsonschema's import."""
+    from lpack.bundle.cache import default_root
+
+    schema_text = resources.files("lpack").joinpath("schemas", "lpack.schema.json").read_text(encoding="utf-8")
+    content = json.dumps(table, sort_keys=True, default=str)
+    marker = default_root() / "valid-config" / hashlib.sha256((schema_text + content).encode()).hexdigest()
+    if marker.exists():
+        return
+    _check(table, config, json.loads(schema_text))
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass  # a read-only cache only costs speed
+
+
+def _check(table: Mapping[str, Any], config: Path, schema: dict[str, Any]) -> None:
     import jsonschema
 
-    schema = load_schema("lpack.schema.json")
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(table), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if not errors:

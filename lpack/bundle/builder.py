@@ -167,7 +167,7 @@ class _Builder:
         # Build inputs are not the function's code: the dist folder, lpack's configuration file
         # and the requirements file it installs from.
         skip = [self.project.dist, *(p for p in (self.project.config_path, unit.requirements) if p)]
-        excludes = select.spec(select.SOURCE_EXCLUDES)
+        excludes = select.SOURCE_EXCLUDES
         files = list(select.walk(unit.source, excludes, skip=skip))
         self.progress(unit.name, f"compressing {len(files)} source files")
         return zipwriter.compress_files(files), []
@@ -194,7 +194,7 @@ class _Builder:
         installed = tmp / "project"
         reqs = Requirements(lines=[str(wheel)])
         install(self.installer, target, installed, ["--no-deps", str(wheel)], reqs, cwd=tmp)
-        files = select.walk(installed, select.spec(select.DEPENDENCY_EXCLUDES))
+        files = select.walk(installed, select.DEPENDENCY_EXCLUDES)
         return zipwriter.compress_files(files), requires
 
     # -- dependencies, through the cache ---------------------------------------------------------
@@ -235,7 +235,7 @@ class _Builder:
             self.progress(unit.name, f"installing {count} requirement{'s' * (count != 1)} with {self.installer.name} for {target.label}")
             args = requirement_args(files, reqs.has_hashes)
             install(self.installer, target, tree, args, reqs, cwd=files[0].parent)
-            selected = list(select.walk(tree, select.spec(select.DEPENDENCY_EXCLUDES))) if tree.exists() else []
+            selected = list(select.walk(tree, select.DEPENDENCY_EXCLUDES)) if tree.exists() else []
             self.progress(unit.name, f"compressing {len(selected)} dependency files")
             zipwriter.atomic_write_zip(staged / "deps.zip", zipwriter.compress_files(selected))
             meta = {"requirements": [redact(line) for line in reqs.lines], "target": target.as_dict(),

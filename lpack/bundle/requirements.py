@@ -14,12 +14,11 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
-
 from lpack.errors import ConfigError
 
 _INCLUDE = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(?:\s+|=)(?P<path>\S+)")
 _FIND_LINKS = re.compile(r"^\s*(-f|--find-links)(?:\s+|=)(?P<path>\S+)")
+_NAME = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(?:[<>=!~;@(-]|$)")
 _ENV_VARS = re.compile(r"\$\{([A-Z0-9_]+)\}")
 
 # Installer settings that change what gets installed; part of the cache key.
@@ -108,10 +107,9 @@ def _add_requirement(line: str, base: Path, reqs: Requirements) -> None:
     if ("/" in spec or spec.startswith(".")) and local.exists():
         reqs.local_paths.append(local.resolve())
         return
-    try:
-        reqs.names.append(Requirement(spec).name)
-    except InvalidRequirement:
-        pass
+    name = _NAME.match(line)  # PEP 508 name (packaging's parser costs 25 ms to import)
+    if name:
+        reqs.names.append(name.group(1))
 
 
 def _path_fingerprint(path: Path) -> str:

@@ -1,0 +1,420 @@
+"""Configuration: zero config, [tool.lpack] and lpack.toml, the errors users read, multi-unit builds."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from lpack.cli import main
+
+HANDLER = "def lambda_handler(event, context):\n    return {'ok': True}\n"
+
+
+def make_project(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path -> text) under ``root`` and return ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def requirements(wheelhouse: Path, *lines: str) -> str:
+    """A requirements.txt that installs only from the local wheelhouse (no network)."""
+    return "\n".join(["--no-index", f"--find-links {wheelhouse}", *lines]) + "\n"
+
+
+def names(zip_path: Path) -> list[str]:
+    with zipfile.ZipFile(zip_path) as zf:
+        return zf.namelist()
+
+
+def error_lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """stderr of a failed command, after checking it is one error line (plus an optional tip)."""
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert 1 <= len(lines) <= 2, captured.err
+    assert lines[0].startswith("lpack: error: ")
+    assert all(line.startswith("lpack: tip: ") for line in lines[1:])
+    assert "Traceback" not in captured.err
+    return lines
+
+
+# -- zero config ------------------------------------------------------------------------------
+
+
+def test_zero_config_builds_the_folder_named_after_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(tmp_path / "my_func", {"lambda_function.py": HANDLER, "helpers/util.py": "X = 1\n"})
+
+    assert main(["build", str(project)]) == 0
+
+    assert sorted(p.name for p in (project / "dist").iterdir()) == ["my_func.zip"]
+    assert names(project / "dist" / "my_func.zip") == ["helpers/", "helpers/util.py", "lambda_function.py"]
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "my_func: target python3.14 x86_64 (the default; set runtime and architecture in [tool.lpack] "
+        "or pass --runtime/--arch)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("folder", "zip_name"),
+    [
+        pytest.param("orders", "orders.zip", id="plain"),
+        pytest.param("Order Service.v2", "Order-Service-v2.zip", id="spaces-and-dots-become-dashes"),
+        pytest.param("img_resize-2", "img_resize-2.zip", id="underscores-and-dashes-kept"),
+    ],
+)
+def test_zero_config_name_comes_from_the_folder(tmp_path: Path, folder: str, zip_name: str) -> None:
+    project = make_project(tmp_path / folder, {"lambda_function.py": HANDLER})
+
+    assert main(["build", str(project), "-q"]) == 0
+
+    assert [p.name for p in (project / "dist").iterdir()] == [zip_name]
+
+
+def test_zero_config_with_requirements_installs_them(tmp_path: Path, wheelhouse: Path) -> None:
+    project = make_project(tmp_path / "fn", {
+        "lambda_function.py": HANDLER,
+        "requirements.txt": requirements(wheelhouse, "demo-pure==1.0"),
+    })
+
+    assert main(["build", str(project), "-q", "--runtime", "python3.12"]) == 0
+
+    contents = names(project / "dist" / "fn.zip")
+    assert "lambda_function.py" in contents
+    assert "demo_pure/__init__.py" in contents
+    assert "demo_dep/__init__.py" in contents  # demo-pure 1.0 requires demo-dep
+    assert "requirements.txt" not in contents  # a build input, not the function's code
+
+
+def test_zero_config_without_requirements_has_only_the_source(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "fn", {"lambda_function.py": HANDLER})
+
+    assert main(["build", str(project), "-q"]) == 0
+
+    assert names(project / "dist" / "fn.zip") == ["lambda_function.py"]
+
+
+def test_pyproject_without_tool_lpack_is_still_zero_config(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "fn", {
+        "lambda_function.py": HANDLER,
+        "pyproject.toml": "[tool.black]\nline-length = 100\n",
+    })
+
+    assert main(["build", str(project), "-q"]) == 0
+
+    assert (project / "dist" / "fn.zip").is_file()
+
+
+# -- [tool.lpack] and lpack.toml ---------------------------------------------------------------
+
+
+def test_tool_lpack_in_pyproject_sets_name_target_and_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(tmp_path / "repo", {
+        "pyproject.toml": '[tool.lpack]\nname = "orders"\nruntime = "python3.12"\narchitecture = "arm64"\n'
+                          'source = "src"\nhandler = "app.handler"\n',
+        "src/app.py": HANDLER,
+        "tests/test_app.py": "def test(): pass\n",
+    })
+
+    assert main(["build", str(project), "--format", "json"]) == 0
+
+    assert [p.name for p in (project / "dist").iterdir()] == ["orders.zip"]
+    assert names(project / "dist" / "orders.zip") == ["app.py"]
+    artifact = json.loads(capsys.readouterr().out)["artifacts"][0]
+    assert (artifact["name"], artifact["runtime"], artifact["architecture"]) == ("orders", "python3.12", "arm64")
+
+
+def test_lpack_toml_holds_the_table_at_top_level(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "repo", {
+        "lpack.toml": 'runtime = "python3.13"\n[functions.api]\nsource = "api"\n',
+        "api/lambda_function.py": HANDLER,
+    })
+
+    assert main(["build", str(project), "-q"]) == 0
+
+    assert [p.name for p in (project / "dist").iterdir()] == ["api.zip"]
+    assert names(project / "dist" / "api.zip") == ["lambda_function.py"]  # lpack.toml is not packaged
+
+
+def test_lpack_toml_wins_over_pyproject(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "repo", {
+        "lpack.toml": 'name = "from-lpack-toml"\n',
+        "pyproject.toml": '[tool.lpack]\nname = "from-pyproject"\n',
+        "lambda_function.py": HANDLER,
+    })
+
+    assert main(["build", str(project), "-q"]) == 0
+
+    assert [p.name for p in (project / "dist").iterdir()] == ["from-lpack-toml.zip"]
+
+
+def test_project_can_be_given_as_its_config_file(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "repo", {
+        "pyproject.toml": '[tool.lpack]\nname = "orders"\n',
+        "lambda_function.py": HANDLER,
+    })
+
+    assert main(["build", str(project / "pyproject.toml"), "-q"]) == 0
+
+    assert (project / "dist" / "orders.zip").is_file()
+
+
+# -- configuration errors ----------------------------------------------------------------------
+
+FUNCTION_FILES = {"lambda_function.py": HANDLER}
+
+
+UNKNOWN_KEYS = [
+    pytest.param("pyproject.toml", '[tool.lpack.functions.api]\nruntme = "python3.12"\n',
+                 "tool.lpack.functions.api.runtme", "runtime", id="function-runtme"),
+    pytest.param("pyproject.toml", '[tool.lpack.functions.api]\narchitecure = "arm64"\n',
+                 "tool.lpack.functions.api.architecure", "architecture", id="function-architecure"),
+    pytest.param("pyproject.toml", '[tool.lpack]\nruntme = "python3.12"\n',
+                 "tool.lpack.runtme", "runtime", id="top-level-runtme"),
+    pytest.param("pyproject.toml", '[tool.lpack.layers.deps]\nrequirments = "requirements.txt"\n',
+                 "tool.lpack.layers.deps.requirments", "requirements", id="layer-requirments"),
+    pytest.param("lpack.toml", '[functions.api]\nhandlr = "app.handler"\n',
+                 "functions.api.handlr", "handler", id="lpack-toml-handlr"),
+    pytest.param("lpack.toml", 'architecure = "arm64"\n',
+                 "architecure", "architecture", id="lpack-toml-top-level"),
+]
+
+
+@pytest.mark.parametrize(("config", "text", "path", "suggestion"), UNKNOWN_KEYS)
+def test_unknown_key_suggests_the_closest_known_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str, text: str, path: str, suggestion: str,
+) -> None:
+    project = make_project(tmp_path / "repo", {**FUNCTION_FILES, config: text})
+
+    assert main(["build", str(project)]) == 2
+
+    [line, *_] = error_lines(capsys)
+    assert line.startswith(f"lpack: error: {project / config}: ")
+    assert line.endswith(f"did you mean {suggestion!r}?")
+    assert not (project / "dist").exists()
+
+
+@pytest.mark.parametrize(("config", "text", "path", "suggestion"), UNKNOWN_KEYS)
+def test_unknown_key_error_names_the_full_path_of_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str, text: str, path: str, suggestion: str,
+) -> None:
+    """The path goes down to the unknown key itself (tool.lpack.functions.api.runtme), as for
+    every other error, so an editor's "go to" or a grep finds the line to fix."""
+    project = make_project(tmp_path / "repo", {**FUNCTION_FILES, config: text})
+
+    assert main(["build", str(project)]) == 2
+
+    [line, *_] = error_lines(capsys)
+    assert line.startswith(f"lpack: error: {project / config}: {path}: ")
+
+
+def test_unknown_key_without_a_close_match_suggests_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(tmp_path / "repo", {
+        **FUNCTION_FILES, "pyproject.toml": '[tool.lpack.functions.api]\ncolour = "red"\n',
+    })
+
+    assert main(["build", str(project)]) == 2
+
+    [line, *_] = error_lines(capsys)
+    assert "colour" in line
+    assert "did you mean" not in line
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        pytest.param(
+            {"pyproject.toml": '[tool.lpack.functions.api]\narchitecture = "aarch64"\n'},
+            "{config}: tool.lpack.functions.api.architecture: 'aarch64' is not allowed; use one of: x86_64, arm64",
+            id="wrong-enum-architecture",
+        ),
+        pytest.param(
+            {"pyproject.toml": '[tool.lpack]\nruntime = "python3.6"\n'},
+            "{config}: tool.lpack.runtime: 'python3.6' is not allowed; use one of: python3.7, python3.8, "
+            "python3.9, python3.10, python3.11, python3.12, python3.13, python3.14",
+            id="wrong-enum-runtime",
+        ),
+        pytest.param(
+            {"pyproject.toml": '[tool.lpack.functions.api]\nmemory = "big"\n'},
+            "{config}: tool.lpack.functions.api.memory: expected integer, got str 'big'",
+            id="wrong-type-memory",
+        ),
+        pytest.param(
+            {"lpack.toml": 'ignore = "LP101"\n'},
+            "{config}: ignore: expected array, got str 'LP101'",
+            id="wrong-type-in-lpack-toml",
+        ),
+        pytest.param(
+            {"pyproject.toml": '[tool.lpack]\nignore = ["E501"]\n'},
+            "{config}: tool.lpack.ignore.0: 'E501' does not match the pattern ^LP[0-9]{{3}}$",
+            id="not-an-lpack-code",
+        ),
+        pytest.param(
+            {"pyproject.toml": "[tool.lpack.functions.api\nmemory = 1\n"},
+            "{config}: invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 26)",
+            id="invalid-toml",
+        ),
+        pytest.param(
+            {"pyproject.toml": '[tool.lpack.functions.api]\nlayers = ["dep"]\n'
+                               '[tool.lpack.layers.deps]\nrequirements = "requirements.txt"\n',
+             "requirements.txt": ""},
+            "{config}: tool.lpack.functions.api.layers: no layer named 'dep' in this project; did you mean "
+            "'deps'? (a layer is a [tool.lpack.layers.NAME] table or a layer version ARN)",
+            id="unknown-layer-with-suggestion",
+        ),
+        pytest.param(
+            {"pyproject.toml": '[tool.lpack.functions.api]\nlayers = ["zzz"]\n'},
+            "{config}: tool.lpack.functions.api.layers: no layer named 'zzz' in this project "
+            "(a layer is a [tool.lpack.layers.NAME] table or a layer version ARN)",
+            id="unknown-layer-nothing-close",
+        ),
+        pytest.param(
+            {"pyproject.toml": '[tool.lpack.functions.api]\nsource = "srcx"\n'},
+            "{config}: tool.lpack.functions.api.source: folder 'srcx' does not exist under {root}",
+            id="missing-source-folder",
+        ),
+        pytest.param(
+            {"pyproject.toml": '[tool.lpack.functions.api]\nrequirements = "req.txt"\n'},
+            "{config}: tool.lpack.functions.api.requirements: file 'req.txt' does not exist under {root}",
+            id="missing-requirements-file",
+        ),
+        pytest.param(
+            {"pyproject.toml": '[tool.lpack]\nrequirements = "requirements-prod.txt"\n'},
+            "{config}: tool.lpack.requirements: file 'requirements-prod.txt' does not exist under {root}",
+            id="missing-top-level-requirements-file",
+        ),
+        pytest.param(
+            {"lpack.toml": '[layers.deps]\nruntime = "python3.12"\n'},
+            "{config}: layers.deps: a layer needs `requirements` or `source`",
+            id="layer-with-nothing-to-package",
+        ),
+    ],
+)
+def test_config_error_is_one_line_naming_file_and_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, str], expected: str,
+) -> None:
+    project = make_project(tmp_path / "repo", {**FUNCTION_FILES, **files})
+    config = project / next(name for name in files if name.endswith(".toml"))
+
+    assert main(["build", str(project)]) == 2
+
+    lines = error_lines(capsys)
+    assert lines[0] == "lpack: error: " + expected.format(config=config, root=project.resolve())
+    assert not (project / "dist").exists()
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        pytest.param({}, id="empty-folder"),
+        pytest.param({"README.md": "# hi\n", "app.py": HANDLER}, id="python-but-no-lambda_function"),
+        pytest.param({"pyproject.toml": "[tool.black]\nline-length = 100\n"}, id="pyproject-without-tool-lpack"),
+    ],
+)
+def test_folder_without_a_function_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, str],
+) -> None:
+    project = make_project(tmp_path / "repo", files)
+
+    assert main(["build", str(project)]) == 2
+
+    assert error_lines(capsys) == [
+        f"lpack: error: {project}: no Lambda function found; add lambda_function.py (zero config) "
+        "or a [tool.lpack] table to pyproject.toml",
+    ]
+    assert not (project / "dist").exists()
+
+
+def test_missing_project_folder_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope"
+
+    assert main(["build", str(missing)]) == 2
+
+    assert error_lines(capsys) == [
+        f"lpack: error: {missing}: no such project folder; pass the folder that holds your function",
+    ]
+
+
+def test_layer_arn_is_not_an_unknown_layer(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "repo", {
+        **FUNCTION_FILES,
+        "pyproject.toml": '[tool.lpack.functions.api]\n'
+                          'layers = ["arn:aws:lambda:us-east-1:123456789012:layer:shared:3"]\n',
+    })
+
+    assert main(["build", str(project), "-q"]) == 0
+
+    assert (project / "dist" / "api.zip").is_file()
+
+
+# -- several functions and a layer -------------------------------------------------------------
+
+
+@pytest.fixture
+def multi(tmp_path: Path, wheelhouse: Path) -> Path:
+    """Two functions and a layer: api uses the project's layer; worker bundles its own dependencies."""
+    return make_project(tmp_path / "repo", {
+        "pyproject.toml": (
+            '[tool.lpack]\nruntime = "python3.12"\narchitecture = "arm64"\nrequirements = "requirements.txt"\n\n'
+            '[tool.lpack.functions.api]\nsource = "api"\nhandler = "app.handler"\nlayers = ["shared"]\n\n'
+            '[tool.lpack.functions.worker]\nsource = "worker"\nhandler = "app.handler"\n\n'
+            '[tool.lpack.layers.shared]\nrequirements = "requirements.txt"\n'
+        ),
+        "requirements.txt": requirements(wheelhouse, "demo-pure==1.1"),
+        "api/app.py": HANDLER,
+        "worker/app.py": HANDLER,
+    })
+
+
+def test_one_command_builds_every_function_and_layer(multi: Path) -> None:
+    assert main(["build", str(multi), "-q"]) == 0
+
+    dist = multi / "dist"
+    assert sorted(p.name for p in dist.iterdir()) == ["api.zip", "shared.zip", "worker.zip"]
+    assert names(dist / "api.zip") == ["app.py"]  # its dependencies are in the layer
+    assert "python/demo_pure/__init__.py" in names(dist / "shared.zip")
+    assert "app.py" not in [n.rsplit("/", 1)[-1] for n in names(dist / "shared.zip")]
+    worker = names(dist / "worker.zip")
+    assert "app.py" in worker
+    assert "demo_pure/__init__.py" in worker
+
+
+@pytest.mark.parametrize(
+    ("selected", "built"),
+    [
+        pytest.param(["worker"], ["worker.zip"], id="one-function"),
+        pytest.param(["shared"], ["shared.zip"], id="one-layer"),
+        pytest.param(["api", "worker"], ["api.zip", "worker.zip"], id="two-functions"),
+    ],
+)
+def test_function_option_builds_only_those(multi: Path, selected: list[str], built: list[str]) -> None:
+    argv = ["build", str(multi), "-q"]
+    for name in selected:
+        argv += ["--function", name]
+
+    assert main(argv) == 0
+
+    assert sorted(p.name for p in (multi / "dist").iterdir()) == built
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        pytest.param("wroker", "no function or layer named 'wroker'; did you mean 'worker'?", id="typo-suggests"),
+        pytest.param("billing", "no function or layer named 'billing'", id="nothing-close"),
+    ],
+)
+def test_unknown_function_option_is_an_error(
+    multi: Path, capsys: pytest.CaptureFixture[str], name: str, expected: str,
+) -> None:
+    assert main(["build", str(multi), "--function", name]) == 2
+
+    assert error_lines(capsys)[0] == f"lpack: error: {multi / 'pyproject.toml'}: {expected}"
+    assert not (multi / "dist").exists()
