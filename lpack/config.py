@@ -146,21 +146,22 @@ def _check(table: Mapping[str, Any], config: Path, schema: dict[str, Any]) -> No
         return
     error = errors[0]
     prefix = [] if config.name == "lpack.toml" else ["tool", "lpack"]
-    location = ".".join(prefix + [str(p) for p in error.absolute_path]) or "(top level)"
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        key = next((k for k in error.instance if k not in allowed), "?")
+        location = ".".join([*prefix, *path, key])
+        raise ConfigError(f"{config}: {location}: unknown key{_suggest(key, allowed)}")
+    location = ".".join(prefix + path) or "(top level)"
     raise ConfigError(f"{config}: {location}: {_explain(error)}")
 
 
 def _explain(error: Any) -> str:
-    if error.validator == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        unknown = [k for k in error.instance if k not in allowed]
-        key = unknown[0] if unknown else "?"
-        return f"unknown key {key!r}{_suggest(key, allowed)}"
     if error.validator == "enum":
         return f"{error.instance!r} is not allowed; use one of: {', '.join(map(str, error.validator_value))}"
     if error.validator == "type":
         return f"expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
-    if error.validator == "pattern" and error.parent is None and isinstance(error.instance, str):
+    if error.validator == "pattern" and isinstance(error.instance, str):
         return f"{error.instance!r} does not match the pattern {error.validator_value}"
     return str(error.message)
 
