@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("lpack: interrupted\n")
         return 130
-    except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into a report
+    except Exception as exc:  # the one place that turns a bug into a report
         sys.stderr.write(
             f"lpack: internal error: {type(exc).__name__}: {redact(str(exc))}\n"
             f"lpack: please report this with the command you ran (lpack {__version__}, "

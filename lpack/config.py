@@ -11,19 +11,14 @@ import difflib
 import hashlib
 import json
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from lpack._compat import tomllib
 from lpack.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 DEFAULT_HANDLER = "lambda_function.lambda_handler"
 DEFAULT_MODULE_FILE = "lambda_function.py"
@@ -198,7 +193,7 @@ def _project(config: Path | None, root: Path, table: dict[str, Any]) -> Project:
                 )
     clash = set(functions) & set(layers)
     if clash:
-        raise ConfigError(f"{label}: {sorted(clash)[0]!r} names both a function and a layer; each builds dist/NAME.zip, so rename one")
+        raise ConfigError(f"{label}: {min(clash)!r} names both a function and a layer; each builds dist/NAME.zip, so rename one")
     return Project(
         root=root, config_path=config, dist=root / table.get("dist", "dist"),
         installer=table.get("installer"), units=(*functions.values(), *layers.values()),

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -183,7 +183,7 @@ class _Builder:
         elif self.installer.name == "uv":
             cmd += ["--installer", "uv"]
         env = {**os.environ, "UV": self.installer.command[0]} if self.installer.name == "uv" else None
-        done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         wheels = sorted(outdir.glob("*.whl"))
         if done.returncode or not wheels:
             tail = " ".join((done.stderr or done.stdout).strip().splitlines()[-2:])
@@ -270,7 +270,7 @@ def _is_python_project(source: Path) -> bool:
     pyproject = source / "pyproject.toml"
     if not pyproject.is_file():
         return False
-    from lpack.config import tomllib
+    from lpack._compat import tomllib
 
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))

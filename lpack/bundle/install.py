@@ -93,7 +93,7 @@ def _find_uv() -> str | None:
     if found:
         return found
     try:
-        from uv import find_uv_bin  # type: ignore[import-not-found]
+        from uv import find_uv_bin
 
         return str(find_uv_bin())
     except (ImportError, FileNotFoundError):
@@ -117,7 +117,7 @@ def install(installer: Installer, target: Target, dest: Path, args: Sequence[str
             reqs: Requirements, cwd: Path) -> None:
     """Install into ``dest``; on failure raise ResolveError naming every package without a wheel."""
     cmd = installer.install_command(target, dest, args)
-    result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=_env())
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=_env(), check=False)
     if result.returncode == 0:
         return
     output = result.stderr + result.stdout
@@ -161,7 +161,7 @@ def _missing_elsewhere(installer: Installer, target: Target, reqs: Requirements,
             probe = Path(tmp) / "requirements.txt"
             probe.write_text("\n".join([*_option_lines(reqs), line]) + "\n")
             cmd = installer.install_command(target, Path(tmp) / "t", ["-r", str(probe)], dry_run=True)
-            result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=_env())
+            result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=_env(), check=False)
             if result.returncode:
                 found |= _missing(result.stderr + result.stdout)
     return found

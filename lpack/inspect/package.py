@@ -57,6 +57,8 @@ def largest_top_level(index: PackageIndex, strip: str = "", count: int = 8) -> l
     """Unzipped bytes per top-level name (after ``strip``, e.g. ``python/``), largest first."""
     sizes: dict[str, int] = {}
     for entry in index.entries:
+        if entry.is_dir:
+            continue
         name = entry.name[len(strip):] if strip and entry.name.startswith(strip) else entry.name
         top = name.split("/", 1)[0]
         sizes[top] = sizes.get(top, 0) + entry.size

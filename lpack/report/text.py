@@ -33,7 +33,7 @@ class ProgressPrinter:
         self.quiet = quiet
         self.status: Any = None
 
-    def __enter__(self) -> ProgressPrinter:
+    def __enter__(self) -> ProgressPrinter:  # noqa: PYI034
         if not self.quiet and self.err.is_terminal:
             self.status = self.err.status("lpack: starting")
             self.status.__enter__()
