@@ -300,3 +300,24 @@ def test_wheel_with_console_script_in_dependency(tmp_path: Path) -> None:
     assert build(str(root)) == 0
     listed = names(root / "dist" / "fn.zip")
     assert "tool_x/__init__.py" in listed and not any(n.startswith("bin/") for n in listed)
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_pip_configuration_file_is_honoured(tmp_path: Path, wheelhouse: Path, installer: str,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A private index or wheel folder set in pip.conf works with uv too."""
+    conf = tmp_path / "pip.conf"
+    conf.write_text(f"[global]\nno-index = true\nfind-links = {wheelhouse}\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))
+    root = project(tmp_path / "fn", "demo-pure==1.0\n")
+    assert build(str(root), "--installer", installer) == 0
+    assert "demo_pure/__init__.py" in names(root / "dist" / "fn.zip")
+
+
+def test_pip_environment_is_honoured_by_uv(tmp_path: Path, wheelhouse: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheelhouse))
+    root = project(tmp_path / "fn", "demo-pure==1.0\n")
+    assert build(str(root), "--installer", "uv") == 0
+    assert "demo_pure/__init__.py" in names(root / "dist" / "fn.zip")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lpack import rules
-from lpack.bundle import select, zipwriter
+from lpack.bundle import pipconfig, select, zipwriter
 from lpack.bundle.cache import DependencyCache, default_root, make_key
 from lpack.bundle.install import Installer, find_installer, install, requirement_args
 from lpack.bundle.requirements import INSTALLER_ENV, Requirements, read_requirements
@@ -219,6 +219,7 @@ class _Builder:
             "architecture": target.architecture, "tags": target.platform_tags(),
             "installer": [self.installer.name, self.installer.version],
             "env": {k: os.environ[k] for k in INSTALLER_ENV if k in os.environ},
+            "pip": pipconfig.settings(),
         })
         entry = None if self.options.refresh else self.cache.lookup(key)
         if entry is not None:

@@ -17,17 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lpack.bundle import pipconfig
 from lpack.bundle.requirements import Requirements
 from lpack.errors import ResolveError, UsageError, redact
 from lpack.targets import Target
-
-# pip's environment variables, as uv options (uv reads UV_*, not PIP_*).
-_PIP_ENV_AS_UV = {
-    "PIP_INDEX_URL": "--index-url",
-    "PIP_EXTRA_INDEX_URL": "--extra-index-url",
-    "PIP_FIND_LINKS": "--find-links",
-    "PIP_CONSTRAINT": "--constraint",
-}
 
 _UV_NO_WHEEL = re.compile(
     r"Because (?:only )?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:[=<>!~][^ ]*)? "
@@ -49,11 +42,7 @@ class Installer:
                    "--python-version", target.runtime.python_version,
                    "--python-platform", target.uv_platform(),
                    "--only-binary", ":all:", "--no-progress"]
-            for env, option in _PIP_ENV_AS_UV.items():
-                for value in os.environ.get(env, "").split():
-                    cmd += [option, value]
-            if _truthy(os.environ.get("PIP_NO_INDEX")):
-                cmd.append("--no-index")
+            cmd += pipconfig.as_uv_options()  # uv reads UV_*, not pip's files and PIP_*
             if dry_run:
                 cmd.append("--dry-run")
             return cmd + list(args)
@@ -67,10 +56,6 @@ class Installer:
         if dry_run:
             cmd.append("--dry-run")
         return cmd + list(args)
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").lower() in ("1", "true", "yes", "on")
 
 
 def find_installer(preferred: str | None) -> Installer:
