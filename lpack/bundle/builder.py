@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -25,7 +24,13 @@ from lpack.bundle.requirements import INSTALLER_ENV, Requirements, read_requirem
 from lpack.config import Project, Unit
 from lpack.errors import BuildError, ConfigError, redact
 from lpack.findings import Finding
-from lpack.inspect.package import PackageIndex, PackageSubject, largest_top_level, read_package
+from lpack.inspect.package import (
+    Entry,
+    PackageIndex,
+    PackageSubject,
+    largest_top_level,
+    read_package,
+)
 from lpack.targets import Target, lifecycle, make_target
 
 Progress = Callable[[str, str], None]
@@ -144,14 +149,15 @@ class _Builder:
             raise BuildError(f"{where}: nothing to package: the source is empty or every file is excluded")
         path = self.project.dist / f"{unit.name}.zip"
         self.progress(unit.name, f"writing {_relative(path)}")
-        zipwriter.atomic_write_zip(path, _with_directories(members))
-        index = read_package(path)
+        ordered = _with_directories(members)
+        digest, size = zipwriter.atomic_write_zip(path, ordered)
+        index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode) for m in ordered))
         built[unit.name] = index
         findings += self._size_findings(unit, index, built)
         artifact = Artifact(
             name=unit.name, kind=unit.kind, path=path, target=target,
             size_zipped=index.size_zipped, size_unzipped=index.size_unzipped, files=index.files,
-            sha256=_sha256(path), largest=largest_top_level(index, strip=prefix),
+            sha256=digest, largest=largest_top_level(index, strip=prefix),
             dependencies=deps_state, seconds=time.perf_counter() - start,
             target_defaulted=not (self.options.runtime or unit.runtime),
         )
@@ -288,14 +294,6 @@ def _wheel_requires(wheel: Path) -> list[str]:
         name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA") and n.count("/") == 1)
         metadata = HeaderParser().parsestr(zf.read(name).decode("utf-8"))
     return [value for value in metadata.get_all("Requires-Dist") or []]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _relative(path: Path) -> Path:

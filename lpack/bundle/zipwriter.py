@@ -9,6 +9,7 @@ change is never recompressed.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import struct
 import time
@@ -174,15 +175,31 @@ def _write_end(out: BinaryIO, central: bytearray, count: int, position: int) -> 
         out.write(_END.pack(0x06054B50, 0, 0, count, count, len(central), position, 0))
 
 
-def atomic_write_zip(path: Path, members: Iterable[Member]) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place: never a partial zip."""
+class _Digesting:
+    """A binary file wrapper that hashes and counts what is written through it."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.raw.write(data)
+
+
+def atomic_write_zip(path: Path, members: Iterable[Member]) -> tuple[str, int]:
+    """Write to a temporary file beside ``path`` and rename it into place: never a partial zip.
+    Returns the sha256 (hex) and size of what was written."""
     import tempfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
-            write_zip(out, members)
+            digesting = _Digesting(out)
+            write_zip(digesting, members)  # type: ignore[arg-type]
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, 0o644)
@@ -190,6 +207,7 @@ def atomic_write_zip(path: Path, members: Iterable[Member]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return digesting.digest.hexdigest(), digesting.size
 
 
 def timestamp_label() -> str:

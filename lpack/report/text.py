@@ -63,13 +63,12 @@ def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Find
     for artifact in artifacts:
         if artifact.target_defaulted:
             out.print(f"{artifact.name}: target {artifact.target.label} (the default; set runtime and "
-                      "architecture in \\[tool.lpack] or pass --runtime/--arch)")
+                      "architecture in \\[tool.lpack] or pass --runtime/--arch)", soft_wrap=True)
     if artifacts:
         table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
         for title, justify in (("artifact", "left"), ("kind", "left"), ("target", "left"),
-                               ("zipped", "right"),
-                               ("unzipped", "right"),
-                               ("files", "right"), ("dependencies", "left")):
+                               ("zipped", "right"), ("unzipped", "right"), ("files", "right"),
+                               ("dependencies", "left")):
             table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]
         for a in artifacts:
             table.add_row(escape(_display_path(a.path)), a.kind, a.target.label,
@@ -78,20 +77,20 @@ def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Find
                           f"{a.files:,}", a.dependencies)
         out.print(table)
         for a in artifacts:
-            out.print(f"{a.name}: sha256 {a.sha256}  base64 {a.sha256_base64}")
+            out.print(f"{a.name}: sha256 {a.sha256}  base64 {a.sha256_base64}", soft_wrap=True)
             if len(a.largest) > 1 or verbose:
                 biggest = ", ".join(f"{escape(name)} {human_bytes(size)}" for name, size in a.largest[:6])
-                out.print(f"{a.name}: largest (unzipped): {biggest}")
+                out.print(f"{a.name}: largest (unzipped): {biggest}", soft_wrap=True)
     render_findings(out, findings)
 
 
 def render_findings(out: Console, findings: Sequence[Finding]) -> None:
+    from rich.markup import escape
+
     for f in sorted(findings, key=lambda f: (-f.severity.rank, f.path, f.code)):
         where = f.path + (f":{f.line}" if f.line else "")
-        from rich.markup import escape
-
         out.print(f"{escape(where)}: [{_STYLE[f.severity]}]{f.code} {f.severity.value}[/] {escape(f.message)}"
-                  + (f" [dim](fix: {escape(f.fix)})[/]" if f.fix else ""), highlight=False)
+                  + (f" [dim](fix: {escape(f.fix)})[/]" if f.fix else ""), highlight=False, soft_wrap=True)
 
 
 def _display_path(path: Any) -> str:
