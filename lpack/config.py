@@ -58,7 +58,9 @@ class Project:
         for unit in self.units:
             if unit.name == name:
                 return unit
-        raise ConfigError(f"{self.describe()}: no function or layer named {name!r}{_suggest(name, [u.name for u in self.units])}")
+        names = [u.name for u in self.units]
+        hint = _suggest(name, names) or f"; this project has: {', '.join(names)}"
+        raise ConfigError(f"{self.describe()}: no function or layer named {name!r}{hint}")
 
     def describe(self) -> str:
         return str(self.config_path or self.root)
@@ -108,6 +110,8 @@ def _read_table(path: Path) -> dict[str, Any] | None:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
     if path.name == "lpack.toml":
+        if "tool" in data and isinstance(data["tool"], dict) and "lpack" in data["tool"]:
+            raise ConfigError(f"{path}: write the settings at the top of lpack.toml, without a [tool.lpack] header")
         return data
     tool = data.get("tool", {})
     table = tool.get("lpack") if isinstance(tool, dict) else None

@@ -321,3 +321,20 @@ def test_pip_environment_is_honoured_by_uv(tmp_path: Path, wheelhouse: Path,
     root = project(tmp_path / "fn", "demo-pure==1.0\n")
     assert build(str(root), "--installer", "uv") == 0
     assert "demo_pure/__init__.py" in names(root / "dist" / "fn.zip")
+
+
+def test_wheel_timestamps_do_not_change_the_zip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """uv records the source wheel's mtime in dist-info/uv_cache.json; it must not reach the zip."""
+    house = tmp_path / "house"
+    house.mkdir()
+    wheel = make_wheel(house, "stamped", "1.0")
+    root = project(tmp_path / "fn", local(house, "stamped==1.0"))
+    digests = []
+    for when in (1_767_225_600, 1_769_904_000):  # 2026-01-01, 2026-02-01
+        os.utime(wheel, (when, when))
+        monkeypatch.setenv("LPACK_CACHE_DIR", str(tmp_path / f"cache-{when}"))
+        monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / f"uv-{when}"))
+        assert build(str(root)) == 0
+        digests.append(sha256(root / "dist" / "fn.zip"))
+        assert not any(n.endswith("uv_cache.json") for n in names(root / "dist" / "fn.zip"))
+    assert digests[0] == digests[1]

@@ -48,13 +48,21 @@ def error_lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
 # -- zero config ------------------------------------------------------------------------------
 
 
-def test_zero_config_builds_the_folder_named_after_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    project = make_project(tmp_path / "my_func", {"lambda_function.py": HANDLER, "helpers/util.py": "X = 1\n"})
+def test_zero_config_builds_the_folder_named_after_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = make_project(
+        tmp_path / "my_func", {"lambda_function.py": HANDLER, "helpers/util.py": "X = 1\n"}
+    )
 
     assert main(["build", str(project)]) == 0
 
     assert sorted(p.name for p in (project / "dist").iterdir()) == ["my_func.zip"]
-    assert names(project / "dist" / "my_func.zip") == ["helpers/", "helpers/util.py", "lambda_function.py"]
+    assert names(project / "dist" / "my_func.zip") == [
+        "helpers/",
+        "helpers/util.py",
+        "lambda_function.py",
+    ]
     out = capsys.readouterr().out
     assert out.startswith(
         "my_func: target python3.14 x86_64 (the default; set runtime and architecture in [tool.lpack] "
@@ -66,7 +74,9 @@ def test_zero_config_builds_the_folder_named_after_it(tmp_path: Path, capsys: py
     ("folder", "zip_name"),
     [
         pytest.param("orders", "orders.zip", id="plain"),
-        pytest.param("Order Service.v2", "Order-Service-v2.zip", id="spaces-and-dots-become-dashes"),
+        pytest.param(
+            "Order Service.v2", "Order-Service-v2.zip", id="spaces-and-dots-become-dashes"
+        ),
         pytest.param("img_resize-2", "img_resize-2.zip", id="underscores-and-dashes-kept"),
     ],
 )
@@ -79,10 +89,13 @@ def test_zero_config_name_comes_from_the_folder(tmp_path: Path, folder: str, zip
 
 
 def test_zero_config_with_requirements_installs_them(tmp_path: Path, wheelhouse: Path) -> None:
-    project = make_project(tmp_path / "fn", {
-        "lambda_function.py": HANDLER,
-        "requirements.txt": requirements(wheelhouse, "demo-pure==1.0"),
-    })
+    project = make_project(
+        tmp_path / "fn",
+        {
+            "lambda_function.py": HANDLER,
+            "requirements.txt": requirements(wheelhouse, "demo-pure==1.0"),
+        },
+    )
 
     assert main(["build", str(project), "-q", "--runtime", "python3.12"]) == 0
 
@@ -102,10 +115,13 @@ def test_zero_config_without_requirements_has_only_the_source(tmp_path: Path) ->
 
 
 def test_pyproject_without_tool_lpack_is_still_zero_config(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "fn", {
-        "lambda_function.py": HANDLER,
-        "pyproject.toml": "[tool.black]\nline-length = 100\n",
-    })
+    project = make_project(
+        tmp_path / "fn",
+        {
+            "lambda_function.py": HANDLER,
+            "pyproject.toml": "[tool.black]\nline-length = 100\n",
+        },
+    )
 
     assert main(["build", str(project), "-q"]) == 0
 
@@ -115,40 +131,57 @@ def test_pyproject_without_tool_lpack_is_still_zero_config(tmp_path: Path) -> No
 # -- [tool.lpack] and lpack.toml ---------------------------------------------------------------
 
 
-def test_tool_lpack_in_pyproject_sets_name_target_and_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    project = make_project(tmp_path / "repo", {
-        "pyproject.toml": '[tool.lpack]\nname = "orders"\nruntime = "python3.12"\narchitecture = "arm64"\n'
-                          'source = "src"\nhandler = "app.handler"\n',
-        "src/app.py": HANDLER,
-        "tests/test_app.py": "def test(): pass\n",
-    })
+def test_tool_lpack_in_pyproject_sets_name_target_and_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = make_project(
+        tmp_path / "repo",
+        {
+            "pyproject.toml": '[tool.lpack]\nname = "orders"\nruntime = "python3.12"\narchitecture = "arm64"\n'
+            'source = "src"\nhandler = "app.handler"\n',
+            "src/app.py": HANDLER,
+            "tests/test_app.py": "def test(): pass\n",
+        },
+    )
 
     assert main(["build", str(project), "--format", "json"]) == 0
 
     assert [p.name for p in (project / "dist").iterdir()] == ["orders.zip"]
     assert names(project / "dist" / "orders.zip") == ["app.py"]
     artifact = json.loads(capsys.readouterr().out)["artifacts"][0]
-    assert (artifact["name"], artifact["runtime"], artifact["architecture"]) == ("orders", "python3.12", "arm64")
+    assert (artifact["name"], artifact["runtime"], artifact["architecture"]) == (
+        "orders",
+        "python3.12",
+        "arm64",
+    )
 
 
 def test_lpack_toml_holds_the_table_at_top_level(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "repo", {
-        "lpack.toml": 'runtime = "python3.13"\n[functions.api]\nsource = "api"\n',
-        "api/lambda_function.py": HANDLER,
-    })
+    project = make_project(
+        tmp_path / "repo",
+        {
+            "lpack.toml": 'runtime = "python3.13"\n[functions.api]\nsource = "api"\n',
+            "api/lambda_function.py": HANDLER,
+        },
+    )
 
     assert main(["build", str(project), "-q"]) == 0
 
     assert [p.name for p in (project / "dist").iterdir()] == ["api.zip"]
-    assert names(project / "dist" / "api.zip") == ["lambda_function.py"]  # lpack.toml is not packaged
+    assert names(project / "dist" / "api.zip") == [
+        "lambda_function.py"
+    ]  # lpack.toml is not packaged
 
 
 def test_lpack_toml_wins_over_pyproject(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "repo", {
-        "lpack.toml": 'name = "from-lpack-toml"\n',
-        "pyproject.toml": '[tool.lpack]\nname = "from-pyproject"\n',
-        "lambda_function.py": HANDLER,
-    })
+    project = make_project(
+        tmp_path / "repo",
+        {
+            "lpack.toml": 'name = "from-lpack-toml"\n',
+            "pyproject.toml": '[tool.lpack]\nname = "from-pyproject"\n',
+            "lambda_function.py": HANDLER,
+        },
+    )
 
     assert main(["build", str(project), "-q"]) == 0
 
@@ -156,10 +189,13 @@ def test_lpack_toml_wins_over_pyproject(tmp_path: Path) -> None:
 
 
 def test_project_can_be_given_as_its_config_file(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "repo", {
-        "pyproject.toml": '[tool.lpack]\nname = "orders"\n',
-        "lambda_function.py": HANDLER,
-    })
+    project = make_project(
+        tmp_path / "repo",
+        {
+            "pyproject.toml": '[tool.lpack]\nname = "orders"\n',
+            "lambda_function.py": HANDLER,
+        },
+    )
 
     assert main(["build", str(project / "pyproject.toml"), "-q"]) == 0
 
@@ -172,24 +208,59 @@ FUNCTION_FILES = {"lambda_function.py": HANDLER}
 
 
 UNKNOWN_KEYS = [
-    pytest.param("pyproject.toml", '[tool.lpack.functions.api]\nruntme = "python3.12"\n',
-                 "tool.lpack.functions.api.runtme", "runtime", id="function-runtme"),
-    pytest.param("pyproject.toml", '[tool.lpack.functions.api]\narchitecure = "arm64"\n',
-                 "tool.lpack.functions.api.architecure", "architecture", id="function-architecure"),
-    pytest.param("pyproject.toml", '[tool.lpack]\nruntme = "python3.12"\n',
-                 "tool.lpack.runtme", "runtime", id="top-level-runtme"),
-    pytest.param("pyproject.toml", '[tool.lpack.layers.deps]\nrequirments = "requirements.txt"\n',
-                 "tool.lpack.layers.deps.requirments", "requirements", id="layer-requirments"),
-    pytest.param("lpack.toml", '[functions.api]\nhandlr = "app.handler"\n',
-                 "functions.api.handlr", "handler", id="lpack-toml-handlr"),
-    pytest.param("lpack.toml", 'architecure = "arm64"\n',
-                 "architecure", "architecture", id="lpack-toml-top-level"),
+    pytest.param(
+        "pyproject.toml",
+        '[tool.lpack.functions.api]\nruntme = "python3.12"\n',
+        "tool.lpack.functions.api.runtme",
+        "runtime",
+        id="function-runtme",
+    ),
+    pytest.param(
+        "pyproject.toml",
+        '[tool.lpack.functions.api]\narchitecure = "arm64"\n',
+        "tool.lpack.functions.api.architecure",
+        "architecture",
+        id="function-architecure",
+    ),
+    pytest.param(
+        "pyproject.toml",
+        '[tool.lpack]\nruntme = "python3.12"\n',
+        "tool.lpack.runtme",
+        "runtime",
+        id="top-level-runtme",
+    ),
+    pytest.param(
+        "pyproject.toml",
+        '[tool.lpack.layers.deps]\nrequirments = "requirements.txt"\n',
+        "tool.lpack.layers.deps.requirments",
+        "requirements",
+        id="layer-requirments",
+    ),
+    pytest.param(
+        "lpack.toml",
+        '[functions.api]\nhandlr = "app.handler"\n',
+        "functions.api.handlr",
+        "handler",
+        id="lpack-toml-handlr",
+    ),
+    pytest.param(
+        "lpack.toml",
+        'architecure = "arm64"\n',
+        "architecure",
+        "architecture",
+        id="lpack-toml-top-level",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("config", "text", "path", "suggestion"), UNKNOWN_KEYS)
 def test_unknown_key_suggests_the_closest_known_key(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str, text: str, path: str, suggestion: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    config: str,
+    text: str,
+    path: str,
+    suggestion: str,
 ) -> None:
     project = make_project(tmp_path / "repo", {**FUNCTION_FILES, config: text})
 
@@ -203,7 +274,12 @@ def test_unknown_key_suggests_the_closest_known_key(
 
 @pytest.mark.parametrize(("config", "text", "path", "suggestion"), UNKNOWN_KEYS)
 def test_unknown_key_error_names_the_full_path_of_the_key(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str, text: str, path: str, suggestion: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    config: str,
+    text: str,
+    path: str,
+    suggestion: str,
 ) -> None:
     """The path goes down to the unknown key itself (tool.lpack.functions.api.runtme), as for
     every other error, so an editor's "go to" or a grep finds the line to fix."""
@@ -215,10 +291,16 @@ def test_unknown_key_error_names_the_full_path_of_the_key(
     assert line.startswith(f"lpack: error: {project / config}: {path}: ")
 
 
-def test_unknown_key_without_a_close_match_suggests_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    project = make_project(tmp_path / "repo", {
-        **FUNCTION_FILES, "pyproject.toml": '[tool.lpack.functions.api]\ncolour = "red"\n',
-    })
+def test_unknown_key_without_a_close_match_suggests_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = make_project(
+        tmp_path / "repo",
+        {
+            **FUNCTION_FILES,
+            "pyproject.toml": '[tool.lpack.functions.api]\ncolour = "red"\n',
+        },
+    )
 
     assert main(["build", str(project)]) == 2
 
@@ -262,9 +344,11 @@ def test_unknown_key_without_a_close_match_suggests_nothing(tmp_path: Path, caps
             id="invalid-toml",
         ),
         pytest.param(
-            {"pyproject.toml": '[tool.lpack.functions.api]\nlayers = ["dep"]\n'
-                               '[tool.lpack.layers.deps]\nrequirements = "requirements.txt"\n',
-             "requirements.txt": ""},
+            {
+                "pyproject.toml": '[tool.lpack.functions.api]\nlayers = ["dep"]\n'
+                '[tool.lpack.layers.deps]\nrequirements = "requirements.txt"\n',
+                "requirements.txt": "",
+            },
             "{config}: tool.lpack.functions.api.layers: no layer named 'dep' in this project; did you mean "
             "'deps'? (a layer is a [tool.lpack.layers.NAME] table or a layer version ARN)",
             id="unknown-layer-with-suggestion",
@@ -298,7 +382,10 @@ def test_unknown_key_without_a_close_match_suggests_nothing(tmp_path: Path, caps
     ],
 )
 def test_config_error_is_one_line_naming_file_and_path(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, str], expected: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    files: dict[str, str],
+    expected: str,
 ) -> None:
     project = make_project(tmp_path / "repo", {**FUNCTION_FILES, **files})
     config = project / next(name for name in files if name.endswith(".toml"))
@@ -314,25 +401,36 @@ def test_config_error_is_one_line_naming_file_and_path(
     "files",
     [
         pytest.param({}, id="empty-folder"),
-        pytest.param({"README.md": "# hi\n", "app.py": HANDLER}, id="python-but-no-lambda_function"),
-        pytest.param({"pyproject.toml": "[tool.black]\nline-length = 100\n"}, id="pyproject-without-tool-lpack"),
+        pytest.param(
+            {"README.md": "# hi\n", "app.py": HANDLER}, id="python-but-no-lambda_function"
+        ),
+        pytest.param(
+            {"pyproject.toml": "[tool.black]\nline-length = 100\n"},
+            id="pyproject-without-tool-lpack",
+        ),
     ],
 )
 def test_folder_without_a_function_is_an_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    files: dict[str, str],
 ) -> None:
     project = make_project(tmp_path / "repo", files)
 
     assert main(["build", str(project)]) == 2
 
     assert error_lines(capsys) == [
-        f"lpack: error: {project}: no Lambda function found; add lambda_function.py (zero config) "
-        "or a [tool.lpack] table to pyproject.toml",
+        (
+            f"lpack: error: {project}: no Lambda function found; add lambda_function.py (zero config) "
+            "or a [tool.lpack] table to pyproject.toml"
+        ),
     ]
     assert not (project / "dist").exists()
 
 
-def test_missing_project_folder_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_project_folder_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     missing = tmp_path / "nope"
 
     assert main(["build", str(missing)]) == 2
@@ -343,11 +441,14 @@ def test_missing_project_folder_is_an_error(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_layer_arn_is_not_an_unknown_layer(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "repo", {
-        **FUNCTION_FILES,
-        "pyproject.toml": '[tool.lpack.functions.api]\n'
-                          'layers = ["arn:aws:lambda:us-east-1:123456789012:layer:shared:3"]\n',
-    })
+    project = make_project(
+        tmp_path / "repo",
+        {
+            **FUNCTION_FILES,
+            "pyproject.toml": "[tool.lpack.functions.api]\n"
+            'layers = ["arn:aws:lambda:us-east-1:123456789012:layer:shared:3"]\n',
+        },
+    )
 
     assert main(["build", str(project), "-q"]) == 0
 
@@ -360,17 +461,20 @@ def test_layer_arn_is_not_an_unknown_layer(tmp_path: Path) -> None:
 @pytest.fixture
 def multi(tmp_path: Path, wheelhouse: Path) -> Path:
     """Two functions and a layer: api uses the project's layer; worker bundles its own dependencies."""
-    return make_project(tmp_path / "repo", {
-        "pyproject.toml": (
-            '[tool.lpack]\nruntime = "python3.12"\narchitecture = "arm64"\nrequirements = "requirements.txt"\n\n'
-            '[tool.lpack.functions.api]\nsource = "api"\nhandler = "app.handler"\nlayers = ["shared"]\n\n'
-            '[tool.lpack.functions.worker]\nsource = "worker"\nhandler = "app.handler"\n\n'
-            '[tool.lpack.layers.shared]\nrequirements = "requirements.txt"\n'
-        ),
-        "requirements.txt": requirements(wheelhouse, "demo-pure==1.1"),
-        "api/app.py": HANDLER,
-        "worker/app.py": HANDLER,
-    })
+    return make_project(
+        tmp_path / "repo",
+        {
+            "pyproject.toml": (
+                '[tool.lpack]\nruntime = "python3.12"\narchitecture = "arm64"\nrequirements = "requirements.txt"\n\n'
+                '[tool.lpack.functions.api]\nsource = "api"\nhandler = "app.handler"\nlayers = ["shared"]\n\n'
+                '[tool.lpack.functions.worker]\nsource = "worker"\nhandler = "app.handler"\n\n'
+                '[tool.lpack.layers.shared]\nrequirements = "requirements.txt"\n'
+            ),
+            "requirements.txt": requirements(wheelhouse, "demo-pure==1.1"),
+            "api/app.py": HANDLER,
+            "worker/app.py": HANDLER,
+        },
+    )
 
 
 def test_one_command_builds_every_function_and_layer(multi: Path) -> None:
@@ -394,7 +498,9 @@ def test_one_command_builds_every_function_and_layer(multi: Path) -> None:
         pytest.param(["api", "worker"], ["api.zip", "worker.zip"], id="two-functions"),
     ],
 )
-def test_function_option_builds_only_those(multi: Path, selected: list[str], built: list[str]) -> None:
+def test_function_option_builds_only_those(
+    multi: Path, selected: list[str], built: list[str]
+) -> None:
     argv = ["build", str(multi), "-q"]
     for name in selected:
         argv += ["--function", name]
@@ -407,12 +513,23 @@ def test_function_option_builds_only_those(multi: Path, selected: list[str], bui
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        pytest.param("wroker", "no function or layer named 'wroker'; did you mean 'worker'?", id="typo-suggests"),
-        pytest.param("billing", "no function or layer named 'billing'", id="nothing-close"),
+        pytest.param(
+            "wroker",
+            "no function or layer named 'wroker'; did you mean 'worker'?",
+            id="typo-suggests",
+        ),
+        pytest.param(
+            "billing",
+            "no function or layer named 'billing'; this project has: api, worker, shared",
+            id="nothing-close-lists-names",
+        ),
     ],
 )
 def test_unknown_function_option_is_an_error(
-    multi: Path, capsys: pytest.CaptureFixture[str], name: str, expected: str,
+    multi: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    expected: str,
 ) -> None:
     assert main(["build", str(multi), "--function", name]) == 2
 

@@ -131,7 +131,7 @@ class _Builder:
         where = f"{self.project.describe()} [{unit.where}]"
         target = make_target(self.options.runtime or unit.runtime,
                              self.options.architecture or unit.architecture, where=where)
-        findings = rules.run("runtime", target, self.options.today, self.project.describe())
+        findings = rules.run("runtime", target, self.options.today, str(_relative(self.project.config_path or self.project.root)))
         findings = [f._replace(function=unit.name) for f in findings]
         if lifecycle(target.runtime, self.options.today) == "blocked":
             return None, findings
@@ -200,6 +200,7 @@ class _Builder:
         installed = tmp / "project"
         reqs = Requirements(lines=[str(wheel)])
         install(self.installer, target, installed, ["--no-deps", str(wheel)], reqs, cwd=tmp)
+        select.tidy_records(installed, select.DEPENDENCY_EXCLUDES)
         files = select.walk(installed, select.DEPENDENCY_EXCLUDES)
         return zipwriter.compress_files(files), requires
 
@@ -242,7 +243,10 @@ class _Builder:
             self.progress(unit.name, f"installing {count} requirement{'s' * (count != 1)} with {self.installer.name} for {target.label}")
             args = requirement_args(files, reqs.has_hashes)
             install(self.installer, target, tree, args, reqs, cwd=files[0].parent)
-            selected = list(select.walk(tree, select.DEPENDENCY_EXCLUDES)) if tree.exists() else []
+            selected = []
+            if tree.exists():
+                select.tidy_records(tree, select.DEPENDENCY_EXCLUDES)
+                selected = list(select.walk(tree, select.DEPENDENCY_EXCLUDES))
             self.progress(unit.name, f"compressing {len(selected)} dependency files")
             zipwriter.atomic_write_zip(staged / "deps.zip", zipwriter.compress_files(selected))
             meta = {"requirements": [redact(line) for line in reqs.lines], "target": target.as_dict(),

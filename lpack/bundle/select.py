@@ -74,10 +74,11 @@ SOURCE_EXCLUDES = Defaults(
 )
 
 # Installers' leftovers in a --target folder: console-script wrappers whose shebang names the
-# build machine's Python, uv's lock file, bytecode, and PEP 610 records of local paths.
+# build machine's Python, uv's lock file, bytecode, PEP 610 records of local paths, and uv's
+# record of the source wheel's timestamp (which would make two builds of the same wheels differ).
 DEPENDENCY_EXCLUDES = Defaults(
     dirs=("__pycache__",), root_dirs=("bin",), files=("*.py[cod]",), root_files=(".lock",),
-    in_dist_info=("direct_url.json",),
+    in_dist_info=("direct_url.json", "uv_cache.json"),
 )
 
 
@@ -94,6 +95,22 @@ def spec(patterns: Iterable[str]) -> Matcher:
     import pathspec
 
     return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def tidy_records(tree: Path, excludes: Matcher) -> None:
+    """Drop from each installed ``*.dist-info/RECORD`` the lines of files the package will not
+    ship (excluded, or outside the tree like ``../../bin/tool``), so RECORD matches the package
+    and does not carry the hash of a file that differs between machines."""
+    for record in sorted(tree.glob("*.dist-info/RECORD")):
+        lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if _ships(line.split(",", 1)[0], excludes)]
+        if kept != lines:
+            record.write_text("".join(kept), encoding="utf-8")
+
+
+def _ships(path: str, excludes: Matcher) -> bool:
+    parts = path.strip('"').split("/")
+    return ".." not in parts and not path.startswith("/") and not excludes.match_file("/".join(parts))
 
 
 class Matcher(Protocol):

@@ -1,0 +1,380 @@
+"""Lambda's limits through real builds: package sizes at and just past each quota, and the
+runtime lifecycle on pinned dates.
+
+Sizes are exact: zeros (sparse files, compressed to almost nothing) for the unzipped quota,
+seeded random bytes (stored, not deflated) for the zipped one, whose zip overhead is measured
+by building once with a small blob.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import hashlib
+import random
+import shutil
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lpack import limits
+from lpack.bundle import builder
+from lpack.bundle.builder import BuildOptions, BuildResult, build_project
+from lpack.cli import main
+from lpack.config import load_project
+from lpack.findings import Finding, Severity
+
+HANDLER = "def lambda_handler(event, context):\n    return {'ok': True}\n"
+HANDLER_BYTES = len(HANDLER.encode())
+TODAY = dt.date(2026, 11, 23)
+
+ZIPPED = limits.ZIPPED_SIZE.value  # 52,428,800
+UNZIPPED = limits.UNZIPPED_SIZE.value  # 262,144,000
+ZIPPED_NEAR = 47_185_920  # 90% of ZIPPED
+UNZIPPED_NEAR = 235_929_600  # 90% of UNZIPPED
+
+
+def test_the_limits_are_lambdas() -> None:
+    assert (ZIPPED, UNZIPPED, limits.LAYERS_PER_FUNCTION.value) == (52_428_800, 262_144_000, 5)
+    assert (ZIPPED_NEAR, UNZIPPED_NEAR) == (ZIPPED * 9 // 10, UNZIPPED * 9 // 10)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Path]:
+    """A zero-config function folder; removed afterwards, as its blobs are tens of MB."""
+    root = tmp_path / "fn"
+    root.mkdir()
+    (root / "lambda_function.py").write_text(HANDLER)
+    yield root
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def zeros(path: Path, size: int) -> None:
+    """A file of ``size`` zero bytes, written sparse (no disk, no time)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.truncate(size)
+
+
+@functools.cache
+def _noise() -> bytes:
+    return random.Random(0).randbytes(ZIPPED + 1)
+
+
+def noise(path: Path, size: int) -> None:
+    """``size`` incompressible, deterministic bytes (deflate cannot shrink them: stored)."""
+    assert size <= len(_noise())
+    path.write_bytes(_noise()[:size])
+
+
+def build(root: Path, **options: object) -> BuildResult:
+    settings: dict[str, object] = {"runtime": "python3.12", "today": TODAY, **options}
+    return build_project(load_project(root), BuildOptions(**settings))  # type: ignore[arg-type]
+
+
+def codes(findings: list[Finding]) -> list[str]:
+    return sorted(f.code for f in findings)
+
+
+@pytest.fixture(scope="session")
+def zip_overhead(tmp_path_factory: pytest.TempPathFactory) -> int:
+    """Bytes a zero-config zip adds to a stored blob.bin: headers, names and the deflated handler."""
+    root = tmp_path_factory.mktemp("overhead") / "fn"
+    root.mkdir()
+    (root / "lambda_function.py").write_text(HANDLER)
+    noise(root / "blob.bin", 4096)
+    [artifact] = build(root).artifacts
+    with zipfile.ZipFile(artifact.path) as zf:
+        assert zf.getinfo("blob.bin").compress_type == zipfile.ZIP_STORED
+    return artifact.size_zipped - 4096
+
+
+# -- the unzipped quota (LP102, LP104) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("total", "expected"),
+    [
+        pytest.param(UNZIPPED_NEAR, [], id="exactly-90%-not-near"),
+        pytest.param(UNZIPPED_NEAR + 1, ["LP104"], id="90%-plus-one-byte-near"),
+        pytest.param(UNZIPPED, ["LP104"], id="at-the-limit-near-not-over"),
+        pytest.param(UNZIPPED + 1, ["LP102"], id="one-byte-over"),
+    ],
+)
+def test_unzipped_size_boundaries(project: Path, total: int, expected: list[str]) -> None:
+    zeros(project / "blob.bin", total - HANDLER_BYTES)
+
+    result = build(project)
+
+    [artifact] = result.artifacts
+    assert artifact.size_unzipped == total
+    assert codes(result.findings) == expected
+
+
+def test_unzipped_over_finding_says_by_how_much(project: Path) -> None:
+    zeros(project / "blob.bin", UNZIPPED + 1 - HANDLER_BYTES)
+
+    [finding] = build(project).findings
+
+    assert finding == Finding(
+        "LP102",
+        "unzipped-size-exceeded",
+        Severity.ERROR,
+        "unzipped function package: 250.0 MB (262,144,001 bytes); the limit is 262,144,000 bytes",
+        str(project / "dist" / "fn.zip"),
+        function="fn",
+        fix="see the largest packages in the size table; exclude or move what is not needed",
+    )
+
+
+def test_unzipped_near_finding_says_how_close(project: Path) -> None:
+    zeros(project / "blob.bin", UNZIPPED - HANDLER_BYTES)
+
+    [finding] = build(project).findings
+
+    assert (finding.code, finding.severity) == ("LP104", Severity.WARNING)
+    assert finding.message == "unzipped size is 250.0 MB, 100% of the 262,144,000 bytes limit"
+
+
+@pytest.mark.parametrize(
+    ("together", "expected"),
+    [
+        pytest.param(UNZIPPED, ["LP104"], id="together-at-the-limit"),
+        pytest.param(UNZIPPED + 1, ["LP102"], id="together-one-byte-over"),
+    ],
+)
+def test_function_and_its_layer_count_together(
+    tmp_path: Path, together: int, expected: list[str]
+) -> None:
+    root = tmp_path / "repo"
+    (root / "api").mkdir(parents=True)
+    (root / "api" / "lambda_function.py").write_text(HANDLER)
+    (root / "pyproject.toml").write_text(
+        '[tool.lpack.functions.api]\nsource = "api"\nlayers = ["big"]\n\n[tool.lpack.layers.big]\nsource = "big"\n'
+    )
+    layer_bytes = together // 2  # each well under the limit, and under 90% of it
+    zeros(root / "big" / "blob.bin", layer_bytes)
+    zeros(root / "api" / "blob.bin", together - layer_bytes - HANDLER_BYTES)
+
+    result = build(root)
+
+    sizes = {a.name: a.size_unzipped for a in result.artifacts}
+    assert sizes["api"] < UNZIPPED_NEAR and sizes["big"] < UNZIPPED_NEAR
+    assert sizes["api"] + sizes["big"] == together
+    assert [(f.code, f.function) for f in result.findings] == [(code, "api") for code in expected]
+    if expected == ["LP102"]:
+        assert result.findings[0].message == (
+            "unzipped function and its layers: 250.0 MB (262,144,001 bytes); the limit is 262,144,000 bytes"
+        )
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+# -- the zipped quota (LP101, LP103) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zipped", "expected"),
+    [
+        pytest.param(ZIPPED_NEAR, [], id="exactly-90%-not-near"),
+        pytest.param(ZIPPED_NEAR + 1, ["LP103"], id="90%-plus-one-byte-near"),
+        pytest.param(ZIPPED, ["LP103"], id="at-the-limit-near-not-over"),
+        pytest.param(ZIPPED + 1, ["LP101"], id="one-byte-over"),
+    ],
+)
+def test_zipped_size_boundaries(
+    project: Path, zip_overhead: int, zipped: int, expected: list[str]
+) -> None:
+    noise(project / "blob.bin", zipped - zip_overhead)
+
+    result = build(project)
+
+    [artifact] = result.artifacts
+    assert artifact.size_zipped == zipped == artifact.path.stat().st_size
+    assert codes(result.findings) == expected
+
+
+def test_zipped_findings_say_by_how_much(project: Path, zip_overhead: int) -> None:
+    noise(project / "blob.bin", ZIPPED + 1 - zip_overhead)
+
+    [finding] = build(project).findings
+
+    assert (finding.code, finding.severity, finding.function) == ("LP101", Severity.ERROR, "fn")
+    assert finding.message == (
+        "zipped package is 50.0 MB (52,428,801 bytes); the limit is 52,428,800 bytes for a direct upload"
+    )
+    assert finding.fix == (
+        'exclude what the function does not need, move dependencies to a layer, or deploy through S3 (upload = "s3")'
+    )
+
+
+# -- upload = "s3" ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "zipped",
+    [
+        pytest.param(ZIPPED + 1, id="over-the-zipped-limit"),
+        pytest.param(ZIPPED_NEAR + 1, id="near-the-zipped-limit"),
+    ],
+)
+def test_s3_upload_silences_the_zipped_limit(project: Path, zip_overhead: int, zipped: int) -> None:
+    (project / "pyproject.toml").write_text('[tool.lpack]\nname = "fn"\nupload = "s3"\n')
+    noise(
+        project / "blob.bin", zipped - zip_overhead
+    )  # pyproject.toml is a build input: not packaged
+
+    result = build(project)
+
+    [artifact] = result.artifacts
+    assert artifact.size_zipped == zipped
+    assert codes(result.findings) == []
+
+
+def test_s3_upload_still_has_the_unzipped_limit(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.lpack]\nname = "fn"\nupload = "s3"\n')
+    zeros(project / "blob.bin", UNZIPPED + 1 - HANDLER_BYTES)
+
+    result = build(project)
+
+    assert codes(result.findings) == ["LP102"]
+
+
+# -- runtime lifecycle -----------------------------------------------------------------------------
+
+
+def test_deprecated_runtime_warns_with_its_dates_and_still_builds(project: Path) -> None:
+    result = build(project, runtime="python3.10")
+
+    assert [(f.code, f.severity) for f in result.findings] == [("LP401", Severity.WARNING)]
+    assert result.findings[0].message == (
+        "python3.10 is deprecated since 2026-10-31; Lambda blocks creating functions with it "
+        "from 2027-02-01 and updating them from 2027-03-03"
+    )
+    assert result.findings[0].fix == "move to python3.14"
+    [artifact] = result.artifacts
+    assert artifact.path.is_file()
+
+
+def test_blocked_runtime_is_an_error_and_writes_no_zip(project: Path) -> None:
+    result = build(project, runtime="python3.7")
+
+    assert [(f.code, f.severity) for f in result.findings] == [("LP402", Severity.ERROR)]
+    assert (
+        result.findings[0].message
+        == "python3.7 can no longer be used to create functions (blocked since 2024-01-09)"
+    )
+    assert result.artifacts == []
+    assert not (project / "dist").exists()
+
+
+@pytest.mark.parametrize(
+    ("runtime", "today", "expected"),
+    [
+        pytest.param("python3.12", TODAY, [], id="python3.12-supported"),
+        pytest.param("python3.14", TODAY, [], id="python3.14-supported"),
+        pytest.param(
+            "python3.10", dt.date(2026, 10, 30), [], id="python3.10-day-before-deprecation"
+        ),
+        pytest.param(
+            "python3.10", dt.date(2026, 10, 31), ["LP401"], id="python3.10-deprecation-day"
+        ),
+        pytest.param(
+            "python3.10", dt.date(2027, 1, 31), ["LP401"], id="python3.10-day-before-block"
+        ),
+        pytest.param(
+            "python3.10", dt.date(2027, 2, 1), ["LP402"], id="python3.10-block-create-day"
+        ),
+        pytest.param("python3.9", TODAY, ["LP401"], id="python3.9-deprecated"),
+        pytest.param("python3.7", TODAY, ["LP402"], id="python3.7-blocked"),
+    ],
+)
+def test_runtime_lifecycle_dates(
+    project: Path, runtime: str, today: dt.date, expected: list[str]
+) -> None:
+    result = build(project, runtime=runtime, today=today)
+
+    assert codes(result.findings) == expected
+    assert bool(result.artifacts) == (expected != ["LP402"])
+
+
+# -- runtime lifecycle through the command line ----------------------------------------------------
+
+
+@pytest.fixture
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`lpack build` on TODAY, whatever the date the tests run on."""
+    monkeypatch.setattr(builder, "BuildOptions", functools.partial(BuildOptions, today=TODAY))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+
+
+@pytest.mark.parametrize(
+    ("runtime", "strict", "code", "built"),
+    [
+        pytest.param("python3.12", True, 0, True, id="supported-strict-0"),
+        pytest.param("python3.10", False, 0, True, id="deprecated-0"),
+        pytest.param("python3.10", True, 1, True, id="deprecated-strict-1"),
+        pytest.param("python3.7", False, 1, False, id="blocked-1-no-zip"),
+    ],
+)
+def test_runtime_lifecycle_exit_codes(
+    project: Path,
+    pinned_today: None,
+    runtime: str,
+    strict: bool,
+    code: int,
+    built: bool,
+) -> None:
+    argv = ["build", str(project), "-q", "--runtime", runtime] + (["--strict"] if strict else [])
+
+    assert main(argv) == code
+
+    assert (project / "dist" / "fn.zip").is_file() == built
+
+
+def test_blocked_runtime_output(
+    project: Path,
+    pinned_today: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (project / "pyproject.toml").write_text('[tool.lpack]\nname = "fn"\n')
+    monkeypatch.chdir(project)
+
+    assert main(["build", ".", "--runtime", "python3.7"]) == 1
+
+    captured = capsys.readouterr()
+    assert captured.out == (
+        "pyproject.toml: LP402 error python3.7 can no longer be used to create functions (blocked since 2024-01-09) "
+        "(fix: move to python3.14)\n"
+    )
+    assert not (project / "dist").exists()
+
+
+def test_deprecated_runtime_output(
+    project: Path,
+    pinned_today: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (project / "pyproject.toml").write_text('[tool.lpack]\nname = "fn"\n')
+    monkeypatch.chdir(project)
+
+    assert main(["build", ".", "--runtime", "python3.10"]) == 0
+
+    out = capsys.readouterr().out.splitlines()
+    digest = hashlib.sha256((project / "dist" / "fn.zip").read_bytes())
+    assert out[-2:] == [
+        f"fn: sha256 {digest.hexdigest()}  base64 {base64.b64encode(digest.digest()).decode()}",
+        (
+            "pyproject.toml: LP401 warning python3.10 is deprecated since 2026-10-31; Lambda blocks creating functions "
+            "with it from 2027-02-01 and updating them from 2027-03-03 (fix: move to python3.14)"
+        ),
+    ]
