@@ -146,15 +146,12 @@ def _build(args: argparse.Namespace) -> int:
         layer=args.layer, functions=tuple(args.function), refresh=args.refresh,
         cache_dir=args.cache_dir, build_isolation=args.build_isolation,
     )
-    if args.format == "json":
-        from lpack.report.text import ProgressPrinter
-
-        with ProgressPrinter(quiet=True) as progress:
-            result = build_project(project, options, progress)
+    if args.format == "json" or args.quiet:
+        result = build_project(project, options)  # no progress: rich is not even imported
     else:
         from lpack.report.text import ProgressPrinter
 
-        with ProgressPrinter(quiet=args.quiet) as progress:
+        with ProgressPrinter() as progress:
             result = build_project(project, options, progress)
     findings = filter_findings(result.findings, [*project.select, *_codes(args.select)],
                                [*project.ignore, *_codes(args.ignore)])

@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +65,13 @@ class Project:
         return str(self.config_path or self.root)
 
 
+def _schema_text(name: str) -> str:
+    # lpack/schemas is the repository's schemas/ folder, shipped inside the package
+    return (Path(__file__).parent / "schemas" / name).read_text(encoding="utf-8")
+
+
 def load_schema(name: str) -> dict[str, Any]:
-    text = resources.files("lpack").joinpath("schemas", name).read_text(encoding="utf-8")
-    data: dict[str, Any] = json.loads(text)
+    data: dict[str, Any] = json.loads(_schema_text(name))
     return data
 
 
@@ -123,7 +126,7 @@ def _validate(table: Mapping[str, Any], config: Path) -> None:
     same content) is remembered in the cache, so a rebuild does not pay jsonschema's import."""
     from lpack.bundle.cache import default_root
 
-    schema_text = resources.files("lpack").joinpath("schemas", "lpack.schema.json").read_text(encoding="utf-8")
+    schema_text = _schema_text("lpack.schema.json")
     content = json.dumps(table, sort_keys=True, default=str)
     marker = default_root() / "valid-config" / hashlib.sha256((schema_text + content).encode()).hexdigest()
     if marker.exists():

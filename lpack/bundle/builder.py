@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -138,9 +137,9 @@ class _Builder:
         self.progress(unit.name, f"target {target.label}")
         prefix = LAYER_PREFIX if unit.kind == "layer" else ""
         excludes = select.spec(unit.exclude)
-        with tempfile.TemporaryDirectory(prefix="lpack-build-") as tmp:
-            source_members, extra_requirements = self._source(unit, target, Path(tmp))
-            deps_members, deps_state = self._dependencies(unit, target, extra_requirements, Path(tmp))
+        with _Scratch() as scratch:
+            source_members, extra_requirements = self._source(unit, target, scratch)
+            deps_members, deps_state = self._dependencies(unit, target, extra_requirements, scratch)
         members: dict[str, zipwriter.Member] = {}
         for member in deps_members + source_members:  # the function's own files win
             if not excludes.match_file(member.name):
@@ -165,11 +164,11 @@ class _Builder:
 
     # -- the function's own code -------------------------------------------------------------
 
-    def _source(self, unit: Unit, target: Target, tmp: Path) -> tuple[list[zipwriter.Member], list[str]]:
+    def _source(self, unit: Unit, target: Target, scratch: _Scratch) -> tuple[list[zipwriter.Member], list[str]]:
         if unit.source is None:
             return [], []
         if _is_python_project(unit.source):
-            return self._project_wheel(unit, target, tmp)
+            return self._project_wheel(unit, target, scratch.path)
         # Build inputs are not the function's code: the dist folder, lpack's configuration file
         # and the requirements file it installs from.
         skip = [self.project.dist, *(p for p in (self.project.config_path, unit.requirements) if p)]
@@ -206,10 +205,10 @@ class _Builder:
 
     # -- dependencies, through the cache ---------------------------------------------------------
 
-    def _dependencies(self, unit: Unit, target: Target, extra: list[str], tmp: Path) -> tuple[list[zipwriter.Member], str]:
+    def _dependencies(self, unit: Unit, target: Target, extra: list[str], scratch: _Scratch) -> tuple[list[zipwriter.Member], str]:
         files = [unit.requirements] if unit.requirements is not None else []
         if extra:
-            files.append(tmp / "project-requires.txt")
+            files.append(scratch.path / "project-requires.txt")
             files[-1].write_text("\n".join(extra) + "\n")
         if not files:
             return [], "none"
@@ -224,7 +223,7 @@ class _Builder:
         key = make_key({
             "requirements": reqs.fingerprint(), "runtime": target.runtime.name,
             "architecture": target.architecture, "tags": target.platform_tags(),
-            "installer": [self.installer.name, self.installer.version],
+            "installer": [self.installer.name, self.installer.identity],
             "env": {k: os.environ[k] for k in INSTALLER_ENV if k in os.environ},
             "pip": pipconfig.settings(),
         })
@@ -232,10 +231,11 @@ class _Builder:
         if entry is not None:
             self.progress(unit.name, "dependencies unchanged: reusing the cached install")
             return zipwriter.read_members(entry / "deps.zip"), "cached"
-        entry = self._install(unit, target, reqs, files, key)
-        return zipwriter.read_members(entry / "deps.zip"), "installed"
+        return self._install(unit, target, reqs, files, key), "installed"
 
-    def _install(self, unit: Unit, target: Target, reqs: Requirements, files: list[Path], key: str) -> Path:
+    def _install(self, unit: Unit, target: Target, reqs: Requirements, files: list[Path], key: str) -> list[zipwriter.Member]:
+        """Install into a staging entry, compress, and commit the entry to the cache. Returns the
+        compressed members (in memory: this build need not read them back)."""
         staged = self.cache.staging()
         try:
             tree = staged / "tree"
@@ -243,17 +243,18 @@ class _Builder:
             self.progress(unit.name, f"installing {count} requirement{'s' * (count != 1)} with {self.installer.name} for {target.label}")
             args = requirement_args(files, reqs.has_hashes)
             install(self.installer, target, tree, args, reqs, cwd=files[0].parent)
-            selected = []
+            members: list[zipwriter.Member] = []
             if tree.exists():
                 select.tidy_records(tree, select.DEPENDENCY_EXCLUDES)
-                selected = list(select.walk(tree, select.DEPENDENCY_EXCLUDES))
-            self.progress(unit.name, f"compressing {len(selected)} dependency files")
-            zipwriter.atomic_write_zip(staged / "deps.zip", zipwriter.compress_files(selected))
+                self.progress(unit.name, "compressing the dependencies")
+                members = zipwriter.compress_files(select.walk(tree, select.DEPENDENCY_EXCLUDES))
+            zipwriter.atomic_write_zip(staged / "deps.zip", members, durable=False)
             meta = {"requirements": [redact(line) for line in reqs.lines], "target": target.as_dict(),
-                    "installer": self.installer.name, "files": len(selected)}
+                    "installer": self.installer.name, "files": len(members)}
             (staged / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
             shutil.rmtree(tree, ignore_errors=True)
-            return self.cache.commit(key, staged)
+            self.cache.commit(key, staged)
+            return members
         except BaseException:
             shutil.rmtree(staged, ignore_errors=True)
             raise
@@ -269,6 +270,28 @@ class _Builder:
                 layers.append(read_package(self.project.dist / f"{name}.zip"))
         subject = PackageSubject(index, unit.kind, tuple(layers), len(unit.layers), unit.upload, unit.name)
         return [f._replace(path=str(_relative(Path(f.path)))) for f in rules.run("package", subject)]
+
+
+class _Scratch:
+    """A temporary folder made on first use (most builds need none) and removed at the end."""
+
+    def __init__(self) -> None:
+        self._path: Path | None = None
+
+    def __enter__(self) -> _Scratch:  # noqa: PYI034
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._path is not None:
+            shutil.rmtree(self._path, ignore_errors=True)
+
+    @property
+    def path(self) -> Path:
+        if self._path is None:
+            import tempfile
+
+            self._path = Path(tempfile.mkdtemp(prefix="lpack-build-"))
+        return self._path
 
 
 def _with_directories(members: dict[str, zipwriter.Member]) -> list[zipwriter.Member]:

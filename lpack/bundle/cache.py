@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,6 +44,8 @@ class DependencyCache:
         return entry if (entry / "meta.json").is_file() and (entry / "deps.zip").is_file() else None
 
     def staging(self) -> Path:
+        import tempfile
+
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(prefix="entry-", dir=self.root / "tmp"))
 

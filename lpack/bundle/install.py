@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ _PIP_NO_WHEEL = re.compile(r"No matching distribution found for (?P<name>[A-Za-z
 class Installer:
     name: str  # "uv" or "pip"
     command: tuple[str, ...]
-    version: str
+    identity: str  # what the cache key records of this installer: its version, or its binary
 
     def install_command(self, target: Target, dest: Path, args: Sequence[str], *, dry_run: bool = False) -> list[str]:
         if self.name == "uv":
@@ -63,7 +62,9 @@ def find_installer(preferred: str | None) -> Installer:
     if preferred in (None, "uv"):
         uv = _find_uv()
         if uv:
-            return Installer("uv", (uv,), _version([uv, "--version"]))
+            # the binary's path, size and mtime identify its version without running it
+            info = os.stat(uv)
+            return Installer("uv", (uv,), f"{uv}:{info.st_size}:{info.st_mtime_ns}")
         if preferred == "uv":
             raise UsageError("uv was asked for but is not installed; `pip install uv`, or use --installer pip")
     pip = (sys.executable, "-m", "pip")
@@ -141,6 +142,8 @@ def _missing_elsewhere(installer: Installer, target: Target, reqs: Requirements,
     others = [line for line, name in zip(reqs.lines, reqs.names) if name.lower() not in known]
     if len(others) > 25 or reqs.has_hashes:
         return found
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="lpack-probe-") as tmp:
         for line in others:
             probe = Path(tmp) / "requirements.txt"

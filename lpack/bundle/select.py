@@ -120,6 +120,10 @@ class Matcher(Protocol):
 def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = ()) -> Iterator[tuple[str, Path]]:
     """(posix path relative to root, path) for every file under root not excluded, sorted."""
     skipped = {p.resolve() for p in skip}
+
+    def resolve(path: Path) -> Path:
+        return path.resolve() if skipped else path
+
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
         rel_dir = here.relative_to(root).as_posix()
@@ -127,7 +131,7 @@ def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = ()) -> Iterator[t
         kept = []
         for name in sorted(dirs):
             path = here / name
-            if excludes.match_file(prefix + name + "/") or path.resolve() in skipped:
+            if excludes.match_file(prefix + name + "/") or resolve(path) in skipped:
                 continue
             if (path / "pyvenv.cfg").is_file():
                 continue  # a virtual environment, whatever its name
@@ -136,5 +140,5 @@ def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = ()) -> Iterator[t
         for name in sorted(files):
             rel = prefix + name
             path = here / name
-            if not excludes.match_file(rel) and path.is_file() and path.resolve() not in skipped:
+            if not excludes.match_file(rel) and path.is_file() and resolve(path) not in skipped:
                 yield rel, path

@@ -16,7 +16,6 @@ import time
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -71,17 +70,19 @@ def file_mode(path: Path) -> int:
     return EXEC_MODE if os.stat(path).st_mode & 0o111 else FILE_MODE
 
 
-def compress_files(files: Iterable[tuple[str, Path]], workers: int | None = None) -> list[Member]:
-    """Read and compress files in parallel (zlib releases the GIL); result in input order."""
+def compress_files(files: Iterable[tuple[str, Path]]) -> list[Member]:
+    """Read and compress files in parallel (zlib releases the GIL), in input order. Given an
+    iterator (a folder walk), compression starts while the walk goes on."""
     def one(item: tuple[str, Path]) -> Member:
         name, path = item
         return compress(name, path.read_bytes(), file_mode(path))
 
-    items = list(files)
-    if len(items) < 8:
-        return [one(item) for item in items]
-    with ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 1) + 1)) as pool:
-        return list(pool.map(one, items, chunksize=16))
+    if isinstance(files, (list, tuple)) and len(files) < 8:
+        return [one(item) for item in files]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=(os.cpu_count() or 1) + 1) as pool:
+        return list(pool.map(one, files))
 
 
 def directory(name: str) -> Member:
@@ -189,19 +190,20 @@ class _Digesting:
         return self.raw.write(data)
 
 
-def atomic_write_zip(path: Path, members: Iterable[Member]) -> tuple[str, int]:
+def atomic_write_zip(path: Path, members: Iterable[Member], *, durable: bool = True) -> tuple[str, int]:
     """Write to a temporary file beside ``path`` and rename it into place: never a partial zip.
-    Returns the sha256 (hex) and size of what was written."""
-    import tempfile
-
+    ``durable`` flushes it to disk first (a cache entry can do without). Returns the sha256
+    (hex) and size of what was written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         with os.fdopen(fd, "wb") as out:
             digesting = _Digesting(out)
             write_zip(digesting, members)  # type: ignore[arg-type]
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:

@@ -7,7 +7,6 @@ LP1xx package, LP2xx handler, LP3xx limits and configuration, LP4xx runtime, LP5
 from __future__ import annotations
 
 import importlib
-import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,8 @@ class Rule:
 
     @property
     def doc(self) -> str:
+        import inspect
+
         return inspect.cleandoc(self.func.__doc__ or "")
 
     def finding(self, message: str, path: str, **extra: Any) -> Finding:
