@@ -12,9 +12,9 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from lpack._compat import tomllib
 from lpack.errors import ConfigError
@@ -25,8 +25,7 @@ DEFAULT_REQUIREMENTS = "requirements.txt"
 INHERITED = ("runtime", "architecture", "source", "requirements", "upload")
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):
     """One thing to build: a function or a layer, with its settings resolved against the root."""
 
     name: str
@@ -40,11 +39,10 @@ class Unit:
     exclude: tuple[str, ...] = ()
     layers: tuple[str, ...] = ()
     upload: str = "direct"
-    settings: Mapping[str, Any] = field(default_factory=dict)
+    settings: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(NamedTuple):
     root: Path
     config_path: Path | None
     dist: Path

@@ -8,7 +8,7 @@ Amazon Linux 2 runtimes), Lambda "instruction set architectures" page. See share
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lpack.errors import ConfigError
 
@@ -18,8 +18,7 @@ ARCHITECTURES_URL = "https://docs.aws.amazon.com/lambda/latest/dg/foundation-arc
 D = dt.date
 
 
-@dataclass(frozen=True)
-class Runtime:
+class Runtime(NamedTuple):
     name: str
     python: tuple[int, int]
     os: str
@@ -72,8 +71,7 @@ DEFAULT_ARCHITECTURE = "x86_64"
 _UV_MANYLINUX_LEVELS = ((2, 17), (2, 28), (2, 31), (2, 32), (2, 33), (2, 34))
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     runtime: Runtime
     architecture: str
 

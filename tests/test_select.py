@@ -31,3 +31,25 @@ def test_source_defaults_keep_code_and_metadata() -> None:
     for path in ("lambda_function.py", "pkg/m.pyi", "pkg/dist/x.py", "pkg/build/x.py", "venvs/x.py",
                  "coverage.py", "x-1.0.dist-info/METADATA", ".env", "bin/tool"):
         assert path in kept
+
+
+def test_read_members_matches_zipfile(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The fast central-directory reader agrees with zipfile on what the writer wrote."""
+    import zipfile
+
+    from lpack.bundle import zipwriter
+
+    members = [zipwriter.compress(f"pkg/m{i}.py", b"x = %d\n" % i * (i + 1), 0o644) for i in range(50)]
+    members.append(zipwriter.compress("naïve/ünïcode.txt", "é".encode() * 40, 0o755))
+    members.append(zipwriter.directory("pkg"))
+    path = tmp_path / "a.zip"
+    zipwriter.atomic_write_zip(path, sorted(members, key=lambda m: m.name))
+    fast = zipwriter.read_members(path)
+    slow = zipwriter._read_members_zipfile(path)
+    assert fast == slow
+    copy = tmp_path / "b.zip"
+    zipwriter.atomic_write_zip(copy, fast)  # copying raw members gives the same bytes
+    assert copy.read_bytes() == path.read_bytes()
+    with zipfile.ZipFile(copy) as zf:
+        assert zf.testzip() is None
+        assert zf.read("naïve/ünïcode.txt") == "é".encode() * 40

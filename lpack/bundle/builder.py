@@ -11,9 +11,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lpack import rules
 from lpack.bundle import pipconfig, select, zipwriter
@@ -36,8 +35,7 @@ Progress = Callable[[str, str], None]
 LAYER_PREFIX = "python/"
 
 
-@dataclass(frozen=True)
-class BuildOptions:
+class BuildOptions(NamedTuple):
     runtime: str | None = None
     architecture: str | None = None
     installer: str | None = None
@@ -46,11 +44,10 @@ class BuildOptions:
     refresh: bool = False
     cache_dir: Path | None = None
     build_isolation: bool = True
-    today: dt.date = field(default_factory=dt.date.today)
+    today: dt.date | None = None  # None: today
 
 
-@dataclass(frozen=True)
-class Artifact:
+class Artifact(NamedTuple):
     name: str
     kind: str
     path: Path
@@ -79,10 +76,10 @@ class Artifact:
         }
 
 
-@dataclass
 class BuildResult:
-    artifacts: list[Artifact] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.artifacts: list[Artifact] = []
+        self.findings: list[Finding] = []
 
 
 def build_project(project: Project, options: BuildOptions, progress: Progress = lambda _u, _m: None) -> BuildResult:
@@ -108,7 +105,7 @@ def _selected_units(project: Project, options: BuildOptions) -> list[Unit]:
 def _as_layer(unit: Unit) -> Unit:
     if unit.requirements is None:
         raise ConfigError(f"{unit.where}: --layer packages a function's dependencies, and {unit.name!r} has no requirements file")
-    return replace(unit, name=f"{unit.name}-layer", kind="layer", source=None, handler=None, layers=())
+    return unit._replace(name=f"{unit.name}-layer", kind="layer", source=None, handler=None, layers=())
 
 
 class _Builder:
@@ -117,6 +114,7 @@ class _Builder:
         self.options = options
         self.progress = progress
         self.cache = DependencyCache(options.cache_dir or default_root())
+        self.today = options.today or dt.date.today()
         self._installer: Installer | None = None
 
     @property
@@ -130,9 +128,9 @@ class _Builder:
         where = f"{self.project.describe()} [{unit.where}]"
         target = make_target(self.options.runtime or unit.runtime,
                              self.options.architecture or unit.architecture, where=where)
-        findings = rules.run("runtime", target, self.options.today, str(_relative(self.project.config_path or self.project.root)))
+        findings = rules.run("runtime", target, self.today, str(_relative(self.project.config_path or self.project.root)))
         findings = [f._replace(function=unit.name) for f in findings]
-        if lifecycle(target.runtime, self.options.today) == "blocked":
+        if lifecycle(target.runtime, self.today) == "blocked":
             return None, findings
         self.progress(unit.name, f"target {target.label}")
         prefix = LAYER_PREFIX if unit.kind == "layer" else ""

@@ -13,8 +13,8 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from lpack.bundle import pipconfig
 from lpack.bundle.requirements import Requirements
@@ -29,8 +29,7 @@ _UV_ONLY = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==\S+ has no (?:usab
 _PIP_NO_WHEEL = re.compile(r"No matching distribution found for (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
-@dataclass(frozen=True)
-class Installer:
+class Installer(NamedTuple):
     name: str  # "uv" or "pip"
     command: tuple[str, ...]
     identity: str  # what the cache key records of this installer: its version, or its binary

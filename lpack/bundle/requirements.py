@@ -11,7 +11,6 @@ import hashlib
 import os
 import re
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from lpack.errors import ConfigError
@@ -30,13 +29,13 @@ INSTALLER_ENV = (
 )
 
 
-@dataclass
 class Requirements:
-    files: list[Path] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)  # requirement lines (no options), in order
-    names: list[str] = field(default_factory=list)  # top-level project names, when parseable
-    has_hashes: bool = False
-    local_paths: list[Path] = field(default_factory=list)  # find-links folders, local files
+    def __init__(self, lines: list[str] | None = None) -> None:
+        self.files: list[Path] = []
+        self.lines: list[str] = lines or []  # requirement lines (no options), in order
+        self.names: list[str] = []  # top-level project names, when parseable
+        self.has_hashes = False
+        self.local_paths: list[Path] = []  # find-links folders, local files
 
     @property
     def empty(self) -> bool:

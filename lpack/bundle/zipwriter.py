@@ -13,16 +13,15 @@ import hashlib
 import os
 import struct
 import time
-import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from lpack.errors import BuildError
 
 DEFLATE_LEVEL = 6
+STORED, DEFLATED = 0, 8  # zip compression methods
 FILE_MODE = 0o644
 EXEC_MODE = 0o755
 DIR_MODE = 0o755
@@ -36,8 +35,7 @@ _LOCATOR64 = struct.Struct("<IIQI")
 _LIMIT16, _LIMIT32 = 0xFFFF, 0xFFFFFFFF
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
     """One compressed entry ready to write: name, mode, sizes, CRC and where its bytes are."""
 
     name: str
@@ -57,13 +55,13 @@ class Member:
 
 def compress(name: str, data: bytes, mode: int) -> Member:
     if not data:
-        return Member(name, mode, 0, 0, 0, zipfile.ZIP_STORED, b"")
+        return Member(name, mode, 0, 0, 0, STORED, b"")
     packer = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
     packed = packer.compress(data) + packer.flush()
     crc = zlib.crc32(data)
     if len(packed) >= len(data):
-        return Member(name, mode, crc, len(data), len(data), zipfile.ZIP_STORED, data)
-    return Member(name, mode, crc, len(data), len(packed), zipfile.ZIP_DEFLATED, packed)
+        return Member(name, mode, crc, len(data), len(data), STORED, data)
+    return Member(name, mode, crc, len(data), len(packed), DEFLATED, packed)
 
 
 def file_mode(path: Path) -> int:
@@ -86,11 +84,37 @@ def compress_files(files: Iterable[tuple[str, Path]]) -> list[Member]:
 
 
 def directory(name: str) -> Member:
-    return Member(name if name.endswith("/") else name + "/", DIR_MODE, 0, 0, 0, zipfile.ZIP_STORED, b"")
+    return Member(name if name.endswith("/") else name + "/", DIR_MODE, 0, 0, 0, STORED, b"")
 
 
 def read_members(path: Path) -> list[Member]:
-    """The entries of a zip as Members that point at their compressed bytes (nothing decompressed)."""
+    """The entries of a zip this module wrote, as Members pointing at their compressed bytes.
+
+    Reads only the central directory (parsed here: ``zipfile`` needs a seek and read of every
+    local header, which dominated a rebuild). Archives from elsewhere go through ``zipfile``.
+    """
+    data = path.read_bytes() if path.stat().st_size < (64 << 20) else None
+    if data is None or data[-_END.size:-_END.size + 4] != b"PK\x05\x06":
+        return _read_members_zipfile(path)
+    _, _, _, _, count, _size, start, _ = _END.unpack_from(data, len(data) - _END.size)
+    members = []
+    at = start
+    for _ in range(count):
+        fields = _CENTRAL.unpack_from(data, at)
+        name_len, extra_len, comment_len = fields[10], fields[11], fields[12]
+        if fields[0] != 0x02014B50 or extra_len or comment_len:
+            return _read_members_zipfile(path)
+        name = data[at + _CENTRAL.size: at + _CENTRAL.size + name_len].decode("utf-8")
+        offset = fields[16] + _LOCAL.size + name_len  # this writer puts no extra field in local headers
+        members.append(Member(name, (fields[15] >> 16) & 0o7777, fields[7], fields[9], fields[8],
+                              fields[4], None, path, offset))
+        at += _CENTRAL.size + name_len
+    return members
+
+
+def _read_members_zipfile(path: Path) -> list[Member]:
+    import zipfile
+
     members = []
     with zipfile.ZipFile(path) as zf, open(path, "rb") as raw:
         for info in zf.infolist():

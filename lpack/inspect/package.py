@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import stat
-import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from lpack.errors import LpackError
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     name: str
     size: int
     compressed_size: int
@@ -26,11 +24,10 @@ class Entry:
         return self.name.split("/", 1)[0]
 
 
-@dataclass(frozen=True)
-class PackageIndex:
+class PackageIndex(NamedTuple):
     path: Path
     size_zipped: int
-    entries: tuple[Entry, ...] = field(repr=False)
+    entries: tuple[Entry, ...]
 
     @property
     def size_unzipped(self) -> int:
@@ -42,6 +39,8 @@ class PackageIndex:
 
 
 def read_package(path: Path) -> PackageIndex:
+    import zipfile
+
     try:
         with zipfile.ZipFile(path) as zf:
             entries = tuple(
@@ -65,8 +64,7 @@ def largest_top_level(index: PackageIndex, strip: str = "", count: int = 8) -> l
     return sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0]))[:count]
 
 
-@dataclass(frozen=True)
-class PackageSubject:
+class PackageSubject(NamedTuple):
     """What the package rules look at: one artifact and the layers it is deployed with."""
 
     package: PackageIndex

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lpack.findings import Finding, Severity
 
@@ -18,8 +17,7 @@ RuleFunc = Callable[..., Iterator[Finding]]
 _FAMILIES = ("lpack.rules.package", "lpack.rules.runtime")
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     code: str
     name: str
     severity: Severity
