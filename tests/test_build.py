@@ -338,3 +338,30 @@ def test_wheel_timestamps_do_not_change_the_zip(tmp_path: Path, monkeypatch: pyt
         digests.append(sha256(root / "dist" / "fn.zip"))
         assert not any(n.endswith("uv_cache.json") for n in names(root / "dist" / "fn.zip"))
     assert digests[0] == digests[1]
+
+
+def test_linked_shared_folder_is_packaged_and_loops_are_not(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    (shared / "common").mkdir(parents=True)
+    (shared / "common" / "util.py").write_text("X = 1\n")
+    root = project(tmp_path / "fn")
+    (root / "common").symlink_to(shared / "common", target_is_directory=True)
+    (root / "loop").mkdir()
+    (root / "loop" / "again").symlink_to(root, target_is_directory=True)
+    assert build(str(root)) == 0
+    listed = names(root / "dist" / "fn.zip")
+    assert "common/util.py" in listed
+    assert not any(n.startswith("loop/again") for n in listed)
+
+
+def test_user_excludes_apply_to_dependencies(tmp_path: Path) -> None:
+    house = tmp_path / "house"
+    house.mkdir()
+    make_wheel(house, "heavy", "1.0", files={"heavy/__init__.py": "", "heavy/tests/test_a.py": "",
+                                              "heavy/docs/guide.md": "# guide\n"})
+    root = project(tmp_path / "fn", local(house, "heavy==1.0"))
+    (root / "pyproject.toml").write_text('[tool.lpack]\nexclude = ["**/tests/", "*.md"]\n')
+    assert build(str(root), "--layer") == 0  # patterns match below python/ in a layer
+    listed = names(root / "dist" / "fn-layer.zip")
+    assert "python/heavy/__init__.py" in listed
+    assert not any("/tests/" in n or n.endswith(".md") for n in listed)

@@ -118,13 +118,17 @@ class Matcher(Protocol):
 
 
 def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = ()) -> Iterator[tuple[str, Path]]:
-    """(posix path relative to root, path) for every file under root not excluded, sorted."""
+    """(posix path relative to root, path) for every file under root not excluded, sorted.
+
+    Links to folders are followed (monorepos link shared code into functions) and their files
+    stored as files; a link back to a folder already on the way down is not followed twice.
+    """
     skipped = {p.resolve() for p in skip}
 
     def resolve(path: Path) -> Path:
         return path.resolve() if skipped else path
 
-    for folder, dirs, files in os.walk(root):
+    for folder, dirs, files in os.walk(root, followlinks=True):
         here = Path(folder)
         rel_dir = here.relative_to(root).as_posix()
         prefix = "" if rel_dir == "." else rel_dir + "/"
@@ -135,6 +139,8 @@ def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = ()) -> Iterator[t
                 continue
             if (path / "pyvenv.cfg").is_file():
                 continue  # a virtual environment, whatever its name
+            if path.is_symlink() and path.resolve() in (here.resolve(), *here.resolve().parents):
+                continue  # a link to a folder above: following it would never end
             kept.append(name)
         dirs[:] = kept
         for name in sorted(files):
