@@ -249,7 +249,7 @@ def test_source_that_is_a_python_project_is_built_as_a_wheel(tmp_path: Path, whe
     (root / "tests").mkdir()
     (root / "tests" / "test_api.py").write_text("")
     # an in-tree PEP 517 backend needs nothing from an index, so the isolated build is offline
-    (root / "backend.py").write_text(IN_TREE_BACKEND)
+    (root / "backend.py").write_text(in_tree_backend("orders", "Requires-Dist: demo-pure==1.0\\n"))
     (root / "requirements.txt").write_text(local(wheelhouse))
     (root / "pyproject.toml").write_text(
         '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
@@ -263,6 +263,11 @@ def test_source_that_is_a_python_project_is_built_as_a_wheel(tmp_path: Path, whe
     assert "tests/test_api.py" not in listed and "backend.py" not in listed
 
 
+def in_tree_backend(name: str, requires: str = "") -> str:
+    """A PEP 517 backend that needs nothing from an index, so an isolated build runs offline."""
+    return IN_TREE_BACKEND.replace("orders", name).replace("REQUIRES", requires)
+
+
 IN_TREE_BACKEND = '''
 import base64, hashlib, os, zipfile
 
@@ -273,7 +278,7 @@ def _files():
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     name = "orders-1.0-py3-none-any.whl"
-    meta = "Metadata-Version: 2.1\\nName: orders\\nVersion: 1.0\\nRequires-Dist: demo-pure==1.0\\n"
+    meta = "Metadata-Version: 2.1\\nName: orders\\nVersion: 1.0\\nREQUIRES"
     wheel = "Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
     records = []
     with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as zf:
@@ -365,3 +370,31 @@ def test_user_excludes_apply_to_dependencies(tmp_path: Path) -> None:
     listed = names(root / "dist" / "fn-layer.zip")
     assert "python/heavy/__init__.py" in listed
     assert not any("/tests/" in n or n.endswith(".md") for n in listed)
+
+
+def test_local_project_requirements_are_built_into_wheels(tmp_path: Path, wheelhouse: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """`../libs/shared` or `-e ../libs/shared` in requirements: a binary-only install cannot build
+    it, so lpack builds its wheel with pypa build and installs that, for the target."""
+    for name in ("shared", "tools"):
+        lib = tmp_path / "libs" / name
+        (lib / name).mkdir(parents=True)
+        (lib / name / "__init__.py").write_text(f"NAME = {name!r}\n")
+        (lib / "backend.py").write_text(in_tree_backend(name, "Requires-Dist: demo-pure==1.0\\n" if name == "shared" else ""))
+        (lib / "pyproject.toml").write_text(
+            f'[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+            f'[project]\nname = "{name}"\nversion = "1.0"\n')
+    root = project(tmp_path / "fn", local(wheelhouse, "../libs/shared", "-r more.txt"))
+    (root / "more.txt").write_text("-e ../libs/tools\n")
+    assert main(["build", str(root), "--format", "json"]) == 0
+    listed = names(root / "dist" / "fn.zip")
+    assert {"shared/__init__.py", "tools/__init__.py", "demo_pure/__init__.py"} <= set(listed)
+    assert '"dependencies": "installed"' in capsys.readouterr().out
+    (root / "lambda_function.py").write_text(HANDLER + "# edited\n")
+    assert main(["build", str(root), "--format", "json"]) == 0
+    assert '"dependencies": "cached"' in capsys.readouterr().out
+    (tmp_path / "libs" / "tools" / "tools" / "__init__.py").write_text("NAME = 'changed'\n")
+    assert main(["build", str(root), "--format", "json"]) == 0
+    assert '"dependencies": "installed"' in capsys.readouterr().out  # the library changed
+    with zipfile.ZipFile(root / "dist" / "fn.zip") as zf:
+        assert zf.read("tools/__init__.py") == b"NAME = 'changed'\n"

@@ -18,7 +18,7 @@ from lpack import rules
 from lpack.bundle import pipconfig, select, zipwriter
 from lpack.bundle.cache import DependencyCache, default_root, make_key
 from lpack.bundle.install import Installer, find_installer, install, requirement_args
-from lpack.bundle.requirements import INSTALLER_ENV, Requirements, read_requirements
+from lpack.bundle.requirements import INSTALLER_ENV, Requirements, read_requirements, rewrite
 from lpack.config import Project, Unit
 from lpack.errors import BuildError, ConfigError, redact
 from lpack.findings import Finding
@@ -179,8 +179,18 @@ class _Builder:
         """A source folder that is a Python project: build its wheel (PEP 517), install it alone."""
         assert unit.source is not None
         self.progress(unit.name, "building the project's wheel with pypa build")
-        outdir = tmp / "wheel"
-        cmd = [sys.executable, "-m", "build", "--wheel", "--outdir", str(outdir), str(unit.source)]
+        wheel = self._build_wheel(unit.source, tmp / "wheel")
+        requires = _wheel_requires(wheel)
+        installed = tmp / "project"
+        reqs = Requirements(lines=[str(wheel)])
+        install(self.installer, target, installed, ["--no-deps", str(wheel)], reqs, cwd=tmp)
+        select.tidy_records(installed, select.DEPENDENCY_EXCLUDES)
+        files = select.walk(installed, select.DEPENDENCY_EXCLUDES)
+        return zipwriter.compress_files(files), requires
+
+    def _build_wheel(self, project: Path, outdir: Path) -> Path:
+        """Build ``project`` into a wheel with pypa build (PEP 517), isolated unless told not to."""
+        cmd = [sys.executable, "-m", "build", "--wheel", "--outdir", str(outdir), str(project)]
         if not self.options.build_isolation:
             cmd.append("--no-isolation")
         elif self.installer.name == "uv":
@@ -190,16 +200,9 @@ class _Builder:
         wheels = sorted(outdir.glob("*.whl"))
         if done.returncode or not wheels:
             tail = " ".join((done.stderr or done.stdout).strip().splitlines()[-2:])
-            raise BuildError(f"{unit.source / 'pyproject.toml'}: building the wheel failed: {redact(tail)}",
-                             tip="run `python -m build --wheel` in that folder to see the whole error")
-        wheel = wheels[0]
-        requires = _wheel_requires(wheel)
-        installed = tmp / "project"
-        reqs = Requirements(lines=[str(wheel)])
-        install(self.installer, target, installed, ["--no-deps", str(wheel)], reqs, cwd=tmp)
-        select.tidy_records(installed, select.DEPENDENCY_EXCLUDES)
-        files = select.walk(installed, select.DEPENDENCY_EXCLUDES)
-        return zipwriter.compress_files(files), requires
+            raise BuildError(f"{project}: building its wheel failed: {redact(tail)}",
+                             tip=f"run `python -m build --wheel {project}` to see the whole error")
+        return wheels[-1]
 
     # -- dependencies, through the cache ---------------------------------------------------------
 
@@ -239,6 +242,12 @@ class _Builder:
             tree = staged / "tree"
             count = len(reqs.lines)
             self.progress(unit.name, f"installing {count} requirement{'s' * (count != 1)} with {self.installer.name} for {target.label}")
+            if reqs.local_projects:  # binary-only installs cannot build them: build their wheels here
+                self.progress(unit.name, f"building {len(reqs.local_projects)} local project(s) with pypa build")
+                work = staged / "work"
+                wheels = {p: self._build_wheel(p, work / str(i)) for i, p in enumerate(reqs.local_projects)}
+                copies = rewrite(reqs, wheels, work)
+                files = [copies[reqs.files.index(f.resolve())] for f in files]
             args = requirement_args(files, reqs.has_hashes)
             install(self.installer, target, tree, args, reqs, cwd=files[0].parent)
             members: list[zipwriter.Member] = []
@@ -251,6 +260,7 @@ class _Builder:
                     "installer": self.installer.name, "files": len(members)}
             (staged / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
             shutil.rmtree(tree, ignore_errors=True)
+            shutil.rmtree(staged / "work", ignore_errors=True)
             self.cache.commit(key, staged)
             return members
         except BaseException:

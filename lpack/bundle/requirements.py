@@ -36,6 +36,7 @@ class Requirements:
         self.names: list[str] = []  # top-level project names, when parseable
         self.has_hashes = False
         self.local_paths: list[Path] = []  # find-links folders, local files
+        self.local_projects: list[Path] = []  # local folders that are Python projects
 
     @property
     def empty(self) -> bool:
@@ -105,6 +106,8 @@ def _add_requirement(line: str, base: Path, reqs: Requirements) -> None:
     local = base / spec
     if ("/" in spec or spec.startswith(".")) and local.exists():
         reqs.local_paths.append(local.resolve())
+        if local.is_dir() and ((local / "pyproject.toml").is_file() or (local / "setup.py").is_file()):
+            reqs.local_projects.append(local.resolve())
         return
     name = _NAME.match(line)  # PEP 508 name (packaging's parser costs 25 ms to import)
     if name:
@@ -112,12 +115,42 @@ def _add_requirement(line: str, base: Path, reqs: Requirements) -> None:
 
 
 def _path_fingerprint(path: Path) -> str:
+    from lpack.bundle.select import SOURCE_EXCLUDES, walk
+
     if path.is_file():
         stat = path.stat()
         return f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}\n"
     parts = []
-    for child in sorted(path.rglob("*")):
-        if child.is_file() and "__pycache__" not in child.parts:
-            stat = child.stat()
-            parts.append(f"{child.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}")
+    for rel, child in walk(path, SOURCE_EXCLUDES):
+        stat = child.stat()
+        parts.append(f"{rel}:{stat.st_size}:{stat.st_mtime_ns}")
     return "\n".join(parts) + "\n"
+
+
+def rewrite(reqs: Requirements, wheels: dict[Path, Path], folder: Path) -> list[Path]:
+    """Copies of the requirements files in ``folder`` in which each local project is replaced by
+    the wheel built from it, and every other relative path is made absolute. Returns the copies,
+    in the order of ``reqs.files``."""
+    copies = {path: folder / f"requirements-{i}.txt" for i, path in enumerate(reqs.files)}
+    for path, copy in copies.items():
+        lines = [_rewrite_line(line, path.parent, copies, wheels) for line in _logical_lines(path.read_text(encoding="utf-8"))]
+        copy.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return list(copies.values())
+
+
+def _rewrite_line(line: str, base: Path, copies: dict[Path, Path], wheels: dict[Path, Path]) -> str:
+    include = _INCLUDE.match(line)
+    if include:
+        target = (base / include.group("path")).resolve()
+        return f"{include.group(1)} {copies.get(target, target)}"
+    links = _FIND_LINKS.match(line)
+    if links and "://" not in links.group("path"):
+        return f"--find-links {(base / links.group('path')).resolve()}"
+    editable = line.startswith(("-e ", "--editable"))
+    spec_line = line.split(None, 1)[-1] if editable else line
+    spec, _, rest = spec_line.partition(" ")
+    local = base / spec
+    if ("/" in spec or spec.startswith(".")) and local.exists():
+        resolved = local.resolve()
+        return f"{wheels.get(resolved, resolved)} {rest}".strip()
+    return line
