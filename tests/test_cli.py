@@ -327,7 +327,7 @@ def test_error_finding_exits_1_with_the_finding_line(
     captured = capsys.readouterr()
     sha = hashlib.sha256((project / "dist" / "api.zip").read_bytes())
     assert captured.out.splitlines()[-2:] == [
-        f"api: sha256 {sha.hexdigest()}  base64 {base64.b64encode(sha.digest()).decode()}",
+        f"api: dist/api.zip sha256 {sha.hexdigest()} (base64 {base64.b64encode(sha.digest()).decode()})",
         (
             "dist/api.zip: LP105 error function uses 6 layers; Lambda allows at most 5 "
             "(fix: merge layers or vendor the small ones)"

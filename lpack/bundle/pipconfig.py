@@ -57,6 +57,8 @@ def settings() -> dict[str, list[str]]:
 
 
 def as_uv_options() -> list[str]:
+    """pip's settings as uv options. pip picks the best version across all its indexes, where uv
+    by default stops at the first index that has the package: ask uv to behave as pip does."""
     options: list[str] = []
     for key, values in settings().items():
         if key == "no-index":
@@ -64,4 +66,6 @@ def as_uv_options() -> list[str]:
         else:
             for value in values:
                 options += [f"--{key}", value]
+    if options and "UV_INDEX_STRATEGY" not in os.environ:
+        options += ["--index-strategy", "unsafe-best-match"]
     return options

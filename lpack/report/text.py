@@ -53,7 +53,7 @@ class ProgressPrinter:
 
 
 def _percent(size: int, limit: int) -> str:
-    return f"{human_bytes(size)} ({size / limit:.0%} of {human_bytes(limit)})"
+    return f"{human_bytes(size)} {size / limit:>4.0%}"
 
 
 def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Finding], verbose: bool = False) -> None:
@@ -66,18 +66,22 @@ def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Find
                       "architecture in \\[tool.lpack] or pass --runtime/--arch)", soft_wrap=True)
     if artifacts:
         table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-        for title, justify in (("artifact", "left"), ("kind", "left"), ("target", "left"),
-                               ("zipped", "right"), ("unzipped", "right"), ("files", "right"),
-                               ("dependencies", "left")):
-            table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        table.add_column("artifact", no_wrap=True)
+        table.add_column("target", no_wrap=True)
+        table.add_column(f"zipped / {human_bytes(limits.ZIPPED_SIZE.value)}", justify="right", no_wrap=True)
+        table.add_column(f"unzipped / {human_bytes(limits.UNZIPPED_SIZE.value)}", justify="right", no_wrap=True)
+        table.add_column("files", justify="right", no_wrap=True)
+        table.add_column("deps", no_wrap=True)
         for a in artifacts:
-            table.add_row(escape(_display_path(a.path)), a.kind, a.target.label,
+            kind = " (layer)" if a.kind == "layer" else ""
+            table.add_row(escape(a.name) + kind, a.target.label,
                           _percent(a.size_zipped, limits.ZIPPED_SIZE.value),
                           _percent(a.size_unzipped, limits.UNZIPPED_SIZE.value),
                           f"{a.files:,}", a.dependencies)
         out.print(table)
         for a in artifacts:
-            out.print(f"{a.name}: sha256 {a.sha256}  base64 {a.sha256_base64}", soft_wrap=True)
+            out.print(f"{a.name}: {escape(_display_path(a.path))} sha256 {a.sha256} (base64 {a.sha256_base64})",
+                      soft_wrap=True)
             if len(a.largest) > 1 or verbose:
                 biggest = ", ".join(f"{escape(name)} {human_bytes(size)}" for name, size in a.largest[:6])
                 out.print(f"{a.name}: largest (unzipped): {biggest}", soft_wrap=True)
