@@ -14,7 +14,20 @@ from lpack.findings import Finding, Severity
 
 RuleFunc = Callable[..., Iterator[Finding]]
 
-_FAMILIES = ("lpack.rules.package", "lpack.rules.runtime")
+_FAMILIES = (
+    "lpack.rules.package",   # LP101-LP109 sizes and layer count
+    "lpack.rules.native",    # LP110-LP119 native code that cannot load on the target
+    "lpack.rules.contents",  # LP120-LP159 entries Lambda cannot read, unsafe entries, secrets, dead weight
+    "lpack.rules.handler",   # LP201-LP249 the handler string, module, signature and imports
+    "lpack.rules.config",    # LP301-LP349 environment, test events, memory/timeout/storage
+    "lpack.rules.runtime",   # LP401-LP409 runtime lifecycle
+)
+
+# What each subject passes to its rules:
+#   "package": PackageSubject (lpack.inspect.package) - a zip, or a source folder seen as one
+#   "handler": PackageSubject, for a function with a handler string
+#   "function": FunctionSubject (lpack.inspect.function) - settings, environment, events
+#   "runtime": (Target, today: date, where: str)
 
 
 class Rule(NamedTuple):

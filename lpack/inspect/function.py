@@ -1,0 +1,38 @@
+"""What the configuration rules look at: one function's settings and its test events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+from lpack.targets import Target
+
+
+class EventFile(NamedTuple):
+    path: Path
+    data: bytes
+    invocation: str  # "sync" or "async": which payload limit applies
+
+
+class FunctionSubject(NamedTuple):
+    name: str
+    where: str  # the file the settings come from, as findings name it
+    target: Target
+    handler: str | None = None
+    environment: Mapping[str, object] | None = None
+    environment_where: str = ""  # the file the environment comes from (config or --env)
+    memory: object = None  # as configured: rules check the type and the range
+    timeout: object = None
+    ephemeral_storage: object = None
+    invocation: str = "sync"
+    events: tuple[EventFile, ...] = ()
+    config_text: str = ""  # the configuration file's text, to find the line of a key
+
+    def line_of(self, key: str) -> int | None:
+        """The first line of the configuration that sets ``key`` (``key =`` or ``"key" =``)."""
+        for number, line in enumerate(self.config_text.splitlines(), start=1):
+            stripped = line.strip().strip('"')
+            if stripped.startswith((f"{key} ", f"{key}=", f'{key}" ')):
+                return number
+        return None
