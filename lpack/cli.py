@@ -18,6 +18,19 @@ from lpack.findings import Finding, Severity
 
 EPILOG = "Exit codes: 0 ok, 1 error findings (or warnings with --strict), 2 usage/config/input error, 3 internal error."
 
+CHECK_DESCRIPTION = """\
+Check, without building or deploying, what would make Lambda or the Python runtime reject or
+break a function: package sizes and layout, native code for the wrong target, unreadable or
+unsafe entries, secrets, the handler and its imports, environment variables, test events,
+memory/timeout/storage, and the runtime's lifecycle.
+
+A PATH is a project (as `lpack build` reads it: its config, handlers, environment and events,
+and dist/NAME.zip when built, else the source) or any package .zip, built by lpack or anything
+else:  lpack check package.zip --handler app.handler --runtime python3.12 --arch arm64
+Silence a finding with --ignore CODE, `ignore`/`per-path-ignores` in [tool.lpack], or a
+`# lpack: ignore[CODE] reason` comment on the line it points at.
+"""
+
 BUILD_DESCRIPTION = """\
 Build every function and layer of the project into dist/NAME.zip: dependencies installed for the
 target runtime and architecture (binary wheels only; not for this machine), the function's source,
@@ -38,9 +51,11 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="output format (default: text); json is a versioned report on stdout")
+def _common(parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "json")) -> None:
+    parser.add_argument("--format", choices=formats, default="text",
+                        help="output format (default: text); json is a versioned report on stdout"
+                        + ("; sarif is SARIF 2.1.0 for code scanning; github prints workflow annotations"
+                           if "sarif" in formats else ""))
     parser.add_argument("--select", action="append", default=[], metavar="CODES",
                         help="only report findings whose code starts with these (comma-separated)")
     parser.add_argument("--ignore", action="append", default=[], metavar="CODES",
@@ -90,6 +105,32 @@ def _parser() -> argparse.ArgumentParser:
                        help="build a source folder that is a Python project without an isolated environment")
     _common(build)
 
+    check = commands.add_parser(
+        "check", help="check projects and packages for what would fail on Lambda, without building",
+        description=CHECK_DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                       help="project folders, pyproject.toml/lpack.toml files, or package .zip files (default: .)")
+    check.add_argument("--handler", metavar="MODULE.FUNCTION",
+                       help="handler of a .zip (Lambda's Handler setting; '/' reads as '.')")
+    check.add_argument("--runtime", choices=sorted(RUNTIMES, key=lambda r: RUNTIMES[r].python),
+                       metavar="python3.X", help=f"target runtime (default: config, else {DEFAULT_RUNTIME})")
+    check.add_argument("--arch", "--architecture", dest="architecture", choices=sorted(ARCHITECTURES),
+                       help="target architecture (default: config, else x86_64)")
+    check.add_argument("--kind", choices=("function", "layer"), help="what a .zip is (default: function)")
+    check.add_argument("--layer", dest="layers", action="append", default=[], type=Path, metavar="ZIP",
+                       help="a layer .zip the function is deployed with (repeatable, in order)")
+    check.add_argument("--env", type=Path, metavar="JSON",
+                       help='environment variables: {"K": "V"} or {"Variables": {...}}')
+    check.add_argument("--event", dest="events", action="append", default=[], type=Path, metavar="JSON",
+                       help="a test event for synchronous invocation (6 MB limit; repeatable)")
+    check.add_argument("--async-event", dest="async_events", action="append", default=[], type=Path,
+                       metavar="JSON", help="a test event for asynchronous invocation (1 MB limit; repeatable)")
+    check.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
+                       help="check only this function or layer of a project (repeatable)")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    _common(check, formats=("text", "json", "sarif", "github"))
+
     rules = commands.add_parser("rules", help="list the rules, or show one rule's doc",
                                 description="List every rule with its code, name and severity, or show one rule's documentation.")
     rules.add_argument("code", nargs="?", help="a rule code, e.g. LP101, or a rule name")
@@ -106,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "build":
             return _build(args)
+        if args.command == "check":
+            return _check(args)
         return _rules(args)
     except LpackError as exc:
         sys.stderr.write(f"lpack: error: {exc}\n")
@@ -164,6 +207,38 @@ def _build(args: argparse.Namespace) -> int:
 
         render_build(console(), result.artifacts, findings, verbose=args.verbose)
     return _exit_code(findings, args.strict)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from lpack.check import CheckOptions, check
+    from lpack.report import filter_findings
+
+    options = CheckOptions(
+        handler=args.handler, runtime=args.runtime, architecture=args.architecture, kind=args.kind,
+        layers=tuple(args.layers), env=args.env, events=tuple(args.events),
+        async_events=tuple(args.async_events), functions=tuple(args.function), config=args.config,
+    )
+    findings, project_filters = check(args.paths, options)
+    select, ignore, per_path = project_filters
+    findings = filter_findings(findings, [*select, *_codes(args.select)], [*ignore, *_codes(args.ignore)], per_path)
+    if args.format == "json":
+        from lpack.report import json_report
+
+        sys.stdout.write(json_report.render(findings) + "\n")
+    elif args.format == "sarif":
+        from lpack.report import sarif
+
+        sys.stdout.write(sarif.render(findings) + "\n")
+    elif args.format == "github":
+        from lpack.report import github
+
+        text = github.render(findings)
+        sys.stdout.write(text + "\n" if text else "")
+    else:
+        from lpack.report.text import console, render_check
+
+        render_check(console(), findings, quiet=args.quiet)
+    return 0 if args.exit_zero else _exit_code(findings, args.strict)
 
 
 def _rules(args: argparse.Namespace) -> int:

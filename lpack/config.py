@@ -50,6 +50,7 @@ class Project(NamedTuple):
     units: tuple[Unit, ...]
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    per_path_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def unit(self, name: str) -> Unit:
         for unit in self.units:
@@ -203,6 +204,7 @@ def _project(config: Path | None, root: Path, table: dict[str, Any]) -> Project:
         root=root, config_path=config, dist=root / table.get("dist", "dist"),
         installer=table.get("installer"), units=(*functions.values(), *layers.values()),
         select=tuple(table.get("select", ())), ignore=tuple(table.get("ignore", ())),
+        per_path_ignores=tuple((glob, tuple(codes)) for glob, codes in table.get("per-path-ignores", {}).items()),
     )
 
 
@@ -228,7 +230,7 @@ def _unit(root: Path, label: str, where: str, name: str, kind: str, spec: Mappin
         requirements = default if default.is_file() else None
     if kind == "layer" and source is None and requirements is None:
         raise ConfigError(f"{label}: {where}: a layer needs `requirements` or `source`")
-    settings = {k: v for k, v in spec.items() if k not in {"source", "requirements", "handler", "runtime", "architecture", "exclude", "layers", "upload", "functions", "name", "dist", "installer", "select", "ignore"}}
+    settings = {k: v for k, v in spec.items() if k not in {"source", "requirements", "handler", "runtime", "architecture", "exclude", "layers", "upload", "functions", "name", "dist", "installer", "select", "ignore", "per-path-ignores"}}
     return Unit(
         name=name, kind=kind, where=where, source=source, requirements=requirements,
         handler=spec.get("handler", DEFAULT_HANDLER) if kind == "function" else None,

@@ -2,16 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from lpack.report.suppress import filter_findings
 
-from lpack.findings import Finding
-
-
-def filter_findings(findings: Iterable[Finding], select: Iterable[str], ignore: Iterable[str]) -> list[Finding]:
-    """flake8-style: keep codes starting with a selected prefix, then drop ignored prefixes."""
-    chosen = tuple(select)
-    dropped = tuple(ignore)
-    return [
-        f for f in findings
-        if (not chosen or f.code.startswith(chosen)) and not (dropped and f.code.startswith(dropped))
-    ]
+__all__ = ["filter_findings"]

@@ -97,6 +97,29 @@ def render_findings(out: Console, findings: Sequence[Finding]) -> None:
                   + (f" [dim](fix: {escape(f.fix)})[/]" if f.fix else ""), highlight=False, soft_wrap=True)
 
 
+def render_check(out: Console, findings: Sequence[Finding], quiet: bool = False) -> None:
+    """Findings grouped by file (a zip's entries under the zip), one line each, then a summary."""
+    from rich.markup import escape
+
+    groups: dict[str, list[Finding]] = {}
+    for f in sorted(findings, key=lambda f: (f.path.split(".zip:")[0], f.path, f.line or 0, f.code)):
+        groups.setdefault(f.path.split(".zip:")[0] + (".zip" if ".zip:" in f.path else ""), []).append(f)
+    for file, items in groups.items():
+        out.print(f"[bold]{escape(file)}[/]", soft_wrap=True)
+        for f in items:
+            inside = f.path.split(".zip:", 1)[1] if ".zip:" in f.path else ""
+            where = ":".join(part for part in (inside, str(f.line) if f.line else "") if part)
+            out.print(f"  {escape(where) + ': ' if where else ''}[{_STYLE[f.severity]}]{f.code}[/] "
+                      f"{escape(f.message)}" + (f" [dim](fix: {escape(f.fix)})[/]" if f.fix else ""),
+                      highlight=False, soft_wrap=True)
+    counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
+    if findings:
+        out.print(f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
+                  f"{counts[Severity.INFO]} info in {len(groups)} file(s)")
+    elif not quiet:
+        out.print("lpack check: no findings")
+
+
 def _display_path(path: Any) -> str:
     try:
         return str(path.relative_to(os.getcwd()))

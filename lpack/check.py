@@ -1,0 +1,238 @@
+"""`lpack check`: static checks without building: a project, or any package zip.
+
+Data flows one way: inputs -> subjects (lpack.inspect) -> rules -> findings. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from lpack import rules
+from lpack.config import Project, Unit, load_project
+from lpack.errors import LpackError, UsageError
+from lpack.findings import Finding
+from lpack.inspect.function import EventFile, FunctionSubject
+from lpack.inspect.package import (
+    PackageIndex,
+    PackageReader,
+    PackageSubject,
+    index_directory,
+    read_package,
+)
+from lpack.targets import Target, make_target
+
+
+class CheckOptions(NamedTuple):
+    handler: str | None = None
+    runtime: str | None = None
+    architecture: str | None = None
+    kind: str | None = None  # "function" or "layer", for a zip
+    layers: tuple[Path, ...] = ()
+    env: Path | None = None
+    events: tuple[Path, ...] = ()
+    async_events: tuple[Path, ...] = ()
+    functions: tuple[str, ...] = ()
+    config: Path | None = None
+    today: dt.date | None = None
+
+
+class Filters(NamedTuple):
+    """What the projects' configuration silences: code prefixes, and codes per path glob."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_path: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def check(paths: Sequence[Path], options: CheckOptions) -> tuple[list[Finding], Filters]:
+    """Check each path: a .zip package, or a project folder (or its pyproject.toml/lpack.toml)."""
+    findings: list[Finding] = []
+    filters = Filters()
+    for path in paths or [Path(".")]:
+        if path.suffix == ".zip":
+            findings += check_zip(path, options)
+            continue
+        project = load_project(path, options.config)
+        findings += check_project(project, options)
+        # per-path globs are relative to the project's root; findings name paths from the cwd
+        per_path = tuple((str(project.root / glob), codes) for glob, codes in project.per_path_ignores)
+        filters = Filters(filters.select + project.select, filters.ignore + project.ignore,
+                          filters.per_path + per_path)
+    return findings, filters
+
+
+# -- a zip from anywhere ---------------------------------------------------------------------------
+
+def check_zip(path: Path, options: CheckOptions) -> list[Finding]:
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file; pass a package .zip, or a project folder")
+    kind = options.kind or "function"
+    if kind == "layer" and options.handler:
+        raise UsageError(f"{path}: a layer has no handler; drop --handler or --kind layer")
+    target = make_target(options.runtime, options.architecture, where=str(path))
+    layers = tuple(read_package(layer) for layer in options.layers)
+    subject = PackageSubject(
+        read_package(path), kind, layers, len(layers), "direct", None, target,
+        options.handler, None, (), frozenset(), False,
+    )
+    findings = _package_findings(subject, layers)
+    findings += rules.run("runtime", target, options.today or dt.date.today(), subject.display)
+    if options.env or options.events or options.async_events:
+        findings += rules.run("function", _function_from_options(path, target, options))
+    return findings
+
+
+def _package_findings(subject: PackageSubject, layers: tuple[PackageIndex, ...]) -> list[Finding]:
+    readers = [PackageReader(subject.package), *(PackageReader(layer) for layer in layers)]
+    subject = subject._replace(reader=readers[0], layer_readers=tuple(readers[1:]))
+    try:
+        findings = rules.run("package", subject)
+        if subject.kind == "function" and subject.handler:
+            findings += rules.run("handler", subject)
+        return findings
+    finally:
+        for reader in readers:
+            reader.close()
+
+
+def _function_from_options(path: Path, target: Target, options: CheckOptions) -> FunctionSubject:
+    environment = None
+    if options.env is not None:
+        environment = _read_env(options.env)
+    events = tuple(_event(p, "sync") for p in options.events) + tuple(_event(p, "async") for p in options.async_events)
+    return FunctionSubject(path.stem, str(options.env or path), target, options.handler, environment,
+                           str(options.env or ""), events=events)
+
+
+def _read_env(path: Path) -> dict[str, object]:
+    """An environment file: `{"K": "V"}`, or Lambda's `{"Variables": {...}}` as the CLI and
+    `get-function-configuration` print it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise LpackError(f"{path}: cannot read: {exc.strerror}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LpackError(f"{path}: not valid JSON ({exc}); an environment file is an object of names to strings") from exc
+    if isinstance(data, dict) and isinstance(data.get("Environment"), dict):
+        data = data["Environment"]
+    if isinstance(data, dict) and isinstance(data.get("Variables"), dict):
+        data = data["Variables"]
+    if not isinstance(data, dict):
+        raise LpackError(f"{path}: expected a JSON object of environment variables")
+    return data
+
+
+def _event(path: Path, invocation: str) -> EventFile:
+    try:
+        return EventFile(path, path.read_bytes(), invocation)
+    except OSError as exc:
+        raise LpackError(f"{path}: cannot read test event: {exc.strerror}") from exc
+
+
+# -- a project ---------------------------------------------------------------------------------------
+
+def check_project(project: Project, options: CheckOptions) -> list[Finding]:
+    findings: list[Finding] = []
+    today = options.today or dt.date.today()
+    names = set(options.functions)
+    for unit in project.units:
+        if names and unit.name not in names:
+            continue
+        target = make_target(options.runtime or unit.runtime, options.architecture or unit.architecture,
+                             where=f"{project.describe()} [{unit.where}]")
+        where = _display(project.config_path or project.root)
+        findings += [f._replace(function=unit.name) for f in rules.run("runtime", target, today, where)]
+        if unit.kind == "function":
+            findings += [f._replace(function=unit.name) for f in rules.run("function", _function_subject(project, unit, target))]
+        findings += [f if f.function else f._replace(function=unit.name) for f in _unit_package(project, unit, target)]
+    return findings
+
+
+def _unit_package(project: Project, unit: Unit, target: Target) -> list[Finding]:
+    """The built zip when dist/ has one; otherwise the source folder, as it would be packaged."""
+    built = project.dist / f"{unit.name}.zip"
+    layer_zips = [project.dist / f"{name}.zip" for name in unit.layers if not name.startswith("arn:")]
+    layers = tuple(read_package(z) for z in layer_zips if z.is_file())
+    handler = unit.handler if unit.kind == "function" else None
+    if built.is_file():
+        subject = PackageSubject(read_package(built), unit.kind, layers, len(unit.layers), unit.upload,
+                                 unit.name, target, handler)
+        return _package_findings(subject, layers)
+    if unit.source is None:
+        return []
+    from lpack.bundle import select
+
+    skip = [project.dist, *(p for p in (project.config_path, unit.requirements) if p)]
+    user = select.spec(unit.exclude)
+    files = [(rel, path) for rel, path in select.walk(unit.source, select.SOURCE_EXCLUDES, skip=skip)
+             if not user.match_file(rel)]
+    index = index_directory(unit.source, files)
+    subject = PackageSubject(index, unit.kind, layers, len(unit.layers), unit.upload, unit.name, target,
+                             handler, None, (), _provided(unit, layers), True)
+    return _package_findings(subject, layers)
+
+
+def _provided(unit: Unit, layers: Iterable[PackageIndex]) -> frozenset[str]:
+    """Top-level import names the requirements will install (a source folder has no dependencies
+    yet): read from the dependency cache when lpack built them before, else guessed from names."""
+    if unit.requirements is None:
+        return frozenset()
+    from lpack.bundle.requirements import read_requirements
+
+    reqs = read_requirements(unit.requirements)
+    names = set()
+    for name in reqs.names:
+        normal = name.lower().replace("-", "_").replace(".", "_")
+        names |= {normal, normal.removeprefix("python_"), *_KNOWN_IMPORT_NAMES.get(normal, ())}
+    return frozenset(names)
+
+
+# Distributions whose import name differs from their project name (the common cases).
+_KNOWN_IMPORT_NAMES: dict[str, tuple[str, ...]] = {
+    "pyyaml": ("yaml",), "python_dateutil": ("dateutil",), "pillow": ("PIL",),
+    "beautifulsoup4": ("bs4",), "scikit_learn": ("sklearn",), "opencv_python": ("cv2",),
+    "opencv_python_headless": ("cv2",), "psycopg2_binary": ("psycopg2",), "psycopg": ("psycopg",),
+    "pyjwt": ("jwt",), "python_jose": ("jose",), "pymysql": ("pymysql",), "attrs": ("attr", "attrs"),
+    "protobuf": ("google",), "google_cloud_storage": ("google",), "aws_lambda_powertools": ("aws_lambda_powertools",),
+    "pycryptodome": ("Crypto",), "pycryptodomex": ("Cryptodome",), "python_multipart": ("multipart", "python_multipart"),
+    "msgpack_python": ("msgpack",), "typing_extensions": ("typing_extensions",), "pydantic_settings": ("pydantic_settings",),
+    "python_dotenv": ("dotenv",), "faiss_cpu": ("faiss",), "mysqlclient": ("MySQLdb",), "ruamel_yaml": ("ruamel",),
+}
+
+
+def _function_subject(project: Project, unit: Unit, target: Target) -> FunctionSubject:
+    settings = unit.settings
+    config_text = project.config_path.read_text(encoding="utf-8") if project.config_path else ""
+    where = _display(project.config_path or project.root)
+    invocation = str(settings.get("invocation", "sync"))
+    events = tuple(_events(project.root, settings.get("events"), invocation))
+    environment = settings.get("environment")
+    return FunctionSubject(
+        unit.name, where, target, unit.handler, environment if isinstance(environment, dict) else None,
+        where, settings.get("memory"), settings.get("timeout"), settings.get("ephemeral-storage"),
+        invocation, events, config_text,
+    )
+
+
+def _events(root: Path, configured: object, invocation: str) -> Iterator[EventFile]:
+    if not isinstance(configured, str):
+        return
+    path = root / configured
+    if path.is_dir():
+        for event in sorted(path.rglob("*.json")):
+            yield _event(event, invocation)
+    elif path.is_file():
+        yield _event(path, invocation)
+    else:
+        raise LpackError(f"{root}: events: {configured!r} is neither a file nor a folder")
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,80 @@
+"""Which findings the user has silenced: --select/--ignore and config, per-path ignores, and
+inline ``# lpack: ignore[LP201] reason`` comments on the line a finding points at."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from lpack.findings import Finding
+
+INLINE = re.compile(r"#\s*lpack:\s*ignore\[(?P<codes>[A-Z0-9,\s]+)\]")
+
+
+def filter_findings(findings: Iterable[Finding], select: Iterable[str], ignore: Iterable[str],
+                    per_path: Sequence[tuple[str, Sequence[str]]] = ()) -> list[Finding]:
+    """flake8-style prefixes: keep codes starting with a selected prefix, drop ignored ones, drop
+    codes ignored for a path glob, then drop findings silenced inline."""
+    chosen, dropped = tuple(select), tuple(ignore)
+    kept = []
+    lines = _SourceLines()
+    try:
+        for f in findings:
+            if chosen and not f.code.startswith(chosen):
+                continue
+            if dropped and f.code.startswith(dropped):
+                continue
+            if per_path and _path_ignored(f, per_path):
+                continue
+            if f.line and f.code in _inline_codes(lines.get(f.path, f.line)):
+                continue
+            kept.append(f)
+    finally:
+        lines.close()
+    return kept
+
+
+def _path_ignored(f: Finding, per_path: Sequence[tuple[str, Sequence[str]]]) -> bool:
+    where = os.path.abspath(f.path)
+    return any(fnmatchcase(where, glob) and f.code.startswith(tuple(codes)) for glob, codes in per_path)
+
+
+def _inline_codes(text: str) -> set[str]:
+    match = INLINE.search(text)
+    return {c.strip() for c in match.group("codes").split(",")} if match else set()
+
+
+class _SourceLines:
+    """The text of a finding's line: a file, or an entry inside a zip (``dist/fn.zip:app.py``)."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, list[str]] = {}
+        self._zips: dict[str, Any] = {}
+
+    def get(self, path: str, line: int) -> str:
+        if path not in self._texts:
+            self._texts[path] = self._read(path).splitlines()
+        text = self._texts[path]
+        return text[line - 1] if 0 < line <= len(text) else ""
+
+    def _read(self, path: str) -> str:
+        archive, sep, entry = path.partition(".zip:")
+        try:
+            if sep:
+                import zipfile
+
+                zf = self._zips.get(archive)
+                if zf is None:
+                    zf = self._zips[archive] = zipfile.ZipFile(archive + ".zip")
+                return str(zf.read(entry).decode("utf-8", errors="replace"))
+            return Path(path).read_text(encoding="utf-8", errors="replace")
+        except (OSError, KeyError, ValueError):
+            return ""
+
+    def close(self) -> None:
+        for zf in self._zips.values():
+            zf.close()

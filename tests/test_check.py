@@ -1,0 +1,157 @@
+"""`lpack check` end to end through main(): inputs, formats, silencing, exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from lpack.cli import main
+from lpack.findings import Finding, Severity
+from lpack.report import filter_findings
+
+ROOT = Path(__file__).parent.parent
+SARIF_SCHEMA = ROOT / ".ci" / "cache" / "package" / "lib" / "schemas" / "sarif-2.1.0-rtm.5.json"
+
+
+def area(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(ROOT / "examples" / "area", tmp_path / "area", ignore=shutil.ignore_patterns("dist")))
+
+
+def six_layers(tmp_path: Path) -> Path:
+    root = area(tmp_path)
+    arns = ", ".join(f'"arn:aws:lambda:us-east-1:123456789012:layer:l{i}:1"' for i in range(6))
+    (root / "pyproject.toml").write_text(
+        f'[tool.lpack]\n[tool.lpack.functions.area]\nhandler = "lambda_function.lambda_handler"\nlayers = [{arns}]\n')
+    return root
+
+
+def test_clean_project_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(area(tmp_path))]) == 0
+    assert capsys.readouterr().out == "lpack check: no findings\n"
+
+
+def test_clean_zip_from_build_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = area(tmp_path)
+    assert main(["build", "-q", str(root), "--runtime", "python3.12"]) == 0
+    capsys.readouterr()
+    code = main(["check", str(root / "dist" / "area.zip"), "--handler", "lambda_function.lambda_handler",
+                 "--runtime", "python3.12", "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert (code, report["findings"]) == (0, [])
+
+
+def test_error_finding_exits_1_and_exit_zero_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = six_layers(tmp_path)
+    assert main(["build", "-q", str(root)]) == 1
+    capsys.readouterr()
+    assert main(["check", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "LP105" in out and out.rstrip().endswith("1 error(s), 0 warning(s), 0 info in 1 file(s)")
+    assert main(["check", str(root), "--exit-zero", "-q"]) == 0
+    assert main(["check", str(root), "--ignore", "LP105"]) == 0
+    assert main(["check", str(root), "--ignore", "LP1"]) == 0  # a prefix silences the family
+
+
+def test_warning_fails_only_with_strict(tmp_path: Path) -> None:
+    root = area(tmp_path)
+    assert main(["check", str(root), "--runtime", "python3.10"]) == 0  # LP401 deprecated: a warning
+    assert main(["check", str(root), "--runtime", "python3.10", "--strict"]) == 1
+
+
+def test_config_ignore_and_per_path_ignores(tmp_path: Path) -> None:
+    root = six_layers(tmp_path)
+    assert main(["build", "-q", str(root)]) == 1
+    text = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(text.replace("[tool.lpack]\n", '[tool.lpack]\nignore = ["LP105"]\n'))
+    assert main(["check", str(root)]) == 0
+    (root / "pyproject.toml").write_text(text + '[tool.lpack.per-path-ignores]\n"dist/*.zip" = ["LP105"]\n')
+    assert main(["check", str(root)]) == 0
+    (root / "pyproject.toml").write_text(text + '[tool.lpack.per-path-ignores]\n"src/*" = ["LP105"]\n')
+    assert main(["check", str(root)]) == 1  # a glob that does not match keeps the finding
+
+
+def test_inline_ignore_needs_the_code_on_that_line(tmp_path: Path) -> None:
+    source = tmp_path / "app.py"
+    source.write_text("import requests  # lpack: ignore[LP210] vendored by the layer\nimport yaml\n")
+    found = [Finding("LP210", "x", Severity.ERROR, "m", str(source), line=1),
+             Finding("LP210", "x", Severity.ERROR, "m", str(source), line=2),
+             Finding("LP211", "x", Severity.ERROR, "m", str(source), line=1)]
+    assert [(f.code, f.line) for f in filter_findings(found, [], [])] == [("LP210", 2), ("LP211", 1)]
+
+
+def test_inline_ignore_inside_a_zip(tmp_path: Path) -> None:
+    archive = tmp_path / "fn.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("app.py", "import x  # lpack: ignore[LP210, LP211]\n")
+    found = [Finding("LP211", "x", Severity.ERROR, "m", f"{archive}:app.py", line=1)]
+    assert filter_findings(found, [], []) == []
+
+
+def test_json_report_validates_against_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = six_layers(tmp_path)
+    main(["build", "-q", str(root)])
+    capsys.readouterr()
+    assert main(["check", str(root), "--runtime", "python3.10", "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    schema = json.loads((ROOT / "schemas" / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(report)
+    assert sorted(f["code"] for f in report["findings"]) == ["LP105", "LP401"]
+    assert report["summary"] == {"error": 1, "warning": 1, "info": 0}
+
+
+@pytest.mark.skipif(not SARIF_SCHEMA.is_file(), reason=".ci/run fetches the SARIF 2.1.0 schema (npm)")
+def test_sarif_validates_against_the_sarif_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = six_layers(tmp_path)
+    main(["build", "-q", str(root)])
+    capsys.readouterr()
+    assert main(["check", str(root), "--runtime", "python3.10", "--format", "sarif"]) == 1
+    log = json.loads(capsys.readouterr().out)
+    schema = json.loads(SARIF_SCHEMA.read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(log)
+    run = log["runs"][0]
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["LP105", "LP401"]
+    levels = {r["ruleId"]: r["level"] for r in run["results"]}
+    assert levels == {"LP105": "error", "LP401": "warning"}
+    for result in run["results"]:
+        assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_github_annotations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = six_layers(tmp_path)
+    main(["build", "-q", str(root)])
+    capsys.readouterr()
+    main(["check", str(root), "--format", "github"])
+    (line,) = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"::error file=[^,]*dist/area\.zip,title=LP105 too-many-layers::function uses 6 layers; "
+                        r"Lambda allows at most 5\. Fix: merge layers or vendor the small ones", line)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["missing.zip"], "missing.zip: no such file"),
+    (["{bad}"], "not a readable zip file"),
+    (["{good}", "--env", "{badjson}"], "not valid JSON"),
+    (["{good}", "--kind", "layer", "--handler", "a.b"], "a layer has no handler"),
+], ids=["missing-zip", "corrupt-zip", "bad-env-json", "layer-with-handler"])
+def test_bad_input_is_exit_2_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      args: list[str], message: str) -> None:
+    (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 not really")
+    with zipfile.ZipFile(tmp_path / "good.zip", "w") as zf:
+        zf.writestr("app.py", "def handler(e, c):\n    pass\n")
+    (tmp_path / "env.json").write_text("{not json")
+    paths = {"bad": tmp_path / "bad.zip", "good": tmp_path / "good.zip", "badjson": tmp_path / "env.json"}
+    assert main(["check", *(a.format(**paths) for a in args)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("lpack: error:") and message in err
+
+
+def test_env_file_in_lambda_cli_shape_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with zipfile.ZipFile(tmp_path / "fn.zip", "w") as zf:
+        zf.writestr("app.py", "def handler(e, c):\n    pass\n")
+    (tmp_path / "env.json").write_text('{"Environment": {"Variables": {"TABLE": "orders"}}}')
+    assert main(["check", str(tmp_path / "fn.zip"), "--handler", "app.handler", "--env", str(tmp_path / "env.json")]) == 0
