@@ -234,10 +234,12 @@ def _check(args: argparse.Namespace) -> int:
 
         text = github.render(findings)
         sys.stdout.write(text + "\n" if text else "")
-    else:
+    elif findings:
         from lpack.report.text import console, render_check
 
-        render_check(console(), findings, quiet=args.quiet)
+        render_check(console(), findings)
+    elif not args.quiet:
+        print("lpack check: no findings")  # the pre-commit path: rich is not even imported
     return 0 if args.exit_zero else _exit_code(findings, args.strict)
 
 

@@ -150,7 +150,7 @@ class _Builder:
         digest, size = zipwriter.atomic_write_zip(path, ordered)
         index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode) for m in ordered))
         built[unit.name] = index
-        findings += self._size_findings(unit, index, built)
+        findings += self._package_findings(unit, target, index, built)
         artifact = Artifact(
             name=unit.name, kind=unit.kind, path=path, target=target,
             size_zipped=index.size_zipped, size_unzipped=index.size_unzipped, files=index.files,
@@ -269,14 +269,17 @@ class _Builder:
 
     # -- limits ---------------------------------------------------------------------------------
 
-    def _size_findings(self, unit: Unit, index: PackageIndex, built: dict[str, PackageIndex]) -> list[Finding]:
+    def _package_findings(self, unit: Unit, target: Target, index: PackageIndex,
+                          built: dict[str, PackageIndex]) -> list[Finding]:
         layers = []
         for name in unit.layers:
             if name in built:
                 layers.append(built[name])
             elif not name.startswith("arn:") and (self.project.dist / f"{name}.zip").is_file():
                 layers.append(read_package(self.project.dist / f"{name}.zip"))
-        subject = PackageSubject(index, unit.kind, tuple(layers), len(unit.layers), unit.upload, unit.name)
+        # Only what the central directory tells: rules that read contents run in `lpack check`.
+        subject = PackageSubject(index, unit.kind, tuple(layers), len(unit.layers), unit.upload, unit.name,
+                                 target, unit.handler)
         return [f._replace(path=str(_relative(Path(f.path)))) for f in rules.run("package", subject)]
 
 

@@ -97,7 +97,7 @@ def render_findings(out: Console, findings: Sequence[Finding]) -> None:
                   + (f" [dim](fix: {escape(f.fix)})[/]" if f.fix else ""), highlight=False, soft_wrap=True)
 
 
-def render_check(out: Console, findings: Sequence[Finding], quiet: bool = False) -> None:
+def render_check(out: Console, findings: Sequence[Finding]) -> None:
     """Findings grouped by file (a zip's entries under the zip), one line each, then a summary."""
     from rich.markup import escape
 
@@ -113,11 +113,8 @@ def render_check(out: Console, findings: Sequence[Finding], quiet: bool = False)
                       f"{escape(f.message)}" + (f" [dim](fix: {escape(f.fix)})[/]" if f.fix else ""),
                       highlight=False, soft_wrap=True)
     counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
-    if findings:
-        out.print(f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
-                  f"{counts[Severity.INFO]} info in {len(groups)} file(s)")
-    elif not quiet:
-        out.print("lpack check: no findings")
+    out.print(f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
+              f"{counts[Severity.INFO]} info in {len(groups)} file(s)")
 
 
 def _display_path(path: Any) -> str:

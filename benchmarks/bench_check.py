@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""How fast `lpack check` is, as ratios to baselines measured in the same run.
+
+1. A project with no build (the pre-commit case): `lpack check PROJECT` against `python -c pass`.
+   Goal: within 3x.
+2. A large package (~210 MB unzipped: numpy, scipy and pandas for python3.12 x86_64, built
+   by lpack once, not timed): `lpack check package.zip --handler ... --runtime ...` against listing
+   the same zip with zipfile (`python -c "zipfile.ZipFile(p).infolist()"`). Goal: under a second.
+
+Needs PyPI for the large package the first time (cached in --work). Usage:
+    python benchmarks/bench_check.py [--runs 7] [--work DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIG_REQUIREMENTS = "numpy==2.2.6\nscipy==1.15.3\npandas==2.3.3\n"
+HANDLER = "import numpy, scipy, pandas\n\ndef lambda_handler(event, context):\n    return {}\n"
+
+
+def timed(cmd: list[str], runs: int, env: dict[str, str]) -> tuple[float, list[float]]:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), samples
+
+
+def lpack() -> list[str]:
+    found = shutil.which("lpack")
+    return [found] if found else [sys.executable, "-m", "lpack"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "lpack-bench-check")
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
+    env.update(PIP_CONFIG_FILE=os.devnull, UV_NO_CONFIG="1", NO_COLOR="1")
+    args.work.mkdir(parents=True, exist_ok=True)
+
+    project = args.work / "area"
+    if not project.exists():
+        shutil.copytree(ROOT / "examples" / "area", project, ignore=shutil.ignore_patterns("dist"))
+    base, base_runs = timed([sys.executable, "-c", "pass"], args.runs, env)
+    check, check_runs = timed([*lpack(), "check", str(project)], args.runs, env)
+
+    big = args.work / "big"
+    package = big / "dist" / "big.zip"
+    if not package.exists():
+        big.mkdir(exist_ok=True)
+        (big / "lambda_function.py").write_text(HANDLER)
+        (big / "requirements.txt").write_text(BIG_REQUIREMENTS)
+        print("building the large package once (not timed)...", file=sys.stderr)
+        subprocess.run([*lpack(), "build", str(big), "-q", "--runtime", "python3.12", "--arch", "x86_64"],
+                       env=env, check=False, stdout=subprocess.DEVNULL)
+    with zipfile.ZipFile(package) as zf:
+        unzipped = sum(i.file_size for i in zf.infolist())
+        entries = len(zf.infolist())
+    listing, listing_runs = timed(
+        [sys.executable, "-c", f"import zipfile; zipfile.ZipFile({str(package)!r}).infolist()"], args.runs, env)
+    big_check, big_runs = timed(
+        [*lpack(), "check", str(package), "--handler", "lambda_function.lambda_handler",
+         "--runtime", "python3.12", "--arch", "x86_64", "-q", "--exit-zero"], args.runs, env)
+
+    def row(name: str, seconds: float, runs: list[float], ratio: str) -> None:
+        print(f"{name:<58} {seconds * 1000:8.1f} ms  {ratio:>8}   runs: {' '.join(f'{r * 1000:.0f}' for r in runs)}")
+
+    print(f"lpack check benchmark: median of {args.runs} runs, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    row("python -c pass (baseline 1)", base, base_runs, "1.00x")
+    row("lpack check examples/area (no build)", check, check_runs, f"{check / base:.2f}x")
+    print(f"large package: {package.stat().st_size:,} bytes zipped, {unzipped:,} unzipped, {entries:,} entries")
+    row("list the zip with zipfile (baseline 2)", listing, listing_runs, "1.00x")
+    row("lpack check big.zip --handler ... --runtime python3.12", big_check, big_runs, f"{big_check / listing:.2f}x")
+    print(f"goals: project check within 3x of start-up: {'PASS' if check <= 3 * base else 'MISS'} ({check / base:.2f}x); "
+          f"large package under 1 s: {'PASS' if big_check < 1 else 'MISS'} ({big_check:.2f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
