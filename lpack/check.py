@@ -214,7 +214,7 @@ def _function_subject(project: Project, unit: Unit, target: Target) -> FunctionS
     return FunctionSubject(
         unit.name, where, target, unit.handler, environment if isinstance(environment, dict) else None,
         where, settings.get("memory"), settings.get("timeout"), settings.get("ephemeral-storage"),
-        invocation, events, config_text,
+        invocation, events, config_text, unit.where,
     )
 
 

@@ -43,3 +43,37 @@ EPHEMERAL_STORAGE_MB = (512, 10_240)
 
 # A finding warns when a package is within this fraction of a size limit.
 NEAR_LIMIT_FRACTION = 0.9
+
+# -- environment variables (LAMBDA-FACTS.md section 3) ------------------------------------------
+
+API_ENVIRONMENT_URL = "https://docs.aws.amazon.com/lambda/latest/api/API_Environment.html"
+
+# Names Lambda sets itself and refuses to let a function set, matched exactly and case-sensitively
+# ("Defined runtime environment variables"; cfn-lint E3663 checks the same 18). TZ is not among
+# them: the docs listed it as reserved until 2022 and Lambda accepts it now.
+RESERVED_ENV_KEYS = (
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+)  # source: ENV_URL
+RESERVED_ENV_CREDENTIALS = ("AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+# The pattern every key must match in full (API `Environment`, "Key Pattern").
+ENV_KEY_PATTERN = r"[a-zA-Z]([a-zA-Z0-9_])+"  # source: API_ENVIRONMENT_URL
+
+# Settable, but a value replaces the search path the runtime sets (configuration-envvars,
+# "unreserved" variables); Lambda does not expand `$PATH` in a value.
+SEARCH_PATH_ENV_KEYS = ("PATH", "LD_LIBRARY_PATH", "PYTHONPATH")  # source: ENV_URL
+
+# -- test events -------------------------------------------------------------------------------
+
+# Invoke: the payload is JSON; a body Lambda cannot parse fails with InvalidRequestContentException.
+API_INVOKE_URL = "https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html"
+
+# -- function settings --------------------------------------------------------------------------
+
+# Lambda's memory maximum until 2020-12-01; above it, the quotas page's note that "new AWS
+# accounts have reduced concurrency and memory quotas" may bite.
+MEMORY_MB_BEFORE_2020 = 3_008  # source: QUOTAS_URL

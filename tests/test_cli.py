@@ -155,15 +155,14 @@ def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
 def test_rules_lists_every_code(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules"]) == 0
 
-    assert capsys.readouterr().out == (
-        "LP101  zipped-size-exceeded         error\n"
-        "LP102  unzipped-size-exceeded       error\n"
-        "LP103  zipped-size-near-limit       warning\n"
-        "LP104  unzipped-size-near-limit     warning\n"
-        "LP105  too-many-layers              error\n"
-        "LP401  runtime-deprecated           warning\n"
-        "LP402  runtime-blocked              error\n"
-    )
+    lines = capsys.readouterr().out.splitlines()
+    registry = load_all()
+    assert [line.split()[0] for line in lines] == sorted(registry)
+    for line in lines:
+        code, name, severity = line.split()
+        assert (name, severity) == (registry[code].name, registry[code].severity.value)
+    assert "LP101  zipped-size-exceeded         error" in lines
+    assert "LP402  runtime-blocked              error" in lines
 
 
 @pytest.mark.parametrize("query", ["LP101", "lp101", "zipped-size-exceeded"])
@@ -200,10 +199,10 @@ def test_rules_unknown_code_is_one_line_and_exit_2(
 
 
 def test_registry_holds_the_documented_codes() -> None:
-    assert sorted(load_all()) == RULE_CODES
+    assert set(RULE_CODES) <= set(load_all())
 
 
-@pytest.mark.parametrize("code", RULE_CODES)
+@pytest.mark.parametrize("code", sorted(load_all()))
 def test_every_rule_is_documented(code: str) -> None:
     registry = load_all()
     found = registry[code]

@@ -28,11 +28,23 @@ class FunctionSubject(NamedTuple):
     invocation: str = "sync"
     events: tuple[EventFile, ...] = ()
     config_text: str = ""  # the configuration file's text, to find the line of a key
+    section: str = ""  # the function's table in it, e.g. "tool.lpack.functions.api"
 
     def line_of(self, key: str) -> int | None:
-        """The first line of the configuration that sets ``key`` (``key =`` or ``"key" =``)."""
+        """The line that sets ``key`` (``key =`` or ``"key" =``) in this function's table, else in
+        the top-level table it inherits from."""
+        tables: dict[str, int] = {}
+        table = ""
         for number, line in enumerate(self.config_text.splitlines(), start=1):
-            stripped = line.strip().strip('"')
-            if stripped.startswith((f"{key} ", f"{key}=", f'{key}" ')):
-                return number
-        return None
+            stripped = line.strip()
+            if stripped.startswith("[") and not stripped.startswith("[["):
+                table = stripped.strip("[] ").replace('"', "")
+                continue
+            bare = stripped.strip('"')
+            if bare.startswith((f"{key} ", f"{key}=", f'{key}" ', f'{key}"=')):
+                tables.setdefault(table, number)
+        top = self.section.rsplit(".functions.", 1)[0] if ".functions." in self.section else ""
+        for candidate in (self.section, f"{self.section}.environment", top, ""):
+            if candidate in tables:
+                return tables[candidate]
+        return None if self.section else min(tables.values(), default=None)
