@@ -150,8 +150,35 @@ def test_bad_input_is_exit_2_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
     assert err.count("\n") == 1 and err.startswith("lpack: error:") and message in err
 
 
+def readable(name: str) -> zipfile.ZipInfo:
+    """A zip entry as Lambda needs it: readable by others (writestr alone records 0600)."""
+    info = zipfile.ZipInfo(name)
+    info.external_attr = 0o100644 << 16
+    return info
+
+
 def test_env_file_in_lambda_cli_shape_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with zipfile.ZipFile(tmp_path / "fn.zip", "w") as zf:
-        zf.writestr("app.py", "def handler(e, c):\n    pass\n")
+        zf.writestr(readable("app.py"), "def handler(e, c):\n    pass\n")
     (tmp_path / "env.json").write_text('{"Environment": {"Variables": {"TABLE": "orders"}}}')
     assert main(["check", str(tmp_path / "fn.zip"), "--handler", "app.handler", "--env", str(tmp_path / "env.json")]) == 0
+
+
+@pytest.mark.network
+@pytest.mark.parametrize(("runtime", "arch"), [("python3.12", "arm64"), ("python3.11", "x86_64")])
+def test_healthy_real_packages_are_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         runtime: str, arch: str) -> None:
+    """numpy, pydantic-core and cryptography built for the right target: no error or warning from
+    any rule family (precision on real packages lpack did not make up)."""
+    root = tmp_path / "fn"
+    root.mkdir()
+    (root / "lambda_function.py").write_text(
+        "import numpy\nimport pydantic\nfrom cryptography.fernet import Fernet\n\n"
+        "def lambda_handler(event, context):\n    return {'n': int(numpy.int64(1))}\n")
+    (root / "requirements.txt").write_text("numpy==2.2.6\npydantic==2.11.7\ncryptography==45.0.5\n")
+    assert main(["build", str(root), "-q", "--runtime", runtime, "--arch", arch]) == 0
+    capsys.readouterr()
+    main(["check", str(root / "dist" / "fn.zip"), "--handler", "lambda_function.lambda_handler",
+          "--runtime", runtime, "--arch", arch, "--format", "json"])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [f for f in findings if f["severity"] != "info"] == []
