@@ -1,3 +1,568 @@
-"""Rules: handler (see lpack/rules/__init__.py for the families)."""
+"""Handler rules: the handler string, its module, the function and its signature, the module's syntax
+for the target Python, and the imports that fail when Lambda loads it -- read with ``ast``, never
+imported. The analysis lives in lpack/inspect/source.py; these rules word what it finds.
+
+Every message quotes the error Lambda would log (awslambdaric ``bootstrap.py``), and every finding in
+a Python file carries its line, so ``# lpack: ignore[LP2xx] reason`` on that line silences it.
+"""
 
 from __future__ import annotations
+
+import ast
+import difflib
+import re
+from collections.abc import Iterator
+
+from lpack import stdlib
+from lpack.findings import Finding, Severity
+from lpack.inspect.package import PackageSubject
+from lpack.inspect.source import (
+    RUNTIME_MAYBE,
+    RUNTIME_PROVIDED,
+    HandlerAnalysis,
+    HandlerName,
+    ImportProblem,
+    Location,
+    Missing,
+    analysis,
+    call_error,
+    is_generator,
+    split_handler,
+)
+from lpack.rules import Rule, rule
+
+HANDLER_URL = "https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html"
+PACKAGE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/python-package.html"
+API_URL = "https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html"
+
+MAX_HANDLER_LENGTH = 128  # CreateFunction: "Maximum length of 128", pattern [^\s]+
+
+# Import names whose distribution is named differently, for the fix of a missing import.
+_DISTRIBUTIONS = {
+    "yaml": "PyYAML", "PIL": "Pillow", "cv2": "opencv-python-headless", "sklearn": "scikit-learn",
+    "bs4": "beautifulsoup4", "jwt": "PyJWT", "dotenv": "python-dotenv", "attr": "attrs",
+    "Crypto": "pycryptodome", "OpenSSL": "pyOpenSSL", "jose": "python-jose",
+    "psycopg2": "psycopg2-binary", "MySQLdb": "mysqlclient", "docx": "python-docx",
+    "magic": "python-magic", "multipart": "python-multipart", "fitz": "PyMuPDF",
+    "aws_lambda_powertools": "aws-lambda-powertools", "google.protobuf": "protobuf",
+}
+
+
+def _named(s: PackageSubject) -> HandlerAnalysis | None:
+    """The shared analysis, when the subject is a function with a well-formed handler (LP201)."""
+    if s.kind != "function" or s.handler is None or _handler_problems(s.handler):
+        return None
+    return analysis(s)
+
+
+def _analysis(s: PackageSubject) -> HandlerAnalysis | None:
+    """As ``_named``, when Lambda will look for the handler module in the package and layers (not a
+    built-in or already imported standard-library module: LP202, LP203)."""
+    a = _named(s)
+    if a is None or a.handler is None:
+        return None
+    return None if a.handler.dotted.split(".")[0] in a.preloaded else a
+
+
+def _runtime(a: HandlerAnalysis) -> str:
+    return f"python{a.python[0]}.{a.python[1]}"
+
+
+def _handler_problems(text: str) -> list[str]:
+    problems = []
+    if len(text) > MAX_HANDLER_LENGTH:
+        problems.append(f"handler is {len(text)} characters; Lambda's API accepts at most {MAX_HANDLER_LENGTH}")
+    if re.search(r"\s", text):
+        problems.append(f"handler {text!r} contains whitespace, which Lambda's API rejects")
+    handler = split_handler(text)
+    if handler is None:
+        problems.append(f"Runtime.MalformedHandlerName: Bad handler '{text}': "
+                        "not enough values to unpack (expected 2, got 1)")
+    elif not handler.module:
+        problems.append(f"handler '{text}' is malformed: it has no module name before the last dot")
+    elif not handler.function:
+        problems.append(f"handler '{text}' is malformed: it has no function name after the last dot")
+    elif not all(re.split(r"[./]", handler.module)):
+        problems.append(f"handler '{text}' is malformed: its module path '{handler.module}' has an empty part")
+    return problems
+
+
+@rule("LP201", "handler-malformed", Severity.ERROR, subject="handler", source=API_URL)
+def handler_malformed(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+    """## What it does
+    Checks the shape of the handler string: `module.function`, or a path `src/orders/api.handler`
+    (`/` read as `.`), split on the last dot; at most 128 characters; no whitespace.
+
+    ## Why is this bad?
+    Without a dot Lambda fails at every cold start with `Runtime.MalformedHandlerName: Bad handler
+    'x': not enough values to unpack (expected 2, got 1)`. An empty module or function part cannot
+    be imported or found. Lambda's API refuses a handler over 128 characters or with whitespace
+    (`CreateFunction` pattern `[^\\s]+`).
+
+    ## How to fix
+    Name the file without `.py` and the function: `lambda_function.lambda_handler` for
+    `lambda_function.py`, `src/orders/api.handler` for `handler` in `src/orders/api.py`.
+    """
+    if s.kind != "function" or s.handler is None:
+        return
+    fix = "use module.function, e.g. lambda_function.lambda_handler, or a path: src/orders/api.handler"
+    for problem in _handler_problems(s.handler):
+        yield r.finding(problem, s.display, function=s.function, fix=fix)
+
+
+@rule("LP202", "handler-builtin-module", Severity.ERROR, subject="handler", source=HANDLER_URL)
+def handler_builtin_module(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+    """## What it does
+    Flags a handler module whose first name is a module built into the target's interpreter
+    (`sys.builtin_module_names`: `sys`, `time`, `errno`, `posix`, ...).
+
+    ## Why is this bad?
+    Lambda refuses it before importing anything: `Runtime.BuiltInModuleConflict: Cannot use
+    built-in module time as a handler module`. A `time.py` in the package never gets a chance.
+
+    ## How to fix
+    Rename the file (`time.py` -> `clock.py`) and the handler with it.
+
+    ## References
+    The error texts are those of `_get_handler` in awslambdaric's `bootstrap.py`, the runtime
+    interface client of the managed Python runtimes:
+    https://github.com/aws/aws-lambda-python-runtime-interface-client/blob/main/awslambdaric/bootstrap.py
+    """
+    a = _named(s)
+    if a is None or a.handler is None:
+        return
+    top = a.handler.module.split(".")[0]
+    if top in stdlib.builtin_modules(a.python):
+        yield r.finding(
+            f"Runtime.BuiltInModuleConflict: Cannot use built-in module {a.handler.module} as a handler module",
+            s.display, function=s.function, fix=f"rename {top}.py (e.g. to {top}_handler.py) and the handler with it",
+        )
+
+
+@rule("LP203", "handler-stdlib-module", Severity.ERROR, subject="handler", source=PACKAGE_URL)
+def handler_stdlib_module(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+    """## What it does
+    Flags a handler module that Lambda will take from the standard library instead of the package:
+    either a module the runtime has already imported before it loads the handler (`json`,
+    `logging`, `os`, `decimal`, `traceback`, ...; lpack/stdlib.py lists them), or a standard-library
+    name the package does not contain.
+
+    ## Why is this bad?
+    `importlib.import_module("json")` returns the `json` already in `sys.modules`, so a `json.py` in
+    the package is never loaded and Lambda looks the handler up on the standard library's module:
+    `Runtime.HandlerNotFound: Handler 'handler' missing on module 'json'` (or
+    `Runtime.ImportModuleError` for a module path below it).
+
+    ## How to fix
+    Give the handler module a name of its own (`json.py` -> `json_api.py`) and update the handler.
+
+    ## References
+    The error texts are those of `_get_handler` in awslambdaric's `bootstrap.py`, the runtime
+    interface client of the managed Python runtimes:
+    https://github.com/aws/aws-lambda-python-runtime-interface-client/blob/main/awslambdaric/bootstrap.py
+    """
+    a = _named(s)
+    if a is None or a.handler is None:
+        return
+    h, top = a.handler, a.handler.dotted.split(".")[0]
+    if h.module.split(".")[0] in stdlib.builtin_modules(a.python):
+        return  # LP202
+    loc = a.location
+    absent = isinstance(loc, Missing) and loc.name == top and not a.unseen_layers
+    if top in a.preloaded:
+        why = f"the runtime has imported the standard library's '{top}' before it loads the handler"
+    elif top in a.stdlib and absent:
+        why = f"there is no '{top}' in the package or its layers, so Lambda imports the standard library's"
+    else:
+        return
+    if h.dotted == top:
+        error = f"Runtime.HandlerNotFound: Handler '{h.function}' missing on module '{h.module}'"
+    else:
+        error = f"Runtime.ImportModuleError: Lambda looks for '{h.dotted}' inside the standard library's '{top}'"
+    yield r.finding(f"handler module '{h.module}': {why} -- {error}", s.display, function=s.function,
+                    fix=f"rename the module (e.g. {top}_handler.py) and the handler with it")
+
+
+@rule("LP204", "handler-module-not-found", Severity.ERROR, subject="handler", source=PACKAGE_URL)
+def handler_module_not_found(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+    """## What it does
+    Looks for the handler module the way Python's import system will on Lambda: in the package root
+    (`/var/task`), then in the layers' `python/lib/python3.X/site-packages/` and `python/` folders.
+    `a/b/c.py`, `a/b/c/__init__.py`, namespace packages (folders without `__init__.py`) and compiled
+    modules (`c.cpython-312-x86_64-linux-gnu.so`, `c.pyc`) count.
+
+    ## Why is this bad?
+    Every cold start fails: `Runtime.ImportModuleError: Unable to import module 'app': No module
+    named 'app'`. The usual causes: the code was zipped inside an extra top-level folder, the
+    handler names the file with `.py`, or the case differs (Lambda's file system is case-sensitive).
+
+    ## How to fix
+    Zip the folder's contents rather than the folder, or correct the handler string. The fix line
+    says which cause lpack found. Layers lpack cannot see (not built by it) may hold the module, so
+    the rule stays quiet when there are any.
+
+    ## References
+    The error texts are those of `_get_handler` in awslambdaric's `bootstrap.py`, the runtime
+    interface client of the managed Python runtimes:
+    https://github.com/aws/aws-lambda-python-runtime-interface-client/blob/main/awslambdaric/bootstrap.py
+    """
+    a = _analysis(s)
+    if a is None or a.handler is None or a.unseen_layers:
+        return
+    loc, h = a.location, a.handler
+    top = h.dotted.split(".")[0]
+    if not isinstance(loc, Missing) or (loc.name == top and top in a.stdlib):
+        return  # found, or LP203
+    if loc.name == top and (top in RUNTIME_PROVIDED or top in RUNTIME_MAYBE or top in s.provided):
+        return  # installed by the requirements (a function that is itself a distribution)
+    yield r.finding(f"Runtime.ImportModuleError: Unable to import module '{h.module}': {loc.message}",
+                    s.display, function=s.function, fix=_module_hint(a, h))
+
+
+def _module_hint(a: HandlerAnalysis, h: HandlerName) -> str:
+    path = h.dotted.replace(".", "/")
+    if h.dotted.endswith(".py"):
+        name = h.module[:-3]
+        return f"leave out '.py': the handler for {name}.py is '{name}.{h.function}'"
+    wrong_case = a.path.case_mismatch(h.dotted)
+    if wrong_case:
+        return f"the package has '{wrong_case}': names are case-sensitive on Lambda"
+    folder = a.path.nested_folder(h.dotted)
+    if folder:
+        where = "make that folder the source root" if a.s.is_source else "zip the folder's contents, not the folder"
+        return (f"'{path}' is inside the top-level folder '{folder}/', but Lambda imports from the root: "
+                f"{where}, or set the handler to '{folder}/{h.module}.{h.function}'")
+    return f"the package root needs {path}.py (or {path}/__init__.py): check the handler and the package contents"
+
+
+@rule("LP205", "module-syntax-error", Severity.ERROR, subject="handler", source=HANDLER_URL)
+def module_syntax_error(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+    """## What it does
+    Parses the handler module, the packages above it and the package's own modules it imports at
+    load time, for the target's Python version, and compiles them (without running them):
+    - with this interpreter's parser and compiler, which catch any error when the target is the
+      same Python or older;
+    - with `ast.parse(..., feature_version=(3, X))` when the target is older: it catches syntax
+      the target does not have yet (`match` before 3.10, `except*` before 3.11, PEP 695
+      `def f[T]()` / `type X = int` before 3.12) -- best effort, as Python documents;
+    - on a 3.12+ interpreter with an older target, PEP 701 f-strings (a nested string reusing the
+      enclosing quote, a backslash or a comment in a replacement field), which feature_version
+      does not check;
+    - when the target is newer than this interpreter, which cannot parse the newer grammar, with
+      the target's `python3.X` if it is on PATH; without it lpack reports an error only when no
+      grammar newer than this interpreter's could explain it, and otherwise says nothing.
+
+    ## Why is this bad?
+    Lambda fails at every cold start: `Runtime.UserCodeSyntaxError: Syntax error in module 'app':
+    invalid syntax (app.py, line 3)`.
+
+    ## How to fix
+    Fix the line, or (for syntax newer than the target) rewrite it or target a newer runtime.
+
+    ## References
+    The error texts are those of `_get_handler` in awslambdaric's `bootstrap.py`, the runtime
+    interface client of the managed Python runtimes:
+    https://github.com/aws/aws-lambda-python-runtime-interface-client/blob/main/awslambdaric/bootstrap.py
+    """
+    a = _analysis(s)
+    if a is None or a.handler is None:
+        return
+    a.analyse()
+    for entry, problem in a.syntax.items():
+        via = a.via.get(entry)
+        chain = f" ({entry} is imported by {via.entry} line {via.line})" if via else ""
+        newer = problem.found_by.startswith(("ast", "PEP"))
+        fix = f"rewrite it for {_runtime(a)}, or target a newer runtime" if newer else "fix the syntax error"
+        yield r.finding(
+            f"Runtime.UserCodeSyntaxError: Syntax error in module '{a.handler.module}': {problem.message}{chain} "
+            f"[{_runtime(a)}, checked with {problem.found_by}]",
+            s.where(entry), line=problem.line, function=s.function, fix=fix,
+        )
+
+
+def _handler_node(a: HandlerAnalysis) -> ast.AST | None:
+    """The statement that binds the handler, when there is exactly one and it is a def or a lambda."""
+    module = a.module
+    if module is None or a.handler is None:
+        return None
+    bound = a.bindings(module).names.get(a.handler.function, [])
+    return bound[0] if len(bound) == 1 else None
+
+
+@rule("LP206", "handler-not-found", Severity.ERROR, subject="handler", source=HANDLER_URL)
+def handler_not_found(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+    """## What it does
+    Checks that the handler module binds the function name at module level: a `def` or
+    `async def`, a class, an assignment (`handler = Mangum(app)`), an import
+    (`from app.api import handler`), including inside `if`/`try` branches.
+
+    ## Why is this bad?
+    Every cold start fails: `Runtime.HandlerNotFound: Handler 'handler' missing on module 'app'`.
+
+    ## How to fix
+    Define the function, or correct the handler's function part (the fix line names a close match).
+    lpack stays quiet where names can appear at run time: a star import, a module `__getattr__`,
+    `globals()`, `exec` or `sys.modules` tricks. The finding is on line 1 of the module.
+
+    ## References
+    The error texts are those of `_get_handler` in awslambdaric's `bootstrap.py`, the runtime
+    interface client of the managed Python runtimes:
+    https://github.com/aws/aws-lambda-python-runtime-interface-client/blob/main/awslambdaric/bootstrap.py
+    """
+    a = _analysis(s)
+    if a is None or a.handler is None:
+        return
+    loc, h = a.location, a.handler
+    if isinstance(loc, Location) and loc.kind == "namespace":
+        entry = loc.search[0].folder if loc.in_package else ""
+        yield r.finding(f"Runtime.HandlerNotFound: Handler '{h.function}' missing on module '{h.module}' "
+                        f"('{h.dotted}' is a folder without __init__.py: a namespace package with no code)",
+                        s.where(entry) if entry else s.display, function=s.function,
+                        fix=f"point the handler at the file that defines {h.function}")
+        return
+    module = a.module
+    if module is None:
+        return
+    known = a.bindings(module)
+    if known.dynamic or h.function in known.names:
+        return
+    if module.location.is_package and isinstance(a.path.find(f"{h.dotted}.{h.function}"), Location):
+        return  # a submodule: an attribute once something imports it (and not callable)
+    functions = [n.name for n in module.tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    close = difflib.get_close_matches(h.function, functions, n=1)
+    fix = (f"the module defines {close[0]}(): set the handler to '{h.module}.{close[0]}'" if close
+           else f"define {h.function}(event, context) in {module.location.entry}, or correct the handler")
+    yield r.finding(f"Runtime.HandlerNotFound: Handler '{h.function}' missing on module '{h.module}'",
+                    s.where(module.location.entry), line=1, function=s.function, fix=fix)
+
+
+@rule("LP207", "handler-signature", Severity.ERROR, subject="handler", source=HANDLER_URL)
+def handler_signature(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+    """## What it does
+    Checks that the handler, when it is a plain `def` (or a `lambda`) bound once at module level,
+    can be called with two positional arguments, as Lambda calls it: `handler(event, context)`.
+    `def h(event, context=None)`, `def h(event, context, *_)`, `def h(*args)` and keyword-only
+    parameters with defaults are fine.
+
+    ## Why is this bad?
+    Every invocation fails with a `TypeError` before your code runs, e.g.
+    `handler() takes 1 positional argument but 2 were given`.
+
+    ## How to fix
+    Accept both: `def handler(event, context):`. A decorated function is not judged: decorators
+    may change the signature.
+    """
+    a = _analysis(s)
+    node = _handler_node(a) if a else None
+    if a is None or a.handler is None or a.module is None or node is None:
+        return
+    name = a.handler.function
+    error = None
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.decorator_list:
+        error = call_error(name, node.args)
+    elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda) and len(node.targets) == 1:
+        error = call_error("<lambda>", node.value.args)
+    if error:
+        yield r.finding(
+            f"handler '{name}' cannot be called as {name}(event, context): every invocation fails with "
+            f"TypeError: {error}",
+            s.where(a.module.location.entry), line=getattr(node, "lineno", None), function=s.function,
+            fix=f"accept both arguments: def {name}(event, context):",
+        )
+
+
+@rule("LP208", "handler-async-or-generator", Severity.ERROR, subject="handler", source=HANDLER_URL)
+def handler_async_or_generator(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+    """## What it does
+    Flags a handler that is an undecorated `async def`, or a `def` that contains `yield`.
+
+    ## Why is this bad?
+    Lambda's Python runtime calls the handler and serializes what it returns; it never awaits or
+    iterates it. An `async def` returns a coroutine that never runs, a generator a generator
+    object, and every invocation fails: `Runtime.MarshalError: Unable to marshal response: Object
+    of type coroutine is not JSON serializable`.
+
+    ## How to fix
+    Keep the handler synchronous and run the coroutine inside it:
+    `def handler(event, context): return asyncio.run(main(event, context))`; return a list instead
+    of yielding. A decorated function is not judged (an adapter may make it synchronous).
+
+    ## References
+    The error texts are those of `_get_handler` in awslambdaric's `bootstrap.py`, the runtime
+    interface client of the managed Python runtimes:
+    https://github.com/aws/aws-lambda-python-runtime-interface-client/blob/main/awslambdaric/bootstrap.py
+    """
+    a = _analysis(s)
+    node = _handler_node(a) if a else None
+    if a is None or a.handler is None or a.module is None or node is None:
+        return
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.decorator_list:
+        return
+    name, where = a.handler.function, s.where(a.module.location.entry)
+    if isinstance(node, ast.AsyncFunctionDef):
+        yield r.finding(
+            f"handler '{name}' is an async def: Lambda calls it without awaiting, so every invocation "
+            "returns an un-run coroutine and fails with Runtime.MarshalError: Unable to marshal response: "
+            "Object of type coroutine is not JSON serializable",
+            where, line=node.lineno, function=s.function,
+            fix=f"make {name} a plain def that returns asyncio.run(...) of the async code",
+        )
+    elif is_generator(node):
+        yield r.finding(
+            f"handler '{name}' is a generator (it yields): every invocation fails with Runtime.MarshalError: "
+            "Unable to marshal response: Object of type generator is not JSON serializable",
+            where, line=node.lineno, function=s.function, fix="return a list (or another JSON value) instead",
+        )
+
+
+def _import_text(a: HandlerAnalysis, p: ImportProblem) -> tuple[str, str]:
+    """(what goes wrong, how to fix it) for one failing import."""
+    top, note = p.missing.partition(".")[0], ""
+    if p.missing and p.missing == top:
+        removal, added = stdlib.removal(top, a.python), stdlib.added_in(top, a.python)
+        if removal:
+            note = (f"'{top}' was removed from the standard library in Python "
+                    f"{removal.removed[0]}.{removal.removed[1]} ({removal.reference})")
+            fix = f"use {removal.instead}"
+        elif added:
+            note = f"'{top}' is in the standard library from Python {added[0]}.{added[1]}; the target is {_runtime(a)}"
+            backport = stdlib.BACKPORTS.get(top)
+            fix = f"target python{added[0]}.{added[1]} or newer" + (f", or add {backport} to the requirements"
+                                                                      if backport else "")
+        else:
+            fix = _requirement_hint(a, top)
+    elif p.missing:
+        fix = f"check the module name: the package has no {p.missing.replace('.', '/')}.py"
+    elif p.error.startswith("cannot import name"):
+        fix = "check the name: the module does not define it"
+    elif "no known parent package" in p.error and a.handler is not None:
+        fix = (f"Lambda imports '{a.handler.module}' as a top-level module: use absolute imports, or move the "
+               f"code into a package and set the handler to 'package/{a.handler.module}.{a.handler.function}'")
+    else:
+        fix = "use fewer dots, or an absolute import"
+    return note, fix
+
+
+def _requirement_hint(a: HandlerAnalysis, top: str) -> str:
+    folder = a.path.nested_folder(top)
+    if folder:
+        return f"'{top}' is inside the top-level folder '{folder}/': import it as '{folder}.{top}', or make '{folder}/' the root"
+    layer = a.path.other_python_layer(top)
+    if layer:
+        return f"a layer has '{top}' under {layer}, which {_runtime(a)} does not search: build the layer for {_runtime(a)}"
+    dist = next((d for name, d in _DISTRIBUTIONS.items() if name.split(".")[0] == top), top)
+    where = "to the requirements" if a.s.is_source else "to the requirements and rebuild"
+    return f"add {dist} {where}, or ship it in a layer"
+
+
+def _error_type(error: str) -> str:
+    return "ModuleNotFoundError" if error.startswith("No module named") else "ImportError"
+
+
+@rule("LP209", "import-not-found", Severity.ERROR, subject="handler", source=PACKAGE_URL)
+def import_not_found(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+    """## What it does
+    Follows the imports that run when Lambda loads the handler: in the handler module, the packages
+    above it and the package's own modules they import (not files a `*.dist-info/RECORD` lists:
+    those belong to installed distributions). Each `import x` / `from x import y` must find `x` in
+    the package, its layers, the target Python's standard library (lpack/stdlib.py), the runtime
+    (boto3, botocore, s3transfer, jmespath, urllib3, dateutil, six, awslambdaric, simplejson,
+    snapshot_restore_py) or, for a source folder, the requirements. Relative imports must resolve
+    inside the package, and `from x import y` of the package's own module must find `y`.
+
+    Not checked: imports inside `try` blocks that catch `ImportError` (or `Exception`), under
+    `if TYPE_CHECKING:`, `if __name__ == "__main__":`, a `sys.version_info` test the target fails,
+    or any `if` lpack cannot decide; `importlib.import_module`; code in layers.
+
+    ## Why is this bad?
+    Every cold start fails: `Runtime.ImportModuleError: Unable to import module 'app': No module
+    named 'requests'`. A module the target's standard library no longer has (`imp` on python3.12,
+    `cgi` on python3.13) or does not have yet (`tomllib` on python3.10) fails the same way.
+
+    ## How to fix
+    Add the distribution to the requirements (or a layer), or follow the fix line. When the import
+    is deliberate (the module arrives another way), silence the line with
+    `# lpack: ignore[LP209] reason`.
+
+    ## References
+    The error texts are those of `_get_handler` in awslambdaric's `bootstrap.py`, the runtime
+    interface client of the managed Python runtimes:
+    https://github.com/aws/aws-lambda-python-runtime-interface-client/blob/main/awslambdaric/bootstrap.py
+    """
+    a = _analysis(s)
+    if a is None or a.handler is None:
+        return
+    a.analyse()
+    for p in a.problems:
+        if p.ref.function is not None:
+            continue
+        note, fix = _import_text(a, p)
+        via = a.via.get(p.entry)
+        chain = f" ({p.entry} is imported by {via.entry} line {via.line})" if via else ""
+        yield r.finding(
+            f"Runtime.ImportModuleError: Unable to import module '{a.handler.module}': {p.error}"
+            + (f" -- {note}" if note else "") + chain,
+            s.where(p.entry), line=p.ref.line, function=s.function, fix=fix,
+        )
+
+
+@rule("LP210", "import-not-found-in-function", Severity.WARNING, subject="handler", source=PACKAGE_URL)
+def import_not_found_in_function(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+    """## What it does
+    The check of LP209 for imports inside functions of the same modules.
+
+    ## Why is this bad?
+    The import fails when the function runs (for the handler itself: every invocation) with
+    `ModuleNotFoundError`, and tests that never call that path will not notice.
+
+    ## How to fix
+    As for LP209. If the function never runs on Lambda (a local helper), silence the line with
+    `# lpack: ignore[LP210] reason`, or guard the import with `try`/`except ImportError`.
+    """
+    a = _analysis(s)
+    if a is None or a.handler is None:
+        return
+    a.analyse()
+    for p in a.problems:
+        if p.ref.function is None:
+            continue
+        note, fix = _import_text(a, p)
+        yield r.finding(
+            f"`{p.ref.statement}` in {p.ref.function}() fails when it runs: {_error_type(p.error)}: {p.error}"
+            + (f" -- {note}" if note else ""),
+            s.where(p.entry), line=p.ref.line, function=s.function, fix=fix,
+        )
+
+
+@rule("LP211", "module-shadows-stdlib", Severity.WARNING, subject="handler", source=PACKAGE_URL)
+def module_shadows_stdlib(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an import, in the modules LP209 follows, of a standard-library name that the package also
+    has as its own module (`queue.py`, `email/`, `logging.py`).
+
+    ## Why is this bad?
+    The package comes first on `sys.path`, so its `queue.py` hides the standard library's `queue`
+    from every module in the function, the runtime's and boto3's included. For a module the
+    runtime has already imported (`logging`, `json`, `os`, ...) it is the other way round: the
+    import gets the standard library's, and the package's file is never used.
+
+    ## How to fix
+    Rename the package's module (`queue.py` -> `work_queue.py`) and its imports.
+    """
+    a = _analysis(s)
+    if a is None or a.handler is None:
+        return
+    a.analyse()
+    seen: set[tuple[str, str]] = set()
+    for sh in a.shadowing:
+        if (sh.entry, sh.module) in seen:
+            continue
+        seen.add((sh.entry, sh.module))
+        if sh.ignored:
+            message = (f"`{sh.ref.statement}` gets the standard library's '{sh.module}' (built in, or imported by "
+                       f"the runtime before the handler): the package's {sh.file} is never used")
+        else:
+            message = (f"the package's {sh.file} hides the standard library's '{sh.module}' from every module "
+                       "in the function, the runtime's and third-party packages' included")
+        yield r.finding(message, s.where(sh.entry), line=sh.ref.line, function=s.function,
+                        fix=f"rename {sh.file} (e.g. to app_{sh.module}) and the imports of it")

@@ -1,0 +1,761 @@
+"""Handler rules (LP201-LP211): one small package per scenario, as a source folder or a zip, checked
+for what Lambda's runtime would do when it loads the handler -- and near misses that must stay quiet."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from lpack import rules, stdlib
+from lpack.findings import Finding
+from lpack.inspect.package import (
+    PackageIndex,
+    PackageReader,
+    PackageSubject,
+    index_directory,
+    read_package,
+)
+from lpack.inspect.source import HOST, call_error, parse_host, target_syntax, truth
+from lpack.targets import make_target
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+Files = Mapping[str, str]
+
+
+def write(root: Path, files: Files) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+def folder_index(root: Path) -> PackageIndex:
+    files = sorted((p.relative_to(root).as_posix(), p) for p in root.rglob("*") if p.is_file())
+    return index_directory(root, files)
+
+
+def make_zip(path: Path, files: Files) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, text in files.items():
+            zf.writestr(name, textwrap.dedent(text))
+    return path
+
+
+def subject(index: PackageIndex, handler: str, *, runtime: str | None = "python3.12",
+            provided: tuple[str, ...] = (), layers: tuple[PackageIndex, ...] = (),
+            layer_count: int | None = None, reader: bool = True) -> PackageSubject:
+    return PackageSubject(
+        index, "function", layers=layers, layer_count=len(layers) if layer_count is None else layer_count,
+        target=make_target(runtime, None, where="test"), handler=handler,
+        reader=PackageReader(index) if reader else None, provided=frozenset(provided),
+        is_source=index.path.is_dir(),
+    )
+
+
+def check(tmp_path: Path, files: Files, handler: str, **options: object) -> list[Finding]:
+    index = folder_index(write(tmp_path / "src", files))
+    return rules.run("handler", subject(index, handler, **options))  # type: ignore[arg-type]
+
+
+def summary(findings: list[Finding]) -> list[tuple[str, int | None, str]]:
+    return [(f.code, f.line, f.message) for f in findings]
+
+
+def codes(findings: list[Finding]) -> list[str]:
+    return [f.code for f in findings]
+
+
+HANDLER = "def handler(event, context):\n    return {}\n"
+
+
+# -- must stay quiet ---------------------------------------------------------------------------------
+
+QUIET: dict[str, tuple[Files, str, dict[str, object]]] = {
+    "from-import-binds-handler": (
+        {"app.py": "from impl import handler\n", "impl.py": HANDLER}, "app.handler", {}),
+    "mangum-assignment": (
+        {"app.py": """\
+            from fastapi import FastAPI
+            from mangum import Mangum
+
+            app = FastAPI()
+            handler = Mangum(app)
+            """}, "app.handler", {"provided": ("fastapi", "mangum")}),
+    "namespace-package-module": ({"svc/api.py": HANDLER}, "svc.api.handler", {}),
+    "slash-form-with-relative-imports": (
+        {"src/orders/__init__.py": "", "src/orders/models.py": "class Order: ...\n",
+         "src/orders/db.py": "TABLE = 'orders'\n",
+         "src/orders/api.py": "from .db import TABLE\nfrom . import models\nfrom .models import Order\n" + HANDLER},
+        "src/orders/api.handler", {}),
+    "extra-args-star": ({"app.py": "def handler(event, context, *_):\n    pass\n"}, "app.handler", {}),
+    "context-default": ({"app.py": "def handler(event, context=None):\n    pass\n"}, "app.handler", {}),
+    "star-args-only": ({"app.py": "def handler(*args):\n    pass\n"}, "app.handler", {}),
+    "keyword-only-with-default": (
+        {"app.py": "def handler(event, context, *, debug=False):\n    pass\n"}, "app.handler", {}),
+    "positional-only": ({"app.py": "def handler(event, /, context):\n    pass\n"}, "app.handler", {}),
+    "lambda-two-args": ({"app.py": "handler = lambda event, context: {}\n"}, "app.handler", {}),
+    "decorated-one-arg": (
+        {"app.py": """\
+            from aws_lambda_powertools import Logger
+
+            logger = Logger()
+
+            @logger.inject_lambda_context
+            def handler(event):
+                return {}
+            """}, "app.handler", {"provided": ("aws_lambda_powertools",)}),
+    "decorated-async": (
+        {"app.py": "from adapters import sync\n\n@sync\nasync def handler(event, context):\n    return {}\n",
+         "adapters.py": "def sync(f):\n    return f\n"}, "app.handler", {}),
+    "class-handler": (
+        {"app.py": "class handler(dict):\n    def __init__(self, event, context):\n        super().__init__()\n"},
+        "app.handler", {}),
+    "handler-bound-in-branches": (
+        {"app.py": """\
+            import os
+            if os.environ.get("FAST"):
+                def handler(event, context):
+                    return 1
+            else:
+                try:
+                    from impl import handler
+                except ImportError:
+                    handler = None
+            """, "impl.py": HANDLER}, "app.handler", {}),
+    "module-getattr": ({"app.py": "def __getattr__(name):\n    return lambda e, c: {}\n"}, "app.handler", {}),
+    "star-import": ({"app.py": "from impl import *\n", "impl.py": HANDLER}, "app.handler", {}),
+    "globals-assignment": ({"app.py": "globals()['handler'] = print\n"}, "app.handler", {}),
+    "try-except-importerror-fallback": (
+        {"app.py": textwrap.dedent("""\
+            try:
+                import ujson as json
+            except ImportError:
+                import json
+            try:
+                from orjson import dumps
+            except (ImportError, AttributeError):
+                dumps = None
+            try:
+                import sentry_sdk
+            except Exception:
+                sentry_sdk = None
+            """) + HANDLER}, "app.handler", {}),
+    "else-after-guarded-import": (
+        {"app.py": "try:\n    import ujson\nexcept ImportError:\n    ujson = None\nelse:\n    import ujson.extra\n"
+         + HANDLER}, "app.handler", {}),
+    "suppress-importerror": (
+        {"app.py": "import contextlib\nwith contextlib.suppress(ImportError):\n    import rich\n" + HANDLER},
+        "app.handler", {}),
+    "type-checking": (
+        {"app.py": """\
+            from __future__ import annotations
+            from typing import TYPE_CHECKING
+            if TYPE_CHECKING:
+                from mypy_boto3_s3 import S3Client
+            def handler(event, context):
+                if TYPE_CHECKING:
+                    import types_boto3
+                return {}
+            """}, "app.handler", {}),
+    "main-block": (
+        {"app.py": HANDLER + "if __name__ == '__main__':\n    import dotenv\n    dotenv.load_dotenv()\n"},
+        "app.handler", {}),
+    "undecidable-condition": (
+        {"app.py": "import os\nif os.environ.get('LOCAL'):\n    from dotenv import load_dotenv\n" + HANDLER},
+        "app.handler", {}),
+    "version-branch-new": (
+        {"app.py": "import sys\nif sys.version_info >= (3, 11):\n    import tomllib\nelse:\n    import tomli as tomllib\n"
+         + HANDLER}, "app.handler", {"runtime": "python3.12"}),
+    "version-branch-old-backport-provided": (
+        {"app.py": "import sys\nif sys.version_info[:2] < (3, 11):\n    import tomli as tomllib\nelse:\n    import tomllib\n"
+         + HANDLER}, "app.handler", {"runtime": "python3.10", "provided": ("tomli",)}),
+    "runtime-provided": (
+        {"app.py": "import boto3\nimport botocore.exceptions\nfrom dateutil import parser\nimport simplejson\n"
+         "import jmespath, urllib3, six, s3transfer, awslambdaric\n"
+         "from snapshot_restore_py import register_before_snapshot\n" + HANDLER}, "app.handler", {}),
+    "stdlib": (
+        {"app.py": "from __future__ import annotations\nimport json, zoneinfo, tomllib, logging.handlers\n"
+         "from email.mime.text import MIMEText\nimport xml.etree.ElementTree as ET\n" + HANDLER},
+        "app.handler", {"runtime": "python3.11"}),
+    "requirements-provided": (
+        {"app.py": "import requests\nfrom pydantic import BaseModel\n" + HANDLER},
+        "app.handler", {"provided": ("requests", "pydantic")}),
+    "distutils-with-setuptools": (
+        {"app.py": "import setuptools\nimport distutils.util\n" + HANDLER},
+        "app.handler", {"runtime": "python3.12", "provided": ("setuptools",)}),
+    "pep695-on-312-from-older-host": (
+        {"app.py": """\
+            type Event = dict[str, object]
+
+            def first[T](items: list[T]) -> T:
+                return items[0]
+
+            def handler(event, context):
+                return f"{event["name"]}"
+            """}, "app.handler", {"runtime": "python3.12"}),
+    "pep758-on-314": (
+        {"app.py": "def handler(event, context):\n    try:\n        return 1\n    except ValueError, TypeError:\n"
+         "        return 2\n"}, "app.handler", {"runtime": "python3.14"}),
+    "handler-in-package-init": (
+        {"api/__init__.py": "from .views import handler\n", "api/views.py": HANDLER}, "api.handler", {}),
+    "submodule-import-of-own-package": (
+        {"app.py": "import orders.db\nfrom orders import db as orders_db, models\n" + HANDLER,
+         "orders/__init__.py": "", "orders/db.py": "", "orders/models.py": ""}, "app.handler", {}),
+    "guarded-own-module-not-followed": (
+        {"app.py": "try:\n    import fast\nexcept ImportError:\n    fast = None\n" + HANDLER,
+         "fast.py": "import numpy\n"}, "app.handler", {}),
+    "walrus-and-for-bindings": (
+        {"app.py": "for handler in [print]:\n    pass\n"}, "app.handler", {}),
+    "aliased-import": (
+        {"app.py": "import impl as handler_module\nfrom impl import handler as handler\n", "impl.py": HANDLER},
+        "app.handler", {}),
+    "namespace-folder-named-like-stdlib": (
+        {"app.py": "import email\nfrom email.mime.text import MIMEText\n" + HANDLER, "email/templates/a.txt": ""},
+        "app.handler", {}),
+    "namespace-portion-beside-requirements": (
+        {"app.py": "from google import protobuf\nimport google.cloud.storage\nfrom google.api import x\n" + HANDLER,
+         "google/api/__init__.py": "x = 1\n"}, "app.handler", {"provided": ("google",)}),
+    "unseen-layers-may-provide": (
+        {"app.py": "import requests\n" + HANDLER}, "app.handler", {"layer_count": 1}),
+}
+
+
+@pytest.mark.parametrize("files, handler, options", list(QUIET.values()), ids=list(QUIET))
+def test_quiet(tmp_path: Path, files: Files, handler: str, options: dict[str, object]) -> None:
+    assert summary(check(tmp_path, files, handler, **options)) == []
+
+
+@pytest.mark.parametrize("example", ["area", "hello-world", "multi-function/src"])
+@pytest.mark.parametrize("runtime", ["python3.10", "python3.12", "python3.14"])
+def test_examples_are_clean(example: str, runtime: str) -> None:
+    index = folder_index(EXAMPLES / example)
+    handlers = ["orders.api.handler", "orders.worker.handler"] if "multi" in example else ["lambda_function.lambda_handler"]
+    for handler in handlers:
+        assert rules.run("handler", subject(index, handler, runtime=runtime)) == []
+
+
+def test_example_with_dependencies_is_clean_when_they_are_provided() -> None:
+    index = folder_index(EXAMPLES / "with-deps")
+    found = rules.run("handler", subject(index, "lambda_function.lambda_handler", provided=("pydantic",)))
+    assert found == []
+
+
+@pytest.mark.parametrize("example", ["area/dist/area.zip", "hello-world/dist/hello-world.zip"])
+def test_example_zips_are_clean(example: str) -> None:
+    index = read_package(EXAMPLES / example)
+    assert rules.run("handler", subject(index, "lambda_function.lambda_handler", runtime=None)) == []
+
+
+def test_module_in_layers(tmp_path: Path) -> None:
+    layer = read_package(make_zip(tmp_path / "deps.zip", {
+        "python/requests/__init__.py": "",
+        "python/lib/python3.12/site-packages/yaml/__init__.py": "",
+        "python/lib/python3.12/site-packages/google/protobuf/__init__.py": "",
+    }))
+    files = {"app.py": "import requests, yaml\nfrom google.protobuf import message\n" + HANDLER}
+    index = folder_index(write(tmp_path / "src", files))
+    assert rules.run("handler", subject(index, "app.handler", layers=(layer,))) == []
+
+
+def test_handler_module_in_a_layer(tmp_path: Path) -> None:
+    layer = read_package(make_zip(tmp_path / "code.zip", {"python/shared/entry.py": HANDLER}))
+    index = read_package(make_zip(tmp_path / "fn.zip", {"README.txt": "x"}))
+    assert rules.run("handler", subject(index, "shared.entry.handler", layers=(layer,))) == []
+
+
+def test_compiled_handler_module_counts_as_present(tmp_path: Path) -> None:
+    index = read_package(make_zip(tmp_path / "fn.zip", {"fast.cpython-312-x86_64-linux-gnu.so": "\x7fELF"}))
+    assert rules.run("handler", subject(index, "fast.handler")) == []
+
+
+def test_distribution_code_is_not_analysed(tmp_path: Path) -> None:
+    files = {
+        "app.py": "import requests\n" + HANDLER,
+        "requests/__init__.py": "import charset_normalizer\nfrom .api import get\n",
+        "requests-2.32.0.dist-info/RECORD": "requests/__init__.py,sha256=x,1\nrequests/api.py,,\n",
+    }
+    index = read_package(make_zip(tmp_path / "fn.zip", files))
+    assert rules.run("handler", subject(index, "app.handler")) == []
+
+
+# -- LP201-LP204: the handler string and its module ------------------------------------------------
+
+@pytest.mark.parametrize("handler, message", [
+    ("lambda_function", ("Runtime.MalformedHandlerName: Bad handler 'lambda_function': "
+                        "not enough values to unpack (expected 2, got 1)")),
+    ("app.", "handler 'app.' is malformed: it has no function name after the last dot"),
+    (".handler", "handler '.handler' is malformed: it has no module name before the last dot"),
+    ("src//app.handler", "handler 'src//app.handler' is malformed: its module path 'src//app' has an empty part"),
+    ("app. handler", "handler 'app. handler' contains whitespace, which Lambda's API rejects"),
+    ("a" * 125 + ".h1", "handler is 128 characters; Lambda's API accepts at most 128"),
+    ("a" * 126 + ".h1", "handler is 129 characters; Lambda's API accepts at most 128"),
+])
+def test_malformed_handler(tmp_path: Path, handler: str, message: str) -> None:
+    found = check(tmp_path, {"app.py": HANDLER}, handler)
+    if len(handler) == 128:
+        assert codes(found) == ["LP204"]  # well-formed: the module is looked for
+    else:
+        assert [(f.code, f.message) for f in found] == [("LP201", message)]
+
+
+def test_malformed_handler_stops_the_other_rules(tmp_path: Path) -> None:
+    assert codes(check(tmp_path, {"x.py": ""}, "nodot")) == ["LP201"]
+
+
+@pytest.mark.parametrize("handler", ["sys.handler", "time.handler", "posix.run"])
+def test_builtin_module(tmp_path: Path, handler: str) -> None:
+    module = handler.split(".")[0]
+    found = check(tmp_path, {f"{module}.py": HANDLER}, handler)
+    assert summary(found) == [
+        ("LP202", None, f"Runtime.BuiltInModuleConflict: Cannot use built-in module {module} as a handler module")]
+
+
+def test_preloaded_stdlib_module(tmp_path: Path) -> None:
+    found = check(tmp_path, {"json.py": HANDLER}, "json.handler")
+    assert summary(found) == [("LP203", None, (
+        "handler module 'json': the runtime has imported the standard library's 'json' before it loads the "
+        "handler -- Runtime.HandlerNotFound: Handler 'handler' missing on module 'json'"))]
+
+
+def test_stdlib_module_not_in_package(tmp_path: Path) -> None:
+    found = check(tmp_path, {"app.py": HANDLER}, "email.handler")
+    assert summary(found) == [("LP203", None, (
+        "handler module 'email': there is no 'email' in the package or its layers, so Lambda imports the "
+        "standard library's -- Runtime.HandlerNotFound: Handler 'handler' missing on module 'email'"))]
+
+
+def test_own_module_named_like_unloaded_stdlib_is_used(tmp_path: Path) -> None:
+    assert check(tmp_path, {"email.py": HANDLER}, "email.handler") == []
+
+
+def test_module_not_found(tmp_path: Path) -> None:
+    found = check(tmp_path, {"main.py": HANDLER}, "lambda_function.lambda_handler")
+    assert summary(found) == [("LP204", None, ("Runtime.ImportModuleError: Unable to import module "
+                                             "'lambda_function': No module named 'lambda_function'"))]
+    assert found[0].fix == ("the package root needs lambda_function.py (or lambda_function/__init__.py): "
+                            "check the handler and the package contents")
+
+
+def test_module_zipped_one_folder_down(tmp_path: Path) -> None:
+    index = read_package(make_zip(tmp_path / "fn.zip", {"my-function/": "", "my-function/app.py": HANDLER}))
+    found = rules.run("handler", subject(index, "app.handler"))
+    assert summary(found) == [("LP204", None, ("Runtime.ImportModuleError: Unable to import module 'app': "
+                                             "No module named 'app'"))]
+    assert found[0].fix == ("'app' is inside the top-level folder 'my-function/', but Lambda imports from the root: "
+                            "zip the folder's contents, not the folder, or set the handler to 'my-function/app.handler'")
+
+
+@pytest.mark.parametrize("files, handler, error, fix", [
+    ({"App.py": HANDLER}, "app.handler", "No module named 'app'",
+     "the package has 'App.py': names are case-sensitive on Lambda"),
+    ({"app.py": HANDLER}, "app.py.handler", "No module named 'app.py'; 'app' is not a package",
+     "leave out '.py': the handler for app.py is 'app.handler'"),
+    ({"src/orders/__init__.py": ""}, "src/orders/api.handler", "No module named 'src.orders.api'",
+     ("the package root needs src/orders/api.py (or src/orders/api/__init__.py): check the handler and the package "
+     "contents")),
+], ids=["case", "dot-py", "slash-form"])
+def test_module_not_found_hints(tmp_path: Path, files: Files, handler: str, error: str, fix: str) -> None:
+    found = check(tmp_path, files, handler)
+    module = handler.rpartition(".")[0]
+    assert [(f.code, f.message, f.fix) for f in found] == [
+        ("LP204", f"Runtime.ImportModuleError: Unable to import module '{module}': {error}", fix)]
+
+
+def test_module_for_another_python_in_a_layer_is_not_found(tmp_path: Path) -> None:
+    layer = read_package(make_zip(tmp_path / "deps.zip", {"python/lib/python3.11/site-packages/yaml/__init__.py": ""}))
+    index = folder_index(write(tmp_path / "src", {"app.py": "import yaml\n" + HANDLER}))
+    found = rules.run("handler", subject(index, "app.handler", layers=(layer,)))
+    assert [(f.code, f.fix) for f in found] == [("LP209", (
+        "a layer has 'yaml' under python/lib/python3.11/site-packages/, which python3.12 does not search: "
+        "build the layer for python3.12"))]
+
+
+def test_unseen_layers_keep_module_not_found_quiet(tmp_path: Path) -> None:
+    assert check(tmp_path, {"x.py": ""}, "app.handler", layer_count=2) == []
+
+
+def test_without_contents_only_names_are_checked(tmp_path: Path) -> None:
+    files = {"app.py": "import requests\ndef other(event, context): pass\n"}
+    assert check(tmp_path, files, "app.handler", reader=False) == []
+    assert codes(check(tmp_path, files, "missing.handler", reader=False)) == ["LP204"]
+
+
+# -- LP205: syntax for the target ---------------------------------------------------------------
+
+def test_syntax_error_in_handler_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "")
+    found = check(tmp_path, {"app.py": "def handler(event, context)\n    return {}\n"}, "app.handler",
+                  runtime="python3.10")
+    assert summary(found) == [("LP205", 1, (
+        "Runtime.UserCodeSyntaxError: Syntax error in module 'app': expected ':' (app.py, line 1) "
+        f"[python3.10, checked with Python {HOST[0]}.{HOST[1]}'s parser]"))]
+
+
+def test_compiler_errors_count(tmp_path: Path) -> None:
+    found = check(tmp_path, {"app.py": HANDLER + "return 1\n"}, "app.handler", runtime="python3.10")
+    assert [(f.code, f.line) for f in found] == [("LP205", 3)]
+    assert "'return' outside function (app.py, line 3)" in found[0].message
+
+
+def test_syntax_error_in_imported_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "")
+    files = {"app.py": "import helpers\n" + HANDLER, "helpers.py": "x = = 1\n"}
+    found = check(tmp_path, files, "app.handler", runtime="python3.10")
+    assert summary(found) == [("LP205", 1, (
+        "Runtime.UserCodeSyntaxError: Syntax error in module 'app': invalid syntax (helpers.py, line 1) "
+        f"(helpers.py is imported by app.py line 1) [python3.10, checked with Python {HOST[0]}.{HOST[1]}'s parser]"))]
+    assert found[0].path.endswith(":helpers.py")
+
+
+@pytest.mark.skipif(HOST < (3, 11) or HOST > (3, 11), reason="the host parser's messages")
+@pytest.mark.parametrize("source, runtime, line, message, fix", [
+    ("def first[T](items: list[T]) -> T:\n    return items[0]\n", "python3.11", 1,
+     "expected '(' (app.py, line 1) [python3.11, checked with Python 3.11's parser]", "fix the syntax error"),
+    ("type Event = dict\n", "python3.11", 1,
+     "invalid syntax (app.py, line 1) [python3.11, checked with Python 3.11's parser]", "fix the syntax error"),
+    ("try:\n    pass\nexcept* ValueError:\n    pass\n", "python3.10", 4,
+     ("Exception groups are only supported in Python 3.11 and greater (app.py, line 4) "
+     "[python3.10, checked with ast feature_version=(3, 10)]"), "rewrite it for python3.10, or target a newer runtime"),
+    ("def handler(event, context):\n    return (1\n", "python3.14", 2,
+     "'(' was never closed (app.py, line 2) [python3.14, checked with Python 3.11's parser]", "fix the syntax error"),
+], ids=["pep695-on-311", "type-statement-on-311", "except-star-on-310", "plain-error-newer-target"])
+def test_syntax_for_the_target(tmp_path: Path, source: str, runtime: str, line: int, message: str,
+                               fix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "")  # no python3.X to ask: the host's verdicts only
+    found = check(tmp_path, {"app.py": source}, "app.handler", runtime=runtime)
+    assert [(f.code, f.line, f.message, f.fix) for f in found] == [
+        ("LP205", line, f"Runtime.UserCodeSyntaxError: Syntax error in module 'app': {message}", fix)]
+
+
+def test_newer_target_stays_quiet_near_newer_syntax(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real error next to an f-string, for a target newer than the host: the host cannot tell a PEP 701
+    f-string from a mistake there, so lpack says nothing (unless python3.X is on PATH)."""
+    monkeypatch.setenv("PATH", "")
+    source = "def handler(event, context):\n    return f'{event}' +\n"
+    expected = [] if HOST < (3, 12) else ["LP205"]
+    assert codes(check(tmp_path, {"app.py": source}, "app.handler", runtime="python3.12")) == expected
+
+
+def _interpreter(minor: int) -> Path | None:
+    for root in (Path.home() / ".pyenv" / "versions").glob(f"3.{minor}.*"):
+        exe = root / "bin" / f"python3.{minor}"
+        if exe.is_file():
+            return exe
+    return None
+
+
+@pytest.mark.skipif(_interpreter(12) is None or HOST >= (3, 12), reason="needs python3.12 beside an older host")
+def test_target_interpreter_decides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    exe = _interpreter(12)
+    assert exe is not None
+    monkeypatch.setenv("PATH", str(exe.parent))
+    good = "def first[T](x: list[T]) -> T:\n    return x[0]\n" + HANDLER
+    assert check(tmp_path / "good", {"app.py": good}, "app.handler", runtime="python3.12") == []
+    bad = "def handler(event, context):\n    return f'{event}' +\n"
+    found = check(tmp_path / "bad", {"app.py": bad}, "app.handler", runtime="python3.12")
+    assert [(f.code, f.line) for f in found] == [("LP205", 2)]
+    assert found[0].message.endswith("[python3.12, checked with python3.12]")
+
+
+@pytest.mark.skipif(HOST < (3, 12), reason="PEP 701 f-strings parse only on a 3.12+ host")
+@pytest.mark.parametrize("source, flagged", [
+    ('x = f"{d["k"]}"\n', True),
+    ("x = f'{\"\\n\".join(a)}'\n", True),
+    ('x = f"{d[\'k\']}"\n', False),
+    ('x = f"""{d["k"]}"""\n', False),
+])
+def test_pep701_fstrings_for_older_targets(source: str, flagged: bool) -> None:
+    data = source.encode()
+    problem = target_syntax(parse_host(data, "app.py"), data, "app.py", (3, 11))
+    assert (problem is not None) == flagged
+
+
+# -- LP206-LP208: the function ---------------------------------------------------------------------
+
+def test_handler_not_found(tmp_path: Path) -> None:
+    found = check(tmp_path, {"app.py": "def lambda_handlr(event, context):\n    pass\n"}, "app.lambda_handler")
+    assert [(f.code, f.line, f.message, f.fix) for f in found] == [(
+        "LP206", 1, "Runtime.HandlerNotFound: Handler 'lambda_handler' missing on module 'app'",
+        "the module defines lambda_handlr(): set the handler to 'app.lambda_handlr'")]
+
+
+@pytest.mark.parametrize("source", [
+    "if False:\n    def handler(event, context): pass\n",
+    "import sys\nif sys.version_info < (3, 8):\n    def handler(event, context): pass\n",
+    "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    handler = print\n",
+    "handler: object\n",
+    "def main(event, context):\n    handler = 1\n",
+], ids=["if-false", "old-python-branch", "type-checking", "annotation-only", "local-variable"])
+def test_handler_not_bound(tmp_path: Path, source: str) -> None:
+    assert codes(check(tmp_path, {"app.py": source}, "app.handler")) == ["LP206"]
+
+
+def test_namespace_package_has_no_handler(tmp_path: Path) -> None:
+    found = check(tmp_path, {"api/views.py": HANDLER}, "api.handler")
+    assert codes(found) == ["LP206"]
+    assert found[0].message.startswith("Runtime.HandlerNotFound: Handler 'handler' missing on module 'api'")
+
+
+@pytest.mark.parametrize("source, error", [
+    ("def handler(event):\n    pass\n", "handler() takes 1 positional argument but 2 were given"),
+    ("def handler():\n    pass\n", "handler() takes 0 positional arguments but 2 were given"),
+    ("def handler(event=None):\n    pass\n", "handler() takes from 0 to 1 positional arguments but 2 were given"),
+    ("def handler(self, event, context):\n    pass\n", "handler() missing 1 required positional argument: 'context'"),
+    ("def handler(event, context, a, b, c):\n    pass\n",
+     "handler() missing 3 required positional arguments: 'a', 'b', and 'c'"),
+    ("def handler(event, context, *, table):\n    pass\n",
+     "handler() missing 1 required keyword-only argument: 'table'"),
+    ("handler = lambda event: event\n", "<lambda>() takes 1 positional argument but 2 were given"),
+])
+def test_signature(tmp_path: Path, source: str, error: str) -> None:
+    found = check(tmp_path, {"app.py": source}, "app.handler")
+    assert summary(found) == [("LP207", 1, ("handler 'handler' cannot be called as handler(event, context): "
+                                          f"every invocation fails with TypeError: {error}"))]
+
+
+def _one(a: object) -> None: ...
+def _defaults(a: object = 1) -> None: ...
+def _four(a: object, b: object, c: object, d: object) -> None: ...
+def _keywords(a: object, b: object, *, k: object, j: object) -> None: ...
+def _mixed(a: object, b: object = 1, *c: object, k: object = 2) -> None: ...
+def _keyword_only(*, k: object) -> None: ...
+
+
+@pytest.mark.parametrize("function", [_one, _defaults, _four, _keywords, _mixed, _keyword_only],
+                         ids=lambda f: f.__name__)
+def test_signature_matches_python(function: Callable[..., None]) -> None:
+    try:
+        function(1, 2)
+        expected = None
+    except TypeError as exc:
+        expected = str(exc)
+    node = ast.parse(inspect.getsource(function)).body[0]
+    assert isinstance(node, ast.FunctionDef)
+    assert call_error(function.__name__, node.args) == expected
+
+
+def test_async_handler(tmp_path: Path) -> None:
+    found = check(tmp_path, {"app.py": "import asyncio\n\nasync def handler(event, context):\n    return {}\n"},
+                  "app.handler")
+    assert [(f.code, f.line) for f in found] == [("LP208", 3)]
+    assert found[0].message == (
+        "handler 'handler' is an async def: Lambda calls it without awaiting, so every invocation returns an un-run "
+        "coroutine and fails with Runtime.MarshalError: Unable to marshal response: Object of type coroutine is not "
+        "JSON serializable")
+
+
+def test_generator_handler(tmp_path: Path) -> None:
+    source = "def handler(event, context):\n    def inner():\n        yield 1\n    yield from inner()\n"
+    assert [(f.code, f.line) for f in check(tmp_path, {"app.py": source}, "app.handler")] == [("LP208", 1)]
+    plain = "def handler(event, context):\n    def inner():\n        yield 1\n    return list(inner())\n"
+    assert check(tmp_path / "plain", {"app.py": plain}, "app.handler") == []
+
+
+# -- LP209-LP211: imports ----------------------------------------------------------------------------
+
+def test_missing_import(tmp_path: Path) -> None:
+    found = check(tmp_path, {"app.py": "import json\nimport requests\n" + HANDLER}, "app.handler")
+    assert [(f.code, f.line, f.message, f.fix) for f in found] == [(
+        "LP209", 2, "Runtime.ImportModuleError: Unable to import module 'app': No module named 'requests'",
+        "add requests to the requirements, or ship it in a layer")]
+
+
+def test_missing_import_in_a_zip_names_the_distribution(tmp_path: Path) -> None:
+    index = read_package(make_zip(tmp_path / "fn.zip", {"app.py": "import yaml\n" + HANDLER}))
+    found = rules.run("handler", subject(index, "app.handler"))
+    assert [(f.code, f.path, f.fix) for f in found] == [
+        ("LP209", f"{index.path}:app.py", "add PyYAML to the requirements and rebuild, or ship it in a layer")]
+
+
+def test_missing_import_through_own_modules(tmp_path: Path) -> None:
+    files = {
+        "src/orders/__init__.py": "from .db import table\n",
+        "src/orders/db.py": "import psycopg2\n\ntable = 'orders'\n",
+        "src/orders/api.py": "from . import db\n" + HANDLER,
+    }
+    found = check(tmp_path, files, "src/orders/api.handler")
+    assert [(f.code, f.path.rpartition(":")[2], f.line, f.message) for f in found] == [(
+        "LP209", "src/orders/db.py", 1,
+        ("Runtime.ImportModuleError: Unable to import module 'src/orders/api': No module named 'psycopg2' "
+        "(src/orders/db.py is imported by src/orders/__init__.py line 1)"))]
+
+
+@pytest.mark.parametrize("module, runtime, note, fix", [
+    ("imp", "python3.12", "'imp' was removed from the standard library in Python 3.12 (gh-98040)", "use importlib"),
+    ("distutils", "python3.12", "'distutils' was removed from the standard library in Python 3.12 (PEP 632)",
+     "use setuptools (which still provides distutils) or packaging"),
+    ("cgi", "python3.13", "'cgi' was removed from the standard library in Python 3.13 (PEP 594)",
+     "use email.message and urllib.parse, or the legacy-cgi package"),
+    ("tomllib", "python3.10", "'tomllib' is in the standard library from Python 3.11; the target is python3.10",
+     "target python3.11 or newer, or add tomli (import tomli as tomllib) to the requirements"),
+])
+def test_stdlib_changes(tmp_path: Path, module: str, runtime: str, note: str, fix: str) -> None:
+    found = check(tmp_path, {"app.py": f"import {module}\n" + HANDLER}, "app.handler", runtime=runtime)
+    assert [(f.code, f.message, f.fix) for f in found] == [(
+        "LP209", f"Runtime.ImportModuleError: Unable to import module 'app': No module named '{module}' -- {note}", fix)]
+
+
+@pytest.mark.parametrize("module, runtime", [("imp", "python3.11"), ("cgi", "python3.12"), ("tomllib", "python3.11")])
+def test_stdlib_modules_still_there(tmp_path: Path, module: str, runtime: str) -> None:
+    assert check(tmp_path, {"app.py": f"import {module}\n" + HANDLER}, "app.handler", runtime=runtime) == []
+
+
+@pytest.mark.parametrize("files, line, error", [
+    ({"app.py": "from . import utils\n" + HANDLER, "utils.py": ""}, 1,
+     "attempted relative import with no known parent package"),
+    ({"pkg/__init__.py": "", "pkg/app.py": "from .missing import x\n" + HANDLER}, 1, "No module named 'pkg.missing'"),
+    ({"pkg/__init__.py": "", "pkg/app.py": "from ... import x\n" + HANDLER}, 1,
+     "attempted relative import beyond top-level package"),
+    ({"pkg/__init__.py": "", "pkg/app.py": "from . import helpers\n" + HANDLER}, 1,
+     "cannot import name 'helpers' from 'pkg' (/var/task/pkg/__init__.py)"),
+    ({"pkg/__init__.py": "", "pkg/util.py": "def a(): pass\n", "pkg/app.py": "from .util import b\n" + HANDLER}, 1,
+     "cannot import name 'b' from 'pkg.util' (/var/task/pkg/util.py)"),
+    ({"pkg/app.py": "from pkg import nothing\n" + HANDLER}, 1, "cannot import name 'nothing' from 'pkg' (unknown location)"),
+    ({"pkg/__init__.py": "", "pkg/app.py": "import pkg.sub.mod\n" + HANDLER}, 1, "No module named 'pkg.sub'"),
+    ({"pkg/__init__.py": "", "pkg/app.py": "import pkg.app.x\n" + HANDLER}, 1,
+     "No module named 'pkg.app.x'; 'pkg.app' is not a package"),
+], ids=["no-parent", "relative-missing", "beyond-top", "missing-name-in-package", "missing-name-in-module",
+        "namespace", "missing-subpackage", "not-a-package"])
+def test_own_imports(tmp_path: Path, files: Files, line: int, error: str) -> None:
+    handler = "app.handler" if "app.py" in files else "pkg.app.handler"
+    module = handler.rpartition(".")[0]
+    found = check(tmp_path, files, handler)
+    assert summary(found) == [("LP209", line, f"Runtime.ImportModuleError: Unable to import module '{module}': {error}")]
+
+
+def test_import_inside_function_is_a_warning(tmp_path: Path) -> None:
+    source = HANDLER + "\n\ndef report(rows):\n    import pandas as pd\n    return pd.DataFrame(rows)\n"
+    found = check(tmp_path, {"app.py": source}, "app.handler")
+    assert [(f.code, f.severity.value, f.line, f.message) for f in found] == [(
+        "LP210", "warning", 6, ("`import pandas` in report() fails when it runs: ModuleNotFoundError: "
+                               "No module named 'pandas'"))]
+
+
+def test_import_in_nested_function_names_it(tmp_path: Path) -> None:
+    source = HANDLER + "def outer():\n    def inner():\n        from orjson import dumps\n    return inner\n"
+    found = check(tmp_path, {"app.py": source}, "app.handler")
+    assert [(f.code, f.line, f.message.split(" fails")[0]) for f in found] == [
+        ("LP210", 5, "`from orjson import dumps` in inner()")]
+
+
+def test_unreadable_entry_is_left_to_the_contents_rules(tmp_path: Path) -> None:
+    path = make_zip(tmp_path / "fn.zip", {"app.py": HANDLER})
+    data = bytearray(path.read_bytes())
+    at = data.index(b"def handler")
+    data[at] = ord("D")  # the entry no longer matches its CRC
+    path.write_bytes(bytes(data))
+    assert rules.run("handler", subject(read_package(path), "app.handler")) == []
+
+
+def test_imports_in_class_bodies_run_at_import(tmp_path: Path) -> None:
+    source = "class Config:\n    import missing_mod\n" + HANDLER
+    assert [(f.code, f.line) for f in check(tmp_path, {"app.py": source}, "app.handler")] == [("LP209", 2)]
+
+
+def test_reraised_importerror_still_fails(tmp_path: Path) -> None:
+    source = "try:\n    import requests\nexcept ImportError:\n    raise SystemExit('pip install requests')\n" + HANDLER
+    assert [(f.code, f.line) for f in check(tmp_path, {"app.py": source}, "app.handler")] == [("LP209", 2)]
+
+
+def test_version_branch_taken_on_old_target(tmp_path: Path) -> None:
+    source = "import sys\nif sys.version_info >= (3, 11):\n    import tomllib\nelse:\n    import tomli as tomllib\n"
+    found = check(tmp_path, {"app.py": source + HANDLER}, "app.handler", runtime="python3.10")
+    assert [(f.code, f.line, f.message) for f in found] == [
+        ("LP209", 5, "Runtime.ImportModuleError: Unable to import module 'app': No module named 'tomli'")]
+
+
+def test_shadowing_stdlib(tmp_path: Path) -> None:
+    files = {"app.py": "import queue\nimport logging\nimport email\n" + HANDLER, "queue.py": "", "logging.py": "",
+             "email/__init__.py": ""}
+    found = check(tmp_path, files, "app.handler")
+    assert summary(found) == [
+        ("LP211", 1, ("the package's queue.py hides the standard library's 'queue' from every module in the "
+                     "function, the runtime's and third-party packages' included")),
+        ("LP211", 2, ("`import logging` gets the standard library's 'logging' (built in, or imported by the "
+                      "runtime before the handler): the package's logging.py is never used")),
+        ("LP211", 3, ("the package's email/ hides the standard library's 'email' from every module in the "
+                      "function, the runtime's and third-party packages' included")),
+    ]
+
+
+# -- performance: only what the handler imports is read -----------------------------------------------
+
+class CountingReader(PackageReader):
+    def __init__(self, index: PackageIndex) -> None:
+        super().__init__(index)
+        self.names: list[str] = []
+
+    def read(self, name: str) -> bytes:
+        self.names.append(name)
+        return super().read(name)
+
+
+def test_reads_only_what_the_handler_imports(tmp_path: Path) -> None:
+    files = {f"pkg{i}/mod{j}.py": "import nothing_here\n" for i in range(50) for j in range(20)}
+    files.update({"app.py": "import helpers\nimport pkg3.mod4\n" + HANDLER, "helpers.py": "import json\n"})
+    index = read_package(make_zip(tmp_path / "fn.zip", files))
+    reader = CountingReader(index)
+    s = subject(index, "app.handler")._replace(reader=reader)
+    assert codes(rules.run("handler", s)) == ["LP209"]
+    assert sorted(set(reader.names)) == ["app.py", "helpers.py", "pkg3/mod4.py"]
+
+
+# -- the tables and evaluators behind the rules ------------------------------------------------------
+
+def _interpreters() -> list[Path]:
+    found = [Path(sys.executable)]
+    for minor in range(10, 15):
+        exe = _interpreter(minor)
+        if exe is not None and minor != HOST[1]:
+            found.append(exe)
+    return found
+
+
+@pytest.mark.parametrize("exe", _interpreters(), ids=lambda p: p.name)
+def test_stdlib_table_matches_interpreters(exe: Path) -> None:
+    program = ("import json, sys; print(json.dumps([sys.version_info[:2], sorted(sys.stdlib_module_names), "
+               "sorted(sys.builtin_module_names)]))")
+    done = subprocess.run([str(exe), "-I", "-c", program], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    version, names, builtin = json.loads(done.stdout)
+    python = (version[0], version[1])
+    assert stdlib.differences(python, names) == ([], [])
+    assert stdlib.builtin_modules(python) == frozenset(builtin)
+
+
+def test_stdlib_rows() -> None:
+    assert "distutils" in stdlib.stdlib_modules((3, 11)) and "distutils" not in stdlib.stdlib_modules((3, 12))
+    assert "cgi" in stdlib.stdlib_modules((3, 12)) and "cgi" not in stdlib.stdlib_modules((3, 13))
+    assert "annotationlib" in stdlib.stdlib_modules((3, 14))
+    assert "parser" in stdlib.stdlib_modules((3, 9))  # older runtimes: widened, never narrower
+    assert stdlib.PRELOADED <= stdlib.stdlib_modules((3, 10))
+    assert all(r.name in stdlib.stdlib_modules((3, 10)) for r in stdlib.REMOVALS.values())
+
+
+@pytest.mark.parametrize("condition, python, expected", [
+    ("sys.version_info >= (3, 11)", (3, 12), True),
+    ("sys.version_info >= (3, 11)", (3, 10), False),
+    ("sys.version_info < (3, 12, 1)", (3, 12), None),
+    ("sys.version_info[:2] == (3, 12)", (3, 12), True),
+    ("sys.version_info.minor >= 13", (3, 12), False),
+    ("(3, 8) <= sys.version_info", (3, 12), True),
+    ("sys.version_info > (3,)", (3, 12), True),
+    ("not TYPE_CHECKING", (3, 12), True),
+    ("typing.TYPE_CHECKING or DEBUG", (3, 12), None),
+    ("__name__ == '__main__'", (3, 12), False),
+    ("sys.platform == 'linux'", (3, 12), None),
+])
+def test_truth(condition: str, python: tuple[int, int], expected: bool | None) -> None:
+    test = ast.parse(condition, mode="eval").body
+    assert truth(test, python) is expected
