@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -155,8 +155,11 @@ def check_project(project: Project, options: CheckOptions) -> list[Finding]:
 def _unit_package(project: Project, unit: Unit, target: Target) -> list[Finding]:
     """The built zip when dist/ has one; otherwise the source folder, as it would be packaged."""
     built = project.dist / f"{unit.name}.zip"
-    layer_zips = [project.dist / f"{name}.zip" for name in unit.layers if not name.startswith("arn:")]
-    layers = tuple(read_package(z) for z in layer_zips if z.is_file())
+    project_layers = [project.unit(name) for name in unit.layers if not name.startswith("arn:")]
+    layer_zips = {layer.name: project.dist / f"{layer.name}.zip" for layer in project_layers}
+    layers = tuple(read_package(z) for z in layer_zips.values() if z.is_file())
+    # a project layer not built yet: its requirements tell what it will provide
+    described = [layer for layer in project_layers if not layer_zips[layer.name].is_file()]
     handler = unit.handler if unit.kind == "function" else None
     if built.is_file():
         subject = PackageSubject(read_package(built), unit.kind, layers, len(unit.layers), unit.upload,
@@ -171,12 +174,13 @@ def _unit_package(project: Project, unit: Unit, target: Target) -> list[Finding]
     files = [(rel, path) for rel, path in select.walk(unit.source, select.SOURCE_EXCLUDES, skip=skip)
              if not user.match_file(rel)]
     index = index_directory(unit.source, files)
+    provided = _provided(unit).union(*(_provided(layer) for layer in described))
     subject = PackageSubject(index, unit.kind, layers, len(unit.layers), unit.upload, unit.name, target,
-                             handler, None, (), _provided(unit, layers), True)
+                             handler, None, (), provided, True, len(described))
     return _package_findings(subject, layers)
 
 
-def _provided(unit: Unit, layers: Iterable[PackageIndex]) -> frozenset[str]:
+def _provided(unit: Unit) -> frozenset[str]:
     """Top-level import names the requirements will install (a source folder has no dependencies
     yet): read from the dependency cache when lpack built them before, else guessed from names."""
     if unit.requirements is None:

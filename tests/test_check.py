@@ -182,3 +182,22 @@ def test_healthy_real_packages_are_quiet(tmp_path: Path, capsys: pytest.CaptureF
           "--runtime", runtime, "--arch", arch, "--format", "json"])
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert [f for f in findings if f["severity"] != "info"] == []
+
+
+def test_source_check_knows_what_an_unbuilt_project_layer_provides(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "mono"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "app.py").write_text("import requests\nimport yaml\n\ndef handler(event, context):\n    return 1\n")
+    (root / "layer-requirements.txt").write_text("requests==2.32.3\n")
+    (root / "pyproject.toml").write_text(
+        '[tool.lpack]\nsource = "src"\n[tool.lpack.layers.deps]\nrequirements = "layer-requirements.txt"\n'
+        '[tool.lpack.functions.api]\nhandler = "app.handler"\nlayers = ["deps"]\n')
+    assert main(["check", str(root), "--format", "json"]) == 1
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert (finding["code"], finding["line"], finding["path"]) == ("LP209", 2, str(root / "src" / "app.py"))
+    assert "No module named 'yaml'" in finding["message"]
+    (root / "src" / "app.py").write_text(
+        "import requests\nimport yaml  # lpack: ignore[LP209] from a layer in another repo\n\n"
+        "def handler(event, context):\n    return 1\n")
+    assert main(["check", str(root)]) == 0

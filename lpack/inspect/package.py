@@ -134,6 +134,7 @@ class PackageSubject(NamedTuple):
     layer_readers: tuple[PackageReader, ...] = ()
     provided: frozenset[str] = frozenset()  # top-level import names the requirements will install
     is_source: bool = False  # ``package`` is a source folder, not a built zip
+    described_layers: int = 0  # layers not in ``layers`` whose modules ``provided`` already lists
 
     @property
     def display(self) -> str:
@@ -141,7 +142,10 @@ class PackageSubject(NamedTuple):
         return _display(self.package.path)
 
     def where(self, entry: str) -> str:
-        """How findings name an entry inside this package: ``dist/fn.zip:pkg/mod.py``."""
+        """How findings name an entry: ``dist/fn.zip:pkg/mod.py`` inside a zip, ``src/pkg/mod.py``
+        in a source folder (a file path, for editors, SARIF and inline ignores)."""
+        if self.package.path.is_dir():
+            return str(Path(self.display) / entry)
         return f"{self.display}:{entry}"
 
 

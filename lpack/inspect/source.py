@@ -803,7 +803,7 @@ class HandlerAnalysis:
         self.handler = split_handler(s.handler) if s.handler else None
         self.path = ImportPath(s.package, s.layers, self.python)
         # Layers lpack cannot see (ARNs it did not build) may hold anything: "not found" stays quiet.
-        self.unseen_layers = s.layer_count > len(s.layers)
+        self.unseen_layers = s.layer_count > len(s.layers) + s.described_layers
         self.modules: dict[str, Module] = {}
         self.via: dict[str, Via] = {}
         self.syntax: dict[str, SyntaxProblem] = {}
