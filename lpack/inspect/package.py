@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import zlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from lpack.errors import LpackError
 
 if TYPE_CHECKING:
     from lpack.targets import Target
+
+T = TypeVar("T")
 
 
 class Entry(NamedTuple):
@@ -20,6 +25,8 @@ class Entry(NamedTuple):
     unix: bool = True  # the zip recorded a Unix mode for this entry (zips made on Windows do not)
     symlink: bool = False
     offset: int = 0  # of its local header: reading entries in this order reads the file once, forward
+    method: int = 8  # compression: 0 stored, 8 deflated (others are read through zipfile)
+    crc: int = 0
 
     @property
     def is_dir(self) -> bool:
@@ -59,7 +66,7 @@ def _entry(info: Any) -> Entry:
     unix_mode = info.external_attr >> 16
     unix = info.create_system == 3 and unix_mode != 0
     return Entry(info.filename, info.file_size, info.compress_size, stat.S_IMODE(unix_mode), unix,
-                 unix and stat.S_ISLNK(unix_mode), info.header_offset)
+                 unix and stat.S_ISLNK(unix_mode), info.header_offset, info.compress_type, info.CRC)
 
 
 def index_directory(root: Path, files: list[tuple[str, Path]]) -> PackageIndex:
@@ -78,6 +85,7 @@ class PackageReader:
         self.index = index
         self._zip: Any = None
         self._cache: dict[str, bytes] = {}
+        self._entries: dict[str, Entry] | None = None
 
     def read(self, name: str) -> bytes:
         if name not in self._cache and self.index.path.is_dir():
@@ -85,6 +93,9 @@ class PackageReader:
                 self._cache[name] = (self.index.path / name).read_bytes()
             except OSError as exc:
                 raise LpackError(f"{self.index.path / name}: cannot read: {exc.strerror}") from exc
+        entry = self._by_name().get(name) if name not in self._cache else None
+        if entry is not None and entry.method in (0, 8):  # the common case, without zipfile
+            self._cache[name] = self._inflate(entry, self._raw([entry])[name])
         if name not in self._cache:
             import zipfile
 
@@ -95,6 +106,55 @@ class PackageReader:
             except (OSError, zipfile.BadZipFile, ValueError, EOFError) as exc:
                 raise LpackError(f"{self.index.path}: entry {name} cannot be read ({exc}); the zip is corrupt") from exc
         return self._cache[name]
+
+    def map(self, func: Callable[[bytes], T], names: Sequence[str]) -> list[T]:
+        """``func(contents)`` for each entry, in order: compressed bytes are read in one forward
+        pass and inflated in parallel threads (zlib releases the GIL); contents are not kept, so
+        a package of large binaries is never held in memory whole."""
+        entries = self._by_name()
+        simple = [n for n in names if n not in self._cache and n in entries and entries[n].method in (0, 8)
+                  and not self.index.path.is_dir()]
+        if len(simple) < 4:
+            return [func(self.read(n)) for n in names]
+        raw = self._raw(sorted((entries[n] for n in simple), key=lambda e: e.offset))
+        from concurrent.futures import ThreadPoolExecutor
+
+        def inflate(name: str) -> T:
+            return func(self._inflate(entries[name], raw.pop(name)))
+
+        with ThreadPoolExecutor(max_workers=(os.cpu_count() or 1)) as pool:
+            done = dict(zip(simple, pool.map(inflate, simple)))
+        return [done[n] if n in done else func(self.read(n)) for n in names]
+
+    def _by_name(self) -> dict[str, Entry]:
+        if self._entries is None:
+            self._entries = {} if self.index.path.is_dir() else {e.name: e for e in self.index.entries}
+        return self._entries
+
+    def _inflate(self, entry: Entry, data: bytes) -> bytes:
+        try:
+            content = zlib.decompress(data, -15) if entry.method == 8 else data
+        except zlib.error as exc:
+            raise LpackError(f"{self.index.path}: entry {entry.name} cannot be inflated ({exc}); the zip is corrupt") from exc
+        if zlib.crc32(content) != entry.crc or len(content) != entry.size:
+            raise LpackError(f"{self.index.path}: entry {entry.name} is corrupt (CRC or size mismatch)")
+        return content
+
+    def _raw(self, entries: list[Entry]) -> dict[str, bytes]:
+        raw: dict[str, bytes] = {}
+        try:
+            with open(self.index.path, "rb") as handle:
+                for entry in entries:
+                    handle.seek(entry.offset)
+                    header = handle.read(30)
+                    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+                        raise LpackError(f"{self.index.path}: entry {entry.name} has no local header; the zip is corrupt")
+                    skip = int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
+                    handle.seek(skip, os.SEEK_CUR)
+                    raw[entry.name] = handle.read(entry.compressed_size)
+        except OSError as exc:
+            raise LpackError(f"{self.index.path}: cannot read: {exc.strerror}") from exc
+        return raw
 
     def text(self, name: str) -> str:
         return self.read(name).decode("utf-8", errors="replace")

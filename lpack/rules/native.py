@@ -301,13 +301,10 @@ def _binaries(s: PackageSubject) -> list[tuple[_Native, Binary]]:
     if s.reader is None or s.target is None:
         return []
     parsed = _PARSED.setdefault(s.reader, {})
-    found = []
-    for n in _visible(s, s.target):
-        if _is_candidate(n) and _foreign_extension(n.base, s.target) is None:
-            if n.entry.name not in parsed:
-                parsed[n.entry.name] = read_binary(s.reader.read(n.entry.name))
-            found.append((n, parsed[n.entry.name]))
-    return found
+    chosen = [n for n in _visible(s, s.target) if _is_candidate(n) and _foreign_extension(n.base, s.target) is None]
+    todo = [n.entry.name for n in chosen if n.entry.name not in parsed]
+    parsed.update(zip(todo, s.reader.map(read_binary, todo)))
+    return [(n, parsed[n.entry.name]) for n in chosen]
 
 
 def _loads(b: Binary, machine: str) -> bool:
