@@ -20,7 +20,6 @@ from lpack.bundle import select
 from lpack.cli import main
 from lpack.findings import Finding, Severity
 from lpack.inspect.package import (
-    PackageIndex,
     PackageReader,
     PackageSubject,
     index_directory,
@@ -36,6 +35,7 @@ from lpack.inspect.secrets import (
 from lpack.rules import contents
 from lpack.rules.contents import pyc_version
 from lpack.targets import make_target
+from tests.factories.readers import RecordingReader
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 HANDLER = "lambda_function.lambda_handler"
@@ -355,14 +355,6 @@ def test_binaries_and_large_files_are_not_read(tmp_path: Path) -> None:
     assert check(tmp_path, items) == []
 
 
-class RecordingReader(PackageReader):
-    def __init__(self, index: PackageIndex) -> None:
-        super().__init__(index)
-        self.names: list[str] = []
-
-    def read(self, name: str) -> bytes:
-        self.names.append(name)
-        return super().read(name)
 
 
 def test_only_the_functions_own_files_are_read(tmp_path: Path) -> None:
@@ -376,7 +368,7 @@ def test_only_the_functions_own_files_are_read(tmp_path: Path) -> None:
     mine = [r for r in rules.rules_for("package") if 120 <= int(r.code[2:]) <= 159]
     assert [x for r in mine for x in r.func(r, subject)] == []
     reader.close()
-    assert set(reader.names) == {"lib-1.0.dist-info/RECORD", "lambda_function.py", "pkg/__init__.py", "pkg/mod.py"}
+    assert set(reader.reads) == {"lib-1.0.dist-info/RECORD", "lambda_function.py", "pkg/__init__.py", "pkg/mod.py"}
 
 
 def test_reading_stops_at_the_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,6 +27,7 @@ from lpack.inspect.package import (
 )
 from lpack.inspect.source import HOST, call_error, parse_host, target_syntax, truth
 from lpack.targets import make_target
+from tests.factories.readers import RecordingReader
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 Files = Mapping[str, str]
@@ -698,24 +699,16 @@ def test_shadowing_stdlib(tmp_path: Path) -> None:
 
 # -- performance: only what the handler imports is read -----------------------------------------------
 
-class CountingReader(PackageReader):
-    def __init__(self, index: PackageIndex) -> None:
-        super().__init__(index)
-        self.names: list[str] = []
-
-    def read(self, name: str) -> bytes:
-        self.names.append(name)
-        return super().read(name)
 
 
 def test_reads_only_what_the_handler_imports(tmp_path: Path) -> None:
     files = {f"pkg{i}/mod{j}.py": "import nothing_here\n" for i in range(50) for j in range(20)}
     files.update({"app.py": "import helpers\nimport pkg3.mod4\n" + HANDLER, "helpers.py": "import json\n"})
     index = read_package(make_zip(tmp_path / "fn.zip", files))
-    reader = CountingReader(index)
+    reader = RecordingReader(index)
     s = subject(index, "app.handler")._replace(reader=reader)
     assert codes(rules.run("handler", s)) == ["LP209"]
-    assert sorted(set(reader.names)) == ["app.py", "helpers.py", "pkg3/mod4.py"]
+    assert sorted(set(reader.reads)) == ["app.py", "helpers.py", "pkg3/mod4.py"]
 
 
 # -- the tables and evaluators behind the rules ------------------------------------------------------

@@ -17,9 +17,10 @@ import pytest
 from lpack import rules
 from lpack.findings import Finding, Severity
 from lpack.inspect.binary import UNKNOWN, read_binary
-from lpack.inspect.package import PackageIndex, PackageReader, PackageSubject, read_package
+from lpack.inspect.package import PackageReader, PackageSubject, read_package
 from lpack.targets import make_target
 from tests.factories import make_elf
+from tests.factories.readers import RecordingReader
 
 BINARIES = Path(__file__).parent / "data" / "binaries"
 NATIVE_CODES = tuple(f"LP11{i}" for i in range(10))
@@ -34,16 +35,6 @@ def wheel(*tags: str) -> str:
         f"Tag: {tag}\n" for tag in tags)
 
 
-class CountingReader(PackageReader):
-    """Records every entry the rules ask for."""
-
-    def __init__(self, index: PackageIndex) -> None:
-        super().__init__(index)
-        self.reads: list[str] = []
-
-    def read(self, name: str) -> bytes:
-        self.reads.append(name)
-        return super().read(name)
 
 
 def make_zip(tmp_path: Path, files: Mapping[str, bytes | str]) -> Path:
@@ -68,7 +59,7 @@ def run_native(subject: PackageSubject) -> list[Finding]:
 def check(tmp_path: Path, files: Mapping[str, bytes | str], runtime: str = "python3.12",
           arch: str = "x86_64", kind: str = "function", read: bool = True) -> list[Finding]:
     index = read_package(make_zip(tmp_path, files))
-    reader = CountingReader(index) if read else None
+    reader = RecordingReader(index) if read else None
     subject = PackageSubject(index, kind, target=make_target(runtime, arch, where="test"), reader=reader,
                              function="fn")
     try:
@@ -278,7 +269,7 @@ def test_launchers_dlls_and_dylibs_are_never_read(tmp_path: Path) -> None:
         "app.py": "print('hi')\n",
     }
     index = read_package(make_zip(tmp_path, files))
-    reader = CountingReader(index)
+    reader = RecordingReader(index)
     subject = PackageSubject(index, "function", target=make_target("python3.12", "x86_64", where="t"), reader=reader)
     assert run_native(subject) == []
     assert reader.reads == []
@@ -296,7 +287,7 @@ def test_each_candidate_is_read_once_and_nothing_else_is_read(tmp_path: Path) ->
         "numpy-2.2.6.dist-info/RECORD": "",
     }
     index = read_package(make_zip(tmp_path, files))
-    reader = CountingReader(index)
+    reader = RecordingReader(index)
     subject = PackageSubject(index, "function", target=make_target("python3.12", "x86_64", where="t"), reader=reader)
     assert codes(run_native(subject)) == ["LP113"]
     assert sorted(reader.reads) == sorted(n for n in files if n.endswith((".so", "/WHEEL")))  # once each
