@@ -51,6 +51,19 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _version() -> str:
+    """lpack's version and the date of its offline IAM action data (read without loading it)."""
+    import json
+
+    meta_path = Path(__file__).parent / "iam" / "data" / "meta.json"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        data = f"IAM action data {meta['generated']} from {meta['source']}"
+    except (OSError, ValueError, KeyError):
+        data = "IAM action data missing"
+    return f"lpack {__version__} ({data})"
+
+
 def _common(parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "json")) -> None:
     parser.add_argument("--format", choices=formats, default="text",
                         help="output format (default: text); json is a versioned report on stdout"
@@ -77,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
         "and Lambda's limits checked before you deploy.",
         epilog=EPILOG,
     )
-    parser.add_argument("--version", action="version", version=f"lpack {__version__}")
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     build = commands.add_parser(

@@ -25,6 +25,8 @@ HANDLER = "def lambda_handler(event, context):\n    return {'ok': True}\n"
 TODAY = dt.date(2026, 11, 23)  # python3.10 deprecated (2026-10-31), not yet blocked (2027-02-01)
 LAYER_ARNS = [f"arn:aws:lambda:us-east-1:123456789012:layer:l{i}:1" for i in range(6)]
 ANSI = re.compile(r"\x1b\[")
+IAM_DATA = "(IAM action data {generated} from {source})".format(
+    **json.loads((Path(lpack.__file__).parent / "iam" / "data" / "meta.json").read_text()))
 RULE_CODES = ["LP101", "LP102", "LP103", "LP104", "LP105", "LP401", "LP402"]
 
 
@@ -65,8 +67,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    assert out == f"lpack {lpack.__version__}\n"
-    assert re.fullmatch(r"lpack \d+\.\d+\.\d+\n", out)
+    assert out == f"lpack {lpack.__version__} {IAM_DATA}\n"
+    assert re.fullmatch(r"lpack \d+\.\d+\.\d+ \(IAM action data \d{4}-\d\d-\d\d from \S+ \S+\)\n", out)
 
 
 def test_python_m_lpack_version_in_a_real_process() -> None:
@@ -79,7 +81,7 @@ def test_python_m_lpack_version_in_a_real_process() -> None:
         timeout=60,
     )
 
-    assert (done.returncode, done.stdout, done.stderr) == (0, f"lpack {lpack.__version__}\n", "")
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"lpack {lpack.__version__} {IAM_DATA}\n", "")
 
 
 def test_help_lists_commands_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:

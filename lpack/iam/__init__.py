@@ -1,0 +1,1 @@
+"""IAM policy grammar, action database and evaluation helpers for the IAM rules."""
