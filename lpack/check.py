@@ -38,6 +38,7 @@ class CheckOptions(NamedTuple):
     functions: tuple[str, ...] = ()
     config: Path | None = None
     today: dt.date | None = None
+    policy_kind: str | None = None  # "identity", "resource" or "trust"; else inferred per file
 
 
 class Filters(NamedTuple):
@@ -55,6 +56,9 @@ def check(paths: Sequence[Path], options: CheckOptions) -> tuple[list[Finding], 
     for path in paths or [Path(".")]:
         if path.suffix == ".zip":
             findings += check_zip(path, options)
+            continue
+        if path.suffix == ".json":
+            findings += _policy(path, options.policy_kind)
             continue
         project = load_project(path, options.config)
         findings += check_project(project, options)
@@ -148,7 +152,32 @@ def check_project(project: Project, options: CheckOptions) -> list[Finding]:
         findings += [f._replace(function=unit.name) for f in rules.run("runtime", target, today, where)]
         if unit.kind == "function":
             findings += [f._replace(function=unit.name) for f in rules.run("function", _function_subject(project, unit, target))]
+            findings += [f._replace(function=unit.name) for f in _unit_policies(project, unit)]
         findings += [f if f.function else f._replace(function=unit.name) for f in _unit_package(project, unit, target)]
+    return findings
+
+
+def _policy(path: Path, kind: str | None) -> list[Finding]:
+    from lpack.iam.policy import check_policy_file
+
+    if not path.is_file():
+        raise UsageError(f"{path}: no such policy file")
+    return check_policy_file(path, kind)
+
+
+def _unit_policies(project: Project, unit: Unit) -> list[Finding]:
+    """The IAM documents a function's configuration names: the execution role's permission
+    policies, its trust policy, and the function's resource-based policy."""
+    settings = unit.settings
+    named = [(p, "identity") for p in settings.get("policies", [])]
+    named += [(settings[key], kind) for key, kind in (("trust-policy", "trust"), ("resource-policy", "resource"))
+              if key in settings]
+    findings: list[Finding] = []
+    for relative, kind in named:
+        path = project.root / relative
+        if not path.is_file():
+            raise LpackError(f"{project.describe()}: {unit.where}: policy file {relative!r} does not exist")
+        findings += _policy(path, kind)
     return findings
 
 

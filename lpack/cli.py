@@ -123,7 +123,8 @@ def _parser() -> argparse.ArgumentParser:
         description=CHECK_DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                       help="project folders, pyproject.toml/lpack.toml files, or package .zip files (default: .)")
+                       help="project folders, pyproject.toml/lpack.toml files, package .zip files, "
+                       "or IAM policy .json files (default: .)")
     check.add_argument("--handler", metavar="MODULE.FUNCTION",
                        help="handler of a .zip (Lambda's Handler setting; '/' reads as '.')")
     check.add_argument("--runtime", choices=sorted(RUNTIMES, key=lambda r: RUNTIMES[r].python),
@@ -141,6 +142,8 @@ def _parser() -> argparse.ArgumentParser:
                        metavar="JSON", help="a test event for asynchronous invocation (1 MB limit; repeatable)")
     check.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
                        help="check only this function or layer of a project (repeatable)")
+    check.add_argument("--policy-kind", choices=("identity", "resource", "trust"),
+                       help="what the .json policy files are (default: inferred from each document)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     _common(check, formats=("text", "json", "sarif", "github"))
 
@@ -230,6 +233,7 @@ def _check(args: argparse.Namespace) -> int:
         handler=args.handler, runtime=args.runtime, architecture=args.architecture, kind=args.kind,
         layers=tuple(args.layers), env=args.env, events=tuple(args.events),
         async_events=tuple(args.async_events), functions=tuple(args.function), config=args.config,
+        policy_kind=args.policy_kind,
     )
     findings, project_filters = check(args.paths, options)
     select, ignore, per_path = project_filters

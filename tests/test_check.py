@@ -201,3 +201,30 @@ def test_source_check_knows_what_an_unbuilt_project_layer_provides(
         "import requests\nimport yaml  # lpack: ignore[LP209] from a layer in another repo\n\n"
         "def handler(event, context):\n    return 1\n")
     assert main(["check", str(root)]) == 0
+
+
+def test_policy_files_on_the_command_line_and_in_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    basic = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": '
+             '["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}]}')
+    broken = '{"Version": "2012-10-17", "Statement": {"Effect": "Alow", "Action": "s3:GetObject", "Resource": "*"}}'
+    (tmp_path / "basic.json").write_text(basic)
+    (tmp_path / "broken.json").write_text(broken)
+    assert main(["check", str(tmp_path / "basic.json")]) == 0
+    capsys.readouterr()
+    assert main(["check", str(tmp_path / "broken.json"), "--format", "json"]) == 1
+    assert [f["code"] for f in json.loads(capsys.readouterr().out)["findings"]] == ["LP508"]
+    root = area(tmp_path)
+    (root / "iam").mkdir()
+    (root / "iam" / "role.json").write_text(broken)
+    (root / "pyproject.toml").write_text(
+        '[tool.lpack]\n[tool.lpack.functions.area]\nhandler = "lambda_function.lambda_handler"\n'
+        'policies = ["iam/role.json"]\n')
+    capsys.readouterr()
+    assert main(["check", str(root), "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [(f["code"], f["function"], f["line"]) for f in findings] == [("LP508", "area", 1)]
+    (root / "pyproject.toml").write_text(
+        '[tool.lpack]\n[tool.lpack.functions.area]\nhandler = "lambda_function.lambda_handler"\n'
+        'policies = ["iam/missing.json"]\n')
+    assert main(["check", str(root)]) == 2
+    assert "policy file 'iam/missing.json' does not exist" in capsys.readouterr().err

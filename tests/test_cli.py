@@ -219,7 +219,8 @@ def test_every_rule_is_documented(code: str) -> None:
     for heading in headings:  # each section says something
         body = found.doc.split(heading, 1)[1].split("\n## ", 1)[0].strip()
         assert body, f"{code}: {heading} is empty"
-    assert found.source.startswith("https://docs.aws.amazon.com/lambda/")
+    # an AWS documentation page, or AWS's announcement of a changed quota
+    assert found.source.startswith(("https://docs.aws.amazon.com/", "https://aws.amazon.com/about-aws/whats-new/"))
 
 
 # -- the JSON report ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ _FAMILIES = (
     "lpack.rules.handler",   # LP201-LP249 the handler string, module, signature and imports
     "lpack.rules.config",    # LP301-LP349 environment, test events, memory/timeout/storage
     "lpack.rules.runtime",   # LP401-LP409 runtime lifecycle
+    "lpack.rules.iam_grammar",  # LP501-LP519 IAM policy documents IAM would reject or misread
 )
 
 # What each subject passes to its rules:
