@@ -75,7 +75,7 @@ def main() -> int:
         venv.create(park, with_pip=True)
         subprocess.run([str(park / "bin" / "pip"), "install", "-q", "parliament"], check=True)
     theirs, their_runs = timed([str(park / "bin" / "parliament"), "--directory", str(policies)], args.runs, env)
-    one, one_runs = timed([str(park / "bin" / "parliament"), "--file", files[0]], args.runs, env)
+    one, _ = timed([str(park / "bin" / "parliament"), "--file", files[0]], args.runs, env)
 
     print(f"IAM lint benchmark: 100 policies, median of {args.runs} runs, {os.cpu_count()} CPUs")
     print(f"lpack check (one run, 100 files):      {ours:7.3f} s   {ours * 10:6.1f} ms/policy   runs " + " ".join(f"{r:.3f}" for r in our_runs))
