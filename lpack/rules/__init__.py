@@ -22,6 +22,7 @@ _FAMILIES = (
     "lpack.rules.config",    # LP301-LP349 environment, test events, memory/timeout/storage
     "lpack.rules.runtime",   # LP401-LP409 runtime lifecycle
     "lpack.rules.iam_grammar",  # LP501-LP519 IAM policy documents IAM would reject or misread
+    "lpack.rules.iam",          # LP520-LP569 IAM least privilege: broad grants, unknown actions, escalation, exposure
 )
 
 # What each subject passes to its rules:

@@ -1,0 +1,687 @@
+"""IAM least-privilege rules (LP520-LP569): what a policy grants beyond what a function needs, read
+against the offline action database (lpack.iam.actions). Precision first: `Deny` statements never
+trigger these rules, and a condition that narrows a grant quiets the rules about broad grants.
+Each finding names the statement (its `Sid`, else its JSON path) and the action or resource."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+
+from lpack.findings import Finding, Severity
+from lpack.iam.policy import Condition, PolicySubject, Statement
+from lpack.rules import Rule, rule
+
+EXECUTION_ROLE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"
+RESOURCE_POLICY_URL = "https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html"
+PERMISSIONS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-permissions.html"
+
+SUBJECT = "iam-policy"
+_LIST_NAMES = 5  # actions named in a message before "and N more"
+
+# Services whose `svc:*` on `Resource: "*"` hands over identities, keys, code or all data: error.
+SENSITIVE_SERVICES = frozenset({"iam", "sts", "kms", "lambda", "s3", "secretsmanager", "organizations"})
+
+# Actions that support resource-level permissions but are granted on "*" by AWS's own managed
+# policies for Lambda; lpack keeps quiet about them on "*" (LP532), each with its reason.
+STAR_IS_NORMAL = {
+    # AWSLambdaBasicExecutionRole: the function's own log group and streams.
+    "logs:createloggroup": "AWSLambdaBasicExecutionRole",
+    "logs:createlogstream": "AWSLambdaBasicExecutionRole",
+    "logs:putlogevents": "AWSLambdaBasicExecutionRole",
+    # The only resource type is an optional CloudWatch dataset; a call without one needs "*".
+    "cloudwatch:putmetricdata": "optional dataset resource type",
+    # AWSLambdaVPCAccessExecutionRole: the network interfaces Lambda creates in the VPC.
+    "ec2:createnetworkinterface": "AWSLambdaVPCAccessExecutionRole",
+    "ec2:deletenetworkinterface": "AWSLambdaVPCAccessExecutionRole",
+    "ec2:assignprivateipaddresses": "AWSLambdaVPCAccessExecutionRole",
+    "ec2:unassignprivateipaddresses": "AWSLambdaVPCAccessExecutionRole",
+}
+
+# Actions that let a role raise its own privileges whatever resource they name (LP541).
+ESCALATION_ACTIONS = frozenset({
+    "iam:createpolicyversion", "iam:setdefaultpolicyversion",
+    "iam:attachuserpolicy", "iam:attachgrouppolicy", "iam:attachrolepolicy",
+    "iam:putuserpolicy", "iam:putgrouppolicy", "iam:putrolepolicy",
+    "iam:updateassumerolepolicy", "iam:createaccesskey", "iam:createloginprofile",
+    "iam:updateloginprofile", "iam:addusertogroup",
+})
+# IAM's documented "users manage their own credentials" pattern (`user/${aws:username}`).
+SELF_SERVICE_ACTIONS = frozenset({"iam:createaccesskey", "iam:createloginprofile", "iam:updateloginprofile"})
+_OWN_USER = re.compile(r":user/(.*/)?\$\{aws:username\}$", re.IGNORECASE)
+FUNCTION_WRITERS = frozenset({"lambda:createfunction", "lambda:updatefunctioncode"})
+
+# Actions that hand out secrets or credentials (LP543); ecr:GetAuthorizationToken is not here: it
+# supports only "*" and every image pull needs it.
+CREDENTIAL_ACTIONS = frozenset({
+    "secretsmanager:getsecretvalue", "ssm:getparameter", "ssm:getparameters",
+    "ssm:getparametersbypath", "ssm:getparameterhistory", "kms:decrypt", "sts:getfederationtoken",
+})
+
+# Condition keys that limit callers to an account, organization or source resource (LP550/LP551).
+ACCOUNT_KEYS = frozenset({
+    "aws:sourceaccount", "aws:sourcearn", "aws:sourceowner", "aws:sourceorgid", "aws:sourceorgpaths",
+    "aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn",
+    "aws:sourcevpc", "aws:sourcevpce",
+})
+SOURCE_KEYS = frozenset({
+    "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourceorgid", "aws:sourceorgpaths",
+})
+# Single-valued keys: `ForAllValues:` on them is true when the key is absent (LP552).
+SINGLE_VALUED_KEYS = ACCOUNT_KEYS | {
+    "aws:sourceip", "aws:principaltype", "aws:userid", "aws:username", "aws:requestedregion",
+    "aws:securetransport", "aws:multifactorauthpresent", "aws:resourceaccount", "iam:passedtoservice",
+    "kms:viaservice", "kms:calleraccount", "lambda:functionurlauthtype",
+}
+_EVERYTHING = ("*", "*:*")
+_NEGATED = ("StringNot", "ArnNot", "NumericNot", "DateNot", "NotIp")
+
+
+# -- statements, actions and conditions ---------------------------------------------------------
+
+
+def _allows(s: PolicySubject) -> Iterator[Statement]:
+    """The `Allow` statements: Deny statements never trigger these rules."""
+    p = s.policy.policy
+    for st in p.statements if p is not None else ():
+        if st.effect == "Allow":
+            yield st
+
+
+def _label(st: Statement) -> str:
+    return f'statement "{st.sid}"' if st.sid else (st.path or f"Statement[{st.index}]")
+
+
+@lru_cache(maxsize=4096)
+def _expand(pattern: str) -> tuple[tuple[str, str], ...]:
+    """(lower-cased full name, access level) of each action a pattern grants."""
+    from lpack.iam import actions
+
+    return tuple((a.full_name.lower(), a.access_level) for a in actions.expand(pattern))
+
+
+def _granted(st: Statement) -> set[str]:
+    """The actions a statement names, wildcards expanded; `*` is LP520's alone."""
+    return {name for pattern in st.actions if pattern not in _EVERYTHING
+            for name, _ in _expand(pattern)}
+
+
+def _has_wildcard(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def _wildcard_only(values: Iterable[str]) -> bool:
+    return all(set(v) <= {"*", "?"} for v in values)
+
+
+def _narrows(c: Condition) -> bool:
+    """A condition that really narrows a grant: in doubt (negated operators, IfExists), yes."""
+    if not c.known or c.operator == "Null" or not c.values or _wildcard_only(c.values):
+        return False
+    return not (c.qualifier == "ForAllValues" and c.key in SINGLE_VALUED_KEYS)
+
+
+def _limits(c: Condition, keys: frozenset[str]) -> bool:
+    """A condition on one of ``keys`` that every caller must satisfy (no IfExists, not negated)."""
+    return (c.key in keys and _narrows(c) and not c.if_exists
+            and not c.operator.startswith(_NEGATED))
+
+
+def _narrowed(st: Statement) -> bool:
+    return any(_narrows(c) for c in st.conditions)
+
+
+def _on_star(st: Statement) -> bool:
+    return "*" in st.resources
+
+
+def _names(found: list[str]) -> str:
+    shown = ", ".join(found[:_LIST_NAMES])
+    return shown + (f" and {len(found) - _LIST_NAMES} more" if len(found) > _LIST_NAMES else "")
+
+
+# -- broad grants --------------------------------------------------------------------------------
+
+
+@rule("LP520", "full-admin", Severity.ERROR, subject=SUBJECT, source=PERMISSIONS_URL)
+def full_admin(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an `Allow` statement with `Action: "*"` (or `"*:*"`) on `Resource: "*"`: every action
+    of every service on everything.
+
+    ## Why is this bad?
+    The function (or whoever the policy trusts) is an administrator of the account: a bug or an
+    injected dependency can read every secret, delete every resource and create new users.
+    Conditions do not change this: the grant is still administrator within them.
+
+    ## How to fix
+    List the actions the function calls on the resources it uses; IAM Access Analyzer can
+    generate a policy from CloudTrail activity.
+    """
+    for st in _allows(s):
+        if any(a in _EVERYTHING for a in st.actions) and _on_star(st):
+            yield r.finding(f'{_label(st)}: allows every action ("*") on every resource ("*"): '
+                            "full administrator access", s.where, line=st.line,
+                            fix="name the actions the function calls and the resources it uses")
+
+
+@rule("LP521", "service-wide-wildcard", Severity.WARNING, subject=SUBJECT, source=PERMISSIONS_URL)
+def service_wide_wildcard(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an `Allow` of every action of a service (`s3:*`, `dynamodb:*`). It is an error for
+    services that hand over identities, keys, code or all data (`iam`, `sts`, `kms`, `lambda`,
+    `s3`, `secretsmanager`, `organizations`) on `Resource: "*"`; a warning otherwise.
+
+    ## Why is this bad?
+    `svc:*` includes the service's permissions-management actions (`s3:PutBucketPolicy`,
+    `lambda:AddPermission`, `kms:PutKeyPolicy`) and every action AWS adds later.
+
+    ## How to fix
+    List the actions the function calls (`s3:GetObject`, `s3:PutObject`, ...).
+    """
+    for st in _allows(s):
+        for pattern in st.actions:
+            service, sep, name = pattern.partition(":")
+            if not sep or name != "*" or _has_wildcard(service):
+                continue
+            count = len(_expand(pattern))
+            sensitive = service.lower() in SENSITIVE_SERVICES and _on_star(st)
+            yield r.finding(
+                f'{_label(st)}: "{pattern}" allows all {count} {service.lower()} actions'
+                + (' on every resource ("*")' if _on_star(st) else ""),
+                s.where, line=st.line, severity=Severity.ERROR if sensitive else r.severity,
+                fix=f"list the {service} actions the function calls",
+            )
+
+
+@rule("LP522", "allow-with-not-element", Severity.WARNING, subject=SUBJECT, source=PERMISSIONS_URL)
+def allow_with_not_element(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an `Allow` statement that uses `NotAction` or `NotResource`.
+
+    ## Why is this bad?
+    `Allow` + `NotAction` grants every action not listed, of every service, including those AWS
+    adds later; `Allow` + `NotResource` grants on every resource not listed. Both are almost
+    always broader than meant. (`Deny` + `NotAction` is a normal guard and is not flagged.)
+
+    ## How to fix
+    Use `Action` and `Resource` with the actions and resources the function needs; keep
+    `NotAction`/`NotResource` for `Deny` statements.
+    """
+    for st in _allows(s):
+        for key, values, what in (("NotAction", st.not_actions, "every action"),
+                                  ("NotResource", st.not_resources, "on every resource")):
+            if key in st.elements:
+                yield r.finding(f'{_label(st)}: "Allow" with "{key}" grants {what} except '
+                                f"{', '.join(values) or 'none'}", s.where, line=st.line,
+                                fix=f'list what is allowed with "{key[3:]}" instead')
+
+
+# -- actions the database does not know ---------------------------------------------------------
+
+
+def _unknown(pattern: str) -> tuple[str, str] | None:
+    """(what is wrong, did-you-mean) for an action pattern that grants nothing, else None."""
+    from lpack.iam import actions
+
+    service, sep, _ = pattern.partition(":")
+    if pattern == "*" or not sep or _has_wildcard(service) and _expand(pattern):
+        return None
+    if not _has_wildcard(service) and actions.service(service) is None:
+        return "service", actions.suggest(pattern) or ""
+    if _expand(pattern):
+        return None
+    return ("pattern", "") if _has_wildcard(pattern) else ("action", actions.suggest(pattern) or "")
+
+
+def _unknowns(s: PolicySubject, kind: str) -> Iterator[tuple[Statement, str, str]]:
+    p = s.policy.policy
+    for st in p.statements if p is not None else ():
+        for pattern in (*st.actions, *st.not_actions):
+            found = _unknown(pattern)
+            if found is not None and found[0] == kind:
+                yield st, pattern, found[1]
+
+
+def _did_you_mean(suggestion: str) -> str:
+    return f'; did you mean "{suggestion}"?' if suggestion else ""
+
+
+@rule("LP525", "unknown-service", Severity.ERROR, subject=SUBJECT, source=PERMISSIONS_URL)
+def unknown_service(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an action whose service prefix is not in lpack's IAM action database (`s33:GetObject`,
+    `lamda:InvokeFunction`), with the closest known prefix. Checks `Allow` and `Deny`.
+
+    ## Why is this bad?
+    IAM accepts the policy but the statement grants (or denies) nothing: the function fails with
+    `AccessDenied`, or a guard you rely on does not exist.
+
+    ## How to fix
+    Use the service prefix from the Service Authorization Reference. If AWS launched the service
+    after lpack's data snapshot (`lpack --version` shows its date), ignore LP525 for this file.
+    """
+    for st, pattern, suggestion in _unknowns(s, "service"):
+        yield r.finding(f'{_label(st)}: "{pattern}": no AWS service has the prefix '
+                        f'"{pattern.partition(":")[0]}"{_did_you_mean(suggestion)}',
+                        s.where, line=st.line, fix="use the prefix the service's IAM reference gives")
+
+
+@rule("LP526", "unknown-action", Severity.ERROR, subject=SUBJECT, source=PERMISSIONS_URL)
+def unknown_action(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an action the service does not have (`s3:GetObjects`), with a did-you-mean. Action
+    names are compared case-insensitively, as IAM does. Checks `Allow` and `Deny`.
+
+    ## Why is this bad?
+    IAM accepts the policy but the action grants nothing: the call fails with `AccessDenied`.
+
+    ## How to fix
+    Use the action suggested, or the name from the Service Authorization Reference. If AWS
+    added the action after lpack's data snapshot (`lpack --version`), ignore LP526 for this file.
+    """
+    for st, pattern, suggestion in _unknowns(s, "action"):
+        yield r.finding(f'{_label(st)}: "{pattern}" is not an action of '
+                        f'{pattern.partition(":")[0]}{_did_you_mean(suggestion)}',
+                        s.where, line=st.line, fix="use the action name AWS documents")
+
+
+@rule("LP527", "action-pattern-matches-nothing", Severity.ERROR, subject=SUBJECT, source=PERMISSIONS_URL)
+def action_pattern_matches_nothing(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an action pattern with `*` or `?` that matches no action (`s3:Gett*`,
+    `dynamodb:*Items`). Checks `Allow` and `Deny`.
+
+    ## Why is this bad?
+    The statement grants (or denies) nothing through this pattern; it is usually a typo.
+
+    ## How to fix
+    Correct the pattern; `lpack` expands patterns against its action database, as IAM does.
+    """
+    for st, pattern, _ in _unknowns(s, "pattern"):
+        yield r.finding(f'{_label(st)}: "{pattern}" matches no action', s.where, line=st.line,
+                        fix="correct the pattern or list the actions")
+
+
+# -- wildcards and resources ---------------------------------------------------------------------
+
+
+@rule("LP530", "wildcard-reaches-write", Severity.WARNING, subject=SUBJECT, source=PERMISSIONS_URL)
+def wildcard_reaches_write(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an `Allow` of an action pattern with a wildcard inside the name (`s3:Put*`,
+    `iam:*Policy`, `dynamodb:*Item`) that matches Write or Permissions-management actions, and
+    names them. `svc:*` and `*` are LP521 and LP520; patterns that reach only Read and List
+    actions (`s3:Get*`, `ec2:Describe*`) are not flagged.
+
+    ## Why is this bad?
+    The pattern grants more than the author read in it (`s3:Put*` includes
+    `s3:PutBucketPolicy`), and every matching action AWS adds later.
+
+    ## How to fix
+    List the actions the function calls.
+    """
+    for st in _allows(s):
+        for pattern in st.actions:
+            service, _, name = pattern.partition(":")
+            if not _has_wildcard(name) or name == "*" or _has_wildcard(service):
+                continue
+            expanded = _expand(pattern)
+            perms_first = sorted(expanded, key=lambda item: item[1] != "Permissions management")
+            writes = [n for n, level in perms_first if level in ("Write", "Permissions management")]
+            if writes:
+                perms = sum(1 for _, level in expanded if level == "Permissions management")
+                yield r.finding(
+                    f'{_label(st)}: "{pattern}" matches {len(expanded)} actions, {len(writes)} of '
+                    f"them Write or Permissions management ({perms} permissions management): "
+                    f"{_names(_spelled(writes))}", s.where, line=st.line,
+                    fix="list the actions the function calls instead of the pattern")
+
+
+def _spelled(names: list[str]) -> list[str]:
+    from lpack.iam import actions
+
+    return [found.full_name if (found := actions.action(n)) else n for n in names]
+
+
+# Actions with a rule of their own on "*" (LP540, LP541, LP543): LP532 leaves them to it.
+_OWN_RULE = ESCALATION_ACTIONS | CREDENTIAL_ACTIONS | {"iam:passrole", "sts:assumerole"}
+
+
+def _resource_level(pattern: str) -> list[str]:
+    """The actions of ``pattern`` that support resource-level permissions and are not normal on
+    "*" (STAR_IS_NORMAL)."""
+    from lpack.iam import actions
+
+    expanded = actions.expand(pattern)
+    found = [a for a in expanded if not a.only_star]
+    if _has_wildcard(pattern) and 2 * len(found) <= len(expanded):
+        return []  # mostly "*"-only actions, as ec2:Describe*: "*" is what the pattern needs
+    return [a.full_name for a in found if a.full_name.lower() not in STAR_IS_NORMAL]
+
+
+@rule("LP532", "resource-star-scopable", Severity.WARNING, subject=SUBJECT, source=EXECUTION_ROLE_URL)
+def resource_star_scopable(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags `Resource: "*"` in an `Allow` statement whose actions support resource-level
+    permissions (`s3:GetObject`, `dynamodb:PutItem`). Quiet for actions that accept only `"*"`
+    (`xray:PutTraceSegments`, `ec2:Describe*`), for `cloudwatch:PutMetricData` (its one resource
+    type is optional), for patterns whose matches mostly accept only `"*"` (`ec2:Describe*`),
+    for the actions AWS's managed policies `AWSLambdaBasicExecutionRole`
+    (`logs:CreateLogGroup`, `logs:CreateLogStream`, `logs:PutLogEvents`) and
+    `AWSLambdaVPCAccessExecutionRole` grant on `"*"`, and for statements with a condition that
+    narrows the grant (`aws:ResourceTag/...`, `aws:SourceArn`, ...). `svc:*` and `*` are LP521
+    and LP520; `iam:PassRole`, escalation and credential actions are LP540, LP541 and LP543.
+
+    ## Why is this bad?
+    The function can act on every resource of that type in the account, not only its own.
+
+    ## How to fix
+    Name the ARNs the function uses (`arn:aws:s3:::my-bucket/*`,
+    `arn:aws:dynamodb:REGION:ACCOUNT:table/orders`), or add a condition such as
+    `aws:ResourceTag/app`. If the function really works on any resource, ignore LP532 here.
+    """
+    for st in _allows(s):
+        if not _on_star(st) or _narrowed(st) or any(a in _EVERYTHING for a in st.actions):
+            continue
+        for pattern in st.actions:
+            if pattern in _EVERYTHING or pattern.endswith(":*"):
+                continue
+            scopable = [a for a in _resource_level(pattern) if a.lower() not in _OWN_RULE]
+            if scopable:
+                yield r.finding(f'{_label(st)}: "{pattern}" on Resource "*", but '
+                                f"{_names(scopable)} can be limited to named resources", s.where,
+                                line=st.line, fix="name the resource ARNs the function uses")
+
+
+def _grants_nothing(action_name: str, resources: tuple[str, ...]) -> bool:
+    from lpack.iam import actions
+    from lpack.iam.actions import arn_matches
+
+    found = actions.action(action_name)
+    if found is None or found.only_star:
+        return False
+    patterns = [rt.arn_pattern for rt in found.resource_types]
+    if not all(patterns):  # a resource type without an ARN pattern: cannot tell
+        return False
+    return not any(arn_matches(p, arn) for p in patterns for arn in resources)
+
+
+@rule("LP535", "action-resource-mismatch", Severity.ERROR, subject=SUBJECT, source=EXECUTION_ROLE_URL)
+def action_resource_mismatch(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an `Allow` of an action paired only with ARNs of resource types it does not apply to:
+    `s3:GetObject` on a bucket ARN (`arn:aws:s3:::bucket`, objects are `bucket/*`),
+    `s3:ListBucket` on `bucket/*`, `logs:PutLogEvents` on a log-group ARN without `:*`. An ARN
+    counts as a match when any of the action's resource types could match it, wildcards and
+    policy variables included. Quiet for `Resource: "*"` and for actions that accept only `"*"`.
+
+    ## Why is this bad?
+    The statement grants nothing for that action: the call fails with `AccessDenied` although
+    the policy seems to allow it.
+
+    ## How to fix
+    Use the ARN form of the resource type the action applies to (the Service Authorization
+    Reference lists them): `arn:aws:s3:::bucket/*` for objects, `...:log-group:NAME:*` for log
+    streams.
+    """
+    for st in _allows(s):
+        if not st.resources or _on_star(st):
+            continue
+        for pattern in st.actions:
+            if _has_wildcard(pattern):
+                names = [n for n, _ in _expand(pattern)]
+                if names and all(_grants_nothing(n, st.resources) for n in names):
+                    yield _mismatch(r, s, st, pattern)
+            elif _grants_nothing(pattern, st.resources):
+                yield _mismatch(r, s, st, pattern)
+
+
+def _mismatch(r: Rule, s: PolicySubject, st: Statement, pattern: str) -> Finding:
+    from lpack.iam import actions
+
+    found = actions.expand(pattern)
+    types = sorted({rt.name for a in found for rt in a.resource_types})
+    return r.finding(
+        f'{_label(st)}: "{pattern}" applies to {", ".join(types)} resources, and none of '
+        f"{', '.join(st.resources)} is one: the statement grants nothing for it", s.where,
+        line=st.line, fix="use the ARN of the resource type the action applies to",
+    )
+
+
+# -- privilege escalation and credentials --------------------------------------------------------
+
+_BROAD_ROLE = re.compile(r"arn:[^:]*:iam::[^:]*:(role/)?\*", re.IGNORECASE)
+
+
+def _broad(resources: tuple[str, ...]) -> bool:
+    return any(res == "*" or _BROAD_ROLE.fullmatch(res) for res in resources)
+
+
+@rule("LP540", "pass-role-unrestricted", Severity.ERROR, subject=SUBJECT, source=EXECUTION_ROLE_URL)
+def pass_role_unrestricted(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an `Allow` of `iam:PassRole` (directly or through a wildcard) on `"*"` or every role
+    (`arn:aws:iam::*:role/*`) without an `iam:PassedToService` (or `iam:AssociatedResourceArn`)
+    condition.
+
+    ## Why is this bad?
+    The function can hand any role in the account, an administrator role included, to a service
+    it controls (a new Lambda function, an EC2 instance) and act with that role's permissions.
+
+    ## How to fix
+    Name the role ARNs the function passes, and add
+    `"Condition": {"StringEquals": {"iam:PassedToService": "SERVICE.amazonaws.com"}}`.
+    """
+    keys = frozenset({"iam:passedtoservice", "iam:associatedresourcearn"})
+    for st in _allows(s):
+        if ("iam:passrole" in _granted(st) and _broad(st.resources)
+                and not any(_limits(c, keys) for c in st.conditions)):
+            yield r.finding(f'{_label(st)}: allows "iam:PassRole" on '
+                            f"{', '.join(st.resources)} without an iam:PassedToService "
+                            "condition", s.where, line=st.line,
+                            fix="name the roles and add an iam:PassedToService condition")
+
+
+@rule("LP541", "privilege-escalation", Severity.ERROR, subject=SUBJECT, source=EXECUTION_ROLE_URL)
+def privilege_escalation(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an `Allow` of IAM actions that let an identity raise its own privileges, on any
+    resource: `iam:CreatePolicyVersion`, `iam:SetDefaultPolicyVersion`, `iam:Attach*Policy`,
+    `iam:Put*Policy`, `iam:UpdateAssumeRolePolicy`, `iam:CreateAccessKey`,
+    `iam:CreateLoginProfile`, `iam:UpdateLoginProfile`, `iam:AddUserToGroup`; and
+    `sts:AssumeRole` on `"*"` or every role. Wildcards are expanded (`iam:Put*` counts). The
+    credential actions are quiet on `arn:aws:iam::ACCOUNT:user/${aws:username}` only: IAM's
+    documented pattern for users managing their own credentials.
+
+    ## Why is this bad?
+    A bug or injected dependency in the function can give itself (or a user it controls)
+    administrator access.
+
+    ## How to fix
+    Remove the actions from the execution role; a function that manages IAM should use a
+    separate, tightly scoped role and a permissions boundary. For `sts:AssumeRole`, name the
+    role ARNs.
+    """
+    for st in _allows(s):
+        granted = _granted(st)
+        found = sorted(granted & ESCALATION_ACTIONS)
+        if st.resources and all(_OWN_USER.search(res) for res in st.resources):
+            found = [name for name in found if name not in SELF_SERVICE_ACTIONS]
+        if "sts:assumerole" in granted and _broad(st.resources):
+            found.append("sts:assumerole")
+        if found:
+            yield r.finding(f"{_label(st)}: allows {_names(_spelled(found))}, which let the "
+                            "role raise its own privileges", s.where, line=st.line,
+                            fix="remove these actions, or scope them to named resources "
+                            "under a permissions boundary")
+
+
+@rule("LP542", "function-with-pass-role", Severity.ERROR, subject=SUBJECT, source=EXECUTION_ROLE_URL)
+def function_with_pass_role(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags a policy that allows both `lambda:CreateFunction` or `lambda:UpdateFunctionCode` and
+    `iam:PassRole` (in any of its `Allow` statements), unless every statement granting
+    `iam:PassRole` limits `iam:PassedToService` to services other than Lambda.
+
+    ## Why is this bad?
+    The role can create (or rewrite) a function that runs with another, more privileged role
+    and so gain that role's permissions.
+
+    ## How to fix
+    Split deployment permissions from the function's execution role; if both are needed, limit
+    `iam:PassRole` to the one role the deployed functions use.
+    """
+    statements = list(_allows(s))
+    passing = [st for st in statements if "iam:passrole" in _granted(st)]
+    if not passing or all(_passes_elsewhere(st) for st in passing):
+        return
+    for st in statements:
+        writers = sorted(_granted(st) & FUNCTION_WRITERS)
+        if writers:
+            yield r.finding(f"{_label(st)}: allows {_names(_spelled(writers))} and the policy "
+                            f"allows iam:PassRole ({_label(passing[0])}): the role can run code "
+                            "with another role's permissions", s.where, line=st.line,
+                            fix="move deployment permissions to a separate role")
+
+
+def _passes_elsewhere(st: Statement) -> bool:
+    """iam:PassRole limited by iam:PassedToService to services other than Lambda."""
+    for c in st.conditions:
+        if _limits(c, frozenset({"iam:passedtoservice"})):
+            return not any("lambda" in v.lower() or _has_wildcard(v) for v in c.values)
+    return False
+
+
+@rule("LP543", "credentials-exposure", Severity.WARNING, subject=SUBJECT, source=EXECUTION_ROLE_URL)
+def credentials_exposure(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an `Allow` on `Resource: "*"`, without a narrowing condition, of actions that read
+    secrets or mint credentials: `secretsmanager:GetSecretValue`, `ssm:GetParameter*`,
+    `kms:Decrypt`, `sts:GetFederationToken`. `ecr:GetAuthorizationToken` is not flagged: it
+    accepts only `"*"` and every image pull needs it.
+
+    ## Why is this bad?
+    The function can read every secret, parameter or encrypted value in the account, not only
+    its own; a bug or injected dependency can exfiltrate them all.
+
+    ## How to fix
+    Name the secret, parameter or key ARNs the function reads, or add a condition such as
+    `kms:ViaService` or `aws:ResourceTag/app`.
+    """
+    for st in _allows(s):
+        if not _on_star(st) or _narrowed(st):
+            continue
+        found = sorted(_granted(st) & CREDENTIAL_ACTIONS)
+        if found:
+            yield r.finding(f'{_label(st)}: allows {_names(_spelled(found))} on Resource "*": '
+                            "every secret or key in the account", s.where, line=st.line,
+                            fix="name the secrets, parameters or keys the function reads")
+
+
+# -- resource and trust policies -----------------------------------------------------------------
+
+
+def _principal_values(st: Statement, kind: str) -> tuple[str, ...]:
+    principal = st.principal
+    if principal is None or isinstance(principal, str):
+        return ("*",) if principal == "*" and kind == "AWS" else ()
+    return principal.get(kind, ())
+
+
+def _public_url(st: Statement) -> bool:
+    """A deliberately public Lambda function URL (AuthType NONE), as Lambda writes it."""
+    url_keys = {"lambda:functionurlauthtype", "lambda:invokedviafunctionurl"}
+    names = {a.lower() for a in st.actions}
+    return bool(names) and names <= {"lambda:invokefunctionurl", "lambda:invokefunction"} and any(
+        c.key in url_keys for c in st.conditions)
+
+
+@rule("LP550", "public-principal", Severity.ERROR, subject=SUBJECT, source=RESOURCE_POLICY_URL)
+def public_principal(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an `Allow` to `Principal: "*"` (or `{"AWS": "*"}`) in a resource or trust policy
+    without a condition that limits callers to an account, organization or source
+    (`aws:SourceAccount`, `aws:SourceArn`, `aws:PrincipalOrgID`, `aws:PrincipalAccount`,
+    `aws:SourceOwner`, ...) that every caller must meet (`...IfExists`, negated operators and
+    wildcard-only values do not count). A public function URL (`lambda:FunctionUrlAuthType`
+    condition, as Lambda writes it) is deliberate and not flagged; a layer shared with everyone
+    (only `lambda:GetLayerVersion`) is a warning, as public layers are a published pattern.
+
+    ## Why is this bad?
+    Anyone with an AWS account can invoke the function (or assume the role).
+
+    ## How to fix
+    Name the principal, or add `"Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-..."}}`
+    or `aws:SourceAccount`.
+    """
+    if s.kind == "identity":
+        return
+    for st in _allows(s):
+        if "*" not in _principal_values(st, "AWS") or _public_url(st):
+            continue
+        if not any(_limits(c, ACCOUNT_KEYS) for c in st.conditions):
+            layer = {a.lower() for a in st.actions} == {"lambda:getlayerversion"}
+            yield r.finding(f'{_label(st)}: allows any principal ("*") without a condition that '
+                            "limits callers to an account or organization", s.where, line=st.line,
+                            severity=Severity.WARNING if layer else r.severity,
+                            fix="name the principal or add an aws:PrincipalOrgID or "
+                            "aws:SourceAccount condition")
+
+
+@rule("LP551", "service-principal-confused-deputy", Severity.WARNING, subject=SUBJECT,
+      source=RESOURCE_POLICY_URL)
+def service_principal_confused_deputy(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an `Allow` to a service principal (`s3.amazonaws.com`, `sns.amazonaws.com`,
+    `events.amazonaws.com`, `apigateway.amazonaws.com`, ...) in a resource policy without an
+    `aws:SourceArn` or `aws:SourceAccount` condition (keys compared case-insensitively, as IAM
+    does). Trust policies are not checked: the standard Lambda trust policy names
+    `lambda.amazonaws.com` alone.
+
+    ## Why is this bad?
+    Any resource of that service, in any account, can make the service call your function: the
+    confused-deputy problem. Lambda's own resource-policy example adds both conditions.
+
+    ## How to fix
+    Add `"ArnLike": {"aws:SourceArn": "arn:aws:s3:::my-bucket"}` and
+    `"StringEquals": {"aws:SourceAccount": "123456789012"}`.
+    """
+    if s.kind != "resource":
+        return
+    for st in _allows(s):
+        services = _principal_values(st, "Service")
+        if services and not any(_limits(c, SOURCE_KEYS) for c in st.conditions):
+            yield r.finding(f"{_label(st)}: allows service principal {', '.join(services)} "
+                            "without an aws:SourceArn or aws:SourceAccount condition", s.where,
+                            line=st.line, fix="add aws:SourceArn and aws:SourceAccount conditions")
+
+
+@rule("LP552", "condition-not-restrictive", Severity.WARNING, subject=SUBJECT, source=RESOURCE_POLICY_URL)
+def condition_not_restrictive(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags a condition in an `Allow` statement that looks restrictive but is not: values that
+    are only wildcards (`"aws:SourceArn": "*"`), and `ForAllValues:` on a single-valued key
+    such as `aws:SourceArn` or `aws:SourceAccount` (true when the key is absent).
+
+    ## Why is this bad?
+    The statement grants as if the condition were not there.
+
+    ## How to fix
+    Give real values, and use the plain operator (`StringEquals`, `ArnLike`) for single-valued
+    keys; `ForAllValues:`/`ForAnyValue:` are for multi-valued keys such as `aws:TagKeys`.
+    """
+    for st in _allows(s):
+        for c in st.conditions:
+            if not c.known or c.operator == "Null" or c.operator.startswith(_NEGATED):
+                continue
+            if c.values and _wildcard_only(c.values):
+                why = f"its only value is {', '.join(c.values)}, which matches anything"
+            elif c.qualifier == "ForAllValues" and c.key in SINGLE_VALUED_KEYS:
+                why = "ForAllValues on a single-valued key is true when the key is absent"
+            else:
+                continue
+            yield r.finding(f"{_label(st)}: condition {c.raw_operator or c.operator} "
+                            f"{c.raw_key or c.key} does not restrict: {why}", s.where,
+                            line=st.line, fix="give real values with a plain operator")

@@ -1,0 +1,513 @@
+"""IAM least-privilege rules (LP520-LP569): one table per rule, with policies it must flag (a
+fragment of the message) and near misses it must not flag (None)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import lpack.rules.iam  # noqa: F401  (registers LP520-LP569)
+from lpack import rules
+from lpack.findings import Finding, Severity
+from lpack.iam.policy import PolicySubject, parse_policy
+from lpack.rules import REGISTRY, Rule
+
+IAM_RULES = [r for code, r in sorted(REGISTRY.items()) if "LP520" <= code <= "LP569"]
+if "lpack.rules.iam" not in rules._FAMILIES:
+    # Until the family is in lpack.rules._FAMILIES, keep it out of other tests' registry (their
+    # tests expect exactly the grammar codes); the fixture below puts it back for these tests.
+    for _r in IAM_RULES:
+        del REGISTRY[_r.code]
+
+V = "2012-10-17"
+ACCOUNT = "123456789012"
+FN = f"arn:aws:lambda:us-east-2:{ACCOUNT}:function:my-function"
+TABLE = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders"
+LOG_GROUP = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/orders"
+
+# AWS managed policy AWSLambdaBasicExecutionRole
+BASIC = {"Version": V, "Statement": [{"Effect": "Allow", "Action": [
+    "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}]}
+# AWS managed policy AWSLambdaVPCAccessExecutionRole
+VPC = {"Version": V, "Statement": [{"Effect": "Allow", "Action": [
+    "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"], "Resource": "*"}]}
+# Lambda's resource-based policy example: S3 may invoke the function, for one bucket and account
+S3_INVOKE = {"Version": V, "Id": "default", "Statement": [{
+    "Sid": "lambda-allow-s3-my-function", "Effect": "Allow",
+    "Principal": {"Service": "s3.amazonaws.com"}, "Action": "lambda:InvokeFunction",
+    "Resource": FN,
+    "Condition": {"StringEquals": {"AWS:SourceAccount": ACCOUNT},
+                  "ArnLike": {"AWS:SourceArn": "arn:aws:s3:::amzn-s3-demo-bucket"}}}]}
+TRUST = {"Version": V, "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                      "Action": "sts:AssumeRole"}]}
+DENY_ALL = {"Version": V, "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+DYNAMODB_CRUD = {"Version": V, "Statement": [{"Sid": "Crud", "Effect": "Allow", "Action": [
+    "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+    "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"], "Resource": [TABLE, TABLE + "/index/*"]}]}
+OWN_LOGS = {"Version": V, "Statement": [
+    {"Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": LOG_GROUP},
+    {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": LOG_GROUP + ":*"}]}
+TRACING = {"Version": V, "Statement": [{"Effect": "Allow", "Action": [
+    "xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData", "ec2:Describe*",
+    "ecr:GetAuthorizationToken"], "Resource": "*"}]}
+S3_APP = {"Version": V, "Statement": [
+    {"Sid": "Objects", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+     "Resource": "arn:aws:s3:::uploads/${aws:username}/*"},
+    {"Sid": "List", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::uploads",
+     "Condition": {"StringLike": {"s3:prefix": "home/*"}}}]}
+PUBLIC_URL = {"Version": V, "Statement": [{
+    "Sid": "FunctionURLAllowPublicAccess", "Effect": "Allow", "Principal": "*",
+    "Action": "lambda:InvokeFunctionUrl", "Resource": FN,
+    "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}}]}
+WEB_IDENTITY = {"Version": V, "Statement": [{
+    "Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+    "Action": "sts:AssumeRoleWithWebIdentity",
+    "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:abc"}}}]}
+GUARD = {"Version": V, "Statement": [{"Sid": "Guard", "Effect": "Deny", "NotAction": "iam:*",
+                                      "NotResource": ["arn:aws:iam::*:role/x"]}]}
+
+CLEAN = [
+    pytest.param(BASIC, None, id="AWSLambdaBasicExecutionRole"),
+    pytest.param(VPC, None, id="AWSLambdaVPCAccessExecutionRole"),
+    pytest.param(S3_INVOKE, None, id="lambda-resource-policy-example"),
+    pytest.param(TRUST, None, id="lambda-trust-policy"),
+    pytest.param(DENY_ALL, None, id="deny-everything"),
+    pytest.param(DYNAMODB_CRUD, None, id="dynamodb-crud-table-and-indexes"),
+    pytest.param(OWN_LOGS, None, id="own-log-group"),
+    pytest.param(TRACING, None, id="only-star-actions"),
+    pytest.param(S3_APP, None, id="s3-objects-and-bucket"),
+    pytest.param(PUBLIC_URL, "resource", id="public-function-url"),
+    pytest.param(WEB_IDENTITY, None, id="web-identity-trust"),
+    pytest.param(GUARD, None, id="deny-notaction-guard"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _registered(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for r in IAM_RULES:
+        monkeypatch.setitem(REGISTRY, r.code, r)
+    yield
+
+
+def lint(document: object, kind: str | None = None) -> list[Finding]:
+    text = json.dumps(document, indent=2)
+    parsed = parse_policy(text, "policy.json", kind)
+    resolved = parsed.policy.kind if parsed.policy is not None else (kind or "identity")
+    return rules.run("iam-policy", PolicySubject(parsed, resolved, "policy.json"))
+
+
+def ours(document: object, kind: str | None = None) -> list[Finding]:
+    return [f for f in lint(document, kind) if "LP520" <= f.code <= "LP569"]
+
+
+def statement(**elements: object) -> dict[str, object]:
+    base: dict[str, object] = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+    base.update(elements)
+    return {key: value for key, value in base.items() if value is not None}
+
+
+def policy(*statements: dict[str, object]) -> dict[str, object]:
+    return {"Version": V, "Statement": list(statements)}
+
+
+def check(code: str, document: object, kind: str | None, fragment: str | None) -> list[Finding]:
+    found = [f for f in lint(document, kind) if f.code == code]
+    if fragment is None:
+        assert found == [], [f.message for f in found]
+    else:
+        assert found, f"{code} did not flag the policy"
+        assert any(fragment in f.message for f in found), [f.message for f in found]
+        assert all(f.path == "policy.json" and f.line is not None and f.fix for f in found)
+    return found
+
+
+@pytest.mark.parametrize(("document", "kind"), CLEAN)
+def test_clean_policies_have_no_findings(document: object, kind: str | None) -> None:
+    assert lint(document, kind) == []
+
+
+def test_grammar_suites_clean_policies_stay_clean() -> None:
+    from tests import test_iam_policy  # type: ignore[import-not-found,unused-ignore]
+
+    for param in getattr(test_iam_policy, "CLEAN", []):  # that file is still being written
+        document, kind = param.values
+        assert ours(document, kind) == [], param.id
+
+
+# -- LP520 full-admin ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("document", "fragment"), [
+    pytest.param(policy(statement(Action="*", Resource="*")), "full administrator", id="star-star"),
+    pytest.param(policy(statement(Sid="Admin", Action=["s3:GetObject", "*:*"], Resource=["*"])),
+                 'statement "Admin"', id="star-colon-star-with-sid"),
+    pytest.param(policy(statement(Action="*", Resource="*", Condition={"Bool": {"aws:SecureTransport": True}})),
+                 "full administrator", id="conditions-do-not-help"),
+    pytest.param(policy(statement(Action="*", Resource="arn:aws:s3:::b/*")), None, id="scoped-resource"),
+    pytest.param(policy(statement(Effect="Deny", Action="*", Resource="*")), None, id="deny"),
+    pytest.param(policy(statement(Action="s3:*", Resource="*")), None, id="one-service"),
+])
+def test_lp520_full_admin(document: object, fragment: str | None) -> None:
+    check("LP520", document, None, fragment)
+    if fragment:
+        others = {f.code for f in lint(document)} - {"LP520"}
+        assert not others & {"LP540", "LP541", "LP542", "LP543", "LP532"}  # no pile-up on "*"
+
+
+# -- LP521 service-wide-wildcard -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("document", "fragment", "severity"), [
+    pytest.param(policy(statement(Action="dynamodb:*", Resource=TABLE)), '"dynamodb:*" allows all',
+                 Severity.WARNING, id="scoped-warning"),
+    pytest.param(policy(statement(Action="dynamodb:*", Resource="*")), 'every resource ("*")',
+                 Severity.WARNING, id="other-service-on-star"),
+    pytest.param(policy(statement(Action="iam:*", Resource="*")), "iam actions", Severity.ERROR,
+                 id="iam-on-star-error"),
+    pytest.param(policy(statement(Action=["S3:*"], Resource="*")), "s3 actions", Severity.ERROR,
+                 id="s3-any-case-error"),
+    pytest.param(policy(statement(Action="s3:*", Resource="arn:aws:s3:::b/*")), "s3 actions",
+                 Severity.WARNING, id="s3-scoped-warning"),
+    pytest.param(policy(statement(Action="s3:Get*", Resource="*")), None, None, id="prefix-pattern"),
+    pytest.param(policy(statement(Effect="Deny", Action="iam:*", Resource="*")), None, None, id="deny"),
+    pytest.param(policy(statement(Action="*", Resource="*")), None, None, id="everything-is-lp520"),
+])
+def test_lp521_service_wide_wildcard(document: object, fragment: str | None, severity: Severity | None) -> None:
+    found = check("LP521", document, None, fragment)
+    assert all(f.severity == severity for f in found)
+
+
+# -- LP522 allow-with-not-element ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("document", "fragment"), [
+    pytest.param(policy(statement(Action=None, NotAction="iam:*", Resource="*")),
+                 '"Allow" with "NotAction" grants every action except iam:*', id="not-action"),
+    pytest.param(policy(statement(Resource=None, NotResource=["arn:aws:s3:::secret/*"])),
+                 'on every resource except arn:aws:s3:::secret/*', id="not-resource"),
+    pytest.param(GUARD, None, id="deny-not-action"),
+    pytest.param(policy(statement()), None, id="plain-allow"),
+])
+def test_lp522_allow_with_not_element(document: object, fragment: str | None) -> None:
+    check("LP522", document, None, fragment)
+
+
+# -- LP525-LP527 unknown services, actions and patterns ------------------------------------------
+
+
+@pytest.mark.parametrize(("document", "fragment"), [
+    pytest.param(policy(statement(Action="s33:GetObject")), 'did you mean "s3:GetObject"?', id="typo"),
+    pytest.param(policy(statement(Action="lamda:InvokeFunction", Resource=FN)),
+                 'did you mean "lambda:InvokeFunction"?', id="lamda"),
+    pytest.param(policy(statement(Effect="Deny", Action="zzqqxxjj:Foo")), 'prefix "zzqqxxjj"', id="deny-too"),
+    pytest.param(policy(statement(Action="s3:GetObjects")), None, id="unknown-action-is-lp526"),
+    pytest.param(policy(statement(Action="*:GetObject")), None, id="wildcard-prefix"),
+])
+def test_lp525_unknown_service(document: object, fragment: str | None) -> None:
+    check("LP525", document, None, fragment)
+
+
+@pytest.mark.parametrize(("document", "fragment"), [
+    pytest.param(policy(statement(Action="s3:GetObjects")), 'did you mean "s3:GetObject"?', id="plural"),
+    pytest.param(policy(statement(Action="s3:Qwertyuiop")), '"s3:Qwertyuiop" is not an action of s3',
+                 id="no-suggestion"),
+    pytest.param(policy(statement(Effect="Deny", Action=["iam:PasRole"], Resource="*")),
+                 'did you mean "iam:PassRole"?', id="deny-too"),
+    pytest.param(policy(statement(Action="S3:GETOBJECT")), None, id="any-case"),
+    pytest.param(policy(statement(Action="lambda:InvokeFunctionUrl", Resource=FN)), None, id="recent-action"),
+    pytest.param(policy(statement(Action="s3:Gett*")), None, id="pattern-is-lp527"),
+])
+def test_lp526_unknown_action(document: object, fragment: str | None) -> None:
+    check("LP526", document, None, fragment)
+
+
+@pytest.mark.parametrize(("document", "fragment"), [
+    pytest.param(policy(statement(Action="s3:Gett*")), '"s3:Gett*" matches no action', id="prefix"),
+    pytest.param(policy(statement(Action="dynamodb:*Items", Resource=TABLE)), "matches no action", id="suffix"),
+    pytest.param(policy(statement(Action="*:NoSuchThingAnywhere")), "matches no action", id="any-service"),
+    pytest.param(policy(statement(Action="s3:GetObjec?")), None, id="question-mark"),
+    pytest.param(policy(statement(Action="dynamodb:*Item", Resource=TABLE)), None, id="matches"),
+])
+def test_lp527_action_pattern_matches_nothing(document: object, fragment: str | None) -> None:
+    check("LP527", document, None, fragment)
+
+
+# -- LP530 wildcard-reaches-write ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("document", "fragment"), [
+    pytest.param(policy(statement(Action="s3:Put*")), "permissions management): s3:Put", id="s3-put"),
+    pytest.param(policy(statement(Action="iam:*Policy", Resource="arn:aws:iam::1:role/x")),
+                 "iam:AttachRolePolicy", id="iam-policy-suffix"),
+    pytest.param(policy(statement(Action="dynamodb:*Item", Resource=TABLE)), "of them Write", id="items"),
+    pytest.param(policy(statement(Action="s3:Get*")), None, id="read-only"),
+    pytest.param(policy(statement(Action="ec2:Describe*", Resource="*")), None, id="list-only"),
+    pytest.param(policy(statement(Effect="Deny", Action="s3:Put*")), None, id="deny"),
+    pytest.param(policy(statement(Action="s3:*")), None, id="service-wide-is-lp521"),
+])
+def test_lp530_wildcard_reaches_write(document: object, fragment: str | None) -> None:
+    check("LP530", document, None, fragment)
+
+
+def test_lp530_counts_and_names() -> None:
+    [found] = check("LP530", policy(statement(Action="iam:Put*Policy")), None, "matches 3 actions")
+    assert "3 of them Write or Permissions management" in found.message
+    assert "iam:PutGroupPolicy, iam:PutRolePolicy, iam:PutUserPolicy" in found.message
+
+
+# -- LP532 resource-star-scopable ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("document", "fragment"), [
+    pytest.param(policy(statement(Resource="*")), '"s3:GetObject" on Resource "*"', id="s3-object"),
+    pytest.param(policy(statement(Action=["dynamodb:PutItem", "xray:PutTraceSegments"], Resource="*")),
+                 "dynamodb:PutItem", id="mixed-with-only-star"),
+    pytest.param(policy(statement(Action="s3:List*", Resource="*")), "s3:ListBucket", id="pattern"),
+    pytest.param(policy(statement(Resource="*", Condition={"StringEquals": {"aws:ResourceTag/app": "*"}})),
+                 "s3:GetObject", id="wildcard-only-condition-does-not-narrow"),
+    pytest.param(BASIC, None, id="basic-execution-role"),
+    pytest.param(TRACING, None, id="only-star-and-putmetricdata"),
+    pytest.param(policy(statement(Resource="*", Condition={"StringEquals": {"aws:ResourceTag/app": "orders"}})),
+                 None, id="resource-tag-condition"),
+    pytest.param(policy(statement(Action="lambda:InvokeFunction", Resource="*",
+                                  Condition={"ArnLike": {"aws:SourceArn": FN}})), None, id="source-arn"),
+    pytest.param(policy(statement(Effect="Deny", Resource="*")), None, id="deny"),
+    pytest.param(policy(statement()), None, id="named-resource"),
+])
+def test_lp532_resource_star_scopable(document: object, fragment: str | None) -> None:
+    check("LP532", document, None, fragment)
+
+
+# -- LP535 action-resource-mismatch --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("document", "fragment"), [
+    pytest.param(policy(statement(Resource="arn:aws:s3:::bucket")), '"s3:GetObject" applies to', id="object-on-bucket"),
+    pytest.param(policy(statement(Action="s3:ListBucket", Resource="arn:aws:s3:::bucket/*")),
+                 "grants nothing", id="list-bucket-on-objects"),
+    pytest.param(policy(statement(Action="logs:PutLogEvents", Resource=LOG_GROUP)), "log-stream", id="bare-log-group"),
+    pytest.param(policy(statement(Action="dynamodb:GetItem", Resource=TABLE + "/index/*")), "table",
+                 id="get-item-on-index"),
+    pytest.param(policy(statement(Action="s3:GetObject*", Resource="arn:aws:s3:::bucket")), "s3:GetObject*",
+                 id="pattern-none-applies"),
+    pytest.param(policy(statement(Action="s3:GetObject", Resource=["arn:aws:s3:::bucket", "arn:aws:s3:::bucket/*"])),
+                 None, id="one-arn-fits"),
+    pytest.param(policy(statement(Action="s3:Get*", Resource="arn:aws:s3:::bucket")), None,
+                 id="pattern-some-apply"),
+    pytest.param(policy(statement(Action="logs:PutLogEvents", Resource=LOG_GROUP + ":*")), None, id="group-star"),
+    pytest.param(policy(statement(Action="s3:GetObject", Resource="*")), None, id="star"),
+    pytest.param(policy(statement(Action="xray:PutTraceSegments", Resource="arn:aws:s3:::bucket")), None,
+                 id="only-star-action"),
+    pytest.param(policy(statement(Effect="Deny", Resource="arn:aws:s3:::bucket")), None, id="deny"),
+    pytest.param(DYNAMODB_CRUD, None, id="dynamodb-crud"),
+])
+def test_lp535_action_resource_mismatch(document: object, fragment: str | None) -> None:
+    check("LP535", document, None, fragment)
+
+
+# -- LP540-LP543 escalation and credentials ------------------------------------------------------
+
+PASSED_TO_LAMBDA = {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+PASSED_TO_ECS = {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+
+
+@pytest.mark.parametrize(("document", "fragment"), [
+    pytest.param(policy(statement(Action="iam:PassRole", Resource="*")), '"iam:PassRole" on *', id="star"),
+    pytest.param(policy(statement(Action="iam:Pass*", Resource="arn:aws:iam::*:role/*")), "role/*",
+                 id="pattern-every-role"),
+    pytest.param(policy(statement(Action="iam:PassRole", Resource="*",
+                                  Condition={"StringEqualsIfExists": {"iam:PassedToService": "x"}})),
+                 "iam:PassedToService", id="if-exists-does-not-count"),
+    pytest.param(policy(statement(Action="iam:PassRole", Resource="*", Condition=PASSED_TO_LAMBDA)),
+                 None, id="passed-to-service"),
+    pytest.param(policy(statement(Action="iam:PassRole", Resource=f"arn:aws:iam::{ACCOUNT}:role/app-*")),
+                 None, id="named-roles"),
+    pytest.param(policy(statement(Effect="Deny", Action="iam:PassRole", Resource="*")), None, id="deny"),
+])
+def test_lp540_pass_role_unrestricted(document: object, fragment: str | None) -> None:
+    check("LP540", document, None, fragment)
+
+
+@pytest.mark.parametrize(("document", "fragment"), [
+    pytest.param(policy(statement(Action="iam:CreatePolicyVersion", Resource="*")), "iam:CreatePolicyVersion",
+                 id="policy-version"),
+    pytest.param(policy(statement(Action="iam:Attach*Policy", Resource=f"arn:aws:iam::{ACCOUNT}:role/x")),
+                 "iam:AttachRolePolicy", id="attach-pattern-any-resource"),
+    pytest.param(policy(statement(Action=["iam:CreateAccessKey", "iam:UpdateLoginProfile"], Resource="*")),
+                 "iam:CreateAccessKey, iam:UpdateLoginProfile", id="credentials"),
+    pytest.param(policy(statement(Action="sts:AssumeRole", Resource="*")), "sts:AssumeRole", id="assume-any"),
+    pytest.param(policy(statement(Action="sts:AssumeRole", Resource=f"arn:aws:iam::{ACCOUNT}:role/reader")),
+                 None, id="assume-named-role"),
+    pytest.param(policy(statement(Action=["iam:CreateAccessKey", "iam:PutUserPolicy"],
+                                  Resource=f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}")),
+                 "iam:PutUserPolicy", id="own-user-policy"),
+    pytest.param(policy(statement(Action=["iam:CreateAccessKey", "iam:UpdateLoginProfile"],
+                                  Resource=f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}")),
+                 None, id="own-credentials"),
+    pytest.param(policy(statement(Action="iam:Get*", Resource="*")), None, id="read-iam"),
+    pytest.param(policy(statement(Effect="Deny", Action="iam:Put*Policy", Resource="*")), None, id="deny"),
+    pytest.param(TRUST, None, id="trust-policy-assume-role"),
+])
+def test_lp541_privilege_escalation(document: object, fragment: str | None) -> None:
+    check("LP541", document, None, fragment)
+
+
+@pytest.mark.parametrize(("document", "fragment"), [
+    pytest.param(policy(statement(Action=["lambda:CreateFunction", "iam:PassRole"], Resource="*")),
+                 "lambda:CreateFunction", id="same-statement"),
+    pytest.param(policy(statement(Action="lambda:UpdateFunctionCode", Resource=FN),
+                        statement(Action="iam:PassRole", Resource=f"arn:aws:iam::{ACCOUNT}:role/x",
+                                  Condition=PASSED_TO_LAMBDA)),
+                 "iam:PassRole (Statement[1])", id="two-statements"),
+    pytest.param(policy(statement(Action="lambda:Create*", Resource="*"),
+                        statement(Action="iam:*", Resource="*")), "lambda:CreateFunction", id="patterns"),
+    pytest.param(policy(statement(Action="lambda:CreateFunction", Resource="*")), None, id="no-pass-role"),
+    pytest.param(policy(statement(Action="lambda:UpdateFunctionCode", Resource=FN),
+                        statement(Action="iam:PassRole", Resource="*", Condition=PASSED_TO_ECS)),
+                 None, id="pass-role-to-another-service"),
+    pytest.param(policy(statement(Action="lambda:CreateFunction", Resource="*"),
+                        statement(Effect="Deny", Action="iam:PassRole", Resource="*")), None, id="deny"),
+])
+def test_lp542_function_with_pass_role(document: object, fragment: str | None) -> None:
+    check("LP542", document, None, fragment)
+
+
+@pytest.mark.parametrize(("document", "fragment"), [
+    pytest.param(policy(statement(Action="secretsmanager:GetSecretValue", Resource="*")),
+                 "secretsmanager:GetSecretValue", id="secrets"),
+    pytest.param(policy(statement(Action="ssm:GetParameter*", Resource="*")), "ssm:GetParametersByPath",
+                 id="ssm-pattern"),
+    pytest.param(policy(statement(Action=["kms:Decrypt", "sts:GetFederationToken"], Resource="*")),
+                 "kms:Decrypt, sts:GetFederationToken", id="kms-sts"),
+    pytest.param(policy(statement(Action="kms:Decrypt", Resource="*",
+                                  Condition={"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}})),
+                 None, id="via-service"),
+    pytest.param(policy(statement(Action="secretsmanager:GetSecretValue",
+                                  Resource=f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:db-*")),
+                 None, id="named-secret"),
+    pytest.param(policy(statement(Action="ecr:GetAuthorizationToken", Resource="*")), None, id="ecr-token"),
+    pytest.param(policy(statement(Effect="Deny", Action="kms:Decrypt", Resource="*")), None, id="deny"),
+])
+def test_lp543_credentials_exposure(document: object, fragment: str | None) -> None:
+    check("LP543", document, None, fragment)
+
+
+# -- LP550-LP552 resource and trust policies ------------------------------------------------------
+
+
+def invoke(principal: object, condition: object = None, **extra: object) -> dict[str, object]:
+    return policy(statement(Principal=principal, Action="lambda:InvokeFunction", Resource=FN,
+                            Condition=condition, **extra))
+
+
+ORG = {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}
+
+
+@pytest.mark.parametrize(("document", "kind", "fragment"), [
+    pytest.param(invoke("*"), "resource", 'any principal ("*")', id="star"),
+    pytest.param(invoke({"AWS": "*"}), "resource", "any principal", id="aws-star"),
+    pytest.param(invoke({"AWS": ["arn:aws:iam::1:root", "*"]}), "resource", "any principal", id="aws-list"),
+    pytest.param(invoke("*", {"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}), "resource",
+                 "any principal", id="if-exists"),
+    pytest.param(invoke("*", {"StringLike": {"aws:PrincipalOrgID": "*"}}), "resource", "any principal",
+                 id="wildcard-value"),
+    pytest.param(policy(statement(Principal={"AWS": "*"}, Action="sts:AssumeRole", Resource=None)), "trust",
+                 "any principal", id="trust"),
+    pytest.param(invoke("*", ORG), "resource", None, id="org-condition"),
+    pytest.param(invoke("*", {"stringequals": {"AWS:SOURCEACCOUNT": ACCOUNT}}), "resource", None,
+                 id="source-account-any-case"),
+    pytest.param(invoke({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}), "resource", None, id="named-account"),
+    pytest.param(invoke("*", Effect="Deny"), "resource", None, id="deny"),
+    pytest.param(PUBLIC_URL, "resource", None, id="public-function-url"),
+])
+def test_lp550_public_principal(document: object, kind: str, fragment: str | None) -> None:
+    found = check("LP550", document, kind, fragment)
+    assert all(f.severity == Severity.ERROR for f in found)
+
+
+def test_lp550_public_layer_is_a_warning() -> None:
+    layer = f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:deps:3"
+    [found] = check("LP550", policy(statement(Principal="*", Action="lambda:GetLayerVersion", Resource=layer)),
+                    "resource", "any principal")
+    assert found.severity == Severity.WARNING
+
+
+@pytest.mark.parametrize(("document", "kind", "fragment"), [
+    pytest.param(invoke({"Service": "s3.amazonaws.com"}), "resource", "s3.amazonaws.com", id="s3"),
+    pytest.param(invoke({"Service": ["sns.amazonaws.com"]}, {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}),
+                 "resource", "sns.amazonaws.com", id="org-is-not-source"),
+    pytest.param(invoke({"Service": "events.amazonaws.com"}, {"ArnLike": {"aws:SourceArn": "*"}}), "resource",
+                 "events.amazonaws.com", id="wildcard-source"),
+    pytest.param(S3_INVOKE, None, None, id="lambda-example"),
+    pytest.param(invoke({"Service": "apigateway.amazonaws.com"},
+                        {"ArnLike": {"AWS:SourceArn": f"arn:aws:execute-api:us-east-1:{ACCOUNT}:api/*"}}),
+                 "resource", None, id="source-arn-only"),
+    pytest.param(TRUST, None, None, id="trust-policy"),
+    pytest.param(invoke({"Service": "s3.amazonaws.com"}, Effect="Deny"), "resource", None, id="deny"),
+])
+def test_lp551_service_principal_confused_deputy(document: object, kind: str | None, fragment: str | None) -> None:
+    check("LP551", document, kind, fragment)
+
+
+@pytest.mark.parametrize(("document", "kind", "fragment"), [
+    pytest.param(invoke({"Service": "s3.amazonaws.com"}, {"ArnLike": {"aws:SourceArn": "*"}}), "resource",
+                 "its only value is *", id="wildcard-only"),
+    pytest.param(invoke({"Service": "s3.amazonaws.com"},
+                        {"ForAllValues:ArnLike": {"aws:SourceArn": "arn:aws:s3:::b"}}), "resource",
+                 "ForAllValues on a single-valued key", id="forallvalues-single"),
+    pytest.param(policy(statement(Condition={"StringLike": {"s3:prefix": ["*", "?"]}})), None,
+                 "matches anything", id="identity-too"),
+    pytest.param(policy(statement(Condition={"ForAllValues:StringEquals": {"aws:TagKeys": ["app"]}})), None,
+                 None, id="forallvalues-multi"),
+    pytest.param(S3_INVOKE, None, None, id="lambda-example"),
+    pytest.param(policy(statement(Condition={"StringNotLike": {"s3:prefix": "*"}})), None, None, id="negated"),
+    pytest.param(policy(statement(Effect="Deny", Condition={"StringLike": {"s3:prefix": "*"}})), None, None,
+                 id="deny"),
+])
+def test_lp552_condition_not_restrictive(document: object, kind: str | None, fragment: str | None) -> None:
+    check("LP552", document, kind, fragment)
+
+
+# -- messages, registry and docs -----------------------------------------------------------------
+
+
+def test_findings_name_the_statement_and_line() -> None:
+    document = policy(statement(Sid="Read"), statement(Action="s3:GetObjects"))
+    [found] = ours(document)
+    assert found.code == "LP526" and found.message.startswith('Statement[1]: "s3:GetObjects"')
+    assert found.line == 10 and found.fix  # the line of the statement's {
+    [named] = ours(policy(statement(Sid="Admin", Action="*", Resource="*")))
+    assert named.message.startswith('statement "Admin": ')
+
+
+def test_unparseable_policy_gives_no_iam_findings() -> None:
+    parsed = parse_policy("[1, 2", "policy.json")
+    assert [f for f in rules.run("iam-policy", PolicySubject(parsed, "identity", "p")) if f.code >= "LP520"] == []
+
+
+@pytest.mark.parametrize("r", IAM_RULES, ids=lambda r: r.code)
+def test_every_iam_rule_is_documented(r: Rule) -> None:
+    assert re.fullmatch(r"LP5[2-6]\d", r.code) and r.subject == "iam-policy"
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", r.name)
+    assert r.severity.value in ("error", "warning", "info")
+    headings = [line for line in r.doc.splitlines() if line.startswith("## ")]
+    assert headings[:3] == ["## What it does", "## Why is this bad?", "## How to fix"]
+    for heading in headings:
+        assert r.doc.split(heading, 1)[1].split("\n## ", 1)[0].strip(), heading
+    assert r.source.startswith("https://docs.aws.amazon.com/lambda/")
+
+
+def test_rule_table() -> None:
+    table: list[Any] = [(r.code, r.name, r.severity.value) for r in IAM_RULES]
+    assert len({name for _, name, _ in table}) == len(table)
+    assert [code for code, _, _ in table] == [
+        "LP520", "LP521", "LP522", "LP525", "LP526", "LP527", "LP530", "LP532", "LP535",
+        "LP540", "LP541", "LP542", "LP543", "LP550", "LP551", "LP552",
+    ]
