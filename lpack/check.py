@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -39,6 +39,7 @@ class CheckOptions(NamedTuple):
     config: Path | None = None
     today: dt.date | None = None
     policy_kind: str | None = None  # "identity", "resource" or "trust"; else inferred per file
+    role: tuple[Path, ...] = ()  # one execution role's complete set of permission policies
 
 
 class Filters(NamedTuple):
@@ -53,6 +54,10 @@ def check(paths: Sequence[Path], options: CheckOptions) -> tuple[list[Finding], 
     """Check each path: a .zip package, or a project folder (or its pyproject.toml/lpack.toml)."""
     findings: list[Finding] = []
     filters = Filters()
+    if options.role:
+        findings += _role([str(p) for p in options.role], Path("."), None)
+        if not paths:
+            return findings, filters
     for path in paths or [Path(".")]:
         if path.suffix == ".zip":
             findings += check_zip(path, options)
@@ -167,18 +172,50 @@ def _policy(path: Path, kind: str | None) -> list[Finding]:
 
 def _unit_policies(project: Project, unit: Unit) -> list[Finding]:
     """The IAM documents a function's configuration names: the execution role's permission
-    policies, its trust policy, and the function's resource-based policy."""
+    policies (files, or AWS managed policy ARNs), its trust policy, and the function's
+    resource-based policy."""
     settings = unit.settings
-    named = [(p, "identity") for p in settings.get("policies", [])]
-    named += [(settings[key], kind) for key, kind in (("trust-policy", "trust"), ("resource-policy", "resource"))
-              if key in settings]
     findings: list[Finding] = []
-    for relative, kind in named:
-        path = project.root / relative
-        if not path.is_file():
-            raise LpackError(f"{project.describe()}: {unit.where}: policy file {relative!r} does not exist")
-        findings += _policy(path, kind)
+    for key, kind in (("trust-policy", "trust"), ("resource-policy", "resource")):
+        if key in settings:
+            findings += _policy(_policy_path(project, unit, settings[key]), kind)
+    if settings.get("policies"):
+        findings += _role(list(settings["policies"]), project.root, unit.name,
+                          lambda p: _policy_path(project, unit, p))
     return findings
+
+
+def _policy_path(project: Project, unit: Unit, relative: str) -> Path:
+    path = project.root / relative
+    if not path.is_file():
+        raise LpackError(f"{project.describe()}: {unit.where}: policy file {relative!r} does not exist")
+    return path
+
+
+def _role(policies: list[str], root: Path, function: str | None,
+          locate: Callable[[str], Path] | None = None) -> list[Finding]:
+    """Each permission policy on its own, then the role's complete set together."""
+    from lpack.iam import managed
+    from lpack.iam.policy import parse_policy, read_policy
+    from lpack.rules.iam_role import RoleSubject
+
+    parsed, opaque, findings = [], 0, []
+    for item in policies:
+        if managed.is_policy_arn(item):
+            text = managed.document(item)
+            if text is None:
+                opaque += 1
+            else:
+                parsed.append(parse_policy(text, item, "identity"))
+            continue
+        path = locate(item) if locate else Path(item)
+        if locate is None and not path.is_file():
+            raise UsageError(f"{path}: no such policy file")
+        findings += _policy(path, "identity")
+        parsed.append(read_policy(path, "identity"))
+    where = _display(root / policies[0]) if not managed.is_policy_arn(policies[0]) else policies[0]
+    subject = RoleSubject(tuple(parsed), where, function, opaque)
+    return findings + rules.run("iam-role", subject)
 
 
 def _unit_package(project: Project, unit: Unit, target: Target) -> list[Finding]:

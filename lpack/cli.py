@@ -142,6 +142,8 @@ def _parser() -> argparse.ArgumentParser:
                        metavar="JSON", help="a test event for asynchronous invocation (1 MB limit; repeatable)")
     check.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
                        help="check only this function or layer of a project (repeatable)")
+    check.add_argument("--role", nargs="+", type=Path, default=[], metavar="JSON",
+                       help="one execution role's complete set of permission policies (checked together)")
     check.add_argument("--policy-kind", choices=("identity", "resource", "trust"),
                        help="what the .json policy files are (default: inferred from each document)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
@@ -233,7 +235,7 @@ def _check(args: argparse.Namespace) -> int:
         handler=args.handler, runtime=args.runtime, architecture=args.architecture, kind=args.kind,
         layers=tuple(args.layers), env=args.env, events=tuple(args.events),
         async_events=tuple(args.async_events), functions=tuple(args.function), config=args.config,
-        policy_kind=args.policy_kind,
+        policy_kind=args.policy_kind, role=tuple(args.role),
     )
     findings, project_filters = check(args.paths, options)
     select, ignore, per_path = project_filters

@@ -185,6 +185,11 @@ def suggest(name: str) -> str | None:
     return database().suggest(name)
 
 
+def action_matches(pattern: str, action: str) -> bool:
+    """Whether an Action element's pattern (``logs:*``, ``logs:Put*``) covers ``action``."""
+    return _glob_regex(pattern).fullmatch(action) is not None
+
+
 def _has_wildcard(text: str) -> bool:
     return "*" in text or "?" in text
 
@@ -225,9 +230,9 @@ _ESCAPES = {"*": "*", "?": "?", "$": "$"}  # ${*} ${?} ${$} are literal characte
 
 
 @lru_cache(maxsize=4096)
-def _compile_type_pattern(arn_pattern: str) -> tuple[_Item, ...]:
+def _compile_type_pattern(arn_pattern: str, service: str | None = None) -> tuple[_Item, ...]:
     fields = arn_pattern.split(":")
-    service_prefix = fields[2] if len(fields) > 2 else ""
+    service_prefix = service if service is not None else fields[2] if len(fields) > 2 else ""
     items: list[_Item] = []
     pos = 0
     for m in _DOLLAR_BRACE.finditer(arn_pattern):
@@ -283,8 +288,18 @@ def arn_matches(arn_pattern: str, arn: str) -> bool:
     other placeholders for any non-empty text, except a few whose naming rules exclude ``/``
     (S3 bucket, DynamoDB table). Policy variables may stand for any text. Characters compare
     case-insensitively, so a doubtful case never reads as "no match".
+
+    As IAM does, the first five colons split both into partition, service, region, account and
+    resource, matched segment by segment: a ``*`` in the region never reaches into the resource.
     """
-    a, b = _compile_policy_arn(arn), _compile_type_pattern(arn_pattern)
+    policy, pattern = arn.split(":", 5), arn_pattern.split(":", 5)
+    if len(policy) == 6 and len(pattern) == 6:
+        return all(_matches(b, a, pattern[2]) for b, a in zip(pattern, policy))
+    return _matches(arn_pattern, arn)
+
+
+def _matches(arn_pattern: str, arn: str, service: str | None = None) -> bool:
+    a, b = _compile_policy_arn(arn), _compile_type_pattern(arn_pattern, service)
     goal = (len(a), len(b))
     stack, seen = [(0, 0)], {(0, 0)}
     while stack:

@@ -22,7 +22,8 @@ _FAMILIES = (
     "lpack.rules.config",    # LP301-LP349 environment, test events, memory/timeout/storage
     "lpack.rules.runtime",   # LP401-LP409 runtime lifecycle
     "lpack.rules.iam_grammar",  # LP501-LP519 IAM policy documents IAM would reject or misread
-    "lpack.rules.iam",          # LP520-LP569 IAM least privilege: broad grants, unknown actions, escalation, exposure
+    "lpack.rules.iam",          # LP520-LP559 IAM least privilege: broad grants, unknown actions, escalation, exposure
+    "lpack.rules.iam_role",     # LP560-LP569 an execution role's complete set of policies
 )
 
 # What each subject passes to its rules:

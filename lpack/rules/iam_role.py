@@ -1,0 +1,130 @@
+"""IAM rules over an execution role's complete set of permission policies (subject "iam-role"):
+what no single policy shows, such as whether the function can write its logs at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from lpack.findings import Finding, Severity
+from lpack.iam.policy import ParsedPolicy, Statement
+from lpack.rules import Rule, rule
+
+EXECUTION_ROLE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"
+IAM_QUOTAS_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+MANAGED_PER_ROLE = (10, 20)  # default quota, and the most it can be raised to
+
+
+class RoleSubject(NamedTuple):
+    """One execution role: every permission policy attached to it (``--role``, or a function's
+    ``policies`` in the configuration), and the function it runs, when known."""
+
+    policies: tuple[ParsedPolicy, ...]
+    where: str  # how findings name the role: its first policy file
+    function: str | None = None  # names the log group /aws/lambda/NAME
+    opaque: int = 0  # attached policies lpack cannot read (unknown managed policy ARNs)
+
+
+def _log_stream_pattern(function: str | None) -> str:
+    group = f"/aws/lambda/{function}" if function else "${LogGroupName}"
+    return f"arn:${{Partition}}:logs:${{Region}}:${{Account}}:log-group:{group}:log-stream:${{LogStreamName}}"
+
+
+def _covers_action(patterns: tuple[str, ...], action: str) -> bool:
+    from lpack.iam.actions import action_matches
+
+    return any(action_matches(p, action) for p in patterns)
+
+
+def _covers_resource(patterns: tuple[str, ...], type_pattern: str) -> bool:
+    from lpack.iam.actions import arn_matches
+
+    return any(p == "*" or arn_matches(type_pattern, p) for p in patterns)
+
+
+def _grants(statement: Statement, action: str, type_pattern: str) -> bool:
+    """Whether an Allow statement can grant ``action`` on the log stream (conditions are taken as
+    satisfiable: only a sure gap is reported)."""
+    if statement.actions:
+        if not _covers_action(statement.actions, action):
+            return False
+    elif not statement.not_actions or _covers_action(statement.not_actions, action):
+        return False
+    if statement.resources:
+        return _covers_resource(statement.resources, type_pattern)
+    return bool(statement.not_resources) and not _covers_resource(statement.not_resources, type_pattern)
+
+
+def _denied(statement: Statement, action: str) -> bool:
+    """An unconditional Deny of the action on everything."""
+    return (not statement.conditions and _covers_action(statement.actions, action)
+            and "*" in statement.resources)
+
+
+def _statements(s: RoleSubject, effect: str) -> Iterator[Statement]:
+    for parsed in s.policies:
+        if parsed.policy is not None:
+            yield from (st for st in parsed.policy.statements if st.effect == effect)
+
+
+@rule("LP560", "role-cannot-write-logs", Severity.WARNING, subject="iam-role", source=EXECUTION_ROLE_URL)
+def role_cannot_write_logs(r: Rule, s: RoleSubject) -> Iterator[Finding]:
+    """## What it does
+    Looks at every permission policy of the execution role together and checks that some Allow
+    grants `logs:CreateLogStream` and `logs:PutLogEvents` on the function's log group
+    (`/aws/lambda/NAME`, any region and account), and that no unconditional Deny takes them away.
+    The AWS managed policy `AWSLambdaBasicExecutionRole` grants both.
+
+    ## Why is this bad?
+    Lambda runs the function, but every `print` and log line is lost: the runtime cannot create its
+    log stream or put events, and nothing says so until someone needs the logs. (A function whose
+    logging config sends logs elsewhere, or that deliberately keeps no logs, can ignore this.)
+
+    ## How to fix
+    Attach `arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole`, or allow
+    `logs:CreateLogStream` and `logs:PutLogEvents` on
+    `arn:aws:logs:REGION:ACCOUNT:log-group:/aws/lambda/NAME:*`. If the role has policies lpack cannot
+    read (managed policies given by ARN), this rule stays quiet.
+    """
+    if s.opaque or not s.policies:
+        return
+    target = _log_stream_pattern(s.function)
+    missing = [action for action in LOG_ACTIONS
+               if not any(_grants(st, action, target) for st in _statements(s, "Allow"))
+               or any(_denied(st, action) for st in _statements(s, "Deny"))]
+    if missing:
+        group = f"/aws/lambda/{s.function}" if s.function else "its log group"
+        policies = "policy does" if len(s.policies) == 1 else f"{len(s.policies)} policies do"
+        yield r.finding(
+            f"the execution role's {policies} not let the function write to {group}: "
+            f"no grant of {', '.join(missing)}",
+            s.where, function=s.function,
+            fix="attach AWSLambdaBasicExecutionRole, or allow logs:CreateLogStream and "
+            "logs:PutLogEvents on the log group's ARN ending in :*",
+        )
+
+
+@rule("LP561", "role-too-many-policies", Severity.WARNING, subject="iam-role", source=IAM_QUOTAS_URL)
+def role_too_many_policies(r: Rule, s: RoleSubject) -> Iterator[Finding]:
+    """## What it does
+    Counts the managed policies attached to the execution role: IAM allows 10 by default, and at
+    most 20 after a quota increase.
+
+    ## Why is this bad?
+    `AttachRolePolicy` fails with `LimitExceeded` past the account's quota, in the middle of a
+    deployment.
+
+    ## How to fix
+    Merge policies (mind the 6,144-character size of each managed policy), or request a quota
+    increase up to 20.
+    """
+    count = len(s.policies) + s.opaque
+    default, most = MANAGED_PER_ROLE
+    if count > default:
+        severity = Severity.ERROR if count > most else Severity.WARNING
+        yield r.finding(
+            f"the role has {count} policies; IAM attaches at most {default} managed policies to a role "
+            f"by default, {most} after a quota increase", s.where, function=s.function, severity=severity,
+            fix="merge policies, or raise the quota (at most 20)",
+        )
