@@ -1,4 +1,4 @@
-"""IAM least-privilege rules (LP520-LP569): one table per rule, with policies it must flag (a
+"""IAM least-privilege rules (LP520-LP559): one table per rule, with policies it must flag (a
 fragment of the message) and near misses it must not flag (None)."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-import lpack.rules.iam  # noqa: F401  (registers LP520-LP569)
+import lpack.rules.iam  # noqa: F401  (registers LP520-LP559)
 from lpack import rules
 from lpack.findings import Finding, Severity
 from lpack.iam.policy import PolicySubject, parse_policy
 from lpack.rules import REGISTRY, Rule
 
-IAM_RULES = [r for code, r in sorted(REGISTRY.items()) if "LP520" <= code <= "LP569"]
+IAM_RULES = [r for code, r in sorted(REGISTRY.items()) if "LP520" <= code <= "LP559"]
 if "lpack.rules.iam" not in rules._FAMILIES:
     # Until the family is in lpack.rules._FAMILIES, keep it out of other tests' registry (their
     # tests expect exactly the grammar codes); the fixture below puts it back for these tests.
@@ -104,7 +104,7 @@ def lint(document: object, kind: str | None = None) -> list[Finding]:
 
 
 def ours(document: object, kind: str | None = None) -> list[Finding]:
-    return [f for f in lint(document, kind) if "LP520" <= f.code <= "LP569"]
+    return [f for f in lint(document, kind) if "LP520" <= f.code <= "LP559"]
 
 
 def statement(**elements: object) -> dict[str, object]:
@@ -494,7 +494,7 @@ def test_unparseable_policy_gives_no_iam_findings() -> None:
 
 @pytest.mark.parametrize("r", IAM_RULES, ids=lambda r: r.code)
 def test_every_iam_rule_is_documented(r: Rule) -> None:
-    assert re.fullmatch(r"LP5[2-6]\d", r.code) and r.subject == "iam-policy"
+    assert re.fullmatch(r"LP5[2-5]\d", r.code) and r.subject == "iam-policy"
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", r.name)
     assert r.severity.value in ("error", "warning", "info")
     headings = [line for line in r.doc.splitlines() if line.startswith("## ")]
@@ -509,5 +509,139 @@ def test_rule_table() -> None:
     assert len({name for _, name, _ in table}) == len(table)
     assert [code for code, _, _ in table] == [
         "LP520", "LP521", "LP522", "LP525", "LP526", "LP527", "LP530", "LP532", "LP535",
-        "LP540", "LP541", "LP542", "LP543", "LP550", "LP551", "LP552",
+        "LP540", "LP541", "LP542", "LP543", "LP544", "LP545", "LP550", "LP551", "LP552",
     ]
+
+
+# -- LP544 data-exfiltration, LP545 resource-exposure ---------------------------------------------
+
+BUCKET = "arn:aws:s3:::uploads"
+QUEUE = f"arn:aws:sqs:us-east-1:{ACCOUNT}:orders"
+KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+SNAPSHOT = "arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0"
+TAGGED = {"StringEquals": {"aws:ResourceTag/app": "orders"}}
+
+
+def test_bulk_read_and_exposure_lists_are_known_actions() -> None:
+    from lpack.iam import actions
+    from lpack.rules.iam import BULK_READ_ACTIONS, EXPOSURE_ACTIONS
+
+    for name in BULK_READ_ACTIONS | EXPOSURE_ACTIONS:
+        assert actions.action(name) is not None, name
+    # bulk reads are Read-level data-plane actions that apply to a resource type
+    for name in BULK_READ_ACTIONS:
+        found = actions.action(name)
+        assert found is not None and found.access_level == "Read" and not found.only_star, name
+    levels = {found.access_level for n in EXPOSURE_ACTIONS if (found := actions.action(n)) is not None}
+    assert levels == {"Permissions management", "Write"}
+    assert "iam:updateassumerolepolicy" not in EXPOSURE_ACTIONS  # LP541's
+
+
+@pytest.mark.parametrize(("document", "fragment"), [
+    pytest.param(policy(statement(Resource="arn:aws:s3:::*/*")), "s3:GetObject on arn:aws:s3:::*/*",
+                 id="every-object"),
+    pytest.param(policy(statement(Action="s3:Get*", Resource="arn:aws:s3:::*")), "s3:GetObject, s3:GetObjectVersion",
+                 id="pattern-every-bucket"),
+    pytest.param(policy(statement(Action=["dynamodb:Scan", "dynamodb:Query"], Resource="arn:aws:dynamodb:*:*:table/*")),
+                 "dynamodb:Query, dynamodb:Scan on arn:aws:dynamodb:*:*:table/*", id="every-table"),
+    pytest.param(policy(statement(Action="dynamodb:GetItem", Resource=f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/*")),
+                 "dynamodb:GetItem", id="every-table-one-account"),
+    pytest.param(policy(statement(Action="sqs:ReceiveMessage", Resource=f"arn:aws:sqs:*:{ACCOUNT}:*")),
+                 "sqs:ReceiveMessage", id="every-queue"),
+    pytest.param(policy(statement(Action=["logs:FilterLogEvents", "logs:GetLogEvents"],
+                                  Resource="arn:aws:logs:*:*:log-group:*")),
+                 "logs:FilterLogEvents, logs:GetLogEvents", id="every-log-group"),
+    pytest.param(policy(statement(Action="kinesis:GetRecords", Resource="arn:aws:kinesis:*:*:stream/*")),
+                 "kinesis:GetRecords", id="every-stream"),
+    pytest.param(policy(statement(Action="dynamodb:*", Resource="*")), "dynamodb:Scan", id="service-wide-on-star"),
+    pytest.param(policy(statement(Resource=["arn:aws:s3:::*/*", BUCKET + "/*"])), "on arn:aws:s3:::*/*:",
+                 id="names-only-the-broad-arn"),
+    pytest.param(policy(statement(Resource="*")), None, id="star-is-lp532"),
+    pytest.param(policy(statement(Resource=BUCKET + "/*")), None, id="named-bucket"),
+    pytest.param(policy(statement(Resource="arn:aws:s3:::uploads-*/*")), None, id="bucket-prefix"),
+    pytest.param(DYNAMODB_CRUD, None, id="one-table"),
+    pytest.param(policy(statement(Action="dynamodb:Scan", Resource="arn:aws:dynamodb:*:*:table/orders*")), None,
+                 id="table-prefix"),
+    pytest.param(policy(statement(Action="logs:GetLogEvents", Resource=LOG_GROUP + ":*")), None,
+                 id="own-log-group"),
+    pytest.param(policy(statement(Action="dynamodb:ExportTableToPointInTime", Resource="arn:aws:dynamodb:*:*:table/*")),
+                 None, id="export-is-not-a-read"),
+    pytest.param(policy(statement(Action="s3:ListBucket", Resource="arn:aws:s3:::*")), None, id="list-is-not-a-read"),
+    pytest.param(policy(statement(Resource="arn:aws:s3:::*/*", Condition=TAGGED)), None, id="narrowing-condition"),
+    pytest.param(policy(statement(Resource="arn:aws:s3:::*/*", Condition={"StringLike": {"aws:ResourceTag/app": "*"}})),
+                 "s3:GetObject", id="wildcard-condition-does-not-narrow"),
+    pytest.param(policy(statement(Effect="Deny", Resource="arn:aws:s3:::*/*")), None, id="deny"),
+    pytest.param(policy(statement(Action="*", Resource="*")), None, id="everything-is-lp520"),
+])
+def test_lp544_data_exfiltration(document: object, fragment: str | None) -> None:
+    found = check("LP544", document, None, fragment)
+    assert all(f.severity == Severity.WARNING for f in found)
+
+
+def test_lp544_does_not_repeat_lp532_on_star() -> None:
+    document = policy(statement(Action=["s3:GetObject", "dynamodb:Scan"], Resource="*"))
+    codes = [f.code for f in ours(document)]
+    assert codes.count("LP532") == 2 and "LP544" not in codes
+    [scopable, _] = check("LP532", document, None, "data exfiltration")
+    assert "s3:GetObject can read all of that data" in scopable.message
+
+
+@pytest.mark.parametrize(("document", "fragment", "severity"), [
+    pytest.param(policy(statement(Action="s3:PutBucketPolicy", Resource="*")), "s3:PutBucketPolicy on every resource",
+                 Severity.ERROR, id="bucket-policy-star"),
+    pytest.param(policy(statement(Action="s3:Put*", Resource="*")), "s3:PutBucketPolicy", Severity.ERROR,
+                 id="s3-put-pattern"),
+    pytest.param(policy(statement(Action="s3:PutBucketAcl", Resource="arn:aws:s3:::*")), "on every resource",
+                 Severity.ERROR, id="every-bucket"),
+    pytest.param(policy(statement(Action="s3:PutObjectAcl", Resource=BUCKET + "/*")), "s3:PutObjectAcl on named",
+                 Severity.WARNING, id="object-acl-scoped"),
+    pytest.param(policy(statement(Action="lambda:AddPermission", Resource=FN)), "lambda:AddPermission",
+                 Severity.WARNING, id="add-permission-scoped"),
+    pytest.param(policy(statement(Action="lambda:*Permission", Resource="*")),
+                 "lambda:AddLayerVersionPermission, lambda:AddPermission", Severity.ERROR, id="lambda-pattern"),
+    pytest.param(policy(statement(Action=["lambda:CreateFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig"],
+                                  Resource=FN)), "lambda:CreateFunctionUrlConfig", Severity.WARNING, id="function-url"),
+    pytest.param(policy(statement(Action=["sqs:SetQueueAttributes", "sns:SetTopicAttributes"], Resource="*")),
+                 "sns:SetTopicAttributes, sqs:SetQueueAttributes", Severity.ERROR, id="queue-topic"),
+    pytest.param(policy(statement(Action=["kms:PutKeyPolicy", "kms:CreateGrant"], Resource=KEY)),
+                 "kms:CreateGrant, kms:PutKeyPolicy", Severity.WARNING, id="kms-key"),
+    pytest.param(policy(statement(Action="secretsmanager:PutResourcePolicy", Resource="*")),
+                 "secretsmanager:PutResourcePolicy", Severity.ERROR, id="secret"),
+    pytest.param(policy(statement(Action=["ecr:SetRepositoryPolicy", "glacier:SetVaultAccessPolicy"], Resource="*")),
+                 "ecr:SetRepositoryPolicy", Severity.ERROR, id="ecr-glacier"),
+    pytest.param(policy(statement(Action="ram:CreateResourceShare", Resource="*")), "ram:CreateResourceShare",
+                 Severity.ERROR, id="ram-share"),
+    pytest.param(policy(statement(Action="ec2:ModifySnapshotAttribute", Resource=SNAPSHOT)),
+                 "ec2:ModifySnapshotAttribute", Severity.WARNING, id="ebs-snapshot"),
+    pytest.param(policy(statement(Action=["ec2:ModifyImageAttribute", "rds:ModifyDBSnapshotAttribute"], Resource="*")),
+                 "ec2:ModifyImageAttribute, rds:ModifyDBSnapshotAttribute", Severity.ERROR, id="ami-rds"),
+    pytest.param(policy(statement(Action="s3:*", Resource="*")), "s3:PutBucketPolicy", Severity.ERROR, id="service-wide"),
+    pytest.param(policy(statement(Action="s3:PutObject", Resource="*")), None, None, id="put-object-is-not-exposure"),
+    pytest.param(policy(statement(Action="iam:UpdateAssumeRolePolicy", Resource="*")), None, None, id="trust-is-lp541"),
+    pytest.param(policy(statement(Action="lambda:AddPermission", Resource=FN,
+                                  Condition={"StringEquals": {"lambda:Principal": "s3.amazonaws.com"}})),
+                 None, None, id="principal-condition"),
+    pytest.param(policy(statement(Action="kms:CreateGrant", Resource="*",
+                                  Condition={"Bool": {"kms:GrantIsForAWSResource": True}})),
+                 None, None, id="grant-for-aws-resource"),
+    pytest.param(policy(statement(Action="ram:CreateResourceShare", Resource="*",
+                                  Condition={"Bool": {"ram:RequestedAllowsExternalPrincipals": False}})),
+                 None, None, id="ram-internal-only"),
+    pytest.param(policy(statement(Action="ram:CreateResourceShare", Resource=QUEUE)), None, None,
+                 id="star-only-action-on-named-arn-grants-nothing"),
+    pytest.param(policy(statement(Action="s3:PutBucketPolicy", Resource=BUCKET + "/*")), None, None,
+                 id="bucket-action-on-objects-grants-nothing"),
+    pytest.param(policy(statement(Effect="Deny", Action="s3:PutBucketPolicy", Resource="*")), None, None, id="deny"),
+    pytest.param(policy(statement(Effect="Deny", Action="s3:Put*", Resource="*")), None, None, id="deny-pattern"),
+    pytest.param(policy(statement(Action="*", Resource="*")), None, None, id="everything-is-lp520"),
+])
+def test_lp545_resource_exposure(document: object, fragment: str | None, severity: Severity | None) -> None:
+    found = check("LP545", document, None, fragment)
+    assert all(f.severity == severity for f in found)
+
+
+def test_lp545_is_not_repeated_by_lp532_or_lp541() -> None:
+    codes = [f.code for f in ours(policy(statement(Action="s3:PutBucketPolicy", Resource="*")))]
+    assert codes == ["LP545"]
+    codes = [f.code for f in ours(policy(statement(Action="iam:UpdateAssumeRolePolicy", Resource="*")))]
+    assert codes == ["LP541"]

@@ -1,4 +1,4 @@
-"""IAM least-privilege rules (LP520-LP569): what a policy grants beyond what a function needs, read
+"""IAM least-privilege rules (LP520-LP559): what a policy grants beyond what a function needs, read
 against the offline action database (lpack.iam.actions). Precision first: `Deny` statements never
 trigger these rules, and a condition that narrows a grant quiets the rules about broad grants.
 Each finding names the statement (its `Sid`, else its JSON path) and the action or resource."""
@@ -57,6 +57,32 @@ FUNCTION_WRITERS = frozenset({"lambda:createfunction", "lambda:updatefunctioncod
 CREDENTIAL_ACTIONS = frozenset({
     "secretsmanager:getsecretvalue", "ssm:getparameter", "ssm:getparameters",
     "ssm:getparametersbypath", "ssm:getparameterhistory", "kms:decrypt", "sts:getfederationtoken",
+})
+
+# Bulk data reads (LP544): Read-level actions of the data plane that return the stored data itself
+# (objects, items, records, messages, log events, query results). The Write-level copies
+# (dynamodb:ExportTableToPointInTime, rds:CopyDBSnapshot, ec2:CreateSnapshot) are not reads;
+# sharing a copy outside the account is LP545 (ec2:ModifySnapshotAttribute, ...).
+BULK_READ_ACTIONS = frozenset({
+    "s3:getobject", "s3:getobjectversion",
+    "dynamodb:scan", "dynamodb:query", "dynamodb:getitem", "dynamodb:batchgetitem",
+    "dynamodb:getrecords", "kinesis:getrecords", "sqs:receivemessage",
+    "logs:getlogevents", "logs:filterlogevents", "athena:getqueryresults",
+})
+
+# Actions that change a resource policy, ACL or sharing (LP545). iam:UpdateAssumeRolePolicy is
+# LP541's. All are Permissions management in the action data except the Lambda function URL,
+# RAM and EC2/RDS attribute actions (Write), which share a resource all the same.
+EXPOSURE_ACTIONS = frozenset({
+    "s3:putbucketpolicy", "s3:deletebucketpolicy", "s3:putbucketacl", "s3:putobjectacl",
+    "s3:putobjectversionacl", "s3:putaccesspointpolicy", "s3:putbucketpublicaccessblock",
+    "lambda:addpermission", "lambda:addlayerversionpermission",
+    "lambda:createfunctionurlconfig", "lambda:updatefunctionurlconfig",
+    "sqs:setqueueattributes", "sqs:addpermission", "sns:settopicattributes", "sns:addpermission",
+    "kms:putkeypolicy", "kms:creategrant", "secretsmanager:putresourcepolicy",
+    "ecr:setrepositorypolicy", "glacier:setvaultaccesspolicy", "ram:createresourceshare",
+    "ec2:modifysnapshotattribute", "ec2:modifyimageattribute",
+    "rds:modifydbsnapshotattribute", "rds:modifydbclustersnapshotattribute",
 })
 
 # Condition keys that limit callers to an account, organization or source resource (LP550/LP551).
@@ -345,8 +371,9 @@ def _spelled(names: list[str]) -> list[str]:
     return [found.full_name if (found := actions.action(n)) else n for n in names]
 
 
-# Actions with a rule of their own on "*" (LP540, LP541, LP543): LP532 leaves them to it.
-_OWN_RULE = ESCALATION_ACTIONS | CREDENTIAL_ACTIONS | {"iam:passrole", "sts:assumerole"}
+# Actions with a rule of their own on "*" (LP540, LP541, LP543, LP545): LP532 leaves them to it.
+# Bulk reads stay LP532's on "*": its message names their risk, and LP544 does not repeat it.
+_OWN_RULE = ESCALATION_ACTIONS | CREDENTIAL_ACTIONS | EXPOSURE_ACTIONS | {"iam:passrole", "sts:assumerole"}
 
 
 def _resource_level(pattern: str) -> list[str]:
@@ -372,7 +399,9 @@ def resource_star_scopable(r: Rule, s: PolicySubject) -> Iterator[Finding]:
     (`logs:CreateLogGroup`, `logs:CreateLogStream`, `logs:PutLogEvents`) and
     `AWSLambdaVPCAccessExecutionRole` grant on `"*"`, and for statements with a condition that
     narrows the grant (`aws:ResourceTag/...`, `aws:SourceArn`, ...). `svc:*` and `*` are LP521
-    and LP520; `iam:PassRole`, escalation and credential actions are LP540, LP541 and LP543.
+    and LP520; `iam:PassRole`, escalation, credential and resource-exposure actions are
+    LP540, LP541, LP543 and LP545. Bulk data reads (`s3:GetObject`, `dynamodb:Scan`, ...) stay
+    here on `"*"`, and the message names their exfiltration risk (LP544 does not repeat it).
 
     ## Why is this bad?
     The function can act on every resource of that type in the account, not only its own.
@@ -383,16 +412,27 @@ def resource_star_scopable(r: Rule, s: PolicySubject) -> Iterator[Finding]:
     `aws:ResourceTag/app`. If the function really works on any resource, ignore LP532 here.
     """
     for st in _allows(s):
-        if not _on_star(st) or _narrowed(st) or any(a in _EVERYTHING for a in st.actions):
+        for pattern, scopable in _scopable(st).items():
+            reads = [a for a in scopable if a.lower() in BULK_READ_ACTIONS]
+            risk = (f"; {_names(reads)} can read all of that data (data exfiltration)"
+                    if reads else "")
+            yield r.finding(f'{_label(st)}: "{pattern}" on Resource "*", but '
+                            f"{_names(scopable)} can be limited to named resources{risk}",
+                            s.where, line=st.line, fix="name the resource ARNs the function uses")
+
+
+def _scopable(st: Statement) -> dict[str, list[str]]:
+    """LP532's findings for an Allow statement: pattern -> the actions it reports."""
+    if not _on_star(st) or _narrowed(st) or any(a in _EVERYTHING for a in st.actions):
+        return {}
+    found = {}
+    for pattern in st.actions:
+        if pattern in _EVERYTHING or pattern.endswith(":*"):
             continue
-        for pattern in st.actions:
-            if pattern in _EVERYTHING or pattern.endswith(":*"):
-                continue
-            scopable = [a for a in _resource_level(pattern) if a.lower() not in _OWN_RULE]
-            if scopable:
-                yield r.finding(f'{_label(st)}: "{pattern}" on Resource "*", but '
-                                f"{_names(scopable)} can be limited to named resources", s.where,
-                                line=st.line, fix="name the resource ARNs the function uses")
+        scopable = [a for a in _resource_level(pattern) if a.lower() not in _OWN_RULE]
+        if scopable:
+            found[pattern] = scopable
+    return found
 
 
 def _grants_nothing(action_name: str, resources: tuple[str, ...]) -> bool:
@@ -579,6 +619,132 @@ def credentials_exposure(r: Rule, s: PolicySubject) -> Iterator[Finding]:
                             "every secret or key in the account", s.where, line=st.line,
                             fix="name the secrets, parameters or keys the function reads")
 
+
+# -- data exfiltration and resource exposure -----------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+
+
+def _whole_service(arn: str, action_name: str) -> bool:
+    """Is the policy Resource ``arn`` "*", or a wildcard ARN naming every resource of one of the
+    action's resource types (``arn:aws:s3:::*``, ``arn:aws:s3:::*/*``,
+    ``arn:aws:dynamodb:*:*:table/*``, ``arn:aws:logs:*:*:log-group:*``)? Region and account are
+    not looked at: every table of one account is still every table."""
+    from lpack.iam import actions
+
+    if arn == "*":
+        return True
+    found = actions.action(action_name)
+    fields = arn.split(":", 5)
+    if found is None or len(fields) < 6 or fields[2] not in ("*", found.service.lower()):
+        return False
+    part = fields[5].lower()
+    for rt in found.resource_types:
+        type_fields = rt.arn_pattern.split(":", 5)
+        if len(type_fields) < 6:
+            continue
+        every = _PLACEHOLDER.sub("*", type_fields[5]).lower()  # table/${TableName} -> table/*
+        if part == every or (part.endswith("*") and every.startswith(part[:-1])):
+            return True
+    return False
+
+
+def _broad_for(action_name: str, resources: tuple[str, ...]) -> bool:
+    return any(_whole_service(res.lower() if res != "*" else res, action_name) for res in resources)
+
+
+@rule("LP544", "data-exfiltration", Severity.WARNING, subject=SUBJECT, source=EXECUTION_ROLE_URL)
+def data_exfiltration(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an `Allow`, without a narrowing condition, of bulk data reads on every resource of
+    their type: `Resource: "*"` or a whole-service wildcard ARN (`arn:aws:s3:::*/*`,
+    `arn:aws:dynamodb:*:*:table/*`, `arn:aws:logs:*:*:log-group:*`). The bulk reads are the
+    Read-level data-plane actions that return stored data: `s3:GetObject`,
+    `s3:GetObjectVersion`, `dynamodb:GetItem`, `dynamodb:BatchGetItem`, `dynamodb:Query`,
+    `dynamodb:Scan`, `dynamodb:GetRecords`, `kinesis:GetRecords`, `sqs:ReceiveMessage`,
+    `logs:GetLogEvents`, `logs:FilterLogEvents`, `athena:GetQueryResults`. Wildcards are
+    expanded (`s3:Get*` counts). Quiet for a named bucket, table, queue or log group, and for
+    `Deny`. On `Resource: "*"` LP532 already reports these actions (its message names the
+    exfiltration risk), so LP544 reports only what LP532 does not: wildcard ARNs, and `svc:*`.
+    Write-level copies (`dynamodb:ExportTableToPointInTime`, `rds:CopyDBSnapshot`,
+    `ec2:CreateSnapshot`) are not reads; sharing a copy is LP545.
+
+    ## Why is this bad?
+    The function can read every object, item, record, message or log event of that type in the
+    account, not only its own; a bug or injected dependency can copy all of it out.
+
+    ## How to fix
+    Name the buckets (`arn:aws:s3:::my-bucket/*`), tables, streams, queues or log groups the
+    function reads, or add a condition such as `aws:ResourceTag/app` or `s3:prefix`.
+    """
+    for st in _allows(s):
+        if _narrowed(st) or any(a in _EVERYTHING for a in st.actions):
+            continue
+        lp532 = {a.lower() for found in _scopable(st).values() for a in found}
+        found = sorted(name for name in _granted(st) & BULK_READ_ACTIONS
+                       if name not in lp532 and _broad_for(name, st.resources))
+        if found:
+            where = ", ".join(res for res in st.resources
+                              if any(_broad_for(name, (res,)) for name in found))
+            yield r.finding(f"{_label(st)}: allows {_names(_spelled(found))} on {where}: "
+                            "every resource of that type can be read in bulk (data exfiltration)",
+                            s.where, line=st.line,
+                            fix="name the buckets, tables, streams, queues or log groups it reads")
+
+
+@rule("LP545", "resource-exposure", Severity.ERROR, subject=SUBJECT, source=RESOURCE_POLICY_URL)
+def resource_exposure(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an `Allow`, without a narrowing condition, of actions that change a resource policy,
+    ACL or sharing: `s3:PutBucketPolicy`, `s3:DeleteBucketPolicy`, `s3:PutBucketAcl`,
+    `s3:PutObjectAcl`, `s3:PutObjectVersionAcl`, `s3:PutAccessPointPolicy`,
+    `s3:PutBucketPublicAccessBlock`, `lambda:AddPermission`, `lambda:AddLayerVersionPermission`,
+    `lambda:CreateFunctionUrlConfig`, `lambda:UpdateFunctionUrlConfig`, `sqs:SetQueueAttributes`,
+    `sqs:AddPermission`, `sns:SetTopicAttributes`, `sns:AddPermission`, `kms:PutKeyPolicy`,
+    `kms:CreateGrant`, `secretsmanager:PutResourcePolicy`, `ecr:SetRepositoryPolicy`,
+    `glacier:SetVaultAccessPolicy`, `ram:CreateResourceShare`, `ec2:ModifySnapshotAttribute`,
+    `ec2:ModifyImageAttribute`, `rds:ModifyDBSnapshotAttribute`,
+    `rds:ModifyDBClusterSnapshotAttribute`. Wildcards are expanded (`s3:Put*` counts). An error
+    on `Resource: "*"` or a whole-service wildcard ARN, a warning on named resources; an action
+    is counted only where one of the statement's resources is of a type it applies to.
+    `iam:UpdateAssumeRolePolicy` is LP541. A narrowing condition (`lambda:Principal`,
+    `kms:GrantIsForAWSResource`, `ram:RequestedAllowsExternalPrincipals`, ...) quiets it.
+
+    ## Why is this bad?
+    The function can make a bucket, function, queue, topic, key, secret, image or snapshot
+    readable or invocable by another account or by everyone: one call exposes the data.
+
+    ## How to fix
+    Remove these actions from the execution role; resource policies belong in the deployment
+    (CloudFormation, SAM, Terraform). If the function must share, name the resources and add a
+    condition that limits with whom (`lambda:Principal`, `kms:GrantIsForAWSResource`).
+    """
+    for st in _allows(s):
+        if _narrowed(st) or any(a in _EVERYTHING for a in st.actions):
+            continue
+        found = sorted(name for name in _granted(st) & EXPOSURE_ACTIONS if _applies(name, st))
+        if not found:
+            continue
+        broad = [name for name in found if _broad_for(name, st.resources)]
+        yield r.finding(
+            f"{_label(st)}: allows {_names(_spelled(found))}"
+            + (f' on {"every resource" if broad else "named resources"}' if st.resources else "")
+            + ", which change who can access a resource (resource exposure)", s.where,
+            line=st.line, severity=r.severity if broad else Severity.WARNING,
+            fix="remove these actions, or name the resources and limit the principals with a condition",
+        )
+
+
+def _applies(action_name: str, st: Statement) -> bool:
+    """Does the action take effect on one of the statement's resources?"""
+    from lpack.iam import actions
+
+    found = actions.action(action_name)
+    if found is None:
+        return False
+    if found.only_star:  # the request's resource is "*": only Resource "*" reaches it
+        return "*" in st.resources
+    return "*" in st.resources or not _grants_nothing(action_name, st.resources)
 
 # -- resource and trust policies -----------------------------------------------------------------
 
