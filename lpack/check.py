@@ -40,6 +40,7 @@ class CheckOptions(NamedTuple):
     today: dt.date | None = None
     policy_kind: str | None = None  # "identity", "resource" or "trust"; else inferred per file
     role: tuple[Path, ...] = ()  # one execution role's complete set of permission policies
+    role_inline: tuple[Path, ...] = ()  # that role's inline policies
 
 
 class Filters(NamedTuple):
@@ -54,8 +55,9 @@ def check(paths: Sequence[Path], options: CheckOptions) -> tuple[list[Finding], 
     """Check each path: a .zip package, or a project folder (or its pyproject.toml/lpack.toml)."""
     findings: list[Finding] = []
     filters = Filters()
-    if options.role:
-        findings += _role([str(p) for p in options.role], Path("."), None)
+    if options.role or options.role_inline:
+        findings += _role([str(p) for p in options.role], Path("."), None, None,
+                          [str(p) for p in options.role_inline])
         if not paths:
             return findings, filters
     for path in paths or [Path(".")]:
@@ -179,9 +181,9 @@ def _unit_policies(project: Project, unit: Unit) -> list[Finding]:
     for key, kind in (("trust-policy", "trust"), ("resource-policy", "resource")):
         if key in settings:
             findings += _policy(_policy_path(project, unit, settings[key]), kind)
-    if settings.get("policies"):
-        findings += _role(list(settings["policies"]), project.root, unit.name,
-                          lambda p: _policy_path(project, unit, p))
+    if settings.get("policies") or settings.get("inline-policies"):
+        findings += _role(list(settings.get("policies", [])), project.root, unit.name,
+                          lambda p: _policy_path(project, unit, p), list(settings.get("inline-policies", [])))
     return findings
 
 
@@ -193,10 +195,10 @@ def _policy_path(project: Project, unit: Unit, relative: str) -> Path:
 
 
 def _role(policies: list[str], root: Path, function: str | None,
-          locate: Callable[[str], Path] | None = None) -> list[Finding]:
+          locate: Callable[[str], Path] | None = None, inline_files: Sequence[str] = ()) -> list[Finding]:
     """Each permission policy on its own, then the role's complete set together."""
     from lpack.iam import managed
-    from lpack.iam.policy import parse_policy, read_policy
+    from lpack.iam.policy import check_policy_file, parse_policy, read_policy
     from lpack.rules.iam_role import RoleSubject
 
     parsed, opaque, findings = [], 0, []
@@ -213,8 +215,16 @@ def _role(policies: list[str], root: Path, function: str | None,
             raise UsageError(f"{path}: no such policy file")
         findings += _policy(path, "identity")
         parsed.append(read_policy(path, "identity"))
-    where = _display(root / policies[0]) if not managed.is_policy_arn(policies[0]) else policies[0]
-    subject = RoleSubject(tuple(parsed), where, function, opaque)
+    inline = []
+    for item in inline_files:
+        path = locate(item) if locate else Path(item)
+        if not path.is_file():
+            raise UsageError(f"{path}: no such policy file")
+        findings += check_policy_file(path, "identity", inline=True)
+        inline.append(read_policy(path, "identity"))
+    first = (policies or list(inline_files))[0]
+    where = first if managed.is_policy_arn(first) else _display(root / first)
+    subject = RoleSubject(tuple(parsed), where, function, opaque, tuple(inline))
     return findings + rules.run("iam-role", subject)
 
 

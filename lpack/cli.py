@@ -144,6 +144,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="check only this function or layer of a project (repeatable)")
     check.add_argument("--role", nargs="+", type=Path, default=[], metavar="JSON",
                        help="one execution role's complete set of permission policies (checked together)")
+    check.add_argument("--role-inline", nargs="+", type=Path, default=[], metavar="JSON",
+                       help="that role's inline policies (their sizes add up to IAM's 10,240 per role)")
     check.add_argument("--policy-kind", choices=("identity", "resource", "trust"),
                        help="what the .json policy files are (default: inferred from each document)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
@@ -235,7 +237,7 @@ def _check(args: argparse.Namespace) -> int:
         handler=args.handler, runtime=args.runtime, architecture=args.architecture, kind=args.kind,
         layers=tuple(args.layers), env=args.env, events=tuple(args.events),
         async_events=tuple(args.async_events), functions=tuple(args.function), config=args.config,
-        policy_kind=args.policy_kind, role=tuple(args.role),
+        policy_kind=args.policy_kind, role=tuple(args.role), role_inline=tuple(args.role_inline),
     )
     findings, project_filters = check(args.paths, options)
     select, ignore, per_path = project_filters

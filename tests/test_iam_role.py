@@ -95,3 +95,41 @@ def test_function_policies_in_config_are_one_role(tmp_path: Path, capsys: pytest
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert [f["code"] for f in findings if f["code"] >= "LP560"] == codes
     assert all(f.get("function") == "orders" for f in findings if f["code"] >= "LP560")
+
+
+def big_policy(statements: int) -> str:
+    """An inline policy of many scoped statements (each ~150 non-whitespace characters)."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": f"Read{i}", "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"],
+         "Resource": f"arn:aws:dynamodb:us-east-1:123456789012:table/orders-{i:04}"} for i in range(statements)]})
+
+
+def test_inline_policies_share_the_role_quota(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from lpack.iam.policy import size_chars
+
+    basic = tmp_path / "basic.json"
+    basic.write_text(allow(["logs:CreateLogStream", "logs:PutLogEvents"]))
+    one = tmp_path / "inline-1.json"
+    one.write_text(big_policy(45))
+    two = tmp_path / "inline-2.json"
+    two.write_text(big_policy(45))
+    total = size_chars(one.read_text()) + size_chars(two.read_text())
+    assert 6_144 < size_chars(one.read_text()) and total > 10_240  # each over the managed quota
+    main(["check", "--format", "json", "--role", str(basic), "--role-inline", str(one), str(two)])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    # no LP518 for each (inline policies have no 6,144 quota), one LP562 for the role
+    assert [(f["code"], f["severity"]) for f in findings] == [("LP562", "error")]
+    assert f"{total:,}" in findings[0]["message"]
+    main(["check", "--format", "json", "--role", str(basic), "--role-inline", str(one)])
+    assert json.loads(capsys.readouterr().out)["findings"] == []  # one of them alone fits
+    main(["check", "--format", "json", "--role", str(basic), str(one)])  # as a managed policy: too big
+    assert [f["code"] for f in json.loads(capsys.readouterr().out)["findings"]] == ["LP518"]
+
+
+def test_inline_policies_in_config_grant_logs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = project(tmp_path, ["iam/app.json"])
+    (root / "iam" / "logs.json").write_text(allow(["logs:CreateLogStream", "logs:PutLogEvents"]))
+    text = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(text + 'inline-policies = ["iam/logs.json"]\n')
+    main(["check", str(root), "--format", "json"])
+    assert json.loads(capsys.readouterr().out)["findings"] == []

@@ -136,6 +136,7 @@ class PolicySubject(NamedTuple):
     policy: ParsedPolicy
     kind: str  # "identity", "resource" or "trust": from config, --policy-kind, else inferred
     where: str  # the file, as findings name it
+    inline: bool = False  # an inline role policy: its size counts toward the role's 10,240, not 6,144
 
 
 # -- JSON with the line of every key ------------------------------------------------------------
@@ -510,11 +511,11 @@ def read_policy(path: Path, kind: str | None = None) -> ParsedPolicy:
     return parse_policy(text, str(path), kind)
 
 
-def check_policy_file(path: Path, kind: str | None) -> list[Finding]:
+def check_policy_file(path: Path, kind: str | None, inline: bool = False) -> list[Finding]:
     """Run the ``iam-policy`` rules on one policy file (kind None: inferred from the document)."""
     import lpack.rules.iam_grammar  # noqa: F401  (registers the rules)
     from lpack import rules
 
     parsed = read_policy(path, kind)
     resolved = parsed.policy.kind if parsed.policy is not None else (kind or "identity")
-    return rules.run("iam-policy", PolicySubject(parsed, resolved, str(path)))
+    return rules.run("iam-policy", PolicySubject(parsed, resolved, str(path), inline))

@@ -24,6 +24,7 @@ class RoleSubject(NamedTuple):
     where: str  # how findings name the role: its first policy file
     function: str | None = None  # names the log group /aws/lambda/NAME
     opaque: int = 0  # attached policies lpack cannot read (unknown managed policy ARNs)
+    inline: tuple[ParsedPolicy, ...] = ()  # the role's inline policies
 
 
 def _log_stream_pattern(function: str | None) -> str:
@@ -63,7 +64,7 @@ def _denied(statement: Statement, action: str) -> bool:
 
 
 def _statements(s: RoleSubject, effect: str) -> Iterator[Statement]:
-    for parsed in s.policies:
+    for parsed in (*s.policies, *s.inline):
         if parsed.policy is not None:
             yield from (st for st in parsed.policy.statements if st.effect == effect)
 
@@ -87,7 +88,7 @@ def role_cannot_write_logs(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     `arn:aws:logs:REGION:ACCOUNT:log-group:/aws/lambda/NAME:*`. If the role has policies lpack cannot
     read (managed policies given by ARN), this rule stays quiet.
     """
-    if s.opaque or not s.policies:
+    if s.opaque or not (s.policies or s.inline):
         return
     target = _log_stream_pattern(s.function)
     missing = [action for action in LOG_ACTIONS
@@ -95,7 +96,8 @@ def role_cannot_write_logs(r: Rule, s: RoleSubject) -> Iterator[Finding]:
                or any(_denied(st, action) for st in _statements(s, "Deny"))]
     if missing:
         group = f"/aws/lambda/{s.function}" if s.function else "its log group"
-        policies = "policy does" if len(s.policies) == 1 else f"{len(s.policies)} policies do"
+        count = len(s.policies) + len(s.inline)
+        policies = "policy does" if count == 1 else f"{count} policies do"
         yield r.finding(
             f"the execution role's {policies} not let the function write to {group}: "
             f"no grant of {', '.join(missing)}",
@@ -127,4 +129,35 @@ def role_too_many_policies(r: Rule, s: RoleSubject) -> Iterator[Finding]:
             f"the role has {count} policies; IAM attaches at most {default} managed policies to a role "
             f"by default, {most} after a quota increase", s.where, function=s.function, severity=severity,
             fix="merge policies, or raise the quota (at most 20)",
+        )
+
+
+INLINE_PER_ROLE = 10_240  # non-whitespace characters, all inline policies of a role together
+
+
+@rule("LP562", "role-inline-policies-too-large", Severity.ERROR, subject="iam-role", source=IAM_QUOTAS_URL)
+def role_inline_policies_too_large(r: Rule, s: RoleSubject) -> Iterator[Finding]:
+    """## What it does
+    Adds up the size of the role's inline policies as IAM counts it (characters other than white
+    space) and compares the total with the 10,240 characters IAM allows per role; warns within 10%.
+
+    ## Why is this bad?
+    `PutRolePolicy` fails with `LimitExceeded` ("Maximum policy size of 10240 bytes exceeded for
+    role"), and the deployment that adds the next statement breaks.
+
+    ## How to fix
+    Move some statements into customer managed policies (6,144 characters each, 10 per role), or
+    merge statements that share effect, actions and conditions.
+    """
+    from lpack.iam.policy import size_chars
+
+    if not s.inline:
+        return
+    total = sum(size_chars(p.text) for p in s.inline)
+    if total > INLINE_PER_ROLE * 0.9:
+        severity = Severity.ERROR if total > INLINE_PER_ROLE else Severity.WARNING
+        yield r.finding(
+            f"the role's {len(s.inline)} inline policies measure {total:,} non-whitespace characters "
+            f"together; IAM allows {INLINE_PER_ROLE:,} per role", s.where, function=s.function,
+            severity=severity, fix="move statements into customer managed policies",
         )
