@@ -20,6 +20,7 @@ from lpack.inspect.package import (
     PackageIndex,
     PackageReader,
     PackageSubject,
+    display_path,
     index_directory,
     read_package,
 )
@@ -155,7 +156,7 @@ def check_project(project: Project, options: CheckOptions) -> list[Finding]:
             continue
         target = make_target(options.runtime or unit.runtime, options.architecture or unit.architecture,
                              where=f"{project.describe()} [{unit.where}]")
-        where = _display(project.config_path or project.root)
+        where = display_path(project.config_path or project.root)
         findings += [f._replace(function=unit.name) for f in rules.run("runtime", target, today, where)]
         if unit.kind == "function":
             findings += [f._replace(function=unit.name) for f in rules.run("function", _function_subject(project, unit, target))]
@@ -223,7 +224,7 @@ def _role(policies: list[str], root: Path, function: str | None,
         findings += check_policy_file(path, "identity", inline=True)
         inline.append(read_policy(path, "identity"))
     first = (policies or list(inline_files))[0]
-    where = first if managed.is_policy_arn(first) else _display(root / first)
+    where = first if managed.is_policy_arn(first) else display_path(root / first)
     subject = RoleSubject(tuple(parsed), where, function, opaque, tuple(inline))
     return findings + rules.run("iam-role", subject)
 
@@ -287,7 +288,7 @@ _KNOWN_IMPORT_NAMES: dict[str, tuple[str, ...]] = {
 def _function_subject(project: Project, unit: Unit, target: Target) -> FunctionSubject:
     settings = unit.settings
     config_text = project.config_path.read_text(encoding="utf-8") if project.config_path else ""
-    where = _display(project.config_path or project.root)
+    where = display_path(project.config_path or project.root)
     invocation = str(settings.get("invocation", "sync"))
     events = tuple(_events(project.root, settings.get("events"), invocation))
     environment = settings.get("environment")
@@ -310,9 +311,3 @@ def _events(root: Path, configured: object, invocation: str) -> Iterator[EventFi
     else:
         raise LpackError(f"{root}: events: {configured!r} is neither a file nor a folder")
 
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

@@ -26,6 +26,7 @@ from lpack.inspect.package import (
     Entry,
     PackageIndex,
     PackageSubject,
+    display_path,
     largest_top_level,
     read_package,
 )
@@ -128,7 +129,7 @@ class _Builder:
         where = f"{self.project.describe()} [{unit.where}]"
         target = make_target(self.options.runtime or unit.runtime,
                              self.options.architecture or unit.architecture, where=where)
-        findings = rules.run("runtime", target, self.today, str(_relative(self.project.config_path or self.project.root)))
+        findings = rules.run("runtime", target, self.today, display_path(self.project.config_path or self.project.root))
         findings = [f._replace(function=unit.name) for f in findings]
         if lifecycle(target.runtime, self.today) == "blocked":
             return None, findings
@@ -145,7 +146,7 @@ class _Builder:
         if not members:
             raise BuildError(f"{where}: nothing to package: the source is empty or every file is excluded")
         path = self.project.dist / f"{unit.name}.zip"
-        self.progress(unit.name, f"writing {_relative(path)}")
+        self.progress(unit.name, f"writing {display_path(path)}")
         ordered = _with_directories(members)
         digest, size = zipwriter.atomic_write_zip(path, ordered)
         index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode) for m in ordered))
@@ -280,7 +281,7 @@ class _Builder:
         # Only what the central directory tells: rules that read contents run in `lpack check`.
         subject = PackageSubject(index, unit.kind, tuple(layers), len(unit.layers), unit.upload, unit.name,
                                  target, unit.handler)
-        return [f._replace(path=str(_relative(Path(f.path)))) for f in rules.run("package", subject)]
+        return rules.run("package", subject)
 
 
 class _Scratch:
@@ -333,9 +334,3 @@ def _wheel_requires(wheel: Path) -> list[str]:
         metadata = HeaderParser().parsestr(zf.read(name).decode("utf-8"))
     return [value for value in metadata.get_all("Requires-Dist") or []]
 
-
-def _relative(path: Path) -> Path:
-    try:
-        return path.relative_to(Path.cwd())
-    except ValueError:
-        return path

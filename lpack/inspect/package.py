@@ -199,7 +199,7 @@ class PackageSubject(NamedTuple):
     @property
     def display(self) -> str:
         """How findings name this package: its path, relative to the working folder if inside."""
-        return _display(self.package.path)
+        return display_path(self.package.path)
 
     def where(self, entry: str) -> str:
         """How findings name an entry: ``dist/fn.zip:pkg/mod.py`` inside a zip, ``src/pkg/mod.py``
@@ -209,7 +209,8 @@ class PackageSubject(NamedTuple):
         return f"{self.display}:{entry}"
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """A path as findings and messages show it: relative to the working folder when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from lpack import limits
 from lpack.findings import Finding, Severity
+from lpack.inspect.package import display_path
 from lpack.units import human_bytes
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Find
                           f"{a.files:,}", a.dependencies)
         out.print(table)
         for a in artifacts:
-            out.print(f"{a.name}: {escape(_display_path(a.path))} sha256 {a.sha256} (base64 {a.sha256_base64})",
+            out.print(f"{a.name}: {escape(display_path(a.path))} sha256 {a.sha256} (base64 {a.sha256_base64})",
                       soft_wrap=True)
             if len(a.largest) > 1 or verbose:
                 biggest = ", ".join(f"{escape(name)} {human_bytes(size)}" for name, size in a.largest[:6])
@@ -116,9 +116,3 @@ def render_check(out: Console, findings: Sequence[Finding]) -> None:
     out.print(f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
               f"{counts[Severity.INFO]} info in {len(groups)} file(s)")
 
-
-def _display_path(path: Any) -> str:
-    try:
-        return str(path.relative_to(os.getcwd()))
-    except ValueError:
-        return str(path)

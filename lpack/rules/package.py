@@ -35,7 +35,7 @@ def zipped_size_exceeded(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     if s.upload == "direct" and size > limit:
         yield r.finding(
             f"zipped package is {_over(size, limit)} for a direct upload",
-            str(s.package.path), function=s.function,
+            s.display, function=s.function,
             fix="exclude what the function does not need, move dependencies to a layer, "
             'or deploy through S3 (upload = "s3")',
         )
@@ -60,7 +60,7 @@ def unzipped_size_exceeded(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     if total > limit:
         what = "function and its layers" if s.layers else f"{s.kind} package"
         yield r.finding(
-            f"unzipped {what}: {_over(total, limit)}", str(s.package.path), function=s.function,
+            f"unzipped {what}: {_over(total, limit)}", s.display, function=s.function,
             fix="see the largest packages in the size table; exclude or move what is not needed",
         )
 
@@ -81,7 +81,7 @@ def zipped_size_near_limit(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     if s.upload == "direct" and limit * limits.NEAR_LIMIT_FRACTION < size <= limit:
         yield r.finding(
             f"zipped package is {human_bytes(size)}, {size / limit:.0%} of the {exact_bytes(limit)} limit",
-            str(s.package.path), function=s.function,
+            s.display, function=s.function,
         )
 
 
@@ -101,7 +101,7 @@ def unzipped_size_near_limit(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     if limit * limits.NEAR_LIMIT_FRACTION < total <= limit:
         yield r.finding(
             f"unzipped size is {human_bytes(total)}, {total / limit:.0%} of the {exact_bytes(limit)} limit",
-            str(s.package.path), function=s.function,
+            s.display, function=s.function,
         )
 
 
@@ -120,5 +120,5 @@ def too_many_layers(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     if s.layer_count > limit:
         yield r.finding(
             f"function uses {s.layer_count} layers; Lambda allows at most {limit}",
-            str(s.package.path), function=s.function, fix="merge layers or vendor the small ones",
+            s.display, function=s.function, fix="merge layers or vendor the small ones",
         )
