@@ -199,30 +199,29 @@ def _role(policies: list[str], root: Path, function: str | None,
           locate: Callable[[str], Path] | None = None, inline_files: Sequence[str] = ()) -> list[Finding]:
     """Each permission policy on its own, then the role's complete set together."""
     from lpack.iam import managed
-    from lpack.iam.policy import check_policy_file, parse_policy, read_policy
+    from lpack.iam.policy import ParsedPolicy, lint_policy, parse_policy, read_policy
     from lpack.rules.iam_role import RoleSubject
 
-    parsed, opaque, findings = [], 0, []
-    for item in policies:
-        if managed.is_policy_arn(item):
-            text = managed.document(item)
-            if text is None:
-                opaque += 1
-            else:
-                parsed.append(parse_policy(text, item, "identity"))
-            continue
-        path = locate(item) if locate else Path(item)
-        if locate is None and not path.is_file():
-            raise UsageError(f"{path}: no such policy file")
-        findings += _policy(path, "identity")
-        parsed.append(read_policy(path, "identity"))
-    inline = []
-    for item in inline_files:
+    findings: list[Finding] = []
+
+    def read(item: str, inline: bool) -> ParsedPolicy:
+        """Each file read and parsed once, for its own rules and for the role's."""
         path = locate(item) if locate else Path(item)
         if not path.is_file():
             raise UsageError(f"{path}: no such policy file")
-        findings += check_policy_file(path, "identity", inline=True)
-        inline.append(read_policy(path, "identity"))
+        parsed = read_policy(path, "identity")
+        findings.extend(lint_policy(parsed, "identity", inline))
+        return parsed
+
+    parsed, opaque = [], 0
+    for item in policies:
+        if not managed.is_policy_arn(item):
+            parsed.append(read(item, inline=False))
+        elif (text := managed.document(item)) is not None:
+            parsed.append(parse_policy(text, item, "identity"))
+        else:
+            opaque += 1
+    inline = [read(item, inline=True) for item in inline_files]
     first = (policies or list(inline_files))[0]
     where = first if managed.is_policy_arn(first) else display_path(root / first)
     subject = RoleSubject(tuple(parsed), where, function, opaque, tuple(inline))

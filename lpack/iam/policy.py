@@ -513,9 +513,12 @@ def read_policy(path: Path, kind: str | None = None) -> ParsedPolicy:
 
 def check_policy_file(path: Path, kind: str | None, inline: bool = False) -> list[Finding]:
     """Run the ``iam-policy`` rules on one policy file (kind None: inferred from the document)."""
-    import lpack.rules.iam_grammar  # noqa: F401  (registers the rules)
+    return lint_policy(read_policy(path, kind), kind, inline)
+
+
+def lint_policy(parsed: ParsedPolicy, kind: str | None, inline: bool = False) -> list[Finding]:
+    """Run the ``iam-policy`` rules on a parsed policy."""
     from lpack import rules
 
-    parsed = read_policy(path, kind)
     resolved = parsed.policy.kind if parsed.policy is not None else (kind or "identity")
-    return rules.run("iam-policy", PolicySubject(parsed, resolved, str(path), inline))
+    return rules.run("iam-policy", PolicySubject(parsed, resolved, parsed.path, inline))
