@@ -114,13 +114,13 @@ def _package_findings(subject: PackageSubject, layers: tuple[PackageIndex, ...])
 def _function_from_options(path: Path, target: Target, options: CheckOptions) -> FunctionSubject:
     environment = None
     if options.env is not None:
-        environment = _read_env(options.env)
+        environment = read_env(options.env)
     events = tuple(_event(p, "sync") for p in options.events) + tuple(_event(p, "async") for p in options.async_events)
     return FunctionSubject(path.stem, str(options.env or path), target, options.handler, environment,
                            str(options.env or ""), events=events)
 
 
-def _read_env(path: Path) -> dict[str, object]:
+def read_env(path: Path) -> dict[str, object]:
     """An environment file: `{"K": "V"}`, or Lambda's `{"Variables": {...}}` as the CLI and
     `get-function-configuration` print it."""
     try:

@@ -11,6 +11,7 @@ import platform
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from lpack import __version__
 from lpack.errors import LpackError, redact
@@ -42,6 +43,26 @@ Zero config: a folder with lambda_function.py (handler lambda_function.lambda_ha
 optionally requirements.txt. Otherwise [tool.lpack] in pyproject.toml, or lpack.toml.
 Target: --runtime/--arch, else the config, else the newest Python runtime on x86_64.
 """
+
+
+INVOKE_DESCRIPTION = """\
+Run a function's handler locally against test events, as the Lambda console's Test button does,
+from the built package: the project is built first (a rebuild that changes nothing installs
+nothing), its zip and layers are extracted, and the handler runs in a child Python process with
+the runtime's sys.path, environment variables, working folder, context object, logging format,
+timeout and error types. Prints the response, the function's logs and Lambda's START / END /
+REPORT lines. Several events run in one warm process, as Lambda reuses an execution environment:
+only the first has an Init Duration.
+
+TARGET is a project folder (default: .), a function's name in this folder's project, or any
+function .zip (with --handler). Events: --event FILE (repeatable; a folder runs every .json in
+it; - reads stdin), --payload JSON, --sample NAME (see `lpack events`), else the function's
+configured `events`. The function's memory, timeout and environment come from the config unless
+given here. Runs under python3.X for the target runtime when one is installed (PATH, pyenv, uv),
+else under this Python, and says so. Nothing here talks to AWS.
+"""
+
+INVOKE_EPILOG = "Exit codes: 0 every invocation succeeded, 1 a handler error, runtime error or timeout, 2 usage/config/input error."
 
 
 class _Parser(argparse.ArgumentParser):
@@ -151,11 +172,62 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     _common(check, formats=("text", "json", "sarif", "github"))
 
+    _invoke_parser(commands)
+    events = commands.add_parser("events", help="list sample test events, or print one",
+                                 description="Sample test events for common triggers, as the Lambda console's event "
+                                 "templates give them: start from a realistic shape and edit it.")
+    events.add_argument("name", nargs="?", help="a sample's name, e.g. s3-put; without one, list them")
+    events.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the event to FILE instead of stdout")
+
     rules = commands.add_parser("rules", help="list the rules, or show one rule's doc",
                                 description="List every rule with its code, name and severity, or show one rule's documentation.")
     rules.add_argument("code", nargs="?", help="a rule code, e.g. LP101, or a rule name")
     rules.add_argument("--format", choices=("text", "json"), default="text")
     return parser
+
+
+def _invoke_parser(commands: Any) -> None:
+    from lpack.targets import ARCHITECTURES, RUNTIMES
+
+    invoke = commands.add_parser(
+        "invoke", help="run a function's built package locally against test events",
+        description=INVOKE_DESCRIPTION, epilog=INVOKE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    invoke.add_argument("target", nargs="?", metavar="TARGET",
+                        help="project folder, function name, or function .zip (default: the project in .)")
+    invoke.add_argument("--function", "-f", metavar="NAME", help="the function to run, in a project with several")
+    invoke.add_argument("--event", "-e", dest="events", action="append", default=[], metavar="FILE",
+                        help="a JSON test event file, a folder of them, or - for stdin (repeatable)")
+    invoke.add_argument("--payload", metavar="JSON", help="the event as inline JSON, e.g. '{\"length\": 6}'")
+    invoke.add_argument("--sample", metavar="NAME", help="a sample event for a trigger (see `lpack events`)")
+    invoke.add_argument("--invocation", choices=("sync", "async"),
+                        help="RequestResponse (sync, 6 MB payload) or Event (async, 1 MB) (default: config, else sync)")
+    invoke.add_argument("--handler", metavar="MODULE.FUNCTION", help="the handler of a .zip")
+    invoke.add_argument("--layer", dest="layers", action="append", default=[], type=Path, metavar="ZIP",
+                        help="a layer .zip to deploy with it, in order (repeatable)")
+    invoke.add_argument("--runtime", choices=sorted(RUNTIMES, key=lambda r: RUNTIMES[r].python), metavar="python3.X",
+                        help="target runtime (default: config, else the newest)")
+    invoke.add_argument("--arch", "--architecture", dest="architecture", choices=sorted(ARCHITECTURES),
+                        help="target architecture (default: config, else x86_64)")
+    invoke.add_argument("--memory", dest="memory_mb", type=int, metavar="MB",
+                        help="memory size in MB (default: config, else 128)")
+    invoke.add_argument("--timeout", dest="timeout_s", type=float, metavar="SECONDS",
+                        help="timeout in seconds (default: config, else 3)")
+    invoke.add_argument("--enforce-memory", action="store_true",
+                        help="stop the function when it uses more than its memory size (Runtime.OutOfMemory)")
+    invoke.add_argument("--env", type=Path, metavar="JSON",
+                        help='environment variables over the configured ones: {"K": "V"} or {"Variables": {...}}')
+    invoke.add_argument("--pass-env", action="append", default=[], metavar="NAME",
+                        help="copy this variable from your shell, e.g. AWS_PROFILE and HOME to call AWS (repeatable)")
+    invoke.add_argument("--python", metavar="PATH", help="the interpreter to run the handler under")
+    invoke.add_argument("--region", help="AWS_REGION the function sees (default: $AWS_REGION, else us-east-1)")
+    invoke.add_argument("--no-build", dest="build", action="store_false",
+                        help="run dist/NAME.zip as it is instead of building first")
+    invoke.add_argument("--cache-dir", type=Path, metavar="DIR", help="dependency and extraction cache")
+    invoke.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text: the console's test result per event; json: one document on stdout")
+    invoke.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE")
+    invoke.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -169,6 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _build(args)
         if args.command == "check":
             return _check(args)
+        if args.command == "invoke":
+            return _invoke(args)
+        if args.command == "events":
+            return _events(args)
         return _rules(args)
     except LpackError as exc:
         sys.stderr.write(f"lpack: error: {exc}\n")
@@ -262,6 +338,58 @@ def _check(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print("lpack check: no findings")  # the pre-commit path: rich is not even imported
     return 0 if args.exit_zero else _exit_code(findings, args.strict)
+
+
+def _invoke(args: argparse.Namespace) -> int:
+    from lpack.invoke.runner import InvokeOptions, invoke
+    from lpack.report import invoke as report
+
+    options = InvokeOptions(
+        function=args.function, events=tuple(args.events), payload=args.payload, sample=args.sample,
+        invocation=args.invocation, handler=args.handler, layers=tuple(args.layers), runtime=args.runtime,
+        architecture=args.architecture, memory_mb=args.memory_mb, timeout_s=args.timeout_s, env=args.env,
+        pass_env=tuple(args.pass_env), python=args.python, enforce_memory=args.enforce_memory,
+        build=args.build, config=args.config, region=args.region, cache_dir=args.cache_dir,
+    )
+
+    def note(message: str) -> None:
+        sys.stderr.write(f"lpack: note: {message}\n")
+
+    if args.format == "json":
+        run = invoke(args.target, options, note=note)
+        sys.stdout.write(report.render_json(run) + "\n")
+        return 0 if run.ok else 1
+    from lpack.report.text import ProgressPrinter
+
+    shown: list[Any] = []
+
+    def show(plan: Any, interpreter: Any, invocation: Any) -> None:
+        sys.stdout.write(("\n" if shown else "") + report.render_text(invocation, plan, interpreter.full_version) + "\n")
+        sys.stdout.flush()
+        shown.append(invocation)
+
+    with ProgressPrinter(quiet=args.quiet) as progress:
+        run = invoke(args.target, options, progress, note, on_result=show)
+    return 0 if run.ok else 1
+
+
+def _events(args: argparse.Namespace) -> int:
+    from lpack.events import names, sample, sample_json
+
+    if args.name is None:
+        for name in names():
+            found = sample(name)
+            print(f"{name:<32} {found.invocation:<5}  {found.summary}")
+        return 0
+    text = sample_json(args.name)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    from lpack._files import atomic_write_text
+
+    atomic_write_text(args.output, text)
+    sys.stderr.write(f"lpack: wrote {args.output} ({sample(args.name).summary})\n")
+    return 0
 
 
 def _rules(args: argparse.Namespace) -> int:

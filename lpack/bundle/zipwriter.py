@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+from lpack._files import atomic_writer
 from lpack.errors import BuildError
 
 DEFLATE_LEVEL = 6
@@ -218,21 +219,9 @@ def atomic_write_zip(path: Path, members: Iterable[Member], *, durable: bool = T
     """Write to a temporary file beside ``path`` and rename it into place: never a partial zip.
     ``durable`` flushes it to disk first (a cache entry can do without). Returns the sha256
     (hex) and size of what was written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            digesting = _Digesting(out)
-            write_zip(digesting, members)  # type: ignore[arg-type]
-            out.flush()
-            if durable:
-                os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path, durable=durable) as out:
+        digesting = _Digesting(out)
+        write_zip(digesting, members)  # type: ignore[arg-type]
     return digesting.digest.hexdigest(), digesting.size
 
 

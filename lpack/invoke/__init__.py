@@ -1,0 +1,1 @@
+"""Run a built function package locally, as Lambda runs it."""

@@ -1,0 +1,391 @@
+"""lpack's stand-in for the Lambda Python runtime's bootstrap, run in the child process.
+
+It behaves as ``awslambdaric/bootstrap.py`` (the runtime interface client the managed python3.x
+runtimes use) does, in the points a function can observe: the handler string is split on its
+last dot and imported at init (``Runtime.MalformedHandlerName``, ``Runtime.BuiltInModuleConflict``,
+``Runtime.ImportModuleError``, ``Runtime.UserCodeSyntaxError``, ``Runtime.HandlerNotFound``); the
+root logger gets a handler writing ``[LEVEL]\\tTIME\\tREQUEST_ID\\tMESSAGE`` in UTC at the level
+of ``AWS_LAMBDA_LOG_LEVEL`` (else Python's default, WARNING); stdout and stderr are unbuffered;
+the event is parsed as JSON and the response serialized as the runtime does (a ``Decimal`` as
+its digits, a named tuple as an object, ``bytes`` as they are); a handler exception becomes
+``{"errorMessage", "errorType", "requestId", "stackTrace"}`` and the process lives on, while
+``SystemExit`` ends it as it ends the runtime.
+
+``sys.path`` is the runtime's: the task root, then the layers' ``python/lib/python3.X/
+site-packages`` and ``python``, then the standard library. The modules the runtime itself
+provides (boto3 and its dependencies) are served from this interpreter's site-packages, after
+the package and its layers, as ``/var/runtime`` serves them on Lambda; nothing else is.
+
+It talks to lpack over two pipes: setup and invoke requests arrive as JSON lines on one, init
+and invoke results leave as JSON lines on the other. Each phase's output ends with a marker on
+stdout so lpack can tell one invocation's logs from the next. Standard library only, and the
+syntax of the oldest runtime lpack runs (Python 3.7): it runs under the target's interpreter,
+which may not have lpack installed.
+"""
+
+from __future__ import annotations
+
+import decimal
+import importlib
+import importlib.abc
+import importlib.machinery
+import json
+import logging
+import math
+import os
+import re
+import site
+import sys
+import time
+import traceback
+from typing import Any
+
+END_MARKER = b"\x00lpack:end\x00"
+_DECIMAL = "\x00lpack-decimal:"
+_DECIMAL_JSON = re.compile(r'"\\u0000lpack-decimal:([^"\\]*)"')
+
+LAMBDA_WARNING = (
+    "LAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the function "
+    "code. However, in rare cases, a Lambda runtime update can cause unexpected function "
+    "behavior."
+)
+
+_request_id = ""
+
+
+class FaultException(Exception):
+    def __init__(self, error_type: str, message: str, trace: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.trace = trace
+
+
+# -- init ---------------------------------------------------------------------------------------
+
+def set_search_path(setup: dict[str, Any]) -> None:
+    """The runtime's sys.path: task root, layer paths, PYTHONPATH entries, then the stdlib."""
+    version = "python{}.{}".format(*sys.version_info[:2])
+    paths = [setup["task_root"]]
+    if setup.get("opt_root"):
+        python = os.path.join(setup["opt_root"], "python")
+        paths += [os.path.join(python, "lib", version, "site-packages"), python]
+    paths += setup.get("extra_paths", [])
+    stdlib = [p for p in sys.path if p and "site-packages" not in p and "dist-packages" not in p]
+    sys.path[:] = paths + stdlib
+    provided = setup.get("runtime_provided", [])
+    if provided:
+        sys.meta_path.append(RuntimeProvided(provided, _site_packages()))
+
+
+def _site_packages() -> list[str]:
+    """This interpreter's site-packages, a virtual environment's included, found as site.py
+    would find them but without running site.py (no .pth files, no user site)."""
+    exe_dir = os.path.dirname(os.path.abspath(sys.executable))
+    prefixes: list[str] = []
+    system = True
+    for conf in (os.path.join(exe_dir, "pyvenv.cfg"), os.path.join(os.path.dirname(exe_dir), "pyvenv.cfg")):
+        if os.path.isfile(conf):
+            with open(conf, encoding="utf-8") as f:
+                settings = dict(line.split("=", 1) for line in f if "=" in line)
+            settings = {k.strip().lower(): v.strip().lower() for k, v in settings.items()}
+            prefixes.append(os.path.dirname(exe_dir))
+            system = settings.get("include-system-site-packages") == "true"
+            break
+    if system:
+        prefixes.append(sys.base_prefix)
+    try:
+        found = site.getsitepackages(prefixes)
+    except (AttributeError, TypeError):  # a virtualenv's old site.py
+        found = []
+    return [p for p in found if os.path.isdir(p)]
+
+
+class RuntimeProvided(importlib.abc.MetaPathFinder):
+    """Finds only the top-level modules the Lambda runtime ships, in this interpreter's
+    site-packages, and only when nothing earlier on sys.path has them."""
+
+    def __init__(self, names: list[str], paths: list[str]) -> None:
+        self.names = frozenset(names)
+        self.paths = paths
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if path is not None or fullname not in self.names:
+            return None
+        return importlib.machinery.PathFinder.find_spec(fullname, self.paths)
+
+
+def get_handler(handler: str) -> Any:
+    try:
+        modname, fname = handler.rsplit(".", 1)
+    except ValueError as exc:
+        raise FaultException("Runtime.MalformedHandlerName", f"Bad handler '{handler}': {exc}")
+    try:
+        if modname.split(".")[0] in sys.builtin_module_names:
+            raise FaultException("Runtime.BuiltInModuleConflict",
+                                 f"Cannot use built-in module {modname} as a handler module")
+        module = importlib.import_module(modname.replace("/", "."))
+    except ImportError as exc:
+        raise FaultException("Runtime.ImportModuleError",
+                             f"Unable to import module '{modname}': {exc}")
+    except SyntaxError as exc:
+        trace = [f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}']
+        raise FaultException("Runtime.UserCodeSyntaxError",
+                             f"Syntax error in module '{modname}': {exc}", trace)
+    try:
+        return getattr(module, fname)
+    except AttributeError:
+        raise FaultException("Runtime.HandlerNotFound",
+                             f"Handler '{fname}' missing on module '{modname}'")
+
+
+# -- logging ------------------------------------------------------------------------------------
+
+class Unbuffered:
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.stream, attr)
+
+    def write(self, msg: str) -> None:
+        self.stream.write(msg)
+        self.stream.flush()
+
+    def writelines(self, msgs: list[str]) -> None:
+        self.stream.writelines(msgs)
+        self.stream.flush()
+
+
+class LambdaLoggerHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stdout.write(self.format(record))
+
+
+class LambdaLoggerFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.aws_request_id = _request_id
+        return True
+
+
+def setup_logging() -> None:
+    logging.Formatter.converter = time.gmtime
+    handler = LambdaLoggerHandler()
+    handler.setFormatter(logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+        "%Y-%m-%dT%H:%M:%S"))
+    handler.addFilter(LambdaLoggerFilter())
+    root = logging.getLogger()
+    level = (os.environ.get("AWS_LAMBDA_LOG_LEVEL") or "").upper()
+    if level in ("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL"):
+        root.setLevel({"TRACE": "DEBUG", "WARN": "WARNING", "FATAL": "CRITICAL"}.get(level, level))
+    root.addHandler(handler)
+
+
+def log_error(error: dict[str, Any]) -> None:
+    """The runtime's text-format error record: ``[ERROR] Type: message`` and the traceback."""
+    line = "[ERROR]"
+    if error.get("errorType"):
+        line += " " + error["errorType"]
+    if error.get("errorMessage"):
+        line += (":" if error.get("errorType") else "") + " " + error["errorMessage"]
+    lines = [line]
+    if error.get("stackTrace") is not None:
+        lines.append("Traceback (most recent call last):")
+        for element in error["stackTrace"]:
+            lines += element.splitlines() or [""]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+# -- context ------------------------------------------------------------------------------------
+
+class CognitoIdentity:
+    __slots__ = ["cognito_identity_id", "cognito_identity_pool_id"]
+
+    def __init__(self, identity: dict[str, Any] | None = None) -> None:
+        identity = identity or {}
+        self.cognito_identity_id = identity.get("cognitoIdentityId")
+        self.cognito_identity_pool_id = identity.get("cognitoIdentityPoolId")
+
+    def __repr__(self) -> str:
+        return f"CognitoIdentity([cognito_identity_id={self.cognito_identity_id},cognito_identity_pool_id={self.cognito_identity_pool_id}])"
+
+
+class Client:
+    __slots__ = ["app_package_name", "app_title", "app_version_code", "app_version_name",
+                 "installation_id"]
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        for field in self.__slots__:
+            setattr(self, field, data.get(field))
+
+
+class ClientContext:
+    __slots__ = ["client", "custom", "env"]
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.custom: Any = data.get("custom")
+        self.env: Any = data.get("env")
+        self.client: Client | None = Client(data["client"]) if data.get("client") is not None else None
+
+
+class LambdaContext:
+    def __init__(self, request: dict[str, Any]) -> None:
+        self.aws_request_id = request["request_id"]
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.invoked_function_arn = request["invoked_function_arn"]
+        self.tenant_id = request.get("tenant_id")
+        client_context = request.get("client_context")
+        self.client_context = ClientContext(client_context) if client_context is not None else None
+        self.identity = CognitoIdentity(request.get("identity"))
+        self._epoch_deadline_time_in_ms = int(request["deadline_ms"])
+
+    def get_remaining_time_in_millis(self) -> int:
+        remaining = self._epoch_deadline_time_in_ms - int(time.time() * 1000)
+        return max(0, remaining)
+
+    def log(self, msg: object) -> None:
+        sys.stdout.write(str(msg))
+
+    def __repr__(self) -> str:
+        return (
+            f"LambdaContext([aws_request_id={self.aws_request_id},log_group_name={self.log_group_name},log_stream_name={self.log_stream_name},"
+            f"function_name={self.function_name},memory_limit_in_mb={self.memory_limit_in_mb},function_version={self.function_version},invoked_function_arn={self.invoked_function_arn},"
+            f"client_context={self.client_context},identity={self.identity},tenant_id={self.tenant_id}])"
+        )
+
+
+# -- marshalling --------------------------------------------------------------------------------
+
+def _plain(value: Any) -> Any:
+    """What the runtime's encoder (simplejson) sees differently from the json module: named
+    tuples are objects, and a Decimal is written as its digits (NaN as NaN)."""
+    if isinstance(value, decimal.Decimal):
+        return math.nan if value.is_nan() else _DECIMAL + str(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return {key: _plain(item) for key, item in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def marshal_response(response: Any) -> Any:
+    if isinstance(response, bytes):
+        return response, "application/unknown"
+    # The runtime writes raw UTF-8 only on python3.12 (awslambdaric's Encoder); elsewhere \\u escapes.
+    ascii_only = os.environ.get("AWS_EXECUTION_ENV") != "AWS_Lambda_python3.12"
+    try:
+        text = json.dumps(_plain(response), ensure_ascii=ascii_only)
+    except Exception as exc:  # noqa: BLE001 - any failure to serialize is the runtime's MarshalError
+        raise FaultException("Runtime.MarshalError", f"Unable to marshal response: {exc}")
+    return _DECIMAL_JSON.sub(r"\1", text).encode("utf-8"), "application/json"
+
+
+def unmarshal_request(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except Exception as exc:  # noqa: BLE001 - as the runtime: any parse failure
+        raise FaultException("Runtime.UnmarshalError", f"Unable to unmarshal input: {exc}")
+
+
+# -- the loop -----------------------------------------------------------------------------------
+
+def make_error(message: str, error_type: str, stack_trace: list[str] | None,
+               request_id: str = "") -> dict[str, Any]:
+    return {"errorMessage": message or "", "errorType": error_type or "",
+            "requestId": request_id or "", "stackTrace": stack_trace or []}
+
+
+def _user_trace(tb: Any) -> list[str]:
+    frames = traceback.extract_tb(tb)
+    for i, frame in enumerate(frames):
+        if not frame.filename.endswith("_bootstrap.py"):
+            return traceback.format_list(frames[i:])
+    return traceback.format_list(frames)
+
+
+def handle(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
+    global _request_id
+    _request_id = request["request_id"]
+    os.environ["_X_AMZN_TRACE_ID"] = request["trace_id"]
+    started = time.perf_counter()
+    error = None
+    try:
+        context = LambdaContext(request)
+        event = unmarshal_request(request["event"])
+        body, content_type = marshal_response(handler(event, context))
+    except FaultException as exc:
+        error = make_error(exc.message, exc.error_type, exc.trace, _request_id)
+    except Exception:  # noqa: BLE001 - a handler error is reported, and the process lives on
+        _etype, value, tb = sys.exc_info()
+        error = make_error(str(value), type(value).__name__, _user_trace(tb), _request_id)
+    duration_ms = (time.perf_counter() - started) * 1000
+    if error is not None:
+        log_error(error)
+        return {"type": "error", "error": error, "duration_ms": duration_ms}
+    return {"type": "result", "body": body.decode("utf-8", "surrogateescape"),
+            "binary": content_type != "application/json", "duration_ms": duration_ms}
+
+
+def end_output() -> None:
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()  # type: ignore[union-attr]
+        except Exception:  # noqa: BLE001, S110 - a stream the handler closed or replaced
+            pass
+    os.write(1, END_MARKER)
+
+
+def max_rss_kb() -> int | None:
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return peak // 1024 if sys.platform == "darwin" else peak  # bytes on macOS, KiB on Linux
+
+
+def main() -> None:
+    requests = os.fdopen(int(sys.argv[1]), "r", encoding="utf-8")
+    results = os.fdopen(int(sys.argv[2]), "w", encoding="utf-8")
+
+    def send(message: dict[str, Any]) -> None:
+        message["max_rss_kb"] = max_rss_kb()
+        results.write(json.dumps(message) + "\n")
+        results.flush()
+
+    setup = json.loads(requests.readline())
+    os.chdir(setup["task_root"])
+    set_search_path(setup)
+    sys.stdout = Unbuffered(sys.stdout)
+    sys.stderr = Unbuffered(sys.stderr)
+    setup_logging()
+    try:
+        handler = get_handler(setup["handler"])
+    except Exception as exc:  # noqa: BLE001 - any init failure is reported as the runtime does
+        if isinstance(exc, FaultException):
+            error = make_error(exc.message, exc.error_type, exc.trace)
+        else:
+            _etype, value, tb = sys.exc_info()
+            error = make_error(str(value), type(value).__name__, _user_trace(tb))
+        logging.getLogger().warning(LAMBDA_WARNING)
+        log_error(error)
+        end_output()
+        send({"type": "init", "error": error})
+        sys.exit(1)
+    end_output()
+    send({"type": "init", "error": None})
+    for line in requests:
+        outcome = handle(handler, json.loads(line))
+        end_output()
+        send(outcome)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""Which local Python runs the package, and whether it can load the package's native code.
+
+Lambda runs the runtime's CPython on Amazon Linux; locally the nearest stand-in is the same
+``major.minor`` on Linux with the same machine. Candidates are tried in order: ``--python``,
+``python3.X`` on PATH, pyenv's installs, ``uv python find``, then the interpreter running lpack.
+Each one is run once (a pyenv shim is on PATH even when its version is not active, and then it
+fails), and the facts come from the interpreter itself rather than from its name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from lpack.errors import LpackError
+from lpack.inspect.binary import read_binary
+from lpack.targets import Runtime
+
+PROBE_TIMEOUT_S = 20
+UV_TIMEOUT_S = 30
+_PROBE_CODE = ("import sys, platform, json; print(json.dumps([sys.version_info[:3], "
+               "platform.machine(), platform.system(), sys.executable]))")
+_PROBES: dict[str, _Facts] = {}  # successful probes, by the path that was run
+_MACHINES = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64"}
+_LAMBDA_ARCH = {"x86_64": "x86_64", "aarch64": "arm64"}
+_CPYTHON_TAG = re.compile(r"\.cpython-(?P<major>\d)(?P<minor>\d+)[a-z]*(?:-[^/]*)?\.so$")
+_SHARED_OBJECT = re.compile(r"\.so(\.[0-9.]+)?$")
+_HEAD_BYTES = 64  # the ELF64 header: e_machine is at offset 18
+
+
+class Interpreter(NamedTuple):
+    path: str
+    version: tuple[int, int]  # major, minor of the interpreter
+    full_version: str  # e.g. "3.12.1"
+    machine: str  # platform.machine() of that interpreter: "x86_64", "aarch64", "arm64"...
+    system: str  # platform.system(): "Linux", "Darwin"...
+    matches: bool  # version == the target runtime's Python
+    how: str  # "--python", "PATH", "pyenv", "uv" or "this interpreter"
+
+
+class _Facts(NamedTuple):
+    executable: str
+    version: tuple[int, int, int]
+    machine: str
+    system: str
+
+
+# --- finding an interpreter -----------------------------------------------------------------
+
+
+def find_interpreter(runtime: Runtime, explicit: str | None = None) -> Interpreter:
+    """The interpreter to run the package with; see the module docstring for the order."""
+    if explicit:
+        return _explicit(runtime, explicit)
+    for how, candidate in _candidates(runtime):
+        facts = _probe(candidate)
+        if isinstance(facts, _Facts) and facts.version[:2] == runtime.python:
+            return _interpreter(facts, runtime, how)
+    return _interpreter(_this_interpreter(), runtime, "this interpreter")
+
+
+def _explicit(runtime: Runtime, explicit: str) -> Interpreter:
+    facts = _probe(shutil.which(explicit) or explicit)
+    if not isinstance(facts, _Facts):
+        raise LpackError(f"--python {explicit}: cannot run it as Python ({facts}); "
+                         f"pass the path of a Python {runtime.python_version} interpreter")
+    return _interpreter(facts, runtime, "--python")
+
+
+def _candidates(runtime: Runtime) -> Iterator[tuple[str, str]]:
+    """(how, path) in order of preference; each is probed before use, lazily."""
+    name = f"python{runtime.python_version}"
+    on_path = shutil.which(name)
+    if on_path:
+        yield "PATH", on_path
+    for found in _pyenv_pythons(runtime):
+        yield "pyenv", found
+    from_uv = _uv_find(runtime)
+    if from_uv:
+        yield "uv", from_uv
+
+
+def _pyenv_pythons(runtime: Runtime) -> list[str]:
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    name = f"python{runtime.python_version}"
+    found = [p for p in root.glob(f"versions/{runtime.python_version}.*/bin/{name}") if p.is_file()]
+    return [str(p) for p in sorted(found, key=lambda p: _patch_key(p.parents[1].name), reverse=True)]
+
+
+def _patch_key(version_name: str) -> tuple[int, ...]:
+    """``3.12.10`` sorts after ``3.12.9``; a suffix (``3.12.0rc1``) keeps only its numbers' start."""
+    return tuple(int(m) for m in re.findall(r"\d+", version_name.split("-")[0])[:3])
+
+
+def _uv_find(runtime: Runtime) -> str | None:
+    from lpack.bundle.install import _find_uv
+
+    uv = _find_uv()
+    if not uv:
+        return None
+    cmd = [uv, "python", "find", "--no-python-downloads", runtime.python_version]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=UV_TIMEOUT_S, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = out.stdout.strip().splitlines()
+    return lines[-1] if out.returncode == 0 and lines else None
+
+
+def _probe(path: str) -> _Facts | str:
+    """The interpreter's facts (cached by path), or why it could not be run (not cached)."""
+    if path in _PROBES:
+        return _PROBES[path]
+    try:
+        out = subprocess.run([path, "-I", "-S", "-c", _PROBE_CODE], capture_output=True,
+                             text=True, timeout=PROBE_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        return f"it did not answer within {PROBE_TIMEOUT_S} s"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if out.returncode != 0:  # a pyenv shim: "pyenv: python3.12: command not found"
+        return (out.stderr.strip().splitlines() or [f"exit status {out.returncode}"])[0]
+    try:
+        (major, minor, micro), machine, system, executable = json.loads(out.stdout)
+        facts = _Facts(executable or path, (int(major), int(minor), int(micro)), machine, system)
+    except (ValueError, TypeError):
+        return f"unexpected output {out.stdout.strip()[:80]!r}"
+    _PROBES[path] = facts
+    return facts
+
+
+def _interpreter(facts: _Facts, runtime: Runtime, how: str) -> Interpreter:
+    return Interpreter(
+        path=facts.executable, version=facts.version[:2],
+        full_version=".".join(map(str, facts.version)), machine=facts.machine,
+        system=facts.system, matches=facts.version[:2] == runtime.python, how=how,
+    )
+
+
+def _this_interpreter() -> _Facts:
+    import platform
+
+    major, minor, micro = sys.version_info[:3]
+    return _Facts(sys.executable, (major, minor, micro), platform.machine(), platform.system())
+
+
+# --- can it load the package's native code? ------------------------------------------------
+
+
+class _Native(NamedTuple):
+    rel: str  # path inside its tree, with "/"
+    elf_machine: str  # "" when not ELF
+    cpython: tuple[int, int] | None  # from a *.cpython-3XY-*.so name
+
+
+def host_problem(trees: Sequence[Path], interpreter: Interpreter) -> str | None:
+    """Why ``interpreter`` on this machine cannot load the trees' native code, in one line."""
+    found = sorted(_natives(trees))
+    elves = [n for n in found if n.elf_machine]
+    if elves and interpreter.system != "Linux":
+        return (f"the package holds Linux native code ({_first(elves)}) which cannot load on "
+                f"{interpreter.system}; run lpack invoke on Linux (or in CI)")
+    host = normalize_machine(interpreter.machine)
+    foreign = [n for n in elves if normalize_machine(n.elf_machine) != host]
+    if foreign:
+        return _machine_problem(foreign, host)
+    other = [n for n in found if n.cpython and n.cpython != interpreter.version]
+    if other:
+        wanted = "{}.{}".format(*other[0].cpython or (0, 0))
+        have = "{}.{}".format(*interpreter.version)
+        return (f"the package holds extension modules for CPython {wanted} ({_first(other)}) and "
+                f"the interpreter is Python {have} ({interpreter.path}): install Python {wanted} "
+                f"(e.g. `uv python install {wanted}`) or pass --python")
+    return None
+
+
+def normalize_machine(machine: str) -> str:
+    """One name per machine: ``amd64`` is ``x86_64``, ``arm64`` is ``aarch64``."""
+    lowered = machine.lower()
+    return _MACHINES.get(lowered, lowered)
+
+
+def _machine_problem(foreign: list[_Native], host: str) -> str:
+    theirs = normalize_machine(foreign[0].elf_machine)
+    remedies = []
+    if host in _LAMBDA_ARCH:
+        remedies.append(f"build it with --arch {_LAMBDA_ARCH[host]} to run it here")
+    if theirs in _LAMBDA_ARCH:
+        remedies.append(f"run lpack invoke on an {_LAMBDA_ARCH[theirs]} machine")
+    advice = ", or ".join(remedies) or "Lambda runs only x86_64 and arm64 code; rebuild it"
+    return (f"the package holds {theirs} Linux code ({_first(foreign)}) and this machine runs "
+            f"{host}: {advice}")
+
+
+def _first(natives: list[_Native]) -> str:
+    more = len(natives) - 1
+    return natives[0].rel + (f" and {more} more" if more else "")
+
+
+def _natives(trees: Sequence[Path]) -> Iterator[_Native]:
+    for tree in trees:
+        for root, _, files in os.walk(tree):
+            for name in files:
+                path = Path(root, name)
+                native = _native(path, path.relative_to(tree).as_posix())
+                if native:
+                    yield native
+
+
+def _native(path: Path, rel: str) -> _Native | None:
+    """The file's facts if it is a shared object, an ELF executable or a CPython extension."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None  # a link's target is visited as itself
+    tag = _CPYTHON_TAG.search(path.name)
+    cpython = (int(tag["major"]), int(tag["minor"])) if tag else None
+    if not (_SHARED_OBJECT.search(path.name) or info.st_mode & 0o111):
+        return None
+    machine = _elf_machine(path)
+    return _Native(rel, machine, cpython) if machine or cpython else None
+
+
+def _elf_machine(path: Path) -> str:
+    try:
+        with open(path, "rb") as file:
+            head = file.read(_HEAD_BYTES)
+    except OSError:
+        return ""
+    binary = read_binary(head) if head[:4] == b"\x7fELF" else None
+    return binary.machine if binary and binary.format == "elf" else ""

@@ -1,0 +1,381 @@
+"""Plan and run local invocations: which package, which events, which settings, which Python.
+
+``invoke`` takes a project (built first, so the package that runs is the one that ships) or any
+function .zip, reads and checks the test events before anything runs, extracts the package and
+its layers, sets up the environment the Lambda Python runtime gives a function, and runs the
+events one after another in one warm execution environment (sandbox.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from lpack import limits
+from lpack.config import Project, Unit, load_project
+from lpack.errors import LpackError, UsageError
+from lpack.inspect.package import display_path
+from lpack.inspect.source import RUNTIME_PROVIDED
+from lpack.invoke.interpreter import Interpreter, find_interpreter, host_problem
+from lpack.invoke.sandbox import BOOTSTRAP, Outcome, Request, Sandbox, Spec, new_request_id
+from lpack.targets import Target, make_target
+
+DEFAULT_MEMORY_MB = 128  # CreateFunction's default
+DEFAULT_TIMEOUT_S = 3  # CreateFunction's default
+DEFAULT_REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # a placeholder: nothing here talks to AWS
+RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
+
+Progress = Callable[[str, str], None]
+Note = Callable[[str], None]
+
+
+class InvokeOptions(NamedTuple):
+    function: str | None = None
+    events: tuple[str, ...] = ()  # files, folders, or "-" for stdin
+    payload: str | None = None
+    sample: str | None = None
+    invocation: str | None = None  # "sync" or "async"
+    handler: str | None = None  # for a .zip
+    layers: tuple[Path, ...] = ()  # layer .zip files, in order
+    runtime: str | None = None
+    architecture: str | None = None
+    memory_mb: int | None = None
+    timeout_s: float | None = None
+    env: Path | None = None
+    pass_env: tuple[str, ...] = ()
+    python: str | None = None
+    enforce_memory: bool = False
+    build: bool = True
+    config: Path | None = None
+    region: str | None = None
+    cache_dir: Path | None = None
+
+
+class Event(NamedTuple):
+    name: str  # how the output names it: a path, "payload", "sample NAME" or "stdin"
+    text: str
+
+
+class Plan(NamedTuple):
+    function: str
+    handler: str
+    target: Target
+    package: Path
+    layers: tuple[Path, ...]
+    environment: Mapping[str, str]
+    memory_mb: int
+    timeout_s: float
+    invocation: str
+    events: tuple[Event, ...]
+
+
+class Invocation(NamedTuple):
+    event: Event
+    outcome: Outcome
+
+
+OnResult = Callable[[Plan, Interpreter, Invocation], None]
+
+
+class InvokeRun(NamedTuple):
+    plan: Plan
+    interpreter: Interpreter
+    invocations: list[Invocation]
+
+    @property
+    def ok(self) -> bool:
+        return all(i.outcome.status == "succeeded" for i in self.invocations)
+
+
+def invoke(target: str | None, options: InvokeOptions, progress: Progress = lambda _u, _m: None,
+           note: Note = lambda _m: None, on_result: OnResult = lambda _p, _i, _r: None) -> InvokeRun:
+    """Run every event against the function; ``on_result`` sees each invocation as it ends."""
+    plan = _plan(target, options, progress, note)
+    interpreter = find_interpreter(plan.target.runtime, options.python)
+    if not interpreter.matches:
+        note(f"{plan.target.runtime.name} is not installed here (looked on PATH, in pyenv and uv); running under "
+             f"Python {interpreter.full_version} ({interpreter.path}): install it (`uv python install "
+             f"{plan.target.runtime.python_version}`) or pass --python")
+    spec = _spec(plan, interpreter, options, progress)
+    invocations: list[Invocation] = []
+    with Sandbox(spec) as sandbox:
+        for event in plan.events:
+            outcome = _checked(sandbox.invoke(_request(plan, event, options)), plan)
+            invocations.append(Invocation(event, outcome))
+            on_result(plan, interpreter, invocations[-1])
+    return InvokeRun(plan, interpreter, invocations)
+
+
+# -- the plan ---------------------------------------------------------------------------------
+
+def _plan(target: str | None, options: InvokeOptions, progress: Progress, note: Note) -> Plan:
+    path = Path(target) if target is not None else Path(".")
+    function = options.function
+    if target is not None and not path.exists() and "/" not in target and not target.endswith(".zip"):
+        function, path = function or target, Path(".")
+    if path.suffix == ".zip":
+        return _zip_plan(path, options, note)
+    if not path.exists():
+        raise UsageError(f"{target}: no such project, package or function; pass a project folder, a .zip, "
+                         "or the name of a function in this folder's project")
+    project = load_project(path, options.config)
+    return _project_plan(project, _function_unit(project, function), options, progress, note)
+
+
+def _function_unit(project: Project, name: str | None) -> Unit:
+    functions = [u for u in project.units if u.kind == "function"]
+    if name is not None:
+        unit = project.unit(name)
+        if unit.kind != "function":
+            raise UsageError(f"{project.describe()}: {name!r} is a layer; invoke one of its functions: "
+                             f"{', '.join(u.name for u in functions)}")
+        return unit
+    if len(functions) != 1:
+        raise UsageError(f"{project.describe()}: this project has {len(functions)} functions; name one: "
+                         f"lpack invoke NAME (one of {', '.join(u.name for u in functions)})")
+    return functions[0]
+
+
+def _zip_plan(path: Path, options: InvokeOptions, note: Note) -> Plan:
+    if not path.is_file():
+        raise UsageError(f"{path}: no such package")
+    if not options.handler:
+        raise UsageError(f"{path}: a .zip needs --handler MODULE.FUNCTION (the function's Handler setting)")
+    target = make_target(options.runtime, options.architecture, where=str(path))
+    events = _events(options, None, None, _invocation(options, {}), note)
+    return Plan(path.stem, options.handler, target, path, tuple(options.layers), _environment(options, {}, path),
+                _memory(options, {}, path), _timeout(options, {}, path), _invocation(options, {}), events)
+
+
+def _project_plan(project: Project, unit: Unit, options: InvokeOptions, progress: Progress, note: Note) -> Plan:
+    settings = unit.settings
+    where = f"{project.describe()} [{unit.where}]"
+    invocation = _invocation(options, settings)
+    events = _events(options, project.root, settings.get("events"), invocation, note)
+    memory, timeout = _memory(options, settings, where), _timeout(options, settings, where)
+    environment = _environment(options, settings, where)
+    target, package, layers = _package(project, unit, options, progress, note)
+    assert unit.handler is not None
+    return Plan(unit.name, unit.handler, target, package, layers, environment, memory, timeout, invocation, events)
+
+
+def _package(project: Project, unit: Unit, options: InvokeOptions, progress: Progress,
+             note: Note) -> tuple[Target, Path, tuple[Path, ...]]:
+    """Build the function and its project layers (a rebuild that changes nothing installs nothing),
+    or with --no-build take dist/ as it is."""
+    own_layers = [name for name in unit.layers if not name.startswith("arn:")]
+    for arn in (name for name in unit.layers if name.startswith("arn:")):
+        note(f"layer {arn} is not fetched (that needs AWS); pass its .zip with --layer if the function imports from it")
+    zips = [project.dist / f"{name}.zip" for name in (unit.name, *own_layers)]
+    target = make_target(options.runtime or unit.runtime, options.architecture or unit.architecture,
+                         where=f"{project.describe()} [{unit.where}]")
+    if options.build:
+        _build(project, (unit.name, *own_layers), options, progress, note)
+    for path in zips:
+        if not path.is_file():
+            raise UsageError(f"{display_path(path)}: not built; run `lpack build` (or drop --no-build)")
+    return target, zips[0], (*zips[1:], *options.layers)
+
+
+def _build(project: Project, names: tuple[str, ...], options: InvokeOptions, progress: Progress, note: Note) -> None:
+    from lpack.bundle.builder import BuildOptions, build_project
+    from lpack.findings import Severity
+
+    result = build_project(project, BuildOptions(runtime=options.runtime, architecture=options.architecture,
+                                                 functions=names, cache_dir=options.cache_dir), progress)
+    errors = [f for f in result.findings if f.severity is Severity.ERROR]
+    if errors:
+        codes = ", ".join(sorted({f.code for f in errors}))
+        note(f"the build has {len(errors)} error finding(s) ({codes}) that would stop a deployment; "
+             "`lpack build` shows them. Running it anyway.")
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+def _invocation(options: InvokeOptions, settings: Mapping[str, Any]) -> str:
+    return options.invocation or str(settings.get("invocation", "sync"))
+
+
+def _memory(options: InvokeOptions, settings: Mapping[str, Any], where: object) -> int:
+    value = options.memory_mb if options.memory_mb is not None else settings.get("memory", DEFAULT_MEMORY_MB)
+    low, high = limits.MEMORY_MB
+    if not isinstance(value, int) or not low <= value <= high:
+        raise UsageError(f"{where}: memory {value!r} MB: Lambda accepts {low}-{high:,} MB")
+    return value
+
+
+def _timeout(options: InvokeOptions, settings: Mapping[str, Any], where: object) -> float:
+    value = options.timeout_s if options.timeout_s is not None else settings.get("timeout", DEFAULT_TIMEOUT_S)
+    low, high = limits.TIMEOUT_S
+    if not isinstance(value, (int, float)) or not low <= value <= high:
+        raise UsageError(f"{where}: timeout {value!r} s: Lambda accepts {low}-{high} seconds")
+    return float(value)
+
+
+def _environment(options: InvokeOptions, settings: Mapping[str, Any], where: object) -> dict[str, str]:
+    from lpack.check import read_env
+
+    configured = settings.get("environment") or {}
+    merged = {**configured, **(read_env(options.env) if options.env else {})}
+    for key in options.pass_env:
+        if key in os.environ:
+            merged[key] = os.environ[key]
+    return {key: _env_text(value) for key, value in merged.items()}
+
+
+def _env_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+# -- events -----------------------------------------------------------------------------------
+
+def _events(options: InvokeOptions, root: Path | None, configured: object, invocation: str, note: Note) -> tuple[Event, ...]:
+    events = list(_given_events(options))
+    if not events and isinstance(configured, str) and root is not None:
+        events = list(_event_files(root / configured, f"events {configured!r}"))
+    if not events:
+        raise UsageError("no test event: pass --event FILE (or a folder of .json files, or - for stdin), "
+                         "--payload JSON, or --sample NAME (`lpack events` lists them)")
+    for event in events:
+        _check_event(event, invocation, note)
+    return tuple(events)
+
+
+def _given_events(options: InvokeOptions) -> Iterator[Event]:
+    if options.payload is not None:
+        yield Event("payload", options.payload)
+    if options.sample is not None:
+        from lpack.events import sample_json
+
+        yield Event(f"sample {options.sample}", sample_json(options.sample))
+    for value in options.events:
+        if value == "-":
+            yield Event("stdin", sys.stdin.read())
+        else:
+            yield from _event_files(Path(value), value)
+
+
+def _event_files(path: Path, label: str) -> Iterator[Event]:
+    if path.is_dir():
+        files = sorted(path.rglob("*.json"))
+        if not files:
+            raise UsageError(f"{display_path(path)}: no .json test events in this folder")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise UsageError(f"{label}: no such event file or folder")
+    for file in files:
+        try:
+            yield Event(display_path(file), file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{display_path(file)}: cannot read test event: {exc}") from exc
+
+
+def _check_event(event: Event, invocation: str, note: Note) -> None:
+    """Lambda's Invoke refuses a body that is not JSON, or over the payload limit, before running."""
+    try:
+        json.loads(event.text)
+    except ValueError as exc:
+        raise UsageError(f"{event.name}: not valid JSON ({exc}); Lambda refuses it "
+                         "(InvalidRequestContentException)") from exc
+    size = len(event.text.encode("utf-8"))
+    limit = limits.SYNC_PAYLOAD if invocation == "sync" else limits.ASYNC_PAYLOAD
+    if size > limit.value:
+        kind = "a synchronous" if invocation == "sync" else "an asynchronous"
+        raise UsageError(f"{event.name}: {size:,} bytes is over Lambda's {limit.value:,}-byte limit for "
+                         f"{kind} invocation; Lambda would refuse it (RequestEntityTooLargeException)")
+    legacy = limits.ASYNC_PAYLOAD_LEGACY.value
+    if invocation == "async" and size > legacy:
+        note(f"{event.name}: {size:,} bytes is over {legacy:,} bytes, still the limit when SNS, "
+             "Step Functions or the InvokeAsync API deliver the event")
+
+
+# -- the environment --------------------------------------------------------------------------
+
+def _spec(plan: Plan, interpreter: Interpreter, options: InvokeOptions, progress: Progress) -> Spec:
+    from lpack.bundle.cache import default_root
+    from lpack.invoke.extract import extract_layers, extract_package
+
+    cache = options.cache_dir or default_root()
+    progress(plan.function, f"extracting {display_path(plan.package)}")
+    task_root = extract_package(plan.package, cache)
+    opt_root = extract_layers(plan.layers, cache) if plan.layers else None
+    problem = host_problem([p for p in (task_root, opt_root) if p is not None], interpreter)
+    if problem:
+        raise LpackError(f"{display_path(plan.package)}: {problem}")
+    environment = lambda_environment(plan, task_root, opt_root, options.region)
+    return Spec(
+        python=interpreter.path, handler=plan.handler, task_root=task_root, opt_root=opt_root,
+        environment=environment, timeout_s=plan.timeout_s, memory_mb=plan.memory_mb,
+        enforce_memory=options.enforce_memory, runtime_provided=tuple(sorted(RUNTIME_PROVIDED)),
+        extra_paths=_python_path(plan.environment.get("PYTHONPATH", ""), task_root, opt_root),
+    )
+
+
+def lambda_environment(plan: Plan, task_root: Path, opt_root: Path | None, region: str | None) -> dict[str, str]:
+    """The variables the runtime defines ("Defined runtime environment variables"), over the
+    function's own; a reserved name the function sets is Lambda's value, as Lambda refuses it."""
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    opt = str(opt_root) if opt_root else "/opt"
+    today = dt.datetime.now(dt.timezone.utc).strftime("%Y/%m/%d")
+    host_path = os.environ.get("PATH", os.defpath)
+    defaults = {
+        "PATH": f"{host_path}{os.pathsep}{opt}/bin",
+        "LD_LIBRARY_PATH": os.pathsep.join([str(task_root), f"{task_root}/lib", f"{opt}/lib"]),
+        "LANG": "en_US.UTF-8", "TZ": ":UTC",
+    }
+    runtime = {
+        "_HANDLER": plan.handler, "AWS_EXECUTION_ENV": f"AWS_Lambda_{plan.target.runtime.name}",
+        "AWS_LAMBDA_FUNCTION_NAME": plan.function, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(plan.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{plan.function}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": f"{today}/[$LATEST]{uuid.uuid4().hex}",
+        "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
+        "LAMBDA_TASK_ROOT": str(task_root), "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
+    }
+    own = {k: v for k, v in plan.environment.items() if k not in runtime or k in limits.RESERVED_ENV_CREDENTIALS}
+    return {**defaults, **own, **runtime}
+
+
+def _python_path(value: str, task_root: Path, opt_root: Path | None) -> tuple[str, ...]:
+    """PYTHONPATH entries, with Lambda's /var/task and /opt read as the local folders."""
+    def local(entry: str) -> str:
+        if entry == "/var/task" or entry.startswith("/var/task/"):
+            return str(task_root) + entry[len("/var/task"):]
+        if opt_root is not None and (entry == "/opt" or entry.startswith("/opt/")):
+            return str(opt_root) + entry[len("/opt"):]
+        return entry
+    return tuple(local(e) for e in value.split(os.pathsep) if e and e != "/var/runtime")
+
+
+def _request(plan: Plan, event: Event, options: InvokeOptions) -> Request:
+    region = options.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{plan.function}"
+    return Request(new_request_id(), event.text, arn)
+
+
+def _checked(outcome: Outcome, plan: Plan) -> Outcome:
+    """A synchronous response over 6 MB is an error, as Lambda reports it."""
+    if plan.invocation != "sync" or outcome.response is None:
+        return outcome
+    limit = limits.SYNC_RESPONSE.value
+    if len(outcome.response.encode("utf-8", "surrogateescape")) <= limit:
+        return outcome
+    error = {"errorType": RESPONSE_TOO_LARGE,
+             "errorMessage": f"Response payload size exceeded maximum allowed payload size ({limit} bytes)."}
+    return outcome._replace(status="failed", response=None, error=error)
+
+
+def billed_duration_ms(outcome: Outcome) -> int:
+    """Whole milliseconds, rounded up; since 2025-08-01 a cold start's init is billed too."""
+    return math.ceil(outcome.duration_ms + (outcome.init_duration_ms or 0.0))

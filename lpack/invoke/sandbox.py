@@ -1,0 +1,300 @@
+"""One execution environment: a child Python process running the bootstrap, reused while warm.
+
+Lambda starts an execution environment (init: start the runtime, import the handler module),
+then sends it invocations one at a time and keeps it while it stays healthy. A handler
+exception leaves it warm; a timeout, an out-of-memory kill or a process exit ends it, and the
+next invocation starts a new one (a cold start again, with an Init Duration).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from lpack.invoke._bootstrap import END_MARKER
+
+BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
+INIT_LIMIT_S = 10.0  # Lambda's init phase for on-demand functions
+_POLL_S = 0.005
+
+
+class Spec(NamedTuple):
+    """How to start the environment."""
+
+    python: str
+    handler: str
+    task_root: Path
+    opt_root: Path | None
+    environment: Mapping[str, str]
+    timeout_s: float
+    memory_mb: int
+    enforce_memory: bool = False
+    runtime_provided: tuple[str, ...] = ()
+    extra_paths: tuple[str, ...] = ()
+
+
+class Request(NamedTuple):
+    request_id: str
+    event: str  # the JSON text, as Lambda's Invoke receives it
+    invoked_function_arn: str
+    client_context: Any = None
+    identity: Any = None
+
+
+class Outcome(NamedTuple):
+    """What one invocation did, as numbers and text; rendering is report/invoke.py's job."""
+
+    request_id: str
+    status: str  # "succeeded", "failed" (handler or runtime error), "timeout"
+    response: str | None  # the response body as Lambda returns it (JSON text), or None
+    binary: bool  # the handler returned bytes
+    error: dict[str, Any] | None  # Lambda's error document
+    logs: str  # the function's own output, in order
+    init_logs: str  # output of the init phase (cold start only)
+    duration_ms: float
+    init_duration_ms: float | None  # only on a cold start
+    max_memory_used_mb: int | None
+    memory_size_mb: int
+    timeout_s: float
+    error_type: str | None = None  # for REPORT's "Status: error  Error Type: ..." on a runtime fault
+
+
+class _Process:
+    """The child and the threads that read its output and results."""
+
+    def __init__(self, spec: Spec) -> None:
+        requests_r, self._requests = os.pipe()
+        results_r, results_w = os.pipe()
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [spec.python, "-I", "-S", str(BOOTSTRAP), str(requests_r), str(results_w)],
+            cwd=spec.task_root, env=dict(spec.environment), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(requests_r, results_w),
+            start_new_session=True,
+        )
+        os.close(requests_r)
+        os.close(results_w)
+        self.results: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._output = bytearray()
+        self._output_done = threading.Condition()
+        self._eof = False
+        self.peak_kb = 0
+        self.oom = False
+        self._limit_kb = spec.memory_mb * 1024 if spec.enforce_memory else None
+        for target, arg in ((self._read_results, results_r), (self._read_output, None), (self._watch_memory, None)):
+            threading.Thread(target=target, args=(arg,) if arg is not None else (), daemon=True).start()
+
+    def send(self, message: Mapping[str, Any]) -> bool:
+        try:
+            os.write(self._requests, (json.dumps(message) + "\n").encode())
+            return True
+        except OSError:  # the child is gone
+            return False
+
+    def _read_results(self, fd: int) -> None:
+        with os.fdopen(fd, "r", encoding="utf-8") as stream:
+            for line in stream:
+                self.results.put(json.loads(line))
+        self.results.put(None)
+
+    def _read_output(self) -> None:
+        assert self.proc.stdout is not None
+        while chunk := self.proc.stdout.read1(65536):  # type: ignore[attr-defined]
+            with self._output_done:
+                self._output += chunk
+                self._output_done.notify_all()
+        with self._output_done:
+            self._eof = True
+            self._output_done.notify_all()
+
+    def take_output(self, wait_s: float = 5.0) -> str:
+        """The output up to the next end marker (or all of it, once the child has exited)."""
+        deadline = time.monotonic() + wait_s
+        with self._output_done:
+            while END_MARKER not in self._output and not self._eof:
+                if not self._output_done.wait(max(0.0, deadline - time.monotonic())):
+                    break
+            head, marker, tail = bytes(self._output).partition(END_MARKER)
+            self._output[:] = tail if marker else b""
+        return head.decode("utf-8", "replace")
+
+    def _watch_memory(self) -> None:
+        status = Path(f"/proc/{self.proc.pid}/status")
+        while self.proc.poll() is None:
+            try:
+                fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+            except OSError:
+                return
+            rss_kb = int(fields.get("VmRSS", "0 kB").split()[0])
+            self.peak_kb = max(self.peak_kb, int(fields.get("VmHWM", "0 kB").split()[0]), rss_kb)
+            if self._limit_kb is not None and rss_kb > self._limit_kb:
+                self.oom = True
+                self.kill()
+                return
+            time.sleep(_POLL_S)
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def close(self) -> None:
+        self.kill()
+        self.proc.wait()
+        try:
+            os.close(self._requests)
+        except OSError:
+            pass
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+class Sandbox:
+    """Runs invocations one at a time, starting the child on the first and after each crash."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self._process: _Process | None = None
+
+    def __enter__(self) -> Sandbox:  # noqa: PYI034
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.close()
+            self._process = None
+
+    def invoke(self, request: Request) -> Outcome:
+        init_ms: float | None = None
+        init_logs = ""
+        if self._process is None:
+            self._process = _Process(self.spec)
+            init, init_ms, init_logs = self._init(self._process)
+            if init is None or init.get("error"):
+                return self._init_failed(request, init, init_ms, init_logs)
+        return self._invoke(self._process, request, init_ms, init_logs)
+
+    # -- phases ---------------------------------------------------------------------------------
+
+    def _init(self, process: _Process) -> tuple[dict[str, Any] | None, float, str]:
+        setup = {
+            "handler": self.spec.handler, "task_root": str(self.spec.task_root),
+            "opt_root": str(self.spec.opt_root) if self.spec.opt_root else None,
+            "runtime_provided": list(self.spec.runtime_provided), "extra_paths": list(self.spec.extra_paths),
+        }
+        process.send(setup)
+        limit = max(INIT_LIMIT_S, self.spec.timeout_s)
+        try:
+            init = process.results.get(timeout=limit)
+        except queue.Empty:
+            process.kill()
+            init = {"type": "init", "error": _fault(
+                "Sandbox.Timedout", f"Init phase did not finish within {limit:.2f} seconds")}
+        init_ms = (time.perf_counter() - process.started) * 1000
+        return init, init_ms, process.take_output()
+
+    def _init_failed(self, request: Request, init: dict[str, Any] | None, init_ms: float, logs: str) -> Outcome:
+        process = self._process
+        assert process is not None
+        error = dict(init["error"]) if init and init.get("error") else self._exit_error(process, request)
+        self.close()
+        return self._outcome(request, "failed", error=error, init_ms=init_ms, init_logs=logs,
+                             duration_ms=0.0, peak_kb=process.peak_kb, error_type=error["errorType"])
+
+    def _invoke(self, process: _Process, request: Request, init_ms: float | None, init_logs: str) -> Outcome:
+        deadline_ms = int(time.time() * 1000 + self.spec.timeout_s * 1000)
+        started = time.perf_counter()
+        sent = process.send({**request._asdict(), "deadline_ms": deadline_ms, "trace_id": _trace_id()})
+        try:
+            result = process.results.get(timeout=self.spec.timeout_s) if sent else None
+        except queue.Empty:
+            return self._timed_out(process, request, started, init_ms, init_logs)
+        if result is None:  # the child exited: sys.exit, a crash, or the memory limit
+            return self._exited(process, request, started, init_ms, init_logs)
+        logs = process.take_output()
+        peak_kb = max(process.peak_kb, result.get("max_rss_kb") or 0)
+        if result["type"] == "error":
+            return self._outcome(request, "failed", error=result["error"], logs=logs, init_ms=init_ms,
+                                 init_logs=init_logs, duration_ms=result["duration_ms"], peak_kb=peak_kb)
+        return self._outcome(request, "succeeded", response=result["body"], binary=result["binary"],
+                             logs=logs, init_ms=init_ms, init_logs=init_logs,
+                             duration_ms=result["duration_ms"], peak_kb=peak_kb)
+
+    def _timed_out(self, process: _Process, request: Request, started: float,
+                   init_ms: float | None, init_logs: str) -> Outcome:
+        duration_ms = (time.perf_counter() - started) * 1000
+        process.kill()
+        logs = process.take_output()
+        self.close()
+        message = f"Task timed out after {self.spec.timeout_s:.2f} seconds"
+        error = _fault("Sandbox.Timedout", f"RequestId: {request.request_id} Error: {message}")
+        return self._outcome(request, "timeout", error=error, logs=logs, init_ms=init_ms, init_logs=init_logs,
+                             duration_ms=duration_ms, peak_kb=process.peak_kb)
+
+    def _exited(self, process: _Process, request: Request, started: float,
+                init_ms: float | None, init_logs: str) -> Outcome:
+        duration_ms = (time.perf_counter() - started) * 1000
+        process.proc.wait()
+        logs = process.take_output()
+        error = self._exit_error(process, request)
+        self.close()
+        return self._outcome(request, "failed", error=error, logs=logs, init_ms=init_ms, init_logs=init_logs,
+                             duration_ms=duration_ms, peak_kb=process.peak_kb, error_type=error["errorType"])
+
+    @staticmethod
+    def _exit_error(process: _Process, request: Request) -> dict[str, Any]:
+        code = process.proc.wait()
+        how = f"signal: {_signal_text(-code)}" if code < 0 else f"exit status {code}"
+        error_type = "Runtime.OutOfMemory" if process.oom else "Runtime.ExitError"
+        message = f"RequestId: {request.request_id} Error: Runtime exited with error: {how}"
+        return _fault(error_type, message)
+
+    def _outcome(self, request: Request, status: str, *, response: str | None = None, binary: bool = False,
+                 error: dict[str, Any] | None = None, logs: str = "", init_ms: float | None,
+                 init_logs: str = "", duration_ms: float, peak_kb: int, error_type: str | None = None) -> Outcome:
+        return Outcome(
+            request_id=request.request_id, status=status, response=response, binary=binary, error=error,
+            logs=logs, init_logs=init_logs, duration_ms=duration_ms, init_duration_ms=init_ms,
+            max_memory_used_mb=-(-peak_kb // 1024) if peak_kb else None,
+            memory_size_mb=self.spec.memory_mb, timeout_s=self.spec.timeout_s, error_type=error_type,
+        )
+
+
+def _fault(error_type: str, message: str) -> dict[str, Any]:
+    """Lambda's own faults (timeout, exit) carry only these two keys."""
+    return {"errorType": error_type, "errorMessage": message}
+
+
+# Go's names for signals, as Lambda's "Runtime exited with error: signal: killed" spells them.
+_SIGNAL_TEXT = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault", signal.SIGABRT: "aborted",
+                signal.SIGTERM: "terminated", signal.SIGBUS: "bus error", signal.SIGILL: "illegal instruction",
+                signal.SIGFPE: "floating point exception", signal.SIGINT: "interrupt"}
+
+
+def _signal_text(number: int) -> str:
+    try:
+        return _SIGNAL_TEXT.get(signal.Signals(number), signal.Signals(number).name)
+    except ValueError:
+        return f"signal {number}"
+
+
+def _trace_id() -> str:
+    now = int(time.time())
+    return f"Root=1-{now:08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
