@@ -6,6 +6,7 @@ Most cases run a small .zip written here with zipfile (the handler dispatches on
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -526,6 +527,9 @@ def test_it_says_which_python_it_runs_under(app_zip: Path, capsys: pytest.Captur
 def test_sample_events(app_zip: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, report, _ = invoke_zip(capsys, app_zip, extra=("--sample", "sqs"))
     assert code == 0 and report["invocations"][0]["event"] == "sample sqs"
+    assert report["invocation_type"] == "sync"
+    _, report, _ = invoke_zip(capsys, app_zip, extra=("--sample", "s3-put"))
+    assert report["invocation_type"] == "async"  # S3 invokes asynchronously
     assert main(["events"]) == 0
     listing = capsys.readouterr().out
     assert re.search(r"^s3-put\s+async\s+\S", listing, re.MULTILINE)
@@ -534,3 +538,26 @@ def test_sample_events(app_zip: Path, capsys: pytest.CaptureFixture[str], tmp_pa
     assert json.loads(target.read_text())["Records"][0]["eventSource"] == "aws:s3"
     assert main(["events", "s3-putt"]) == 2
     assert "did you mean 's3-put'" in capsys.readouterr().err
+
+
+def test_a_function_named_on_the_command_line_and_an_event_on_stdin(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    root = project(tmp_path / "svc", f"""[tool.lpack]
+runtime = "{RUNTIME}"
+
+[tool.lpack.functions.first]
+handler = "app.handler"
+
+[tool.lpack.functions.second]
+handler = "app.other"
+""", {"app.py": "def handler(event, context):\n    return 1\n\ndef other(event, context):\n    return event\n"})
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"from": "stdin"}'))
+    code, out, err = invoke(capsys, "second", "--event", "-", "--python", sys.executable, "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["function"] == "second"
+    assert report["invocations"][0]["event"] == "stdin"
+    assert report["invocations"][0]["response"] == {"from": "stdin"}
+    code, _, err = invoke(capsys, "third", "--payload", "{}")
+    assert code == 2 and "no function or layer named 'third'" in err

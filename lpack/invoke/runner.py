@@ -98,6 +98,9 @@ class InvokeRun(NamedTuple):
 def invoke(target: str | None, options: InvokeOptions, progress: Progress = lambda _u, _m: None,
            note: Note = lambda _m: None, on_result: OnResult = lambda _p, _i, _r: None) -> InvokeRun:
     """Run every event against the function; ``on_result`` sees each invocation as it ends."""
+    if options.enforce_memory and not Path("/proc/self/status").exists():
+        raise UsageError("--enforce-memory reads the function's memory from /proc, which this system lacks; "
+                         "run it on Linux (or drop --enforce-memory: the REPORT line still shows the peak)")
     plan = _plan(target, options, progress, note)
     interpreter = find_interpreter(plan.target.runtime, options.python)
     if not interpreter.matches:
@@ -201,7 +204,14 @@ def _build(project: Project, names: tuple[str, ...], options: InvokeOptions, pro
 # -- settings ---------------------------------------------------------------------------------
 
 def _invocation(options: InvokeOptions, settings: Mapping[str, Any]) -> str:
-    return options.invocation or str(settings.get("invocation", "sync"))
+    """--invocation, else how a --sample's trigger invokes (S3 and SNS asynchronously), else the config."""
+    if options.invocation:
+        return options.invocation
+    if options.sample is not None:
+        from lpack.events import sample
+
+        return sample(options.sample).invocation
+    return str(settings.get("invocation", "sync"))
 
 
 def _memory(options: InvokeOptions, settings: Mapping[str, Any], where: object) -> int:
