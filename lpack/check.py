@@ -42,6 +42,7 @@ class CheckOptions(NamedTuple):
     policy_kind: str | None = None  # "identity", "resource" or "trust"; else inferred per file
     role: tuple[Path, ...] = ()  # one execution role's complete set of permission policies
     role_inline: tuple[Path, ...] = ()  # that role's inline policies
+    source: bool = False  # check a project's source even when dist/ holds a (maybe stale) zip
 
 
 class Filters(NamedTuple):
@@ -161,7 +162,8 @@ def check_project(project: Project, options: CheckOptions) -> list[Finding]:
         if unit.kind == "function":
             findings += [f._replace(function=unit.name) for f in rules.run("function", _function_subject(project, unit, target))]
             findings += [f._replace(function=unit.name) for f in _unit_policies(project, unit)]
-        findings += [f if f.function else f._replace(function=unit.name) for f in _unit_package(project, unit, target)]
+        findings += [f if f.function else f._replace(function=unit.name)
+                     for f in _unit_package(project, unit, target, options.source)]
     return findings
 
 
@@ -228,8 +230,9 @@ def _role(policies: list[str], root: Path, function: str | None,
     return findings + rules.run("iam-role", subject)
 
 
-def _unit_package(project: Project, unit: Unit, target: Target) -> list[Finding]:
-    """The built zip when dist/ has one; otherwise the source folder, as it would be packaged."""
+def _unit_package(project: Project, unit: Unit, target: Target, source: bool = False) -> list[Finding]:
+    """The built zip when dist/ has one (unless ``source``); otherwise the source folder, as it
+    would be packaged."""
     built = project.dist / f"{unit.name}.zip"
     project_layers = [project.unit(name) for name in unit.layers if not name.startswith("arn:")]
     layer_zips = {layer.name: project.dist / f"{layer.name}.zip" for layer in project_layers}
@@ -237,7 +240,7 @@ def _unit_package(project: Project, unit: Unit, target: Target) -> list[Finding]
     # a project layer not built yet: its requirements tell what it will provide
     described = [layer for layer in project_layers if not layer_zips[layer.name].is_file()]
     handler = unit.handler if unit.kind == "function" else None
-    if built.is_file():
+    if built.is_file() and not source:
         subject = PackageSubject(read_package(built), unit.kind, layers, len(unit.layers), unit.upload,
                                  unit.name, target, handler)
         return _package_findings(subject, layers)

@@ -169,10 +169,21 @@ def _parser() -> argparse.ArgumentParser:
                        help="that role's inline policies (their sizes add up to IAM's 10,240 per role)")
     check.add_argument("--policy-kind", choices=("identity", "resource", "trust"),
                        help="what the .json policy files are (default: inferred from each document)")
+    check.add_argument("--files", action="store_true",
+                       help="the PATHs are changed files, as pre-commit passes them: check the projects that "
+                       "hold them (their source, not dist/) and the IAM policies among them; skip the rest")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     _common(check, formats=("text", "json", "sarif", "github"))
 
     _invoke_parser(commands)
+    validate = commands.add_parser(
+        "validate-config", help="validate [tool.lpack] or lpack.toml against lpack's schema",
+        description="Validate the configuration against schemas/lpack.schema.json and resolve it as a build would "
+        "(paths exist, layers named by functions exist). Exit 0 when valid, 2 with one line naming the file, "
+        "the key and what to do. A pyproject.toml without [tool.lpack] has nothing to validate.")
+    validate.add_argument("files", nargs="*", type=Path, metavar="FILE",
+                          help="pyproject.toml or lpack.toml files, or project folders (default: .)")
+    validate.add_argument("-q", "--quiet", action="store_true", help="print nothing when valid")
     events = commands.add_parser("events", help="list sample test events, or print one",
                                  description="Sample test events for common triggers, as the Lambda console's event "
                                  "templates give them: start from a realistic shape and edit it.")
@@ -245,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _invoke(args)
         if args.command == "events":
             return _events(args)
+        if args.command == "validate-config":
+            return _validate_config(args)
         return _rules(args)
     except LpackError as exc:
         sys.stderr.write(f"lpack: error: {exc}\n")
@@ -314,8 +327,19 @@ def _check(args: argparse.Namespace) -> int:
         layers=tuple(args.layers), env=args.env, events=tuple(args.events),
         async_events=tuple(args.async_events), functions=tuple(args.function), config=args.config,
         policy_kind=args.policy_kind, role=tuple(args.role), role_inline=tuple(args.role_inline),
+        source=args.files,
     )
-    findings, project_filters = check(args.paths, options)
+    paths = args.paths
+    if args.files:
+        from lpack.changed import targets
+
+        found = targets(args.paths)
+        paths = [*found.projects, *found.policies]
+        if not paths:
+            if not args.quiet and args.format == "text":
+                print("lpack check: no Lambda project or IAM policy among these files")
+            return 0
+    findings, project_filters = check(paths, options)
     select, ignore, per_path = project_filters
     findings = filter_findings(findings, [*select, *_codes(args.select)], [*ignore, *_codes(args.ignore)], per_path)
     if args.format == "json":
@@ -371,6 +395,20 @@ def _invoke(args: argparse.Namespace) -> int:
     with ProgressPrinter(quiet=args.quiet) as progress:
         run = invoke(args.target, options, progress, note, on_result=show)
     return 0 if run.ok else 1
+
+
+def _validate_config(args: argparse.Namespace) -> int:
+    from lpack.config import has_config, load_project
+
+    for path in args.files or [Path(".")]:
+        if path.name == "pyproject.toml" and not has_config(path):
+            continue  # pre-commit passes every pyproject.toml; one without [tool.lpack] is not ours
+        project = load_project(path)
+        if not args.quiet:
+            functions = sum(1 for u in project.units if u.kind == "function")
+            layers = len(project.units) - functions
+            print(f"{project.describe()}: valid ({functions} function(s), {layers} layer(s))")
+    return 0
 
 
 def _events(args: argparse.Namespace) -> int:

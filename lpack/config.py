@@ -95,6 +95,11 @@ def load_project(path: Path, config: Path | None = None) -> Project:
     )
 
 
+def has_config(path: Path) -> bool:
+    """Whether a pyproject.toml has a [tool.lpack] table (an lpack.toml always is one)."""
+    return path.name == "lpack.toml" or _read_table(path) is not None
+
+
 def _from_file(config: Path, root: Path) -> Project:
     if not config.is_file():
         raise ConfigError(f"{config}: no such configuration file")
