@@ -146,7 +146,7 @@ def _validate(table: Mapping[str, Any], config: Path) -> None:
 def _check(table: Mapping[str, Any], config: Path, schema: dict[str, Any]) -> None:
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.validators.validator_for(schema)(schema)
     errors = sorted(validator.iter_errors(table), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if not errors:
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -535,3 +536,25 @@ def test_unknown_function_option_is_an_error(
 
     assert error_lines(capsys)[0] == f"lpack: error: {multi / 'pyproject.toml'}: {expected}"
     assert not (multi / "dist").exists()
+
+
+def test_the_schema_has_the_shape_schemastore_partials_use() -> None:
+    """A draft-07 schema whose every setting is described: editors show these descriptions on
+    hover, and docs/configuration.md is generated from them."""
+    import jsonschema
+
+    from lpack.config import load_schema
+
+    schema = load_schema("lpack.schema.json")
+    jsonschema.Draft7Validator.check_schema(schema)
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    assert schema["$id"].startswith("https://json.schemastore.org/partial-")
+    assert schema["additionalProperties"] is False
+
+    def undescribed(properties: dict[str, Any], where: str) -> list[str]:
+        return [f"{where}.{key}" for key, value in properties.items() if not value.get("description")]
+
+    missing = undescribed(schema["properties"], "tool.lpack")
+    for name in ("function", "layer"):
+        missing += undescribed(schema["definitions"][name]["properties"], f"definitions.{name}")
+    assert missing == []
