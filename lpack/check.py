@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from lpack import rules
 from lpack.config import Project, Unit, load_project
@@ -24,7 +24,12 @@ from lpack.inspect.package import (
     index_directory,
     read_package,
 )
+from lpack.lock import lock_findings
 from lpack.targets import Target, make_target
+
+if TYPE_CHECKING:
+    from lpack.iam.policy import ParsedPolicy
+    from lpack.template import Template
 
 
 class CheckOptions(NamedTuple):
@@ -66,6 +71,10 @@ def check(paths: Sequence[Path], options: CheckOptions) -> tuple[list[Finding], 
         if path.suffix == ".zip":
             findings += check_zip(path, options)
             continue
+        template = _template_path(path, options)
+        if template is not None:
+            findings += check_template(template, options)
+            continue
         if path.suffix == ".json":
             findings += _policy(path, options.policy_kind)
             continue
@@ -76,6 +85,29 @@ def check(paths: Sequence[Path], options: CheckOptions) -> tuple[list[Finding], 
         filters = Filters(filters.select + project.select, filters.ignore + project.ignore,
                           filters.per_path + per_path)
     return findings, filters
+
+
+def _template_path(path: Path, options: CheckOptions) -> Path | None:
+    """A SAM/CloudFormation template to check: the file given, or a folder's template.yaml when the
+    folder has no lpack configuration and no zero-config function."""
+    from lpack import template
+
+    if path.is_file():
+        if path.suffix in (".yaml", ".yml", ".template") or template.looks_like_template(path):
+            return path
+        return None
+    if path.is_dir() and options.config is None and not any(
+            (path / name).is_file() for name in ("lpack.toml", "pyproject.toml", "lambda_function.py")):
+        return template.find_template(path)
+    return None
+
+
+def check_template(path: Path, options: CheckOptions) -> list[Finding]:
+    """Check a SAM or CloudFormation template's Python functions, layers and IAM documents;
+    findings about settings point at the template's lines."""
+    from lpack.template import load_template
+
+    return check_project((found := load_template(path)).project, options, found)
 
 
 # -- a zip from anywhere ---------------------------------------------------------------------------
@@ -148,7 +180,8 @@ def _event(path: Path, invocation: str) -> EventFile:
 
 # -- a project ---------------------------------------------------------------------------------------
 
-def check_project(project: Project, options: CheckOptions) -> list[Finding]:
+def check_project(project: Project, options: CheckOptions, template: Template | None = None) -> list[Finding]:
+    """Check each unit of a project (or of a template: ``template`` gives its lines and IAM)."""
     findings: list[Finding] = []
     today = options.today or dt.date.today()
     names = set(options.functions)
@@ -158,13 +191,35 @@ def check_project(project: Project, options: CheckOptions) -> list[Finding]:
         target = make_target(options.runtime or unit.runtime, options.architecture or unit.architecture,
                              where=f"{project.describe()} [{unit.where}]")
         where = display_path(project.config_path or project.root)
-        findings += [f._replace(function=unit.name) for f in rules.run("runtime", target, today, where)]
+        found = [f._replace(function=unit.name) for f in rules.run("runtime", target, today, where)]
+        found += [f._replace(function=unit.name) for f in lock_findings(unit.requirements)]
         if unit.kind == "function":
-            findings += [f._replace(function=unit.name) for f in rules.run("function", _function_subject(project, unit, target))]
-            findings += [f._replace(function=unit.name) for f in _unit_policies(project, unit)]
-        findings += [f if f.function else f._replace(function=unit.name)
-                     for f in _unit_package(project, unit, target, options.source)]
+            lines = template.lines.get(unit.name, {}) if template else {}
+            found += [f._replace(function=unit.name)
+                      for f in rules.run("function", _function_subject(project, unit, target, lines))]
+            found += [f._replace(function=unit.name) for f in
+                      (_template_policies(template, unit) if template else _unit_policies(project, unit))]
+        found += [f if f.function else f._replace(function=unit.name)
+                  for f in _unit_package(project, unit, target, options.source)]
+        findings += _at_template_lines(found, template, unit, where) if template else found
     return findings
+
+
+def _at_template_lines(findings: list[Finding], template: Template, unit: Unit, where: str) -> list[Finding]:
+    """Findings without a line point at the template: runtime rules at ``Runtime:``, handler rules
+    that name no file inside the package at ``Handler:``, others at the resource."""
+    lines = template.lines.get(unit.name, {})
+    fallback = lines.get("function")
+    source = display_path(unit.source) if unit.source else None
+    out = []
+    for f in findings:
+        if f.line is None and f.path == where:
+            key = "runtime" if f.code.startswith("LP4") else "function"
+            f = f._replace(line=lines.get(key, fallback))
+        elif f.line is None and f.path == source and f.code.startswith("LP2") and "handler" in lines:
+            f = f._replace(path=where, line=lines["handler"])
+        out.append(f)
+    return out
 
 
 def _policy(path: Path, kind: str | None) -> list[Finding]:
@@ -201,8 +256,7 @@ def _role(policies: list[str], root: Path, function: str | None,
           locate: Callable[[str], Path] | None = None, inline_files: Sequence[str] = ()) -> list[Finding]:
     """Each permission policy on its own, then the role's complete set together."""
     from lpack.iam import managed
-    from lpack.iam.policy import ParsedPolicy, lint_policy, parse_policy, read_policy
-    from lpack.rules.iam_role import RoleSubject
+    from lpack.iam.policy import lint_policy, parse_policy, read_policy
 
     findings: list[Finding] = []
 
@@ -226,8 +280,42 @@ def _role(policies: list[str], root: Path, function: str | None,
     inline = [read(item, inline=True) for item in inline_files]
     first = (policies or list(inline_files))[0]
     where = first if managed.is_policy_arn(first) else display_path(root / first)
-    subject = RoleSubject(tuple(parsed), where, function, opaque, tuple(inline))
-    return findings + rules.run("iam-role", subject)
+    return findings + _role_rules(parsed, inline, where, function, opaque)
+
+
+def _role_rules(policies: Sequence[ParsedPolicy], inline: Sequence[ParsedPolicy], where: str,
+                function: str | None, opaque: int) -> list[Finding]:
+    """The ``iam-role`` rules on one execution role's complete set of policies."""
+    from lpack.rules.iam_role import RoleSubject
+
+    return rules.run("iam-role", RoleSubject(tuple(policies), where, function, opaque, tuple(inline)))
+
+
+def _template_policies(template: Template, unit: Unit) -> list[Finding]:
+    """A template function's IAM documents: each one the template defines on its own (at its
+    lines), then the execution role as a whole, as ``_unit_policies`` does for files."""
+    from lpack.iam.policy import lint_policy
+
+    def lint(parsed: ParsedPolicy, kind: str, inline: bool = False) -> list[Finding]:
+        # rules about the whole document say line 1 of a policy file: here, the document's line
+        start = parsed.lines.get("")
+        return [f._replace(line=start) if f.line == 1 and start else f for f in lint_policy(parsed, kind, inline)]
+
+    iam = template.iam.get(unit.name)
+    if iam is None:
+        return []
+    findings: list[Finding] = []
+    for parsed in iam.customer:
+        findings += lint(parsed, "identity")
+    for parsed in iam.inline:
+        findings += lint(parsed, "identity", inline=True)
+    for document, kind in ((iam.trust, "trust"), (iam.resource, "resource")):
+        if document is not None:
+            findings += lint(document, kind)
+    if iam.role_known:
+        findings += _role_rules((*iam.managed, *iam.customer), iam.inline, display_path(template.path),
+                                unit.name, len(iam.opaque))
+    return findings
 
 
 def _unit_package(project: Project, unit: Unit, target: Target, source: bool = False) -> list[Finding]:
@@ -249,6 +337,8 @@ def _unit_package(project: Project, unit: Unit, target: Target, source: bool = F
     from lpack.bundle import select
 
     skip = [project.dist, *(p for p in (project.config_path, unit.requirements) if p)]
+    if unit.requirements is not None:
+        skip.append(unit.requirements.with_suffix(".in"))  # what `lpack lock` locks it from
     user = select.spec(unit.exclude)
     files = [(rel, path) for rel, path in select.walk(unit.source, select.SOURCE_EXCLUDES, skip=skip)
              if not user.match_file(rel)]
@@ -261,17 +351,24 @@ def _unit_package(project: Project, unit: Unit, target: Target, source: bool = F
 
 def _provided(unit: Unit) -> frozenset[str]:
     """Top-level import names the requirements will install (a source folder has no dependencies
-    yet): read from the dependency cache when lpack built them before, else guessed from names."""
+    yet): read from the dependency cache when lpack built them before, else guessed from names.
+    A layer's own source adds its top-level modules and packages."""
+    names = set(_top_level(unit.source) if unit.kind == "layer" and unit.source else ())
     if unit.requirements is None:
-        return frozenset()
+        return frozenset(names)
     from lpack.bundle.requirements import read_requirements
 
     reqs = read_requirements(unit.requirements)
-    names = set()
     for name in reqs.names:
         normal = name.lower().replace("-", "_").replace(".", "_")
         names |= {normal, normal.removeprefix("python_"), *_KNOWN_IMPORT_NAMES.get(normal, ())}
     return frozenset(names)
+
+
+def _top_level(source: Path) -> Iterator[str]:
+    for child in source.iterdir():
+        if child.suffix == ".py" or (child.is_dir() and child.name.isidentifier()):
+            yield child.stem if child.is_file() else child.name
 
 
 # Distributions whose import name differs from their project name (the common cases).
@@ -287,7 +384,8 @@ _KNOWN_IMPORT_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _function_subject(project: Project, unit: Unit, target: Target) -> FunctionSubject:
+def _function_subject(project: Project, unit: Unit, target: Target,
+                      lines: Mapping[str, int] | None = None) -> FunctionSubject:
     settings = unit.settings
     config_text = project.config_path.read_text(encoding="utf-8") if project.config_path else ""
     where = display_path(project.config_path or project.root)
@@ -297,7 +395,7 @@ def _function_subject(project: Project, unit: Unit, target: Target) -> FunctionS
     return FunctionSubject(
         unit.name, where, target, unit.handler, environment if isinstance(environment, dict) else None,
         where, settings.get("memory"), settings.get("timeout"), settings.get("ephemeral-storage"),
-        invocation, events, config_text, unit.where,
+        invocation, events, "" if lines else config_text, unit.where, lines or {},
     )
 
 

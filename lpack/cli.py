@@ -54,8 +54,9 @@ timeout and error types. Prints the response, the function's logs and Lambda's S
 REPORT lines. Several events run in one warm process, as Lambda reuses an execution environment:
 only the first has an Init Duration.
 
-TARGET is a project folder (default: .), a function's name in this folder's project, or any
-function .zip (with --handler). Events: --event FILE (repeatable; a folder runs every .json in
+TARGET is a project folder (default: .), a function's name in this folder's project, a SAM or
+CloudFormation template (with --function LOGICALID when it has several), or any function .zip
+(with --handler). Events: --event FILE (repeatable; a folder runs every .json in
 it; - reads stdin), --payload JSON, --sample NAME (see `lpack events`), else the function's
 configured `events`. The function's memory, timeout and environment come from the config unless
 given here. Runs under python3.X for the target runtime when one is installed (PATH, pyenv, uv),
@@ -101,8 +102,16 @@ def _common(parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text",
     parser.add_argument("-v", "--verbose", action="store_true", help="more detail")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _target(parser: argparse.ArgumentParser) -> None:
     from lpack.targets import ARCHITECTURES, DEFAULT_RUNTIME, RUNTIMES
+
+    parser.add_argument("--runtime", choices=sorted(RUNTIMES, key=lambda r: RUNTIMES[r].python), metavar="python3.X",
+                        help=f"target runtime (default: config, else {DEFAULT_RUNTIME})")
+    parser.add_argument("--arch", "--architecture", dest="architecture", choices=sorted(ARCHITECTURES),
+                        help="target architecture: x86_64 or arm64 (default: config, else x86_64)")
+
+
+def _parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog="lpack",
@@ -123,10 +132,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="project folder or its pyproject.toml/lpack.toml (default: .)")
     build.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
                        help="build only this function or layer (repeatable)")
-    build.add_argument("--runtime", choices=sorted(RUNTIMES, key=lambda r: RUNTIMES[r].python),
-                       metavar="python3.X", help=f"target runtime (default: config, else {DEFAULT_RUNTIME})")
-    build.add_argument("--arch", "--architecture", dest="architecture", choices=sorted(ARCHITECTURES),
-                       help="target architecture: x86_64 or arm64 (default: config, else x86_64)")
+    _target(build)
     build.add_argument("--layer", action="store_true",
                        help="package the functions' dependencies as a Lambda layer (python/ prefix) in dist/NAME-layer.zip")
     build.add_argument("--installer", choices=("uv", "pip"),
@@ -135,6 +141,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="reinstall dependencies even if the cache has them (e.g. to pick up new releases of unpinned requirements)")
     build.add_argument("--cache-dir", type=Path, metavar="DIR",
                        help="dependency cache (default: $LPACK_CACHE_DIR, else ~/.cache/lpack)")
+    build.add_argument("--template", type=Path, metavar="TEMPLATE",
+                       help="build the Python functions and layers of a SAM or CloudFormation template "
+                       "(CodeUri, Handler, Runtime, Architectures, Layers) into dist/LOGICALID.zip")
     build.add_argument("--no-build-isolation", dest="build_isolation", action="store_false",
                        help="build a source folder that is a Python project without an isolated environment")
     _common(build)
@@ -148,10 +157,7 @@ def _parser() -> argparse.ArgumentParser:
                        "or IAM policy .json files (default: .)")
     check.add_argument("--handler", metavar="MODULE.FUNCTION",
                        help="handler of a .zip (Lambda's Handler setting; '/' reads as '.')")
-    check.add_argument("--runtime", choices=sorted(RUNTIMES, key=lambda r: RUNTIMES[r].python),
-                       metavar="python3.X", help=f"target runtime (default: config, else {DEFAULT_RUNTIME})")
-    check.add_argument("--arch", "--architecture", dest="architecture", choices=sorted(ARCHITECTURES),
-                       help="target architecture (default: config, else x86_64)")
+    _target(check)
     check.add_argument("--kind", choices=("function", "layer"), help="what a .zip is (default: function)")
     check.add_argument("--layer", dest="layers", action="append", default=[], type=Path, metavar="ZIP",
                        help="a layer .zip the function is deployed with (repeatable, in order)")
@@ -174,6 +180,25 @@ def _parser() -> argparse.ArgumentParser:
                        "hold them (their source, not dist/) and the IAM policies among them; skip the rest")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     _common(check, formats=("text", "json", "sarif", "github"))
+
+    lock = commands.add_parser(
+        "lock", help="pin dependencies with hashes for the target runtime and architecture",
+        description="Resolve each function's and layer's requirements.in for its target runtime and "
+        "architecture (environment markers evaluated for the target, binary wheels only) and write "
+        "requirements.txt beside it in pip-tools' format, with hashes; `lpack build` then installs it "
+        "with hashes required. Existing pins are kept unless --upgrade or --upgrade-package asks. "
+        "The lock records its input's sha256: `lpack check` and `lpack build` warn (LP331) when "
+        "requirements.in changed since.", epilog=EPILOG)
+    lock.add_argument("project", nargs="?", type=Path, default=Path("."),
+                      help="project folder or its pyproject.toml/lpack.toml (default: .)")
+    lock.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
+                      help="lock only this function's or layer's requirements (repeatable)")
+    _target(lock)
+    lock.add_argument("--upgrade", "-U", action="store_true", help="upgrade every package to the newest allowed")
+    lock.add_argument("--upgrade-package", "-P", action="append", default=[], metavar="NAME",
+                      help="upgrade this package, keeping the other pins (repeatable)")
+    lock.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE")
+    lock.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
     _invoke_parser(commands)
     validate = commands.add_parser(
@@ -198,7 +223,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _invoke_parser(commands: Any) -> None:
-    from lpack.targets import ARCHITECTURES, RUNTIMES
 
     invoke = commands.add_parser(
         "invoke", help="run a function's built package locally against test events",
@@ -216,10 +240,7 @@ def _invoke_parser(commands: Any) -> None:
     invoke.add_argument("--handler", metavar="MODULE.FUNCTION", help="the handler of a .zip")
     invoke.add_argument("--layer", dest="layers", action="append", default=[], type=Path, metavar="ZIP",
                         help="a layer .zip to deploy with it, in order (repeatable)")
-    invoke.add_argument("--runtime", choices=sorted(RUNTIMES, key=lambda r: RUNTIMES[r].python), metavar="python3.X",
-                        help="target runtime (default: config, else the newest)")
-    invoke.add_argument("--arch", "--architecture", dest="architecture", choices=sorted(ARCHITECTURES),
-                        help="target architecture (default: config, else x86_64)")
+    _target(invoke)
     invoke.add_argument("--memory", dest="memory_mb", type=int, metavar="MB",
                         help="memory size in MB (default: config, else 128)")
     invoke.add_argument("--timeout", dest="timeout_s", type=float, metavar="SECONDS",
@@ -258,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _events(args)
         if args.command == "validate-config":
             return _validate_config(args)
+        if args.command == "lock":
+            return _lock(args)
         return _rules(args)
     except LpackError as exc:
         sys.stderr.write(f"lpack: error: {exc}\n")
@@ -267,6 +290,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("lpack: interrupted\n")
         return 130
+    except BrokenPipeError:  # `lpack rules | head`: the reader has what it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 1
     except Exception as exc:  # the one place that turns a bug into a report
         sys.stderr.write(
             f"lpack: internal error: {type(exc).__name__}: {redact(str(exc))}\n"
@@ -292,7 +320,12 @@ def _build(args: argparse.Namespace) -> int:
     from lpack.config import load_project
     from lpack.report import filter_findings
 
-    project = load_project(args.project, args.config)
+    if args.template is not None:
+        from lpack.template import load_template
+
+        project = load_template(args.template).project
+    else:
+        project = load_project(args.project, args.config)
     options = BuildOptions(
         runtime=args.runtime, architecture=args.architecture, installer=args.installer,
         layer=args.layer, functions=tuple(args.function), refresh=args.refresh,
@@ -395,6 +428,24 @@ def _invoke(args: argparse.Namespace) -> int:
     with ProgressPrinter(quiet=args.quiet) as progress:
         run = invoke(args.target, options, progress, note, on_result=show)
     return 0 if run.ok else 1
+
+
+def _lock(args: argparse.Namespace) -> int:
+    from lpack.config import load_project
+    from lpack.inspect.package import display_path
+    from lpack.lock import LockOptions, lock_project
+    from lpack.report.text import ProgressPrinter
+
+    project = load_project(args.project, args.config)
+    options = LockOptions(runtime=args.runtime, architecture=args.architecture, functions=tuple(args.function),
+                          upgrade=args.upgrade, upgrade_packages=tuple(args.upgrade_package))
+    with ProgressPrinter(quiet=args.quiet) as progress:
+        results = lock_project(project, options, progress)
+    for result in results:
+        state = "updated" if result.changed else "unchanged"
+        print(f"{display_path(result.output)}: {result.packages} package(s) for {result.target} "
+              f"from {display_path(result.input)} ({state})")
+    return 0
 
 
 def _validate_config(args: argparse.Namespace) -> int:

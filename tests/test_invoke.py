@@ -561,3 +561,15 @@ handler = "app.other"
     assert report["invocations"][0]["response"] == {"from": "stdin"}
     code, _, err = invoke(capsys, "third", "--payload", "{}")
     assert code == 2 and "no function or layer named 'third'" in err
+
+
+def test_a_sam_template_function_runs_with_its_layer_and_globals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    app = shutil.copytree(REPO / "tests" / "data" / "templates" / "healthy", tmp_path / "app",
+                          ignore=shutil.ignore_patterns("dist"))
+    code, out, err = invoke(capsys, str(app / "template.yaml"), "--function", "ApiFunction", "--payload", "{}",
+                            "--runtime", RUNTIME, "--python", sys.executable, "--format", "json")
+    assert code == 0, out + err
+    report = json.loads(out)
+    assert report["memory_size_mb"] == 256 and report["timeout_s"] == 10  # from Globals
+    body = json.loads(report["invocations"][0]["response"]["body"])
+    assert body == {"message": "hello from prod"}  # the layer's module, and STAGE from the parameter default

@@ -30,6 +30,7 @@ from lpack.inspect.package import (
     largest_top_level,
     read_package,
 )
+from lpack.lock import lock_findings
 from lpack.targets import Target, lifecycle, make_target
 
 Progress = Callable[[str, str], None]
@@ -130,7 +131,7 @@ class _Builder:
         target = make_target(self.options.runtime or unit.runtime,
                              self.options.architecture or unit.architecture, where=where)
         findings = rules.run("runtime", target, self.today, display_path(self.project.config_path or self.project.root))
-        findings = [f._replace(function=unit.name) for f in findings]
+        findings = [f._replace(function=unit.name) for f in findings + lock_findings(unit.requirements)]
         if lifecycle(target.runtime, self.today) == "blocked":
             return None, findings
         self.progress(unit.name, f"target {target.label}")
@@ -171,6 +172,8 @@ class _Builder:
         # Build inputs are not the function's code: the dist folder, lpack's configuration file
         # and the requirements file it installs from.
         skip = [self.project.dist, *(p for p in (self.project.config_path, unit.requirements) if p)]
+        if unit.requirements is not None:
+            skip.append(unit.requirements.with_suffix(".in"))  # what `lpack lock` locks it from
         excludes = select.SOURCE_EXCLUDES
         files = list(select.walk(unit.source, excludes, skip=skip))
         self.progress(unit.name, f"compressing {len(files)} source files")

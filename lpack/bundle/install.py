@@ -40,7 +40,7 @@ class Installer(NamedTuple):
                    "--python-version", target.runtime.python_version,
                    "--python-platform", target.uv_platform(),
                    "--only-binary", ":all:", "--no-progress"]
-            cmd += pipconfig.as_uv_options()  # uv reads UV_*, not pip's files and PIP_*
+            cmd += pipconfig.as_uv_options(hashed="--require-hashes" in args)  # uv reads UV_*, not pip's files
             if dry_run:
                 cmd.append("--dry-run")
             return cmd + list(args)

@@ -56,11 +56,15 @@ def settings() -> dict[str, list[str]]:
     return {k: v for k, v in found.items() if v}
 
 
-def as_uv_options() -> list[str]:
+def as_uv_options(hashed: bool = False) -> list[str]:
     """pip's settings as uv options. pip picks the best version across all its indexes, where uv
-    by default stops at the first index that has the package: ask uv to behave as pip does."""
+    by default stops at the first index that has the package: ask uv to behave as pip does.
+    ``hashed``: the requirements pin every package with hashes (a lock), so a machine-wide
+    constraint file, whose loose lines --require-hashes would refuse, has nothing left to do."""
     options: list[str] = []
     for key, values in settings().items():
+        if key == "constraint" and hashed:
+            continue
         if key == "no-index":
             options.append("--no-index")
         else:

@@ -493,6 +493,18 @@ def parse_policy(text: str, path: str, kind: str | None = None) -> ParsedPolicy:
     return ParsedPolicy(policy, document, None, tuple(reader.problems), lines, text, path)
 
 
+def parse_document(document: object, path: str, kind: str | None, lines: Mapping[str, int],
+                   text: str | None = None) -> ParsedPolicy:
+    """A policy already decoded (e.g. from a CloudFormation template), with the line of each JSON
+    path (``Statement[0].Action``) in the file it comes from. Its text, for the size and character
+    rules, is by default the compact JSON a deployment sends."""
+    if text is None:
+        text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    reader = _Reader(lines)
+    policy = reader.policy(document, text, path, kind)
+    return ParsedPolicy(policy, document, None, tuple(reader.problems), lines, text, path)
+
+
 def read_policy(path: Path, kind: str | None = None) -> ParsedPolicy:
     """Read and parse a policy file; an unreadable file is an ``LpackError`` (invalid JSON is not)."""
     try:

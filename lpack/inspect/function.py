@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 from lpack.targets import Target
@@ -29,10 +30,13 @@ class FunctionSubject(NamedTuple):
     events: tuple[EventFile, ...] = ()
     config_text: str = ""  # the configuration file's text, to find the line of a key
     section: str = ""  # the function's table in it, e.g. "tool.lpack.functions.api"
+    lines: Mapping[str, int] = MappingProxyType({})  # setting -> line, when known (a template's)
 
     def line_of(self, key: str) -> int | None:
         """The line that sets ``key`` (``key =`` or ``"key" =``) in this function's table, else in
-        the top-level table it inherits from."""
+        the top-level table it inherits from. ``lines`` (a template's) answers first."""
+        if key in self.lines:
+            return self.lines[key]
         tables: dict[str, int] = {}
         table = ""
         for number, line in enumerate(self.config_text.splitlines(), start=1):

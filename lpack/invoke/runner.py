@@ -129,8 +129,19 @@ def _plan(target: str | None, options: InvokeOptions, progress: Progress, note: 
     if not path.exists():
         raise UsageError(f"{target}: no such project, package or function; pass a project folder, a .zip, "
                          "or the name of a function in this folder's project")
-    project = load_project(path, options.config)
+    project = _load(path, options)
     return _project_plan(project, _function_unit(project, function), options, progress, note)
+
+
+def _load(path: Path, options: InvokeOptions) -> Project:
+    """A project's config, or a SAM/CloudFormation template's functions (by logical ID)."""
+    from lpack.template import looks_like_template
+
+    if path.is_file() and looks_like_template(path):
+        from lpack.template import load_template
+
+        return load_template(path).project
+    return load_project(path, options.config)
 
 
 def _function_unit(project: Project, name: str | None) -> Unit:

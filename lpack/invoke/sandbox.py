@@ -24,7 +24,8 @@ from lpack.invoke._bootstrap import END_MARKER
 
 BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
 INIT_LIMIT_S = 10.0  # Lambda's init phase for on-demand functions
-_POLL_S = 0.005
+_POLL_S = 0.005  # how often the memory limit is enforced
+_PEAK_POLL_S = 0.05
 
 
 class Spec(NamedTuple):
@@ -127,20 +128,28 @@ class _Process:
             self._output[:] = tail if marker else b""
         return head.decode("utf-8", "replace")
 
+    def read_peak(self) -> int | None:
+        """The child's resident memory now (KiB), updating its peak; None once it is gone."""
+        try:
+            text = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except OSError:
+            return None
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        rss_kb = int(fields.get("VmRSS", "0 kB").split()[0])
+        self.peak_kb = max(self.peak_kb, int(fields.get("VmHWM", "0 kB").split()[0]), rss_kb)
+        return rss_kb
+
     def _watch_memory(self) -> None:
-        status = Path(f"/proc/{self.proc.pid}/status")
         while self.proc.poll() is None:
-            try:
-                fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-            except OSError:
+            rss_kb = self.read_peak()
+            if rss_kb is None:
                 return
-            rss_kb = int(fields.get("VmRSS", "0 kB").split()[0])
-            self.peak_kb = max(self.peak_kb, int(fields.get("VmHWM", "0 kB").split()[0]), rss_kb)
             if self._limit_kb is not None and rss_kb > self._limit_kb:
                 self.oom = True
                 self.kill()
                 return
-            time.sleep(_POLL_S)
+            # VmHWM is a high-water mark: without a limit to enforce, an occasional look is enough
+            time.sleep(_POLL_S if self._limit_kb is not None else _PEAK_POLL_S)
 
     def kill(self) -> None:
         try:
@@ -236,6 +245,7 @@ class Sandbox:
     def _timed_out(self, process: _Process, request: Request, started: float,
                    init_ms: float | None, init_logs: str) -> Outcome:
         duration_ms = (time.perf_counter() - started) * 1000
+        process.read_peak()
         process.kill()
         logs = process.take_output()
         self.close()

@@ -20,6 +20,7 @@ _FAMILIES = (
     "lpack.rules.contents",  # LP120-LP159 entries Lambda cannot read, unsafe entries, secrets, dead weight
     "lpack.rules.handler",   # LP201-LP249 the handler string, module, signature and imports
     "lpack.rules.config",    # LP301-LP349 environment, test events, memory/timeout/storage
+    "lpack.rules.lockfile",  # LP331-LP339 (of the LP3xx configuration family) locks from `lpack lock`
     "lpack.rules.runtime",   # LP401-LP409 runtime lifecycle
     "lpack.rules.iam_grammar",  # LP501-LP519 IAM policy documents IAM would reject or misread
     "lpack.rules.iam",          # LP520-LP559 IAM least privilege: broad grants, unknown actions, escalation, exposure
@@ -31,6 +32,7 @@ _FAMILIES = (
 #   "handler": PackageSubject, for a function with a handler string
 #   "function": FunctionSubject (lpack.inspect.function) - settings, environment, events
 #   "runtime": (Target, today: date, where: str)
+#   "lockfile": LockState (lpack.lock) - a lock `lpack lock` wrote and its input's current hash
 
 
 class Rule(NamedTuple):

@@ -1,0 +1,2 @@
+def greet(stage):
+    return f"hello from {stage}"

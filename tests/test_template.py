@@ -1,0 +1,183 @@
+"""SAM and CloudFormation templates: real files, real parsing, findings at the template's lines."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lpack.check import CheckOptions, check_template
+from lpack.cli import main
+from lpack.template import load_template, read_template
+
+DATA = Path(__file__).parent / "data" / "templates"
+
+
+def run(capsys: pytest.CaptureFixture[str], path: Path) -> tuple[int, list[dict[str, object]]]:
+    code = main(["check", str(path), "--format", "json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out)["findings"] if out.strip() else []
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), start=1) if text in line)
+
+
+def test_healthy_sam_app_has_no_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    code, findings = run(capsys, DATA / "healthy" / "template.yaml")
+    assert (code, findings) == (0, [])
+
+
+@pytest.mark.parametrize(("case", "code", "marker"), [
+    pytest.param("memory-64", "LP321", "MemorySize: 64", id="memory-from-globals"),
+    pytest.param("env-too-large", "LP301", "Variables:", id="environment-too-large"),
+    pytest.param("reserved-env", "LP304", "AWS_REGION:", id="reserved-name"),
+    pytest.param("admin-policy", "LP520", '- Effect: Allow\n              Action: "*"', id="admin-statement"),
+    pytest.param("public-permission", "LP550", "PublicInvoke:", id="public-permission"),
+])
+def test_one_finding_at_the_template_line(capsys: pytest.CaptureFixture[str], case: str, code: str,
+                                          marker: str) -> None:
+    template = DATA / case / "template.yaml"
+    exit_code, findings = run(capsys, template)
+    assert exit_code == 1
+    assert [(f["code"], f["path"]) for f in findings] == [(code, str(template.relative_to(Path.cwd())))]
+    text = template.read_text()
+    assert findings[0]["line"] == text[: text.index(marker)].count("\n") + 1 + marker.count("\n") * 0
+
+
+def test_function_overriding_globals_stays_quiet() -> None:
+    units = {u.name: u for u in load_template(DATA / "memory-64" / "template.yaml").project.units}
+    assert units["BigFunction"].settings["memory"] == 1024
+    assert units["WorkerFunction"].settings["memory"] == 64
+
+
+def test_missing_handler_function_points_into_the_source(capsys: pytest.CaptureFixture[str]) -> None:
+    code, findings = run(capsys, DATA / "handler-missing" / "template.yaml")
+    assert code == 1
+    assert [(f["code"], f["path"], f["line"], f["function"]) for f in findings] == [
+        ("LP206", str((DATA / "healthy" / "src" / "worker.py").relative_to(Path.cwd())), 1, "ApiFunction")]
+
+
+def test_json_template(capsys: pytest.CaptureFixture[str]) -> None:
+    template = DATA / "json-template" / "template.json"
+    code, findings = run(capsys, template)
+    assert code == 1
+    assert [(f["code"], f["line"]) for f in findings] == [("LP323", line_of(template, '"Timeout"'))]
+
+
+def test_not_a_template_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    path = DATA / "not-a-template" / "config.yaml"
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "not a CloudFormation or SAM template" in err
+
+
+def test_invalid_yaml_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text("Resources:\n  Fn: [unclosed\n")
+    assert main(["check", str(path)]) == 2
+    assert f"{path}: not valid YAML" in capsys.readouterr().err
+
+
+def test_short_form_tags_become_long_form(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+        "      R: !Ref X\n      G: !GetAtt Role.Arn\n      L: !GetAtt [Role, Arn]\n"
+        "      S: !Sub 'a-${X}'\n      J: !Join [',', [a, !Ref X]]\n      I: !If [C, 1, !Ref AWS::NoValue]\n"
+        "      D: 2012-10-17\n      U: !Unknown x\n")
+    data = read_template(path)
+    assert data is not None
+    props = data["Resources"]["A"]["Properties"]
+    assert props == {
+        "R": {"Ref": "X"}, "G": {"Fn::GetAtt": ["Role", "Arn"]}, "L": {"Fn::GetAtt": ["Role", "Arn"]},
+        "S": {"Fn::Sub": "a-${X}"}, "J": {"Fn::Join": [",", ["a", {"Ref": "X"}]]},
+        "I": {"Fn::If": ["C", 1, {"Ref": "AWS::NoValue"}]}, "D": "2012-10-17", "U": {"Fn::Unknown": "x"},
+    }
+    assert props.lines["G"] == 6
+
+
+def test_template_becomes_a_project() -> None:
+    found = load_template(DATA / "healthy" / "template.yaml")
+    units = {u.name: u for u in found.project.units}
+    api = units["ApiFunction"]
+    assert (api.kind, api.handler, api.runtime, api.layers) == ("function", "app.handler", "python3.12", ("SharedLayer",))
+    assert api.settings["timeout"] == 10
+    assert api.settings["environment"] == {"STAGE": "prod", "TABLE_NAME": "${Orders}",
+                                           "TABLE_ARN": "${Orders.Arn}", "GREETING": "hello-prod"}
+    assert units["SharedLayer"].kind == "layer"
+    assert found.lines["ApiFunction"]["handler"] == line_of(found.path, "Handler: app.handler")
+    assert found.iam["WorkerFunction"].trust is not None
+    assert found.iam["WorkerFunction"].resource is not None
+    assert len(found.iam["ApiFunction"].inline) == 1
+
+
+def test_policy_templates_are_noted_not_expanded() -> None:
+    iam = load_template(DATA / "admin-policy" / "template.yaml").iam["WorkerFunction"]
+    assert iam.opaque == ("S3ReadPolicy",)
+
+
+def test_intrinsic_settings_are_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(DATA / "healthy" / "src", tmp_path / "src")
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nParameters:\n  Mem:\n    Type: Number\n"
+        "Conditions:\n  Big: !Equals [a, b]\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
+        "    Properties:\n      CodeUri: src/\n      Handler: worker.handle\n      Runtime: python3.12\n"
+        "      MemorySize: !Ref Mem\n      Timeout: !If [Big, 30, 10]\n"
+        "      Environment:\n        Variables:\n          QUEUE: !GetAtt Queue.QueueName\n"
+        "      Policies:\n        - Version: '2012-10-17'\n          Statement:\n            - Effect: Allow\n"
+        "              Action: !If [Big, 's3:*', 's3:GetObject']\n              Resource: '*'\n"
+        "  Queue:\n    Type: AWS::SQS::Queue\n")
+    assert run(capsys, tmp_path / "template.yaml") == (0, [])
+
+
+def test_other_runtimes_and_images_are_skipped(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n"
+        "  Node:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: nodejs20.x\n"
+        "      CodeUri: s3://bucket/code.zip\n      Handler: index.handler\n"
+        "  Image:\n    Type: AWS::Serverless::Function\n    Properties:\n      PackageType: Image\n")
+    found = load_template(tmp_path / "template.yaml")
+    assert (found.project.units, found.skipped) == ((), ("Node", "Image"))
+
+
+def sam_build(tmp_path: Path, vendored: bool) -> Path:
+    build = tmp_path / ".aws-sam" / "build"
+    fn = build / "WorkerFunction"
+    (fn / "requests_lite").mkdir(parents=True)
+    (fn / "requests_lite" / "__init__.py").write_text("def get(url):\n    return url\n")
+    (fn / "app.py").write_text("import requests_lite\n\n\ndef handler(event, context):\n    return requests_lite.get('x')\n")
+    (fn / "requirements.txt").write_text("requests-lite\n")
+    if not vendored:
+        shutil.rmtree(fn / "requests_lite")
+    (build / "template.yaml").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  WorkerFunction:\n"
+        "    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: WorkerFunction\n"
+        "      Handler: app.handler\n      Runtime: python3.12\n")
+    return build / "template.yaml"
+
+
+def test_sam_build_output_is_checked_as_is(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = sam_build(tmp_path, vendored=True)
+    found = load_template(template)
+    assert found.built and found.project.units[0].requirements is None
+    assert run(capsys, template) == (0, [])
+
+
+def test_sam_build_output_missing_dependency(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, findings = run(capsys, sam_build(tmp_path, vendored=False))
+    assert code == 1 and [f["code"] for f in findings] == ["LP209"]
+
+
+def test_folder_with_only_a_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(DATA / "memory-64", tmp_path / "app")
+    shutil.copytree(DATA / "healthy" / "src", tmp_path / "healthy" / "src")
+    code, findings = run(capsys, tmp_path / "app")
+    assert code == 1 and [f["code"] for f in findings] == ["LP321"]
+
+
+def test_check_template_api() -> None:
+    findings = check_template(DATA / "reserved-env" / "template.yaml", CheckOptions())
+    assert [(f.code, f.function) for f in findings] == [("LP304", "WorkerFunction")]
