@@ -558,3 +558,14 @@ def test_the_schema_has_the_shape_schemastore_partials_use() -> None:
     for name in ("function", "layer"):
         missing += undescribed(schema["definitions"][name]["properties"], f"definitions.{name}")
     assert missing == []
+
+
+def test_a_finding_about_a_table_points_at_its_header(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "fn"
+    root.mkdir()
+    (root / "lambda_function.py").write_text(HANDLER)
+    (root / "pyproject.toml").write_text(
+        '[tool.lpack]\nruntime = "python3.12"\n\n[tool.lpack.environment]\nBLOB = "' + "x" * 5000 + '"\n')
+    assert main(["check", str(root), "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [(f["code"], f["line"]) for f in findings if f["code"] == "LP301"] == [("LP301", 4)]

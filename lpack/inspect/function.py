@@ -33,7 +33,7 @@ class FunctionSubject(NamedTuple):
     lines: Mapping[str, int] = MappingProxyType({})  # setting -> line, when known (a template's)
 
     def line_of(self, key: str) -> int | None:
-        """The line that sets ``key`` (``key =`` or ``"key" =``) in this function's table, else in
+        """The line that sets ``key`` (``key =``, ``"key" =`` or a ``[...key]`` table) in this function's table, else in
         the top-level table it inherits from. ``lines`` (a template's) answers first."""
         if key in self.lines:
             return self.lines[key]
@@ -43,6 +43,8 @@ class FunctionSubject(NamedTuple):
             stripped = line.strip()
             if stripped.startswith("[") and not stripped.startswith("[["):
                 table = stripped.strip("[] ").replace('"', "")
+                if table.endswith(f".{key}"):  # the key as a table of its own: [tool.lpack.environment]
+                    tables.setdefault(table[: -len(key) - 1], number)
                 continue
             bare = stripped.strip('"')
             if bare.startswith((f"{key} ", f"{key}=", f'{key}" ', f'{key}"=')):
