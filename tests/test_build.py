@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import zipfile
 from pathlib import Path
@@ -398,3 +399,14 @@ def test_local_project_requirements_are_built_into_wheels(tmp_path: Path, wheelh
     assert '"dependencies": "installed"' in capsys.readouterr().out  # the library changed
     with zipfile.ZipFile(root / "dist" / "fn.zip") as zf:
         assert zf.read("tools/__init__.py") == b"NAME = 'changed'\n"
+
+
+def test_progress_names_the_installers_steps(tmp_path: Path, wheelhouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """In a CI log (no terminal) each step is a plain line: resolving, installing, writing."""
+
+    root = project(tmp_path / "fn", local(wheelhouse, "demo-pure==1.0"))
+    assert main(["build", str(root), "--runtime", "python3.12"]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"^fn: uv: Resolved 2 packages", err, re.MULTILINE), err
+    assert re.search(r"^fn: uv: Installed 2 packages", err, re.MULTILINE)
+    assert "\x1b[" not in err and re.search(r"^fn: writing \S*dist/fn.zip$", err, re.MULTILINE)

@@ -253,7 +253,8 @@ class _Builder:
                 copies = rewrite(reqs, wheels, work)
                 files = [copies[reqs.files.index(f.resolve())] for f in files]
             args = requirement_args(files, reqs.has_hashes)
-            install(self.installer, target, tree, args, reqs, cwd=files[0].parent)
+            install(self.installer, target, tree, args, reqs, cwd=files[0].parent,
+                    on_step=lambda line: self.progress(unit.name, f"{self.installer.name}: {line}"))
             members: list[zipwriter.Member] = []
             if tree.exists():
                 select.tidy_records(tree, select.DEPENDENCY_EXCLUDES)

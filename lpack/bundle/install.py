@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -99,13 +99,13 @@ def requirement_args(files: Sequence[Path], require_hashes: bool) -> list[str]:
 
 
 def install(installer: Installer, target: Target, dest: Path, args: Sequence[str],
-            reqs: Requirements, cwd: Path) -> None:
-    """Install into ``dest``; on failure raise ResolveError naming every package without a wheel."""
+            reqs: Requirements, cwd: Path, on_step: Callable[[str], None] = lambda _line: None) -> None:
+    """Install into ``dest``, telling ``on_step`` the installer's steps (resolved, downloading,
+    installed) as they happen; on failure raise ResolveError naming every package without a wheel."""
     cmd = installer.install_command(target, dest, args)
-    result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=_env(), check=False)
-    if result.returncode == 0:
+    returncode, output = _run_reporting(cmd, cwd, on_step)
+    if returncode == 0:
         return
-    output = result.stderr + result.stdout
     missing = _missing(output)
     if missing:
         missing |= _missing_elsewhere(installer, target, reqs, cwd, missing)
@@ -118,6 +118,24 @@ def install(installer: Installer, target: Target, dest: Path, args: Sequence[str
             "runtime or architecture, or build the wheel on a matching machine and add it with --find-links",
         )
     raise ResolveError(f"{installer.name} could not install {reqs.files[0] if reqs.files else 'the requirements'} for {target.label}: {_last_lines(output)}")
+
+
+# The lines of uv's and pip's output that say which step they are at.
+_STEP = re.compile(r"^(Resolved|Prepared|Installed|Downloading|Downloaded|Collecting|Installing collected"
+                   r"|Successfully installed)\b")
+
+
+def _run_reporting(cmd: Sequence[str], cwd: Path, on_step: Callable[[str], None]) -> tuple[int, str]:
+    """Run ``cmd``, passing its step lines on as they come; return its exit code and output."""
+    lines: list[str] = []
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
+                          env=_env()) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if _STEP.match(line):
+                on_step(line.strip())
+    return proc.returncode, "".join(lines)
 
 
 def _env() -> dict[str, str]:
