@@ -436,7 +436,7 @@ class _Reader:
         lines["environment"] = env.line_of("Variables") if isinstance(env, Located) else variables.line
         out: dict[str, object] = {}
         for key, value in variables.items():
-            out[str(key)] = self.resolver.text(value) if is_intrinsic(value) else value
+            out[str(key)] = self.resolver.text(value) if is_intrinsic(value) else _cfn_string(value)
             lines.setdefault(str(key), variables.line_of(key))
         return out
 
@@ -698,3 +698,13 @@ def _merge(global_value: object, own: object) -> object:
         joined.lines.extend([*global_value.lines, *own.lines])
         return joined
     return own
+
+
+def _cfn_string(value: object) -> object:
+    """CloudFormation passes a YAML number or boolean where a string is expected as its text
+    (``true``, ``5``), so a template's unquoted ``FLAG: true`` reaches Lambda as "true"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value

@@ -181,3 +181,18 @@ def test_folder_with_only_a_template(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_check_template_api() -> None:
     findings = check_template(DATA / "reserved-env" / "template.yaml", CheckOptions())
     assert [(f.code, f.function) for f in findings] == [("LP304", "WorkerFunction")]
+
+
+def test_unquoted_numbers_and_booleans_in_environment_are_strings_to_cloudformation(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """CloudFormation passes `FLAG: true` to Lambda as "true": no type finding (a TOML config gets one)."""
+    shutil.copytree(DATA / "healthy" / "src", tmp_path / "src")
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
+        "    Properties:\n      CodeUri: src/\n      Handler: worker.handle\n      Runtime: python3.12\n"
+        "      Environment:\n        Variables:\n          FLAG: true\n          RETRIES: 5\n          RATIO: 0.5\n")
+    assert run(capsys, tmp_path / "template.yaml") == (0, [])
+    from lpack.template import load_template
+
+    unit = load_template(tmp_path / "template.yaml").project.unit("Fn")
+    assert unit.settings["environment"] == {"FLAG": "true", "RETRIES": "5", "RATIO": "0.5"}
