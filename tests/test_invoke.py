@@ -138,8 +138,7 @@ def report_of(invocation: dict[str, Any]) -> re.Match[str]:
 
 def test_area_example_runs_from_its_built_package(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project = shutil.copytree(REPO / "examples" / "area", tmp_path / "area", ignore=shutil.ignore_patterns("dist"))
-    code, out, err = invoke(capsys, str(project), "--event", str(project / "event.json"),
-                            "--runtime", RUNTIME, "--python", sys.executable)
+    code, out, err = invoke(capsys, str(project), "--event", str(project / "event.json"), "--python", sys.executable)
     assert code == 0, err
     assert '"area": 42' in out
     assert "Status: Succeeded" in out
@@ -573,3 +572,18 @@ def test_a_sam_template_function_runs_with_its_layer_and_globals(tmp_path: Path,
     assert report["memory_size_mb"] == 256 and report["timeout_s"] == 10  # from Globals
     body = json.loads(report["invocations"][0]["response"]["body"])
     assert body == {"message": "hello from prod"}  # the layer's module, and STAGE from the parameter default
+
+
+def test_another_target_than_configured_leaves_dist_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """dist/NAME.zip is what gets deployed: --arch/--runtime for a local run must not replace it."""
+    other = "arm64" if platform.machine() in ("x86_64", "AMD64") else "x86_64"
+    root = project(tmp_path / "fn", f'[tool.lpack]\nruntime = "{RUNTIME}"\narchitecture = "{other}"\n',
+                   {"lambda_function.py": "def lambda_handler(event, context):\n    return 'ok'\n"})
+    assert main(["build", str(root), "-q"]) == 0
+    capsys.readouterr()
+    deployed = (root / "dist" / "fn.zip").read_bytes()
+    here = "x86_64" if other == "arm64" else "arm64"
+    code, out, err = invoke(capsys, str(root), "--payload", "{}", "--arch", here, "--python", sys.executable)
+    assert code == 0, out + err
+    assert "dist/ is left as it is" in err
+    assert (root / "dist" / "fn.zip").read_bytes() == deployed

@@ -188,15 +188,29 @@ def _package(project: Project, unit: Unit, options: InvokeOptions, progress: Pro
     own_layers = [name for name in unit.layers if not name.startswith("arn:")]
     for arn in (name for name in unit.layers if name.startswith("arn:")):
         note(f"layer {arn} is not fetched (that needs AWS); pass its .zip with --layer if the function imports from it")
+    where = f"{project.describe()} [{unit.where}]"
+    target = make_target(options.runtime or unit.runtime, options.architecture or unit.architecture, where=where)
+    if options.build and target != make_target(unit.runtime, unit.architecture, where=where):
+        # another target than the configured one: dist/ keeps the package you deploy
+        project = project._replace(dist=_scratch_dist(project, options))
+        note(f"building for {target.label}, not the configured target, into {display_path(project.dist)}; "
+             "dist/ is left as it is")
     zips = [project.dist / f"{name}.zip" for name in (unit.name, *own_layers)]
-    target = make_target(options.runtime or unit.runtime, options.architecture or unit.architecture,
-                         where=f"{project.describe()} [{unit.where}]")
     if options.build:
         _build(project, (unit.name, *own_layers), options, progress, note)
     for path in zips:
         if not path.is_file():
             raise UsageError(f"{display_path(path)}: not built; run `lpack build` (or drop --no-build)")
     return target, zips[0], (*zips[1:], *options.layers)
+
+
+def _scratch_dist(project: Project, options: InvokeOptions) -> Path:
+    import hashlib
+
+    from lpack.bundle.cache import default_root
+
+    key = hashlib.sha256(str(project.root).encode()).hexdigest()[:16]
+    return (options.cache_dir or default_root()) / "invoke" / "dist" / key
 
 
 def _build(project: Project, names: tuple[str, ...], options: InvokeOptions, progress: Progress, note: Note) -> None:
