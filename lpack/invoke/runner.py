@@ -98,6 +98,9 @@ class InvokeRun(NamedTuple):
 def invoke(target: str | None, options: InvokeOptions, progress: Progress = lambda _u, _m: None,
            note: Note = lambda _m: None, on_result: OnResult = lambda _p, _i, _r: None) -> InvokeRun:
     """Run every event against the function; ``on_result`` sees each invocation as it ends."""
+    if os.name != "posix":
+        raise UsageError("lpack invoke runs the handler as Lambda's Linux runtime does and needs Linux or macOS; "
+                         "on Windows, run it in WSL")
     if options.enforce_memory and not Path("/proc/self/status").exists():
         raise UsageError("--enforce-memory reads the function's memory from /proc, which this system lacks; "
                          "run it on Linux (or drop --enforce-memory: the REPORT line still shows the peak)")
