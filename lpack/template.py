@@ -410,6 +410,11 @@ class _Reader:
         storage = props.get("EphemeralStorage")
         if isinstance(storage, Located) and (size := self.resolver.value(storage.get("Size"))) is not None:
             settings["ephemeral-storage"], lines["ephemeral-storage"] = _number(size), storage.line_of("Size")
+        logging = props.get("LoggingConfig")
+        if isinstance(logging, Located):
+            for key, prop in (("log-format", "LogFormat"), ("log-level", "ApplicationLogLevel")):
+                if isinstance(value := self.resolver.value(logging.get(prop)), str):
+                    settings[key], lines[key] = value, logging.line_of(prop)
         environment = self.environment(props, lines)
         if environment is not None:
             settings["environment"] = environment

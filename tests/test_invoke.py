@@ -587,3 +587,47 @@ def test_another_target_than_configured_leaves_dist_alone(tmp_path: Path, capsys
     assert code == 0, out + err
     assert "dist/ is left as it is" in err
     assert (root / "dist" / "fn.zip").read_bytes() == deployed
+
+
+def test_json_log_format_as_lambdas_advanced_logging_writes_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = project(tmp_path / "fn", f'[tool.lpack]\nruntime = "{RUNTIME}"\nlog-format = "JSON"\nlog-level = "DEBUG"\n', {
+        "lambda_function.py": "import logging\nlogger = logging.getLogger('orders')\n\n"
+                              "def lambda_handler(event, context):\n"
+                              "    logger.debug('looking up', extra={'order': event['id']})\n"
+                              "    print('plain print')\n"
+                              "    if event.get('fail'):\n        raise KeyError('missing')\n"
+                              "    return 'ok'\n"})
+    folder = tmp_path / "events"
+    folder.mkdir()
+    (folder / "a.json").write_text('{"id": 7}')
+    (folder / "b.json").write_text('{"id": 8, "fail": true}')
+    code, out, _ = invoke(capsys, str(root), "--event", str(folder), "--python", sys.executable, "--format", "json")
+    assert code == 1
+    ok, failed = json.loads(out)["invocations"]
+    lines = ok["logs"].splitlines()
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    assert [r.get("type") for r in records if "type" in r] == ["platform.initStart", "platform.start", "platform.report"]
+    debug = next(r for r in records if r.get("level") == "DEBUG")
+    assert debug["message"] == "looking up" and debug["logger"] == "orders" and debug["order"] == 7
+    assert debug["requestId"] == ok["request_id"] and re.fullmatch(r"\S+T\S+\.\d{3}Z", debug["timestamp"])
+    assert "plain print" in lines  # stdout stays text
+    report = records[-1]["record"]
+    assert report["status"] == "success" and report["metrics"]["billedDurationMs"] == ok["billed_duration_ms"]
+    error = next(json.loads(line) for line in failed["logs"].splitlines() if '"level": "ERROR"' in line)
+    assert error["errorType"] == "KeyError" and error["requestId"] == failed["request_id"]
+    assert json.loads(failed["logs"].splitlines()[-1])["record"]["status"] == "error"
+    assert ok["report"].startswith("REPORT RequestId: ")  # the text line stays in the report field
+
+
+def test_a_templates_logging_config_is_read(tmp_path: Path) -> None:
+    from lpack.template import load_template
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function:\n    LoggingConfig:\n      LogFormat: JSON\n"
+        "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n"
+        "      Handler: app.handler\n      Runtime: python3.12\n      LoggingConfig:\n"
+        "        LogFormat: JSON\n        ApplicationLogLevel: WARN\n")
+    settings = load_template(tmp_path / "template.yaml").project.unit("Fn").settings
+    assert (settings["log-format"], settings["log-level"]) == ("JSON", "WARN")

@@ -168,12 +168,50 @@ class LambdaLoggerFilter(logging.Filter):
         return True
 
 
+# LogRecord attributes that are not "extra" fields of a JSON log record (awslambdaric's list).
+_RECORD_FIELDS = frozenset((
+    "name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module", "exc_info",
+    "exc_text", "stack_info", "lineno", "funcName", "created", "msecs", "relativeCreated", "thread",
+    "threadName", "processName", "process", "aws_request_id", "tenant_id", "_frame_type",
+))
+
+
+def json_logs() -> bool:
+    return (os.environ.get("AWS_LAMBDA_LOG_FORMAT") or "").upper() == "JSON"
+
+
+class JsonFormatter(logging.Formatter):
+    """The runtime's JSON log record: timestamp, level, message, logger, requestId, the
+    exception's type, message and trace when there is one, and any `extra` fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        level = min(50, max(0, record.levelno)) // 10 * 10
+        created = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        result: dict[str, Any] = {
+            "timestamp": f"{created}.{int(record.msecs):03d}Z",
+            "level": logging.getLevelName(level),
+            "message": record.getMessage(),
+            "logger": record.name,
+            "requestId": getattr(record, "aws_request_id", None) or None,
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            result["stackTrace"] = traceback.format_tb(record.exc_info[2])
+            result["errorType"] = record.exc_info[0].__name__
+            result["errorMessage"] = str(record.exc_info[1])
+            result["location"] = f"{record.pathname}:{record.funcName}:{record.lineno}"
+        result.update((k, v) for k, v in record.__dict__.items() if k not in _RECORD_FIELDS and k not in result)
+        return json.dumps({k: v for k, v in result.items() if v is not None}, ensure_ascii=False) + "\n"
+
+
 def setup_logging() -> None:
     logging.Formatter.converter = time.gmtime
     handler = LambdaLoggerHandler()
-    handler.setFormatter(logging.Formatter(
-        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
-        "%Y-%m-%dT%H:%M:%S"))
+    if json_logs():
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+            "%Y-%m-%dT%H:%M:%S"))
     handler.addFilter(LambdaLoggerFilter())
     root = logging.getLogger()
     level = (os.environ.get("AWS_LAMBDA_LOG_LEVEL") or "").upper()
@@ -183,7 +221,11 @@ def setup_logging() -> None:
 
 
 def log_error(error: dict[str, Any]) -> None:
-    """The runtime's text-format error record: ``[ERROR] Type: message`` and the traceback."""
+    """The runtime's error record: ``[ERROR] Type: message`` and the traceback, or one JSON object."""
+    if json_logs():
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        sys.stdout.write(json.dumps({"timestamp": stamp, "level": "ERROR", **error}, ensure_ascii=False) + "\n")
+        return
     line = "[ERROR]"
     if error.get("errorType"):
         line += " " + error["errorType"]

@@ -75,6 +75,8 @@ class Plan(NamedTuple):
     timeout_s: float
     invocation: str
     events: tuple[Event, ...]
+    log_format: str = "Text"  # Lambda's LoggingConfig.LogFormat: "Text" or "JSON"
+    log_level: str | None = None  # LoggingConfig.ApplicationLogLevel (JSON only)
 
 
 class Invocation(NamedTuple):
@@ -181,7 +183,10 @@ def _project_plan(project: Project, unit: Unit, options: InvokeOptions, progress
     environment = _environment(options, settings, where)
     target, package, layers = _package(project, unit, options, progress, note)
     assert unit.handler is not None
-    return Plan(unit.name, unit.handler, target, package, layers, environment, memory, timeout, invocation, events)
+    log_format = "JSON" if str(settings.get("log-format", "Text")).upper() == "JSON" else "Text"
+    log_level = str(settings.get("log-level", "INFO")).upper() if log_format == "JSON" else None
+    return Plan(unit.name, unit.handler, target, package, layers, environment, memory, timeout, invocation, events,
+                log_format, log_level)
 
 
 def _package(project: Project, unit: Unit, options: InvokeOptions, progress: Progress,
@@ -381,6 +386,9 @@ def lambda_environment(plan: Plan, task_root: Path, opt_root: Path | None, regio
         "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
         "LAMBDA_TASK_ROOT": str(task_root), "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
     }
+    if plan.log_format == "JSON":  # what Lambda sets from LoggingConfig (advanced logging controls)
+        runtime["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+        runtime["AWS_LAMBDA_LOG_LEVEL"] = plan.log_level or "INFO"
     own = {k: v for k, v in plan.environment.items() if k not in runtime or k in limits.RESERVED_ENV_CREDENTIALS}
     return {**defaults, **own, **runtime}
 

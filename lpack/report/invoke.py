@@ -41,6 +41,8 @@ def report_line(outcome: Outcome) -> str:
 
 def function_logs(outcome: Outcome, plan: Plan, python: str) -> str:
     """The log stream of one invocation, platform lines included, as CloudWatch would hold it."""
+    if plan.log_format == "JSON":
+        return _json_logs(outcome, plan, python)
     lines: list[str] = []
     if outcome.init_duration_ms is not None:
         lines.append(f"INIT_START Runtime Version: python:{plan.target.runtime.python_version} "
@@ -49,14 +51,43 @@ def function_logs(outcome: Outcome, plan: Plan, python: str) -> str:
     lines.append(f"START RequestId: {outcome.request_id} Version: $LATEST")
     lines += _lines(outcome.logs)
     if outcome.status == "timeout":
-        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        lines.append(f"{now} {outcome.request_id} Task timed out after {outcome.timeout_s:.2f} seconds")
+        lines.append(f"{_now()} {outcome.request_id} Task timed out after {outcome.timeout_s:.2f} seconds")
     elif outcome.error_type in EXIT_ERRORS and outcome.error:
         lines.append(outcome.error["errorMessage"])
         lines.append(outcome.error_type)
     lines.append(f"END RequestId: {outcome.request_id}")
     lines.append(report_line(outcome))
     return "\n".join(lines)
+
+
+def _json_logs(outcome: Outcome, plan: Plan, python: str) -> str:
+    """With LogFormat JSON the platform lines are records too (platform.initStart, .start, .report)."""
+    def record(kind: str, body: dict[str, Any]) -> str:
+        return json.dumps({"time": _now(), "type": kind, "record": body})
+
+    lines: list[str] = []
+    if outcome.init_duration_ms is not None:
+        lines.append(record("platform.initStart", {
+            "initializationType": "on-demand", "phase": "init",
+            "runtimeVersion": f"python:{plan.target.runtime.python_version} (lpack: local Python {python})"}))
+        lines += _lines(outcome.init_logs)
+    lines.append(record("platform.start", {"requestId": outcome.request_id, "version": "$LATEST"}))
+    lines += _lines(outcome.logs)
+    metrics: dict[str, Any] = {
+        "durationMs": round(outcome.duration_ms, 2), "billedDurationMs": billed_duration_ms(outcome),
+        "memorySizeMB": outcome.memory_size_mb, "maxMemoryUsedMB": outcome.max_memory_used_mb}
+    if outcome.init_duration_ms is not None:
+        metrics["initDurationMs"] = round(outcome.init_duration_ms, 2)
+    report: dict[str, Any] = {"requestId": outcome.request_id, "metrics": metrics,
+                              "status": {"succeeded": "success", "timeout": "timeout"}.get(outcome.status, "error")}
+    if outcome.error is not None:
+        report["errorType"] = outcome.error.get("errorType")
+    lines.append(record("platform.report", report))
+    return "\n".join(lines)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _lines(text: str) -> list[str]:
