@@ -396,6 +396,7 @@ def _function_subject(project: Project, unit: Unit, target: Target,
         unit.name, where, target, unit.handler, environment if isinstance(environment, dict) else None,
         where, settings.get("memory"), settings.get("timeout"), settings.get("ephemeral-storage"),
         invocation, events, "" if lines else config_text, unit.where, lines or {},
+        settings.get("log-format"), settings.get("log-level"),
     )
 
 

@@ -498,3 +498,20 @@ def test_rule_messages_never_wrap() -> None:
     env = {"AWS_REGION": "x", "A": "1", "N": 5, "PATH": "$PATH", "BIG": "é" * 2_100}
     for finding in check(environment=env, memory=1, timeout=0, ephemeral_storage=1):
         assert not re.search(r"\s{2,}|\n", finding.message), finding.message
+
+
+# -- logging ---------------------------------------------------------------------------------------
+
+
+def test_a_log_level_needs_the_json_log_format() -> None:
+    text = '[tool.lpack]\nlog-level = "DEBUG"\n'
+    (finding,) = [f for f in check(text, log_level="DEBUG", section="tool.lpack") if f.code == "LP325"]
+    assert finding.line == 2 and finding.severity is Severity.WARNING
+    assert "log-format" in finding.message
+    assert "LP325" in codes(check(log_level="DEBUG", log_format="Text"))
+
+
+@pytest.mark.parametrize(("log_format", "log_level"), [("JSON", "DEBUG"), ("json", "WARN"), ("Text", None),
+                                                        (None, None), ("JSON", None)])
+def test_logging_near_misses(log_format: str | None, log_level: str | None) -> None:
+    assert "LP325" not in codes(check(log_format=log_format, log_level=log_level))

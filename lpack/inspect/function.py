@@ -31,6 +31,8 @@ class FunctionSubject(NamedTuple):
     config_text: str = ""  # the configuration file's text, to find the line of a key
     section: str = ""  # the function's table in it, e.g. "tool.lpack.functions.api"
     lines: Mapping[str, int] = MappingProxyType({})  # setting -> line, when known (a template's)
+    log_format: object = None  # Lambda's LoggingConfig.LogFormat, as configured
+    log_level: object = None  # LoggingConfig.ApplicationLogLevel, as configured
 
     def line_of(self, key: str) -> int | None:
         """The line that sets ``key`` (``key =``, ``"key" =`` or a ``[...key]`` table) in this function's table, else in

@@ -545,3 +545,30 @@ def ephemeral_storage_invalid(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """
     yield from _setting(r, s, "ephemeral-storage", s.ephemeral_storage, limits.EPHEMERAL_STORAGE_MB,
                         "MB", "set ephemeral-storage to an integer from 512 to 10240 (MB)")
+
+
+LOGGING_URL = "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html"
+
+
+@rule("LP325", "log-level-without-json", Severity.WARNING, subject="function", source=LOGGING_URL)
+def log_level_without_json(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
+    """## What it does
+    Finds a `log-level` (Lambda's `LoggingConfig.ApplicationLogLevel`) on a function whose
+    `log-format` is not `JSON`.
+
+    ## Why is this bad?
+    Lambda filters application logs by level only for functions that use the JSON log format;
+    with the Text format the level is not applied, so the DEBUG lines it was meant to drop still
+    reach CloudWatch (and are billed), or the setting is refused when the function is updated.
+
+    ## How to fix
+    Set `log-format = "JSON"` (a template's `LoggingConfig: LogFormat: JSON`), or remove
+    `log-level` and set the root logger's level in code.
+    """
+    if s.log_level is None or str(s.log_format or "Text").upper() == "JSON":
+        return
+    yield r.finding(
+        f"log-level = {_shown(s.log_level)} has no effect without log-format = \"JSON\": Lambda filters "
+        "application logs by level only in the JSON log format",
+        s.where, line=s.line_of("log-level"), function=s.name, fix='set log-format = "JSON", or remove log-level',
+    )
