@@ -81,9 +81,11 @@ def test_rules_are_registered_with_docs_and_sources() -> None:
     config_rules = [r for r in rules if "LP301" <= r.code <= "LP349"]
     assert [r.code for r in config_rules] == [
         "LP301", "LP302", "LP303", "LP304", "LP305", "LP306", "LP307",
-        "LP311", "LP312", "LP313", "LP314", "LP321", "LP322", "LP323", "LP324",
+        "LP311", "LP312", "LP313", "LP314", "LP321", "LP322", "LP323", "LP324", "LP325",
     ]
-    sources = {limits.QUOTAS_URL, limits.ENV_URL, limits.API_ENVIRONMENT_URL, limits.API_INVOKE_URL}
+    from lpack.rules.config import LOGGING_URL
+
+    sources = {limits.QUOTAS_URL, limits.ENV_URL, limits.API_ENVIRONMENT_URL, limits.API_INVOKE_URL, LOGGING_URL}
     for r in config_rules:
         assert r.source in sources, r.code
         assert r.subject == "function"
