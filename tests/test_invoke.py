@@ -631,3 +631,36 @@ def test_a_templates_logging_config_is_read(tmp_path: Path) -> None:
         "        LogFormat: JSON\n        ApplicationLogLevel: WARN\n")
     settings = load_template(tmp_path / "template.yaml").project.unit("Fn").settings
     assert (settings["log-format"], settings["log-level"]) == ("JSON", "WARN")
+
+
+def test_boto3_comes_from_the_runtime_as_on_lambda(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A function that imports boto3 without bundling it works on Lambda: lpack installs boto3 for the
+    target into its cache once (from your index; here a local one) and runs the event again."""
+    from tests.factories import make_wheel
+
+    house = tmp_path / "index"
+    house.mkdir()
+    make_wheel(house, "boto3", "1.0", files={"boto3/__init__.py": "SOURCE = 'lpack runtime cache'\n"})
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    package = make_zip(tmp_path / "app.zip", {
+        "app.py": "import boto3\n\ndef handler(event, context):\n    return [boto3.SOURCE, boto3.__file__]\n"})
+    args = (str(package), "--handler", "app.handler", "--runtime", RUNTIME, "--python", str(venv / "bin" / "python"),
+            "--payload", "{}", "--format", "json")
+
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # offline, and no boto3 anywhere: it says what to do
+    code, out, err = invoke(capsys, *args)
+    assert code == 1 and json.loads(out)["invocations"][0]["error"]["errorType"] == "Runtime.ImportModuleError"
+    assert "boto3 is part of the Lambda runtime" in err and "could not install it" in err
+
+    monkeypatch.setenv("PIP_FIND_LINKS", str(house))
+    code, out, err = invoke(capsys, *args)
+    assert code == 0, out + err
+    (invocation,) = json.loads(out)["invocations"]
+    source, file = invocation["response"]
+    assert source == "lpack runtime cache" and f"invoke/runtime/{RUNTIME}-" in file
+    assert "installed boto3" in err and invocation["init_duration_ms"] is not None
+
+    code, out, err = invoke(capsys, *args)  # the next run finds it at once
+    assert code == 0 and "installed boto3" not in err

@@ -75,7 +75,7 @@ def set_search_path(setup: dict[str, Any]) -> None:
     sys.path[:] = paths + stdlib
     provided = setup.get("runtime_provided", [])
     if provided:
-        sys.meta_path.append(RuntimeProvided(provided, _site_packages()))
+        sys.meta_path.append(RuntimeProvided(provided, setup.get("runtime_paths", []) + _site_packages()))
 
 
 def _site_packages() -> list[str]:

@@ -23,6 +23,7 @@ from lpack.config import Project, Unit, load_project
 from lpack.errors import LpackError, UsageError
 from lpack.inspect.package import display_path
 from lpack.inspect.source import RUNTIME_PROVIDED
+from lpack.invoke import runtime_modules
 from lpack.invoke.interpreter import Interpreter, find_interpreter, host_problem
 from lpack.invoke.sandbox import BOOTSTRAP, Outcome, Request, Sandbox, Spec, new_request_id
 from lpack.targets import Target, make_target
@@ -114,12 +115,39 @@ def invoke(target: str | None, options: InvokeOptions, progress: Progress = lamb
              f"{plan.target.runtime.python_version}`) or pass --python")
     spec = _spec(plan, interpreter, options, progress)
     invocations: list[Invocation] = []
+    provisioned = False
     with Sandbox(spec) as sandbox:
         for event in plan.events:
             outcome = _checked(sandbox.invoke(_request(plan, event, options)), plan)
+            module = runtime_modules.missing_module(outcome.error)
+            if module and not provisioned:  # boto3 & co. are the runtime's: get them, then run it again
+                provisioned = True
+                if _provide_runtime_modules(sandbox, module, plan, interpreter, options, progress, note):
+                    outcome = _checked(sandbox.invoke(_request(plan, event, options)), plan)
             invocations.append(Invocation(event, outcome))
             on_result(plan, interpreter, invocations[-1])
     return InvokeRun(plan, interpreter, invocations)
+
+
+def _provide_runtime_modules(sandbox: Sandbox, module: str, plan: Plan, interpreter: Interpreter,
+                             options: InvokeOptions, progress: Progress, note: Note) -> bool:
+    """Install boto3 for the target into the cache and restart the environment with it; False
+    (with a note saying what to do) when it cannot be installed."""
+    from lpack.bundle.cache import default_root
+
+    progress(plan.function, f"{module} is part of the Lambda runtime: installing boto3 for local runs")
+    try:
+        path = runtime_modules.install(options.cache_dir or default_root(), plan.target)
+    except LpackError as exc:
+        note(f"{module} is part of the Lambda runtime, not of Python {interpreter.full_version} "
+             f"({interpreter.path}), and lpack could not install it ({exc}); install boto3 for that Python, "
+             "or bundle it in requirements")
+        return False
+    note(f"{module} is part of the Lambda runtime; lpack installed boto3 for {plan.target.label} into "
+         f"{display_path(path)} for local runs (once) and ran the event again")
+    sandbox.close()
+    sandbox.spec = sandbox.spec._replace(runtime_paths=(str(path),))
+    return True
 
 
 # -- the plan ---------------------------------------------------------------------------------
@@ -361,8 +389,15 @@ def _spec(plan: Plan, interpreter: Interpreter, options: InvokeOptions, progress
         python=interpreter.path, handler=plan.handler, task_root=task_root, opt_root=opt_root,
         environment=environment, timeout_s=plan.timeout_s, memory_mb=plan.memory_mb,
         enforce_memory=options.enforce_memory, runtime_provided=tuple(sorted(RUNTIME_PROVIDED)),
+        runtime_paths=_provided_before(cache, plan.target),
         extra_paths=_python_path(plan.environment.get("PYTHONPATH", ""), task_root, opt_root),
     )
+
+
+def _provided_before(cache: Path, target: Target) -> tuple[str, ...]:
+    """The runtime's modules lpack installed for this target on an earlier run, if any."""
+    path = runtime_modules.folder(cache, target)
+    return (str(path),) if path.is_dir() else ()
 
 
 def lambda_environment(plan: Plan, task_root: Path, opt_root: Path | None, region: str | None) -> dict[str, str]:

@@ -40,6 +40,7 @@ class Spec(NamedTuple):
     memory_mb: int
     enforce_memory: bool = False
     runtime_provided: tuple[str, ...] = ()
+    runtime_paths: tuple[str, ...] = ()  # where else the runtime-provided modules are (lpack's cache)
     extra_paths: tuple[str, ...] = ()
 
 
@@ -203,6 +204,7 @@ class Sandbox:
             "handler": self.spec.handler, "task_root": str(self.spec.task_root),
             "opt_root": str(self.spec.opt_root) if self.spec.opt_root else None,
             "runtime_provided": list(self.spec.runtime_provided), "extra_paths": list(self.spec.extra_paths),
+            "runtime_paths": list(self.spec.runtime_paths),
         }
         process.send(setup)
         limit = max(INIT_LIMIT_S, self.spec.timeout_s)

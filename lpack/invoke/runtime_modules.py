@@ -1,0 +1,60 @@
+"""The modules the Lambda Python runtime ships (boto3 and its dependencies), for local runs.
+
+On Lambda, ``import boto3`` works without bundling it: the runtime has it. Locally the
+interpreter may not. When an invocation fails on a missing runtime-provided module, lpack
+installs boto3 for the target (as the build installs dependencies: uv or pip, binary wheels,
+your index settings) into the cache once, and the run is repeated. Without an index (offline)
+it says what to do instead.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from lpack.inspect.source import RUNTIME_PROVIDED
+from lpack.targets import Target
+
+# What `pip install boto3` brings: the runtime's own copies of these are what functions import.
+DISTRIBUTION = "boto3"
+_MISSING = re.compile(r"No module named '(?P<name>[A-Za-z0-9_]+)")
+
+
+def folder(cache_root: Path, target: Target) -> Path:
+    return cache_root / "invoke" / "runtime" / f"{target.runtime.name}-{target.architecture}"
+
+
+def missing_module(error: dict[str, object] | None) -> str | None:
+    """The runtime-provided top-level module an error document says is missing, if any."""
+    if not error:
+        return None
+    match = _MISSING.search(str(error.get("errorMessage", "")))
+    if match and match["name"] in RUNTIME_PROVIDED:
+        return match["name"]
+    return None
+
+
+def install(cache_root: Path, target: Target) -> Path:
+    """Install boto3 and its dependencies for ``target`` into the cache (atomically) and return the
+    folder; raises lpack.errors.ResolveError when it cannot (no index, no wheel)."""
+    from lpack.bundle.install import find_installer
+    from lpack.bundle.install import install as run_installer
+    from lpack.bundle.requirements import Requirements
+
+    dest = folder(cache_root, target)
+    if (dest / DISTRIBUTION).is_dir():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=dest.parent))
+    try:
+        run_installer(find_installer(None), target, staging, [DISTRIBUTION], Requirements([DISTRIBUTION]),
+                      cwd=staging.parent)
+        staging.rename(dest)
+    except OSError:  # another run installed it meanwhile
+        if not (dest / DISTRIBUTION).is_dir():
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return dest
