@@ -201,3 +201,53 @@ def test_symlinks_are_not_counted_twice(tmp_path: Path) -> None:
     problem = host_problem([tmp_path], _interpreter("x86_64"))
     assert problem is not None
     assert "(lib/libz.so.1.3)" in problem
+
+
+def test_pyenvs_own_shims_are_not_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyenv's shim for an inactive version only fails; the version it would run is found directly."""
+    root = tmp_path / "pyenv"
+    ran = tmp_path / "shim-ran"
+    name = f"python{THIS_RUNTIME.python_version}"
+    _script(root / "shims", name, f'touch "{ran}"\nexit 127\n')
+    version_bin = root / "versions" / f"{THIS_RUNTIME.python_version}.4" / "bin"
+    version_bin.mkdir(parents=True)
+    (version_bin / name).symlink_to(sys.executable)
+    monkeypatch.setenv("PATH", str(root / "shims"))
+    monkeypatch.setenv("PYENV_ROOT", str(root))
+
+    found = find_interpreter(THIS_RUNTIME)
+
+    assert not ran.exists()
+    assert (found.how, found.matches) == ("pyenv", True)
+
+
+def test_pythons_uv_installed_are_found_in_its_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    name = f"python{THIS_RUNTIME.python_version}"
+    for patch in ("2", "11"):
+        folder = tmp_path / "uv" / f"cpython-{THIS_RUNTIME.python_version}.{patch}-linux-x86_64-gnu" / "bin"
+        folder.mkdir(parents=True)
+        (folder / name).symlink_to(sys.executable)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(tmp_path / "uv"))
+
+    found = find_interpreter(THIS_RUNTIME)
+
+    assert (found.how, found.matches) == ("uv", True)
+
+
+def test_what_a_python_is_is_remembered_in_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from lpack.bundle.cache import default_root
+    from lpack.invoke import interpreter
+
+    monkeypatch.setattr(interpreter, "_PROBES", {})
+    find_interpreter(THIS_RUNTIME, sys.executable)
+    remembered = json.loads((default_root() / "invoke" / "interpreters.json").read_text())
+    real = os.path.realpath(sys.executable)
+    ((_key, facts),) = [(k, v) for k, v in remembered.items() if k.startswith(real + ":")]
+    assert facts[1][:2] == list(HERE)
+    monkeypatch.setattr(interpreter, "_PROBES", {})
+    monkeypatch.setattr(interpreter, "_run_probe", lambda path: pytest.fail("probed again"))
+    assert find_interpreter(THIS_RUNTIME, sys.executable).matches

@@ -2,9 +2,11 @@
 
 Lambda runs the runtime's CPython on Amazon Linux; locally the nearest stand-in is the same
 ``major.minor`` on Linux with the same machine. Candidates are tried in order: ``--python``,
-``python3.X`` on PATH, pyenv's installs, ``uv python find``, then the interpreter running lpack.
+``python3.X`` on PATH, pyenv's installs, uv's installs, then the interpreter running lpack.
 Each one is run once (a pyenv shim is on PATH even when its version is not active, and then it
-fails), and the facts come from the interpreter itself rather than from its name.
+fails), and the facts come from the interpreter itself rather than from its name; they are
+remembered in the cache, keyed by the binary's path, size and mtime, so the next run need not
+start it again.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from lpack.inspect.binary import read_binary
 from lpack.targets import Runtime
 
 PROBE_TIMEOUT_S = 20
-UV_TIMEOUT_S = 30
 _PROBE_CODE = ("import sys, platform, json; print(json.dumps([sys.version_info[:3], "
                "platform.machine(), platform.system(), sys.executable]))")
 _PROBES: dict[str, _Facts] = {}  # successful probes, by the path that was run
@@ -79,17 +80,20 @@ def _candidates(runtime: Runtime) -> Iterator[tuple[str, str]]:
     """(how, path) in order of preference; each is probed before use, lazily."""
     name = f"python{runtime.python_version}"
     on_path = shutil.which(name)
-    if on_path:
-        yield "PATH", on_path
+    if on_path and Path(on_path).parent != _pyenv_root() / "shims":
+        yield "PATH", on_path  # a pyenv shim fails unless its version is active: pyenv's own come next
     for found in _pyenv_pythons(runtime):
         yield "pyenv", found
-    from_uv = _uv_find(runtime)
-    if from_uv:
-        yield "uv", from_uv
+    for found in _uv_pythons(runtime):
+        yield "uv", found
+
+
+def _pyenv_root() -> Path:
+    return Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
 
 
 def _pyenv_pythons(runtime: Runtime) -> list[str]:
-    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    root = _pyenv_root()
     name = f"python{runtime.python_version}"
     found = [p for p in root.glob(f"versions/{runtime.python_version}.*/bin/{name}") if p.is_file()]
     return [str(p) for p in sorted(found, key=lambda p: _patch_key(p.parents[1].name), reverse=True)]
@@ -100,25 +104,78 @@ def _patch_key(version_name: str) -> tuple[int, ...]:
     return tuple(int(m) for m in re.findall(r"\d+", version_name.split("-")[0])[:3])
 
 
-def _uv_find(runtime: Runtime) -> str | None:
-    from lpack.bundle.install import _find_uv
-
-    uv = _find_uv()
-    if not uv:
-        return None
-    cmd = [uv, "python", "find", "--no-python-downloads", runtime.python_version]
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=UV_TIMEOUT_S, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    lines = out.stdout.strip().splitlines()
-    return lines[-1] if out.returncode == 0 and lines else None
+def _uv_pythons(runtime: Runtime) -> list[str]:
+    """Pythons uv installed (`uv python install 3.12`), newest patch first, read from uv's folder
+    rather than by running `uv python find` (a quarter of a second)."""
+    base = os.environ.get("UV_PYTHON_INSTALL_DIR")
+    if base:
+        root = Path(base)
+    else:
+        data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        root = Path(data) / "uv" / "python"
+    version = runtime.python_version
+    found = [p for p in root.glob(f"cpython-{version}.*/bin/python{version}") if p.is_file()]
+    return [str(p) for p in sorted(found, key=lambda p: _patch_key(p.parents[1].name.split("-")[1]), reverse=True)]
 
 
 def _probe(path: str) -> _Facts | str:
-    """The interpreter's facts (cached by path), or why it could not be run (not cached)."""
+    """The interpreter's facts (cached by path, and on disk by the binary's identity), or why it
+    could not be run (not cached)."""
     if path in _PROBES:
         return _PROBES[path]
+    identity = _identity(path)
+    known = _probe_cache().get(identity) if identity else None
+    if known:
+        _PROBES[path] = facts = _Facts(known[0], tuple(known[1]), known[2], known[3])  # type: ignore[arg-type]
+        return facts
+    facts_or_reason = _run_probe(path)
+    if isinstance(facts_or_reason, _Facts):
+        _PROBES[path] = facts_or_reason
+        if identity:
+            _remember(identity, facts_or_reason)
+    return facts_or_reason
+
+
+def _identity(path: str) -> str | None:
+    """The resolved binary with its size and mtime: a new install at the same path is a new key.
+    Scripts (shims, wrappers) are not remembered: what they run can change under them."""
+    try:
+        real = os.path.realpath(path)
+        info = os.stat(real)
+        with open(real, "rb") as file:
+            if file.read(2) == b"#!":
+                return None
+    except OSError:
+        return None
+    return f"{real}:{info.st_size}:{info.st_mtime_ns}"
+
+
+def _probe_cache_file() -> Path:
+    from lpack.bundle.cache import default_root
+
+    return default_root() / "invoke" / "interpreters.json"
+
+
+def _probe_cache() -> dict[str, list[object]]:
+    try:
+        data = json.loads(_probe_cache_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _remember(identity: str, facts: _Facts) -> None:
+    from lpack._files import atomic_write_text
+
+    known = _probe_cache()
+    known[identity] = [facts.executable, list(facts.version), facts.machine, facts.system]
+    try:
+        atomic_write_text(_probe_cache_file(), json.dumps(known, indent=1, sort_keys=True))
+    except OSError:
+        pass  # a read-only cache only costs speed
+
+
+def _run_probe(path: str) -> _Facts | str:
     try:
         out = subprocess.run([path, "-I", "-S", "-c", _PROBE_CODE], capture_output=True,
                              text=True, timeout=PROBE_TIMEOUT_S, check=False)
@@ -130,11 +187,9 @@ def _probe(path: str) -> _Facts | str:
         return (out.stderr.strip().splitlines() or [f"exit status {out.returncode}"])[0]
     try:
         (major, minor, micro), machine, system, executable = json.loads(out.stdout)
-        facts = _Facts(executable or path, (int(major), int(minor), int(micro)), machine, system)
+        return _Facts(executable or path, (int(major), int(minor), int(micro)), machine, system)
     except (ValueError, TypeError):
         return f"unexpected output {out.stdout.strip()[:80]!r}"
-    _PROBES[path] = facts
-    return facts
 
 
 def _interpreter(facts: _Facts, runtime: Runtime, how: str) -> Interpreter:
