@@ -1,7 +1,8 @@
 """SAM and CloudFormation templates -> a Project lpack checks and builds, with the template's lines.
 
 A template's ``AWS::Serverless::Function`` and ``AWS::Lambda::Function`` resources become function
-units named by logical ID (``Globals: Function:`` applied as SAM applies it), its layer version
+units named by logical ID (``Globals: Function:`` applied as SAM applies it, ``IgnoreGlobals``
+too), its layer version
 resources with a local folder become layer units, and each function's IAM documents (SAM
 ``Policies``, the role the function names, the policies attached to that role, its trust policy,
 and ``AWS::Lambda::Permission`` resources as the resource-based policy ``AddPermission`` writes)
@@ -10,7 +11,10 @@ are parsed into the same model as policy files, each element carrying its templa
 Intrinsic functions (``!Ref``, ``!Sub``, ...) are unknown before deployment: a setting that is one
 is left out, so no rule sees it, except ``!Ref`` to a parameter with a ``Default``, read as the
 default. In policies and environment values, ``!Sub`` keeps its text and unknown references read
-as ``${Name}``, which the IAM rules treat as "some text", never as a wildcard.
+as ``${Name}``, which the IAM rules treat as "some text", never as a wildcard; a ``!Ref`` to a list
+parameter is a list. A policy document CloudFormation makes (``AWS::Include``, a ``!Sub`` of JSON
+text, ``Statement: !If``) is unreadable, like an unknown managed policy. Functions in runtimes
+lpack has no facts for (other languages, python2.7) are skipped.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lpack.config import DEFAULT_REQUIREMENTS, Project, Unit
 from lpack.errors import ConfigError
+from lpack.targets import RUNTIMES
 
 if TYPE_CHECKING:
     from lpack.iam.policy import ParsedPolicy
@@ -222,6 +227,25 @@ class _Resolver:
         params = data.get("Parameters")
         self.defaults = {name: p["Default"] for name, p in (params.items() if isinstance(params, dict) else ())
                          if isinstance(p, dict) and "Default" in p and not is_intrinsic(p["Default"])}
+        # CommaDelimitedList and List<...> parameters: a !Ref to one is a list
+        self.lists = {name: [item.strip() for item in str(self.defaults[name]).split(",")]
+                      for name, p in (params.items() if isinstance(params, dict) else ())
+                      if name in self.defaults and isinstance(p, dict)
+                      and str(p.get("Type", "")).startswith(("CommaDelimitedList", "List<"))}
+
+    def items(self, value: object) -> list[str] | None:
+        """A list an intrinsic makes, when the template tells it: ``!Ref`` to a list parameter with
+        a default, ``!Split`` of known text."""
+        if not is_intrinsic(value):
+            return None
+        assert isinstance(value, dict)
+        (key, arg), = value.items()
+        if key == "Ref" and isinstance(arg, str) and arg in self.lists:
+            return list(self.lists[arg])
+        if key == "Fn::Split" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str) and arg[0]:
+            text = self.text(arg[1])
+            return text.split(arg[0]) if text is not None else None
+        return None
 
     def value(self, value: object) -> object:
         """The value, with ``!Ref`` to a parameter with a default resolved; None when unknown."""
@@ -300,10 +324,13 @@ class FunctionIam(NamedTuple):
     managed: tuple[ParsedPolicy, ...] = ()  # attached managed policies lpack can read
     customer: tuple[ParsedPolicy, ...] = ()  # customer managed policies defined in the template
     inline: tuple[ParsedPolicy, ...] = ()
-    opaque: tuple[str, ...] = ()  # attached policies lpack cannot read (unknown ARNs, SAM policy templates)
+    opaque: tuple[str, ...] = ()  # attached policies lpack cannot read (unknown ARNs, documents made at deployment)
     trust: ParsedPolicy | None = None
     resource: ParsedPolicy | None = None
     role_known: bool = False  # False for a role ARN from outside the template: nothing to check
+    # SAM policy templates (and inline documents lpack cannot read) in the role SAM makes: SAM writes
+    # them as the role's inline policies, so they do not count toward its managed policy quota (LP561)
+    templates: tuple[str, ...] = ()
 
 
 class Template(NamedTuple):
@@ -379,13 +406,21 @@ class _Reader:
     # -- functions -------------------------------------------------------------------------------
 
     def properties(self, resource: Located) -> Located:
-        """The function's properties, with SAM's Globals applied (the function's own value wins)."""
+        """The function's properties, with SAM's Globals applied (the function's own value wins)
+        except those its ``IgnoreGlobals`` attribute names (``'*'``: all of them)."""
         props = resource.get("Properties")
         own = props if isinstance(props, Located) else Located(resource.line)
         if resource.get("Type") != SAM_FUNCTION or not self.globals:
             return own
+        ignored = resource.get("IgnoreGlobals")
+        if ignored == "*":
+            return own
+        global_props = Located(self.globals.line)
+        for key, value in self.globals.items():
+            if not (isinstance(ignored, list) and key in ignored):
+                global_props[key], global_props.lines[key] = value, self.globals.line_of(key)
         merged = Located(own.line)
-        for source in (self.globals, own):
+        for source in (global_props, own):
             for key, value in source.items():
                 merged[key] = _merge(merged.get(key), value)
                 merged.lines[key] = source.line_of(key)
@@ -396,8 +431,8 @@ class _Reader:
         if self.resolver.value(props.get("PackageType")) == "Image":
             return None
         runtime = self.resolver.value(props.get("Runtime"))
-        if isinstance(runtime, str) and not runtime.startswith("python"):
-            return None
+        if isinstance(runtime, str) and runtime not in RUNTIMES:
+            return None  # another language, or a retired Python (python2.7, python3.6) lpack has no facts for
         source = self.code_folder(props, "CodeUri" if resource.get("Type") == SAM_FUNCTION else "Code")
         lines = {"function": self.resources.line_of(name), "handler": props.line_of("Handler"),
                  "runtime": props.line_of("Runtime"), "architecture": props.line_of("Architectures"),
@@ -441,6 +476,8 @@ class _Reader:
         lines["environment"] = env.line_of("Variables") if isinstance(env, Located) else variables.line
         out: dict[str, object] = {}
         for key, value in variables.items():
+            if isinstance(value, dict) and value.get("Ref") == "AWS::NoValue":
+                continue  # CloudFormation removes it
             out[str(key)] = self.resolver.text(value) if is_intrinsic(value) else _cfn_string(value)
             lines.setdefault(str(key), variables.line_of(key))
         return out
@@ -451,6 +488,8 @@ class _Reader:
         if not isinstance(value, str) or value.startswith("s3://"):
             return None
         folder = (self.root / value).resolve()
+        if folder.is_file() or (not folder.exists() and folder.suffix in _ARCHIVE_SUFFIXES):
+            return None  # an already packaged .zip (made by a build step, perhaps not yet): no folder to check
         if not folder.is_dir():
             raise ConfigError(f"{self.display}: line {props.line_of(key)}: {key} {value!r}: no such folder "
                               f"under {self.root}")
@@ -466,10 +505,10 @@ class _Reader:
         requirements = folder / DEFAULT_REQUIREMENTS
         source = folder / "python" if (folder / "python").is_dir() else folder
         runtimes = self.resolver.value(props.get("CompatibleRuntimes"))
-        runtime = self.resolver.value(runtimes[0]) if isinstance(runtimes, list) and runtimes else None
+        known = [r for r in runtimes if isinstance(r, str) and r in RUNTIMES] if isinstance(runtimes, list) else []
         return Unit(name=name, kind="layer", where=f"Resources.{name}", source=source,
                     requirements=requirements if requirements.is_file() and not self.built else None,
-                    runtime=runtime if isinstance(runtime, str) and runtime.startswith("python") else None)
+                    runtime=known[0] if known else None)
 
     def layer_names(self, value: object, layers: Mapping[str, Unit]) -> Iterator[str]:
         for item in value if isinstance(value, list) else ():
@@ -504,6 +543,7 @@ class _Reader:
         managed_arns: list[str] = [BASIC_EXECUTION_ROLE]
         inline: list[ParsedPolicy] = []
         opaque: list[str] = []
+        templates: list[str] = []  # inline too; the role always has AWSLambdaBasicExecutionRole for logs
         policies = props.get("Policies")
         items = policies if isinstance(policies, LocatedList) else LocatedList(props.line_of("Policies"))
         if isinstance(policies, (str, Located)):
@@ -515,10 +555,9 @@ class _Reader:
                 managed_arns.append(text if text.startswith("arn:") else
                                     f"arn:aws:iam::aws:policy/{_MANAGED_PATHS.get(text, '')}{text}")
             elif isinstance(item, Located) and "Statement" in item:
-                if (parsed := self.document(item, items.line_of(i), "identity")) is not None:
-                    inline.append(parsed)
+                self.add_document(item, items.line_of(i), inline, templates, f"Policies[{i}]")
             elif isinstance(item, Located):
-                opaque.extend(str(k) for k in item)  # a SAM policy template: not expanded
+                templates.extend(str(k) for k in item)  # a SAM policy template: not expanded
         readable = []
         for arn in managed_arns:
             text = managed.document(arn)
@@ -526,7 +565,8 @@ class _Reader:
                 opaque.append(arn)
             else:
                 readable.append(parse_policy(text, arn, "identity"))
-        return FunctionIam(managed=tuple(readable), inline=tuple(inline), opaque=tuple(opaque), role_known=True)
+        return FunctionIam(managed=tuple(readable), inline=tuple(inline), opaque=tuple(opaque), role_known=True,
+                           templates=tuple(templates))
 
     def role(self, role_id: str, role: Located) -> FunctionIam:
         from lpack.iam import managed
@@ -535,14 +575,13 @@ class _Reader:
         props = role.get("Properties")
         props = props if isinstance(props, Located) else Located(role.line)
         inline: list[ParsedPolicy] = []
-        policies = props.get("Policies")
-        for i, item in enumerate(policies if isinstance(policies, LocatedList) else ()):
-            doc = item.get("PolicyDocument") if isinstance(item, Located) else None
-            parsed = self.document(doc, item.line_of("PolicyDocument"), "identity") if isinstance(doc, Located) else None
-            if parsed is not None:
-                inline.append(parsed)
-        readable: list[ParsedPolicy] = []
         opaque: list[str] = []
+        policies = props.get("Policies")
+        for item in policies if isinstance(policies, LocatedList) else ():
+            doc = item.get("PolicyDocument") if isinstance(item, Located) and not is_intrinsic(item) else item
+            self.add_document(doc, item.line_of("PolicyDocument") if isinstance(item, Located) else props.line,
+                              inline, opaque, str(item.get("PolicyName", "?")) if isinstance(item, Located) else "?")
+        readable: list[ParsedPolicy] = []
         arns = props.get("ManagedPolicyArns")
         for item in arns if isinstance(arns, list) else ():
             target = self.resource(ref_target(item), "AWS::IAM::ManagedPolicy")
@@ -560,11 +599,8 @@ class _Reader:
             other_props = other.get("Properties")
             if not isinstance(other_props, Located) or not self.attached(role_id, str(other_id), other_props, arns):
                 continue
-            doc = other_props.get("PolicyDocument")
-            parsed = self.document(doc, other_props.line_of("PolicyDocument"), "identity") \
-                if isinstance(doc, Located) else None
-            if parsed is not None:
-                (inline if other.get("Type") == "AWS::IAM::Policy" else customer).append(parsed)
+            self.add_document(other_props.get("PolicyDocument"), other_props.line_of("PolicyDocument"),
+                              inline if other.get("Type") == "AWS::IAM::Policy" else customer, opaque, str(other_id))
         trust_doc = props.get("AssumeRolePolicyDocument")
         trust = (self.document(trust_doc, props.line_of("AssumeRolePolicyDocument"), "trust")
                  if isinstance(trust_doc, Located) else None)
@@ -582,7 +618,8 @@ class _Reader:
         for permission_id, resource in self.resources.items():
             props = resource.get("Properties") if isinstance(resource, Located) else None
             if (isinstance(resource, Located) and resource.get("Type") == "AWS::Lambda::Permission"
-                    and isinstance(props, Located) and ref_target(props.get("FunctionName")) == function_id):
+                    and isinstance(props, Located)
+                    and ref_target(props.get("FunctionName")) in (function_id, *_qualified_ids(function_id))):
                 statements.append((str(permission_id), props))
         if not statements:
             return None
@@ -624,11 +661,25 @@ class _Reader:
                                                          "FunctionUrlAuthType") if p in props))
         return out
 
+    def add_document(self, data: object, line: int, readable: list[ParsedPolicy], opaque: list[str],
+                     name: str) -> None:
+        """An identity policy document: parsed into ``readable``; named in ``opaque`` too when lpack
+        cannot read all of it (its statements are made at deployment), so role-wide rules, which
+        need every grant, stay quiet."""
+        parsed = self.document(data, line, "identity") if isinstance(data, Located) else None
+        if parsed is not None:
+            readable.append(parsed)
+        if data is not None and (parsed is None or _unreadable_statements(data)):
+            opaque.append(name)
+
     def document(self, data: Located, line: int, kind: str) -> ParsedPolicy | None:
         """A policy document from the template, as plain JSON, with each JSON path's template line;
-        None when every statement is one lpack cannot read (an intrinsic function)."""
+        None when lpack cannot read it: made at deployment (``!Sub`` of JSON text, ``AWS::Include``,
+        ``Statement: !If``), or every statement an intrinsic function."""
         from lpack.iam.policy import parse_document
 
+        if is_intrinsic(data) or is_intrinsic(data.get("Statement")):
+            return None
         lines: dict[str, int] = {"": line}
         document = self.plain(data, "", line, lines)
         statements = data.get("Statement")
@@ -644,7 +695,8 @@ class _Reader:
         """Template data as JSON: intrinsics as text (``${Name}`` for unknowns); statements, actions
         and principals that are intrinsics (``!If`` ...) left out, as lpack cannot know them."""
         if is_intrinsic(value):
-            return self.resolver.text(value)
+            listed = self.resolver.items(value)
+            return self.resolver.text(value) if listed is None else listed
         if isinstance(value, Located):
             out: dict[str, object] = {}
             found: dict[str, int] = {}
@@ -669,12 +721,30 @@ class _Reader:
         return value
 
 
+_ARCHIVE_SUFFIXES = (".zip", ".jar")
+
+
+def _qualified_ids(function_id: str) -> tuple[str, str]:
+    """SAM's names for the alias and version of a function with ``AutoPublishAlias``."""
+    return f"{function_id}.Alias", f"{function_id}.Version"
 _PLACEHOLDER = re.compile(r"\$\{([^}:*?$]+)\}")  # ours; IAM policy variables have a colon
 
 
 def _number(value: object) -> object:
     """CloudFormation takes "128" for 128."""
     return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+
+def _unreadable_statements(document: object) -> bool:
+    """Whether a document, or some statement in it, is known only at deployment."""
+    if not isinstance(document, dict) or is_intrinsic(document):
+        return True
+    statements = document.get("Statement")
+    if is_intrinsic(statements):
+        return True
+    return any(is_intrinsic(item) or (isinstance(item, dict) and any(
+        _has_intrinsic(item.get(key)) for key in ("Action", "NotAction", "Effect")))
+        for item in (statements if isinstance(statements, list) else [statements]))
 
 
 def _has_intrinsic(value: object) -> bool:

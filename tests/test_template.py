@@ -116,7 +116,7 @@ def test_template_becomes_a_project() -> None:
 
 def test_policy_templates_are_noted_not_expanded() -> None:
     iam = load_template(DATA / "admin-policy" / "template.yaml").iam["WorkerFunction"]
-    assert iam.opaque == ("S3ReadPolicy",)
+    assert (iam.templates, iam.opaque) == (("S3ReadPolicy",), ())
 
 
 def test_intrinsic_settings_are_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -196,3 +196,172 @@ def test_unquoted_numbers_and_booleans_in_environment_are_strings_to_cloudformat
 
     unit = load_template(tmp_path / "template.yaml").project.unit("Fn")
     assert unit.settings["environment"] == {"FLAG": "true", "RETRIES": "5", "RATIO": "0.5"}
+
+
+# -- real templates that lpack used to misread (reduced) ----------------------------------------
+
+def sam_app(tmp_path: Path, resources: str, head: str = "") -> Path:
+    """A SAM template (``Resources:`` body given) next to a ``src/`` folder with ``app.handler``."""
+    (tmp_path / "src").mkdir(exist_ok=True)
+    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    path = tmp_path / "template.yaml"
+    path.write_text(f"Transform: AWS::Serverless-2016-10-31\n{head}Resources:\n{resources}")
+    return path
+
+
+def test_retired_python_runtime_is_skipped_not_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """SAM's own examples still say python2.7 and python3.6: lpack has no facts for them, so it
+    leaves those functions (and layers) alone, as it does other languages, and checks the rest."""
+    template = sam_app(tmp_path, (
+        "  Old:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      CodeUri: s3://bucket/old.zip\n      Handler: hello.handler\n      Runtime: python2.7\n"
+        "  Layer:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: src/\n"
+        "      CompatibleRuntimes: [python3.6, python3.12]\n"
+        "  New:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n      Layers: [!Ref Layer]\n"))
+    assert run(capsys, template) == (0, [])
+    found = load_template(template)
+    assert found.skipped == ("Old",)
+    assert found.project.unit("Layer").runtime == "python3.12"
+
+
+@pytest.mark.parametrize("code_uri", ["./deployment.zip", "build/lambda.zip"])
+def test_code_uri_naming_a_zip_is_not_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      code_uri: str) -> None:
+    """`CodeUri: ./deployment.zip` (Chalice, Makefile builds) is a package, made before deploying:
+    the settings are still checked, the package is not (it may not be built yet)."""
+    (tmp_path / "deployment.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    template = sam_app(tmp_path, (
+        "  Api:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        f"      CodeUri: {code_uri}\n      Handler: app.app\n      Runtime: python3.12\n      Timeout: 901\n"))
+    code, findings = run(capsys, template)
+    assert (code, [f["code"] for f in findings]) == (1, ["LP323"])
+    assert load_template(template).project.unit("Api").source is None
+
+
+def test_missing_code_folder_is_still_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = sam_app(tmp_path, (
+        "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      CodeUri: srcc/\n      Handler: app.handler\n      Runtime: python3.12\n"))
+    assert main(["check", str(template)]) == 2
+    assert "CodeUri 'srcc/': no such folder" in capsys.readouterr().err
+
+
+def test_ignore_globals(tmp_path: Path) -> None:
+    """SAM's `IgnoreGlobals` resource attribute: '*' or a list of Globals properties the function
+    does not take."""
+    template = sam_app(tmp_path, (
+        "  All:\n    Type: AWS::Serverless::Function\n    IgnoreGlobals: '*'\n    Properties:\n"
+        "      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n"
+        "  Some:\n    Type: AWS::Serverless::Function\n    IgnoreGlobals: [Timeout, Environment]\n"
+        "    Properties:\n      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n"
+        "  Plain:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n"), head=(
+        "Globals:\n  Function:\n    Timeout: 900\n    MemorySize: 64\n"
+        "    Environment:\n      Variables:\n        AWS_REGION: eu-west-1\n"))
+    settings = {u.name: dict(u.settings) for u in load_template(template).project.units}
+    assert settings["All"] == {}
+    assert settings["Some"] == {"memory": 64}
+    assert settings["Plain"] == {"memory": 64, "timeout": 900, "environment": {"AWS_REGION": "eu-west-1"}}
+
+
+ROLE = (
+    "  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n      Code: src/\n      Handler: app.handler\n"
+    "      Runtime: python3.12\n      Role: !GetAtt Role.Arn\n"
+    "  Role:\n    Type: AWS::IAM::Role\n    Properties:\n")
+TRUST = ("      AssumeRolePolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n"
+         "          - Effect: Allow\n            Principal: {Service: lambda.amazonaws.com}\n"
+         "            Action: sts:AssumeRole\n")
+
+
+@pytest.mark.parametrize("policies", [
+    pytest.param("        - PolicyName: included\n          PolicyDocument:\n            Fn::Transform:\n"
+                 "              Name: AWS::Include\n              Parameters: {Location: 's3://bucket/policy.yaml'}\n",
+                 id="aws-include"),
+    pytest.param("        - PolicyName: text\n          PolicyDocument: !Sub |\n"
+                 '            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",\n'
+                 '             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}]}\n',
+                 id="sub-json-text"),
+    pytest.param("        - PolicyName: conditional\n          PolicyDocument:\n            Version: '2012-10-17'\n"
+                 "            Statement: !If\n              - Prod\n"
+                 "              - [{Effect: Allow, Action: 'logs:*', Resource: '*'}]\n"
+                 "              - [{Effect: Allow, Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '*'}]\n",
+                 id="statement-if"),
+    pytest.param("        - PolicyName: partly\n          PolicyDocument:\n            Version: '2012-10-17'\n"
+                 "            Statement:\n              - {Effect: Allow, Action: 's3:ListAllMyBuckets', Resource: '*'}\n"
+                 "              - Effect: Allow\n                Action: !If [Prod, ['logs:CreateLogStream', 'logs:PutLogEvents'], "
+                 "'logs:PutLogEvents']\n                Resource: '*'\n",
+                 id="action-if"),
+])
+def test_policy_documents_made_at_deployment_are_not_misread(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             policies: str) -> None:
+    """A PolicyDocument that CloudFormation makes (AWS::Include, a !Sub of JSON text, a conditional
+    Statement) is unreadable to lpack: not "a policy must be a JSON object", and the role-wide rules
+    (LP560: no grant of the log actions) stay quiet as they do for an unknown managed policy."""
+    template = sam_app(tmp_path, ROLE + TRUST + "      Policies:\n" + policies,
+                       head="Conditions:\n  Prod: !Equals [a, a]\n")
+    assert run(capsys, template) == (0, [])
+    assert load_template(template).iam["Fn"].opaque != ()
+
+
+def test_trust_policy_made_at_deployment_is_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = sam_app(tmp_path, ROLE + (
+        "      AssumeRolePolicyDocument: !Sub |\n"
+        '        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": '
+        '"lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}\n'
+        "      ManagedPolicyArns: [arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]\n"))
+    assert run(capsys, template) == (0, [])
+    assert load_template(template).iam["Fn"].trust is None
+
+
+def test_ref_to_a_list_parameter_is_a_list_of_resources(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`Resource: !Ref DataArns` (CommaDelimitedList) is one resource per item, not one ARN with
+    commas in it (which made dynamodb:GetItem look like it had no table to act on)."""
+    template = sam_app(tmp_path, (
+        "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n"
+        "      Handler: app.handler\n      Runtime: python3.12\n      Policies:\n"
+        "        - Version: '2012-10-17'\n          Statement:\n            - Effect: Allow\n"
+        "              Action: [s3:GetObject, dynamodb:GetItem]\n              Resource: !Ref DataArns\n"
+        "            - Effect: Allow\n              Action: s3:ListBucket\n"
+        "              Resource: !Split [',', !Ref Buckets]\n"), head=(
+        "Parameters:\n  DataArns:\n    Type: CommaDelimitedList\n"
+        "    Default: 'arn:aws:s3:::bucket/*, arn:aws:dynamodb:us-east-1:123456789012:table/t'\n"
+        "  Buckets:\n    Type: String\n    Default: 'arn:aws:s3:::a,arn:aws:s3:::b'\n"))
+    assert run(capsys, template) == (0, [])
+    statements = load_template(template).iam["Fn"].inline[0].policy.statements
+    assert [s.resources for s in statements] == [
+        ("arn:aws:s3:::bucket/*", "arn:aws:dynamodb:us-east-1:123456789012:table/t"),
+        ("arn:aws:s3:::a", "arn:aws:s3:::b")]
+
+
+def test_environment_variable_set_to_no_value_is_removed(tmp_path: Path) -> None:
+    template = sam_app(tmp_path, (
+        "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n"
+        "      Handler: app.handler\n      Runtime: python3.12\n      Environment:\n        Variables:\n"
+        "          KEEP: x\n          DROP: !Ref AWS::NoValue\n          MAYBE: !If [Prod, y, !Ref AWS::NoValue]\n"),
+        head="Conditions:\n  Prod: !Equals [a, a]\n")
+    assert load_template(template).project.unit("Fn").settings["environment"] == {"KEEP": "x", "MAYBE": "${Fn.If}"}
+
+
+def test_sam_policy_templates_are_inline_policies_not_managed(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """SAM writes each policy template as an inline policy of the role it makes: ten of them are not
+    eleven managed policies (LP561), with AWSLambdaBasicExecutionRole."""
+    policies = "".join(f"        - SQSPollerPolicy:\n            QueueName: queue-{i}\n" for i in range(10))
+    template = sam_app(tmp_path, (
+        "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n"
+        "      Handler: app.handler\n      Runtime: python3.12\n      Policies:\n" + policies))
+    assert run(capsys, template) == (0, [])
+    assert load_template(template).iam["Fn"].templates == ("SQSPollerPolicy",) * 10
+
+
+def test_permission_on_the_sam_alias_is_the_function_s(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`FunctionName: !Ref Fn.Alias` (SAM's AutoPublishAlias) grants on the function's alias: its
+    statement belongs to the function's resource policy."""
+    template = sam_app(tmp_path, (
+        "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n"
+        "      Handler: app.handler\n      Runtime: python3.12\n      AutoPublishAlias: live\n"
+        "  FromS3:\n    Type: AWS::Lambda::Permission\n    Properties:\n      FunctionName: !Ref Fn.Alias\n"
+        "      Action: lambda:InvokeFunction\n      Principal: s3.amazonaws.com\n"))
+    code, findings = run(capsys, template)
+    assert (code, [(f["code"], f["line"]) for f in findings]) == (0, [("LP551", line_of(template, "FromS3:"))])
