@@ -284,11 +284,11 @@ def _role(policies: list[str], root: Path, function: str | None,
 
 
 def _role_rules(policies: Sequence[ParsedPolicy], inline: Sequence[ParsedPolicy], where: str,
-                function: str | None, opaque: int) -> list[Finding]:
+                function: str | None, opaque: int, unreadable: int = 0) -> list[Finding]:
     """The ``iam-role`` rules on one execution role's complete set of policies."""
     from lpack.rules.iam_role import RoleSubject
 
-    return rules.run("iam-role", RoleSubject(tuple(policies), where, function, opaque, tuple(inline)))
+    return rules.run("iam-role", RoleSubject(tuple(policies), where, function, opaque, tuple(inline), unreadable))
 
 
 def _template_policies(template: Template, unit: Unit) -> list[Finding]:
@@ -314,7 +314,7 @@ def _template_policies(template: Template, unit: Unit) -> list[Finding]:
             findings += lint(document, kind)
     if iam.role_known:
         findings += _role_rules((*iam.managed, *iam.customer), iam.inline, display_path(template.path),
-                                unit.name, len(iam.opaque))
+                                unit.name, len(iam.opaque), len(iam.unreadable))
     return findings
 
 

@@ -324,13 +324,16 @@ class FunctionIam(NamedTuple):
     managed: tuple[ParsedPolicy, ...] = ()  # attached managed policies lpack can read
     customer: tuple[ParsedPolicy, ...] = ()  # customer managed policies defined in the template
     inline: tuple[ParsedPolicy, ...] = ()
-    opaque: tuple[str, ...] = ()  # attached policies lpack cannot read (unknown ARNs, documents made at deployment)
+    opaque: tuple[str, ...] = ()  # attached managed policies lpack cannot read (unknown ARNs)
     trust: ParsedPolicy | None = None
     resource: ParsedPolicy | None = None
     role_known: bool = False  # False for a role ARN from outside the template: nothing to check
     # SAM policy templates (and inline documents lpack cannot read) in the role SAM makes: SAM writes
     # them as the role's inline policies, so they do not count toward its managed policy quota (LP561)
     templates: tuple[str, ...] = ()
+    # documents lpack cannot read all of (made at deployment): role-wide rules that need every grant
+    # stay quiet; they are inline, or already counted as managed, so LP561 does not count them again
+    unreadable: tuple[str, ...] = ()
 
 
 class Template(NamedTuple):
@@ -576,11 +579,12 @@ class _Reader:
         props = props if isinstance(props, Located) else Located(role.line)
         inline: list[ParsedPolicy] = []
         opaque: list[str] = []
+        unreadable: list[str] = []
         policies = props.get("Policies")
         for item in policies if isinstance(policies, LocatedList) else ():
             doc = item.get("PolicyDocument") if isinstance(item, Located) and not is_intrinsic(item) else item
             self.add_document(doc, item.line_of("PolicyDocument") if isinstance(item, Located) else props.line,
-                              inline, opaque, str(item.get("PolicyName", "?")) if isinstance(item, Located) else "?")
+                              inline, unreadable, str(item.get("PolicyName", "?")) if isinstance(item, Located) else "?")
         readable: list[ParsedPolicy] = []
         arns = props.get("ManagedPolicyArns")
         for item in arns if isinstance(arns, list) else ():
@@ -599,12 +603,15 @@ class _Reader:
             other_props = other.get("Properties")
             if not isinstance(other_props, Located) or not self.attached(role_id, str(other_id), other_props, arns):
                 continue
+            is_managed = other.get("Type") == "AWS::IAM::ManagedPolicy"
             self.add_document(other_props.get("PolicyDocument"), other_props.line_of("PolicyDocument"),
-                              inline if other.get("Type") == "AWS::IAM::Policy" else customer, opaque, str(other_id))
+                              customer if is_managed else inline, unreadable, str(other_id),
+                              unknown=opaque if is_managed else None)
         trust_doc = props.get("AssumeRolePolicyDocument")
         trust = (self.document(trust_doc, props.line_of("AssumeRolePolicyDocument"), "trust")
                  if isinstance(trust_doc, Located) else None)
-        return FunctionIam(tuple(readable), tuple(customer), tuple(inline), tuple(opaque), trust, None, True)
+        return FunctionIam(tuple(readable), tuple(customer), tuple(inline), tuple(opaque), trust, None, True,
+                           unreadable=tuple(unreadable))
 
     def attached(self, role_id: str, policy_id: str, props: Located, role_arns: object) -> bool:
         roles = props.get("Roles")
@@ -661,16 +668,19 @@ class _Reader:
                                                          "FunctionUrlAuthType") if p in props))
         return out
 
-    def add_document(self, data: object, line: int, readable: list[ParsedPolicy], opaque: list[str],
-                     name: str) -> None:
-        """An identity policy document: parsed into ``readable``; named in ``opaque`` too when lpack
-        cannot read all of it (its statements are made at deployment), so role-wide rules, which
-        need every grant, stay quiet."""
+    def add_document(self, data: object, line: int, readable: list[ParsedPolicy], unreadable: list[str],
+                     name: str, unknown: list[str] | None = None) -> None:
+        """An identity policy document: parsed into ``readable``; named in ``unreadable`` too when
+        lpack cannot read all of it (its statements are made at deployment), so role-wide rules,
+        which need every grant, stay quiet. A managed policy lpack cannot parse at all still counts
+        as attached: it goes to ``unknown``."""
         parsed = self.document(data, line, "identity") if isinstance(data, Located) else None
         if parsed is not None:
             readable.append(parsed)
+        elif unknown is not None and data is not None:
+            unknown.append(name)
         if data is not None and (parsed is None or _unreadable_statements(data)):
-            opaque.append(name)
+            unreadable.append(name)
 
     def document(self, data: Located, line: int, kind: str) -> ParsedPolicy | None:
         """A policy document from the template, as plain JSON, with each JSON path's template line;

@@ -301,7 +301,7 @@ def test_policy_documents_made_at_deployment_are_not_misread(tmp_path: Path, cap
     template = sam_app(tmp_path, ROLE + TRUST + "      Policies:\n" + policies,
                        head="Conditions:\n  Prod: !Equals [a, a]\n")
     assert run(capsys, template) == (0, [])
-    assert load_template(template).iam["Fn"].opaque != ()
+    assert load_template(template).iam["Fn"].unreadable != ()
 
 
 def test_trust_policy_made_at_deployment_is_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -365,3 +365,18 @@ def test_permission_on_the_sam_alias_is_the_function_s(tmp_path: Path, capsys: p
         "      Action: lambda:InvokeFunction\n      Principal: s3.amazonaws.com\n"))
     code, findings = run(capsys, template)
     assert (code, [(f["code"], f["line"]) for f in findings]) == (0, [("LP551", line_of(template, "FromS3:"))])
+
+
+def test_an_unreadable_inline_policy_does_not_count_as_a_managed_one(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """LP561 counts managed policies (IAM's 10 per role); an inline document made at deployment is
+    unreadable, not managed."""
+    arns = "".join(f"        - arn:aws:iam::123456789012:policy/p{i}\n" for i in range(10))
+    template = sam_app(tmp_path, ROLE + TRUST + "      ManagedPolicyArns:\n" + arns + "      Policies:\n"
+                       "        - PolicyName: text\n          PolicyDocument: !Sub |\n"
+                       '            {"Version": "2012-10-17", "Statement": []}\n')
+    assert "LP561" not in [f["code"] for f in run(capsys, template)[1]]
+    arns += "        - arn:aws:iam::123456789012:policy/p10\n"
+    (tmp_path / "eleven").mkdir()
+    template = sam_app(tmp_path / "eleven", ROLE + TRUST + "      ManagedPolicyArns:\n" + arns)
+    assert "LP561" in [f["code"] for f in run(capsys, template)[1]]

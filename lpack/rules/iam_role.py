@@ -25,6 +25,7 @@ class RoleSubject(NamedTuple):
     function: str | None = None  # names the log group /aws/lambda/NAME
     opaque: int = 0  # attached policies lpack cannot read (unknown managed policy ARNs)
     inline: tuple[ParsedPolicy, ...] = ()  # the role's inline policies
+    unreadable: int = 0  # documents lpack cannot read all of (a template's, made at deployment)
 
 
 def _log_stream_pattern(function: str | None) -> str:
@@ -86,9 +87,10 @@ def role_cannot_write_logs(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     Attach `arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole`, or allow
     `logs:CreateLogStream` and `logs:PutLogEvents` on
     `arn:aws:logs:REGION:ACCOUNT:log-group:/aws/lambda/NAME:*`. If the role has policies lpack cannot
-    read (managed policies given by ARN), this rule stays quiet.
+    read (managed policies given by ARN, or a template's documents made at deployment), this rule
+    stays quiet.
     """
-    if s.opaque or not (s.policies or s.inline):
+    if s.opaque or s.unreadable or not (s.policies or s.inline):
         return
     target = _log_stream_pattern(s.function)
     missing = [action for action in LOG_ACTIONS
