@@ -422,11 +422,8 @@ class _Reader:
         for key, value in self.globals.items():
             if not (isinstance(ignored, list) and key in ignored):
                 global_props[key], global_props.lines[key] = value, self.globals.line_of(key)
-        merged = Located(own.line)
-        for source in (global_props, own):
-            for key, value in source.items():
-                merged[key] = _merge(merged.get(key), value)
-                merged.lines[key] = source.line_of(key)
+        merged = _merge(global_props, own)
+        assert isinstance(merged, Located)
         return merged
 
     def function(self, name: str, resource: Located, layers: Mapping[str, Unit]) -> tuple[Unit, dict[str, int]] | None:
