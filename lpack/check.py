@@ -318,17 +318,23 @@ def _template_policies(template: Template, unit: Unit) -> list[Finding]:
     return findings
 
 
+def prebuilt_package(unit: Unit) -> Path | None:
+    """The .zip a unit is already packaged in (a template's CodeUri naming one), if any."""
+    package = unit.settings.get("package")
+    return Path(package) if isinstance(package, str) else None
+
+
 def _unit_package(project: Project, unit: Unit, target: Target, source: bool = False) -> list[Finding]:
     """The built zip when dist/ has one (unless ``source``); otherwise the source folder, as it
     would be packaged."""
-    built = project.dist / f"{unit.name}.zip"
+    built = prebuilt_package(unit) or project.dist / f"{unit.name}.zip"
     project_layers = [project.unit(name) for name in unit.layers if not name.startswith("arn:")]
     layer_zips = {layer.name: project.dist / f"{layer.name}.zip" for layer in project_layers}
     layers = tuple(read_package(z) for z in layer_zips.values() if z.is_file())
     # a project layer not built yet: its requirements tell what it will provide
     described = [layer for layer in project_layers if not layer_zips[layer.name].is_file()]
     handler = unit.handler if unit.kind == "function" else None
-    if built.is_file() and not source:
+    if built.is_file() and (not source or prebuilt_package(unit)):
         subject = PackageSubject(read_package(built), unit.kind, layers, len(unit.layers), unit.upload,
                                  unit.name, target, handler)
         return _package_findings(subject, layers)

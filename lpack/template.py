@@ -439,6 +439,9 @@ class _Reader:
                  "source": props.line_of("CodeUri" if "CodeUri" in props else "Code"),
                  "layers": props.line_of("Layers")}
         settings: dict[str, Any] = {}
+        code_key = "CodeUri" if resource.get("Type") == SAM_FUNCTION else "Code"
+        if source is None and (package := self.code_file(props, code_key)) is not None:
+            settings["package"] = str(package)  # already packaged: checked and run as it is
         for key, prop in (("memory", "MemorySize"), ("timeout", "Timeout")):
             if prop in props and (value := self.resolver.value(props[prop])) is not None:
                 settings[key], lines[key] = _number(value), props.line_of(prop)
@@ -494,6 +497,14 @@ class _Reader:
             raise ConfigError(f"{self.display}: line {props.line_of(key)}: {key} {value!r}: no such folder "
                               f"under {self.root}")
         return folder
+
+    def code_file(self, props: Located, key: str) -> Path | None:
+        """An existing local .zip the code is already packaged in, else None."""
+        value = props.get(key)
+        if not isinstance(value, str) or value.startswith("s3://"):
+            return None
+        path = (self.root / value).resolve()
+        return path if path.is_file() and path.suffix == ".zip" else None
 
     def layer(self, name: str, resource: Located) -> Unit | None:
         props = resource.get("Properties")

@@ -229,13 +229,15 @@ def test_retired_python_runtime_is_skipped_not_refused(tmp_path: Path, capsys: p
 def test_code_uri_naming_a_zip_is_not_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                       code_uri: str) -> None:
     """`CodeUri: ./deployment.zip` (Chalice, Makefile builds) is a package, made before deploying:
-    the settings are still checked, the package is not (it may not be built yet)."""
+    the settings are still checked; the package is checked when it exists (here an empty zip,
+    without the handler's module: LP204), and need not exist yet."""
     (tmp_path / "deployment.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
     template = sam_app(tmp_path, (
         "  Api:\n    Type: AWS::Serverless::Function\n    Properties:\n"
         f"      CodeUri: {code_uri}\n      Handler: app.app\n      Runtime: python3.12\n      Timeout: 901\n"))
     code, findings = run(capsys, template)
-    assert (code, [f["code"] for f in findings]) == (1, ["LP323"])
+    expected = ["LP323", "LP204"] if (tmp_path / code_uri).is_file() else ["LP323"]
+    assert (code, [f["code"] for f in findings]) == (1, expected)
     assert load_template(template).project.unit("Api").source is None
 
 
@@ -380,3 +382,31 @@ def test_an_unreadable_inline_policy_does_not_count_as_a_managed_one(tmp_path: P
     (tmp_path / "eleven").mkdir()
     template = sam_app(tmp_path / "eleven", ROLE + TRUST + "      ManagedPolicyArns:\n" + arns)
     assert "LP561" in [f["code"] for f in run(capsys, template)[1]]
+
+
+def test_a_code_uri_zip_is_the_package_for_check_build_and_invoke(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A template whose CodeUri names an already built .zip: check reads that zip, build leaves it
+    alone, invoke runs it."""
+    import sys
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "fn.zip", "w") as out:
+        entry = zipfile.ZipInfo("app.py")
+        entry.external_attr = 0o644 << 16  # readable on Lambda (LP120 otherwise)
+        out.writestr(entry, "def handler(event, context):\n    return 'from the zip'\n")
+    template = tmp_path / "template.yaml"
+    template.write_text("Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
+                        "    Properties:\n      CodeUri: fn.zip\n      Handler: app.missing\n      Runtime: python3.12\n")
+    code, findings = run(capsys, template)
+    assert (code, [f["code"] for f in findings]) == (1, ["LP206"])
+    assert findings[0]["path"].endswith("fn.zip:app.py")
+    template.write_text(template.read_text().replace("app.missing", "app.handler"))
+    assert run(capsys, template) == (0, [])
+    assert main(["build", "--template", str(template), "-q"]) == 0
+    assert not (tmp_path / "dist").exists()
+    capsys.readouterr()
+    code = main(["invoke", str(template), "--payload", "{}", "--python", sys.executable,
+                 "--runtime", f"python{sys.version_info[0]}.{sys.version_info[1]}", "--format", "json"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["invocations"][0]["response"] == "from the zip"

@@ -231,9 +231,13 @@ def _package(project: Project, unit: Unit, options: InvokeOptions, progress: Pro
         project = project._replace(dist=_scratch_dist(project, options))
         note(f"building for {target.label}, not the configured target, into {display_path(project.dist)}; "
              "dist/ is left as it is")
-    zips = [project.dist / f"{name}.zip" for name in (unit.name, *own_layers)]
-    if options.build:
-        _build(project, (unit.name, *own_layers), options, progress, note)
+    from lpack.check import prebuilt_package
+
+    prebuilt = prebuilt_package(unit)
+    zips = [prebuilt or project.dist / f"{unit.name}.zip", *(project.dist / f"{name}.zip" for name in own_layers)]
+    to_build = (*([] if prebuilt else [unit.name]), *own_layers)
+    if options.build and to_build:
+        _build(project, to_build, options, progress, note)
     for path in zips:
         if not path.is_file():
             raise UsageError(f"{display_path(path)}: not built; run `lpack build` (or drop --no-build)")
