@@ -410,3 +410,14 @@ def test_progress_names_the_installers_steps(tmp_path: Path, wheelhouse: Path, c
     assert re.search(r"^fn: uv: Resolved 2 packages", err, re.MULTILINE), err
     assert re.search(r"^fn: uv: Installed 2 packages", err, re.MULTILINE)
     assert "\x1b[" not in err and re.search(r"^fn: writing \S*dist/fn.zip$", err, re.MULTILINE)
+
+
+def test_old_pips_host_python_check_is_recognised() -> None:
+    """pip 23.2.1 (pypa/pip#12216) checks Requires-Python against the Python running it even with
+    --python-version; lpack names that instead of echoing pip. The line is pip 23.2.1's own output
+    for numpy 2.5.5 targeting python3.12 from Python 3.11 (newer pips, as in CI, do not fail)."""
+    from lpack.bundle.install import _HOST_PYTHON_CHECK
+
+    line = "ERROR: Package 'numpy' requires a different Python: 3.11.7 not in '>=3.12'"
+    found = _HOST_PYTHON_CHECK.search(line)
+    assert found is not None and (found["package"], found["host"]) == ("numpy", "3.11.7")

@@ -26,6 +26,7 @@ _UV_NO_WHEEL = re.compile(
     r"(?:has no usable wheels|has no wheels with a matching|was not found in the)"
 )
 _UV_ONLY = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==\S+ has no (?:usable wheels|wheels with a matching)")
+_HOST_PYTHON_CHECK = re.compile(r"Package '(?P<package>[^']+)' requires a different Python: (?P<host>\S+) not in")
 _PIP_NO_WHEEL = re.compile(r"No matching distribution found for (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
@@ -117,7 +118,14 @@ def install(installer: Installer, target: Target, dest: Path, args: Sequence[str
             tip="pin a version that publishes manylinux wheels for this target, choose another "
             "runtime or architecture, or build the wheel on a matching machine and add it with --find-links",
         )
-    raise ResolveError(f"{installer.name} could not install {reqs.files[0] if reqs.files else 'the requirements'} for {target.label}: {_last_lines(output)}")
+    what = reqs.files[0] if reqs.files else "the requirements"
+    if installer.name == "pip" and (host := _HOST_PYTHON_CHECK.search(output)):
+        raise ResolveError(
+            f"pip could not install {what} for {target.label}: it checked {host['package']}'s Requires-Python "
+            f"against the Python running pip ({host['host']}), not the target's {target.runtime.python_version}",
+            tip="this pip ignores --python-version there (pypa/pip#12216); upgrade it "
+            "(`python -m pip install -U pip`), or use uv, lpack's default installer")
+    raise ResolveError(f"{installer.name} could not install {what} for {target.label}: {_last_lines(output)}")
 
 
 # The lines of uv's and pip's output that say which step they are at.
