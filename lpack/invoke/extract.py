@@ -60,21 +60,22 @@ def extract_package(zip_path: Path, cache_root: Path, *, prefix: str = "") -> Pa
     """
     digest = _sha256_file(zip_path)
     key = digest if not prefix else _sha256_text(f"{digest}\0{prefix}")
-    return _materialize(cache_root / "invoke" / "task", key,
+    return cached_tree(cache_root / "invoke" / "task", key,
                         lambda tree: _extract_all(tree, [zip_path], prefix))
 
 
 def extract_layers(zips: Sequence[Path], cache_root: Path) -> Path:
     """The layers overlaid in order (the local /opt): a later layer's file replaces an earlier one's."""
     key = _sha256_text("\n".join(_sha256_file(path) for path in zips))
-    return _materialize(cache_root / "invoke" / "opt", key,
+    return cached_tree(cache_root / "invoke" / "opt", key,
                         lambda tree: _extract_all(tree, zips, ""))
 
 
 # --- the cache of trees ---------------------------------------------------------------------
 
 
-def _materialize(base: Path, key: str, fill: Callable[[Path], None]) -> Path:
+def cached_tree(base: Path, key: str, fill: Callable[[Path], None]) -> Path:
+    """``base/key``, made once by ``fill`` in a temporary sibling and renamed into place, read-only."""
     dest = base / key
     try:
         return dest if _touch(dest) else _create(base, dest, fill)

@@ -3,15 +3,14 @@
 On Lambda, ``import boto3`` works without bundling it: the runtime has it. Locally the
 interpreter may not. When an invocation fails on a missing runtime-provided module, lpack
 installs boto3 for the target (as the build installs dependencies: uv or pip, binary wheels,
-your index settings) into the cache once, and the run is repeated. Without an index (offline)
+your index settings) into the cache once (a read-only tree, as the invoke cache keeps the
+package's), and the run is repeated. Without an index (offline)
 it says what to do instead.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 from lpack.inspect.source import RUNTIME_PROVIDED
@@ -37,24 +36,17 @@ def missing_module(error: dict[str, object] | None) -> str | None:
 
 
 def install(cache_root: Path, target: Target) -> Path:
-    """Install boto3 and its dependencies for ``target`` into the cache (atomically) and return the
+    """Install boto3 and its dependencies for ``target`` into the cache, once, and return the
     folder; raises lpack.errors.ResolveError when it cannot (no index, no wheel)."""
     from lpack.bundle.install import find_installer
     from lpack.bundle.install import install as run_installer
     from lpack.bundle.requirements import Requirements
+    from lpack.invoke.extract import cached_tree
 
     dest = folder(cache_root, target)
-    if (dest / DISTRIBUTION).is_dir():
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=dest.parent))
-    try:
-        run_installer(find_installer(None), target, staging, [DISTRIBUTION], Requirements([DISTRIBUTION]),
-                      cwd=staging.parent)
-        staging.rename(dest)
-    except OSError:  # another run installed it meanwhile
-        if not (dest / DISTRIBUTION).is_dir():
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return dest
+
+    def fill(tree: Path) -> None:
+        run_installer(find_installer(None), target, tree, [DISTRIBUTION], Requirements([DISTRIBUTION]),
+                      cwd=tree.parent)
+
+    return cached_tree(dest.parent, dest.name, fill)
