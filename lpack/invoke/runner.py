@@ -407,7 +407,7 @@ def _provided_before(cache: Path, target: Target) -> tuple[str, ...]:
 def lambda_environment(plan: Plan, task_root: Path, opt_root: Path | None, region: str | None) -> dict[str, str]:
     """The variables the runtime defines ("Defined runtime environment variables"), over the
     function's own; a reserved name the function sets is Lambda's value, as Lambda refuses it."""
-    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    region = _region(region)
     opt = str(opt_root) if opt_root else "/opt"
     today = dt.datetime.now(dt.timezone.utc).strftime("%Y/%m/%d")
     host_path = os.environ.get("PATH", os.defpath)
@@ -443,9 +443,13 @@ def _python_path(value: str, task_root: Path, opt_root: Path | None) -> tuple[st
     return tuple(local(e) for e in value.split(os.pathsep) if e and e != "/var/runtime")
 
 
+def _region(given: str | None) -> str:
+    """--region, else the shell's AWS_REGION / AWS_DEFAULT_REGION, else us-east-1."""
+    return given or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
 def _request(plan: Plan, event: Event, options: InvokeOptions) -> Request:
-    region = options.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-    arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{plan.function}"
+    arn = f"arn:aws:lambda:{_region(options.region)}:{ACCOUNT_ID}:function:{plan.function}"
     return Request(new_request_id(), event.text, arn)
 
 
