@@ -485,26 +485,29 @@ class _Reader:
             lines.setdefault(str(key), variables.line_of(key))
         return out
 
-    def code_folder(self, props: Located, key: str) -> Path | None:
-        """A local folder the package is built from; None for S3, inline code or an intrinsic."""
+    def local_code(self, props: Located, key: str) -> Path | None:
+        """Where a code property points on this disk; None for S3, inline code or an intrinsic."""
         value = props.get(key)
         if not isinstance(value, str) or value.startswith("s3://"):
             return None
-        folder = (self.root / value).resolve()
+        return (self.root / value).resolve()
+
+    def code_folder(self, props: Located, key: str) -> Path | None:
+        """A local folder the package is built from; None for S3, inline code or an intrinsic."""
+        folder = self.local_code(props, key)
+        if folder is None:
+            return None
         if folder.is_file() or (not folder.exists() and folder.suffix in _ARCHIVE_SUFFIXES):
             return None  # an already packaged .zip (made by a build step, perhaps not yet): no folder to check
         if not folder.is_dir():
-            raise ConfigError(f"{self.display}: line {props.line_of(key)}: {key} {value!r}: no such folder "
+            raise ConfigError(f"{self.display}: line {props.line_of(key)}: {key} {props.get(key)!r}: no such folder "
                               f"under {self.root}")
         return folder
 
     def code_file(self, props: Located, key: str) -> Path | None:
         """An existing local .zip the code is already packaged in, else None."""
-        value = props.get(key)
-        if not isinstance(value, str) or value.startswith("s3://"):
-            return None
-        path = (self.root / value).resolve()
-        return path if path.is_file() and path.suffix == ".zip" else None
+        path = self.local_code(props, key)
+        return path if path is not None and path.is_file() and path.suffix == ".zip" else None
 
     def layer(self, name: str, resource: Located) -> Unit | None:
         props = resource.get("Properties")
