@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from lpack import rules
+from lpack import clock, rules
 from lpack.config import Project, Unit, load_project
 from lpack.errors import LpackError, UsageError
 from lpack.findings import Finding
@@ -125,7 +125,7 @@ def check_zip(path: Path, options: CheckOptions) -> list[Finding]:
         options.handler, None, (), frozenset(), False,
     )
     findings = _package_findings(subject, layers)
-    findings += rules.run("runtime", target, options.today or dt.date.today(), subject.display)
+    findings += rules.run("runtime", target, options.today or clock.today(), subject.display)
     if options.env or options.events or options.async_events:
         findings += rules.run("function", _function_from_options(path, target, options))
     return findings
@@ -183,7 +183,7 @@ def _event(path: Path, invocation: str) -> EventFile:
 def check_project(project: Project, options: CheckOptions, template: Template | None = None) -> list[Finding]:
     """Check each unit of a project (or of a template: ``template`` gives its lines and IAM)."""
     findings: list[Finding] = []
-    today = options.today or dt.date.today()
+    today = options.today or clock.today()
     names = set(options.functions)
     for unit in project.units:
         if names and unit.name not in names:

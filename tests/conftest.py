@@ -1,13 +1,15 @@
-"""Shared fixtures: an isolated dependency cache, and a local wheel index built per session."""
+"""Shared fixtures: an isolated dependency cache, a pinned date, and a local wheel index built per session."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from lpack import clock
 from tests.factories import make_native_wheel, make_sdist, make_wheel
 
 
@@ -22,6 +24,24 @@ def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
     yield
+
+
+# python3.10 is deprecated (2026-10-31) but not yet blocked (2027-02-01) on this day.
+PINNED_TODAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command decides runtime lifecycles on PINNED_TODAY, not on the day the tests run."""
+    monkeypatch.setattr(clock, "today", lambda: PINNED_TODAY)
+
+
+@pytest.fixture
+def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.date], None]:
+    """Move the pinned clock to another day, for a test about what happens then."""
+    def set_to(day: dt.date) -> None:
+        monkeypatch.setattr(clock, "today", lambda: day)
+    return set_to
 
 
 @pytest.fixture(scope="session")

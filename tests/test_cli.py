@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import functools
 import hashlib
 import json
 import re
@@ -16,13 +14,11 @@ import jsonschema
 import pytest
 
 import lpack
-from lpack.bundle import builder
 from lpack.cli import main
 from lpack.rules import load_all
 
 REPO = Path(__file__).resolve().parents[1]
 HANDLER = "def lambda_handler(event, context):\n    return {'ok': True}\n"
-TODAY = dt.date(2026, 11, 23)  # python3.10 deprecated (2026-10-31), not yet blocked (2027-02-01)
 LAYER_ARNS = [f"arn:aws:lambda:us-east-1:123456789012:layer:l{i}:1" for i in range(6)]
 ANSI = re.compile(r"\x1b\[")
 IAM_DATA = "(IAM action data {generated} from {source})".format(
@@ -32,14 +28,12 @@ RULE_CODES = ["LP101", "LP102", "LP103", "LP104", "LP105", "LP401", "LP402"]
 
 @pytest.fixture(autouse=True)
 def plain_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Wide, colourless output and a pinned date, so the text compared does not depend on the day."""
+    """Wide, colourless output, so the text compared does not depend on the terminal (the date is
+    pinned in conftest.py)."""
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
     for key in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
         monkeypatch.delenv(key, raising=False)
-    monkeypatch.setattr(
-        builder, "BuildOptions", functools.partial(builder.BuildOptions, today=TODAY)
-    )
 
 
 def make_project(root: Path, pyproject: str | None = None) -> Path:

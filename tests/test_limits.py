@@ -15,13 +15,12 @@ import hashlib
 import random
 import shutil
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from lpack import limits
-from lpack.bundle import builder
 from lpack.bundle.builder import BuildOptions, BuildResult, build_project
 from lpack.cli import main
 from lpack.config import load_project
@@ -29,7 +28,7 @@ from lpack.findings import Finding, Severity
 
 HANDLER = "def lambda_handler(event, context):\n    return {'ok': True}\n"
 HANDLER_BYTES = len(HANDLER.encode())
-TODAY = dt.date(2026, 11, 23)
+TODAY = dt.date(2026, 11, 23)  # python3.10 deprecated (2026-10-31), not yet blocked (2027-02-01)
 
 ZIPPED = limits.ZIPPED_SIZE.value  # 52,428,800
 UNZIPPED = limits.UNZIPPED_SIZE.value  # 262,144,000
@@ -307,9 +306,8 @@ def test_runtime_lifecycle_dates(
 
 
 @pytest.fixture
-def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`lpack build` on TODAY, whatever the date the tests run on."""
-    monkeypatch.setattr(builder, "BuildOptions", functools.partial(BuildOptions, today=TODAY))
+def plain_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wide, colourless output (the date is pinned in conftest.py)."""
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
@@ -326,7 +324,7 @@ def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_runtime_lifecycle_exit_codes(
     project: Path,
-    pinned_today: None,
+    plain_terminal: None,
     runtime: str,
     strict: bool,
     code: int,
@@ -341,7 +339,7 @@ def test_runtime_lifecycle_exit_codes(
 
 def test_blocked_runtime_output(
     project: Path,
-    pinned_today: None,
+    plain_terminal: None,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -360,7 +358,7 @@ def test_blocked_runtime_output(
 
 def test_deprecated_runtime_output(
     project: Path,
-    pinned_today: None,
+    plain_terminal: None,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -378,3 +376,15 @@ def test_deprecated_runtime_output(
             "with it from 2027-02-01 and updating them from 2027-03-03 (fix: move to python3.14)"
         ),
     ]
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_the_commands_read_the_date_from_the_clock(
+    project: Path, plain_terminal: None, set_today: Callable[[dt.date], None], command: str
+) -> None:
+    """On the day Lambda blocks python3.10, both commands fail on it: neither reads the date itself."""
+    set_today(dt.date(2027, 2, 1))
+
+    assert main([command, str(project), "-q", "--runtime", "python3.10"]) == 1
+
+    assert not (project / "dist").exists()

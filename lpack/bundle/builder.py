@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from lpack import rules
+from lpack import clock, rules
 from lpack.bundle import pipconfig, select, zipwriter
 from lpack.bundle.cache import DependencyCache, default_root, make_key
 from lpack.bundle.install import Installer, find_installer, install, requirement_args
@@ -46,7 +46,7 @@ class BuildOptions(NamedTuple):
     refresh: bool = False
     cache_dir: Path | None = None
     build_isolation: bool = True
-    today: dt.date | None = None  # None: today
+    today: dt.date | None = None  # None: clock.today()
 
 
 class Artifact(NamedTuple):
@@ -119,7 +119,7 @@ class _Builder:
         self.options = options
         self.progress = progress
         self.cache = DependencyCache(options.cache_dir or default_root())
-        self.today = options.today or dt.date.today()
+        self.today = options.today or clock.today()
         self._installer: Installer | None = None
 
     @property
