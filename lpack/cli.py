@@ -343,11 +343,17 @@ def _build(args: argparse.Namespace) -> int:
     if args.format == "json":
         from lpack.report import json_report
 
-        sys.stdout.write(json_report.render(findings, result.artifacts) + "\n")
+        sys.stdout.write(json_report.render(findings, result.artifacts, result.failures) + "\n")
     else:
         from lpack.report.text import console, render_build
 
         render_build(console(), result.artifacts, findings, verbose=args.verbose)
+    for name, error in result.failures:  # the others were built: say which could not be, and why
+        sys.stderr.write(f"lpack: error: {name}: {error}\n")
+        if error.tip:
+            sys.stderr.write(f"lpack: tip: {error.tip}\n")
+    if result.failures:
+        return 2
     return _exit_code(findings, args.strict)
 
 

@@ -14,15 +14,23 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lpack._compat import tomllib
 from lpack.errors import ConfigError
+from lpack.inputs.locked import Selection
+
+if TYPE_CHECKING:
+    from lpack.inputs.declared import Choice
 
 DEFAULT_HANDLER = "lambda_function.lambda_handler"
 DEFAULT_MODULE_FILE = "lambda_function.py"
 DEFAULT_REQUIREMENTS = "requirements.txt"
-INHERITED = ("runtime", "architecture", "source", "requirements", "upload")
+INHERITED = ("runtime", "architecture", "source", "requirements", "upload")  # by layers
+# Keys of the project as a whole: every other top-level key is a function setting that each
+# [tool.lpack.functions.*] table inherits unless it sets its own (environment maps merge).
+PROJECT_KEYS = frozenset({"functions", "layers", "name", "dist", "installer", "select", "ignore", "per-path-ignores"})
+DEPENDENCY_KEYS = ("requirements", "lock", "package", "groups", "extras")
 
 
 class Unit(NamedTuple):
@@ -40,6 +48,15 @@ class Unit(NamedTuple):
     layers: tuple[str, ...] = ()
     upload: str = "direct"
     settings: Mapping[str, Any] = MappingProxyType({})
+    lock: Path | None = None  # a lock file read natively (uv.lock, poetry.lock, ...)
+    manifest: Path | None = None  # pyproject.toml whose [project] dependencies install unlocked
+    selection: Selection = Selection()  # workspace member, groups and extras of the lock
+    dependency_note: str = ""  # a declaration set aside, and why
+
+    @property
+    def dependencies(self) -> Path | None:
+        """The file the dependencies are installed from, if any."""
+        return self.requirements or self.lock or self.manifest
 
 
 class Project(NamedTuple):
@@ -190,8 +207,9 @@ def _project(config: Path | None, root: Path, table: dict[str, Any]) -> Project:
     functions: dict[str, Unit] = {}
     for name, spec in table.get("functions", {}).items():
         uses_project_layer = any(layer in layers for layer in spec.get("layers", []))
-        merged = _inherit(table, spec, with_requirements=not uses_project_layer)
-        functions[name] = _unit(root, label, f"{prefix}functions.{name}", name, "function", merged)
+        merged = _inherit_function(table, spec, with_dependencies=not uses_project_layer)
+        functions[name] = _unit(root, label, f"{prefix}functions.{name}", name, "function", merged,
+                                detect=not uses_project_layer)
     if not functions and not layers or ("handler" in table and not functions):
         name = table.get("name") or _function_name(root)
         functions[name] = _unit(root, label, prefix.rstrip(".") or "project", name, "function", table)
@@ -220,29 +238,59 @@ def _inherit(top: Mapping[str, Any], spec: Mapping[str, Any], *, with_requiremen
     return merged
 
 
+def _inherit_function(top: Mapping[str, Any], spec: Mapping[str, Any], *, with_dependencies: bool) -> dict[str, Any]:
+    """A function's settings: its own, else the top level's (a function that takes its
+    dependencies from a project layer does not inherit the top level's dependency keys)."""
+    merged = {k: v for k, v in top.items() if k not in PROJECT_KEYS
+              and (with_dependencies or k not in DEPENDENCY_KEYS)}
+    merged.update(spec)
+    merged["exclude"] = [*top.get("exclude", []), *spec.get("exclude", [])]
+    if isinstance(top.get("environment"), dict) and isinstance(spec.get("environment"), dict):
+        merged["environment"] = {**top["environment"], **spec["environment"]}
+    return merged
+
+
 def _function_name(root: Path) -> str:
     name = re.sub(r"[^a-zA-Z0-9_-]+", "-", root.name).strip("-")
     return name[:64] or "function"
 
 
-def _unit(root: Path, label: str, where: str, name: str, kind: str, spec: Mapping[str, Any]) -> Unit:
+_TYPED_KEYS = frozenset({"source", "requirements", "handler", "runtime", "architecture", "exclude", "layers",
+                         "upload", "functions", "name", "dist", "installer", "select", "ignore",
+                         "per-path-ignores", "lock", "package", "groups", "extras"})
+
+
+def _unit(root: Path, label: str, where: str, name: str, kind: str, spec: Mapping[str, Any],
+          *, detect: bool = True) -> Unit:
     source = _existing_dir(root, spec.get("source"), label, f"{where}.source") if "source" in spec else None
     if kind == "function" and source is None:
         source = root
-    requirements = _existing_file(root, spec.get("requirements"), label, f"{where}.requirements")
-    if requirements is None and "requirements" not in spec and source is not None and kind == "function":
-        default = source / DEFAULT_REQUIREMENTS
-        requirements = default if default.is_file() else None
-    if kind == "layer" and source is None and requirements is None:
-        raise ConfigError(f"{label}: {where}: a layer needs `requirements` or `source`")
-    settings = {k: v for k, v in spec.items() if k not in {"source", "requirements", "handler", "runtime", "architecture", "exclude", "layers", "upload", "functions", "name", "dist", "installer", "select", "ignore", "per-path-ignores"}}
+    choice = _dependencies(root, label, where, kind, spec, source if detect else None)
+    if kind == "layer" and source is None and choice.path is None:
+        raise ConfigError(f"{label}: {where}: a layer needs `requirements`, `lock` or `source`")
+    settings = {k: v for k, v in spec.items() if k not in _TYPED_KEYS}
+    selection = Selection(spec.get("package"), tuple(spec.get("groups", ())), tuple(spec.get("extras", ())))
     return Unit(
-        name=name, kind=kind, where=where, source=source, requirements=requirements,
+        name=name, kind=kind, where=where, source=source, requirements=choice.requirements,
+        lock=choice.lock, manifest=choice.manifest, selection=selection, dependency_note=choice.note,
         handler=spec.get("handler", DEFAULT_HANDLER) if kind == "function" else None,
         runtime=spec.get("runtime"), architecture=spec.get("architecture"),
         exclude=tuple(spec.get("exclude", ())), layers=tuple(spec.get("layers", ())),
         upload=spec.get("upload", "direct"), settings=settings,
     )
+
+
+def _dependencies(root: Path, label: str, where: str, kind: str, spec: Mapping[str, Any],
+                  source: Path | None) -> Choice:
+    """The declaration this unit installs from: configured, else found in the project's root and
+    the function's source folder (layers only install what they name)."""
+    from lpack.inputs.declared import choose
+
+    requirements = _existing_file(root, spec.get("requirements"), label, f"{where}.requirements")
+    lock = _existing_file(root, spec.get("lock"), label, f"{where}.lock")
+    if requirements or lock or kind == "layer" or source is None:
+        return choose((), f"{label}: {where}", requirements=requirements, lock=lock)
+    return choose(dict.fromkeys([root, source]), f"{label}: {where}")
 
 
 def _existing_dir(root: Path, value: str | None, label: str, key: str) -> Path | None:

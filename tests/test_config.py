@@ -139,7 +139,7 @@ def test_tool_lpack_in_pyproject_sets_name_target_and_source(
         tmp_path / "repo",
         {
             "pyproject.toml": '[tool.lpack]\nname = "orders"\nruntime = "python3.12"\narchitecture = "arm64"\n'
-            'source = "src"\nhandler = "app.handler"\n',
+            'source = "src"\nhandler = "app.lambda_handler"\n',
             "src/app.py": HANDLER,
             "tests/test_app.py": "def test(): pass\n",
         },
@@ -377,7 +377,7 @@ def test_unknown_key_without_a_close_match_suggests_nothing(
         ),
         pytest.param(
             {"lpack.toml": '[layers.deps]\nruntime = "python3.12"\n'},
-            "{config}: layers.deps: a layer needs `requirements` or `source`",
+            "{config}: layers.deps: a layer needs `requirements`, `lock` or `source`",
             id="layer-with-nothing-to-package",
         ),
     ],
@@ -467,8 +467,8 @@ def multi(tmp_path: Path, wheelhouse: Path) -> Path:
         {
             "pyproject.toml": (
                 '[tool.lpack]\nruntime = "python3.12"\narchitecture = "arm64"\nrequirements = "requirements.txt"\n\n'
-                '[tool.lpack.functions.api]\nsource = "api"\nhandler = "app.handler"\nlayers = ["shared"]\n\n'
-                '[tool.lpack.functions.worker]\nsource = "worker"\nhandler = "app.handler"\n\n'
+                '[tool.lpack.functions.api]\nsource = "api"\nhandler = "app.lambda_handler"\nlayers = ["shared"]\n\n'
+                '[tool.lpack.functions.worker]\nsource = "worker"\nhandler = "app.lambda_handler"\n\n'
                 '[tool.lpack.layers.shared]\nrequirements = "requirements.txt"\n'
             ),
             "requirements.txt": requirements(wheelhouse, "demo-pure==1.1"),

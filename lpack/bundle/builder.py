@@ -20,7 +20,7 @@ from lpack.bundle.cache import DependencyCache, default_root, make_key
 from lpack.bundle.install import Installer, find_installer, install, requirement_args
 from lpack.bundle.requirements import INSTALLER_ENV, Requirements, read_requirements, rewrite
 from lpack.config import Project, Unit
-from lpack.errors import BuildError, ConfigError, redact
+from lpack.errors import BuildError, ConfigError, LpackError, redact
 from lpack.findings import Finding
 from lpack.inspect.package import (
     Entry,
@@ -62,6 +62,7 @@ class Artifact(NamedTuple):
     dependencies: str  # "none", "cached" or "installed"
     seconds: float
     target_defaulted: bool = False
+    dependency_source: str = ""  # where the dependencies came from, e.g. "uv.lock (12 packages, hashes)"
 
     @property
     def sha256_base64(self) -> str:
@@ -73,7 +74,8 @@ class Artifact(NamedTuple):
             "runtime": self.target.runtime.name, "architecture": self.target.architecture,
             "size_zipped": self.size_zipped, "size_unzipped": self.size_unzipped,
             "files": self.files, "sha256": self.sha256, "sha256_base64": self.sha256_base64,
-            "dependencies": self.dependencies, "seconds": round(self.seconds, 3),
+            "dependencies": self.dependencies, "dependency_source": self.dependency_source,
+            "seconds": round(self.seconds, 3),
             "largest": [{"name": n, "size_unzipped": s} for n, s in self.largest],
         }
 
@@ -82,6 +84,7 @@ class BuildResult:
     def __init__(self) -> None:
         self.artifacts: list[Artifact] = []
         self.findings: list[Finding] = []
+        self.failures: list[tuple[str, LpackError]] = []  # units that could not be built, and why
 
 
 def build_project(project: Project, options: BuildOptions, progress: Progress = lambda _u, _m: None) -> BuildResult:
@@ -93,7 +96,14 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
         if "package" in unit.settings:  # a template's CodeUri names a .zip: it is the package
             progress(unit.name, f"already packaged in {display_path(Path(unit.settings['package']))}; nothing to build")
             continue
-        artifact, findings = builder.build(unit, built)
+        try:
+            artifact, findings = builder.build(unit, built)
+        except LpackError as exc:  # as `make -k`: the other units still build
+            if len(units) == 1:
+                raise
+            result.failures.append((unit.name, exc))
+            progress(unit.name, f"failed: {exc}")
+            continue
         result.findings += findings
         if artifact is not None:
             result.artifacts.append(artifact)
@@ -108,8 +118,8 @@ def _selected_units(project: Project, options: BuildOptions) -> list[Unit]:
 
 
 def _as_layer(unit: Unit) -> Unit:
-    if unit.requirements is None:
-        raise ConfigError(f"{unit.where}: --layer packages a function's dependencies, and {unit.name!r} has no requirements file")
+    if unit.dependencies is None:
+        raise ConfigError(f"{unit.where}: --layer packages a function's dependencies, and {unit.name!r} declares none")
     return unit._replace(name=f"{unit.name}-layer", kind="layer", source=None, handler=None, layers=())
 
 
@@ -121,6 +131,7 @@ class _Builder:
         self.cache = DependencyCache(options.cache_dir or default_root())
         self.today = options.today or clock.today()
         self._installer: Installer | None = None
+        self._sources: dict[str, str] = {}  # unit name -> where its dependencies came from
 
     @property
     def installer(self) -> Installer:
@@ -162,6 +173,7 @@ class _Builder:
             sha256=digest, largest=largest_top_level(index, strip=prefix),
             dependencies=deps_state, seconds=time.perf_counter() - start,
             target_defaulted=not (self.options.runtime or unit.runtime),
+            dependency_source=self._sources.get(unit.name, ""),
         )
         return artifact, findings
 
@@ -171,14 +183,12 @@ class _Builder:
         if unit.source is None:
             return [], []
         if _is_python_project(unit.source):
-            return self._project_wheel(unit, target, scratch.path)
-        # Build inputs are not the function's code: the dist folder, lpack's configuration file
-        # and the requirements file it installs from.
-        skip = [self.project.dist, *(p for p in (self.project.config_path, unit.requirements) if p)]
-        if unit.requirements is not None:
-            skip.append(unit.requirements.with_suffix(".in"))  # what `lpack lock` locks it from
-        excludes = select.SOURCE_EXCLUDES
-        files = list(select.walk(unit.source, excludes, skip=skip))
+            members, requires = self._project_wheel(unit, target, scratch.path)
+            # a lock, or requirements that pin, are the truth about dependencies, not the wheel's
+            # Requires-Dist (a requirements file of options only, e.g. --find-links, adds to it)
+            pinned = unit.lock or (unit.requirements and read_requirements(unit.requirements).lines)
+            return members, [] if pinned else requires
+        files = list(select.walk(unit.source, select.SOURCE_EXCLUDES, skip=build_inputs(self.project, unit)))
         self.progress(unit.name, f"compressing {len(files)} source files")
         return zipwriter.compress_files(files), []
 
@@ -196,8 +206,12 @@ class _Builder:
         return zipwriter.compress_files(files), requires
 
     def _build_wheel(self, project: Path, outdir: Path) -> Path:
-        """Build ``project`` into a wheel with pypa build (PEP 517), isolated unless told not to."""
-        cmd = [sys.executable, "-m", "build", "--wheel", "--outdir", str(outdir), str(project)]
+        """Build ``project`` into a wheel with pypa build (PEP 517), isolated unless told not to,
+        from a copy of it: backends write ``build/`` and ``*.egg-info`` into the folder they build,
+        and the user's tree is never written."""
+        copy = outdir.parent / f"{outdir.name}-source"
+        _copy_tree(project, copy)
+        cmd = [sys.executable, "-m", "build", "--wheel", "--outdir", str(outdir), str(copy)]
         if not self.options.build_isolation:
             cmd.append("--no-isolation")
         elif self.installer.name == "uv":
@@ -205,8 +219,9 @@ class _Builder:
         env = {**os.environ, "UV": self.installer.command[0]} if self.installer.name == "uv" else None
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         wheels = sorted(outdir.glob("*.whl"))
+        shutil.rmtree(copy, ignore_errors=True)
         if done.returncode or not wheels:
-            tail = " ".join((done.stderr or done.stdout).strip().splitlines()[-2:])
+            tail = _backend_error(done.stderr + done.stdout)
             raise BuildError(f"{project}: building its wheel failed: {redact(tail)}",
                              tip=f"run `python -m build --wheel {project}` to see the whole error")
         return wheels[-1]
@@ -214,10 +229,7 @@ class _Builder:
     # -- dependencies, through the cache ---------------------------------------------------------
 
     def _dependencies(self, unit: Unit, target: Target, extra: list[str], scratch: _Scratch) -> tuple[list[zipwriter.Member], str]:
-        files = [unit.requirements] if unit.requirements is not None else []
-        if extra:
-            files.append(scratch.path / "project-requires.txt")
-            files[-1].write_text("\n".join(extra) + "\n")
+        files = self._requirement_files(unit, target, extra, scratch)
         if not files:
             return [], "none"
         reqs = read_requirements(files[0])
@@ -226,6 +238,10 @@ class _Builder:
             reqs.files += more.files
             reqs.lines += more.lines
             reqs.names += more.names
+            reqs.local_paths += more.local_paths
+            reqs.local_projects += more.local_projects
+            reqs.has_hashes |= more.has_hashes
+        reqs.no_deps = unit.lock is not None
         if reqs.empty:
             return [], "none"
         key = make_key({
@@ -241,6 +257,46 @@ class _Builder:
             return zipwriter.read_members(entry / "deps.zip"), "cached"
         return self._install(unit, target, reqs, files, key), "installed"
 
+    def _requirement_files(self, unit: Unit, target: Target, extra: list[str], scratch: _Scratch) -> list[Path]:
+        """The requirements files that install the unit's declared dependencies: its own file,
+        or one written from its lock (exact pins, nothing to resolve) or its [project] table."""
+        if unit.requirements is not None:
+            self._say_source(unit, display_path(unit.requirements))
+            return [unit.requirements, *self._lines_file(extra, scratch)]
+        if unit.lock is not None:
+            from lpack.inputs.declared import read_lock
+            from lpack.inputs.requirements import from_lock
+
+            locked = read_lock(unit.lock, target, unit.selection)
+            self._say_source(unit, f"{display_path(unit.lock)[:-len(unit.lock.name)]}{locked.describe()}")
+            path = scratch.path / f"{unit.lock.name}.txt"
+            path.write_text(from_lock(locked, own=unit.source), encoding="utf-8")
+            return [path]
+        lines = extra
+        if unit.manifest is not None and not extra:
+            from lpack.inputs.declared import manifest_requirements
+
+            lines = manifest_requirements(unit.manifest, unit.selection)
+        if not lines:
+            return []
+        what = display_path(unit.manifest) + " [project]" if unit.manifest else "the project's wheel"
+        self._say_source(unit, f"{what} ({len(lines)} requirements, not locked)")
+        return self._lines_file(lines, scratch)
+
+    @staticmethod
+    def _lines_file(lines: list[str], scratch: _Scratch) -> list[Path]:
+        if not lines:
+            return []
+        path = scratch.path / "project-requires.txt"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return [path]
+
+    def _say_source(self, unit: Unit, text: str) -> None:
+        if unit.dependency_note:
+            text += f"; {unit.dependency_note}"
+        self._sources[unit.name] = text
+        self.progress(unit.name, f"dependencies: {text}")
+
     def _install(self, unit: Unit, target: Target, reqs: Requirements, files: list[Path], key: str) -> list[zipwriter.Member]:
         """Install into a staging entry, compress, and commit the entry to the cache. Returns the
         compressed members (in memory: this build need not read them back)."""
@@ -253,9 +309,9 @@ class _Builder:
                 self.progress(unit.name, f"building {len(reqs.local_projects)} local project(s) with pypa build")
                 work = staged / "work"
                 wheels = {p: self._build_wheel(p, work / str(i)) for i, p in enumerate(reqs.local_projects)}
-                copies = rewrite(reqs, wheels, work)
+                copies = rewrite(reqs, wheels, work, hashed=reqs.has_hashes)
                 files = [copies[reqs.files.index(f.resolve())] for f in files]
-            args = requirement_args(files, reqs.has_hashes)
+            args = requirement_args(files, reqs.has_hashes) + (["--no-deps"] if reqs.no_deps else [])
             install(self.installer, target, tree, args, reqs, cwd=files[0].parent,
                     on_step=lambda line: self.progress(unit.name, f"{self.installer.name}: {line}"))
             members: list[zipwriter.Member] = []
@@ -285,10 +341,23 @@ class _Builder:
                 layers.append(built[name])
             elif not name.startswith("arn:") and (self.project.dist / f"{name}.zip").is_file():
                 layers.append(read_package(self.project.dist / f"{name}.zip"))
-        # Only what the central directory tells: rules that read contents run in `lpack check`.
+        # The limits from the central directory; the handler and its imports from the entries
+        # (a package that cannot start is an error now, not after deployment). The other content
+        # rules run in `lpack check`.
         subject = PackageSubject(index, unit.kind, tuple(layers), len(unit.layers), unit.upload, unit.name,
                                  target, unit.handler)
-        return rules.run("package", subject)
+        findings = rules.run("package", subject)
+        if unit.kind == "function" and unit.handler:
+            from lpack.inspect.package import PackageReader
+
+            # the index made while writing has no entry offsets: read the central directories
+            readers = [PackageReader(read_package(p.path)) for p in (index, *layers)]
+            try:
+                findings += rules.run("handler", subject._replace(reader=readers[0], layer_readers=tuple(readers[1:])))
+            finally:
+                for reader in readers:
+                    reader.close()
+        return findings
 
 
 class _Scratch:
@@ -311,6 +380,41 @@ class _Scratch:
 
             self._path = Path(tempfile.mkdtemp(prefix="lpack-build-"))
         return self._path
+
+
+# Files that say how to build the function, not what it runs: never shipped from a source root.
+BUILD_INPUTS = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile", "Pipfile.lock", "pyproject.toml",
+                "lpack.toml", "requirements.txt", "requirements.in", ".python-version")
+
+
+def build_inputs(project: Project, unit: Unit) -> list[Path]:
+    """The files and folders the source walk skips: the dist folder, lpack's configuration, and
+    the build inputs at the project's and the source's root (locks, manifests, requirements)."""
+    assert unit.source is not None
+    skip = [project.dist, *(p for p in (project.config_path, unit.dependencies) if p)]
+    if unit.requirements is not None:
+        skip.append(unit.requirements.with_suffix(".in"))  # what `lpack lock` locks it from
+    for folder in dict.fromkeys([project.root, unit.source]):
+        skip += [folder / name for name in BUILD_INPUTS]
+        skip += [p for pattern in ("pylock*.toml", "requirements*.txt", "requirements*.in") for p in folder.glob(pattern)]
+    return skip
+
+
+def _copy_tree(source: Path, dest: Path) -> None:
+    """Copy a project to build it elsewhere: its files, without caches, VCS folders, virtual
+    environments or earlier build output."""
+    for rel, path in select.walk(source, select.SOURCE_EXCLUDES):
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+
+
+def _backend_error(output: str) -> str:
+    """The build backend's own error, not pypa build's wrapper lines around it."""
+    lines = [ln.strip() for ln in output.strip().splitlines() if ln.strip()]
+    noise = ("ERROR Backend subprocess exited", "TIP", "* ", "Traceback", "File \"")
+    useful = [ln for ln in lines if not ln.startswith(noise)]
+    return redact(" ".join((useful or lines)[-2:]) or "no output")
 
 
 def _with_directories(members: dict[str, zipwriter.Member]) -> list[zipwriter.Member]:

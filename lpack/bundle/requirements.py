@@ -37,6 +37,7 @@ class Requirements:
         self.has_hashes = False
         self.local_paths: list[Path] = []  # find-links folders, local files
         self.local_projects: list[Path] = []  # local folders that are Python projects
+        self.no_deps = False  # a complete set (from a lock): install exactly it, resolve nothing
 
     @property
     def empty(self) -> bool:
@@ -127,11 +128,14 @@ def _path_fingerprint(path: Path) -> str:
     return "\n".join(parts) + "\n"
 
 
-def rewrite(reqs: Requirements, wheels: dict[Path, Path], folder: Path) -> list[Path]:
+def rewrite(reqs: Requirements, wheels: dict[Path, Path], folder: Path, *, hashed: bool = False) -> list[Path]:
     """Copies of the requirements files in ``folder`` in which each local project is replaced by
     the wheel built from it, and every other relative path is made absolute. Returns the copies,
-    in the order of ``reqs.files``."""
+    in the order of ``reqs.files``. In a ``hashed`` install each built wheel carries its own
+    sha256, as hash-checking mode requires of every line."""
     copies = {path: folder / f"requirements-{i}.txt" for i, path in enumerate(reqs.files)}
+    if hashed:
+        wheels = {project: Path(f"{wheel} --hash=sha256:{_sha256(wheel)}") for project, wheel in wheels.items()}
     for path, copy in copies.items():
         lines = [_rewrite_line(line, path.parent, copies, wheels) for line in _logical_lines(path.read_text(encoding="utf-8"))]
         copy.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -154,3 +158,7 @@ def _rewrite_line(line: str, base: Path, copies: dict[Path, Path], wheels: dict[
         resolved = local.resolve()
         return f"{wheels.get(resolved, resolved)} {rest}".strip()
     return line
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -82,6 +82,8 @@ def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Find
         for a in artifacts:
             out.print(f"{a.name}: {escape(display_path(a.path))} sha256 {a.sha256} (base64 {a.sha256_base64})",
                       soft_wrap=True)
+            if a.dependency_source:
+                out.print(f"{a.name}: dependencies from {escape(a.dependency_source)}", soft_wrap=True, highlight=False)
             if len(a.largest) > 1 or verbose:
                 biggest = ", ".join(f"{escape(name)} {human_bytes(size)}" for name, size in a.largest[:6])
                 out.print(f"{a.name}: largest (unzipped): {biggest}", soft_wrap=True)

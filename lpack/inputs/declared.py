@@ -1,0 +1,297 @@
+"""Which dependency declaration a function installs from, decided once for every command.
+
+A project may declare its dependencies in many places: ``requirements.txt``, PEP 621
+``[project].dependencies`` and PEP 735 ``[dependency-groups]``, ``[tool.poetry]``, a
+``Pipfile``, and the locks their tools write (``uv.lock``, ``poetry.lock``, ``pdm.lock``,
+``Pipfile.lock``, ``pylock.toml``). Precedence, for a function without ``requirements`` or
+``lock`` in its configuration:
+
+1. a lock file (exactly one; a second one is an error), with its own manifest beside it;
+2. otherwise ``requirements.txt`` (a pip-tools/uv compile of ``pyproject.toml`` is its lock);
+3. otherwise ``[project].dependencies`` (resolved by the installer: not locked).
+
+Every declaration found is either used or refused: two competing sources, a lock older than its
+manifest, or a manifest whose lock is missing (Poetry, pipenv) stop the build with exit 2 and a
+line naming the file and what to do. A ``requirements.txt`` exported from the lock (``uv
+export``, ``poetry export``, ``pdm export``) is the same truth: the lock is installed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from lpack._compat import tomllib
+from lpack.errors import ConfigError
+from lpack.inputs.locked import Locked, Selection
+from lpack.targets import Target
+
+LOCK_NAMES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock")
+REQUIREMENTS = "requirements.txt"
+_PYLOCK = re.compile(r"^pylock\.([^.]+\.)?toml$")
+# The tool whose lock a requirements.txt was exported from, by its header comment.
+_EXPORTED = (("uv export", "uv.lock"), ("poetry export", "poetry.lock"), ("pdm export", "pdm.lock"),
+             ("pipenv requirements", "Pipfile.lock"))
+
+
+def is_lock(path: Path) -> bool:
+    return path.name in LOCK_NAMES or bool(_PYLOCK.match(path.name))
+
+
+def lock_kind(path: Path) -> str:
+    return "pylock.toml" if _PYLOCK.match(path.name) else path.name
+
+
+class Choice(NamedTuple):
+    """The dependency declaration a unit installs from (at most one of the three paths is set)."""
+
+    requirements: Path | None = None  # a requirements file (pip's format, maybe a pip-tools lock)
+    lock: Path | None = None  # a lock file, read natively
+    manifest: Path | None = None  # pyproject.toml whose [project] dependencies are installed unlocked
+    note: str = ""  # what was found and set aside, said with the build
+
+    @property
+    def path(self) -> Path | None:
+        return self.requirements or self.lock or self.manifest
+
+
+class Found(NamedTuple):
+    kind: str  # "requirements", "lock", "pep621", "poetry", "Pipfile"
+    path: Path
+
+
+def choose(folders: Iterable[Path], where: str, *, requirements: Path | None = None,
+           lock: Path | None = None) -> Choice:
+    """The declaration to install from: the configured one, else the one found in ``folders``
+    (the project's root, then the function's source folder)."""
+    if requirements is not None and lock is not None:
+        raise ConfigError(f"{where}: both `requirements` and `lock` are set; keep the one to install from")
+    if requirements is not None:
+        return Choice(requirements=requirements)
+    if lock is not None:
+        if not is_lock(lock):
+            raise ConfigError(f"{where}: lock: {lock.name!r} is not a lock lpack reads; name a uv.lock, "
+                              "poetry.lock, pdm.lock, Pipfile.lock or pylock.toml (a requirements file goes in `requirements`)")
+        _refuse_stale(lock)
+        return Choice(lock=lock)
+    found = _dedupe(f for folder in folders for f in scan(folder))
+    return _decide(found, where)
+
+
+def _dedupe(found: Iterable[Found]) -> list[Found]:
+    seen: dict[Path, Found] = {}
+    for item in found:
+        seen.setdefault(item.path.resolve(), item)
+    return list(seen.values())
+
+
+def _decide(found: list[Found], where: str) -> Choice:
+    locks = [f.path for f in found if f.kind == "lock"]
+    requirements = [f.path for f in found if f.kind == "requirements"]
+    manifests = [f for f in found if f.kind in ("pep621", "poetry", "Pipfile")]
+    if len(locks) > 1:
+        names = " and ".join(_rel(p) for p in locks)
+        raise ConfigError(f"{where}: {names} both declare the dependencies; choose one with "
+                          "`lock = \"...\"` in the function's configuration, or delete the other")
+    if locks:
+        return _with_lock(locks[0], requirements, manifests, where)
+    for manifest in manifests:
+        if manifest.kind == "poetry":
+            raise ConfigError(f"{_rel(manifest.path)}: [tool.poetry] declares dependencies but there is no "
+                              "poetry.lock beside it; run `poetry lock` (lpack installs what the lock pins)")
+        if manifest.kind == "Pipfile":
+            raise ConfigError(f"{_rel(manifest.path)}: declares dependencies but there is no Pipfile.lock "
+                              "beside it; run `pipenv lock` (lpack installs what the lock pins)")
+    pep621 = [m.path for m in manifests]
+    if requirements and pep621:
+        if all(_compiled_from(r, "pyproject.toml") for r in requirements):
+            return Choice(requirements=requirements[0], note=f"{_rel(requirements[0])} locks {_rel(pep621[0])}")
+        raise ConfigError(f"{where}: {_rel(requirements[0])} and {_rel(pep621[0])} [project].dependencies both "
+                          "declare the dependencies; set `requirements = \"...\"` in [tool.lpack] to install from "
+                          "the file, or move its lines into [project].dependencies and delete it")
+    if len(requirements) > 1:
+        raise ConfigError(f"{where}: {' and '.join(_rel(r) for r in requirements)} both declare the dependencies; "
+                          "set `requirements = \"...\"` in the function's configuration")
+    if requirements:
+        return Choice(requirements=requirements[0])
+    if pep621:
+        return Choice(manifest=pep621[0])
+    return Choice()
+
+
+def _with_lock(lock: Path, requirements: list[Path], manifests: list[Found], where: str) -> Choice:
+    kind = lock_kind(lock)
+    for manifest in manifests:
+        if not _belongs(manifest.kind, kind):
+            raise ConfigError(f"{where}: {_rel(manifest.path)} and {_rel(lock)} declare the dependencies with "
+                              "different tools; choose one with `lock = \"...\"` or `requirements = \"...\"` "
+                              "in the function's configuration")
+    for req in requirements:
+        if not _exported_from(req, kind):
+            raise ConfigError(f"{where}: {_rel(req)} and {_rel(lock)} both declare the dependencies; "
+                              f"set `lock = \"{lock.name}\"` or `requirements = \"{req.name}\"` in the "
+                              "function's configuration, or delete the one you no longer use")
+    _refuse_stale(lock)
+    note = f"{_rel(requirements[0])} is an export of {lock.name}" if requirements else ""
+    return Choice(lock=lock, note=note)
+
+
+def _belongs(manifest: str, lock: str) -> bool:
+    """Whether a manifest is the one this lock was made from."""
+    if lock == "Pipfile.lock":
+        return manifest == "Pipfile"
+    if lock == "poetry.lock":
+        return manifest in ("poetry", "pep621")
+    return manifest == "pep621"
+
+
+def scan(folder: Path) -> list[Found]:
+    """The dependency declarations in one folder."""
+    found: list[Found] = []
+    for name in LOCK_NAMES:
+        if (folder / name).is_file():
+            found.append(Found("lock", folder / name))
+    found += [Found("lock", p) for p in sorted(folder.glob("pylock*.toml")) if _PYLOCK.match(p.name)]
+    if (folder / REQUIREMENTS).is_file():
+        found.append(Found("requirements", folder / REQUIREMENTS))
+    if (folder / "Pipfile").is_file():
+        found.append(Found("Pipfile", folder / "Pipfile"))
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file():
+        found += [Found(kind, pyproject) for kind in _pyproject_kinds(read_toml(pyproject))]
+    return found
+
+
+def _pyproject_kinds(data: Mapping[str, Any]) -> list[str]:
+    kinds = []
+    project = data.get("project")
+    declares = isinstance(project, dict) and (project.get("dependencies") or "dependencies" in project.get("dynamic", ()))
+    if declares or data.get("dependency-groups"):
+        kinds.append("pep621")
+    poetry = data.get("tool", {}).get("poetry", {}) if isinstance(data.get("tool"), dict) else {}
+    deps = poetry.get("dependencies") if isinstance(poetry, dict) else None
+    if isinstance(deps, dict) and any(name.lower() != "python" for name in deps):
+        kinds.append("poetry")
+    return kinds
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+
+
+def _header(path: Path) -> str:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as stream:
+            return "".join(line for _, line in zip(range(12), stream) if line.startswith("#"))
+    except OSError:
+        return ""
+
+
+def _compiled_from(requirements: Path, manifest: str) -> bool:
+    """A pip-tools or uv compile of the manifest: the manifest's lock, not a competitor."""
+    header = _header(requirements)
+    return manifest in header and ("pip-compile" in header or "pip compile" in header)
+
+
+def _exported_from(requirements: Path, lock: str) -> bool:
+    header = _header(requirements)
+    return any(tool in header and name == lock for tool, name in _EXPORTED)
+
+
+def _refuse_stale(lock: Path) -> None:
+    reason = stale_reason(lock)
+    if reason:
+        raise ConfigError(f"{_rel(lock)}: {reason}")
+
+
+def stale_reason(lock: Path) -> str | None:
+    """Why the lock no longer matches its manifest (by content, not mtimes), or None."""
+    kind = lock_kind(lock)
+    folder = lock.parent
+    if kind == "uv.lock" and (folder / "pyproject.toml").is_file():
+        from lpack.inputs import uvlock
+
+        return uvlock.stale(lock, folder / "pyproject.toml")
+    if kind == "poetry.lock" and (folder / "pyproject.toml").is_file():
+        from lpack.inputs import poetry
+
+        return poetry.stale(lock, folder / "pyproject.toml")
+    if kind == "pdm.lock" and (folder / "pyproject.toml").is_file():
+        from lpack.inputs import pdm
+
+        return pdm.stale(lock, folder / "pyproject.toml")
+    if kind == "Pipfile.lock" and (folder / "Pipfile").is_file():
+        from lpack.inputs import pipfile
+
+        return pipfile.stale(lock, folder / "Pipfile")
+    return None
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_lock(lock: Path, target: Target, selection: Selection) -> Locked:
+    """The lock's production set for the target, through the reader of its format."""
+    kind = lock_kind(lock)
+    if kind == "uv.lock":
+        from lpack.inputs import uvlock
+
+        return uvlock.read(lock, target, selection)
+    if kind == "pylock.toml":
+        from lpack.inputs import pylock
+
+        return pylock.read(lock, target, selection)
+    if kind == "Pipfile.lock":
+        from lpack.inputs import pipfile
+
+        return pipfile.read(lock, target, selection)
+    if kind == "poetry.lock":
+        from lpack.inputs import poetry
+
+        return poetry.read(lock, target, selection, lock.parent / "pyproject.toml")
+    from lpack.inputs import pdm
+
+    return pdm.read(lock, target, selection, lock.parent / "pyproject.toml")
+
+
+def manifest_requirements(pyproject: Path, selection: Selection) -> list[str]:
+    """PEP 508 lines of ``[project].dependencies``, the selected extras and PEP 735 groups
+    (``{include-group = ...}`` followed)."""
+    data = read_toml(pyproject)
+    project: dict[str, Any] = data.get("project") or {}
+    lines = [str(d) for d in project.get("dependencies", [])]
+    optional = project.get("optional-dependencies", {})
+    for extra in selection.extras:
+        if extra not in optional:
+            raise ConfigError(f"{pyproject}: extras: no [project.optional-dependencies] {extra!r}; "
+                              f"it has: {', '.join(optional) or 'none'}")
+        lines += [str(d) for d in optional[extra]]
+    groups = data.get("dependency-groups", {})
+    for group in selection.groups:
+        lines += _group(groups, group, pyproject, ())
+    return lines
+
+
+def _group(groups: Mapping[str, Any], name: str, pyproject: Path, seen: tuple[str, ...]) -> list[str]:
+    if name not in groups:
+        raise ConfigError(f"{pyproject}: groups: no [dependency-groups] {name!r}; it has: {', '.join(groups) or 'none'}")
+    if name in seen:
+        raise ConfigError(f"{pyproject}: [dependency-groups] {name!r} includes itself")
+    lines: list[str] = []
+    for item in groups[name]:
+        if isinstance(item, dict) and "include-group" in item:
+            lines += _group(groups, str(item["include-group"]), pyproject, (*seen, name))
+        else:
+            lines.append(str(item))
+    return lines
