@@ -1,7 +1,7 @@
 """From the files a commit changes (as pre-commit passes them) to what `lpack check` checks.
 
 A changed file belongs to the nearest folder above it that is an lpack project (``lpack.toml``,
-a ``pyproject.toml`` with ``[tool.lpack]``, or ``lambda_function.py``), looked for up to the
+a ``pyproject.toml`` with ``[tool.lpack]``, ``lambda_function.py``, or a SAM ``template.yaml``), looked for up to the
 repository's root; each such project is checked once. Changed ``.json`` files that are IAM
 policy documents are checked as policies; other files (events, package.json, docs) are not
 lpack's business and are skipped quietly, so the hook stays silent on commits it has nothing
@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 from lpack._compat import tomllib
 from lpack.config import DEFAULT_MODULE_FILE
+
+TEMPLATE_NAMES = ("template.yaml", "template.yml")  # what `sam build` looks for
 
 
 class Targets(NamedTuple):
@@ -53,6 +55,8 @@ def project_of(file: Path, top: Path) -> Path | None:
 def _is_project(folder: Path) -> bool:
     if (folder / "lpack.toml").is_file() or (folder / DEFAULT_MODULE_FILE).is_file():
         return True
+    if any((folder / name).is_file() for name in TEMPLATE_NAMES):
+        return True  # a SAM/CloudFormation project: `lpack check FOLDER` reads its template
     pyproject = folder / "pyproject.toml"
     if not pyproject.is_file():
         return False

@@ -88,18 +88,12 @@ def check(paths: Sequence[Path], options: CheckOptions) -> tuple[list[Finding], 
 
 
 def _template_path(path: Path, options: CheckOptions) -> Path | None:
-    """A SAM/CloudFormation template to check: the file given, or a folder's template.yaml when the
-    folder has no lpack configuration and no zero-config function."""
-    from lpack import template
+    """A SAM/CloudFormation template to check (the file, or a folder's template.yaml)."""
+    from lpack.inputs.detect import template_path
 
-    if path.is_file():
-        if path.suffix in (".yaml", ".yml", ".template") or template.looks_like_template(path):
-            return path
-        return None
-    if path.is_dir() and options.config is None and not any(
-            (path / name).is_file() for name in ("lpack.toml", "pyproject.toml", "lambda_function.py")):
-        return template.find_template(path)
-    return None
+    if path.is_file() and path.suffix in (".yaml", ".yml", ".template"):
+        return path
+    return template_path(path, options.config)
 
 
 def check_template(path: Path, options: CheckOptions) -> list[Finding]:
@@ -341,34 +335,49 @@ def _unit_package(project: Project, unit: Unit, target: Target, source: bool = F
     if unit.source is None:
         return []
     from lpack.bundle import select
+    from lpack.bundle.builder import build_inputs, packaged_root
 
-    skip = [project.dist, *(p for p in (project.config_path, unit.requirements) if p)]
-    if unit.requirements is not None:
-        skip.append(unit.requirements.with_suffix(".in"))  # what `lpack lock` locks it from
     user = select.spec(unit.exclude)
-    files = [(rel, path) for rel, path in select.walk(unit.source, select.SOURCE_EXCLUDES, skip=skip)
+    root = packaged_root(unit.source)  # a project built into a wheel: its packages' folder
+    files = [(rel, path) for rel, path in select.walk(root, select.SOURCE_EXCLUDES, skip=build_inputs(project, unit))
              if not user.match_file(rel)]
-    index = index_directory(unit.source, files)
-    provided = _provided(unit).union(*(_provided(layer) for layer in described))
+    index = index_directory(root, files)
+    provided = _provided(unit, target).union(*(_provided(layer, target) for layer in described))
     subject = PackageSubject(index, unit.kind, layers, len(unit.layers), unit.upload, unit.name, target,
                              handler, None, (), provided, True, len(described))
     return _package_findings(subject, layers)
 
 
-def _provided(unit: Unit) -> frozenset[str]:
-    """Top-level import names the requirements will install (a source folder has no dependencies
-    yet): read from the dependency cache when lpack built them before, else guessed from names.
+def _provided(unit: Unit, target: Target) -> frozenset[str]:
+    """Top-level import names the declared dependencies will install (a source folder has none
+    yet), guessed from their names: the lock's set for the target, or the requirements' names.
     A layer's own source adds its top-level modules and packages."""
     names = set(_top_level(unit.source) if unit.kind == "layer" and unit.source else ())
-    if unit.requirements is None:
-        return frozenset(names)
-    from lpack.bundle.requirements import read_requirements
-
-    reqs = read_requirements(unit.requirements)
-    for name in reqs.names:
+    for name in _declared_names(unit, target):
         normal = name.lower().replace("-", "_").replace(".", "_")
         names |= {normal, normal.removeprefix("python_"), *_KNOWN_IMPORT_NAMES.get(normal, ())}
     return frozenset(names)
+
+
+def _declared_names(unit: Unit, target: Target) -> list[str]:
+    """The distribution names the unit's dependency declaration installs for the target."""
+    if unit.lock is not None:
+        from lpack.inputs.declared import read_lock
+
+        locked = read_lock(unit.lock, target, unit.selection)
+        return [pin.name for pin in locked.pins] + [local.name for local in locked.local]
+    if unit.manifest is not None:
+        import re
+
+        from lpack.inputs.declared import manifest_requirements
+
+        lines = manifest_requirements(unit.manifest, unit.selection)
+        return [m.group(0) for line in lines if (m := re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", line))]
+    if unit.requirements is not None:
+        from lpack.bundle.requirements import read_requirements
+
+        return read_requirements(unit.requirements).names
+    return []
 
 
 def _top_level(source: Path) -> Iterator[str]:

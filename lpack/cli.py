@@ -317,7 +317,6 @@ def _exit_code(findings: Sequence[Finding], strict: bool) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     from lpack.bundle.builder import BuildOptions, build_project
-    from lpack.config import load_project
     from lpack.report import filter_findings
 
     if args.template is not None:
@@ -325,7 +324,9 @@ def _build(args: argparse.Namespace) -> int:
 
         project = load_template(args.template).project
     else:
-        project = load_project(args.project, args.config)
+        from lpack.inputs.detect import load
+
+        project = load(args.project, args.config)[0]
     options = BuildOptions(
         runtime=args.runtime, architecture=args.architecture, installer=args.installer,
         layer=args.layer, functions=tuple(args.function), refresh=args.refresh,

@@ -400,6 +400,14 @@ def build_inputs(project: Project, unit: Unit) -> list[Path]:
     return skip
 
 
+def packaged_root(source: Path) -> Path:
+    """Where a source folder's code is as it will be packaged: a Python project built into a wheel
+    ships its packages from ``src/`` when it has the src layout, else from its root."""
+    if _is_python_project(source) and (source / "src").is_dir():
+        return source / "src"
+    return source
+
+
 def _copy_tree(source: Path, dest: Path) -> None:
     """Copy a project to build it elsewhere: its files, without caches, VCS folders, virtual
     environments or earlier build output."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from lpack import limits
-from lpack.config import Project, Unit, load_project
+from lpack.config import Project, Unit
 from lpack.errors import LpackError, UsageError
 from lpack.inspect.package import display_path
 from lpack.inspect.source import RUNTIME_PROVIDED
@@ -168,13 +168,9 @@ def _plan(target: str | None, options: InvokeOptions, progress: Progress, note: 
 
 def _load(path: Path, options: InvokeOptions) -> Project:
     """A project's config, or a SAM/CloudFormation template's functions (by logical ID)."""
-    from lpack.template import looks_like_template
+    from lpack.inputs.detect import load
 
-    if path.is_file() and looks_like_template(path):
-        from lpack.template import load_template
-
-        return load_template(path).project
-    return load_project(path, options.config)
+    return load(path, options.config)[0]
 
 
 def _function_unit(project: Project, name: str | None) -> Unit:
