@@ -421,3 +421,28 @@ def test_old_pips_host_python_check_is_recognised() -> None:
     line = "ERROR: Package 'numpy' requires a different Python: 3.11.7 not in '>=3.12'"
     found = _HOST_PYTHON_CHECK.search(line)
     assert found is not None and (found["package"], found["host"]) == ("numpy", "3.11.7")
+
+
+def test_a_package_the_index_does_not_have_is_named_as_such(tmp_path: Path, wheelhouse: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    root = project(tmp_path / "fn", local(wheelhouse, "no-such-package==1.0"))
+    assert build(str(root)) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].endswith("requirements.txt: no-such-package was not found in the --find-links folders")
+    assert not (root / "dist").exists()
+
+
+def test_one_failing_function_does_not_stop_the_others(tmp_path: Path, wheelhouse: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "two"
+    for name, requirement in (("good", "demo-pure==1.1"), ("bad", "no-such-package==1.0")):
+        (root / name).mkdir(parents=True)
+        (root / name / "app.py").write_text(HANDLER)
+        (root / name / "requirements.txt").write_text(local(wheelhouse, requirement))
+    (root / "lpack.toml").write_text(
+        'runtime = "python3.12"\nhandler = "app.lambda_handler"\n'
+        '[functions.bad]\nsource = "bad"\n[functions.good]\nsource = "good"\n')
+    assert build(str(root)) == 2
+    assert "demo_pure/__init__.py" in names(root / "dist" / "good.zip")
+    assert not (root / "dist" / "bad.zip").exists()
+    assert capsys.readouterr().err.startswith("lpack: error: bad: ")

@@ -23,8 +23,9 @@ from lpack.targets import Target
 
 _UV_NO_WHEEL = re.compile(
     r"Because (?:only )?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:[=<>!~][^ ]*)? "
-    r"(?:has no usable wheels|has no wheels with a matching|was not found in the)"
+    r"(?:has no usable wheels|has no wheels with a matching)"
 )
+_UV_NOT_FOUND = re.compile(r"Because (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*) was not found in the (?P<where>package registry|provided package locations)")
 _UV_ONLY = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==\S+ has no (?:usable wheels|wheels with a matching)")
 _HOST_PYTHON_CHECK = re.compile(r"Package '(?P<package>[^']+)' requires a different Python: (?P<host>\S+) not in")
 _PIP_NO_WHEEL = re.compile(r"No matching distribution found for (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -107,6 +108,13 @@ def install(installer: Installer, target: Target, dest: Path, args: Sequence[str
     returncode, output = _run_reporting(cmd, cwd, on_step)
     if returncode == 0:
         return
+    not_found = sorted({m["name"] for m in _UV_NOT_FOUND.finditer(output)})
+    if not_found:
+        where = "the package index" if "registry" in output else "the --find-links folders"
+        raise ResolveError(
+            f"{reqs.files[0] if reqs.files else cwd}: {', '.join(not_found)} was not found in {where}",
+            tip="check the name's spelling, and the index (--index-url, PIP_INDEX_URL/UV_INDEX_URL) "
+            "or --find-links the project uses")
     missing = _missing(output)
     if missing:
         missing |= _missing_elsewhere(installer, target, reqs, cwd, missing)
