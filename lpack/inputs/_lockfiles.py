@@ -1,0 +1,143 @@
+"""What the lock readers share: loading a file, its shape errors, markers, the target's wheel tags."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from lpack._compat import tomllib
+from lpack.errors import ConfigError
+from lpack.targets import Target
+
+# What reading a lock of an unexpected shape raises: missing keys, a string where a table was
+# expected, an unparsable TOML/JSON document, version or marker (all ValueError subclasses).
+_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+@contextmanager
+def malformed(path: Path, regenerate: str, *, what: str = "a lock file") -> Iterator[None]:
+    """Report a file that is not what its tool writes as a ConfigError naming the file.
+    ``regenerate`` names the command that rewrites it (a manifest: "fix it, then ...")."""
+    try:
+        yield
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
+    except _SHAPE_ERRORS as exc:
+        detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
+        raise ConfigError(
+            f"{path}: not {what} lpack can read ({detail}); "
+            + (
+                f"regenerate it with {regenerate}"
+                if what == "a lock file"
+                else f"fix it, then run {regenerate}"
+            )
+        ) from exc
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    with path.open("rb") as f:
+        return tomllib.load(f)
+
+
+def load_json_object(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise TypeError(f"expected a JSON object, found {type(data).__name__}")
+    return data
+
+
+def table(data: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """``data[key]`` when it is a table, ``{}`` when absent; a TypeError for anything else."""
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise TypeError(f"{key!r} should be a table, found {type(value).__name__}")
+    return value
+
+
+def array(data: Mapping[str, Any], key: str) -> list[Any]:
+    """``data[key]`` when it is an array, ``[]`` when absent; a TypeError for anything else."""
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise TypeError(f"{key!r} should be an array, found {type(value).__name__}")
+    return value
+
+
+def string(data: Mapping[str, Any], key: str) -> str:
+    value = data[key]
+    if not isinstance(value, str):
+        raise TypeError(f"{key!r} should be a string, found {type(value).__name__}")
+    return value
+
+
+def marker_true(marker: object, env: Mapping[str, Any], *, lock_file: bool = False) -> bool:
+    """Whether a PEP 508 marker (absent: always) holds in ``env``. ``lock_file`` evaluates the
+    PEP 751 variables ``extras`` and ``dependency_groups`` (sets) as well."""
+    from packaging.markers import Marker
+
+    if marker is None or marker == "":
+        return True
+    if not isinstance(marker, str):
+        raise TypeError(f"a marker should be a string, found {type(marker).__name__}")
+    if lock_file:
+        return Marker(marker).evaluate(dict(env), context="lock_file")
+    return Marker(marker).evaluate(dict(env))
+
+
+def absolute(base: Path, value: str) -> Path:
+    """``value`` (relative to ``base``, or absolute) as a normalised absolute path."""
+    return Path(os.path.normpath(base.absolute() / value))
+
+
+def python_full_version(target: Target) -> str:
+    major, minor = target.runtime.python
+    return f"{major}.{minor}.0"
+
+
+def check_requires_python(path: Path, spec: object, target: Target, regenerate: str) -> None:
+    """A lock made for Pythons that exclude the target's cannot be installed for it."""
+    from packaging.specifiers import SpecifierSet
+
+    if spec is None:
+        return
+    if not isinstance(spec, str):
+        raise TypeError(f"'requires-python' should be a string, found {type(spec).__name__}")
+    if not SpecifierSet(spec).contains(python_full_version(target), prereleases=True):
+        raise ConfigError(
+            f"{path}: locked for Python {spec}, but {target.label} runs Python "
+            f"{target.runtime.python_version}; widen requires-python and run {regenerate}"
+        )
+
+
+def hash_strings(hashes: Mapping[str, Any]) -> list[str]:
+    """``{"sha256": "ab.."}`` -> ``["sha256:ab.."]`` (the algorithms pip can check)."""
+    return [
+        f"{alg}:{string(hashes, alg)}" for alg in ("sha256", "sha384", "sha512") if alg in hashes
+    ]
+
+
+def target_tags(target: Target) -> list[Any]:
+    """The wheel tags the target's interpreter accepts, most specific first."""
+    from packaging import tags
+
+    python = target.runtime.python
+    platforms = target.platform_tags()
+    abi = target.runtime.abi
+    return [
+        *tags.cpython_tags(python, abis=[abi], platforms=platforms),
+        *tags.compatible_tags(python, interpreter=abi, platforms=platforms),
+    ]
+
+
+def ordered_indexes(urls: Sequence[str]) -> tuple[str, ...]:
+    """Unique index URLs in first-seen order, PyPI first when it is one of them."""
+    unique = list(dict.fromkeys(urls))
+    pypi = [
+        u
+        for u in unique
+        if u.rstrip("/") in ("https://pypi.org/simple", "https://pypi.python.org/simple")
+    ]
+    return tuple(pypi + [u for u in unique if u not in pypi])
