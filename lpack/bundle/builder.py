@@ -264,13 +264,11 @@ class _Builder:
             self._say_source(unit, display_path(unit.requirements))
             return [unit.requirements, *self._lines_file(extra, scratch)]
         if unit.lock is not None:
-            from lpack.inputs.declared import read_lock
-            from lpack.inputs.requirements import from_lock
-
-            locked = read_lock(unit.lock, target, unit.selection)
-            self._say_source(unit, f"{display_path(unit.lock)[:-len(unit.lock.name)]}{locked.describe()}")
+            text = self._locked_requirements(unit, target)
+            described = text.split("\n", 1)[0].removeprefix("# ")  # e.g. "uv.lock (12 packages, hashes)"
+            self._say_source(unit, f"{display_path(unit.lock)[:-len(unit.lock.name)]}{described}")
             path = scratch.path / f"{unit.lock.name}.txt"
-            path.write_text(from_lock(locked, own=unit.source), encoding="utf-8")
+            path.write_text(text, encoding="utf-8")
             return [path]
         lines = extra
         if unit.manifest is not None and not extra:
@@ -290,6 +288,20 @@ class _Builder:
         path = scratch.path / "project-requires.txt"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return [path]
+
+    def _locked_requirements(self, unit: Unit, target: Target) -> str:
+        """The lock's set for the target as a requirements file; remembered per lock bytes, so a
+        rebuild after a source-only edit neither parses the lock nor evaluates its markers."""
+        from lpack.bundle.cache import file_digest, memo
+        from lpack.inputs.declared import manifest_of, read_lock
+        from lpack.inputs.requirements import from_lock
+
+        assert unit.lock is not None
+        parts = {"lock": str(unit.lock), "bytes": file_digest(unit.lock), "manifest": file_digest(manifest_of(unit.lock)),
+                 "target": [target.runtime.name, target.architecture], "selection": list(unit.selection),
+                 "own": str(unit.source)}
+        return memo(self.cache.root, "locked", parts,
+                    lambda: from_lock(read_lock(unit.lock, target, unit.selection), own=unit.source))  # type: ignore[arg-type]
 
     def _say_source(self, unit: Unit, text: str) -> None:
         if unit.dependency_note:

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +56,30 @@ class DependencyCache:
             shutil.rmtree(entry, ignore_errors=True)
         os.replace(staged, entry)
         return entry
+
+
+def memo(root: Path, namespace: str, parts: Mapping[str, Any], compute: Callable[[], str]) -> str:
+    """``compute()``'s text, remembered under the key of ``parts``: what a rebuild would
+    otherwise work out again from the same bytes (a lock's set for a target, a staleness
+    verdict) is read back instead. A cache that cannot be written only costs speed."""
+    path = root / "memo" / namespace / make_key(parts)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    text = compute()
+    try:
+        from lpack._files import atomic_write_text
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, text)
+    except OSError:
+        pass
+    return text
+
+
+def file_digest(path: Path | None) -> str:
+    """sha256 of a file's bytes ("" for none or a missing file)."""
+    if path is None or not path.is_file():
+        return ""
+    return hashlib.sha256(path.read_bytes()).hexdigest()

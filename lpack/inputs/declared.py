@@ -212,7 +212,22 @@ def _refuse_stale(lock: Path) -> None:
 
 
 def stale_reason(lock: Path) -> str | None:
-    """Why the lock no longer matches its manifest (by content, not mtimes), or None."""
+    """Why the lock no longer matches its manifest (by content, not mtimes), or None. A verdict
+    on the same bytes is remembered in the cache: a rebuild does not parse the lock for it."""
+    from lpack.bundle.cache import default_root, file_digest, memo
+
+    manifest = manifest_of(lock)
+    parts = {"lock": file_digest(lock), "kind": lock_kind(lock), "manifest": file_digest(manifest)}
+    return memo(default_root(), "stale", parts, lambda: _stale_reason(lock) or "") or None
+
+
+def manifest_of(lock: Path) -> Path | None:
+    """The file a lock was made from, when it is beside the lock."""
+    name = {"Pipfile.lock": "Pipfile", "pylock.toml": None}.get(lock_kind(lock), "pyproject.toml")
+    return lock.parent / name if name and (lock.parent / name).is_file() else None
+
+
+def _stale_reason(lock: Path) -> str | None:
     kind = lock_kind(lock)
     folder = lock.parent
     if kind == "uv.lock" and (folder / "pyproject.toml").is_file():

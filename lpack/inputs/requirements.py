@@ -15,7 +15,7 @@ from lpack.inputs.locked import Locked
 def from_lock(locked: Locked, own: Path | None = None) -> str:
     """The requirements text of ``locked``; ``own`` is the function's source folder: a local
     project that holds it is the function's own code, packaged from the source, not installed."""
-    lines = [f"# {locked.kind}: {locked.source}"]
+    lines = [f"# {locked.describe()}", f"# read from {locked.source}"]
     lines += _index_options(locked)
     hashed = locked.hashed  # one line with a hash turns hash-checking on for all: all or none
     for pin in sorted(locked.pins):
