@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_build import (  # noqa: E402  (a sibling script, not a package)
+from bench_build import (  # a sibling script, not a package
     EDIT,
     REQUIREMENTS,
     RUNTIME,
