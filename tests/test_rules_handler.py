@@ -27,6 +27,7 @@ from lpack.inspect.package import (
 )
 from lpack.inspect.source import HOST, call_error, parse_host, target_syntax, truth
 from lpack.targets import make_target
+from tests.factories import make_wheel
 from tests.factories.readers import RecordingReader
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -695,6 +696,227 @@ def test_shadowing_stdlib(tmp_path: Path) -> None:
         ("LP211", 3, ("the package's email/ hides the standard library's 'email' from every module in the "
                       "function, the runtime's and third-party packages' included")),
     ]
+
+
+# -- libraries whose *.dist-info lost RECORD (issue #19) -----------------------------------------------
+
+# A stand-in for six 1.16, built the way the real one is: six.moves exists only at run time, served
+# by a finder six.py puts on sys.meta_path; there is no six/moves.py anywhere.
+SIX = """\
+import sys
+import types
+
+
+class _SixMetaPathImporter:
+    def __init__(self, name):
+        self.name = name
+        self.known_modules = {}
+
+    def _add_module(self, mod, *fullnames):
+        for fullname in fullnames:
+            self.known_modules[self.name + "." + fullname] = mod
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname in self.known_modules:
+            import importlib.util
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        return self.known_modules[spec.name]
+
+    def exec_module(self, module):
+        pass
+
+
+_importer = _SixMetaPathImporter(__name__)
+moves = types.ModuleType(__name__ + ".moves")
+moves.urllib = types.ModuleType(__name__ + ".moves.urllib")
+moves.urllib.parse = types.ModuleType(__name__ + ".moves.urllib.parse")
+moves.urllib.parse.urlencode = lambda query: ""
+_importer._add_module(moves, "moves")
+_importer._add_module(moves.urllib, "moves.urllib")
+_importer._add_module(moves.urllib.parse, "moves.urllib.parse")
+sys.meta_path.append(_importer)
+"""
+# A library that uses six.moves and, like much third-party code, imports more than the function needs.
+FETCHER = """\
+from six.moves import urllib
+from six.moves.urllib.parse import urlencode
+from . import __doc__ as about
+import __doc__
+import brotli
+"""
+OWN_SIX_IMPORTS = "from six.moves import urllib\nimport six.moves.urllib.parse\nfrom six import moves\n"
+
+
+def _pip_target(wheels: Path, target: Path, *names: str) -> Path:
+    """``pip install --target``, offline, from ``wheels``: what many tools do before zipping."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_NO_INPUT="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-cache-dir", "--no-compile", "--no-index",
+                           "--find-links", str(wheels), "--target", str(target), *names],
+                          capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return target
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """six and two libraries that import six.moves (one whose project name is not its import name),
+    installed by pip; each test copies it and takes metadata away."""
+    wheels = tmp_path_factory.mktemp("wheels")
+    make_wheel(wheels, "six", "1.16.0", files={"six.py": SIX})
+    make_wheel(wheels, "fetcher", "1.0", files={"fetcher/__init__.py": FETCHER}, requires=["six"])
+    make_wheel(wheels, "py-poster", "2.0", files={"poster/__init__.py": FETCHER}, requires=["six"])
+    return _pip_target(wheels, tmp_path_factory.mktemp("site") / "target", "fetcher", "py-poster")
+
+
+def zipped(folder: Path, path: Path, extra: Files, drop: Callable[[str], bool] = lambda name: False) -> Path:
+    """``folder`` and ``extra`` as a zip, leaving out the entries ``drop`` names."""
+    with zipfile.ZipFile(path, "w") as zf:
+        for file in sorted(folder.rglob("*")):
+            name = file.relative_to(folder).as_posix()
+            if file.is_file() and not drop(name) and "__pycache__" not in name:
+                zf.write(file, name)
+        for name, text in extra.items():
+            zf.writestr(name, textwrap.dedent(text))
+    return path
+
+
+def no_record(name: str) -> bool:
+    return name.endswith(".dist-info/RECORD")
+
+
+APP = "import fetcher\nimport poster\n" + HANDLER
+POSTER_CLAIMS: dict[str, Files] = {
+    "top-level-txt": {"py_poster-2.0.dist-info/top_level.txt": "poster\n"},
+    "import-name": {"py_poster-2.0.dist-info/METADATA": "Metadata-Version: 2.5\nName: py-poster\nVersion: 2.0\n"
+                    "Import-Name: poster\n\nImport-Name: not-the-header\n"},
+}
+
+
+@pytest.mark.parametrize("claim", list(POSTER_CLAIMS), ids=list(POSTER_CLAIMS))
+def test_libraries_without_record_are_not_analysed(installed: Path, tmp_path: Path, claim: str) -> None:
+    """fetcher is claimed by its project name, poster by top_level.txt or METADATA's Import-Name."""
+    metadata = POSTER_CLAIMS[claim]
+    path = zipped(installed, tmp_path / "fn.zip", {"app.py": APP, **metadata},
+                  drop=lambda name: no_record(name) or name in metadata)
+    assert summary(rules.run("handler", subject(read_package(path), "app.handler"))) == []
+
+
+def test_library_no_metadata_names_is_the_functions_code(installed: Path, tmp_path: Path) -> None:
+    """Near miss: py-poster installs poster/ and nothing left says so, so poster/ is analysed as the
+    function's own code -- and only its genuinely missing import is reported."""
+    path = zipped(installed, tmp_path / "fn.zip", {"app.py": APP}, drop=no_record)
+    found = rules.run("handler", subject(read_package(path), "app.handler"))
+    assert [(f.code, f.path.rpartition(":")[2], f.line, f.message.split(": ", 1)[1]) for f in found] == [
+        ("LP209", "poster/__init__.py", 4, ("Unable to import module 'app': No module named '__doc__' "
+                                            "(poster/__init__.py is imported by app.py line 2)")),
+        ("LP209", "poster/__init__.py", 5, ("Unable to import module 'app': No module named 'brotli' "
+                                            "(poster/__init__.py is imported by app.py line 2)")),
+    ]
+
+
+def test_record_still_decides_where_there_is_one(installed: Path, tmp_path: Path) -> None:
+    path = zipped(installed, tmp_path / "fn.zip", {"app.py": APP})
+    assert rules.run("handler", subject(read_package(path), "app.handler")) == []
+
+
+def test_six_moves_in_the_functions_own_code(installed: Path, tmp_path: Path) -> None:
+    source = OWN_SIX_IMPORTS + HANDLER + "\n\ndef later():\n    from six.moves.urllib.parse import urlencode\n"
+    path = zipped(installed, tmp_path / "fn.zip", {"app.py": source}, drop=no_record)
+    assert rules.run("handler", subject(read_package(path), "app.handler")) == []
+
+
+def test_six_moves_from_a_six_in_a_layer(tmp_path: Path) -> None:
+    layer = read_package(make_zip(tmp_path / "six.zip", {"python/six.py": SIX}))
+    index = read_package(make_zip(tmp_path / "fn.zip", {"app.py": OWN_SIX_IMPORTS + HANDLER}))
+    assert rules.run("handler", subject(index, "app.handler", layers=(layer,))) == []
+
+
+def test_genuine_missing_imports_beside_six_moves(installed: Path, tmp_path: Path) -> None:
+    """Near miss: with six and its runtime-made submodules all quiet, the function's own missing
+    imports are still reported, at import (LP209) and inside a function (LP210)."""
+    source = OWN_SIX_IMPORTS + "import requests\n" + HANDLER + "\n\ndef later():\n    import yaml\n"
+    path = zipped(installed, tmp_path / "fn.zip", {"app.py": source}, drop=no_record)
+    found = rules.run("handler", subject(read_package(path), "app.handler"))
+    assert [(f.code, f.line, f.message) for f in found] == [
+        ("LP209", 4, "Runtime.ImportModuleError: Unable to import module 'app': No module named 'requests'"),
+        ("LP210", 10, "`import yaml` in later() fails when it runs: ModuleNotFoundError: No module named 'yaml'"),
+    ]
+
+
+REGISTERING = {
+    "meta-path": "import sys\nsys.meta_path.append(object())\n",
+    "sys-modules-item": "import sys, types\nsys.modules[__name__ + '.extra'] = types.ModuleType('x')\n",
+    "aliased-sys-update": "import sys as _sys\n_sys.modules.update(extra=None)\n",
+}
+
+
+@pytest.mark.parametrize("source", list(REGISTERING.values()), ids=list(REGISTERING))
+def test_submodules_a_module_registers_are_not_judged(tmp_path: Path, source: str) -> None:
+    files = {"app.py": "from helpers.extra import thing\nimport helpers.extra.deeper\n" + HANDLER, "helpers.py": source}
+    assert check(tmp_path, files, "app.handler") == []
+
+
+@pytest.mark.parametrize("source", [
+    "import sys\nthis = sys.modules[__name__]\n",
+    "modules = {}\nmodules['extra'] = 1\n",
+    "moves = object()\n",
+], ids=["reads-sys-modules", "own-dict-named-modules", "moves-attribute"])
+def test_submodules_of_a_plain_module_are_still_missing(tmp_path: Path, source: str) -> None:
+    """Near miss: reading sys.modules, or a dict of its own called modules, creates no module."""
+    files = {"app.py": "from helpers.extra import thing\n" + HANDLER, "helpers.py": source}
+    assert summary(check(tmp_path, files, "app.handler")) == [(
+        "LP209", 1, ("Runtime.ImportModuleError: Unable to import module 'app': No module named 'helpers.extra'; "
+                     "'helpers' is not a package"))]
+
+
+def test_module_attributes_import_from_any_module(tmp_path: Path) -> None:
+    files = {"app.py": "from pkg import __doc__, __file__, __path__, __spec__, __name__ as name\n"
+                       "from helpers import __doc__ as about, __builtins__, __loader__\nfrom ns import __path__\n"
+                       + HANDLER,
+             "pkg/__init__.py": "", "helpers.py": "", "ns/x.py": ""}
+    assert check(tmp_path, files, "app.handler") == []
+
+
+@pytest.mark.parametrize("source, error", [
+    ("from helpers import __path__\n", "cannot import name '__path__' from 'helpers' (/var/task/helpers.py)"),
+    ("from helpers import __version__\n", "cannot import name '__version__' from 'helpers' (/var/task/helpers.py)"),
+    ("import __doc__\n", "No module named '__doc__'"),
+], ids=["path-of-a-plain-module", "version-not-set", "import-as-a-module"])
+def test_names_a_module_does_not_have(tmp_path: Path, source: str, error: str) -> None:
+    """Near miss: only a package has __path__; __version__ is set by code, not by the import system;
+    ``import __doc__`` asks for a module of that name."""
+    found = check(tmp_path, {"app.py": source + HANDLER, "helpers.py": ""}, "app.handler")
+    assert summary(found) == [("LP209", 1, f"Runtime.ImportModuleError: Unable to import module 'app': {error}")]
+
+
+def test_develop_egg_info_claims_nothing(tmp_path: Path) -> None:
+    """Near miss: ``app.egg-info`` (no version) is the project's own metadata from ``setup.py
+    develop``; the modules its top_level.txt names are still the function's own code."""
+    files = {"app.py": "import helpers\n" + HANDLER, "helpers.py": "import psycopg2\n",
+             "app.egg-info/top_level.txt": "app\nhelpers\n", "app.egg-info/PKG-INFO": "Name: app\n"}
+    assert [(f.code, f.line) for f in check(tmp_path, files, "app.handler")] == [("LP209", 1)]
+
+
+def test_installed_egg_info_claims_its_top_level(tmp_path: Path) -> None:
+    files = {"app.py": "import helpers\n" + HANDLER, "helpers.py": "import psycopg2\n",
+             "helpers-1.0-py3.12.egg-info/top_level.txt": "helpers\n"}
+    index = read_package(make_zip(tmp_path / "fn.zip", files))
+    assert rules.run("handler", subject(index, "app.handler")) == []
+
+
+def test_the_handlers_own_distribution_is_its_code(tmp_path: Path) -> None:
+    """A function installed from its own wheel (RECORD or not): its package is the function's code."""
+    files = {"orders/__init__.py": "", "orders/api.py": "from . import db\n" + HANDLER,
+             "orders/db.py": "import psycopg2\n", "orders-1.0.dist-info/METADATA": "Name: orders\n",
+             "orders-1.0.dist-info/RECORD": "orders/__init__.py,,\norders/api.py,,\norders/db.py,,\n"}
+    for name, drop in (("with-record.zip", ""), ("without-record.zip", "orders-1.0.dist-info/RECORD")):
+        index = read_package(make_zip(tmp_path / name, {k: v for k, v in files.items() if k != drop}))
+        found = rules.run("handler", subject(index, "orders/api.handler"))
+        assert [(f.code, f.path.rpartition(":")[2], f.line) for f in found] == [("LP209", "orders/db.py", 1)], name
 
 
 # -- performance: only what the handler imports is read -----------------------------------------------

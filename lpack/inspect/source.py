@@ -14,7 +14,6 @@ from __future__ import annotations
 import ast
 import bisect
 import collections
-import csv
 import io
 import json
 import operator
@@ -31,6 +30,7 @@ from typing import Generic, NamedTuple, TypeVar
 
 from lpack import stdlib
 from lpack.errors import LpackError
+from lpack.inspect.distributions import Distribution, distributions
 from lpack.inspect.package import PackageIndex, PackageReader, PackageSubject
 from lpack.targets import DEFAULT_RUNTIME, RUNTIMES
 
@@ -48,6 +48,20 @@ RUNTIME_PROVIDED = frozenset({
 # May be in a runtime's own site-packages (whether pip and setuptools are installed differs between
 # runtimes and is not documented): never reported missing.
 RUNTIME_MAYBE = frozenset({"pip", "setuptools", "pkg_resources", "_distutils_hack"})
+
+# Submodules no file holds: their parent module creates them when it is imported. Keyed by the
+# parent's last name, so vendored copies count (urllib3.packages.six, botocore.vendored.six).
+# six.py: ``_SixMetaPathImporter`` serves ``six.moves`` and every ``six.moves.*`` from
+# ``sys.meta_path``. A parent whose source lpack can read is judged by registers_modules() instead.
+RUNTIME_SUBMODULES = {"six": "moves"}
+
+# Attributes every module has, so ``from m import __doc__`` never fails: set by the import system
+# (importlib's ``_init_module_attrs``; ``__builtins__`` by exec) or inherited from types.ModuleType.
+# ``__path__`` only a package has.
+MODULE_ATTRIBUTES = frozenset({
+    "__name__", "__doc__", "__package__", "__loader__", "__spec__", "__file__", "__cached__",
+    "__builtins__", "__dict__", "__class__", "__annotations__",
+})
 
 # Beyond the handler module, own modules are analysed up to these limits (a package whose
 # third-party code carries no .dist-info can otherwise look like all own code).
@@ -270,28 +284,6 @@ def _take_locations(found: Iterable[Found]) -> Iterator[Location]:
         if not isinstance(item, Location):
             return
         yield item
-
-
-def owned_files(index: PackageIndex, reader: PackageReader) -> frozenset[str]:
-    """Files installed by a distribution: listed in a ``*.dist-info/RECORD`` (or an egg-info's
-    ``installed-files.txt``) at the package root. Their code is not the function's own."""
-    owned: set[str] = set()
-    for entry in index.entries:
-        name = entry.name
-        if name.count("/") != 1:
-            continue
-        if name.endswith(".dist-info/RECORD"):
-            base = ""
-        elif name.endswith(".egg-info/installed-files.txt"):
-            base = name.rsplit("/", 1)[0] + "/"
-        else:
-            continue
-        for row in csv.reader(io.StringIO(reader.text(name))):
-            if row and row[0]:
-                path = posixpath.normpath(base + row[0])
-                if not path.startswith("../"):
-                    owned.add(path)
-    return frozenset(owned)
 
 
 # -- conditions Lambda's interpreter decides --------------------------------------------------------
@@ -563,6 +555,31 @@ def bindings(tree: ast.Module, python: Python, source: bytes | None = None) -> B
               or isinstance(node, ast.Attribute) and _dotted_name(node) == "sys.modules"):
             dynamic = True
     return Bindings(names, dynamic)
+
+
+_REGISTERS = re.compile(rb"\bmodules\b|\bmeta_path\b|\bpath_hooks\b")
+_SYS_MODULES = re.compile(r"\w*sys\.modules")  # sys.modules, or _sys.modules after ``import sys as _sys``
+
+
+def registers_modules(tree: ast.Module, source: bytes | None = None) -> bool:
+    """Whether a module adds modules to the import system when it runs, so that importing its
+    submodules may work with no file behind them: it assigns into ``sys.modules``
+    (``sys.modules[name] = m``, ``.update``, ``.setdefault``) or installs a finder
+    (``sys.meta_path``, ``sys.path_hooks``). ``source``, when given, lets the walk be skipped."""
+    if source is not None and not _REGISTERS.search(source):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in ("meta_path", "path_hooks"):
+            return True
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Subscript) and _SYS_MODULES.fullmatch(_dotted_name(t.value)) for t in targets):
+                return True
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("update", "setdefault", "__setitem__")
+                and _SYS_MODULES.fullmatch(_dotted_name(node.func.value))):
+            return True
+    return False
 
 
 def _plural(count: int, word: str) -> str:
@@ -851,7 +868,7 @@ class HandlerAnalysis:
         queue: collections.deque[tuple[Location, Via | None]] = collections.deque()
         seen: set[str] = set()
         for item in self.path.chain(loc.name):
-            if item.kind == "source" and (item.entry == loc.entry or item.entry not in self.owned):
+            if item.kind == "source" and (item.entry == loc.entry or not self.is_library(item)):
                 queue.append((item, None))
                 seen.add(item.entry)
         while queue and len(self.modules) < MAX_MODULES:
@@ -863,15 +880,27 @@ class HandlerAnalysis:
                 continue
             for ref in imports(module.tree, self.python):
                 for target in self._check(module, ref):
-                    if target.entry not in seen and target.entry not in self.owned:
+                    if target.entry not in seen and not self.is_library(target):
                         seen.add(target.entry)
                         queue.append((target, Via(location.entry, ref.line)))
 
     @cached_property
-    def owned(self) -> frozenset[str]:
+    def libraries(self) -> tuple[Distribution, ...]:
+        """The distributions installed in the package, except one that holds the handler's
+        top-level module: that is the function's own project, installed from its wheel."""
         if self.s.reader is None:
-            return frozenset()
-        return owned_files(self.s.package, self.s.reader)
+            return ()
+        found = distributions(self.s.package, self.s.reader)
+        loc = self.location
+        if isinstance(loc, Location) and loc.in_package:
+            top = self.path.find(loc.name.partition(".")[0])
+            if isinstance(top, Location):
+                found = tuple(d for d in found if not d.holds(top.name, top.entry) and not d.holds(loc.name, loc.entry))
+        return found
+
+    def is_library(self, location: Location) -> bool:
+        """Whether a module of the package belongs to an installed distribution, not the function's own code."""
+        return location.in_package and any(d.holds(location.name, location.entry) for d in self.libraries)
 
     @cached_property
     def sizes(self) -> dict[str, int]:
@@ -964,14 +993,29 @@ class HandlerAnalysis:
             return EXTERNAL
         if isinstance(found, Missing) and top == "distutils" and self._has_setuptools():
             return EXTERNAL
+        if isinstance(found, Missing) and self._created_at_run_time(found.name):
+            return None
         return found
+
+    def _created_at_run_time(self, dotted: str) -> bool:
+        """Whether the missing module ``dotted`` may be one its parent creates when it runs."""
+        parent, _, name = dotted.rpartition(".")
+        if not parent:
+            return False
+        if RUNTIME_SUBMODULES.get(parent.rpartition(".")[2]) == name:
+            return True
+        found = self.path.find(parent)
+        if not isinstance(found, Location) or not found.in_package or found.kind != "source":
+            return False
+        parsed = self._parsed(found.entry)
+        return parsed is not None and parsed[0].tree is not None and registers_modules(parsed[0].tree, parsed[1])
 
     def _has_setuptools(self) -> bool:
         return "setuptools" in self.s.provided or isinstance(self.path.find("setuptools"), Location)
 
     def _check_name(self, importer: Location, ref: ImportRef, found: Location, name: str) -> list[Location]:
         """``from found import name``: a name bound in the module, or a submodule."""
-        if name == "*":
+        if name == "*" or name in MODULE_ATTRIBUTES or name == "__path__" and found.is_package:
             return []
         if found.is_package:
             sub = self.path.find(f"{found.name}.{name}")
@@ -981,7 +1025,7 @@ class HandlerAnalysis:
                 return []
         if found.kind == "namespace":
             where = "unknown location"
-        elif found.in_package and found.kind == "source" and found.entry not in self.owned:
+        elif found.in_package and found.kind == "source" and not self.is_library(found):
             known = self._module_bindings(found.entry)
             if known is None or known.dynamic or name in known.names:
                 return []
@@ -1000,7 +1044,7 @@ class HandlerAnalysis:
         if top not in self.stdlib:
             return
         own = self.path.find(top)  # a namespace folder does not shadow: a regular package anywhere wins
-        if isinstance(own, Location) and own.in_package and own.kind != "namespace" and own.entry not in self.owned:
+        if isinstance(own, Location) and own.in_package and own.kind != "namespace" and not self.is_library(own):
             file = own.entry.removesuffix("/__init__.py") + ("/" if own.is_package else "")
             self.shadowing.append(Shadowing(importer.entry, ref, top, file, top in self.preloaded))
 

@@ -463,16 +463,26 @@ def _error_type(error: str) -> str:
 def import_not_found(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Follows the imports that run when Lambda loads the handler: in the handler module, the packages
-    above it and the package's own modules they import (not files a `*.dist-info/RECORD` lists:
-    those belong to installed distributions). Each `import x` / `from x import y` must find `x` in
-    the package, its layers, the target Python's standard library (lpack/stdlib.py), the runtime
-    (boto3, botocore, s3transfer, jmespath, urllib3, dateutil, six, awslambdaric, simplejson,
-    snapshot_restore_py) or, for a source folder, the requirements. Relative imports must resolve
-    inside the package, and `from x import y` of the package's own module must find `y`.
+    above it and the package's own modules they import -- not installed libraries. A module is a
+    library when a `*.dist-info/RECORD` (or an egg-info's `installed-files.txt`) lists its file or,
+    where that list is missing (zips made by other tools), when a `*.dist-info` (or a versioned
+    `*.egg-info`) names its top-level package in `top_level.txt`, as `Import-Name` in its
+    metadata, or as its project name (`typing-extensions` for `typing_extensions`). The
+    distribution that holds the handler's own package is the function's code, and so is what a
+    bare `app.egg-info` (from `setup.py develop`) names. Each `import x` / `from x import y` must
+    find `x` in the package, its layers, the target Python's standard library (lpack/stdlib.py),
+    the runtime (boto3, botocore, s3transfer, jmespath, urllib3, dateutil, six, awslambdaric,
+    simplejson, snapshot_restore_py) or, for a source folder, the requirements. Relative imports must resolve
+    inside the package, and `from x import y` of the package's own module must find `y` (or be an
+    attribute every module has: `__doc__`, `__file__`, `__name__`, `__spec__`, `__path__` of a
+    package, ...).
 
     Not checked: imports inside `try` blocks that catch `ImportError` (or `Exception`), under
     `if TYPE_CHECKING:`, `if __name__ == "__main__":`, a `sys.version_info` test the target fails,
-    or any `if` lpack cannot decide; `importlib.import_module`; code in layers.
+    or any `if` lpack cannot decide; `importlib.import_module`; code in layers; submodules that
+    exist only at run time: `six.moves` and below (six serves them from `sys.meta_path`, vendored
+    copies too), and those of any module that assigns into `sys.modules` or installs a finder on
+    `sys.meta_path` / `sys.path_hooks`.
 
     ## Why is this bad?
     Every cold start fails: `Runtime.ImportModuleError: Unable to import module 'app': No module
