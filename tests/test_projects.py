@@ -513,6 +513,8 @@ def test_hashed_lock_builds_with_hashes(request: pytest.FixtureRequest, tmp_path
         assert build(project, "--arch", arch) == 0
         more = {f"{locked.only}==1.0"} if arch == locked.arch else set()
         assert distributions(project / "dist" / "fn.zip") == {"alpha==1.0", "beta==1.0"} | more
+    # the source is main.py; the locks, manifests and the tools' local settings (pdm.toml) stay home
+    assert {n for n in names(project / "dist" / "fn.zip") if "/" not in n} == {"main.py"}
     if locked.project.joinpath("requirements.txt").exists():
         assert "--hash=sha256:" in (project / "requirements.txt").read_text()
     else:

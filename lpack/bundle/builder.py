@@ -394,9 +394,11 @@ class _Scratch:
         return self._path
 
 
-# Files that say how to build the function, not what it runs: never shipped from a source root.
+# Files that say how to build the function, not what it runs: never shipped from a source root
+# (with the tools' project-local settings: `pdm config --local`, `pdm use`, `poetry config --local`).
 BUILD_INPUTS = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile", "Pipfile.lock", "pyproject.toml",
-                "lpack.toml", "requirements.txt", "requirements.in", ".python-version")
+                "lpack.toml", "requirements.txt", "requirements.in", ".python-version",
+                "pdm.toml", ".pdm-python", "poetry.toml")
 
 
 def build_inputs(project: Project, unit: Unit) -> list[Path]:
