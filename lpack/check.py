@@ -48,6 +48,7 @@ class CheckOptions(NamedTuple):
     role: tuple[Path, ...] = ()  # one execution role's complete set of permission policies
     role_inline: tuple[Path, ...] = ()  # that role's inline policies
     source: bool = False  # check a project's source even when dist/ holds a (maybe stale) zip
+    note: Callable[[str], None] = lambda _message: None  # told what check sets aside, and why
 
 
 class Filters(NamedTuple):
@@ -194,7 +195,7 @@ def check_project(project: Project, options: CheckOptions, template: Template | 
             found += [f._replace(function=unit.name) for f in
                       (_template_policies(template, unit) if template else _unit_policies(project, unit))]
         found += [f if f.function else f._replace(function=unit.name)
-                  for f in _unit_package(project, unit, target, options.source)]
+                  for f in _unit_package(project, unit, target, options.source, options.note)]
         findings += _at_template_lines(found, template, unit, where) if template else found
     return findings
 
@@ -318,7 +319,8 @@ def prebuilt_package(unit: Unit) -> Path | None:
     return Path(package) if isinstance(package, str) else None
 
 
-def _unit_package(project: Project, unit: Unit, target: Target, source: bool = False) -> list[Finding]:
+def _unit_package(project: Project, unit: Unit, target: Target, source: bool = False,
+                  note: Callable[[str], None] = lambda _message: None) -> list[Finding]:
     """The built zip when dist/ has one (unless ``source``); otherwise the source folder, as it
     would be packaged."""
     built = prebuilt_package(unit) or project.dist / f"{unit.name}.zip"
@@ -328,6 +330,13 @@ def _unit_package(project: Project, unit: Unit, target: Target, source: bool = F
     # a project layer not built yet: its requirements tell what it will provide
     described = [layer for layer in project_layers if not layer_zips[layer.name].is_file()]
     handler = unit.handler if unit.kind == "function" else None
+    if built.is_file() and not source and not prebuilt_package(unit):
+        from lpack.bundle.builder import stale_package
+
+        if stale_package(project, unit, target, built):
+            source = True  # its inputs changed since: the source says more than the old zip
+            note(f"{display_path(built)} is older than its inputs (changed since it was built): "
+                 "checked the source instead; run `lpack build` to check the package")
     if built.is_file() and (not source or prebuilt_package(unit)):
         subject = PackageSubject(read_package(built), unit.kind, layers, len(unit.layers), unit.upload,
                                  unit.name, target, handler)

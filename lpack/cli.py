@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -367,7 +367,7 @@ def _check(args: argparse.Namespace) -> int:
         layers=tuple(args.layers), env=args.env, events=tuple(args.events),
         async_events=tuple(args.async_events), functions=tuple(args.function), config=args.config,
         policy_kind=args.policy_kind, role=tuple(args.role), role_inline=tuple(args.role_inline),
-        source=args.files,
+        source=args.files, note=_noter(args.quiet),
     )
     paths = args.paths
     if args.files:
@@ -402,6 +402,14 @@ def _check(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print("lpack check: no findings")  # the pre-commit path: rich is not even imported
     return 0 if args.exit_zero else _exit_code(findings, args.strict)
+
+
+def _noter(quiet: bool) -> Callable[[str], None]:
+    def note(message: str) -> None:
+        if not quiet:
+            sys.stderr.write(f"lpack: note: {message}\n")
+
+    return note
 
 
 def _invoke(args: argparse.Namespace) -> int:

@@ -231,3 +231,27 @@ def test_policy_files_on_the_command_line_and_in_config(tmp_path: Path, capsys: 
         'policies = ["iam/missing.json"]\n')
     assert main(["check", str(root)]) == 2
     assert "policy file 'iam/missing.json' does not exist" in capsys.readouterr().err
+
+
+def test_a_zip_older_than_its_inputs_is_set_aside_for_the_source(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    root = area(tmp_path)
+    assert main(["build", str(root), "-q", "--format", "json"]) == 0
+    capsys.readouterr()
+    assert main(["check", str(root)]) == 0  # the zip is current: it is what is checked
+    assert "older than its inputs" not in capsys.readouterr().err
+
+    # the handler is renamed after the build: the old zip would still pass, the source does not
+    handler = root / "lambda_function.py"
+    handler.write_text(handler.read_text().replace("def lambda_handler", "def handle"))
+    assert main(["check", str(root)]) == 1
+    out, err = capsys.readouterr()
+    assert "LP206" in out and "lambda_function.py" in out
+    assert err.startswith("lpack: note: ") and "area.zip is older than its inputs" in err
+
+    handler.touch()  # a new mtime with the same bytes is not a change
+    assert main(["build", str(root), "-q", "--format", "json"]) == 1  # LP206 on the built zip
+    capsys.readouterr()
+    (root / "lambda_function.py").touch()
+    assert main(["check", str(root)]) == 1
+    assert "older than its inputs" not in capsys.readouterr().err
