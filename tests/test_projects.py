@@ -620,6 +620,16 @@ def test_poetry_dependencies_without_poetry_lock_are_refused(tmp_path: Path,
     one_error(capsys.readouterr().err, "pyproject.toml", "poetry.lock", "poetry lock")
 
 
+def test_poetry_2_project_without_its_lock_is_refused(poetry_app: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Its dependencies are in [project], but their index is a [[tool.poetry.source]]: resolving
+    them without the lock would ask PyPI instead."""
+    project = copy(poetry_app, tmp_path / "svc")
+    (project / "poetry.lock").unlink()
+    assert build(project, "--no-build-isolation") == 2
+    one_error(capsys.readouterr().err, "pyproject.toml", "no poetry.lock", "poetry lock")
+
+
 @pytest.mark.parametrize(
     ("handler", "code"),
     [pytest.param("main.nowhere", "LP206", id="no-function"), pytest.param("nowhere.handler", "LP204", id="no-module")],

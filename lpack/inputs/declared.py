@@ -81,9 +81,11 @@ def choose(folders: Iterable[Path], where: str, *, requirements: Path | None = N
 
 
 def _dedupe(found: Iterable[Found]) -> list[Found]:
-    seen: dict[Path, Found] = {}
+    """Each declaration once when the root is the source folder (one pyproject.toml may hold two:
+    [project] and [tool.poetry])."""
+    seen: dict[tuple[str, Path], Found] = {}
     for item in found:
-        seen.setdefault(item.path.resolve(), item)
+        seen.setdefault((item.kind, item.path.resolve()), item)
     return list(seen.values())
 
 
@@ -99,8 +101,8 @@ def _decide(found: list[Found], where: str) -> Choice:
         return _with_lock(locks[0], requirements, manifests, where)
     for manifest in manifests:
         if manifest.kind == "poetry":
-            raise ConfigError(f"{_rel(manifest.path)}: [tool.poetry] declares dependencies but there is no "
-                              "poetry.lock beside it; run `poetry lock` (lpack installs what the lock pins)")
+            raise ConfigError(f"{_rel(manifest.path)}: [tool.poetry] declares dependencies or their sources but "
+                              "there is no poetry.lock beside it; run `poetry lock` (lpack installs what the lock pins)")
         if manifest.kind == "Pipfile":
             raise ConfigError(f"{_rel(manifest.path)}: declares dependencies but there is no Pipfile.lock "
                               "beside it; run `pipenv lock` (lpack installs what the lock pins)")
@@ -172,7 +174,9 @@ def _pyproject_kinds(data: Mapping[str, Any]) -> list[str]:
         kinds.append("pep621")
     poetry = data.get("tool", {}).get("poetry", {}) if isinstance(data.get("tool"), dict) else {}
     deps = poetry.get("dependencies") if isinstance(poetry, dict) else None
-    if isinstance(deps, dict) and any(name.lower() != "python" for name in deps):
+    # a [[tool.poetry.source]] is where the dependencies come from: only Poetry's lock says it
+    sources = poetry.get("source") if isinstance(poetry, dict) else None
+    if isinstance(deps, dict) and any(name.lower() != "python" for name in deps) or sources:
         kinds.append("poetry")
     return kinds
 
