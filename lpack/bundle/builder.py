@@ -164,7 +164,7 @@ class _Builder:
         self.progress(unit.name, f"writing {display_path(path)}")
         ordered = _with_directories(members)
         digest, size = zipwriter.atomic_write_zip(path, ordered)
-        write_inputs_manifest(self.project, unit, target, path)
+        write_inputs_manifest(self.project, unit, target, digest)
         index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode) for m in ordered))
         built[unit.name] = index
         findings += self._package_findings(unit, target, index, built)
@@ -417,37 +417,45 @@ def build_inputs(project: Project, unit: Unit) -> list[Path]:
 
 def inputs_digest(project: Project, unit: Unit, target: Target) -> str:
     """sha256 over what a unit's package is built from: its source files (as the build walks
-    them), its dependency declaration, lpack's configuration and the target. Contents, not
-    modification times: a git checkout rewrites those."""
+    them), its dependency declaration, the settings that shape the zip, and the target.
+    Contents, not modification times: a git checkout rewrites those."""
     import hashlib
 
-    digest = hashlib.sha256(f"{target.label}\0{unit.selection}\0{unit.handler}\0".encode())
-    declared = [p for p in (project.config_path, unit.dependencies) if p is not None and p.is_file()]
-    for path in declared:
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    # the settings that shape the zip (not memory, environment or which findings to ignore)
+    shaping = (target.label, unit.kind, unit.handler, unit.exclude, unit.layers, tuple(unit.selection),
+               str(unit.source), str(unit.dependencies))
+    digest = hashlib.sha256(repr(shaping).encode())
+    if unit.dependencies is not None and unit.dependencies.is_file():
+        digest.update(hashlib.sha256(unit.dependencies.read_bytes()).digest())
     if unit.source is not None:
         for rel, path in select.walk(unit.source, select.SOURCE_EXCLUDES, skip=build_inputs(project, unit)):
             digest.update(rel.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
-def inputs_manifest(zip_path: Path) -> Path:
-    """Where a zip's inputs manifest lives: beside it, hidden (``dist/.NAME.zip.inputs.json``)."""
-    return zip_path.with_name(f".{zip_path.name}.inputs.json")
+def _inputs_record(zip_sha256: str) -> Path:
+    """Where the inputs digest of a built zip is remembered: lpack's cache, by the zip's sha256
+    (nothing but the zips goes into dist/, which people upload as it is)."""
+    return default_root() / "inputs" / zip_sha256[:2] / zip_sha256
 
 
-def write_inputs_manifest(project: Project, unit: Unit, target: Target, zip_path: Path) -> None:
+def write_inputs_manifest(project: Project, unit: Unit, target: Target, zip_sha256: str) -> None:
     from lpack._files import atomic_write_text
 
     record = {"version": 1, "target": target.label, "inputs_sha256": inputs_digest(project, unit, target)}
-    atomic_write_text(inputs_manifest(zip_path), json.dumps(record) + "\n")
+    try:
+        atomic_write_text(_inputs_record(zip_sha256), json.dumps(record) + "\n")
+    except OSError:
+        pass  # a read-only cache: check will take the zip as it is
 
 
 def stale_package(project: Project, unit: Unit, target: Target, zip_path: Path) -> bool:
     """Whether ``zip_path`` was built by lpack from other inputs than the unit has now (a zip
-    without a manifest, built by another tool or an older lpack, is taken as it is)."""
+    lpack has no record of, built by another tool or on another machine, is taken as it is)."""
+    import hashlib
+
     try:
-        record = json.loads(inputs_manifest(zip_path).read_text(encoding="utf-8"))
+        record = json.loads(_inputs_record(hashlib.sha256(zip_path.read_bytes()).hexdigest()).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     return bool(record.get("inputs_sha256") != inputs_digest(project, unit, target))
