@@ -183,11 +183,14 @@ def check_project(project: Project, options: CheckOptions, template: Template | 
     for unit in project.units:
         if names and unit.name not in names:
             continue
+        from lpack.inputs.declared import refuse_unlocked
+
+        refuse_unlocked(unit.unlocked)
         target = make_target(options.runtime or unit.runtime, options.architecture or unit.architecture,
                              where=f"{project.describe()} [{unit.where}]")
         where = display_path(project.config_path or project.root)
         found = [f._replace(function=unit.name) for f in rules.run("runtime", target, today, where)]
-        found += [f._replace(function=unit.name) for f in lock_findings(unit.requirements)]
+        found += [f._replace(function=unit.name) for f in lock_findings(unit.requirements or unit.lock)]
         if unit.kind == "function":
             lines = template.lines.get(unit.name, {}) if template else {}
             found += [f._replace(function=unit.name)

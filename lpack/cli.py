@@ -183,10 +183,13 @@ def _parser() -> argparse.ArgumentParser:
 
     lock = commands.add_parser(
         "lock", help="pin dependencies with hashes for the target runtime and architecture",
-        description="Resolve each function's and layer's requirements.in for its target runtime and "
+        description="Resolve each function's and layer's requirements.in, or the [project].dependencies "
+        "of its pyproject.toml (with the configured groups and extras), for its target runtime and "
         "architecture (environment markers evaluated for the target, binary wheels only) and write "
-        "requirements.txt beside it in pip-tools' format, with hashes; `lpack build` then installs it "
-        "with hashes required. Existing pins are kept unless --upgrade or --upgrade-package asks. "
+        "requirements.txt beside it in pip-tools' format, with hashes, or pylock.toml (--format); "
+        "`lpack build` then installs it with hashes required. A uv.lock, poetry.lock, pdm.lock or "
+        "Pipfile.lock belongs to its own tool: update it with that tool. "
+        "Existing pins are kept unless --upgrade or --upgrade-package asks. "
         "The lock records its input's sha256: `lpack check` and `lpack build` warn (LP331) when "
         "requirements.in changed since.", epilog=EPILOG)
     lock.add_argument("project", nargs="?", type=Path, default=Path("."),
@@ -197,6 +200,9 @@ def _parser() -> argparse.ArgumentParser:
     lock.add_argument("--upgrade", "-U", action="store_true", help="upgrade every package to the newest allowed")
     lock.add_argument("--upgrade-package", "-P", action="append", default=[], metavar="NAME",
                       help="upgrade this package, keeping the other pins (repeatable)")
+    lock.add_argument("--format", choices=("requirements.txt", "pylock.toml"),
+                      help="write pip-tools' requirements.txt (with --hash lines) or a PEP 751 pylock.toml "
+                      "(default: what the function already uses, else requirements.txt)")
     lock.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE")
     lock.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
@@ -453,7 +459,7 @@ def _lock(args: argparse.Namespace) -> int:
 
     project = load_project(args.project, args.config)
     options = LockOptions(runtime=args.runtime, architecture=args.architecture, functions=tuple(args.function),
-                          upgrade=args.upgrade, upgrade_packages=tuple(args.upgrade_package))
+                          upgrade=args.upgrade, upgrade_packages=tuple(args.upgrade_package), format=args.format)
     with ProgressPrinter(quiet=args.quiet) as progress:
         results = lock_project(project, options, progress)
     for result in results:

@@ -52,6 +52,7 @@ class Unit(NamedTuple):
     manifest: Path | None = None  # pyproject.toml whose [project] dependencies install unlocked
     selection: Selection = Selection()  # workspace member, groups and extras of the lock
     dependency_note: str = ""  # a declaration set aside, and why
+    unlocked: Path | None = None  # requirements.in never locked: `lpack lock` locks it, the rest refuse
 
     @property
     def dependencies(self) -> Path | None:
@@ -273,6 +274,7 @@ def _unit(root: Path, label: str, where: str, name: str, kind: str, spec: Mappin
     return Unit(
         name=name, kind=kind, where=where, source=source, requirements=choice.requirements,
         lock=choice.lock, manifest=choice.manifest, selection=selection, dependency_note=choice.note,
+        unlocked=choice.unlocked,
         handler=spec.get("handler", DEFAULT_HANDLER) if kind == "function" else None,
         runtime=spec.get("runtime"), architecture=spec.get("architecture"),
         exclude=tuple(spec.get("exclude", ())), layers=tuple(spec.get("layers", ())),

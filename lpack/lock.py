@@ -39,6 +39,7 @@ class LockOptions(NamedTuple):
     functions: tuple[str, ...] = ()
     upgrade: bool = False
     upgrade_packages: tuple[str, ...] = ()
+    format: str | None = None  # "requirements.txt" or "pylock.toml"; None: what the unit has, else requirements.txt
 
 
 class LockResult(NamedTuple):
@@ -62,6 +63,12 @@ class _Job(NamedTuple):
     input: Path
     output: Path
     targets: dict[Target, list[str]]  # target -> the units that use the input with it
+    groups: tuple[str, ...] = ()  # a pyproject input's dependency groups and extras to lock too
+    extras: tuple[str, ...] = ()
+
+    @property
+    def pylock(self) -> bool:
+        return self.output.suffix == ".toml"
 
 
 def lock_project(project: Project, options: LockOptions, progress: Progress = lambda _u, _m: None) -> list[LockResult]:
@@ -82,19 +89,38 @@ def _plan(project: Project, options: LockOptions) -> list[_Job]:
     units = [project.unit(name) for name in options.functions] if options.functions else list(project.units)
     jobs: dict[Path, _Job] = {}
     for unit in units:
-        paths = _paths(project, unit)
+        paths = _paths(project, unit, options.format)
         if paths is None:
             continue
         source, output = paths
         where = f"{project.describe()} [{unit.where}]"
         target = make_target(options.runtime or unit.runtime, options.architecture or unit.architecture, where=where)
-        job = jobs.setdefault(source, _Job(source, output, {}))
+        job = jobs.setdefault(source, _Job(source, output, {}, unit.selection.groups, unit.selection.extras))
         job.targets.setdefault(target, []).append(unit.name)
     return list(jobs.values())
 
 
-def _paths(project: Project, unit: Unit) -> tuple[Path, Path] | None:
+def _output_name(fmt: str | None, current: Path | None) -> str:
+    if fmt is not None:
+        return fmt
+    return "pylock.toml" if current is not None and current.suffix == ".toml" else "requirements.txt"
+
+
+def _paths(project: Project, unit: Unit, fmt: str | None = None) -> tuple[Path, Path] | None:
     """(input, output) for a unit, None when it has no dependencies to lock."""
+    if unit.manifest is not None:  # [project].dependencies, not locked yet
+        return unit.manifest, unit.manifest.parent / _output_name(fmt, None)
+    for written in (unit.lock, unit.requirements):
+        state = lock_state(written) if written is not None else None
+        if state is not None and written is not None:  # a lock lpack wrote: from the input it names
+            return state.input, written.with_name(_output_name(fmt, written))
+    if unit.lock is not None:
+        from lpack.inputs.declared import lock_kind
+
+        tool = {"uv.lock": "uv lock", "poetry.lock": "poetry lock", "pdm.lock": "pdm lock",
+                "Pipfile.lock": "pipenv lock"}.get(lock_kind(unit.lock), "the tool that wrote it")
+        raise UsageError(f"{unit.lock}: this lock belongs to its own tool; update it with `{tool}` "
+                         "(lpack installs what it pins for the target, as it is)")
     output = unit.requirements
     if output is None:
         own_layers = [name for name in unit.layers if not name.startswith("arn:")]
@@ -106,7 +132,7 @@ def _paths(project: Project, unit: Unit) -> tuple[Path, Path] | None:
                          f"point it at the lock, {output.with_suffix('.txt').name}, and run `lpack lock`")
     source = output.with_suffix(".in")
     if source.is_file():
-        return source, output
+        return source, output.with_name(_output_name(fmt, output)) if fmt else output
     if not output.is_file():
         return None
     raise UsageError(
@@ -134,7 +160,8 @@ def _resolve(uv: str, job: _Job, options: LockOptions, progress: Progress) -> st
     for other in others:
         if _pins(bodies[other]) != _pins(bodies[first]):
             raise ResolveError(_divergence(job, first, other, bodies))
-    return _header(job, list(bodies)) + "".join(line + "\n" for line in _option_lines(job)) + bodies[first]
+    options_text = "" if job.pylock else "".join(line + "\n" for line in _option_lines(job))
+    return _header(job, list(bodies)) + options_text + bodies[first]
 
 
 def _compile(uv: str, job: _Job, target: Target, options: LockOptions) -> str:
@@ -142,7 +169,9 @@ def _compile(uv: str, job: _Job, target: Target, options: LockOptions) -> str:
     there (its preferences) unless told to upgrade, and relative paths in it still resolve."""
     from lpack.bundle import pipconfig
 
-    scratch = job.output.parent / f".{job.output.name}.lpack-{os.getpid()}.tmp"
+    # uv infers pylock's format from the name, which must be pylock.<name>.toml
+    scratch = job.output.parent / (f"pylock.lpack-{os.getpid()}-tmp.toml" if job.pylock
+                                   else f".{job.output.name}.lpack-{os.getpid()}.tmp")
     try:
         if job.output.is_file():
             scratch.write_bytes(job.output.read_bytes())
@@ -150,6 +179,14 @@ def _compile(uv: str, job: _Job, target: Target, options: LockOptions) -> str:
                "--generate-hashes", "--no-header", "--quiet", "--no-progress", "--no-python-downloads",
                "--python-platform", target.uv_platform(), "--python-version", target.runtime.python_version,
                "--only-binary", ":all:", *pipconfig.as_uv_options()]
+        if job.pylock:
+            cmd += ["--format", "pylock.toml"]
+        for group in job.groups:
+            cmd += ["--group", group]
+        for extra in job.extras:
+            cmd += ["--extra", extra]
+        if job.input.name == "pyproject.toml":
+            cmd += [part for option in _pyproject_index_options(job) for part in option.split(" ", 1)]
         if options.upgrade:
             cmd.append("--upgrade")
         for name in options.upgrade_packages:
@@ -181,7 +218,35 @@ def _failure(job: _Job, target: Target, output: str) -> ResolveError:
     return ResolveError(f"{job.input}: uv could not lock it for {target.label}: {_last_lines(output)}")
 
 
+def _pyproject_index_options(job: _Job) -> list[str]:
+    """A pyproject input's uv index settings ([tool.uv] index-url, extra-index-url, find-links,
+    no-index, [[tool.uv.index]]) as options, for uv to lock with and the lock to keep: the build
+    installs from the lock alone."""
+    from lpack.inputs.declared import read_toml
+
+    tool = read_toml(job.input).get("tool", {})
+    uv = tool.get("uv", {}) if isinstance(tool, dict) else {}
+    if not isinstance(uv, dict):
+        return []
+    options = [f"--index-url {uv['index-url']}"] if isinstance(uv.get("index-url"), str) else []
+    options += [f"--extra-index-url {url}" for url in uv.get("extra-index-url", []) if isinstance(url, str)]
+    for index in uv.get("index", []):
+        if isinstance(index, dict) and isinstance(index.get("url"), str) and not index.get("explicit"):
+            options.append(f"{'--index-url' if index.get('default') else '--extra-index-url'} {index['url']}")
+    for link in uv.get("find-links", []):
+        if isinstance(link, str):
+            options.append(f"--find-links {link if not _relative(link) else (job.input.parent / link).resolve()}")
+    if uv.get("no-index") is True:
+        options.append("--no-index")
+    return options
+
+
 def _pins(body: str) -> dict[str, str]:
+    if body.lstrip().startswith(("lock-version", "#")) and "[[packages]]" in body:
+        from lpack._compat import tomllib
+
+        data = tomllib.loads(body)
+        return {str(p["name"]).lower(): str(p["version"]) for p in data.get("packages", []) if "version" in p}
     pins = {}
     for line in body.splitlines():
         match = _PIN.match(line)
@@ -204,7 +269,9 @@ def _option_lines(job: _Job) -> list[str]:
     """The input's option lines (and its includes'), relative paths made relative to the lock."""
     from lpack.bundle.requirements import read_requirements
 
-    lines = []
+    lines: list[str] = []
+    if job.input.name == "pyproject.toml":
+        return _pyproject_index_options(job)
     for path in read_requirements(job.input).files:
         for raw in path.read_text(encoding="utf-8").splitlines():
             parts = raw.split(" #", 1)[0].split()
@@ -244,13 +311,28 @@ def _write(job: _Job, text: str) -> LockResult:
 
 def input_sha256(path: Path) -> str:
     """sha256 of the input's bytes, followed by those of the files it includes (-r, -c), in order:
-    for an input without includes, what `sha256sum requirements.in` prints."""
+    for an input without includes, what `sha256sum requirements.in` prints. For a pyproject.toml,
+    of its dependency tables only: editing [tool.lpack] does not make its lock out of date."""
     from lpack.bundle.requirements import read_requirements
 
+    if path.name == "pyproject.toml":
+        return _pyproject_sha256(path)
     digest = hashlib.sha256()
     for included in read_requirements(path).files:
         digest.update(included.read_bytes())
     return digest.hexdigest()
+
+
+def _pyproject_sha256(path: Path) -> str:
+    import json
+
+    from lpack.inputs.declared import read_toml
+
+    data = read_toml(path)
+    project = data.get("project") or {}
+    relevant = {key: project.get(key) for key in ("dependencies", "optional-dependencies", "requires-python")}
+    relevant["dependency-groups"] = data.get("dependency-groups")
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 
 def lock_state(lock: Path) -> LockState | None:

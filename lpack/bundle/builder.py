@@ -140,12 +140,15 @@ class _Builder:
         return self._installer
 
     def build(self, unit: Unit, built: dict[str, PackageIndex]) -> tuple[Artifact | None, list[Finding]]:
+        from lpack.inputs.declared import refuse_unlocked
+
+        refuse_unlocked(unit.unlocked)
         start = time.perf_counter()
         where = f"{self.project.describe()} [{unit.where}]"
         target = make_target(self.options.runtime or unit.runtime,
                              self.options.architecture or unit.architecture, where=where)
         findings = rules.run("runtime", target, self.today, display_path(self.project.config_path or self.project.root))
-        findings = [f._replace(function=unit.name) for f in findings + lock_findings(unit.requirements)]
+        findings = [f._replace(function=unit.name) for f in findings + lock_findings(unit.requirements or unit.lock)]
         if lifecycle(target.runtime, self.today) == "blocked":
             return None, findings
         self.progress(unit.name, f"target {target.label}")
