@@ -246,6 +246,7 @@ class _Builder:
             reqs.local_projects += more.local_projects
             reqs.has_hashes |= more.has_hashes
         reqs.no_deps = unit.lock is not None
+        reqs.origin = unit.dependencies
         if reqs.empty:
             return [], "none"
         key = make_key({

@@ -25,6 +25,8 @@ _UV_NO_WHEEL = re.compile(
     r"Because (?:only )?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:[=<>!~][^ ]*)? "
     r"(?:has no usable wheels|has no wheels with a matching)"
 )
+# uv: "Hash mismatch for `alpha==1.0`"; pip: "THESE PACKAGES DO NOT MATCH THE HASHES ..." then "    alpha==1.0 from ..."
+_HASH_MISMATCH = re.compile(r"Hash mismatch for `(?P<uv>[^`]+)`|DO NOT MATCH THE HASHES.*?\n\s+(?P<pip>\S+(?: @ \S+)?) from ", re.DOTALL)
 _UV_NOT_FOUND = re.compile(r"Because (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*) was not found in the (?P<where>package registry|provided package locations)")
 _UV_ONLY = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==\S+ has no (?:usable wheels|wheels with a matching)")
 _HOST_PYTHON_CHECK = re.compile(r"Package '(?P<package>[^']+)' requires a different Python: (?P<host>\S+) not in")
@@ -108,11 +110,18 @@ def install(installer: Installer, target: Target, dest: Path, args: Sequence[str
     returncode, output = _run_reporting(cmd, cwd, on_step)
     if returncode == 0:
         return
+    origin = reqs.origin or (reqs.files[0] if reqs.files else cwd)  # the file the user wrote or locked
+    mismatch = _HASH_MISMATCH.search(output)
+    if mismatch:
+        raise ResolveError(
+            f"{origin}: hash mismatch for {mismatch['uv'] or mismatch['pip']}: the file the index served is not the one the lock "
+            "recorded", tip="if the lock is right, the index's file changed since it was locked (a re-upload, "
+            "or tampering): find out before deploying; if the lock is wrong, regenerate it")
     not_found = sorted({m["name"] for m in _UV_NOT_FOUND.finditer(output)})
     if not_found:
         where = "the package index" if "registry" in output else "the --find-links folders"
         raise ResolveError(
-            f"{reqs.files[0] if reqs.files else cwd}: {', '.join(not_found)} was not found in {where}",
+            f"{origin}: {', '.join(not_found)} was not found in {where}",
             tip="check the name's spelling, and the index (--index-url, PIP_INDEX_URL/UV_INDEX_URL) "
             "or --find-links the project uses")
     missing = _missing(output)
@@ -120,13 +129,13 @@ def install(installer: Installer, target: Target, dest: Path, args: Sequence[str
         missing |= _missing_elsewhere(installer, target, reqs, cwd, missing)
         names = ", ".join(sorted(missing))
         raise ResolveError(
-            f"{reqs.files[0] if reqs.files else cwd}: no wheel for {target.label} "
+            f"{origin}: no wheel for {target.label} "
             f"({', '.join(target.platform_tags()[:1])} or older, cp{target.runtime.python[0]}{target.runtime.python[1]}) "
             f"for: {names}",
             tip="pin a version that publishes manylinux wheels for this target, choose another "
             "runtime or architecture, or build the wheel on a matching machine and add it with --find-links",
         )
-    what = reqs.files[0] if reqs.files else "the requirements"
+    what = origin
     if installer.name == "pip" and (host := _HOST_PYTHON_CHECK.search(output)):
         raise ResolveError(
             f"pip could not install {what} for {target.label}: it checked {host['package']}'s Requires-Python "

@@ -38,6 +38,7 @@ class Requirements:
         self.local_paths: list[Path] = []  # find-links folders, local files
         self.local_projects: list[Path] = []  # local folders that are Python projects
         self.no_deps = False  # a complete set (from a lock): install exactly it, resolve nothing
+        self.origin: Path | None = None  # the declaration these lines were written from, for messages
 
     @property
     def empty(self) -> bool:
