@@ -168,7 +168,7 @@ def _check(table: Mapping[str, Any], config: Path, schema: dict[str, Any]) -> No
     errors = sorted(validator.iter_errors(table), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if not errors:
         return
-    error = errors[0]
+    error = _branch_error(errors[0])
     prefix = [] if config.name == "lpack.toml" else ["tool", "lpack"]
     path = [str(p) for p in error.absolute_path]
     if error.validator == "additionalProperties":
@@ -178,6 +178,15 @@ def _check(table: Mapping[str, Any], config: Path, schema: dict[str, Any]) -> No
         raise ConfigError(f"{config}: {location}: unknown key{_suggest(key, allowed)}")
     location = ".".join(prefix + path) or "(top level)"
     raise ConfigError(f"{config}: {location}: {_explain(error)}")
+
+
+def _branch_error(error: Any) -> Any:
+    """For a value that may take several shapes (anyOf), the mistake inside the shape it has,
+    not "is not valid under any of the given schemas"."""
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        same_shape = [e for e in error.context if e.validator != "type" or e.absolute_path != error.absolute_path]
+        error = sorted(same_shape or error.context, key=lambda e: -len(e.absolute_path))[0]
+    return error
 
 
 def _explain(error: Any) -> str:
@@ -201,9 +210,12 @@ def _project(config: Path | None, root: Path, table: dict[str, Any]) -> Project:
     if config is not None:
         _validate(table, config)
     prefix = "" if config is None or config.name == "lpack.toml" else "tool.lpack."
+    project_layers = table.get("layers", {})
+    if isinstance(project_layers, list):  # one function's layer ARNs, not layers to build
+        project_layers = {}
     layers = {
         name: _unit(root, label, f"{prefix}layers.{name}", name, "layer", _inherit(table, spec, with_requirements=True))
-        for name, spec in table.get("layers", {}).items()
+        for name, spec in project_layers.items()
     }
     functions: dict[str, Unit] = {}
     for name, spec in table.get("functions", {}).items():
@@ -244,6 +256,8 @@ def _inherit_function(top: Mapping[str, Any], spec: Mapping[str, Any], *, with_d
     dependencies from a project layer does not inherit the top level's dependency keys)."""
     merged = {k: v for k, v in top.items() if k not in PROJECT_KEYS
               and (with_dependencies or k not in DEPENDENCY_KEYS)}
+    if isinstance(top.get("layers"), list):
+        merged["layers"] = top["layers"]  # the top level's layer ARNs
     merged.update(spec)
     merged["exclude"] = [*top.get("exclude", []), *spec.get("exclude", [])]
     if isinstance(top.get("environment"), dict) and isinstance(spec.get("environment"), dict):

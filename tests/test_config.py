@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from lpack.cli import main
+from lpack.config import load_project
 
 HANDLER = "def lambda_handler(event, context):\n    return {'ok': True}\n"
 
@@ -569,3 +570,32 @@ def test_a_finding_about_a_table_points_at_its_header(tmp_path: Path, capsys: py
     assert main(["check", str(root), "--format", "json"]) == 1
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert [(f["code"], f["line"]) for f in findings if f["code"] == "LP301"] == [("LP301", 4)]
+
+
+def test_a_single_function_config_names_layer_arns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    arn = "arn:aws:lambda:us-east-1:123456789012:layer:deps:3"
+    project = make_project(tmp_path / "repo", {
+        "pyproject.toml": f'[tool.lpack]\nruntime = "python3.12"\nlayers = ["{arn}"]\n',
+        "lambda_function.py": HANDLER,
+    })
+    loaded = load_project(project)
+    assert [u.layers for u in loaded.units] == [(arn,)]
+    assert main(["build", str(project), "-q"]) == 0
+    (project / "pyproject.toml").write_text('[tool.lpack]\nlayers = ["deps"]\n')
+    assert main(["build", str(project), "-q"]) == 2
+    assert "tool.lpack.layers" in capsys.readouterr().err
+
+
+def test_functions_inherit_the_top_level_settings(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "repo", {
+        "lpack.toml": 'handler = "app.lambda_handler"\nmemory = 1024\ntimeout = 30\n'
+                      'environment = { STAGE = "prod", LOG = "info" }\n'
+                      '[functions.a]\nsource = "a"\n'
+                      '[functions.b]\nsource = "b"\nmemory = 256\nenvironment = { LOG = "debug" }\n',
+        "a/app.py": HANDLER, "b/app.py": HANDLER,
+    })
+    units = {u.name: u for u in load_project(project).units}
+    assert units["a"].handler == units["b"].handler == "app.lambda_handler"
+    assert (units["a"].settings["memory"], units["b"].settings["memory"]) == (1024, 256)
+    assert units["b"].settings["timeout"] == 30
+    assert units["b"].settings["environment"] == {"STAGE": "prod", "LOG": "debug"}
