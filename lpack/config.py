@@ -185,7 +185,7 @@ def _branch_error(error: Any) -> Any:
     not "is not valid under any of the given schemas"."""
     while error.validator in ("anyOf", "oneOf") and error.context:
         same_shape = [e for e in error.context if e.validator != "type" or e.absolute_path != error.absolute_path]
-        error = sorted(same_shape or error.context, key=lambda e: -len(e.absolute_path))[0]
+        error = max(same_shape or error.context, key=lambda e: len(e.absolute_path))
     return error
 
 

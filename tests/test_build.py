@@ -446,3 +446,22 @@ def test_one_failing_function_does_not_stop_the_others(tmp_path: Path, wheelhous
     assert "demo_pure/__init__.py" in names(root / "dist" / "good.zip")
     assert not (root / "dist" / "bad.zip").exists()
     assert capsys.readouterr().err.startswith("lpack: error: bad: ")
+
+
+def test_a_failing_build_backend_shows_its_own_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "svc"
+    (root / "orders").mkdir(parents=True)
+    (root / "orders" / "api.py").write_text(HANDLER)
+    (root / "backend.py").write_text(
+        "def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):\n"
+        "    raise RuntimeError('orders: version file _version.py is missing; run make version')\n")
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+        '[project]\nname = "orders"\nversion = "1.0"\n[tool.lpack]\nhandler = "orders.api.lambda_handler"\n')
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    assert build(str(root)) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"lpack: error: {root}: building its wheel failed: ")
+    assert "version file _version.py is missing; run make version" in err[0]
+    assert "--env-dir" not in err[0] and "Backend subprocess exited" not in err[0]
+    assert sorted(p.relative_to(root) for p in root.rglob("*") if "__pycache__" not in p.parts) == before
