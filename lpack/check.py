@@ -234,12 +234,12 @@ def _unit_policies(project: Project, unit: Unit) -> list[Finding]:
     resource-based policy."""
     settings = unit.settings
     findings: list[Finding] = []
-    for key, kind in (("trust-policy", "trust"), ("resource-policy", "resource")):
-        if key in settings:
-            findings += _policy(_policy_path(project, unit, settings[key]), kind)
-    if settings.get("policies") or settings.get("inline-policies"):
-        findings += _role(list(settings.get("policies", [])), project.root, unit.name,
-                          lambda p: _policy_path(project, unit, p), list(settings.get("inline-policies", [])))
+    for relative, kind in ((settings.trust_policy, "trust"), (settings.resource_policy, "resource")):
+        if relative is not None:
+            findings += _policy(_policy_path(project, unit, relative), kind)
+    if settings.policies or settings.inline_policies:
+        findings += _role(list(settings.policies), project.root, unit.name,
+                          lambda p: _policy_path(project, unit, p), list(settings.inline_policies))
     return findings
 
 
@@ -318,8 +318,7 @@ def _template_policies(template: Template, unit: Unit) -> list[Finding]:
 
 def prebuilt_package(unit: Unit) -> Path | None:
     """The .zip a unit is already packaged in (a template's CodeUri naming one), if any."""
-    package = unit.settings.get("package")
-    return Path(package) if isinstance(package, str) else None
+    return unit.settings.package
 
 
 def _unit_package(project: Project, unit: Unit, target: Target, source: bool = False,
@@ -416,14 +415,14 @@ def _function_subject(project: Project, unit: Unit, target: Target,
     settings = unit.settings
     config_text = project.config_path.read_text(encoding="utf-8") if project.config_path else ""
     where = display_path(project.config_path or project.root)
-    invocation = str(settings.get("invocation", "sync"))
-    events = tuple(_events(project.root, settings.get("events"), invocation))
-    environment = settings.get("environment")
+    invocation = settings.invocation
+    events = tuple(_events(project.root, settings.events, invocation))
+    environment = settings.environment
     return FunctionSubject(
         unit.name, where, target, unit.handler, environment if isinstance(environment, dict) else None,
-        where, settings.get("memory"), settings.get("timeout"), settings.get("ephemeral-storage"),
+        where, settings.memory, settings.timeout, settings.ephemeral_storage,
         invocation, events, "" if lines else config_text, unit.where, lines or {},
-        settings.get("log-format"), settings.get("log-level"),
+        settings.log_format, settings.log_level,
     )
 
 

@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lpack._compat import tomllib
@@ -33,6 +32,54 @@ PROJECT_KEYS = frozenset({"functions", "layers", "name", "dist", "installer", "s
 DEPENDENCY_KEYS = ("requirements", "lock", "package", "groups", "extras")
 
 
+class FunctionSettings(NamedTuple):
+    """A function's settings beyond what shapes its package, as configured ([tool.lpack] keys or a
+    template's properties): check's rules judge their types and ranges, invoke runs with them."""
+
+    memory: object = None  # MB
+    timeout: object = None  # seconds
+    ephemeral_storage: object = None  # MB of /tmp
+    environment: Mapping[str, object] | None = None
+    invocation: str = "sync"  # "sync" or "async": which payload limit its events have
+    log_format: object = None  # Lambda's LoggingConfig.LogFormat
+    log_level: object = None  # LoggingConfig.ApplicationLogLevel
+    events: str | None = None  # a test event file or folder, relative to the project
+    policies: tuple[str, ...] = ()  # the execution role's permission policies (files or ARNs)
+    inline_policies: tuple[str, ...] = ()
+    trust_policy: str | None = None
+    resource_policy: str | None = None
+    package: Path | None = None  # a template's code is an already built .zip: nothing to build
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any]) -> FunctionSettings:
+        """From configuration keys (``ephemeral-storage``, ``log-format`` ...)."""
+        values = {name: table[key] for key, name in _SETTING_KEYS.items() if key in table}
+        for name in ("policies", "inline_policies"):
+            if name in values:
+                values[name] = tuple(values[name])
+        if "environment" in values and not isinstance(values["environment"], Mapping):
+            values.pop("environment")
+        if "package" in values:
+            values["package"] = Path(values["package"])
+        return cls(**values)
+
+    def configured(self) -> dict[str, object]:
+        """The settings that were set, by their configuration keys."""
+        defaults = FunctionSettings()
+        return {key: getattr(self, name) for key, name in _SETTING_KEYS.items()
+                if getattr(self, name) != getattr(defaults, name)}
+
+
+# configuration key -> FunctionSettings field
+_SETTING_KEYS = {
+    "memory": "memory", "timeout": "timeout", "ephemeral-storage": "ephemeral_storage",
+    "environment": "environment", "invocation": "invocation", "log-format": "log_format",
+    "log-level": "log_level", "events": "events", "policies": "policies",
+    "inline-policies": "inline_policies", "trust-policy": "trust_policy",
+    "resource-policy": "resource_policy", "prebuilt-package": "package",
+}
+
+
 class Unit(NamedTuple):
     """One thing to build: a function or a layer, with its settings resolved against the root."""
 
@@ -47,7 +94,7 @@ class Unit(NamedTuple):
     exclude: tuple[str, ...] = ()
     layers: tuple[str, ...] = ()
     upload: str = "direct"
-    settings: Mapping[str, Any] = MappingProxyType({})
+    settings: FunctionSettings = FunctionSettings()
     lock: Path | None = None  # a lock file read natively (uv.lock, poetry.lock, ...)
     manifest: Path | None = None  # pyproject.toml whose [project] dependencies install unlocked
     selection: Selection = Selection()  # workspace member, groups and extras of the lock
@@ -270,11 +317,6 @@ def _function_name(root: Path) -> str:
     return name[:64] or "function"
 
 
-_TYPED_KEYS = frozenset({"source", "requirements", "handler", "runtime", "architecture", "exclude", "layers",
-                         "upload", "functions", "name", "dist", "installer", "select", "ignore",
-                         "per-path-ignores", "lock", "package", "groups", "extras"})
-
-
 def _unit(root: Path, label: str, where: str, name: str, kind: str, spec: Mapping[str, Any],
           *, detect: bool = True) -> Unit:
     source = _existing_dir(root, spec.get("source"), label, f"{where}.source") if "source" in spec else None
@@ -283,7 +325,7 @@ def _unit(root: Path, label: str, where: str, name: str, kind: str, spec: Mappin
     choice = _dependencies(root, label, where, kind, spec, source if detect else None)
     if kind == "layer" and source is None and choice.path is None:
         raise ConfigError(f"{label}: {where}: a layer needs `requirements`, `lock` or `source`")
-    settings = {k: v for k, v in spec.items() if k not in _TYPED_KEYS}
+    settings = FunctionSettings.from_table(spec)
     selection = Selection(spec.get("package"), tuple(spec.get("groups", ())), tuple(spec.get("extras", ())))
     return Unit(
         name=name, kind=kind, where=where, source=source, requirements=choice.requirements,

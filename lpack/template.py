@@ -23,10 +23,9 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lpack.config import DEFAULT_REQUIREMENTS, Project, Unit
+from lpack.config import DEFAULT_REQUIREMENTS, FunctionSettings, Project, Unit
 from lpack.errors import ConfigError
 from lpack.targets import RUNTIMES
 
@@ -441,7 +440,7 @@ class _Reader:
         settings: dict[str, Any] = {}
         code_key = "CodeUri" if resource.get("Type") == SAM_FUNCTION else "Code"
         if source is None and (package := self.code_file(props, code_key)) is not None:
-            settings["package"] = str(package)  # already packaged: checked and run as it is
+            settings["prebuilt-package"] = str(package)  # already packaged: checked and run as it is
         for key, prop in (("memory", "MemorySize"), ("timeout", "Timeout")):
             if prop in props and (value := self.resolver.value(props[prop])) is not None:
                 settings[key], lines[key] = _number(value), props.line_of(prop)
@@ -467,7 +466,7 @@ class _Reader:
             handler=handler if isinstance(handler, str) else None,
             runtime=runtime if isinstance(runtime, str) else None,
             architecture=first if isinstance(first, str) else None,
-            layers=tuple(self.layer_names(props.get("Layers"), layers)), settings=MappingProxyType(settings),
+            layers=tuple(self.layer_names(props.get("Layers"), layers)), settings=FunctionSettings.from_table(settings),
         )
         return unit, {k: v for k, v in lines.items() if v}
 

@@ -596,6 +596,6 @@ def test_functions_inherit_the_top_level_settings(tmp_path: Path) -> None:
     })
     units = {u.name: u for u in load_project(project).units}
     assert units["a"].handler == units["b"].handler == "app.lambda_handler"
-    assert (units["a"].settings["memory"], units["b"].settings["memory"]) == (1024, 256)
-    assert units["b"].settings["timeout"] == 30
-    assert units["b"].settings["environment"] == {"STAGE": "prod", "LOG": "debug"}
+    assert (units["a"].settings.memory, units["b"].settings.memory) == (1024, 256)
+    assert units["b"].settings.timeout == 30
+    assert units["b"].settings.environment == {"STAGE": "prod", "LOG": "debug"}

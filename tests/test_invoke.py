@@ -636,7 +636,7 @@ def test_a_templates_logging_config_is_read(tmp_path: Path) -> None:
         "      Handler: app.handler\n      Runtime: python3.12\n      LoggingConfig:\n"
         "        LogFormat: JSON\n        ApplicationLogLevel: WARN\n")
     settings = load_template(tmp_path / "template.yaml").project.unit("Fn").settings
-    assert (settings["log-format"], settings["log-level"]) == ("JSON", "WARN")
+    assert (settings.log_format, settings.log_level) == ("JSON", "WARN")
 
 
 def test_boto3_comes_from_the_runtime_as_on_lambda(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -49,8 +49,8 @@ def test_one_finding_at_the_template_line(capsys: pytest.CaptureFixture[str], ca
 
 def test_function_overriding_globals_stays_quiet() -> None:
     units = {u.name: u for u in load_template(DATA / "memory-64" / "template.yaml").project.units}
-    assert units["BigFunction"].settings["memory"] == 1024
-    assert units["WorkerFunction"].settings["memory"] == 64
+    assert units["BigFunction"].settings.memory == 1024
+    assert units["WorkerFunction"].settings.memory == 64
 
 
 def test_missing_handler_function_points_into_the_source(capsys: pytest.CaptureFixture[str]) -> None:
@@ -104,8 +104,8 @@ def test_template_becomes_a_project() -> None:
     units = {u.name: u for u in found.project.units}
     api = units["ApiFunction"]
     assert (api.kind, api.handler, api.runtime, api.layers) == ("function", "app.handler", "python3.12", ("SharedLayer",))
-    assert api.settings["timeout"] == 10
-    assert api.settings["environment"] == {"STAGE": "prod", "TABLE_NAME": "${Orders}",
+    assert api.settings.timeout == 10
+    assert api.settings.environment == {"STAGE": "prod", "TABLE_NAME": "${Orders}",
                                            "TABLE_ARN": "${Orders.Arn}", "GREETING": "hello-prod"}
     assert units["SharedLayer"].kind == "layer"
     assert found.lines["ApiFunction"]["handler"] == line_of(found.path, "Handler: app.handler")
@@ -195,7 +195,7 @@ def test_unquoted_numbers_and_booleans_in_environment_are_strings_to_cloudformat
     from lpack.template import load_template
 
     unit = load_template(tmp_path / "template.yaml").project.unit("Fn")
-    assert unit.settings["environment"] == {"FLAG": "true", "RETRIES": "5", "RATIO": "0.5"}
+    assert unit.settings.environment == {"FLAG": "true", "RETRIES": "5", "RATIO": "0.5"}
 
 
 # -- real templates that lpack used to misread (reduced) ----------------------------------------
@@ -261,7 +261,7 @@ def test_ignore_globals(tmp_path: Path) -> None:
         "      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n"), head=(
         "Globals:\n  Function:\n    Timeout: 900\n    MemorySize: 64\n"
         "    Environment:\n      Variables:\n        AWS_REGION: eu-west-1\n"))
-    settings = {u.name: dict(u.settings) for u in load_template(template).project.units}
+    settings = {u.name: u.settings.configured() for u in load_template(template).project.units}
     assert settings["All"] == {}
     assert settings["Some"] == {"memory": 64}
     assert settings["Plain"] == {"memory": 64, "timeout": 900, "environment": {"AWS_REGION": "eu-west-1"}}
@@ -342,7 +342,7 @@ def test_environment_variable_set_to_no_value_is_removed(tmp_path: Path) -> None
         "      Handler: app.handler\n      Runtime: python3.12\n      Environment:\n        Variables:\n"
         "          KEEP: x\n          DROP: !Ref AWS::NoValue\n          MAYBE: !If [Prod, y, !Ref AWS::NoValue]\n"),
         head="Conditions:\n  Prod: !Equals [a, a]\n")
-    assert load_template(template).project.unit("Fn").settings["environment"] == {"KEEP": "x", "MAYBE": "${Fn.If}"}
+    assert load_template(template).project.unit("Fn").settings.environment == {"KEEP": "x", "MAYBE": "${Fn.If}"}
 
 
 def test_sam_policy_templates_are_inline_policies_not_managed(tmp_path: Path,

@@ -93,8 +93,8 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
     result = BuildResult()
     built: dict[str, PackageIndex] = {}
     for unit in sorted(units, key=lambda u: (u.kind != "layer", u.name)):
-        if "package" in unit.settings:  # a template's CodeUri names a .zip: it is the package
-            progress(unit.name, f"already packaged in {display_path(Path(unit.settings['package']))}; nothing to build")
+        if unit.settings.package is not None:  # a template's CodeUri names a .zip: it is the package
+            progress(unit.name, f"already packaged in {display_path(unit.settings.package)}; nothing to build")
             continue
         try:
             artifact, findings = builder.build(unit, built)

@@ -16,10 +16,10 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from lpack import limits
-from lpack.config import Project, Unit
+from lpack.config import FunctionSettings, Project, Unit
 from lpack.errors import LpackError, UsageError
 from lpack.inspect.package import display_path
 from lpack.inspect.source import RUNTIME_PROVIDED
@@ -193,22 +193,23 @@ def _zip_plan(path: Path, options: InvokeOptions, note: Note) -> Plan:
     if not options.handler:
         raise UsageError(f"{path}: a .zip needs --handler MODULE.FUNCTION (the function's Handler setting)")
     target = make_target(options.runtime, options.architecture, where=str(path))
-    events = _events(options, None, None, _invocation(options, {}), note)
-    return Plan(path.stem, options.handler, target, path, tuple(options.layers), _environment(options, {}, path),
-                _memory(options, {}, path), _timeout(options, {}, path), _invocation(options, {}), events)
+    none = FunctionSettings()
+    events = _events(options, None, None, _invocation(options, none), note)
+    return Plan(path.stem, options.handler, target, path, tuple(options.layers), _environment(options, none, path),
+                _memory(options, none, path), _timeout(options, none, path), _invocation(options, none), events)
 
 
 def _project_plan(project: Project, unit: Unit, options: InvokeOptions, progress: Progress, note: Note) -> Plan:
     settings = unit.settings
     where = f"{project.describe()} [{unit.where}]"
     invocation = _invocation(options, settings)
-    events = _events(options, project.root, settings.get("events"), invocation, note)
+    events = _events(options, project.root, settings.events, invocation, note)
     memory, timeout = _memory(options, settings, where), _timeout(options, settings, where)
     environment = _environment(options, settings, where)
     target, package, layers = _package(project, unit, options, progress, note)
     assert unit.handler is not None
-    log_format = "JSON" if str(settings.get("log-format", "Text")).upper() == "JSON" else "Text"
-    log_level = str(settings.get("log-level", "INFO")).upper() if log_format == "JSON" else None
+    log_format = "JSON" if str(settings.log_format or "Text").upper() == "JSON" else "Text"
+    log_level = str(settings.log_level or "INFO").upper() if log_format == "JSON" else None
     return Plan(unit.name, unit.handler, target, package, layers, environment, memory, timeout, invocation, events,
                 log_format, log_level)
 
@@ -264,7 +265,7 @@ def _build(project: Project, names: tuple[str, ...], options: InvokeOptions, pro
 
 # -- settings ---------------------------------------------------------------------------------
 
-def _invocation(options: InvokeOptions, settings: Mapping[str, Any]) -> str:
+def _invocation(options: InvokeOptions, settings: FunctionSettings) -> str:
     """--invocation, else how a --sample's trigger invokes (S3 and SNS asynchronously), else the config."""
     if options.invocation:
         return options.invocation
@@ -272,29 +273,31 @@ def _invocation(options: InvokeOptions, settings: Mapping[str, Any]) -> str:
         from lpack.events import sample
 
         return sample(options.sample).invocation
-    return str(settings.get("invocation", "sync"))
+    return settings.invocation
 
 
-def _memory(options: InvokeOptions, settings: Mapping[str, Any], where: object) -> int:
-    value = options.memory_mb if options.memory_mb is not None else settings.get("memory", DEFAULT_MEMORY_MB)
+def _memory(options: InvokeOptions, settings: FunctionSettings, where: object) -> int:
+    configured = settings.memory if settings.memory is not None else DEFAULT_MEMORY_MB
+    value = options.memory_mb if options.memory_mb is not None else configured
     low, high = limits.MEMORY_MB
     if not isinstance(value, int) or not low <= value <= high:
         raise UsageError(f"{where}: memory {value!r} MB: Lambda accepts {low}-{high:,} MB")
     return value
 
 
-def _timeout(options: InvokeOptions, settings: Mapping[str, Any], where: object) -> float:
-    value = options.timeout_s if options.timeout_s is not None else settings.get("timeout", DEFAULT_TIMEOUT_S)
+def _timeout(options: InvokeOptions, settings: FunctionSettings, where: object) -> float:
+    configured = settings.timeout if settings.timeout is not None else DEFAULT_TIMEOUT_S
+    value = options.timeout_s if options.timeout_s is not None else configured
     low, high = limits.TIMEOUT_S
     if not isinstance(value, (int, float)) or not low <= value <= high:
         raise UsageError(f"{where}: timeout {value!r} s: Lambda accepts {low}-{high} seconds")
     return float(value)
 
 
-def _environment(options: InvokeOptions, settings: Mapping[str, Any], where: object) -> dict[str, str]:
+def _environment(options: InvokeOptions, settings: FunctionSettings, where: object) -> dict[str, str]:
     from lpack.check import read_env
 
-    configured = settings.get("environment") or {}
+    configured = settings.environment or {}
     merged = {**configured, **(read_env(options.env) if options.env else {})}
     for key in options.pass_env:
         if key in os.environ:
