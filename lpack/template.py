@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lpack.config import DEFAULT_REQUIREMENTS, FunctionSettings, Project, Unit
+from lpack.inputs.declared import Choice
 from lpack.errors import ConfigError
 from lpack.targets import RUNTIMES
 
@@ -458,11 +459,14 @@ class _Reader:
         handler = self.resolver.value(props.get("Handler"))
         arch = self.resolver.value(props.get("Architectures"))
         first = self.resolver.value(arch[0]) if isinstance(arch, list) and arch else None
-        requirements = None
-        if source is not None and not self.built and (source / DEFAULT_REQUIREMENTS).is_file():
-            requirements = source / DEFAULT_REQUIREMENTS
+        choice = Choice()
+        if source is not None and not self.built:  # the CodeUri folder's declaration, read as lpack reads any
+            from lpack.inputs.declared import choose
+
+            choice = choose([source], f"{self.path}: Resources.{name}")
         unit = Unit(
-            name=name, kind="function", where=f"Resources.{name}", source=source, requirements=requirements,
+            name=name, kind="function", where=f"Resources.{name}", source=source, requirements=choice.requirements,
+            lock=choice.lock, manifest=choice.manifest, dependency_note=choice.note, unlocked=choice.unlocked,
             handler=handler if isinstance(handler, str) else None,
             runtime=runtime if isinstance(runtime, str) else None,
             architecture=first if isinstance(first, str) else None,

@@ -643,3 +643,35 @@ def test_a_missing_handler_is_a_finding_and_the_zip_is_written(uv_app: Path, tmp
     assert build(project) == 1
     assert f" {code} error " in capsys.readouterr().out
     assert distributions(project / "dist" / "app.zip") == {"alpha==1.0", "beta==1.0"}
+
+
+# --- a SAM template whose CodeUri folder is the uv app --------------------------------------------
+
+SAM_TEMPLATE = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  App:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: app/
+      Handler: main.handler
+      Runtime: python3.12
+      Architectures: [arm64]
+"""
+
+
+def test_a_template_reads_its_code_folders_lock_and_every_command_agrees(
+        uv_app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "sam"
+    copy(uv_app, root / "app")
+    (root / "template.yaml").write_text(SAM_TEMPLATE)
+    files = [str(root / "template.yaml"), str(root / "app" / "main.py")]
+    for args in (["check", str(root)], ["check", "--files", *files],
+                 ["invoke", str(root), "-f", "App", "--payload", "{}", "--python", sys.executable, "--arch", "x86_64"]):
+        assert lpack(root, *args) == 0, capsys.readouterr()
+    assert build(root) == 0
+    assert distributions(root / "dist" / "App.zip") == {"alpha==1.0", "beta==1.0", "armdep==1.0"}
+    assert lpack(root, "check", str(root)) == 0
+    out, err = capsys.readouterr()
+    assert "LP204" not in out + err and "LP209" not in out + err
