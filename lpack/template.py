@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lpack.config import DEFAULT_REQUIREMENTS, FunctionSettings, Project, Unit
-from lpack.inputs.declared import Choice
 from lpack.errors import ConfigError
+from lpack.inputs.declared import Choice
 from lpack.targets import RUNTIMES
 
 if TYPE_CHECKING:
