@@ -25,6 +25,7 @@ from lpack.inspect.package import (
     read_package,
 )
 from lpack.lock import lock_findings
+from lpack.plan import Plan, plan
 from lpack.targets import Target, make_target
 
 if TYPE_CHECKING:
@@ -186,8 +187,8 @@ def check_project(project: Project, options: CheckOptions, template: Template | 
         from lpack.inputs.declared import refuse_unlocked
 
         refuse_unlocked(unit.unlocked)
-        target = make_target(options.runtime or unit.runtime, options.architecture or unit.architecture,
-                             where=f"{project.describe()} [{unit.where}]")
+        unit_plan = plan(project, unit, options.runtime, options.architecture)
+        target = unit_plan.target
         where = display_path(project.config_path or project.root)
         found = [f._replace(function=unit.name) for f in rules.run("runtime", target, today, where)]
         found += [f._replace(function=unit.name) for f in lock_findings(unit.requirements or unit.lock)]
@@ -198,7 +199,7 @@ def check_project(project: Project, options: CheckOptions, template: Template | 
             found += [f._replace(function=unit.name) for f in
                       (_template_policies(template, unit) if template else _unit_policies(project, unit))]
         found += [f if f.function else f._replace(function=unit.name)
-                  for f in _unit_package(project, unit, target, options.source, options.note)]
+                  for f in _unit_package(unit_plan, options.source, options.note)]
         findings += _at_template_lines(found, template, unit, where) if template else found
     return findings
 
@@ -316,43 +317,36 @@ def _template_policies(template: Template, unit: Unit) -> list[Finding]:
     return findings
 
 
-def prebuilt_package(unit: Unit) -> Path | None:
-    """The .zip a unit is already packaged in (a template's CodeUri naming one), if any."""
-    return unit.settings.package
-
-
-def _unit_package(project: Project, unit: Unit, target: Target, source: bool = False,
+def _unit_package(unit_plan: Plan, source: bool = False,
                   note: Callable[[str], None] = lambda _message: None) -> list[Finding]:
     """The built zip when dist/ has one (unless ``source``); otherwise the source folder, as it
     would be packaged."""
-    built = prebuilt_package(unit) or project.dist / f"{unit.name}.zip"
-    project_layers = [project.unit(name) for name in unit.layers if not name.startswith("arn:")]
-    layer_zips = {layer.name: project.dist / f"{layer.name}.zip" for layer in project_layers}
+    project, unit, target = unit_plan.project, unit_plan.unit, unit_plan.target
+    built = unit_plan.artifact
+    layer_zips = unit_plan.layer_artifacts()
     layers = tuple(read_package(z) for z in layer_zips.values() if z.is_file())
-    # a project layer not built yet: its requirements tell what it will provide
-    described = [layer for layer in project_layers if not layer_zips[layer.name].is_file()]
+    # a project layer not built yet: its declared dependencies tell what it will provide
+    described = [project.unit(name) for name, z in layer_zips.items() if not z.is_file()]
     handler = unit.handler if unit.kind == "function" else None
-    if built.is_file() and not source and not prebuilt_package(unit):
+    if built.is_file() and not source and unit_plan.built_here:
         from lpack.bundle.builder import stale_package
 
-        if stale_package(project, unit, target, built):
+        if stale_package(unit_plan, built):
             source = True  # its inputs changed since: the source says more than the old zip
             note(f"{display_path(built)} is older than its inputs (changed since it was built): "
                  "checked the source instead; run `lpack build` to check the package")
-    if built.is_file() and (not source or prebuilt_package(unit)):
+    if built.is_file() and (not source or not unit_plan.built_here):
         subject = PackageSubject(read_package(built), unit.kind, layers, len(unit.layers), unit.upload,
                                  unit.name, target, handler)
         return _package_findings(subject, layers)
     if unit.source is None:
         return []
     from lpack.bundle import select
-    from lpack.bundle.builder import build_inputs, packaged_root
+    from lpack.plan import packaged_root
 
     user = select.spec(unit.exclude)
-    root = packaged_root(unit.source)  # a project built into a wheel: its packages' folder
-    files = [(rel, path) for rel, path in select.walk(root, select.SOURCE_EXCLUDES, skip=build_inputs(project, unit))
-             if not user.match_file(rel)]
-    index = index_directory(root, files)
+    files = [(rel, path) for rel, path in unit_plan.packaged_files() if not user.match_file(rel)]
+    index = index_directory(packaged_root(unit.source), files)
     provided = _provided(unit, target).union(*(_provided(layer, target) for layer in described))
     subject = PackageSubject(index, unit.kind, layers, len(unit.layers), unit.upload, unit.name, target,
                              handler, None, (), provided, True, len(described))

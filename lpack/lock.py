@@ -21,7 +21,8 @@ from typing import NamedTuple
 from lpack.config import Project, Unit
 from lpack.errors import LpackError, ResolveError, UsageError
 from lpack.findings import Finding
-from lpack.targets import Target, make_target
+from lpack.plan import plan
+from lpack.targets import Target
 
 Progress = Callable[[str, str], None]
 
@@ -74,7 +75,7 @@ class _Job(NamedTuple):
 def lock_project(project: Project, options: LockOptions, progress: Progress = lambda _u, _m: None) -> list[LockResult]:
     """Resolve every selected unit's requirements.in for its target and write requirements.txt.
     Everything is resolved before anything is written: a failure leaves every lock as it was."""
-    jobs = _plan(project, options)
+    jobs = _jobs(project, options)
     if not jobs:
         raise UsageError(f"{project.describe()}: nothing to lock; write the dependencies in requirements.in "
                          "beside the function (or the layer's requirements file) and run `lpack lock`")
@@ -85,7 +86,7 @@ def lock_project(project: Project, options: LockOptions, progress: Progress = la
 
 # -- what to lock ------------------------------------------------------------------------------------
 
-def _plan(project: Project, options: LockOptions) -> list[_Job]:
+def _jobs(project: Project, options: LockOptions) -> list[_Job]:
     units = [project.unit(name) for name in options.functions] if options.functions else list(project.units)
     jobs: dict[Path, _Job] = {}
     for unit in units:
@@ -93,8 +94,7 @@ def _plan(project: Project, options: LockOptions) -> list[_Job]:
         if paths is None:
             continue
         source, output = paths
-        where = f"{project.describe()} [{unit.where}]"
-        target = make_target(options.runtime or unit.runtime, options.architecture or unit.architecture, where=where)
+        target = plan(project, unit, options.runtime, options.architecture).target
         job = jobs.setdefault(source, _Job(source, output, {}, unit.selection.groups, unit.selection.extras))
         job.targets.setdefault(target, []).append(unit.name)
     return list(jobs.values())

@@ -31,7 +31,8 @@ from lpack.inspect.package import (
     read_package,
 )
 from lpack.lock import lock_findings
-from lpack.targets import Target, lifecycle, make_target
+from lpack.plan import Plan, is_python_project, plan
+from lpack.targets import Target, lifecycle
 
 Progress = Callable[[str, str], None]
 LAYER_PREFIX = "python/"
@@ -144,9 +145,8 @@ class _Builder:
 
         refuse_unlocked(unit.unlocked)
         start = time.perf_counter()
-        where = f"{self.project.describe()} [{unit.where}]"
-        target = make_target(self.options.runtime or unit.runtime,
-                             self.options.architecture or unit.architecture, where=where)
+        unit_plan = plan(self.project, unit, self.options.runtime, self.options.architecture)
+        where, target = unit_plan.where, unit_plan.target
         findings = rules.run("runtime", target, self.today, display_path(self.project.config_path or self.project.root))
         findings = [f._replace(function=unit.name) for f in findings + lock_findings(unit.requirements or unit.lock)]
         if lifecycle(target.runtime, self.today) == "blocked":
@@ -155,7 +155,7 @@ class _Builder:
         prefix = LAYER_PREFIX if unit.kind == "layer" else ""
         excludes = select.spec(unit.exclude)
         with _Scratch() as scratch:
-            source_members, extra_requirements = self._source(unit, target, scratch)
+            source_members, extra_requirements = self._source(unit_plan, scratch)
             deps_members, deps_state = self._dependencies(unit, target, extra_requirements, scratch)
         members: dict[str, zipwriter.Member] = {}
         for member in deps_members + source_members:  # the function's own files win
@@ -163,11 +163,11 @@ class _Builder:
                 members[prefix + member.name] = member.renamed(prefix + member.name)
         if not members:
             raise BuildError(f"{where}: nothing to package: the source is empty or every file is excluded")
-        path = self.project.dist / f"{unit.name}.zip"
+        path = unit_plan.artifact
         self.progress(unit.name, f"writing {display_path(path)}")
         ordered = _with_directories(members)
         digest, size = zipwriter.atomic_write_zip(path, ordered)
-        write_inputs_manifest(self.project, unit, target, digest)
+        write_inputs_manifest(unit_plan, digest)
         index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode) for m in ordered))
         built[unit.name] = index
         findings += self._package_findings(unit, target, index, built)
@@ -176,23 +176,24 @@ class _Builder:
             size_zipped=index.size_zipped, size_unzipped=index.size_unzipped, files=index.files,
             sha256=digest, largest=largest_top_level(index, strip=prefix),
             dependencies=deps_state, seconds=time.perf_counter() - start,
-            target_defaulted=not (self.options.runtime or unit.runtime),
+            target_defaulted=unit_plan.target_defaulted,
             dependency_source=self._sources.get(unit.name, ""),
         )
         return artifact, findings
 
     # -- the function's own code -------------------------------------------------------------
 
-    def _source(self, unit: Unit, target: Target, scratch: _Scratch) -> tuple[list[zipwriter.Member], list[str]]:
+    def _source(self, unit_plan: Plan, scratch: _Scratch) -> tuple[list[zipwriter.Member], list[str]]:
+        unit, target = unit_plan.unit, unit_plan.target
         if unit.source is None:
             return [], []
-        if _is_python_project(unit.source):
+        if is_python_project(unit.source):
             members, requires = self._project_wheel(unit, target, scratch.path)
             # a lock, or requirements that pin, are the truth about dependencies, not the wheel's
             # Requires-Dist (a requirements file of options only, e.g. --find-links, adds to it)
             pinned = unit.lock or (unit.requirements and read_requirements(unit.requirements).lines)
             return members, [] if pinned else requires
-        files = list(select.walk(unit.source, select.SOURCE_EXCLUDES, skip=build_inputs(self.project, unit)))
+        files = list(unit_plan.source_files())
         self.progress(unit.name, f"compressing {len(files)} source files")
         return zipwriter.compress_files(files), []
 
@@ -399,41 +400,21 @@ class _Scratch:
         return self._path
 
 
-# Files that say how to build the function, not what it runs: never shipped from a source root
-# (with the tools' project-local settings: `pdm config --local`, `pdm use`, `poetry config --local`).
-BUILD_INPUTS = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile", "Pipfile.lock", "pyproject.toml",
-                "lpack.toml", "requirements.txt", "requirements.in", ".python-version",
-                "pdm.toml", ".pdm-python", "poetry.toml")
-
-
-def build_inputs(project: Project, unit: Unit) -> list[Path]:
-    """The files and folders the source walk skips: the dist folder, lpack's configuration, and
-    the build inputs at the project's and the source's root (locks, manifests, requirements)."""
-    assert unit.source is not None
-    skip = [project.dist, *(p for p in (project.config_path, unit.dependencies) if p)]
-    if unit.requirements is not None:
-        skip.append(unit.requirements.with_suffix(".in"))  # what `lpack lock` locks it from
-    for folder in dict.fromkeys([project.root, unit.source]):
-        skip += [folder / name for name in BUILD_INPUTS]
-        skip += [p for pattern in ("pylock*.toml", "requirements*.txt", "requirements*.in") for p in folder.glob(pattern)]
-    return skip
-
-
-def inputs_digest(project: Project, unit: Unit, target: Target) -> str:
+def inputs_digest(unit_plan: Plan) -> str:
     """sha256 over what a unit's package is built from: its source files (as the build walks
     them), its dependency declaration, the settings that shape the zip, and the target.
     Contents, not modification times: a git checkout rewrites those."""
     import hashlib
 
+    unit = unit_plan.unit
     # the settings that shape the zip (not memory, environment or which findings to ignore)
-    shaping = (target.label, unit.kind, unit.handler, unit.exclude, unit.layers, tuple(unit.selection),
+    shaping = (unit_plan.target.label, unit.kind, unit.handler, unit.exclude, unit.layers, tuple(unit.selection),
                str(unit.source), str(unit.dependencies))
     digest = hashlib.sha256(repr(shaping).encode())
     if unit.dependencies is not None and unit.dependencies.is_file():
         digest.update(hashlib.sha256(unit.dependencies.read_bytes()).digest())
-    if unit.source is not None:
-        for rel, path in select.walk(unit.source, select.SOURCE_EXCLUDES, skip=build_inputs(project, unit)):
-            digest.update(rel.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    for rel, path in unit_plan.source_files():
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
@@ -443,17 +424,17 @@ def _inputs_record(zip_sha256: str) -> Path:
     return default_root() / "inputs" / zip_sha256[:2] / zip_sha256
 
 
-def write_inputs_manifest(project: Project, unit: Unit, target: Target, zip_sha256: str) -> None:
+def write_inputs_manifest(unit_plan: Plan, zip_sha256: str) -> None:
     from lpack._files import atomic_write_text
 
-    record = {"version": 1, "target": target.label, "inputs_sha256": inputs_digest(project, unit, target)}
+    record = {"version": 1, "target": unit_plan.target.label, "inputs_sha256": inputs_digest(unit_plan)}
     try:
         atomic_write_text(_inputs_record(zip_sha256), json.dumps(record) + "\n")
     except OSError:
         pass  # a read-only cache: check will take the zip as it is
 
 
-def stale_package(project: Project, unit: Unit, target: Target, zip_path: Path) -> bool:
+def stale_package(unit_plan: Plan, zip_path: Path) -> bool:
     """Whether ``zip_path`` was built by lpack from other inputs than the unit has now (a zip
     lpack has no record of, built by another tool or on another machine, is taken as it is)."""
     import hashlib
@@ -462,15 +443,7 @@ def stale_package(project: Project, unit: Unit, target: Target, zip_path: Path) 
         record = json.loads(_inputs_record(hashlib.sha256(zip_path.read_bytes()).hexdigest()).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return bool(record.get("inputs_sha256") != inputs_digest(project, unit, target))
-
-
-def packaged_root(source: Path) -> Path:
-    """Where a source folder's code is as it will be packaged: a Python project built into a wheel
-    ships its packages from ``src/`` when it has the src layout, else from its root."""
-    if _is_python_project(source) and (source / "src").is_dir():
-        return source / "src"
-    return source
+    return bool(record.get("inputs_sha256") != inputs_digest(unit_plan))
 
 
 def _copy_tree(source: Path, dest: Path) -> None:
@@ -494,19 +467,6 @@ def _with_directories(members: dict[str, zipwriter.Member]) -> list[zipwriter.Me
     folders = {name.rsplit("/", i)[0] + "/" for name in members for i in range(1, name.count("/") + 1)}
     everything = {**{f: zipwriter.directory(f) for f in folders}, **members}
     return [everything[name] for name in sorted(everything)]
-
-
-def _is_python_project(source: Path) -> bool:
-    pyproject = source / "pyproject.toml"
-    if not pyproject.is_file():
-        return False
-    from lpack._compat import tomllib
-
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{pyproject}: invalid TOML: {exc}") from exc
-    return "project" in data and "build-system" in data
 
 
 def _wheel_requires(wheel: Path) -> list[str]:

@@ -26,6 +26,7 @@ from lpack.inspect.source import RUNTIME_PROVIDED
 from lpack.invoke import runtime_modules
 from lpack.invoke.interpreter import Interpreter, find_interpreter, host_problem
 from lpack.invoke.sandbox import BOOTSTRAP, Outcome, Request, Sandbox, Spec, new_request_id
+from lpack.plan import plan as plan_unit
 from lpack.targets import Target, make_target
 
 DEFAULT_MEMORY_MB = 128  # CreateFunction's default
@@ -221,18 +222,15 @@ def _package(project: Project, unit: Unit, options: InvokeOptions, progress: Pro
     own_layers = [name for name in unit.layers if not name.startswith("arn:")]
     for arn in (name for name in unit.layers if name.startswith("arn:")):
         note(f"layer {arn} is not fetched (that needs AWS); pass its .zip with --layer if the function imports from it")
-    where = f"{project.describe()} [{unit.where}]"
-    target = make_target(options.runtime or unit.runtime, options.architecture or unit.architecture, where=where)
-    if options.build and target != make_target(unit.runtime, unit.architecture, where=where):
+    target = plan_unit(project, unit, options.runtime, options.architecture).target
+    if options.build and target != plan_unit(project, unit).target:
         # another target than the configured one: dist/ keeps the package you deploy
         project = project._replace(dist=_scratch_dist(project, options))
         note(f"building for {target.label}, not the configured target, into {display_path(project.dist)}; "
              "dist/ is left as it is")
-    from lpack.check import prebuilt_package
-
-    prebuilt = prebuilt_package(unit)
-    zips = [prebuilt or project.dist / f"{unit.name}.zip", *(project.dist / f"{name}.zip" for name in own_layers)]
-    to_build = (*([] if prebuilt else [unit.name]), *own_layers)
+    unit_plan = plan_unit(project, unit, options.runtime, options.architecture)
+    zips = [unit_plan.artifact, *unit_plan.layer_artifacts().values()]
+    to_build = (*([unit.name] if unit_plan.built_here else []), *own_layers)
     if options.build and to_build:
         _build(project, to_build, options, progress, note)
     for path in zips:

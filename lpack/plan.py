@@ -1,0 +1,109 @@
+"""Project -> one plan per function or layer: the one place that decides what ships.
+
+Every command starts from a unit's plan, so the same project gets the same answer everywhere:
+the target (the command line's, else the configuration's, else the default), the artifact
+(``dist/NAME.zip``, or a template's already built zip), the layers' artifacts, and the source
+files as they will be packaged — without the build inputs (locks, manifests, requirements) and,
+for a source folder that is itself a Python project, from where its wheel takes its packages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+from lpack.config import Project, Unit
+from lpack.errors import ConfigError
+from lpack.targets import Target, make_target
+
+
+class Plan(NamedTuple):
+    project: Project
+    unit: Unit
+    target: Target
+    target_defaulted: bool  # neither the command line nor the configuration chose it
+
+    @property
+    def where(self) -> str:
+        """How messages name the unit: its configuration file and table."""
+        return f"{self.project.describe()} [{self.unit.where}]"
+
+    @property
+    def artifact(self) -> Path:
+        """The zip that is (or will be) the unit's package."""
+        return self.unit.settings.package or self.project.dist / f"{self.unit.name}.zip"
+
+    @property
+    def built_here(self) -> bool:
+        """lpack builds the artifact (a template may name one already built)."""
+        return self.unit.settings.package is None
+
+    def layer_artifacts(self) -> dict[str, Path]:
+        """The project's own layers this unit uses, by name, and their zips (ARNs are not built here)."""
+        return {name: self.project.dist / f"{name}.zip" for name in self.unit.layers if not name.startswith("arn:")}
+
+    def source_files(self) -> Iterator[tuple[str, Path]]:
+        """The unit's own files as a source walk packages them (not a Python project's wheel),
+        before the user's excludes: (path in the package, file)."""
+        from lpack.bundle import select
+
+        if self.unit.source is not None:
+            yield from select.walk(self.unit.source, select.SOURCE_EXCLUDES, skip=build_inputs(self.project, self.unit))
+
+    def packaged_files(self) -> Iterator[tuple[str, Path]]:
+        """The unit's own files as they will be in the package, before the user's excludes: for a
+        Python project, the packages its wheel ships (its src/, else its root)."""
+        from lpack.bundle import select
+
+        if self.unit.source is not None:
+            root = packaged_root(self.unit.source)
+            yield from select.walk(root, select.SOURCE_EXCLUDES, skip=build_inputs(self.project, self.unit))
+
+
+def plan(project: Project, unit: Unit, runtime: str | None = None, architecture: str | None = None) -> Plan:
+    """The unit's plan; ``runtime``/``architecture`` from the command line win over the config."""
+    where = f"{project.describe()} [{unit.where}]"
+    target = make_target(runtime or unit.runtime, architecture or unit.architecture, where=where)
+    return Plan(project, unit, target, target_defaulted=not (runtime or unit.runtime))
+
+
+# Files that say how to build the function, not what it runs: never shipped from a source root
+# (with the tools' project-local settings: `pdm config --local`, `pdm use`, `poetry config --local`).
+BUILD_INPUTS = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile", "Pipfile.lock", "pyproject.toml",
+                "lpack.toml", "requirements.txt", "requirements.in", ".python-version",
+                "pdm.toml", ".pdm-python", "poetry.toml")
+
+
+def build_inputs(project: Project, unit: Unit) -> list[Path]:
+    """The files and folders the source walk skips: the dist folder, lpack's configuration, and
+    the build inputs at the project's and the source's root (locks, manifests, requirements)."""
+    assert unit.source is not None
+    skip = [project.dist, *(p for p in (project.config_path, unit.dependencies) if p)]
+    if unit.requirements is not None:
+        skip.append(unit.requirements.with_suffix(".in"))  # what `lpack lock` locks it from
+    for folder in dict.fromkeys([project.root, unit.source]):
+        skip += [folder / name for name in BUILD_INPUTS]
+        skip += [p for pattern in ("pylock*.toml", "requirements*.txt", "requirements*.in") for p in folder.glob(pattern)]
+    return skip
+
+
+def packaged_root(source: Path) -> Path:
+    """Where a source folder's code is as it will be packaged: a Python project built into a wheel
+    ships its packages from ``src/`` when it has the src layout, else from its root."""
+    if is_python_project(source) and (source / "src").is_dir():
+        return source / "src"
+    return source
+
+
+def is_python_project(source: Path) -> bool:
+    pyproject = source / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    from lpack._compat import tomllib
+
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{pyproject}: invalid TOML: {exc}") from exc
+    return "project" in data and "build-system" in data
