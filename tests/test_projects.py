@@ -675,3 +675,23 @@ def test_a_template_reads_its_code_folders_lock_and_every_command_agrees(
     assert lpack(root, "check", str(root)) == 0
     out, err = capsys.readouterr()
     assert "LP204" not in out + err and "LP209" not in out + err
+
+
+def test_a_workspace_members_edit_after_a_build_makes_the_lock_stale(workspace: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The staleness verdict is remembered between builds: by every manifest it read, not only the root's."""
+    project = copy(workspace, tmp_path / "ws")
+    assert build(project, "-f", "orders") == 0
+    member = project / "packages" / "orders" / "pyproject.toml"
+    member.write_text(member.read_text().replace('"alpha==1.0"', '"alpha==2.0"'))
+    capsys.readouterr()
+    assert build(project, "-f", "orders") == 2
+    one_error(capsys.readouterr().err, "uv.lock", "packages/orders/pyproject.toml", "run `uv lock`")
+
+
+def test_a_pylock_that_disagrees_with_its_requirements_in_is_stale(pylock_project: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    project = copy(pylock_project, tmp_path / "fn")
+    (project / "requirements.in").write_text("alpha==2.0\n")
+    assert build(project) == 2
+    one_error(capsys.readouterr().err, "pylock.toml", "requirements.in pins alpha==2.0 but pylock.toml has 1.0")

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from lpack._compat import tomllib
 from lpack.errors import ConfigError
-from lpack.inputs.locked import Locked, Selection
+from lpack.inputs.locked import Locked, Selection, canonical
 from lpack.targets import Target
 
 LOCK_NAMES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock")
@@ -226,18 +226,45 @@ def _refuse_stale(lock: Path) -> None:
 
 
 def stale_reason(lock: Path) -> str | None:
-    """Why the lock no longer matches its manifest (by content, not mtimes), or None. A verdict
-    on the same bytes is remembered in the cache: a rebuild does not parse the lock for it."""
-    from lpack.bundle.cache import default_root, file_digest, memo
+    """Why the lock no longer matches its manifests (by content, not mtimes), or None. The verdict
+    is remembered in the cache with the bytes of every manifest it read (a uv workspace's members
+    too), so a rebuild neither parses the lock for it nor misses a member's edit."""
+    import json
 
+    from lpack.bundle.cache import default_root, file_digest, make_key
+
+    record = default_root() / "memo" / "stale" / make_key({"lock": file_digest(lock), "path": str(lock)})
+    try:
+        remembered = json.loads(record.read_text(encoding="utf-8"))
+        if all(file_digest(Path(path)) == digest for path, digest in remembered["manifests"].items()):
+            return remembered["verdict"] or None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    verdict = _stale_reason(lock)
+    manifests = {str(path): file_digest(path) for path in _manifests_read(lock)}
+    try:
+        from lpack._files import atomic_write_text
+
+        atomic_write_text(record, json.dumps({"verdict": verdict or "", "manifests": manifests}))
+    except OSError:
+        pass  # a read-only cache only costs speed
+    return verdict
+
+
+def _manifests_read(lock: Path) -> list[Path]:
+    """The files a staleness verdict on ``lock`` depends on, besides the lock itself."""
+    if lock_kind(lock) == "uv.lock":
+        from lpack.inputs import uvlock
+
+        return sorted({*uvlock.local_manifests(lock), lock.parent / "pyproject.toml"})
     manifest = manifest_of(lock)
-    parts = {"lock": file_digest(lock), "kind": lock_kind(lock), "manifest": file_digest(manifest)}
-    return memo(default_root(), "stale", parts, lambda: _stale_reason(lock) or "") or None
+    return [manifest] if manifest is not None else []
 
 
 def manifest_of(lock: Path) -> Path | None:
-    """The file a lock was made from, when it is beside the lock."""
-    name = {"Pipfile.lock": "Pipfile", "pylock.toml": None}.get(lock_kind(lock), "pyproject.toml")
+    """The file a lock was made from, when it is beside the lock (for a pylock.toml, the
+    requirements.in `pip lock -r` takes)."""
+    name = {"Pipfile.lock": "Pipfile", "pylock.toml": "requirements.in"}.get(lock_kind(lock), "pyproject.toml")
     return lock.parent / name if name and (lock.parent / name).is_file() else None
 
 
@@ -260,6 +287,24 @@ def _stale_reason(lock: Path) -> str | None:
         from lpack.inputs import pipfile
 
         return pipfile.stale(lock, folder / "Pipfile")
+    if kind == "pylock.toml" and (folder / "requirements.in").is_file():
+        return _pins_disagree(lock, folder / "requirements.in")
+    return None
+
+
+def _pins_disagree(lock: Path, requirements_in: Path) -> str | None:
+    """pip records no inputs in a pylock.toml: an exact ``name==version`` in the requirements.in
+    beside it that the lock pins otherwise is what can be told."""
+    from lpack.bundle.requirements import read_requirements
+
+    pins = {canonical(str(p.get("name", ""))): str(p.get("version", "")) for p in read_toml(lock).get("packages", [])
+            if isinstance(p, dict)}
+    for line in read_requirements(requirements_in).lines:
+        exact = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([^\s;,#]+)\s*(?:;.*)?$", line)
+        if exact and canonical(exact[1]) in pins and pins[canonical(exact[1])] != exact[2]:
+            name = canonical(exact[1])
+            return (f"{requirements_in.name} pins {name}=={exact[2]} but {lock.name} has {pins[name]}; "
+                    f"lock it again (`pip lock -r {requirements_in.name} -o {lock.name}`)")
     return None
 
 

@@ -15,16 +15,15 @@ from lpack.inputs.locked import Locked
 def from_lock(locked: Locked, own: Path | None = None) -> str:
     """The requirements text of ``locked``; ``own`` is the function's source folder: a local
     project that holds it is the function's own code, packaged from the source, not installed."""
-    lines = [f"# {locked.describe()}", f"# read from {locked.source}"]
+    local = tuple(sorted(p for p in locked.local if own is None or not _holds(p.path, own)))
+    installed = locked._replace(local=local)
+    lines = [f"# {installed.describe()}", f"# read from {locked.source}"]
     lines += _index_options(locked)
     hashed = locked.hashed  # one line with a hash turns hash-checking on for all: all or none
     for pin in sorted(locked.pins):
         spec = f"{pin.name} @ {pin.url}" if pin.url else f"{pin.name}=={pin.version}"
         lines.append(" ".join([spec, *(f"--hash={h}" for h in pin.hashes if hashed)]))
-    for local in sorted(locked.local):
-        if own is not None and _holds(local.path, own):
-            continue
-        lines.append(str(local.path))
+    lines += [str(project.path) for project in local]
     return "\n".join(lines) + "\n"
 
 

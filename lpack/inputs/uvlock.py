@@ -314,6 +314,14 @@ def stale(lock: Path, pyproject: Path) -> str | None:
     return None
 
 
+def local_manifests(lock: Path) -> list[Path]:
+    """The pyproject.toml of every project the lock builds from source (root, members, paths):
+    what ``stale`` compares, so a verdict on them can be remembered by their bytes."""
+    with lf.malformed(lock, REGENERATE):
+        projects = _local_projects(lock, lf.load_toml(lock))
+    return sorted(folder / "pyproject.toml" for folder in projects)
+
+
 def _local_projects(lock: Path, data: Mapping[str, Any]) -> dict[Path, dict[str, Any]]:
     """Folder -> package of the projects the lock builds from source (root, members, paths)."""
     found = {}
