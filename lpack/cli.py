@@ -39,9 +39,15 @@ safe default excludes, and a byte-reproducible zip (sorted entries, fixed timest
 SOURCE_DATE_EPOCH or 1980-01-01, normalized permissions), written atomically. Installed
 dependencies are cached, so a rebuild after a source-only edit installs nothing.
 
-Zero config: a folder with lambda_function.py (handler lambda_function.lambda_handler) and
-optionally requirements.txt. Otherwise [tool.lpack] in pyproject.toml, or lpack.toml.
-Target: --runtime/--arch, else the config, else the newest Python runtime on x86_64.
+Dependencies: exactly what the project's lock pins for the target (uv.lock, poetry.lock,
+pdm.lock, Pipfile.lock, pylock.toml, or a requirements.txt), installed with nothing re-resolved;
+else [project].dependencies. Two competing declarations, a lock older than its manifest, or a
+manifest without its lock stop the build (exit 2): `lock = "..."` in the config chooses.
+Zero config: a folder with lambda_function.py (handler lambda_function.lambda_handler). Otherwise
+[tool.lpack] in pyproject.toml, or lpack.toml; a folder with a SAM template.yaml builds its
+Python functions. Target: --runtime/--arch, else the config, else the newest runtime on x86_64.
+After writing, the handler and its imports are checked on the zip: a package that cannot start
+exits 1 (the zip stays, to inspect).
 """
 
 
@@ -129,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     build.add_argument("project", nargs="?", type=Path, default=Path("."),
-                       help="project folder or its pyproject.toml/lpack.toml (default: .)")
+                       help="project folder, its pyproject.toml/lpack.toml, or a SAM/CloudFormation template (default: .)")
     build.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
                        help="build only this function or layer (repeatable)")
     _target(build)
