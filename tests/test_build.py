@@ -465,3 +465,16 @@ def test_a_failing_build_backend_shows_its_own_error(tmp_path: Path, capsys: pyt
     assert "version file _version.py is missing; run make version" in err[0]
     assert "--env-dir" not in err[0] and "Backend subprocess exited" not in err[0]
     assert sorted(p.relative_to(root) for p in root.rglob("*") if "__pycache__" not in p.parts) == before
+
+
+def test_local_offsets_are_where_the_zip_puts_each_entry(tmp_path: Path) -> None:
+    """The builder indexes the zip it wrote without reading it back: the offsets must be zipfile's."""
+    source = tmp_path / "src"
+    for name, text in (("a.py", "x = 1\n"), ("pkg/é.py", "y = 2\n" * 50), ("pkg/data.bin", "z" * 3000)):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_text(text)
+    members = zipwriter.compress_files(sorted((p.relative_to(source).as_posix(), p) for p in source.rglob("*") if p.is_file()))
+    zipwriter.atomic_write_zip(tmp_path / "out.zip", members)
+    with zipfile.ZipFile(tmp_path / "out.zip") as zf:
+        assert [i.header_offset for i in zf.infolist()] == zipwriter.local_offsets(members)
+        assert zf.testzip() is None

@@ -168,7 +168,9 @@ class _Builder:
         ordered = _with_directories(members)
         digest, size = zipwriter.atomic_write_zip(path, ordered)
         write_inputs_manifest(unit_plan, digest)
-        index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode) for m in ordered))
+        offsets = zipwriter.local_offsets(ordered)
+        index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode, offset=offset,
+                                                     method=m.method, crc=m.crc) for m, offset in zip(ordered, offsets)))
         built[unit.name] = index
         findings += self._package_findings(unit, target, index, built)
         artifact = Artifact(
@@ -368,8 +370,7 @@ class _Builder:
         if unit.kind == "function" and unit.handler:
             from lpack.inspect.package import PackageReader
 
-            # the index made while writing has no entry offsets: read the central directories
-            readers = [PackageReader(read_package(p.path)) for p in (index, *layers)]
+            readers = [PackageReader(p) for p in (index, *layers)]
             try:
                 findings += rules.run("handler", subject._replace(reader=readers[0], layer_readers=tuple(readers[1:])))
             finally:

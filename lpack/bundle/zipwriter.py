@@ -172,6 +172,16 @@ def write_zip(out: BinaryIO, members: Iterable[Member], stamp: tuple[int, int, i
     _write_end(out, central, count, position)
 
 
+def local_offsets(members: Iterable[Member]) -> list[int]:
+    """Where ``write_zip`` puts each member's local header, in order: what a central directory
+    would say, known without reading the zip back."""
+    offsets, position = [], 0
+    for member in members:
+        offsets.append(position)
+        position += _LOCAL.size + len(member.name.encode("utf-8")) + member.compressed_size
+    return offsets
+
+
 def _with_data(members: Iterable[Member]) -> Iterator[tuple[Member, bytes]]:
     handles: dict[Path, BinaryIO] = {}
     try:

@@ -14,18 +14,19 @@ from lpack.findings import Finding, Severity
 
 RuleFunc = Callable[..., Iterator[Finding]]
 
-_FAMILIES = (
-    "lpack.rules.package",   # LP101-LP109 sizes and layer count
-    "lpack.rules.native",    # LP110-LP119 native code that cannot load on the target
-    "lpack.rules.contents",  # LP120-LP159 entries Lambda cannot read, unsafe entries, secrets, dead weight
-    "lpack.rules.handler",   # LP201-LP249 the handler string, module, signature and imports
-    "lpack.rules.config",    # LP301-LP349 environment, test events, memory/timeout/storage
-    "lpack.rules.lockfile",  # LP331-LP339 (of the LP3xx configuration family) locks from `lpack lock`
-    "lpack.rules.runtime",   # LP401-LP409 runtime lifecycle
-    "lpack.rules.iam_grammar",  # LP501-LP519 IAM policy documents IAM would reject or misread
-    "lpack.rules.iam",          # LP520-LP559 IAM least privilege: broad grants, unknown actions, escalation, exposure
-    "lpack.rules.iam_role",     # LP560-LP569 an execution role's complete set of policies
-)
+# module -> the subject its rules run on (a test checks every rule registers under its module's subject)
+_FAMILIES = {
+    "lpack.rules.package": "package",      # LP101-LP109 sizes and layer count
+    "lpack.rules.native": "package",       # LP110-LP119 native code that cannot load on the target
+    "lpack.rules.contents": "package",     # LP120-LP159 entries Lambda cannot read, unsafe entries, secrets, dead weight
+    "lpack.rules.handler": "handler",      # LP201-LP249 the handler string, module, signature and imports
+    "lpack.rules.config": "function",      # LP301-LP349 environment, test events, memory/timeout/storage
+    "lpack.rules.lockfile": "lockfile",    # LP331-LP339 (of the LP3xx configuration family) locks from `lpack lock`
+    "lpack.rules.runtime": "runtime",      # LP401-LP409 runtime lifecycle
+    "lpack.rules.iam_grammar": "iam-policy",  # LP501-LP519 IAM policy documents IAM would reject or misread
+    "lpack.rules.iam": "iam-policy",          # LP520-LP559 IAM least privilege: broad grants, escalation, exposure
+    "lpack.rules.iam_role": "iam-role",       # LP560-LP569 an execution role's complete set of policies
+}
 
 # What each subject passes to its rules:
 #   "package": PackageSubject (lpack.inspect.package) - a zip, or a source folder seen as one
@@ -78,7 +79,17 @@ def load_all() -> dict[str, Rule]:
 
 
 def rules_for(subject: str) -> list[Rule]:
-    return [r for r in sorted(load_all().values(), key=lambda r: r.code) if r.subject == subject]
+    """The rules of one subject, loading only their modules: a build that runs the package and
+    handler rules does not pay for compiling the IAM rules' patterns."""
+    for module, family_subject in _FAMILIES.items():
+        if family_subject == subject:
+            importlib.import_module(module)
+    return [r for r in sorted(REGISTRY.values(), key=lambda r: r.code) if r.subject == subject]
+
+
+def families() -> dict[str, str]:
+    """Each rule module and the subject its rules run on."""
+    return dict(_FAMILIES)
 
 
 def run(subject: str, *args: Any) -> list[Finding]:

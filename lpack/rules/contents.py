@@ -11,12 +11,13 @@ naming the first entries, so a zip made on Windows gives one finding, not one pe
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import posixpath
 import re
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from lpack import limits
 from lpack.findings import Finding, Severity
@@ -789,11 +790,11 @@ def boto3_vendored(r: Rule, s: PackageSubject) -> Iterator[Finding]:
 
 # -- dead weight ----------------------------------------------------------------------------------
 
-def _folder(name: str, folders: Iterable[str]) -> str | None:
+def _folder(name: str, folders: tuple[str, ...]) -> str | None:
     """The path up to the first folder of ``name`` called one of ``folders`` (``a/tests/``)."""
-    wanted = set(folders)
-    if not any(f"{w}/" in name for w in wanted):
+    if not any(needle in name for needle in _needles(folders)):  # most names: no such folder at all
         return None
+    wanted = set(folders)
     parts = name.split("/")
     for i, part in enumerate(parts[:-1]):
         if part.endswith((".dist-info", ".egg-info")):
@@ -801,6 +802,11 @@ def _folder(name: str, folders: Iterable[str]) -> str | None:
         if part in wanted:
             return "/".join(parts[:i + 1]) + "/"
     return None
+
+
+@functools.cache
+def _needles(folders: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"{folder}/" for folder in folders)
 
 
 def _weight_finding(r: Rule, s: PackageSubject, what: str, groups: dict[str, int], files: int,
