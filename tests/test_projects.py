@@ -329,6 +329,8 @@ def poetry_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_poetry_src_layout_ships_its_wheel_and_the_locked_set(poetry_app: Path, tmp_path: Path, arch: str,
                                                               more: set[str]) -> None:
     project = copy(poetry_app, tmp_path / "svc")
+    # before any build, check reads the code where the wheel takes it from (src/): no false LP204
+    assert lpack(project, "check", str(project), "--arch", arch) == 0
     # poetry-core is not on the offline index: build the project's wheel with this environment's
     assert build(project, "--arch", arch, "--no-build-isolation") == 0
     package = project / "dist" / "svc.zip"
