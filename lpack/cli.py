@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from lpack import __version__
-from lpack.errors import LpackError, redact
-from lpack.findings import Finding, Severity
+from lpack.core.errors import LpackError, redact
+from lpack.core.findings import Finding, Severity
 
 EPILOG = "Exit codes: 0 ok, 1 error findings (or warnings with --strict), 2 usage/config/input error, 3 internal error."
 
@@ -109,7 +109,7 @@ def _common(parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text",
 
 
 def _target(parser: argparse.ArgumentParser) -> None:
-    from lpack.targets import ARCHITECTURES, DEFAULT_RUNTIME, RUNTIMES
+    from lpack.core.targets import ARCHITECTURES, DEFAULT_RUNTIME, RUNTIMES
 
     parser.add_argument("--runtime", choices=sorted(RUNTIMES, key=lambda r: RUNTIMES[r].python), metavar="python3.X",
                         help=f"target runtime (default: config, else {DEFAULT_RUNTIME})")
@@ -332,7 +332,7 @@ def _build(args: argparse.Namespace) -> int:
     from lpack.report import filter_findings
 
     if args.template is not None:
-        from lpack.template import load_template
+        from lpack.inputs.template import load_template
 
         project = load_template(args.template).project
     else:
@@ -371,7 +371,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from lpack.check import CheckOptions, check
+    from lpack.commands.check import CheckOptions, check
     from lpack.report import filter_findings
 
     options = CheckOptions(
@@ -383,7 +383,7 @@ def _check(args: argparse.Namespace) -> int:
     )
     paths = args.paths
     if args.files:
-        from lpack.changed import targets
+        from lpack.inputs.changed import targets
 
         found = targets(args.paths)
         paths = [*found.projects, *found.policies]
@@ -426,7 +426,7 @@ def _noter(quiet: bool) -> Callable[[str], None]:
 
 def _invoke(args: argparse.Namespace) -> int:
     from lpack.invoke.runner import InvokeOptions, invoke
-    from lpack.report import invoke as report
+    from lpack.report import invocation as report
 
     options = InvokeOptions(
         function=args.function, events=tuple(args.events), payload=args.payload, sample=args.sample,
@@ -458,9 +458,9 @@ def _invoke(args: argparse.Namespace) -> int:
 
 
 def _lock(args: argparse.Namespace) -> int:
-    from lpack.config import load_project
-    from lpack.inspect.package import display_path
-    from lpack.lock import LockOptions, lock_project
+    from lpack.analysis.package import display_path
+    from lpack.commands.lock import LockOptions, lock_project
+    from lpack.inputs.config import load_project
     from lpack.report.text import ProgressPrinter
 
     project = load_project(args.project, args.config)
@@ -476,7 +476,7 @@ def _lock(args: argparse.Namespace) -> int:
 
 
 def _validate_config(args: argparse.Namespace) -> int:
-    from lpack.config import has_config, load_project
+    from lpack.inputs.config import has_config, load_project
 
     for path in args.files or [Path(".")]:
         if path.name == "pyproject.toml" and not has_config(path):
@@ -490,7 +490,7 @@ def _validate_config(args: argparse.Namespace) -> int:
 
 
 def _events(args: argparse.Namespace) -> int:
-    from lpack.events import names, sample, sample_json
+    from lpack.commands.events import names, sample, sample_json
 
     if args.name is None:
         for name in names():
@@ -501,7 +501,7 @@ def _events(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return 0
-    from lpack._files import atomic_write_text
+    from lpack.core.files import atomic_write_text
 
     atomic_write_text(args.output, text)
     sys.stderr.write(f"lpack: wrote {args.output} ({sample(args.name).summary})\n")
@@ -511,7 +511,7 @@ def _events(args: argparse.Namespace) -> int:
 def _rules(args: argparse.Namespace) -> int:
     import json
 
-    from lpack.errors import UsageError
+    from lpack.core.errors import UsageError
     from lpack.rules import load_all
 
     registry = load_all()

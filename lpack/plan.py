@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from lpack.config import Project, Unit
-from lpack.errors import ConfigError
-from lpack.targets import Target, make_target
+from lpack.core.errors import ConfigError
+from lpack.core.targets import Target, make_target
+from lpack.inputs.config import Project, Unit
 
 
 class Plan(NamedTuple):
@@ -100,7 +100,7 @@ def is_python_project(source: Path) -> bool:
     pyproject = source / "pyproject.toml"
     if not pyproject.is_file():
         return False
-    from lpack._compat import tomllib
+    from lpack.core.compat import tomllib
 
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))

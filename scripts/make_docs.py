@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python scripts/make_docs.py` from a clone
     sys.path.insert(0, str(ROOT))
 
-from lpack._files import atomic_write_text
+from lpack.core.files import atomic_write_text
 
 HELP_COLUMNS = "100"
 HINT = "run `python scripts/make_docs.py` to regenerate them"
@@ -200,7 +200,7 @@ def _settings_table(properties: Mapping[str, Any], definitions: Mapping[str, Any
 
 def configuration_page() -> str:
     """The settings, from schemas/lpack.schema.json: the one source for validation and docs."""
-    from lpack.config import load_schema
+    from lpack.inputs.config import load_schema
 
     schema = load_schema("lpack.schema.json")
     definitions = schema["definitions"]

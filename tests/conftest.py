@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lpack import clock
+from lpack.core import clock
 from tests.factories import make_native_wheel, make_sdist, make_wheel
 
 

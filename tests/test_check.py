@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from lpack.cli import main
-from lpack.findings import Finding, Severity
+from lpack.core.findings import Finding, Severity
 from lpack.report import filter_findings
 
 ROOT = Path(__file__).parent.parent

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from lpack.cli import main
-from lpack.config import load_project
+from lpack.inputs.config import load_project
 
 HANDLER = "def lambda_handler(event, context):\n    return {'ok': True}\n"
 
@@ -544,7 +544,7 @@ def test_the_schema_has_the_shape_schemastore_partials_use() -> None:
     hover, and docs/configuration.md is generated from them."""
     import jsonschema
 
-    from lpack.config import load_schema
+    from lpack.inputs.config import load_schema
 
     schema = load_schema("lpack.schema.json")
     jsonschema.Draft7Validator.check_schema(schema)

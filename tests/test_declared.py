@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lpack.bundle.install import find_installer
-from lpack.errors import ConfigError
+from lpack.core.errors import ConfigError
 from lpack.inputs.declared import Choice, choose
 from tests.factories import make_wheel
 

@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from lpack import events, limits
-from lpack.errors import UsageError
+from lpack.commands import events
+from lpack.core import limits
+from lpack.core.errors import UsageError
 
 REQUIRED = {
     "s3-put",

@@ -13,8 +13,8 @@ import pytest
 
 import lpack.rules.iam_grammar  # noqa: F401  (registers the LP5xx rules until they join _FAMILIES)
 from lpack import rules
-from lpack.errors import LpackError
-from lpack.findings import Finding, Severity
+from lpack.core.errors import LpackError
+from lpack.core.findings import Finding, Severity
 from lpack.iam.policy import (
     Condition,
     PolicySubject,

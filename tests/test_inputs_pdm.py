@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from lpack.errors import ConfigError
+from lpack.core.errors import ConfigError
+from lpack.core.targets import Target, make_target
 from lpack.inputs import pdm
 from lpack.inputs.locked import Local, Locked, Selection
-from lpack.targets import Target, make_target
 from tests.factories import make_wheel
 from tests.factories.index import make_simple_index, serve
 
@@ -272,7 +272,7 @@ def test_malformed_lock_is_a_config_error(app: Path, tmp_path: Path, edit: objec
     ],
 )
 def test_content_hash_is_pdms(tmp_path: Path, pyproject: str) -> None:
-    from lpack._compat import tomllib
+    from lpack.core.compat import tomllib
 
     with warnings.catch_warnings():  # PDM's own hashing, only in the test; it imports deprecated APIs
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from lpack.errors import ConfigError
+from lpack.core.errors import ConfigError
+from lpack.core.targets import Target, make_target
 from lpack.inputs import poetry
 from lpack.inputs.locked import Local, Locked, Selection
-from lpack.targets import Target, make_target
 from tests.factories import make_wheel
 from tests.factories.index import make_simple_index, serve
 
@@ -349,7 +349,7 @@ V20_LOCK = (
 
 @pytest.fixture
 def legacy(tmp_path: Path) -> Path:
-    from lpack._compat import tomllib
+    from lpack.core.compat import tomllib
 
     (tmp_path / "pyproject.toml").write_text(V20_PYPROJECT)
     digest = poetry.content_hash(tomllib.loads(V20_PYPROJECT))

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from lpack.errors import ConfigError
+from lpack.core.errors import ConfigError
+from lpack.core.targets import Target, make_target
 from lpack.inputs import pylock
 from lpack.inputs.locked import Local, Selection
-from lpack.targets import Target, make_target
 from tests._locktools import (
     HOST_ARCH,
     HOST_MACHINE,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from lpack.errors import ConfigError
+from lpack.core.errors import ConfigError
+from lpack.core.targets import make_target
 from lpack.inputs import uvlock
 from lpack.inputs.locked import Local, Selection
-from lpack.targets import make_target
 from tests._locktools import local_names, make_local_project, make_wheels, pinned
 from tests.factories.index import make_simple_index, serve
 

@@ -626,7 +626,7 @@ def test_json_log_format_as_lambdas_advanced_logging_writes_it(tmp_path: Path, c
 
 
 def test_a_templates_logging_config_is_read(tmp_path: Path) -> None:
-    from lpack.template import load_template
+    from lpack.inputs.template import load_template
 
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return 1\n")

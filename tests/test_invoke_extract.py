@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lpack.errors import LpackError
+from lpack.core.errors import LpackError
 from lpack.invoke import extract
 from lpack.invoke.extract import extract_layers, extract_package
 

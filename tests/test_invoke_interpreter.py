@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from lpack.errors import LpackError
-from lpack.inspect.binary import read_binary
+from lpack.analysis.binary import read_binary
+from lpack.core.errors import LpackError
+from lpack.core.targets import RUNTIMES, Runtime
 from lpack.invoke.interpreter import Interpreter, find_interpreter, host_problem
-from lpack.targets import RUNTIMES, Runtime
 from tests.factories import make_elf
 
 HERE = (sys.version_info[0], sys.version_info[1])

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from lpack import limits
 from lpack.bundle.builder import BuildOptions, BuildResult, build_project
 from lpack.cli import main
-from lpack.config import load_project
-from lpack.findings import Finding, Severity
+from lpack.core import limits
+from lpack.core.findings import Finding, Severity
+from lpack.inputs.config import load_project
 
 HANDLER = "def lambda_handler(event, context):\n    return {'ok': True}\n"
 HANDLER_BYTES = len(HANDLER.encode())

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from lpack.check import CheckOptions, check_project
 from lpack.cli import main
-from lpack.config import load_project
-from lpack.errors import ResolveError, UsageError
-from lpack.lock import LockOptions, LockResult, lock_project
+from lpack.commands.check import CheckOptions, check_project
+from lpack.commands.lock import LockOptions, LockResult, lock_project
+from lpack.core.errors import ResolveError, UsageError
+from lpack.inputs.config import load_project
 from tests.factories import make_native_wheel, make_wheel
 
 HANDLER = "def lambda_handler(event, context):\n    return {'ok': True}\n"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from lpack import limits
-from lpack.findings import Finding, Severity
-from lpack.inspect.function import EventFile, FunctionSubject
+from lpack.analysis.function import EventFile, FunctionSubject
+from lpack.core import limits
+from lpack.core.findings import Finding, Severity
+from lpack.core.targets import make_target
 from lpack.rules import rules_for, run
-from lpack.targets import make_target
 
 TARGET = make_target("python3.12", "arm64", where="t")
 CONFIG = "pyproject.toml"
@@ -83,7 +83,7 @@ def test_rules_are_registered_with_docs_and_sources() -> None:
         "LP301", "LP302", "LP303", "LP304", "LP305", "LP306", "LP307",
         "LP311", "LP312", "LP313", "LP314", "LP321", "LP322", "LP323", "LP324", "LP325",
     ]
-    from lpack.rules.config import LOGGING_URL
+    from lpack.rules.function import LOGGING_URL
 
     sources = {limits.QUOTAS_URL, limits.ENV_URL, limits.API_ENVIRONMENT_URL, limits.API_INVOKE_URL, LOGGING_URL}
     for r in config_rules:

@@ -16,25 +16,25 @@ import pathspec
 import pytest
 
 from lpack import rules
-from lpack.bundle import select
-from lpack.cli import main
-from lpack.findings import Finding, Severity
-from lpack.inspect.package import (
+from lpack.analysis.package import (
     PackageReader,
     PackageSubject,
     index_directory,
     read_package,
 )
-from lpack.inspect.secrets import (
+from lpack.analysis.secrets import (
     PrivateKey,
     dotenv_credentials,
     is_dotenv,
     is_placeholder,
     private_keys,
 )
+from lpack.bundle import select
+from lpack.cli import main
+from lpack.core.findings import Finding, Severity
+from lpack.core.targets import make_target
 from lpack.rules import contents
 from lpack.rules.contents import pyc_version
-from lpack.targets import make_target
 from tests.factories.readers import RecordingReader
 
 EXAMPLES = Path(__file__).parent.parent / "examples"

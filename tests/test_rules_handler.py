@@ -16,17 +16,18 @@ from pathlib import Path
 
 import pytest
 
-from lpack import rules, stdlib
-from lpack.findings import Finding
-from lpack.inspect.package import (
+from lpack import rules
+from lpack.analysis.package import (
     PackageIndex,
     PackageReader,
     PackageSubject,
     index_directory,
     read_package,
 )
-from lpack.inspect.source import HOST, call_error, parse_host, target_syntax, truth
-from lpack.targets import make_target
+from lpack.analysis.source import HOST, call_error, parse_host, target_syntax, truth
+from lpack.core import stdlib
+from lpack.core.findings import Finding
+from lpack.core.targets import make_target
 from tests.factories import make_wheel
 from tests.factories.readers import RecordingReader
 

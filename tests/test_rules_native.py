@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from lpack import rules
-from lpack.findings import Finding, Severity
-from lpack.inspect.binary import UNKNOWN, read_binary
-from lpack.inspect.package import PackageReader, PackageSubject, read_package
-from lpack.targets import make_target
+from lpack.analysis.binary import UNKNOWN, read_binary
+from lpack.analysis.package import PackageReader, PackageSubject, read_package
+from lpack.core.findings import Finding, Severity
+from lpack.core.targets import make_target
 from tests.factories import make_elf
 from tests.factories.readers import RecordingReader
 

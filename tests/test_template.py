@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from lpack.check import CheckOptions, check_template
 from lpack.cli import main
-from lpack.template import load_template, read_template
+from lpack.commands.check import CheckOptions, check_template
+from lpack.inputs.template import load_template, read_template
 
 DATA = Path(__file__).parent / "data" / "templates"
 
@@ -192,7 +192,7 @@ def test_unquoted_numbers_and_booleans_in_environment_are_strings_to_cloudformat
         "    Properties:\n      CodeUri: src/\n      Handler: worker.handle\n      Runtime: python3.12\n"
         "      Environment:\n        Variables:\n          FLAG: true\n          RETRIES: 5\n          RATIO: 0.5\n")
     assert run(capsys, tmp_path / "template.yaml") == (0, [])
-    from lpack.template import load_template
+    from lpack.inputs.template import load_template
 
     unit = load_template(tmp_path / "template.yaml").project.unit("Fn")
     assert unit.settings.environment == {"FLAG": "true", "RETRIES": "5", "RATIO": "0.5"}

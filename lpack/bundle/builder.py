@@ -14,15 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from lpack import clock, rules
-from lpack.bundle import pipconfig, select, zipwriter
-from lpack.bundle.cache import DependencyCache, default_root, make_key
-from lpack.bundle.install import Installer, find_installer, install, requirement_args
-from lpack.bundle.requirements import INSTALLER_ENV, Requirements, read_requirements, rewrite
-from lpack.config import Project, Unit
-from lpack.errors import BuildError, ConfigError, LpackError, redact
-from lpack.findings import Finding
-from lpack.inspect.package import (
+from lpack import rules
+from lpack.analysis.package import (
     Entry,
     PackageIndex,
     PackageSubject,
@@ -30,9 +23,17 @@ from lpack.inspect.package import (
     largest_top_level,
     read_package,
 )
-from lpack.lock import lock_findings
+from lpack.bundle import pipconfig, select, zipwriter
+from lpack.bundle.cache import DependencyCache, default_root, make_key
+from lpack.bundle.install import Installer, find_installer, install, requirement_args
+from lpack.bundle.requirements import INSTALLER_ENV, Requirements, read_requirements, rewrite
+from lpack.commands.lock import lock_findings
+from lpack.core import clock
+from lpack.core.errors import BuildError, ConfigError, LpackError, redact
+from lpack.core.findings import Finding
+from lpack.core.targets import Target, lifecycle
+from lpack.inputs.config import Project, Unit
 from lpack.plan import Plan, is_python_project, plan
-from lpack.targets import Target, lifecycle
 
 Progress = Callable[[str, str], None]
 LAYER_PREFIX = "python/"
@@ -368,7 +369,7 @@ class _Builder:
                                  target, unit.handler)
         findings = rules.run("package", subject)
         if unit.kind == "function" and unit.handler:
-            from lpack.inspect.package import PackageReader
+            from lpack.analysis.package import PackageReader
 
             readers = [PackageReader(p) for p in (index, *layers)]
             try:
@@ -426,7 +427,7 @@ def _inputs_record(zip_sha256: str) -> Path:
 
 
 def write_inputs_manifest(unit_plan: Plan, zip_sha256: str) -> None:
-    from lpack._files import atomic_write_text
+    from lpack.core.files import atomic_write_text
 
     record = {"version": 1, "target": unit_plan.target.label, "inputs_sha256": inputs_digest(unit_plan)}
     try:

@@ -69,7 +69,7 @@ def memo(root: Path, namespace: str, parts: Mapping[str, Any], compute: Callable
         pass
     text = compute()
     try:
-        from lpack._files import atomic_write_text
+        from lpack.core.files import atomic_write_text
 
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, text)

@@ -18,8 +18,8 @@ from typing import NamedTuple
 
 from lpack.bundle import pipconfig
 from lpack.bundle.requirements import Requirements
-from lpack.errors import ResolveError, UsageError, redact
-from lpack.targets import Target
+from lpack.core.errors import ResolveError, UsageError, redact
+from lpack.core.targets import Target
 
 _UV_NO_WHEEL = re.compile(
     r"Because (?:only )?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:[=<>!~][^ ]*)? "

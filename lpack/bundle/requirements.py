@@ -13,7 +13,7 @@ import re
 import shlex
 from pathlib import Path
 
-from lpack.errors import ConfigError
+from lpack.core.errors import ConfigError
 
 _INCLUDE = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(?:\s+|=)(?P<path>\S+)")
 _FIND_LINKS = re.compile(r"^\s*(-f|--find-links)(?:\s+|=)(?P<path>\S+)")

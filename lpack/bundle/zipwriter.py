@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from lpack._files import atomic_writer
-from lpack.errors import BuildError
+from lpack.core.errors import BuildError
+from lpack.core.files import atomic_writer
 
 DEFLATE_LEVEL = 6
 STORED, DEFLATED = 0, 8  # zip compression methods

@@ -17,10 +17,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from lpack.errors import LpackError
+from lpack.core.errors import LpackError
 
 if TYPE_CHECKING:
-    from lpack.findings import Finding
+    from lpack.core.findings import Finding
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 KINDS = ("identity", "resource", "trust")

@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from lpack._compat import tomllib
-from lpack.errors import ConfigError
-from lpack.targets import Target
+from lpack.core.compat import tomllib
+from lpack.core.errors import ConfigError
+from lpack.core.targets import Target
 
 # What reading a lock of an unexpected shape raises: missing keys, a string where a table was
 # expected, an unparsable TOML/JSON document, version or marker (all ValueError subclasses).

@@ -24,10 +24,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from lpack._compat import tomllib
-from lpack.errors import ConfigError
+from lpack.core.compat import tomllib
+from lpack.core.errors import ConfigError
+from lpack.core.targets import Target
 from lpack.inputs.locked import Locked, Selection, canonical
-from lpack.targets import Target
 
 LOCK_NAMES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock")
 REQUIREMENTS = "requirements.txt"
@@ -243,7 +243,7 @@ def stale_reason(lock: Path) -> str | None:
     verdict = _stale_reason(lock)
     manifests = {str(path): file_digest(path) for path in _manifests_read(lock)}
     try:
-        from lpack._files import atomic_write_text
+        from lpack.core.files import atomic_write_text
 
         atomic_write_text(record, json.dumps({"verdict": verdict or "", "manifests": manifests}))
     except OSError:

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lpack.config import Project
-    from lpack.template import Template
+    from lpack.inputs.config import Project
+    from lpack.inputs.template import Template
 
 
 def template_path(path: Path, config: Path | None = None) -> Path | None:
     """The template ``path`` stands for, if it is one (else None: it is an lpack project)."""
-    from lpack import template
+    from lpack.inputs import template
 
     if path.is_file():
         return path if template.looks_like_template(path) else None
@@ -26,7 +26,7 @@ def template_path(path: Path, config: Path | None = None) -> Path | None:
 def has_lpack_project(folder: Path) -> bool:
     """lpack's own configuration, or a zero-config function, is in this folder (a pyproject.toml
     without [tool.lpack] belongs to some other tool)."""
-    from lpack.config import DEFAULT_MODULE_FILE, has_config
+    from lpack.inputs.config import DEFAULT_MODULE_FILE, has_config
 
     pyproject = folder / "pyproject.toml"
     return ((folder / "lpack.toml").is_file() or (folder / DEFAULT_MODULE_FILE).is_file()
@@ -37,10 +37,10 @@ def load(path: Path, config: Path | None = None) -> tuple[Project, Template | No
     """The project at ``path``, and the template it was read from when it is one."""
     found = template_path(path, config)
     if found is not None:
-        from lpack.template import load_template
+        from lpack.inputs.template import load_template
 
         template = load_template(found)
         return template.project, template
-    from lpack.config import load_project
+    from lpack.inputs.config import load_project
 
     return load_project(path, config), None

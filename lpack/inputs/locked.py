@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from lpack.targets import Target
+from lpack.core.targets import Target
 
 
 class Pin(NamedTuple):

@@ -16,10 +16,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from lpack.errors import ConfigError
+from lpack.core.errors import ConfigError
+from lpack.core.targets import Target
 from lpack.inputs import _lockfiles as lf
 from lpack.inputs.locked import Local, Locked, Pin, Selection, canonical, marker_environment
-from lpack.targets import Target
 
 KIND = "Pipfile.lock"
 REGENERATE = "`pipenv lock`"

@@ -19,10 +19,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from lpack._compat import tomllib
-from lpack.errors import ConfigError
+from lpack.core.compat import tomllib
+from lpack.core.errors import ConfigError
+from lpack.core.targets import Target
 from lpack.inputs.locked import Local, Locked, Pin, Selection, canonical, marker_environment
-from lpack.targets import Target
 
 KIND = "poetry.lock"
 PYPI_SIMPLE = "https://pypi.org/simple/"

@@ -16,10 +16,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from lpack.errors import ConfigError
+from lpack.core.errors import ConfigError
+from lpack.core.targets import Target
 from lpack.inputs import _lockfiles as lf
 from lpack.inputs.locked import Local, Locked, Pin, Selection, canonical, marker_environment
-from lpack.targets import Target
 
 KIND = "pylock.toml"
 REGENERATE = "the tool that wrote it (`pip lock`, `uv export --format pylock.toml`)"

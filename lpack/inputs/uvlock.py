@@ -14,10 +14,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from lpack.errors import ConfigError
+from lpack.core.errors import ConfigError
+from lpack.core.targets import Target
 from lpack.inputs import _lockfiles as lf
 from lpack.inputs.locked import Local, Locked, Pin, Selection, canonical, marker_environment
-from lpack.targets import Target
 
 KIND = "uv.lock"
 REGENERATE = "`uv lock`"

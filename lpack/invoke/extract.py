@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from lpack.errors import LpackError
+from lpack.core.errors import LpackError
 
 UNZIPPED_LIMIT_BYTES = 262_144_000  # Lambda: function and layers, unzipped
 MAX_UNZIPPED_BYTES = 10 * UNZIPPED_LIMIT_BYTES  # beyond this a zip is a bomb, not a package

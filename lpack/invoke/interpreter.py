@@ -22,9 +22,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from lpack.errors import LpackError
-from lpack.inspect.binary import read_binary
-from lpack.targets import Runtime
+from lpack.analysis.binary import read_binary
+from lpack.core.errors import LpackError
+from lpack.core.targets import Runtime
 
 PROBE_TIMEOUT_S = 20
 _PROBE_CODE = ("import sys, platform, json; print(json.dumps([sys.version_info[:3], "
@@ -165,7 +165,7 @@ def _probe_cache() -> dict[str, list[object]]:
 
 
 def _remember(identity: str, facts: _Facts) -> None:
-    from lpack._files import atomic_write_text
+    from lpack.core.files import atomic_write_text
 
     known = _probe_cache()
     known[identity] = [facts.executable, list(facts.version), facts.machine, facts.system]

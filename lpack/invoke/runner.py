@@ -18,16 +18,16 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from lpack import limits
-from lpack.config import FunctionSettings, Project, Unit
-from lpack.errors import LpackError, UsageError
-from lpack.inspect.package import display_path
-from lpack.inspect.source import RUNTIME_PROVIDED
+from lpack.analysis.package import display_path
+from lpack.analysis.source import RUNTIME_PROVIDED
+from lpack.core import limits
+from lpack.core.errors import LpackError, UsageError
+from lpack.core.targets import Target, make_target
+from lpack.inputs.config import FunctionSettings, Project, Unit
 from lpack.invoke import runtime_modules
 from lpack.invoke.interpreter import Interpreter, find_interpreter, host_problem
 from lpack.invoke.sandbox import BOOTSTRAP, Outcome, Request, Sandbox, Spec, new_request_id
 from lpack.plan import plan as plan_unit
-from lpack.targets import Target, make_target
 
 DEFAULT_MEMORY_MB = 128  # CreateFunction's default
 DEFAULT_TIMEOUT_S = 3  # CreateFunction's default
@@ -250,7 +250,7 @@ def _scratch_dist(project: Project, options: InvokeOptions) -> Path:
 
 def _build(project: Project, names: tuple[str, ...], options: InvokeOptions, progress: Progress, note: Note) -> None:
     from lpack.bundle.builder import BuildOptions, build_project
-    from lpack.findings import Severity
+    from lpack.core.findings import Severity
 
     result = build_project(project, BuildOptions(runtime=options.runtime, architecture=options.architecture,
                                                  functions=names, cache_dir=options.cache_dir), progress)
@@ -268,7 +268,7 @@ def _invocation(options: InvokeOptions, settings: FunctionSettings) -> str:
     if options.invocation:
         return options.invocation
     if options.sample is not None:
-        from lpack.events import sample
+        from lpack.commands.events import sample
 
         return sample(options.sample).invocation
     return settings.invocation
@@ -293,7 +293,7 @@ def _timeout(options: InvokeOptions, settings: FunctionSettings, where: object) 
 
 
 def _environment(options: InvokeOptions, settings: FunctionSettings, where: object) -> dict[str, str]:
-    from lpack.check import read_env
+    from lpack.commands.check import read_env
 
     configured = settings.environment or {}
     merged = {**configured, **(read_env(options.env) if options.env else {})}
@@ -327,7 +327,7 @@ def _given_events(options: InvokeOptions) -> Iterator[Event]:
     if options.payload is not None:
         yield Event("payload", options.payload)
     if options.sample is not None:
-        from lpack.events import sample_json
+        from lpack.commands.events import sample_json
 
         yield Event(f"sample {options.sample}", sample_json(options.sample))
     for value in options.events:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lpack.inspect.source import RUNTIME_PROVIDED
-from lpack.targets import Target
+from lpack.analysis.source import RUNTIME_PROVIDED
+from lpack.core.targets import Target
 
 # What `pip install boto3` brings: the runtime's own copies of these are what functions import.
 DISTRIBUTION = "boto3"
@@ -37,7 +37,7 @@ def missing_module(error: dict[str, object] | None) -> str | None:
 
 def install(cache_root: Path, target: Target) -> Path:
     """Install boto3 and its dependencies for ``target`` into the cache, once, and return the
-    folder; raises lpack.errors.ResolveError when it cannot (no index, no wheel)."""
+    folder; raises lpack.core.errors.ResolveError when it cannot (no index, no wheel)."""
     from lpack.bundle.install import find_installer
     from lpack.bundle.install import install as run_installer
     from lpack.bundle.requirements import Requirements

@@ -53,7 +53,7 @@ class Request(NamedTuple):
 
 
 class Outcome(NamedTuple):
-    """What one invocation did, as numbers and text; rendering is report/invoke.py's job."""
+    """What one invocation did, as numbers and text; rendering is report/invocation.py's job."""
 
     request_id: str
     status: str  # "succeeded", "failed" (handler or runtime error), "timeout"

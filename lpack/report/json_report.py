@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lpack import __version__
-from lpack.findings import Finding, summarize
+from lpack.core.findings import Finding, summarize
 
 REPORT_VERSION = 1
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lpack import __version__
-from lpack.findings import Finding, Severity
+from lpack.core.findings import Finding, Severity
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}

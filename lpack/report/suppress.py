@@ -10,7 +10,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from lpack.findings import Finding
+from lpack.core.findings import Finding
 
 INLINE = re.compile(r"#\s*lpack:\s*ignore\[(?P<codes>[A-Z0-9,\s]+)\]")
 

@@ -6,10 +6,10 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from lpack import limits
-from lpack.findings import Finding, Severity
-from lpack.inspect.package import display_path
-from lpack.units import human_bytes
+from lpack.analysis.package import display_path
+from lpack.core import limits
+from lpack.core.findings import Finding, Severity
+from lpack.core.units import human_bytes
 
 if TYPE_CHECKING:
     from rich.console import Console

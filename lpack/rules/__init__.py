@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from lpack.findings import Finding, Severity
+from lpack.core.findings import Finding, Severity
 
 RuleFunc = Callable[..., Iterator[Finding]]
 
@@ -20,20 +20,20 @@ _FAMILIES = {
     "lpack.rules.native": "package",       # LP110-LP119 native code that cannot load on the target
     "lpack.rules.contents": "package",     # LP120-LP159 entries Lambda cannot read, unsafe entries, secrets, dead weight
     "lpack.rules.handler": "handler",      # LP201-LP249 the handler string, module, signature and imports
-    "lpack.rules.config": "function",      # LP301-LP349 environment, test events, memory/timeout/storage
+    "lpack.rules.function": "function",      # LP301-LP349 environment, test events, memory/timeout/storage
     "lpack.rules.lockfile": "lockfile",    # LP331-LP339 (of the LP3xx configuration family) locks from `lpack lock`
     "lpack.rules.runtime": "runtime",      # LP401-LP409 runtime lifecycle
     "lpack.rules.iam_grammar": "iam-policy",  # LP501-LP519 IAM policy documents IAM would reject or misread
-    "lpack.rules.iam": "iam-policy",          # LP520-LP559 IAM least privilege: broad grants, escalation, exposure
+    "lpack.rules.iam_privilege": "iam-policy",          # LP520-LP559 IAM least privilege: broad grants, escalation, exposure
     "lpack.rules.iam_role": "iam-role",       # LP560-LP569 an execution role's complete set of policies
 }
 
 # What each subject passes to its rules:
-#   "package": PackageSubject (lpack.inspect.package) - a zip, or a source folder seen as one
+#   "package": PackageSubject (lpack.analysis.package) - a zip, or a source folder seen as one
 #   "handler": PackageSubject, for a function with a handler string
-#   "function": FunctionSubject (lpack.inspect.function) - settings, environment, events
+#   "function": FunctionSubject (lpack.analysis.function) - settings, environment, events
 #   "runtime": (Target, today: date, where: str)
-#   "lockfile": LockState (lpack.lock) - a lock `lpack lock` wrote and its input's current hash
+#   "lockfile": LockState (lpack.commands.lock) - a lock `lpack lock` wrote and its input's current hash
 
 
 class Rule(NamedTuple):

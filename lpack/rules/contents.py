@@ -19,12 +19,12 @@ import weakref
 from collections import Counter
 from collections.abc import Iterator
 
-from lpack import limits
-from lpack.findings import Finding, Severity
-from lpack.inspect import secrets
-from lpack.inspect.package import Entry, PackageReader, PackageSubject
+from lpack.analysis import secrets
+from lpack.analysis.package import Entry, PackageReader, PackageSubject
+from lpack.core import limits
+from lpack.core.findings import Finding, Severity
+from lpack.core.units import exact_bytes, human_bytes
 from lpack.rules import Rule, rule
-from lpack.units import exact_bytes, human_bytes
 
 PACKAGE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/python-package.html"
 LAYERS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html"

@@ -1,6 +1,6 @@
 """Handler rules: the handler string, its module, the function and its signature, the module's syntax
 for the target Python, and the imports that fail when Lambda loads it -- read with ``ast``, never
-imported. The analysis lives in lpack/inspect/source.py; these rules word what it finds.
+imported. The analysis lives in lpack/analysis/source.py; these rules word what it finds.
 
 Every message quotes the error Lambda would log (awslambdaric ``bootstrap.py``), and every finding in
 a Python file carries its line, so ``# lpack: ignore[LP2xx] reason`` on that line silences it.
@@ -13,10 +13,8 @@ import difflib
 import re
 from collections.abc import Iterator
 
-from lpack import stdlib
-from lpack.findings import Finding, Severity
-from lpack.inspect.package import PackageSubject
-from lpack.inspect.source import (
+from lpack.analysis.package import PackageSubject
+from lpack.analysis.source import (
     RUNTIME_MAYBE,
     RUNTIME_PROVIDED,
     HandlerAnalysis,
@@ -29,6 +27,8 @@ from lpack.inspect.source import (
     is_generator,
     split_handler,
 )
+from lpack.core import stdlib
+from lpack.core.findings import Finding, Severity
 from lpack.rules import Rule, rule
 
 HANDLER_URL = "https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html"

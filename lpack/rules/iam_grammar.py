@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from lpack.findings import Finding, Severity
+from lpack.core.findings import Finding, Severity
 from lpack.iam import policy as grammar
 from lpack.iam.policy import PolicySubject
 from lpack.rules import Rule, rule

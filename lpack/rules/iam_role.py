@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from lpack.findings import Finding, Severity
+from lpack.core.findings import Finding, Severity
 from lpack.iam.policy import ParsedPolicy, Statement
 from lpack.rules import Rule, rule
 

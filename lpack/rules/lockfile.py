@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from lpack.findings import Finding, Severity
-from lpack.inspect.package import display_path
+from lpack.analysis.package import display_path
+from lpack.core.findings import Finding, Severity
 from lpack.rules import Rule, rule
 
 if TYPE_CHECKING:
-    from lpack.lock import LockState
+    from lpack.commands.lock import LockState
 
 # AWS: installing a function's dependencies for the target (the page the rule tests require);
 # the lock format itself is pip-tools', written by `uv pip compile` (see the doc's References).

@@ -23,11 +23,11 @@ from collections.abc import Iterator
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
-from lpack.findings import Finding, Severity
-from lpack.inspect.binary import Binary, read_binary
-from lpack.inspect.package import Entry, PackageReader, PackageSubject
+from lpack.analysis.binary import Binary, read_binary
+from lpack.analysis.package import Entry, PackageReader, PackageSubject
+from lpack.core.findings import Finding, Severity
+from lpack.core.targets import ARCHITECTURES_URL, RUNTIMES, RUNTIMES_URL, Runtime, Target
 from lpack.rules import Rule, rule
-from lpack.targets import ARCHITECTURES_URL, RUNTIMES, RUNTIMES_URL, Runtime, Target
 
 PACKAGE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/python-package.html"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lpack import limits
-from lpack.findings import Finding, Severity
-from lpack.inspect.package import PackageSubject
+from lpack.analysis.package import PackageSubject
+from lpack.core import limits
+from lpack.core.findings import Finding, Severity
+from lpack.core.units import exact_bytes, human_bytes
 from lpack.rules import Rule, rule
-from lpack.units import exact_bytes, human_bytes
 
 
 def _over(size: int, limit: int) -> str:

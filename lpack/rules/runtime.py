@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from lpack.findings import Finding, Severity
+from lpack.core.findings import Finding, Severity
+from lpack.core.targets import DEFAULT_RUNTIME, RUNTIMES_URL, Target, lifecycle
 from lpack.rules import Rule, rule
-from lpack.targets import DEFAULT_RUNTIME, RUNTIMES_URL, Target, lifecycle
 
 
 @rule("LP401", "runtime-deprecated", Severity.WARNING, subject="runtime", source=RUNTIMES_URL)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from lpack.inspect.package import PackageIndex, PackageReader
+from lpack.analysis.package import PackageIndex, PackageReader
 
 T = TypeVar("T")
 

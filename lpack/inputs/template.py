@@ -25,10 +25,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lpack.config import DEFAULT_REQUIREMENTS, FunctionSettings, Project, Unit
-from lpack.errors import ConfigError
+from lpack.core.errors import ConfigError
+from lpack.core.targets import RUNTIMES
+from lpack.inputs.config import DEFAULT_REQUIREMENTS, FunctionSettings, Project, Unit
 from lpack.inputs.declared import Choice
-from lpack.targets import RUNTIMES
 
 if TYPE_CHECKING:
     from lpack.iam.policy import ParsedPolicy
@@ -360,7 +360,7 @@ def load_template(path: Path) -> Template:
 
 class _Reader:
     def __init__(self, path: Path, data: Located) -> None:
-        from lpack.inspect.package import display_path
+        from lpack.analysis.package import display_path
 
         self.path, self.data = path, data
         self.root = path.parent.resolve()

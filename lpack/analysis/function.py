@@ -7,7 +7,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
 
-from lpack.targets import Target
+from lpack.core.targets import Target
 
 
 class EventFile(NamedTuple):

@@ -28,11 +28,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from typing import Generic, NamedTuple, TypeVar
 
-from lpack import stdlib
-from lpack.errors import LpackError
-from lpack.inspect.distributions import Distribution, distributions
-from lpack.inspect.package import PackageIndex, PackageReader, PackageSubject
-from lpack.targets import DEFAULT_RUNTIME, RUNTIMES
+from lpack.analysis.distributions import Distribution, distributions
+from lpack.analysis.package import PackageIndex, PackageReader, PackageSubject
+from lpack.core import stdlib
+from lpack.core.errors import LpackError
+from lpack.core.targets import DEFAULT_RUNTIME, RUNTIMES
 
 Python = tuple[int, int]
 HOST: Python = (sys.version_info[0], sys.version_info[1])

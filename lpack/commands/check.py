@@ -1,6 +1,6 @@
 """`lpack check`: static checks without building: a project, or any package zip.
 
-Data flows one way: inputs -> subjects (lpack.inspect) -> rules -> findings. Nothing here prints.
+Data flows one way: inputs -> subjects (lpack.analysis) -> rules -> findings. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -11,12 +11,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from lpack import clock, rules
-from lpack.config import Project, Unit, load_project
-from lpack.errors import LpackError, UsageError
-from lpack.findings import Finding
-from lpack.inspect.function import EventFile, FunctionSubject
-from lpack.inspect.package import (
+from lpack import rules
+from lpack.analysis.function import EventFile, FunctionSubject
+from lpack.analysis.package import (
     PackageIndex,
     PackageReader,
     PackageSubject,
@@ -24,13 +21,17 @@ from lpack.inspect.package import (
     index_directory,
     read_package,
 )
-from lpack.lock import lock_findings
+from lpack.commands.lock import lock_findings
+from lpack.core import clock
+from lpack.core.errors import LpackError, UsageError
+from lpack.core.findings import Finding
+from lpack.core.targets import Target, make_target
+from lpack.inputs.config import Project, Unit, load_project
 from lpack.plan import Plan, plan
-from lpack.targets import Target, make_target
 
 if TYPE_CHECKING:
     from lpack.iam.policy import ParsedPolicy
-    from lpack.template import Template
+    from lpack.inputs.template import Template
 
 
 class CheckOptions(NamedTuple):
@@ -101,7 +102,7 @@ def _template_path(path: Path, options: CheckOptions) -> Path | None:
 def check_template(path: Path, options: CheckOptions) -> list[Finding]:
     """Check a SAM or CloudFormation template's Python functions, layers and IAM documents;
     findings about settings point at the template's lines."""
-    from lpack.template import load_template
+    from lpack.inputs.template import load_template
 
     return check_project((found := load_template(path)).project, options, found)
 

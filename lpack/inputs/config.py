@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lpack._compat import tomllib
-from lpack.errors import ConfigError
+from lpack.core.compat import tomllib
+from lpack.core.errors import ConfigError
 from lpack.inputs.locked import Selection
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ class Project(NamedTuple):
 
 def _schema_text(name: str) -> str:
     # lpack/schemas is the repository's schemas/ folder, shipped inside the package
-    return (Path(__file__).parent / "schemas" / name).read_text(encoding="utf-8")
+    return (Path(__file__).parent.parent / "schemas" / name).read_text(encoding="utf-8")
 
 
 def load_schema(name: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from lpack.findings import Finding, Severity
+from lpack.core.findings import Finding, Severity
 from lpack.iam.policy import Condition, PolicySubject, Statement
 from lpack.rules import Rule, rule
 

@@ -13,7 +13,7 @@ Sources:
   ``bootstrap.py`` refuses a handler module with one of these names (``Runtime.BuiltInModuleConflict``).
 
 ``differences()`` compares a row with a running interpreter, so the table can be re-checked (and
-regenerated) when a runtime is added: ``python3.X -c "import sys, lpack.stdlib as s;
+regenerated) when a runtime is added: ``python3.X -c "import sys, lpack.core.stdlib as s;
 print(s.differences((3, X), sys.stdlib_module_names))"``.
 """
 

@@ -11,7 +11,7 @@ import json
 from importlib import resources
 from typing import Any, NamedTuple
 
-from lpack.errors import UsageError
+from lpack.core.errors import UsageError
 
 AWS_DOCS = "https://docs.aws.amazon.com"
 LAMBDA_DG = f"{AWS_DOCS}/lambda/latest/dg"

@@ -25,8 +25,8 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from lpack.errors import LpackError
-from lpack.inspect.package import PackageIndex, PackageReader
+from lpack.analysis.package import PackageIndex, PackageReader
+from lpack.core.errors import LpackError
 
 _FOLDER = re.compile(r"(?P<project>[^/-]+)(?P<version>-[^/]+?)?\.(?P<kind>dist|egg)-info")
 _NAME_FIELDS = ("Import-Name", "Import-Namespace")

@@ -8,11 +8,11 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple, NoReturn
 
-from lpack import limits
-from lpack.findings import Finding, Severity
-from lpack.inspect.function import EventFile, FunctionSubject
+from lpack.analysis.function import EventFile, FunctionSubject
+from lpack.core import limits
+from lpack.core.findings import Finding, Severity
+from lpack.core.units import exact_bytes
 from lpack.rules import Rule, rule
-from lpack.units import exact_bytes
 
 # -- environment variables -----------------------------------------------------------------------
 

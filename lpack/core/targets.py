@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from lpack.errors import ConfigError
+from lpack.core.errors import ConfigError
 
 RUNTIMES_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html"
 ARCHITECTURES_URL = "https://docs.aws.amazon.com/lambda/latest/dg/foundation-arch.html"

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from lpack._compat import tomllib
-from lpack.config import DEFAULT_MODULE_FILE
+from lpack.core.compat import tomllib
+from lpack.inputs.config import DEFAULT_MODULE_FILE
 
 TEMPLATE_NAMES = ("template.yaml", "template.yml")  # what `sam build` looks for
 

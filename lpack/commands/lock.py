@@ -18,11 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from lpack.config import Project, Unit
-from lpack.errors import LpackError, ResolveError, UsageError
-from lpack.findings import Finding
+from lpack.core.errors import LpackError, ResolveError, UsageError
+from lpack.core.findings import Finding
+from lpack.core.targets import Target
+from lpack.inputs.config import Project, Unit
 from lpack.plan import plan
-from lpack.targets import Target
 
 Progress = Callable[[str, str], None]
 
@@ -243,7 +243,7 @@ def _pyproject_index_options(job: _Job) -> list[str]:
 
 def _pins(body: str) -> dict[str, str]:
     if body.lstrip().startswith(("lock-version", "#")) and "[[packages]]" in body:
-        from lpack._compat import tomllib
+        from lpack.core.compat import tomllib
 
         data = tomllib.loads(body)
         return {str(p["name"]).lower(): str(p["version"]) for p in data.get("packages", []) if "version" in p}
@@ -297,7 +297,7 @@ def _header(job: _Job, targets: list[Target]) -> str:
 
 
 def _write(job: _Job, text: str) -> LockResult:
-    from lpack._files import atomic_write_text
+    from lpack.core.files import atomic_write_text
 
     data = text.encode("utf-8")
     changed = not job.output.is_file() or job.output.read_bytes() != data

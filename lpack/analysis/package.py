@@ -9,10 +9,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from lpack.errors import LpackError
+from lpack.core.errors import LpackError
 
 if TYPE_CHECKING:
-    from lpack.targets import Target
+    from lpack.core.targets import Target
 
 T = TypeVar("T")
 

@@ -1,0 +1,1 @@
+"""Command cores: plain functions taking explicit arguments, returning data; the CLI prints."""

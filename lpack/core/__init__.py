@@ -1,0 +1,1 @@
+"""Foundation: errors, findings, targets, limits, sizes, the stdlib list, files, the clock. Imports nothing else of lpack."""
