@@ -1,7 +1,8 @@
 """The dependency cache: installed and compressed dependency trees, keyed on what shapes them.
 
 A key is the sha256 of the requirements (every included file and local wheel folder), the target,
-the installer and its version, installer settings from the environment, and lpack's version.
+the installer and its version, installer settings from the environment, lpack's version and
+CACHE_FORMAT.
 Each entry holds ``deps.zip`` (the selected dependency files, already compressed, so a build
 copies their bytes instead of recompressing) and ``meta.json``. Entries are written to a
 temporary folder and renamed into place, so a killed build never leaves a half entry.
@@ -19,6 +20,11 @@ from typing import Any
 
 from lpack import __version__
 
+# The layout and encoding of what the cache holds (an entry's deps.zip and meta.json, a memo's
+# text). Raise it whenever that changes, e.g. how entries are compressed: every key changes with
+# it, so old entries are never read back as new ones (they are simply not found).
+CACHE_FORMAT = 1
+
 
 def default_root() -> Path:
     if os.environ.get("LPACK_CACHE_DIR"):
@@ -28,7 +34,8 @@ def default_root() -> Path:
 
 
 def make_key(parts: Mapping[str, Any]) -> str:
-    blob = json.dumps({"lpack": __version__, **parts}, sort_keys=True, separators=(",", ":"))
+    stamp = {"lpack": __version__, "cache_format": CACHE_FORMAT}
+    blob = json.dumps({**stamp, **parts}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
