@@ -1,9 +1,11 @@
-"""Lambda's limits through real builds: package sizes at and just past each quota, and the
-runtime lifecycle on pinned dates.
+"""Lambda's limits: package sizes at and just past each quota, and the runtime lifecycle on
+pinned dates.
 
-Sizes are exact: zeros (sparse files, compressed to almost nothing) for the unzipped quota,
-seeded random bytes (stored, not deflated) for the zipped one, whose zip overhead is measured
-by building once with a small blob.
+The boundaries are arithmetic on the package's central directory, so they are tested on
+synthetic indexes (``PackageIndex``, as a build or ``lpack check`` reads it) run through the
+package rules. A few real builds prove the path end to end, with exact sizes: zeros (sparse
+files, compressed to almost nothing) for the unzipped quota, seeded random bytes (stored, not
+deflated) for the zipped one, whose zip overhead is measured by building once with a small blob.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from lpack import rules
+from lpack.analysis.package import Entry, PackageIndex, PackageSubject
 from lpack.bundle.builder import BuildOptions, BuildResult, build_project
 from lpack.cli import main
 from lpack.core import limits
@@ -94,7 +98,26 @@ def zip_overhead(tmp_path_factory: pytest.TempPathFactory) -> int:
     return artifact.size_zipped - 4096
 
 
-# -- the unzipped quota (LP102, LP104) -----------------------------------------------------------
+# -- the boundaries, on synthetic indexes ----------------------------------------------------------
+
+
+def index(name: str, unzipped: int = HANDLER_BYTES, zipped: int = 0) -> PackageIndex:
+    """A built package as its central directory describes it: the handler and one blob."""
+    entries = [Entry("lambda_function.py", HANDLER_BYTES, HANDLER_BYTES, 0o644)]
+    if unzipped > HANDLER_BYTES:
+        entries.append(Entry("blob.bin", unzipped - HANDLER_BYTES, unzipped - HANDLER_BYTES, 0o644))
+    return PackageIndex(Path("dist") / f"{name}.zip", zipped, tuple(entries))
+
+
+def package_findings(package: PackageIndex, *, layers: tuple[PackageIndex, ...] = (),
+                     upload: str = "direct") -> list[Finding]:
+    """What the package rules say about a function deployed with ``layers``, as a build runs them."""
+    subject = PackageSubject(package=package, kind="function", layers=layers,
+                             layer_count=len(layers), upload=upload, function="fn")
+    return rules.run("package", subject)
+
+
+# the unzipped quota (LP102, LP104)
 
 
 @pytest.mark.parametrize(
@@ -106,36 +129,29 @@ def zip_overhead(tmp_path_factory: pytest.TempPathFactory) -> int:
         pytest.param(UNZIPPED + 1, ["LP102"], id="one-byte-over"),
     ],
 )
-def test_unzipped_size_boundaries(project: Path, total: int, expected: list[str]) -> None:
-    zeros(project / "blob.bin", total - HANDLER_BYTES)
+def test_unzipped_size_boundaries(total: int, expected: list[str]) -> None:
+    package = index("fn", unzipped=total)
 
-    result = build(project)
-
-    [artifact] = result.artifacts
-    assert artifact.size_unzipped == total
-    assert codes(result.findings) == expected
+    assert package.size_unzipped == total
+    assert codes(package_findings(package)) == expected
 
 
-def test_unzipped_over_finding_says_by_how_much(project: Path) -> None:
-    zeros(project / "blob.bin", UNZIPPED + 1 - HANDLER_BYTES)
-
-    [finding] = build(project).findings
+def test_unzipped_over_finding_says_by_how_much() -> None:
+    [finding] = package_findings(index("fn", unzipped=UNZIPPED + 1))
 
     assert finding == Finding(
         "LP102",
         "unzipped-size-exceeded",
         Severity.ERROR,
         "unzipped function package: 250.0 MB (262,144,001 bytes); the limit is 262,144,000 bytes",
-        str(project / "dist" / "fn.zip"),
+        str(Path("dist") / "fn.zip"),
         function="fn",
         fix="see the largest packages in the size table; exclude or move what is not needed",
     )
 
 
-def test_unzipped_near_finding_says_how_close(project: Path) -> None:
-    zeros(project / "blob.bin", UNZIPPED - HANDLER_BYTES)
-
-    [finding] = build(project).findings
+def test_unzipped_near_finding_says_how_close() -> None:
+    [finding] = package_findings(index("fn", unzipped=UNZIPPED))
 
     assert (finding.code, finding.severity) == ("LP104", Severity.WARNING)
     assert finding.message == "unzipped size is 250.0 MB, 100% of the 262,144,000 bytes limit"
@@ -144,37 +160,25 @@ def test_unzipped_near_finding_says_how_close(project: Path) -> None:
 @pytest.mark.parametrize(
     ("together", "expected"),
     [
+        pytest.param(UNZIPPED_NEAR, [], id="together-exactly-90%"),
         pytest.param(UNZIPPED, ["LP104"], id="together-at-the-limit"),
         pytest.param(UNZIPPED + 1, ["LP102"], id="together-one-byte-over"),
     ],
 )
-def test_function_and_its_layer_count_together(
-    tmp_path: Path, together: int, expected: list[str]
-) -> None:
-    root = tmp_path / "repo"
-    (root / "api").mkdir(parents=True)
-    (root / "api" / "lambda_function.py").write_text(HANDLER)
-    (root / "pyproject.toml").write_text(
-        '[tool.lpack.functions.api]\nsource = "api"\nlayers = ["big"]\n\n[tool.lpack.layers.big]\nsource = "big"\n'
-    )
-    layer_bytes = together // 2  # each well under the limit, and under 90% of it
-    zeros(root / "big" / "blob.bin", layer_bytes)
-    zeros(root / "api" / "blob.bin", together - layer_bytes - HANDLER_BYTES)
+def test_function_and_its_layers_count_together(together: int, expected: list[str]) -> None:
+    first, second = together // 3, together // 3  # each well under 90% of the limit
+    layers = (index("big", unzipped=first), index("more", unzipped=second))
 
-    result = build(root)
+    findings = package_findings(index("fn", unzipped=together - first - second), layers=layers)
 
-    sizes = {a.name: a.size_unzipped for a in result.artifacts}
-    assert sizes["api"] < UNZIPPED_NEAR and sizes["big"] < UNZIPPED_NEAR
-    assert sizes["api"] + sizes["big"] == together
-    assert [(f.code, f.function) for f in result.findings] == [(code, "api") for code in expected]
+    assert [(f.code, f.function) for f in findings] == [(code, "fn") for code in expected]
     if expected == ["LP102"]:
-        assert result.findings[0].message == (
+        assert findings[0].message == (
             "unzipped function and its layers: 250.0 MB (262,144,001 bytes); the limit is 262,144,000 bytes"
         )
-    shutil.rmtree(tmp_path, ignore_errors=True)
 
 
-# -- the zipped quota (LP101, LP103) -------------------------------------------------------------
+# the zipped quota (LP101, LP103)
 
 
 @pytest.mark.parametrize(
@@ -186,22 +190,13 @@ def test_function_and_its_layer_count_together(
         pytest.param(ZIPPED + 1, ["LP101"], id="one-byte-over"),
     ],
 )
-def test_zipped_size_boundaries(
-    project: Path, zip_overhead: int, zipped: int, expected: list[str]
-) -> None:
-    noise(project / "blob.bin", zipped - zip_overhead)
-
-    result = build(project)
-
-    [artifact] = result.artifacts
-    assert artifact.size_zipped == zipped == artifact.path.stat().st_size
-    assert codes(result.findings) == expected
+def test_zipped_size_boundaries(zipped: int, expected: list[str]) -> None:
+    # a stored blob: as large unzipped as zipped, far under the unzipped quota
+    assert codes(package_findings(index("fn", unzipped=zipped, zipped=zipped))) == expected
 
 
-def test_zipped_findings_say_by_how_much(project: Path, zip_overhead: int) -> None:
-    noise(project / "blob.bin", ZIPPED + 1 - zip_overhead)
-
-    [finding] = build(project).findings
+def test_zipped_findings_say_by_how_much() -> None:
+    [finding] = package_findings(index("fn", unzipped=ZIPPED + 1, zipped=ZIPPED + 1))
 
     assert (finding.code, finding.severity, finding.function) == ("LP101", Severity.ERROR, "fn")
     assert finding.message == (
@@ -212,7 +207,7 @@ def test_zipped_findings_say_by_how_much(project: Path, zip_overhead: int) -> No
     )
 
 
-# -- upload = "s3" ---------------------------------------------------------------------------------
+# upload = "s3"
 
 
 @pytest.mark.parametrize(
@@ -222,26 +217,69 @@ def test_zipped_findings_say_by_how_much(project: Path, zip_overhead: int) -> No
         pytest.param(ZIPPED_NEAR + 1, id="near-the-zipped-limit"),
     ],
 )
-def test_s3_upload_silences_the_zipped_limit(project: Path, zip_overhead: int, zipped: int) -> None:
-    (project / "pyproject.toml").write_text('[tool.lpack]\nname = "fn"\nupload = "s3"\n')
-    noise(
-        project / "blob.bin", zipped - zip_overhead
-    )  # pyproject.toml is a build input: not packaged
+def test_s3_upload_silences_the_zipped_limit(zipped: int) -> None:
+    package = index("fn", unzipped=zipped, zipped=zipped)
+
+    assert codes(package_findings(package, upload="s3")) == []
+
+
+def test_s3_upload_still_has_the_unzipped_limit() -> None:
+    package = index("fn", unzipped=UNZIPPED + 1, zipped=1_000_000)
+
+    assert codes(package_findings(package, upload="s3")) == ["LP102"]
+
+
+# -- real builds: the sizes a build measures reach the rules ----------------------------------------
+
+
+def test_a_build_one_byte_over_the_zipped_limit(project: Path, zip_overhead: int) -> None:
+    noise(project / "blob.bin", ZIPPED + 1 - zip_overhead)
 
     result = build(project)
 
     [artifact] = result.artifacts
-    assert artifact.size_zipped == zipped
-    assert codes(result.findings) == []
+    assert artifact.size_zipped == ZIPPED + 1 == artifact.path.stat().st_size
+    assert [(f.code, f.function, f.path) for f in result.findings] == [
+        ("LP101", "fn", str(project / "dist" / "fn.zip"))
+    ]
 
 
-def test_s3_upload_still_has_the_unzipped_limit(project: Path) -> None:
-    (project / "pyproject.toml").write_text('[tool.lpack]\nname = "fn"\nupload = "s3"\n')
-    zeros(project / "blob.bin", UNZIPPED + 1 - HANDLER_BYTES)
+def test_a_build_of_a_function_and_its_layer_one_byte_over_unzipped(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "api").mkdir(parents=True)
+    (root / "api" / "lambda_function.py").write_text(HANDLER)
+    (root / "pyproject.toml").write_text(
+        '[tool.lpack.functions.api]\nsource = "api"\nlayers = ["big"]\n\n[tool.lpack.layers.big]\nsource = "big"\n'
+    )
+    layer_bytes = (UNZIPPED + 1) // 2  # each well under the limit, and under 90% of it
+    zeros(root / "big" / "blob.bin", layer_bytes)
+    zeros(root / "api" / "blob.bin", UNZIPPED + 1 - layer_bytes - HANDLER_BYTES)
+
+    result = build(root)
+
+    sizes = {a.name: a.size_unzipped for a in result.artifacts}
+    assert sizes["api"] < UNZIPPED_NEAR and sizes["big"] < UNZIPPED_NEAR
+    assert sizes["api"] + sizes["big"] == UNZIPPED + 1
+    assert [(f.code, f.function) for f in result.findings] == [("LP102", "api")]
+    assert result.findings[0].message == (
+        "unzipped function and its layers: 250.0 MB (262,144,001 bytes); the limit is 262,144,000 bytes"
+    )
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@pytest.mark.parametrize(("upload", "expected"), [("direct", ["LP101"]), ("s3", [])])
+def test_a_builds_upload_setting_reaches_the_zipped_limit(
+    project: Path, monkeypatch: pytest.MonkeyPatch, upload: str, expected: list[str]
+) -> None:
+    """``upload`` from the configuration decides, on a small build against a lowered quota."""
+    (project / "pyproject.toml").write_text(f'[tool.lpack]\nname = "fn"\nupload = "{upload}"\n')
+    monkeypatch.setattr(limits, "ZIPPED_SIZE", limits.ZIPPED_SIZE._replace(value=100))
 
     result = build(project)
 
-    assert codes(result.findings) == ["LP102"]
+    [artifact] = result.artifacts
+    assert artifact.size_zipped > 100
+    assert codes(result.findings) == expected
 
 
 # -- runtime lifecycle -----------------------------------------------------------------------------
