@@ -210,7 +210,11 @@ def test_hashes_are_required_when_lock_has_them(tmp_path: Path, wheelhouse: Path
 
 
 def test_credentials_in_index_urls_are_never_printed(tmp_path: Path, wheelhouse: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # nothing listens on port 9: the installer fails at once instead of retrying with backoff
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    monkeypatch.setenv("PIP_RETRIES", "0")
     root = project(tmp_path / "fn", "--index-url https://alice:s3cr3t-token@127.0.0.1:9/simple\nnothing-here\n")
     assert build(str(root)) == 2
     captured = capsys.readouterr()
