@@ -490,7 +490,7 @@ def _validate_config(args: argparse.Namespace) -> int:
 
 
 def _events(args: argparse.Namespace) -> int:
-    from lpack.commands.events import names, sample, sample_json
+    from lpack.inputs.events import names, sample, sample_json
 
     if args.name is None:
         for name in names():

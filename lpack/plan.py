@@ -46,7 +46,7 @@ class Plan(NamedTuple):
     def source_files(self) -> Iterator[tuple[str, Path]]:
         """The unit's own files as a source walk packages them (not a Python project's wheel),
         before the user's excludes: (path in the package, file)."""
-        from lpack.bundle import select
+        from lpack.core import select
 
         if self.unit.source is not None:
             yield from select.walk(self.unit.source, select.SOURCE_EXCLUDES, skip=build_inputs(self.project, self.unit))
@@ -54,7 +54,7 @@ class Plan(NamedTuple):
     def packaged_files(self) -> Iterator[tuple[str, Path]]:
         """The unit's own files as they will be in the package, before the user's excludes: for a
         Python project, the packages its wheel ships (its src/, else its root)."""
-        from lpack.bundle import select
+        from lpack.core import select
 
         if self.unit.source is not None:
             root = packaged_root(self.unit.source)

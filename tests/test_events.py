@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from lpack.commands import events
 from lpack.core import limits
 from lpack.core.errors import UsageError
+from lpack.inputs import events
 
 REQUIRED = {
     "s3-put",

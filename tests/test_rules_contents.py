@@ -29,8 +29,8 @@ from lpack.analysis.secrets import (
     is_placeholder,
     private_keys,
 )
-from lpack.bundle import select
 from lpack.cli import main
+from lpack.core import select
 from lpack.core.findings import Finding, Severity
 from lpack.core.targets import make_target
 from lpack.rules import contents

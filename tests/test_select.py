@@ -5,7 +5,7 @@ from __future__ import annotations
 import pathspec
 import pytest
 
-from lpack.bundle.select import DEPENDENCY_EXCLUDES, SOURCE_EXCLUDES, Defaults
+from lpack.core.select import DEPENDENCY_EXCLUDES, SOURCE_EXCLUDES, Defaults
 
 PATHS = [
     "lambda_function.py", "pkg/__init__.py", "pkg/__pycache__/", "pkg/__pycache__/m.cpython-312.pyc",

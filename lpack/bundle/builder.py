@@ -23,16 +23,16 @@ from lpack.analysis.package import (
     largest_top_level,
     read_package,
 )
-from lpack.bundle import pipconfig, select, zipwriter
+from lpack.bundle import pipconfig, zipwriter
 from lpack.bundle.cache import DependencyCache, default_root, make_key
 from lpack.bundle.install import Installer, find_installer, install, requirement_args
-from lpack.bundle.requirements import INSTALLER_ENV, Requirements, read_requirements, rewrite
 from lpack.commands.lock import lock_findings
-from lpack.core import clock
+from lpack.core import clock, select
 from lpack.core.errors import BuildError, ConfigError, LpackError, redact
 from lpack.core.findings import Finding
 from lpack.core.targets import Target, lifecycle
 from lpack.inputs.config import Project, Unit
+from lpack.inputs.requirements_file import INSTALLER_ENV, Requirements, read_requirements, rewrite
 from lpack.plan import Plan, is_python_project, plan
 
 Progress = Callable[[str, str], None]

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from lpack.bundle import pipconfig
-from lpack.bundle.requirements import Requirements
 from lpack.core.errors import ResolveError, UsageError, redact
 from lpack.core.targets import Target
+from lpack.inputs.requirements_file import Requirements
 
 _UV_NO_WHEEL = re.compile(
     r"Because (?:only )?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:[=<>!~][^ ]*)? "

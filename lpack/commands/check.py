@@ -6,7 +6,6 @@ Data flows one way: inputs -> subjects (lpack.analysis) -> rules -> findings. No
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -27,6 +26,7 @@ from lpack.core.errors import LpackError, UsageError
 from lpack.core.findings import Finding
 from lpack.core.targets import Target, make_target
 from lpack.inputs.config import Project, Unit, load_project
+from lpack.inputs.environment import read_env
 from lpack.plan import Plan, plan
 
 if TYPE_CHECKING:
@@ -148,24 +148,6 @@ def _function_from_options(path: Path, target: Target, options: CheckOptions) ->
     events = tuple(_event(p, "sync") for p in options.events) + tuple(_event(p, "async") for p in options.async_events)
     return FunctionSubject(path.stem, str(options.env or path), target, options.handler, environment,
                            str(options.env or ""), events=events)
-
-
-def read_env(path: Path) -> dict[str, object]:
-    """An environment file: `{"K": "V"}`, or Lambda's `{"Variables": {...}}` as the CLI and
-    `get-function-configuration` print it."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LpackError(f"{path}: cannot read: {exc.strerror}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LpackError(f"{path}: not valid JSON ({exc}); an environment file is an object of names to strings") from exc
-    if isinstance(data, dict) and isinstance(data.get("Environment"), dict):
-        data = data["Environment"]
-    if isinstance(data, dict) and isinstance(data.get("Variables"), dict):
-        data = data["Variables"]
-    if not isinstance(data, dict):
-        raise LpackError(f"{path}: expected a JSON object of environment variables")
-    return data
 
 
 def _event(path: Path, invocation: str) -> EventFile:
@@ -342,7 +324,7 @@ def _unit_package(unit_plan: Plan, source: bool = False,
         return _package_findings(subject, layers)
     if unit.source is None:
         return []
-    from lpack.bundle import select
+    from lpack.core import select
     from lpack.plan import packaged_root
 
     user = select.spec(unit.exclude)
@@ -380,7 +362,7 @@ def _declared_names(unit: Unit, target: Target) -> list[str]:
         lines = manifest_requirements(unit.manifest, unit.selection)
         return [m.group(0) for line in lines if (m := re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", line))]
     if unit.requirements is not None:
-        from lpack.bundle.requirements import read_requirements
+        from lpack.inputs.requirements_file import read_requirements
 
         return read_requirements(unit.requirements).names
     return []

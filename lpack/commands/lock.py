@@ -267,7 +267,7 @@ def _divergence(job: _Job, first: Target, other: Target, bodies: dict[Target, st
 
 def _option_lines(job: _Job) -> list[str]:
     """The input's option lines (and its includes'), relative paths made relative to the lock."""
-    from lpack.bundle.requirements import read_requirements
+    from lpack.inputs.requirements_file import read_requirements
 
     lines: list[str] = []
     if job.input.name == "pyproject.toml":
@@ -313,7 +313,7 @@ def input_sha256(path: Path) -> str:
     """sha256 of the input's bytes, followed by those of the files it includes (-r, -c), in order:
     for an input without includes, what `sha256sum requirements.in` prints. For a pyproject.toml,
     of its dependency tables only: editing [tool.lpack] does not make its lock out of date."""
-    from lpack.bundle.requirements import read_requirements
+    from lpack.inputs.requirements_file import read_requirements
 
     if path.name == "pyproject.toml":
         return _pyproject_sha256(path)

@@ -295,7 +295,7 @@ def _stale_reason(lock: Path) -> str | None:
 def _pins_disagree(lock: Path, requirements_in: Path) -> str | None:
     """pip records no inputs in a pylock.toml: an exact ``name==version`` in the requirements.in
     beside it that the lock pins otherwise is what can be told."""
-    from lpack.bundle.requirements import read_requirements
+    from lpack.inputs.requirements_file import read_requirements
 
     pins = {canonical(str(p.get("name", ""))): str(p.get("version", "")) for p in read_toml(lock).get("packages", [])
             if isinstance(p, dict)}

@@ -268,7 +268,7 @@ def _invocation(options: InvokeOptions, settings: FunctionSettings) -> str:
     if options.invocation:
         return options.invocation
     if options.sample is not None:
-        from lpack.commands.events import sample
+        from lpack.inputs.events import sample
 
         return sample(options.sample).invocation
     return settings.invocation
@@ -293,7 +293,7 @@ def _timeout(options: InvokeOptions, settings: FunctionSettings, where: object) 
 
 
 def _environment(options: InvokeOptions, settings: FunctionSettings, where: object) -> dict[str, str]:
-    from lpack.commands.check import read_env
+    from lpack.inputs.environment import read_env
 
     configured = settings.environment or {}
     merged = {**configured, **(read_env(options.env) if options.env else {})}
@@ -327,7 +327,7 @@ def _given_events(options: InvokeOptions) -> Iterator[Event]:
     if options.payload is not None:
         yield Event("payload", options.payload)
     if options.sample is not None:
-        from lpack.commands.events import sample_json
+        from lpack.inputs.events import sample_json
 
         yield Event(f"sample {options.sample}", sample_json(options.sample))
     for value in options.events:

@@ -40,7 +40,7 @@ def install(cache_root: Path, target: Target) -> Path:
     folder; raises lpack.core.errors.ResolveError when it cannot (no index, no wheel)."""
     from lpack.bundle.install import find_installer
     from lpack.bundle.install import install as run_installer
-    from lpack.bundle.requirements import Requirements
+    from lpack.inputs.requirements_file import Requirements
     from lpack.invoke.extract import cached_tree
 
     dest = folder(cache_root, target)

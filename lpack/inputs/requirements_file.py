@@ -120,7 +120,7 @@ def _add_requirement(line: str, base: Path, reqs: Requirements) -> None:
 
 
 def _path_fingerprint(path: Path) -> str:
-    from lpack.bundle.select import SOURCE_EXCLUDES, walk
+    from lpack.core.select import SOURCE_EXCLUDES, walk
 
     if path.is_file():
         stat = path.stat()
