@@ -11,20 +11,19 @@ from typing import Any
 import jsonschema
 import pytest
 
-import lpack.rules.iam_grammar  # noqa: F401  (registers the LP5xx rules until they join _FAMILIES)
 from lpack import rules
+from lpack.analysis.subjects import PolicySubject
 from lpack.core.errors import LpackError
 from lpack.core.findings import Finding, Severity
 from lpack.iam.policy import (
     Condition,
-    PolicySubject,
-    check_policy_file,
     infer_kind,
     key_lines,
     parse_operator,
     parse_policy,
     size_chars,
 )
+from lpack.rules.engine import check_policy_file
 
 REPO = Path(__file__).resolve().parent.parent
 V = "2012-10-17"
@@ -78,7 +77,7 @@ def lint(document: object, kind: str | None = None) -> list[Finding]:
     text = document if isinstance(document, str) else json.dumps(document, indent=2, ensure_ascii=False)
     parsed = parse_policy(text, "policy.json", kind)
     resolved = parsed.policy.kind if parsed.policy is not None else (kind or "identity")
-    found = rules.run("iam-policy", PolicySubject(parsed, resolved, "policy.json"))
+    found = rules.run(PolicySubject(policy=parsed, kind=resolved, where="policy.json"))
     return [f for f in found if f.code in GRAMMAR]
 
 
@@ -418,7 +417,7 @@ def test_unreadable_policy_file_is_one_line_error(tmp_path: Path, name: str) -> 
 
 
 def test_lp5xx_rules_are_registered_and_documented() -> None:
-    grammar = [r for r in rules.rules_for("iam-policy") if "LP501" <= r.code <= "LP519"]
+    grammar = [r for r in rules.rules_for(PolicySubject) if "LP501" <= r.code <= "LP519"]
 
     assert [r.code for r in grammar] == [f"LP5{n:02d}" for n in range(1, 20)]
     for r in grammar:
@@ -469,7 +468,7 @@ def _lint_everything(text: str) -> None:
     for kind in (None, "identity", "resource", "trust"):
         parsed = parse_policy(text, "fuzz.json", kind)
         resolved = parsed.policy.kind if parsed.policy is not None else (kind or "identity")
-        for finding in rules.run("iam-policy", PolicySubject(parsed, resolved, "fuzz.json")):
+        for finding in rules.run(PolicySubject(policy=parsed, kind=resolved, where="fuzz.json")):
             assert finding.line is None or finding.line >= 1
 
 

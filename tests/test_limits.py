@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from lpack import rules
-from lpack.analysis.package import Entry, PackageIndex, PackageSubject
+from lpack.analysis.package import Entry, PackageIndex
+from lpack.analysis.subjects import PackageSubject
 from lpack.bundle.builder import BuildOptions, BuildResult, build_project
 from lpack.cli import main
 from lpack.core import limits
@@ -114,7 +115,7 @@ def package_findings(package: PackageIndex, *, layers: tuple[PackageIndex, ...] 
     """What the package rules say about a function deployed with ``layers``, as a build runs them."""
     subject = PackageSubject(package=package, kind="function", layers=layers,
                              layer_count=len(layers), upload=upload, function="fn")
-    return rules.run("package", subject)
+    return rules.run(subject)
 
 
 # the unzipped quota (LP102, LP104)

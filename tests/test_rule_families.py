@@ -1,33 +1,87 @@
-"""Every rule module is declared once with the subject its rules run on, so a command that runs
-one subject's rules loads exactly the modules that hold them."""
+"""Every rule module is declared once, in ``lpack.rules.FAMILIES``, with its code range, title and
+subject: the loader runs what it declares, the docs group by it, and these tests fail when a
+module registers rules it does not declare (they would never run) or a code falls outside its row."""
 
 from __future__ import annotations
 
 import importlib
+import itertools
 import pkgutil
+from collections.abc import Iterator
+
+import pytest
 
 import lpack.rules
 from lpack import rules
+from lpack.analysis.subjects import RuntimeSubject
+from lpack.core.findings import Finding, Severity
+from lpack.core.targets import make_target
 
 
-def test_every_rule_registers_under_its_modules_subject() -> None:
-    registry = rules.load_all()
-    declared = rules.families()
-    for rule in registry.values():
-        module = rule.func.__module__
-        assert module in declared, f"{rule.code} lives in {module}, which lpack.rules._FAMILIES does not name"
-        assert declared[module] == rule.subject, f"{rule.code}: {module} is declared for {declared[module]!r}"
+def _modules() -> list[str]:
+    return sorted(f"lpack.rules.{m.name}" for m in pkgutil.iter_modules(lpack.rules.__path__))
 
 
-def test_every_rule_module_is_declared() -> None:
-    modules = {f"lpack.rules.{m.name}" for m in pkgutil.iter_modules(lpack.rules.__path__)}
-    for module in sorted(modules):
+def test_every_module_that_registers_rules_is_declared() -> None:
+    declared = {family.module for family in rules.FAMILIES}
+    for module in _modules():
         importlib.import_module(module)
         registered = [r for r in rules.REGISTRY.values() if r.func.__module__ == module]
         if registered:
-            assert module in rules.families(), f"{module} registers rules but is not in _FAMILIES: they never run"
+            assert module in declared, f"{module} registers rules but is not in lpack.rules.FAMILIES: they never run"
+
+
+def test_every_rule_is_in_its_familys_range_and_subject() -> None:
+    by_module = {family.module: family for family in rules.FAMILIES}
+    for rule in rules.load_all().values():
+        family = by_module[rule.func.__module__]
+        assert family.holds(rule.code), f"{rule.code} is outside {family.module}'s {family.first}-{family.last}"
+        assert rule.subject_type is family.subject, f"{rule.code}: {family.module} is declared for {family.subject}"
+        assert rules.family_of(rule.code) == family, f"{rule.code} falls in two families' ranges"
+
+
+def test_family_ranges_do_not_overlap() -> None:
+    ranges = sorted((int(f.first[2:]), int(f.last[2:])) for f in rules.FAMILIES)
+    assert all(last < first for (_, last), (first, _) in itertools.pairwise(ranges))
 
 
 def test_rules_for_a_subject_loads_what_it_needs() -> None:
-    assert {r.code for r in rules.rules_for("handler")} == {
-        r.code for r in rules.load_all().values() if r.subject == "handler"}
+    from lpack.analysis.subjects import HandlerSubject
+
+    assert {r.code for r in rules.rules_for(HandlerSubject)} == {
+        r.code for r in rules.load_all().values() if r.subject_type is HandlerSubject}
+
+
+@pytest.fixture
+def crashing_rule() -> Iterator[str]:
+    rules.load_all()
+
+    @rules.rule("LP499", "test-crashes", Severity.INFO, subject=RuntimeSubject)
+    def crashes(r: rules.Rule, s: RuntimeSubject) -> Iterator[Finding]:
+        yield r.finding("before the crash", s.where)
+        raise KeyError("boom")
+
+    try:
+        yield "LP499"
+    finally:
+        rules.unregister("LP499")
+
+
+def test_a_rule_that_raises_is_reported_under_its_code_and_the_others_still_run(crashing_rule: str) -> None:
+    import datetime as dt
+
+    from lpack import __version__
+
+    blocked = make_target("python3.8", None, where="t")
+    found = rules.run(RuntimeSubject(target=blocked, today=dt.date(2030, 1, 1), where="pyproject.toml"))
+    assert [(f.code, f.severity, f.path) for f in found] == [
+        ("LP402", Severity.ERROR, "pyproject.toml"),
+        ("LP499", Severity.INFO, "pyproject.toml"),
+        ("LP499", Severity.ERROR, "pyproject.toml"),
+    ]
+    assert found[-1].message == f"LP499 crashed: KeyError: 'boom'; please report this (lpack {__version__})"
+    assert crashing_rule not in rules.REGISTRY or rules.REGISTRY[crashing_rule].name == "test-crashes"
+
+
+def test_the_crashing_rule_is_gone_after_its_test() -> None:
+    assert "LP499" not in rules.load_all()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lpack.analysis.function import EventFile, FunctionSubject
+from lpack.analysis.subjects import EventFile, FunctionSubject
 from lpack.core import limits
 from lpack.core.findings import Finding, Severity
 from lpack.core.targets import make_target
@@ -37,8 +37,8 @@ def test_the_limits_are_lambdas() -> None:
 
 def check(config_text: str = "", **settings: object) -> list[Finding]:
     settings.setdefault("environment_where", CONFIG)
-    subject = FunctionSubject("fn", CONFIG, TARGET, config_text=config_text, **settings)  # type: ignore[arg-type]
-    return run("function", subject)
+    subject = FunctionSubject(name="fn", where=CONFIG, target=TARGET, config_text=config_text, **settings)  # type: ignore[arg-type]
+    return run(subject)
 
 
 def codes(findings: list[Finding]) -> list[str]:
@@ -77,7 +77,7 @@ def event_text(tmp_path: Path, content: bytes, invocation: str = "sync") -> Even
 
 
 def test_rules_are_registered_with_docs_and_sources() -> None:
-    rules = rules_for("function")
+    rules = rules_for(FunctionSubject)
     config_rules = [r for r in rules if "LP301" <= r.code <= "LP349"]
     assert [r.code for r in config_rules] == [
         "LP301", "LP302", "LP303", "LP304", "LP305", "LP306", "LP307",

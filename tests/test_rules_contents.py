@@ -18,7 +18,6 @@ import pytest
 from lpack import rules
 from lpack.analysis.package import (
     PackageReader,
-    PackageSubject,
     index_directory,
     read_package,
 )
@@ -29,6 +28,7 @@ from lpack.analysis.secrets import (
     is_placeholder,
     private_keys,
 )
+from lpack.analysis.subjects import PackageSubject
 from lpack.cli import main
 from lpack.core import select
 from lpack.core.findings import Finding, Severity
@@ -100,10 +100,10 @@ def run(index: object, *, kind: str = "function", handler: str | None = HANDLER,
         read: bool = True, is_source: bool = False) -> list[Finding]:
     assert not isinstance(index, Path)
     reader = PackageReader(index) if read else None  # type: ignore[arg-type]
-    subject = PackageSubject(index, kind, target=make_target(runtime, "x86_64", where="t"),  # type: ignore[arg-type]
+    subject = PackageSubject(package=index, kind=kind, target=make_target(runtime, "x86_64", where="t"),  # type: ignore[arg-type]
                              reader=reader, handler=handler if kind == "function" else None, is_source=is_source)
     try:
-        return [x for x in rules.run("package", subject) if 120 <= int(x.code[2:]) <= 159]
+        return [x for x in rules.run(subject) if 120 <= int(x.code[2:]) <= 159]
     finally:
         if reader is not None:
             reader.close()
@@ -124,7 +124,7 @@ HEALTHY = [f("lambda_function.py", CODE), folder("pkg"), f("pkg/__init__.py"), f
 # -- the registry ------------------------------------------------------------------------------
 
 def test_rules_are_registered_with_docs_and_sources() -> None:
-    mine = [r for r in rules.rules_for("package") if 120 <= int(r.code[2:]) <= 159]
+    mine = [r for r in rules.rules_for(PackageSubject) if 120 <= int(r.code[2:]) <= 159]
     assert [r.code for r in mine] == ["LP120", "LP121", "LP122", "LP123", "LP124", "LP125", "LP126", "LP127",
                                       "LP130", "LP131", "LP132", "LP140", "LP141", "LP142", "LP143", "LP144",
                                       "LP145"]
@@ -363,9 +363,9 @@ def test_only_the_functions_own_files_are_read(tmp_path: Path) -> None:
     record = "".join(f"lib/mod{i}.py,,\n" for i in range(50)) + "lib-1.0.dist-info/RECORD,,\n"
     index = read_package(make_zip(tmp_path / "fn.zip", [*HEALTHY, *library, f("lib-1.0.dist-info/RECORD", record)]))
     reader = RecordingReader(index)
-    subject = PackageSubject(index, "function", target=make_target("python3.12", "x86_64", where="t"),
+    subject = PackageSubject(package=index, kind="function", target=make_target("python3.12", "x86_64", where="t"),
                              reader=reader, handler=HANDLER)
-    mine = [r for r in rules.rules_for("package") if 120 <= int(r.code[2:]) <= 159]
+    mine = [r for r in rules.rules_for(PackageSubject) if 120 <= int(r.code[2:]) <= 159]
     assert [x for r in mine for x in r.func(r, subject)] == []
     reader.close()
     assert set(reader.reads) == {"lib-1.0.dist-info/RECORD", "lambda_function.py", "pkg/__init__.py", "pkg/mod.py"}

@@ -4,6 +4,7 @@ for what Lambda's runtime would do when it loads the handler -- and near misses 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import json
 import os
@@ -20,11 +21,11 @@ from lpack import rules
 from lpack.analysis.package import (
     PackageIndex,
     PackageReader,
-    PackageSubject,
     index_directory,
     read_package,
 )
 from lpack.analysis.source import HOST, call_error, parse_host, target_syntax, truth
+from lpack.analysis.subjects import HandlerSubject
 from lpack.core import stdlib
 from lpack.core.findings import Finding
 from lpack.core.targets import make_target
@@ -57,9 +58,9 @@ def make_zip(path: Path, files: Files) -> Path:
 
 def subject(index: PackageIndex, handler: str, *, runtime: str | None = "python3.12",
             provided: tuple[str, ...] = (), layers: tuple[PackageIndex, ...] = (),
-            layer_count: int | None = None, reader: bool = True) -> PackageSubject:
-    return PackageSubject(
-        index, "function", layers=layers, layer_count=len(layers) if layer_count is None else layer_count,
+            layer_count: int | None = None, reader: bool = True) -> HandlerSubject:
+    return HandlerSubject(
+        package=index, kind="function", layers=layers, layer_count=len(layers) if layer_count is None else layer_count,
         target=make_target(runtime, None, where="test"), handler=handler,
         reader=PackageReader(index) if reader else None, provided=frozenset(provided),
         is_source=index.path.is_dir(),
@@ -68,7 +69,7 @@ def subject(index: PackageIndex, handler: str, *, runtime: str | None = "python3
 
 def check(tmp_path: Path, files: Files, handler: str, **options: object) -> list[Finding]:
     index = folder_index(write(tmp_path / "src", files))
-    return rules.run("handler", subject(index, handler, **options))  # type: ignore[arg-type]
+    return rules.run(subject(index, handler, **options))  # type: ignore[arg-type]
 
 
 def summary(findings: list[Finding]) -> list[tuple[str, int | None, str]]:
@@ -245,12 +246,12 @@ def test_examples_are_clean(example: str, runtime: str) -> None:
     index = folder_index(EXAMPLES / example)
     handlers = ["orders.api.handler", "orders.worker.handler"] if "multi" in example else ["lambda_function.lambda_handler"]
     for handler in handlers:
-        assert rules.run("handler", subject(index, handler, runtime=runtime)) == []
+        assert rules.run(subject(index, handler, runtime=runtime)) == []
 
 
 def test_example_with_dependencies_is_clean_when_they_are_provided() -> None:
     index = folder_index(EXAMPLES / "with-deps")
-    found = rules.run("handler", subject(index, "lambda_function.lambda_handler", provided=("pydantic",)))
+    found = rules.run(subject(index, "lambda_function.lambda_handler", provided=("pydantic",)))
     assert found == []
 
 
@@ -264,7 +265,7 @@ def test_example_zips_are_clean(example: str, tmp_path: Path) -> None:
     root = shutil.copytree(EXAMPLES / example, tmp_path / example, ignore=shutil.ignore_patterns("dist"))
     assert main(["build", "-q", str(root)]) == 0
     index = read_package(root / "dist" / f"{example}.zip")
-    assert rules.run("handler", subject(index, "lambda_function.lambda_handler", runtime=None)) == []
+    assert rules.run(subject(index, "lambda_function.lambda_handler", runtime=None)) == []
 
 
 def test_module_in_layers(tmp_path: Path) -> None:
@@ -275,18 +276,18 @@ def test_module_in_layers(tmp_path: Path) -> None:
     }))
     files = {"app.py": "import requests, yaml\nfrom google.protobuf import message\n" + HANDLER}
     index = folder_index(write(tmp_path / "src", files))
-    assert rules.run("handler", subject(index, "app.handler", layers=(layer,))) == []
+    assert rules.run(subject(index, "app.handler", layers=(layer,))) == []
 
 
 def test_handler_module_in_a_layer(tmp_path: Path) -> None:
     layer = read_package(make_zip(tmp_path / "code.zip", {"python/shared/entry.py": HANDLER}))
     index = read_package(make_zip(tmp_path / "fn.zip", {"README.txt": "x"}))
-    assert rules.run("handler", subject(index, "shared.entry.handler", layers=(layer,))) == []
+    assert rules.run(subject(index, "shared.entry.handler", layers=(layer,))) == []
 
 
 def test_compiled_handler_module_counts_as_present(tmp_path: Path) -> None:
     index = read_package(make_zip(tmp_path / "fn.zip", {"fast.cpython-312-x86_64-linux-gnu.so": "\x7fELF"}))
-    assert rules.run("handler", subject(index, "fast.handler")) == []
+    assert rules.run(subject(index, "fast.handler")) == []
 
 
 def test_distribution_code_is_not_analysed(tmp_path: Path) -> None:
@@ -296,7 +297,7 @@ def test_distribution_code_is_not_analysed(tmp_path: Path) -> None:
         "requests-2.32.0.dist-info/RECORD": "requests/__init__.py,sha256=x,1\nrequests/api.py,,\n",
     }
     index = read_package(make_zip(tmp_path / "fn.zip", files))
-    assert rules.run("handler", subject(index, "app.handler")) == []
+    assert rules.run(subject(index, "app.handler")) == []
 
 
 # -- LP201-LP204: the handler string and its module ------------------------------------------------
@@ -359,7 +360,7 @@ def test_module_not_found(tmp_path: Path) -> None:
 
 def test_module_zipped_one_folder_down(tmp_path: Path) -> None:
     index = read_package(make_zip(tmp_path / "fn.zip", {"my-function/": "", "my-function/app.py": HANDLER}))
-    found = rules.run("handler", subject(index, "app.handler"))
+    found = rules.run(subject(index, "app.handler"))
     assert summary(found) == [("LP204", None, ("Runtime.ImportModuleError: Unable to import module 'app': "
                                              "No module named 'app'"))]
     assert found[0].fix == ("'app' is inside the top-level folder 'my-function/', but Lambda imports from the root: "
@@ -385,7 +386,7 @@ def test_module_not_found_hints(tmp_path: Path, files: Files, handler: str, erro
 def test_module_for_another_python_in_a_layer_is_not_found(tmp_path: Path) -> None:
     layer = read_package(make_zip(tmp_path / "deps.zip", {"python/lib/python3.11/site-packages/yaml/__init__.py": ""}))
     index = folder_index(write(tmp_path / "src", {"app.py": "import yaml\n" + HANDLER}))
-    found = rules.run("handler", subject(index, "app.handler", layers=(layer,)))
+    found = rules.run(subject(index, "app.handler", layers=(layer,)))
     assert [(f.code, f.fix) for f in found] == [("LP209", (
         "a layer has 'yaml' under python/lib/python3.11/site-packages/, which python3.12 does not search: "
         "build the layer for python3.12"))]
@@ -583,7 +584,7 @@ def test_missing_import(tmp_path: Path) -> None:
 
 def test_missing_import_in_a_zip_names_the_distribution(tmp_path: Path) -> None:
     index = read_package(make_zip(tmp_path / "fn.zip", {"app.py": "import yaml\n" + HANDLER}))
-    found = rules.run("handler", subject(index, "app.handler"))
+    found = rules.run(subject(index, "app.handler"))
     assert [(f.code, f.path, f.fix) for f in found] == [
         ("LP209", f"{index.path}:app.py", "add PyYAML to the requirements and rebuild, or ship it in a layer")]
 
@@ -665,7 +666,7 @@ def test_unreadable_entry_is_left_to_the_contents_rules(tmp_path: Path) -> None:
     at = data.index(b"def handler")
     data[at] = ord("D")  # the entry no longer matches its CRC
     path.write_bytes(bytes(data))
-    assert rules.run("handler", subject(read_package(path), "app.handler")) == []
+    assert rules.run(subject(read_package(path), "app.handler")) == []
 
 
 def test_imports_in_class_bodies_run_at_import(tmp_path: Path) -> None:
@@ -803,14 +804,14 @@ def test_libraries_without_record_are_not_analysed(installed: Path, tmp_path: Pa
     metadata = POSTER_CLAIMS[claim]
     path = zipped(installed, tmp_path / "fn.zip", {"app.py": APP, **metadata},
                   drop=lambda name: no_record(name) or name in metadata)
-    assert summary(rules.run("handler", subject(read_package(path), "app.handler"))) == []
+    assert summary(rules.run(subject(read_package(path), "app.handler"))) == []
 
 
 def test_library_no_metadata_names_is_the_functions_code(installed: Path, tmp_path: Path) -> None:
     """Near miss: py-poster installs poster/ and nothing left says so, so poster/ is analysed as the
     function's own code -- and only its genuinely missing import is reported."""
     path = zipped(installed, tmp_path / "fn.zip", {"app.py": APP}, drop=no_record)
-    found = rules.run("handler", subject(read_package(path), "app.handler"))
+    found = rules.run(subject(read_package(path), "app.handler"))
     assert [(f.code, f.path.rpartition(":")[2], f.line, f.message.split(": ", 1)[1]) for f in found] == [
         ("LP209", "poster/__init__.py", 4, ("Unable to import module 'app': No module named '__doc__' "
                                             "(poster/__init__.py is imported by app.py line 2)")),
@@ -821,19 +822,19 @@ def test_library_no_metadata_names_is_the_functions_code(installed: Path, tmp_pa
 
 def test_record_still_decides_where_there_is_one(installed: Path, tmp_path: Path) -> None:
     path = zipped(installed, tmp_path / "fn.zip", {"app.py": APP})
-    assert rules.run("handler", subject(read_package(path), "app.handler")) == []
+    assert rules.run(subject(read_package(path), "app.handler")) == []
 
 
 def test_six_moves_in_the_functions_own_code(installed: Path, tmp_path: Path) -> None:
     source = OWN_SIX_IMPORTS + HANDLER + "\n\ndef later():\n    from six.moves.urllib.parse import urlencode\n"
     path = zipped(installed, tmp_path / "fn.zip", {"app.py": source}, drop=no_record)
-    assert rules.run("handler", subject(read_package(path), "app.handler")) == []
+    assert rules.run(subject(read_package(path), "app.handler")) == []
 
 
 def test_six_moves_from_a_six_in_a_layer(tmp_path: Path) -> None:
     layer = read_package(make_zip(tmp_path / "six.zip", {"python/six.py": SIX}))
     index = read_package(make_zip(tmp_path / "fn.zip", {"app.py": OWN_SIX_IMPORTS + HANDLER}))
-    assert rules.run("handler", subject(index, "app.handler", layers=(layer,))) == []
+    assert rules.run(subject(index, "app.handler", layers=(layer,))) == []
 
 
 def test_genuine_missing_imports_beside_six_moves(installed: Path, tmp_path: Path) -> None:
@@ -841,7 +842,7 @@ def test_genuine_missing_imports_beside_six_moves(installed: Path, tmp_path: Pat
     imports are still reported, at import (LP209) and inside a function (LP210)."""
     source = OWN_SIX_IMPORTS + "import requests\n" + HANDLER + "\n\ndef later():\n    import yaml\n"
     path = zipped(installed, tmp_path / "fn.zip", {"app.py": source}, drop=no_record)
-    found = rules.run("handler", subject(read_package(path), "app.handler"))
+    found = rules.run(subject(read_package(path), "app.handler"))
     assert [(f.code, f.line, f.message) for f in found] == [
         ("LP209", 4, "Runtime.ImportModuleError: Unable to import module 'app': No module named 'requests'"),
         ("LP210", 10, "`import yaml` in later() fails when it runs: ModuleNotFoundError: No module named 'yaml'"),
@@ -906,7 +907,7 @@ def test_installed_egg_info_claims_its_top_level(tmp_path: Path) -> None:
     files = {"app.py": "import helpers\n" + HANDLER, "helpers.py": "import psycopg2\n",
              "helpers-1.0-py3.12.egg-info/top_level.txt": "helpers\n"}
     index = read_package(make_zip(tmp_path / "fn.zip", files))
-    assert rules.run("handler", subject(index, "app.handler")) == []
+    assert rules.run(subject(index, "app.handler")) == []
 
 
 def test_the_handlers_own_distribution_is_its_code(tmp_path: Path) -> None:
@@ -916,7 +917,7 @@ def test_the_handlers_own_distribution_is_its_code(tmp_path: Path) -> None:
              "orders-1.0.dist-info/RECORD": "orders/__init__.py,,\norders/api.py,,\norders/db.py,,\n"}
     for name, drop in (("with-record.zip", ""), ("without-record.zip", "orders-1.0.dist-info/RECORD")):
         index = read_package(make_zip(tmp_path / name, {k: v for k, v in files.items() if k != drop}))
-        found = rules.run("handler", subject(index, "orders/api.handler"))
+        found = rules.run(subject(index, "orders/api.handler"))
         assert [(f.code, f.path.rpartition(":")[2], f.line) for f in found] == [("LP209", "orders/db.py", 1)], name
 
 
@@ -929,8 +930,8 @@ def test_reads_only_what_the_handler_imports(tmp_path: Path) -> None:
     files.update({"app.py": "import helpers\nimport pkg3.mod4\n" + HANDLER, "helpers.py": "import json\n"})
     index = read_package(make_zip(tmp_path / "fn.zip", files))
     reader = RecordingReader(index)
-    s = subject(index, "app.handler")._replace(reader=reader)
-    assert codes(rules.run("handler", s)) == ["LP209"]
+    s = dataclasses.replace(subject(index, "app.handler"), reader=reader)
+    assert codes(rules.run(s)) == ["LP209"]
     assert sorted(set(reader.reads)) == ["app.py", "helpers.py", "pkg3/mod4.py"]
 
 

@@ -11,8 +11,9 @@ import pytest
 
 import lpack.rules.iam_privilege  # noqa: F401  (registers LP520-LP559)
 from lpack import rules
+from lpack.analysis.subjects import PolicySubject
 from lpack.core.findings import Finding, Severity
-from lpack.iam.policy import PolicySubject, parse_policy
+from lpack.iam.policy import parse_policy
 from lpack.rules import REGISTRY, Rule
 from tests.test_iam_policy import CLEAN as GRAMMAR_CLEAN
 
@@ -88,7 +89,7 @@ def lint(document: object, kind: str | None = None) -> list[Finding]:
     text = json.dumps(document, indent=2)
     parsed = parse_policy(text, "policy.json", kind)
     resolved = parsed.policy.kind if parsed.policy is not None else (kind or "identity")
-    return rules.run("iam-policy", PolicySubject(parsed, resolved, "policy.json"))
+    return rules.run(PolicySubject(policy=parsed, kind=resolved, where="policy.json"))
 
 
 def ours(document: object, kind: str | None = None) -> list[Finding]:
@@ -474,7 +475,7 @@ def test_findings_name_the_statement_and_line() -> None:
 
 def test_unparseable_policy_gives_no_iam_findings() -> None:
     parsed = parse_policy("[1, 2", "policy.json")
-    assert [f for f in rules.run("iam-policy", PolicySubject(parsed, "identity", "p")) if f.code >= "LP520"] == []
+    assert [f for f in rules.run(PolicySubject(policy=parsed, kind="identity", where="p")) if f.code >= "LP520"] == []
 
 
 @pytest.mark.parametrize("r", IAM_RULES, ids=lambda r: r.code)

@@ -16,7 +16,8 @@ import pytest
 
 from lpack import rules
 from lpack.analysis.binary import UNKNOWN, read_binary
-from lpack.analysis.package import PackageReader, PackageSubject, read_package
+from lpack.analysis.package import PackageReader, read_package
+from lpack.analysis.subjects import PackageSubject
 from lpack.core.findings import Finding, Severity
 from lpack.core.targets import make_target
 from tests.factories import make_elf
@@ -53,17 +54,17 @@ def make_zip(tmp_path: Path, files: Mapping[str, bytes | str]) -> Path:
 
 def run_native(subject: PackageSubject) -> list[Finding]:
     """Only this family's rules, for tests that count what the rules read."""
-    return [f for r in rules.rules_for("package") if r.code in NATIVE_CODES for f in r.func(r, subject)]
+    return [f for r in rules.rules_for(PackageSubject) if r.code in NATIVE_CODES for f in r.func(r, subject)]
 
 
 def check(tmp_path: Path, files: Mapping[str, bytes | str], runtime: str = "python3.12",
           arch: str = "x86_64", kind: str = "function", read: bool = True) -> list[Finding]:
     index = read_package(make_zip(tmp_path, files))
     reader = RecordingReader(index) if read else None
-    subject = PackageSubject(index, kind, target=make_target(runtime, arch, where="test"), reader=reader,
+    subject = PackageSubject(package=index, kind=kind, target=make_target(runtime, arch, where="test"), reader=reader,
                              function="fn")
     try:
-        return [f for f in rules.run("package", subject) if f.code in NATIVE_CODES]
+        return [f for f in rules.run(subject) if f.code in NATIVE_CODES]
     finally:
         if reader is not None:
             reader.close()
@@ -236,7 +237,7 @@ def test_contents_rules_are_quiet_without_a_reader(tmp_path: Path) -> None:
 
 def test_no_target_no_findings(tmp_path: Path) -> None:
     index = read_package(make_zip(tmp_path, {"pkg/_core.cpython-313-x86_64-linux-gnu.so": binary("i386.so")}))
-    assert run_native(PackageSubject(index, "function", reader=PackageReader(index))) == []
+    assert run_native(PackageSubject(package=index, kind="function", reader=PackageReader(index))) == []
 
 
 # -- LP111 macos-or-windows-binary -----------------------------------------------------------------
@@ -270,7 +271,7 @@ def test_launchers_dlls_and_dylibs_are_never_read(tmp_path: Path) -> None:
     }
     index = read_package(make_zip(tmp_path, files))
     reader = RecordingReader(index)
-    subject = PackageSubject(index, "function", target=make_target("python3.12", "x86_64", where="t"), reader=reader)
+    subject = PackageSubject(package=index, kind="function", target=make_target("python3.12", "x86_64", where="t"), reader=reader)
     assert run_native(subject) == []
     assert reader.reads == []
     reader.close()
@@ -288,7 +289,7 @@ def test_each_candidate_is_read_once_and_nothing_else_is_read(tmp_path: Path) ->
     }
     index = read_package(make_zip(tmp_path, files))
     reader = RecordingReader(index)
-    subject = PackageSubject(index, "function", target=make_target("python3.12", "x86_64", where="t"), reader=reader)
+    subject = PackageSubject(package=index, kind="function", target=make_target("python3.12", "x86_64", where="t"), reader=reader)
     assert codes(run_native(subject)) == ["LP113"]
     assert sorted(reader.reads) == sorted(n for n in files if n.endswith((".so", "/WHEEL")))  # once each
     reader.close()
@@ -530,7 +531,7 @@ def test_library_that_needs_no_libc_is_quiet(tmp_path: Path) -> None:
 
 
 def test_every_native_rule_is_documented() -> None:
-    native = [r for r in rules.rules_for("package") if r.code in NATIVE_CODES]
+    native = [r for r in rules.rules_for(PackageSubject) if r.code in NATIVE_CODES]
     assert [r.code for r in native] == ["LP110", "LP111", "LP112", "LP113", "LP114", "LP115"]
     for r in native:
         assert r.source.startswith("https://docs.aws.amazon.com/lambda/")
@@ -564,7 +565,7 @@ def test_real_native_wheels_built_for_the_target_raise_nothing(tmp_path: Path, r
     index = read_package(root / "dist" / ("fn-layer.zip" if layer else "fn.zip"))
     reader = PackageReader(index)
     target = make_target(runtime, arch, where="test")
-    findings = [f for f in rules.run("package", PackageSubject(index, kind, target=target, reader=reader))
+    findings = [f for f in rules.run(PackageSubject(package=index, kind=kind, target=target, reader=reader))
                 if f.code in NATIVE_CODES]
     wheels = {e.name: reader.text(e.name) for e in index.entries if e.name.endswith(".dist-info/WHEEL")}
     elves = [read_binary(reader.read(e.name)) for e in index.entries if e.name.endswith(".so")]
@@ -578,8 +579,8 @@ def test_real_native_wheels_built_for_the_target_raise_nothing(tmp_path: Path, r
     assert len(elves) >= 3 and all(b.format == "elf" and b.machine == target.machine for b in elves)
     assert any(b.glibc for b in elves)  # the glibc check had real symbol versions to read
     if (runtime, kind) == ("python3.12", "function"):  # the same files, checked for the wrong runtime
-        wrong = PackageSubject(index, kind, target=make_target("python3.11", arch, where="test"),
+        wrong = PackageSubject(package=index, kind=kind, target=make_target("python3.11", arch, where="test"),
                                reader=PackageReader(index))
-        assert {"LP112", "LP114"} <= {f.code for f in rules.run("package", wrong)}
+        assert {"LP112", "LP114"} <= {f.code for f in rules.run(wrong)}
         assert wrong.reader is not None
         wrong.reader.close()

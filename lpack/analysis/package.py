@@ -7,12 +7,9 @@ import stat
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from lpack.core.errors import LpackError
-
-if TYPE_CHECKING:
-    from lpack.core.targets import Target
 
 T = TypeVar("T")
 
@@ -175,38 +172,6 @@ def largest_top_level(index: PackageIndex, strip: str = "", count: int = 8) -> l
         top = name.split("/", 1)[0]
         sizes[top] = sizes.get(top, 0) + entry.size
     return sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0]))[:count]
-
-
-class PackageSubject(NamedTuple):
-    """What the package and handler rules look at: one artifact, the layers it is deployed with,
-    its target and handler. ``reader`` is None when only the central directory may be used
-    (``lpack build`` after writing): rules that need contents then stay quiet."""
-
-    package: PackageIndex
-    kind: str  # "function" or "layer"
-    layers: tuple[PackageIndex, ...] = ()
-    layer_count: int = 0  # layers attached, including ones lpack did not build
-    upload: str = "direct"  # "direct" (50 MB zipped applies) or "s3"
-    function: str | None = None
-    target: Target | None = None
-    handler: str | None = None
-    reader: PackageReader | None = None
-    layer_readers: tuple[PackageReader, ...] = ()
-    provided: frozenset[str] = frozenset()  # top-level import names the requirements will install
-    is_source: bool = False  # ``package`` is a source folder, not a built zip
-    described_layers: int = 0  # layers not in ``layers`` whose modules ``provided`` already lists
-
-    @property
-    def display(self) -> str:
-        """How findings name this package: its path, relative to the working folder if inside."""
-        return display_path(self.package.path)
-
-    def where(self, entry: str) -> str:
-        """How findings name an entry: ``dist/fn.zip:pkg/mod.py`` inside a zip, ``src/pkg/mod.py``
-        in a source folder (a file path, for editors, SARIF and inline ignores)."""
-        if self.package.path.is_dir():
-            return str(Path(self.display) / entry)
-        return f"{self.display}:{entry}"
 
 
 def display_path(path: Path) -> str:

@@ -29,7 +29,8 @@ from functools import cached_property
 from typing import Generic, NamedTuple, TypeVar
 
 from lpack.analysis.distributions import Distribution, distributions
-from lpack.analysis.package import PackageIndex, PackageReader, PackageSubject
+from lpack.analysis.package import PackageIndex, PackageReader
+from lpack.analysis.subjects import PackageSubject
 from lpack.core import stdlib
 from lpack.core.errors import LpackError
 from lpack.core.targets import DEFAULT_RUNTIME, RUNTIMES

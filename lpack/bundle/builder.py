@@ -14,15 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from lpack import rules
 from lpack.analysis.package import (
     Entry,
     PackageIndex,
-    PackageSubject,
     display_path,
     largest_top_level,
     read_package,
 )
+from lpack.analysis.subjects import PackageSubject
 from lpack.bundle import pipconfig, zipwriter
 from lpack.bundle.cache import DependencyCache, default_root, make_key
 from lpack.bundle.install import Installer, find_installer, install, requirement_args
@@ -34,6 +33,7 @@ from lpack.core.targets import Target, lifecycle
 from lpack.inputs.config import Project, Unit
 from lpack.inputs.requirements_file import INSTALLER_ENV, Requirements, read_requirements, rewrite
 from lpack.plan import Plan, is_python_project, plan
+from lpack.rules import engine
 
 Progress = Callable[[str, str], None]
 LAYER_PREFIX = "python/"
@@ -148,7 +148,7 @@ class _Builder:
         start = time.perf_counter()
         unit_plan = plan(self.project, unit, self.options.runtime, self.options.architecture)
         where, target = unit_plan.where, unit_plan.target
-        findings = rules.run("runtime", target, self.today, display_path(self.project.config_path or self.project.root))
+        findings = engine.check_runtime(target, self.today, display_path(self.project.config_path or self.project.root))
         findings = [f._replace(function=unit.name) for f in findings + lock_findings(unit.requirements or unit.lock)]
         if lifecycle(target.runtime, self.today) == "blocked":
             return None, findings
@@ -365,19 +365,9 @@ class _Builder:
         # The limits from the central directory; the handler and its imports from the entries
         # (a package that cannot start is an error now, not after deployment). The other content
         # rules run in `lpack check`.
-        subject = PackageSubject(index, unit.kind, tuple(layers), len(unit.layers), unit.upload, unit.name,
-                                 target, unit.handler)
-        findings = rules.run("package", subject)
-        if unit.kind == "function" and unit.handler:
-            from lpack.analysis.package import PackageReader
-
-            readers = [PackageReader(p) for p in (index, *layers)]
-            try:
-                findings += rules.run("handler", subject._replace(reader=readers[0], layer_readers=tuple(readers[1:])))
-            finally:
-                for reader in readers:
-                    reader.close()
-        return findings
+        subject = PackageSubject(package=index, kind=unit.kind, layers=tuple(layers), layer_count=len(unit.layers),
+                                 upload=unit.upload, function=unit.name, target=target, handler=unit.handler)
+        return engine.check_package(subject, contents=False)
 
 
 class _Scratch:

@@ -10,16 +10,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from lpack import rules
-from lpack.analysis.function import EventFile, FunctionSubject
-from lpack.analysis.package import (
-    PackageIndex,
-    PackageReader,
-    PackageSubject,
-    display_path,
-    index_directory,
-    read_package,
-)
+from lpack.analysis.package import display_path, index_directory, read_package
+from lpack.analysis.subjects import EventFile, FunctionSubject, PackageSubject
 from lpack.commands.lock import lock_findings
 from lpack.core import clock
 from lpack.core.errors import LpackError, UsageError
@@ -28,6 +20,7 @@ from lpack.core.targets import Target, make_target
 from lpack.inputs.config import Project, Unit, load_project
 from lpack.inputs.environment import read_env
 from lpack.plan import Plan, plan
+from lpack.rules import engine
 
 if TYPE_CHECKING:
     from lpack.iam.policy import ParsedPolicy
@@ -117,28 +110,13 @@ def check_zip(path: Path, options: CheckOptions) -> list[Finding]:
         raise UsageError(f"{path}: a layer has no handler; drop --handler or --kind layer")
     target = make_target(options.runtime, options.architecture, where=str(path))
     layers = tuple(read_package(layer) for layer in options.layers)
-    subject = PackageSubject(
-        read_package(path), kind, layers, len(layers), "direct", None, target,
-        options.handler, None, (), frozenset(), False,
-    )
-    findings = _package_findings(subject, layers)
-    findings += rules.run("runtime", target, options.today or clock.today(), subject.display)
+    subject = PackageSubject(package=read_package(path), kind=kind, layers=layers, layer_count=len(layers),
+                             target=target, handler=options.handler)
+    findings = engine.check_package(subject)
+    findings += engine.check_runtime(target, options.today or clock.today(), subject.display)
     if options.env or options.events or options.async_events:
-        findings += rules.run("function", _function_from_options(path, target, options))
+        findings += engine.check_function(_function_from_options(path, target, options))
     return findings
-
-
-def _package_findings(subject: PackageSubject, layers: tuple[PackageIndex, ...]) -> list[Finding]:
-    readers = [PackageReader(subject.package), *(PackageReader(layer) for layer in layers)]
-    subject = subject._replace(reader=readers[0], layer_readers=tuple(readers[1:]))
-    try:
-        findings = rules.run("package", subject)
-        if subject.kind == "function" and subject.handler:
-            findings += rules.run("handler", subject)
-        return findings
-    finally:
-        for reader in readers:
-            reader.close()
 
 
 def _function_from_options(path: Path, target: Target, options: CheckOptions) -> FunctionSubject:
@@ -146,8 +124,8 @@ def _function_from_options(path: Path, target: Target, options: CheckOptions) ->
     if options.env is not None:
         environment = read_env(options.env)
     events = tuple(_event(p, "sync") for p in options.events) + tuple(_event(p, "async") for p in options.async_events)
-    return FunctionSubject(path.stem, str(options.env or path), target, options.handler, environment,
-                           str(options.env or ""), events=events)
+    return FunctionSubject(name=path.stem, where=str(options.env or path), target=target, handler=options.handler,
+                           environment=environment, environment_where=str(options.env or ""), events=events)
 
 
 def _event(path: Path, invocation: str) -> EventFile:
@@ -173,12 +151,12 @@ def check_project(project: Project, options: CheckOptions, template: Template | 
         unit_plan = plan(project, unit, options.runtime, options.architecture)
         target = unit_plan.target
         where = display_path(project.config_path or project.root)
-        found = [f._replace(function=unit.name) for f in rules.run("runtime", target, today, where)]
+        found = [f._replace(function=unit.name) for f in engine.check_runtime(target, today, where)]
         found += [f._replace(function=unit.name) for f in lock_findings(unit.requirements or unit.lock)]
         if unit.kind == "function":
             lines = template.lines.get(unit.name, {}) if template else {}
             found += [f._replace(function=unit.name)
-                      for f in rules.run("function", _function_subject(project, unit, target, lines))]
+                      for f in engine.check_function(_function_subject(project, unit, target, lines))]
             found += [f._replace(function=unit.name) for f in
                       (_template_policies(template, unit) if template else _unit_policies(project, unit))]
         found += [f if f.function else f._replace(function=unit.name)
@@ -205,11 +183,9 @@ def _at_template_lines(findings: list[Finding], template: Template, unit: Unit, 
 
 
 def _policy(path: Path, kind: str | None) -> list[Finding]:
-    from lpack.iam.policy import check_policy_file
-
     if not path.is_file():
         raise UsageError(f"{path}: no such policy file")
-    return check_policy_file(path, kind)
+    return engine.check_policy_file(path, kind)
 
 
 def _unit_policies(project: Project, unit: Unit) -> list[Finding]:
@@ -238,7 +214,7 @@ def _role(policies: list[str], root: Path, function: str | None,
           locate: Callable[[str], Path] | None = None, inline_files: Sequence[str] = ()) -> list[Finding]:
     """Each permission policy on its own, then the role's complete set together."""
     from lpack.iam import managed
-    from lpack.iam.policy import lint_policy, parse_policy, read_policy
+    from lpack.iam.policy import parse_policy, read_policy
 
     findings: list[Finding] = []
 
@@ -248,7 +224,7 @@ def _role(policies: list[str], root: Path, function: str | None,
         if not path.is_file():
             raise UsageError(f"{path}: no such policy file")
         parsed = read_policy(path, "identity")
-        findings.extend(lint_policy(parsed, "identity", inline))
+        findings.extend(engine.check_policy(parsed, "identity", inline))
         return parsed
 
     parsed, opaque = [], 0
@@ -262,26 +238,16 @@ def _role(policies: list[str], root: Path, function: str | None,
     inline = [read(item, inline=True) for item in inline_files]
     first = (policies or list(inline_files))[0]
     where = first if managed.is_policy_arn(first) else display_path(root / first)
-    return findings + _role_rules(parsed, inline, where, function, opaque)
-
-
-def _role_rules(policies: Sequence[ParsedPolicy], inline: Sequence[ParsedPolicy], where: str,
-                function: str | None, opaque: int, unreadable: int = 0) -> list[Finding]:
-    """The ``iam-role`` rules on one execution role's complete set of policies."""
-    from lpack.rules.iam_role import RoleSubject
-
-    return rules.run("iam-role", RoleSubject(tuple(policies), where, function, opaque, tuple(inline), unreadable))
+    return findings + engine.check_role(parsed, inline, where, function, opaque)
 
 
 def _template_policies(template: Template, unit: Unit) -> list[Finding]:
     """A template function's IAM documents: each one the template defines on its own (at its
     lines), then the execution role as a whole, as ``_unit_policies`` does for files."""
-    from lpack.iam.policy import lint_policy
-
     def lint(parsed: ParsedPolicy, kind: str, inline: bool = False) -> list[Finding]:
         # rules about the whole document say line 1 of a policy file: here, the document's line
         start = parsed.lines.get("")
-        return [f._replace(line=start) if f.line == 1 and start else f for f in lint_policy(parsed, kind, inline)]
+        return [f._replace(line=start) if f.line == 1 and start else f for f in engine.check_policy(parsed, kind, inline)]
 
     iam = template.iam.get(unit.name)
     if iam is None:
@@ -295,7 +261,7 @@ def _template_policies(template: Template, unit: Unit) -> list[Finding]:
         if document is not None:
             findings += lint(document, kind)
     if iam.role_known:
-        findings += _role_rules((*iam.managed, *iam.customer), iam.inline, display_path(template.path),
+        findings += engine.check_role((*iam.managed, *iam.customer), iam.inline, display_path(template.path),
                                 unit.name, len(iam.opaque), len(iam.unreadable))
     return findings
 
@@ -319,9 +285,10 @@ def _unit_package(unit_plan: Plan, source: bool = False,
             note(f"{display_path(built)} is older than its inputs (changed since it was built): "
                  "checked the source instead; run `lpack build` to check the package")
     if built.is_file() and (not source or not unit_plan.built_here):
-        subject = PackageSubject(read_package(built), unit.kind, layers, len(unit.layers), unit.upload,
-                                 unit.name, target, handler)
-        return _package_findings(subject, layers)
+        subject = PackageSubject(package=read_package(built), kind=unit.kind, layers=layers,
+                                 layer_count=len(unit.layers), upload=unit.upload, function=unit.name,
+                                 target=target, handler=handler)
+        return engine.check_package(subject)
     if unit.source is None:
         return []
     from lpack.core import select
@@ -331,9 +298,10 @@ def _unit_package(unit_plan: Plan, source: bool = False,
     files = [(rel, path) for rel, path in unit_plan.packaged_files() if not user.match_file(rel)]
     index = index_directory(packaged_root(unit.source), files)
     provided = _provided(unit, target).union(*(_provided(layer, target) for layer in described))
-    subject = PackageSubject(index, unit.kind, layers, len(unit.layers), unit.upload, unit.name, target,
-                             handler, None, (), provided, True, len(described))
-    return _package_findings(subject, layers)
+    subject = PackageSubject(package=index, kind=unit.kind, layers=layers, layer_count=len(unit.layers),
+                             upload=unit.upload, function=unit.name, target=target, handler=handler,
+                             provided=provided, is_source=True, described_layers=len(described))
+    return engine.check_package(subject)
 
 
 def _provided(unit: Unit, target: Target) -> frozenset[str]:
@@ -396,10 +364,11 @@ def _function_subject(project: Project, unit: Unit, target: Target,
     events = tuple(_events(project.root, settings.events, invocation))
     environment = settings.environment
     return FunctionSubject(
-        unit.name, where, target, unit.handler, environment if isinstance(environment, dict) else None,
-        where, settings.memory, settings.timeout, settings.ephemeral_storage,
-        invocation, events, "" if lines else config_text, unit.where, lines or {},
-        settings.log_format, settings.log_level,
+        name=unit.name, where=where, target=target, handler=unit.handler,
+        environment=environment if isinstance(environment, dict) else None, environment_where=where,
+        memory=settings.memory, timeout=settings.timeout, ephemeral_storage=settings.ephemeral_storage,
+        invocation=invocation, events=events, config_text="" if lines else config_text, section=unit.where,
+        lines=lines or {}, log_format=settings.log_format, log_level=settings.log_level,
     )
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from lpack.analysis.subjects import LockfileSubject
 from lpack.core.errors import LpackError, ResolveError, UsageError
 from lpack.core.findings import Finding
 from lpack.core.targets import Target
@@ -49,15 +50,6 @@ class LockResult(NamedTuple):
     target: str  # the targets it was resolved for, e.g. "python3.12 arm64"
     packages: int
     changed: bool  # the lock's bytes differ from what was there before
-
-
-class LockState(NamedTuple):
-    """What a lock file's header records, against its input as it is now."""
-
-    lock: Path
-    input: Path
-    recorded_sha256: str
-    current_sha256: str
 
 
 class _Job(NamedTuple):
@@ -335,7 +327,7 @@ def _pyproject_sha256(path: Path) -> str:
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 
-def lock_state(lock: Path) -> LockState | None:
+def lock_state(lock: Path) -> LockfileSubject | None:
     """The header of a lock lpack wrote, with its input's current sha256; None for any other file
     (hand-written, pip-compile's own) or when the input is gone or unreadable."""
     try:
@@ -351,16 +343,13 @@ def lock_state(lock: Path) -> LockState | None:
         current = input_sha256(source)
     except (OSError, LpackError):  # the input or an include is gone: nothing to compare with
         return None
-    return LockState(lock, source, match.group("sha256"), current)
+    return LockfileSubject(lock=lock, input=source, recorded_sha256=match.group("sha256"), current_sha256=current)
 
 
 def lock_findings(requirements: Path | None) -> list[Finding]:
     """Findings about a unit's lock (its requirements file), for `lpack build` and `lpack check`."""
     if requirements is None:
         return []
-    state = lock_state(requirements)
-    if state is None:
-        return []
-    from lpack import rules
+    from lpack.rules import engine
 
-    return rules.run("lockfile", state)
+    return engine.check_lockfile(lock_state(requirements))

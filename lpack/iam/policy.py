@@ -15,12 +15,9 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from lpack.core.errors import LpackError
-
-if TYPE_CHECKING:
-    from lpack.core.findings import Finding
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 KINDS = ("identity", "resource", "trust")
@@ -128,15 +125,6 @@ class ParsedPolicy(NamedTuple):
                 return self.lines[path]
             path = _parent(path)
         return None
-
-
-class PolicySubject(NamedTuple):
-    """What the ``iam-policy`` rules run on: one parsed policy file and its kind."""
-
-    policy: ParsedPolicy
-    kind: str  # "identity", "resource" or "trust": from config, --policy-kind, else inferred
-    where: str  # the file, as findings name it
-    inline: bool = False  # an inline role policy: its size counts toward the role's 10,240, not 6,144
 
 
 # -- JSON with the line of every key ------------------------------------------------------------
@@ -521,16 +509,3 @@ def read_policy(path: Path, kind: str | None = None) -> ParsedPolicy:
         error = JsonError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", line, column)
         return ParsedPolicy(None, None, error, (), {}, text, str(path))
     return parse_policy(text, str(path), kind)
-
-
-def check_policy_file(path: Path, kind: str | None, inline: bool = False) -> list[Finding]:
-    """Run the ``iam-policy`` rules on one policy file (kind None: inferred from the document)."""
-    return lint_policy(read_policy(path, kind), kind, inline)
-
-
-def lint_policy(parsed: ParsedPolicy, kind: str | None, inline: bool = False) -> list[Finding]:
-    """Run the ``iam-policy`` rules on a parsed policy."""
-    from lpack import rules
-
-    resolved = parsed.policy.kind if parsed.policy is not None else (kind or "identity")
-    return rules.run("iam-policy", PolicySubject(parsed, resolved, parsed.path, inline))

@@ -2,47 +2,82 @@
 
 Codes are stable and never reused; families by hundreds:
 LP1xx package, LP2xx handler, LP3xx limits and configuration, LP4xx runtime, LP5xx IAM.
+
+A rule is registered for one subject class (``lpack.analysis.subjects``) and is called with the
+``Rule`` and a subject of that class. ``FAMILIES`` declares every rule module once, with its code
+range, title (the heading of docs/rules/README.md) and subject: the loader, the docs and the tests
+read it, so a module missing from it fails a test instead of silently never running.
+Commands do not call ``run`` themselves: ``lpack.rules.engine`` decides which subjects a package,
+a function or a policy is checked as.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
+from lpack.analysis.subjects import (
+    FunctionSubject,
+    HandlerSubject,
+    LockfileSubject,
+    PackageSubject,
+    PolicySubject,
+    RoleSubject,
+    RuntimeSubject,
+    Subject,
+)
+from lpack.core.errors import LpackError
 from lpack.core.findings import Finding, Severity
 
-RuleFunc = Callable[..., Iterator[Finding]]
+S = TypeVar("S", bound=Subject)
 
-# module -> the subject its rules run on (a test checks every rule registers under its module's subject)
-_FAMILIES = {
-    "lpack.rules.package": "package",      # LP101-LP109 sizes and layer count
-    "lpack.rules.native": "package",       # LP110-LP119 native code that cannot load on the target
-    "lpack.rules.contents": "package",     # LP120-LP159 entries Lambda cannot read, unsafe entries, secrets, dead weight
-    "lpack.rules.handler": "handler",      # LP201-LP249 the handler string, module, signature and imports
-    "lpack.rules.function": "function",      # LP301-LP349 environment, test events, memory/timeout/storage
-    "lpack.rules.lockfile": "lockfile",    # LP331-LP339 (of the LP3xx configuration family) locks from `lpack lock`
-    "lpack.rules.runtime": "runtime",      # LP401-LP409 runtime lifecycle
-    "lpack.rules.iam_grammar": "iam-policy",  # LP501-LP519 IAM policy documents IAM would reject or misread
-    "lpack.rules.iam_privilege": "iam-policy",          # LP520-LP559 IAM least privilege: broad grants, escalation, exposure
-    "lpack.rules.iam_role": "iam-role",       # LP560-LP569 an execution role's complete set of policies
-}
 
-# What each subject passes to its rules:
-#   "package": PackageSubject (lpack.analysis.package) - a zip, or a source folder seen as one
-#   "handler": PackageSubject, for a function with a handler string
-#   "function": FunctionSubject (lpack.analysis.function) - settings, environment, events
-#   "runtime": (Target, today: date, where: str)
-#   "lockfile": LockState (lpack.commands.lock) - a lock `lpack lock` wrote and its input's current hash
+class Family(NamedTuple):
+    module: str
+    first: str  # first and last code of the range its rules' codes fall in
+    last: str
+    title: str  # the heading its rules are listed under in docs/rules/README.md
+    subject: type[Subject]
+
+    def holds(self, code: str) -> bool:
+        return _number(self.first) <= _number(code) <= _number(self.last)
+
+
+FAMILIES = (
+    Family("lpack.rules.package", "LP100", "LP109", "Package: sizes and layers", PackageSubject),
+    Family("lpack.rules.native", "LP110", "LP119", "Native code", PackageSubject),
+    Family("lpack.rules.contents", "LP120", "LP199", "Package contents", PackageSubject),
+    Family("lpack.rules.handler", "LP200", "LP299", "Handler", HandlerSubject),
+    Family("lpack.rules.function", "LP300", "LP329", "Configuration and limits", FunctionSubject),
+    Family("lpack.rules.lockfile", "LP330", "LP339", "Configuration and limits", LockfileSubject),
+    Family("lpack.rules.runtime", "LP400", "LP499", "Runtime lifecycle", RuntimeSubject),
+    Family("lpack.rules.iam_grammar", "LP500", "LP519", "IAM policy grammar", PolicySubject),
+    Family("lpack.rules.iam_privilege", "LP520", "LP559", "IAM least privilege", PolicySubject),
+    Family("lpack.rules.iam_role", "LP560", "LP599", "IAM execution role", RoleSubject),
+)
+
+
+def _number(code: str) -> int:
+    return int(code.removeprefix("LP"))
+
+
+def family_of(code: str) -> Family | None:
+    return next((f for f in FAMILIES if f.holds(code)), None)
 
 
 class Rule(NamedTuple):
     code: str
     name: str
     severity: Severity
-    subject: str
+    subject_type: type[Subject]
     source: str
-    func: RuleFunc
+    func: Callable[[Rule, Any], Iterator[Finding]]  # typed per subject by ``rule``
+
+    @property
+    def subject(self) -> str:
+        """The subject's tag, e.g. ``package`` (SARIF lists it among the rule's tags)."""
+        return self.subject_type.tag
 
     @property
     def doc(self) -> str:
@@ -54,14 +89,22 @@ class Rule(NamedTuple):
         severity = extra.pop("severity", self.severity)
         return Finding(self.code, self.name, severity, message, path, **extra)
 
+    def crashed(self, subject: Subject, exc: Exception) -> Finding:
+        """The finding that stands for this rule when it raised: the other rules still run."""
+        from lpack import __version__
+
+        message = f"{self.code} crashed: {type(exc).__name__}: {exc}; please report this (lpack {__version__})"
+        return Finding(self.code, self.name, Severity.ERROR, message, subject.display)
+
 
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(code: str, name: str, severity: Severity, *, subject: str, source: str = "") -> Callable[[RuleFunc], RuleFunc]:
-    """Register a check. ``subject`` names the data it runs on (e.g. ``package``)."""
+def rule(code: str, name: str, severity: Severity, *, subject: type[S],
+         source: str = "") -> Callable[[Callable[[Rule, S], Iterator[Finding]]], Callable[[Rule, S], Iterator[Finding]]]:
+    """Register a check of ``subject``s (a class of ``lpack.analysis.subjects``)."""
 
-    def register(func: RuleFunc) -> RuleFunc:
+    def register(func: Callable[[Rule, S], Iterator[Finding]]) -> Callable[[Rule, S], Iterator[Finding]]:
         if code in REGISTRY:
             raise ValueError(f"rule code {code} is registered twice")
         if any(r.name == name for r in REGISTRY.values()):
@@ -72,28 +115,42 @@ def rule(code: str, name: str, severity: Severity, *, subject: str, source: str 
     return register
 
 
+def unregister(code: str) -> None:
+    """Remove a rule (for tests that register one of their own)."""
+    REGISTRY.pop(code, None)
+
+
 def load_all() -> dict[str, Rule]:
-    for module in _FAMILIES:
-        importlib.import_module(module)
+    for family in FAMILIES:
+        importlib.import_module(family.module)
     return REGISTRY
 
 
-def rules_for(subject: str) -> list[Rule]:
-    """The rules of one subject, loading only their modules: a build that runs the package and
-    handler rules does not pay for compiling the IAM rules' patterns."""
-    for module, family_subject in _FAMILIES.items():
-        if family_subject == subject:
-            importlib.import_module(module)
-    return [r for r in sorted(REGISTRY.values(), key=lambda r: r.code) if r.subject == subject]
+def rules_for(subject: type[Subject]) -> list[Rule]:
+    """The rules of one subject class, loading only their modules: a build that runs the package
+    and handler rules does not pay for compiling the IAM rules' patterns."""
+    for family in FAMILIES:
+        if family.subject is subject:
+            importlib.import_module(family.module)
+    return [r for r in sorted(REGISTRY.values(), key=lambda r: r.code) if r.subject_type is subject]
 
 
-def families() -> dict[str, str]:
-    """Each rule module and the subject its rules run on."""
-    return dict(_FAMILIES)
-
-
-def run(subject: str, *args: Any) -> list[Finding]:
+def run(subject: Subject) -> list[Finding]:
+    """The findings of every rule registered for the subject's class. A rule that raises is
+    reported under its own code, and the others still run; an ``LpackError`` (an unreadable
+    entry, say) is the input's fault, not the rule's, and is raised as it is."""
     findings: list[Finding] = []
-    for r in rules_for(subject):
-        findings.extend(r.func(r, *args))
+    for r in rules_for(type(subject)):
+        findings.extend(_apply(r, subject))
     return findings
+
+
+def _apply(r: Rule, subject: Subject) -> list[Finding]:
+    found: list[Finding] = []
+    try:
+        found.extend(r.func(r, subject))  # what it yielded before raising is kept
+    except LpackError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (a bug in the rule: report it, the other rules still run)
+        found.append(r.crashed(subject, exc))
+    return found

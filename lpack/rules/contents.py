@@ -20,7 +20,8 @@ from collections import Counter
 from collections.abc import Iterator
 
 from lpack.analysis import secrets
-from lpack.analysis.package import Entry, PackageReader, PackageSubject
+from lpack.analysis.package import Entry, PackageReader
+from lpack.analysis.subjects import PackageSubject
 from lpack.core import limits
 from lpack.core.findings import Finding, Severity
 from lpack.core.units import exact_bytes, human_bytes
@@ -149,7 +150,7 @@ def _unreadable(entry: Entry) -> bool:
     return not entry.mode & 0o004
 
 
-@rule("LP120", "entry-not-world-readable", Severity.ERROR, subject="package", source=PERMISSIONS_URL)
+@rule("LP120", "entry-not-world-readable", Severity.ERROR, subject=PackageSubject, source=PERMISSIONS_URL)
 def entry_not_world_readable(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Flags files the zip records without read permission for others (`0600`, `0640`) and folders
@@ -185,7 +186,7 @@ def _escapes(name: str) -> bool:
     return name.startswith("/") or re.match(r"[A-Za-z]:[/\\]", name) is not None or ".." in name.split("/")
 
 
-@rule("LP121", "entry-outside-package", Severity.ERROR, subject="package", source=PACKAGE_URL)
+@rule("LP121", "entry-outside-package", Severity.ERROR, subject=PackageSubject, source=PACKAGE_URL)
 def entry_outside_package(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Flags entries whose names are absolute (`/etc/...`, `C:/...`) or contain `..` components.
@@ -208,7 +209,7 @@ def entry_outside_package(r: Rule, s: PackageSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP122", "backslash-in-entry-name", Severity.ERROR, subject="package", source=PACKAGE_URL)
+@rule("LP122", "backslash-in-entry-name", Severity.ERROR, subject=PackageSubject, source=PACKAGE_URL)
 def backslash_in_entry_name(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     r"""## What it does
     Flags entry names that contain backslashes (`pkg\mod.py`).
@@ -244,7 +245,7 @@ def _link_problem(name: str, target: str) -> str | None:
     return None
 
 
-@rule("LP123", "symlink-outside-package", Severity.ERROR, subject="package", source=PACKAGE_URL)
+@rule("LP123", "symlink-outside-package", Severity.ERROR, subject=PackageSubject, source=PACKAGE_URL)
 def symlink_outside_package(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Reads the target of each symbolic link in the zip and flags links that leave the package
@@ -271,7 +272,7 @@ def symlink_outside_package(r: Rule, s: PackageSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP124", "duplicate-entry", Severity.ERROR, subject="package", source=PACKAGE_URL)
+@rule("LP124", "duplicate-entry", Severity.ERROR, subject=PackageSubject, source=PACKAGE_URL)
 def duplicate_entry(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Flags file names that appear more than once in the zip.
@@ -318,7 +319,7 @@ def _outside_python(name: str) -> bool:
     return _python_file(name)
 
 
-@rule("LP125", "layer-code-outside-python", Severity.ERROR, subject="package", source=LAYERS_URL)
+@rule("LP125", "layer-code-outside-python", Severity.ERROR, subject=PackageSubject, source=LAYERS_URL)
 def layer_code_outside_python(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     In a layer, flags Python code (modules, packages, `*.dist-info`) that is not under `python/`
@@ -348,7 +349,7 @@ def layer_code_outside_python(r: Rule, s: PackageSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP126", "layer-wrong-python-version", Severity.ERROR, subject="package", source=LAYERS_URL)
+@rule("LP126", "layer-wrong-python-version", Severity.ERROR, subject=PackageSubject, source=LAYERS_URL)
 def layer_wrong_python_version(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     In a layer, flags code under `python/lib/python3.Y/site-packages/` when Y is not the target
@@ -387,7 +388,7 @@ def _single_folder(s: PackageSubject) -> str | None:
     return tops.pop()
 
 
-@rule("LP127", "function-in-subfolder", Severity.ERROR, subject="package", source=PACKAGE_URL)
+@rule("LP127", "function-in-subfolder", Severity.ERROR, subject=PackageSubject, source=PACKAGE_URL)
 def function_in_subfolder(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Flags a function package whose files all sit inside one top-level folder (`myfunc/...`)
@@ -506,7 +507,7 @@ def _own_text_files(s: PackageSubject, reader: PackageReader) -> Iterator[tuple[
             yield entry, text
 
 
-@rule("LP130", "aws-access-key", Severity.ERROR, subject="package", source=EXECUTION_ROLE_URL)
+@rule("LP130", "aws-access-key", Severity.ERROR, subject=PackageSubject, source=EXECUTION_ROLE_URL)
 def aws_access_key(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Searches the function's own text files for AWS access keys: an access key ID (`AKIA...`,
@@ -555,7 +556,7 @@ def _aws_finding(r: Rule, s: PackageSubject, entry: Entry, key: secrets.AwsKey) 
     return r.finding(message, s.where(entry.name), line=key.line, function=s.function, fix=fix)
 
 
-@rule("LP131", "private-key", Severity.ERROR, subject="package", source=SECRETS_URL)
+@rule("LP131", "private-key", Severity.ERROR, subject=PackageSubject, source=SECRETS_URL)
 def private_key(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Searches the function's own text files for PEM private keys (`-----BEGIN RSA PRIVATE
@@ -585,7 +586,7 @@ def private_key(r: Rule, s: PackageSubject) -> Iterator[Finding]:
             )
 
 
-@rule("LP132", "dotenv-credentials", Severity.ERROR, subject="package", source=SECRETS_URL)
+@rule("LP132", "dotenv-credentials", Severity.ERROR, subject=PackageSubject, source=SECRETS_URL)
 def dotenv_credentials(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Reads `.env` and `.env.*` files anywhere in the package and flags assignments of
@@ -679,7 +680,7 @@ def _sourceless(s: PackageSubject) -> list[tuple[Entry, tuple[int, int] | None]]
     return [(e, pyc_version(reader.read(e.name)[:4])) for e in _legacy_pycs(s)[1]]
 
 
-@rule("LP140", "pyc-wrong-python", Severity.WARNING, subject="package", source=PACKAGE_URL)
+@rule("LP140", "pyc-wrong-python", Severity.WARNING, subject=PackageSubject, source=PACKAGE_URL)
 def pyc_wrong_python(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Flags bytecode compiled by another Python than the target runtime's:
@@ -720,7 +721,7 @@ def pyc_wrong_python(r: Rule, s: PackageSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP141", "sourceless-module", Severity.INFO, subject="package", source=PACKAGE_URL)
+@rule("LP141", "sourceless-module", Severity.INFO, subject=PackageSubject, source=PACKAGE_URL)
 def sourceless_module(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Notes modules that ship only as bytecode (`x.pyc` without `x.py`) compiled for the target's
@@ -748,7 +749,7 @@ def sourceless_module(r: Rule, s: PackageSubject) -> Iterator[Finding]:
 
 # -- the runtime's own packages -------------------------------------------------------------------
 
-@rule("LP142", "boto3-vendored", Severity.INFO, subject="package", source=PACKAGE_URL)
+@rule("LP142", "boto3-vendored", Severity.INFO, subject=PackageSubject, source=PACKAGE_URL)
 def boto3_vendored(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Notes boto3 or botocore (and s3transfer) in the package, with the bytes they take.
@@ -840,7 +841,7 @@ def _counted_before(s: PackageSubject, name: str, *, caches: bool) -> bool:
     return _test_folder(name, _handler_module(s)) is not None or (caches and _folder(name, _CACHE_DIRS) is not None)
 
 
-@rule("LP143", "tests-shipped", Severity.INFO, subject="package", source=limits.QUOTAS_URL)
+@rule("LP143", "tests-shipped", Severity.INFO, subject=PackageSubject, source=limits.QUOTAS_URL)
 def tests_shipped(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Adds up the files in `tests/` and `test/` folders (the function's own and those inside
@@ -887,7 +888,7 @@ def _hash_based(s: PackageSubject, pycs: list[Entry]) -> bool:
     return len(header) == 8 and int.from_bytes(header[4:8], "little") & 1 == 1
 
 
-@rule("LP144", "caches-shipped", Severity.INFO, subject="package", source=limits.QUOTAS_URL)
+@rule("LP144", "caches-shipped", Severity.INFO, subject=PackageSubject, source=limits.QUOTAS_URL)
 def caches_shipped(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Adds up caches shipped in the package: `__pycache__` for the target's Python (another
@@ -961,7 +962,7 @@ def _last(folder: str) -> str:
     return folder.rstrip("/").rsplit("/", 1)[-1]
 
 
-@rule("LP145", "docs-shipped", Severity.INFO, subject="package", source=limits.QUOTAS_URL)
+@rule("LP145", "docs-shipped", Severity.INFO, subject=PackageSubject, source=limits.QUOTAS_URL)
 def docs_shipped(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Adds up documentation shipped in the package: `docs/` and `doc/` folders that hold no code,

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple, NoReturn
 
-from lpack.analysis.function import EventFile, FunctionSubject
+from lpack.analysis.subjects import EventFile, FunctionSubject
 from lpack.core import limits
 from lpack.core.findings import Finding, Severity
 from lpack.core.units import exact_bytes
@@ -70,7 +70,7 @@ _SIZE_FIX = (
 )
 
 
-@rule("LP301", "environment-too-large", Severity.ERROR, subject="function", source=limits.ENVIRONMENT_SIZE.source)
+@rule("LP301", "environment-too-large", Severity.ERROR, subject=FunctionSubject, source=limits.ENVIRONMENT_SIZE.source)
 def environment_too_large(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Measures the environment variables as Lambda does: the UTF-8 bytes of the compact JSON of the
@@ -101,7 +101,7 @@ def environment_too_large(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP302", "environment-may-be-too-large", Severity.WARNING, subject="function", source=limits.ENVIRONMENT_SIZE.source)
+@rule("LP302", "environment-may-be-too-large", Severity.WARNING, subject=FunctionSubject, source=limits.ENVIRONMENT_SIZE.source)
 def environment_may_be_too_large(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Warns when the environment variables fit in 4,096 bytes counted as raw UTF-8 but not when
@@ -131,7 +131,7 @@ def environment_may_be_too_large(r: Rule, s: FunctionSubject) -> Iterator[Findin
         )
 
 
-@rule("LP303", "environment-near-limit", Severity.WARNING, subject="function", source=limits.ENVIRONMENT_SIZE.source)
+@rule("LP303", "environment-near-limit", Severity.WARNING, subject=FunctionSubject, source=limits.ENVIRONMENT_SIZE.source)
 def environment_near_limit(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Warns when the environment variables, measured as Lambda does (see LP301) with non-ASCII
@@ -158,7 +158,7 @@ def environment_near_limit(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP304", "environment-key-reserved", Severity.ERROR, subject="function", source=limits.ENV_URL)
+@rule("LP304", "environment-key-reserved", Severity.ERROR, subject=FunctionSubject, source=limits.ENV_URL)
 def environment_key_reserved(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Flags environment variables that Lambda reserves for itself (exact, case-sensitive names):
@@ -200,7 +200,7 @@ def _suggest_key(key: str) -> str | None:
     return candidate if candidate != key and _KEY.fullmatch(candidate) else None
 
 
-@rule("LP305", "environment-key-invalid", Severity.ERROR, subject="function", source=limits.API_ENVIRONMENT_URL)
+@rule("LP305", "environment-key-invalid", Severity.ERROR, subject=FunctionSubject, source=limits.API_ENVIRONMENT_URL)
 def environment_key_invalid(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Checks every environment variable name against Lambda's key pattern `[a-zA-Z]([a-zA-Z0-9_])+`:
@@ -241,7 +241,7 @@ def _kind(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-@rule("LP306", "environment-value-not-string", Severity.ERROR, subject="function", source=limits.API_ENVIRONMENT_URL)
+@rule("LP306", "environment-value-not-string", Severity.ERROR, subject=FunctionSubject, source=limits.API_ENVIRONMENT_URL)
 def environment_value_not_string(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Flags environment variable values that are not strings, such as TOML's `RETRIES = 3` or
@@ -276,7 +276,7 @@ _SEARCH_PATH_FIX = {
 }
 
 
-@rule("LP307", "environment-path-override", Severity.WARNING, subject="function", source=limits.ENV_URL)
+@rule("LP307", "environment-path-override", Severity.WARNING, subject=FunctionSubject, source=limits.ENV_URL)
 def environment_path_override(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Warns when the function sets `PYTHONPATH`, `PATH` or `LD_LIBRARY_PATH`. Lambda lets you set
@@ -329,7 +329,7 @@ def _json_error(data: bytes) -> tuple[str, int | None, int | None] | None:
     return None
 
 
-@rule("LP311", "event-invalid-json", Severity.ERROR, subject="function", source=limits.API_INVOKE_URL)
+@rule("LP311", "event-invalid-json", Severity.ERROR, subject=FunctionSubject, source=limits.API_INVOKE_URL)
 def event_invalid_json(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Parses each test event as Lambda parses an invocation payload: one JSON document in UTF-8
@@ -359,7 +359,7 @@ def _event_size(event: EventFile) -> str:
     return f"test event is {exact_bytes(len(event.data))}"
 
 
-@rule("LP312", "event-too-large-sync", Severity.ERROR, subject="function", source=limits.QUOTAS_URL)
+@rule("LP312", "event-too-large-sync", Severity.ERROR, subject=FunctionSubject, source=limits.QUOTAS_URL)
 def event_too_large_sync(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Flags a test event for a synchronous (`RequestResponse`) invocation larger than 6,291,456
@@ -384,7 +384,7 @@ def event_too_large_sync(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
             )
 
 
-@rule("LP313", "event-too-large-async", Severity.ERROR, subject="function", source=limits.QUOTAS_URL)
+@rule("LP313", "event-too-large-async", Severity.ERROR, subject=FunctionSubject, source=limits.QUOTAS_URL)
 def event_too_large_async(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Flags a test event for an asynchronous (`Event`) invocation larger than 1,048,576 bytes
@@ -415,7 +415,7 @@ def event_too_large_async(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
             )
 
 
-@rule("LP314", "event-over-256kb-async", Severity.WARNING, subject="function", source=limits.QUOTAS_URL)
+@rule("LP314", "event-over-256kb-async", Severity.WARNING, subject=FunctionSubject, source=limits.QUOTAS_URL)
 def event_over_256kb_async(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Warns when a test event for an asynchronous invocation is larger than 262,144 bytes
@@ -471,7 +471,7 @@ def _setting(r: Rule, s: FunctionSubject, key: str, value: object, bounds: tuple
                         function=s.name, fix=fix)
 
 
-@rule("LP321", "memory-invalid", Severity.ERROR, subject="function", source=limits.QUOTAS_URL)
+@rule("LP321", "memory-invalid", Severity.ERROR, subject=FunctionSubject, source=limits.QUOTAS_URL)
 def memory_invalid(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Checks the configured `memory`: a whole number of MB from 128 to 10,240 (Lambda's MB is
@@ -488,7 +488,7 @@ def memory_invalid(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
                         "set memory to an integer from 128 to 10240 (MB)")
 
 
-@rule("LP322", "memory-above-3008", Severity.INFO, subject="function", source=limits.QUOTAS_URL)
+@rule("LP322", "memory-above-3008", Severity.INFO, subject=FunctionSubject, source=limits.QUOTAS_URL)
 def memory_above_3008(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Notes a `memory` setting above 3,008 MB (and at most 10,240 MB). 3,008 MB was Lambda's
@@ -513,7 +513,7 @@ def memory_above_3008(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP323", "timeout-invalid", Severity.ERROR, subject="function", source=limits.QUOTAS_URL)
+@rule("LP323", "timeout-invalid", Severity.ERROR, subject=FunctionSubject, source=limits.QUOTAS_URL)
 def timeout_invalid(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Checks the configured `timeout`: a whole number of seconds from 1 to 900 (15 minutes).
@@ -530,7 +530,7 @@ def timeout_invalid(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
                         "set timeout to an integer from 1 to 900 (seconds)")
 
 
-@rule("LP324", "ephemeral-storage-invalid", Severity.ERROR, subject="function", source=limits.QUOTAS_URL)
+@rule("LP324", "ephemeral-storage-invalid", Severity.ERROR, subject=FunctionSubject, source=limits.QUOTAS_URL)
 def ephemeral_storage_invalid(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Checks the configured `ephemeral-storage` (the size of `/tmp`): a whole number of MB from
@@ -550,7 +550,7 @@ def ephemeral_storage_invalid(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
 LOGGING_URL = "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html"
 
 
-@rule("LP325", "log-level-without-json", Severity.WARNING, subject="function", source=LOGGING_URL)
+@rule("LP325", "log-level-without-json", Severity.WARNING, subject=FunctionSubject, source=LOGGING_URL)
 def log_level_without_json(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Finds a `log-level` (Lambda's `LoggingConfig.ApplicationLogLevel`) on a function whose

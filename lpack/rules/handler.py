@@ -13,7 +13,6 @@ import difflib
 import re
 from collections.abc import Iterator
 
-from lpack.analysis.package import PackageSubject
 from lpack.analysis.source import (
     RUNTIME_MAYBE,
     RUNTIME_PROVIDED,
@@ -27,6 +26,7 @@ from lpack.analysis.source import (
     is_generator,
     split_handler,
 )
+from lpack.analysis.subjects import HandlerSubject
 from lpack.core import stdlib
 from lpack.core.findings import Finding, Severity
 from lpack.rules import Rule, rule
@@ -48,14 +48,14 @@ _DISTRIBUTIONS = {
 }
 
 
-def _named(s: PackageSubject) -> HandlerAnalysis | None:
+def _named(s: HandlerSubject) -> HandlerAnalysis | None:
     """The shared analysis, when the subject is a function with a well-formed handler (LP201)."""
     if s.kind != "function" or s.handler is None or _handler_problems(s.handler):
         return None
     return analysis(s)
 
 
-def _analysis(s: PackageSubject) -> HandlerAnalysis | None:
+def _analysis(s: HandlerSubject) -> HandlerAnalysis | None:
     """As ``_named``, when Lambda will look for the handler module in the package and layers (not a
     built-in or already imported standard-library module: LP202, LP203)."""
     a = _named(s)
@@ -87,8 +87,8 @@ def _handler_problems(text: str) -> list[str]:
     return problems
 
 
-@rule("LP201", "handler-malformed", Severity.ERROR, subject="handler", source=API_URL)
-def handler_malformed(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+@rule("LP201", "handler-malformed", Severity.ERROR, subject=HandlerSubject, source=API_URL)
+def handler_malformed(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Checks the shape of the handler string: `module.function`, or a path `src/orders/api.handler`
     (`/` read as `.`), split on the last dot; at most 128 characters; no whitespace.
@@ -110,8 +110,8 @@ def handler_malformed(r: Rule, s: PackageSubject) -> Iterator[Finding]:
         yield r.finding(problem, s.display, function=s.function, fix=fix)
 
 
-@rule("LP202", "handler-builtin-module", Severity.ERROR, subject="handler", source=HANDLER_URL)
-def handler_builtin_module(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+@rule("LP202", "handler-builtin-module", Severity.ERROR, subject=HandlerSubject, source=HANDLER_URL)
+def handler_builtin_module(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Flags a handler module whose first name is a module built into the target's interpreter
     (`sys.builtin_module_names`: `sys`, `time`, `errno`, `posix`, ...).
@@ -139,8 +139,8 @@ def handler_builtin_module(r: Rule, s: PackageSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP203", "handler-stdlib-module", Severity.ERROR, subject="handler", source=PACKAGE_URL)
-def handler_stdlib_module(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+@rule("LP203", "handler-stdlib-module", Severity.ERROR, subject=HandlerSubject, source=PACKAGE_URL)
+def handler_stdlib_module(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Flags a handler module that Lambda will take from the standard library instead of the package:
     either a module the runtime has already imported before it loads the handler (`json`,
@@ -183,8 +183,8 @@ def handler_stdlib_module(r: Rule, s: PackageSubject) -> Iterator[Finding]:
                     fix=f"rename the module (e.g. {top}_handler.py) and the handler with it")
 
 
-@rule("LP204", "handler-module-not-found", Severity.ERROR, subject="handler", source=PACKAGE_URL)
-def handler_module_not_found(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+@rule("LP204", "handler-module-not-found", Severity.ERROR, subject=HandlerSubject, source=PACKAGE_URL)
+def handler_module_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Looks for the handler module the way Python's import system will on Lambda: in the package root
     (`/var/task`), then in the layers' `python/lib/python3.X/site-packages/` and `python/` folders.
@@ -235,8 +235,8 @@ def _module_hint(a: HandlerAnalysis, h: HandlerName) -> str:
     return f"the package root needs {path}.py (or {path}/__init__.py): check the handler and the package contents"
 
 
-@rule("LP205", "module-syntax-error", Severity.ERROR, subject="handler", source=HANDLER_URL)
-def module_syntax_error(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+@rule("LP205", "module-syntax-error", Severity.ERROR, subject=HandlerSubject, source=HANDLER_URL)
+def module_syntax_error(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Parses the handler module, the packages above it and the package's own modules it imports at
     load time, for the target's Python version, and compiles them (without running them):
@@ -289,8 +289,8 @@ def _handler_node(a: HandlerAnalysis) -> ast.AST | None:
     return bound[0] if len(bound) == 1 else None
 
 
-@rule("LP206", "handler-not-found", Severity.ERROR, subject="handler", source=HANDLER_URL)
-def handler_not_found(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+@rule("LP206", "handler-not-found", Severity.ERROR, subject=HandlerSubject, source=HANDLER_URL)
+def handler_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Checks that the handler module binds the function name at module level: a `def` or
     `async def`, a class, an assignment (`handler = Mangum(app)`), an import
@@ -336,8 +336,8 @@ def handler_not_found(r: Rule, s: PackageSubject) -> Iterator[Finding]:
                     s.where(module.location.entry), line=1, function=s.function, fix=fix)
 
 
-@rule("LP207", "handler-signature", Severity.ERROR, subject="handler", source=HANDLER_URL)
-def handler_signature(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+@rule("LP207", "handler-signature", Severity.ERROR, subject=HandlerSubject, source=HANDLER_URL)
+def handler_signature(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Checks that the handler, when it is a plain `def` (or a `lambda`) bound once at module level,
     can be called with two positional arguments, as Lambda calls it: `handler(event, context)`.
@@ -371,8 +371,8 @@ def handler_signature(r: Rule, s: PackageSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP208", "handler-async-or-generator", Severity.ERROR, subject="handler", source=HANDLER_URL)
-def handler_async_or_generator(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+@rule("LP208", "handler-async-or-generator", Severity.ERROR, subject=HandlerSubject, source=HANDLER_URL)
+def handler_async_or_generator(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Flags a handler that is an undecorated `async def`, or a `def` that contains `yield`.
 
@@ -459,8 +459,8 @@ def _error_type(error: str) -> str:
     return "ModuleNotFoundError" if error.startswith("No module named") else "ImportError"
 
 
-@rule("LP209", "import-not-found", Severity.ERROR, subject="handler", source=PACKAGE_URL)
-def import_not_found(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+@rule("LP209", "import-not-found", Severity.ERROR, subject=HandlerSubject, source=PACKAGE_URL)
+def import_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Follows the imports that run when Lambda loads the handler: in the handler module, the packages
     above it and the package's own modules they import -- not installed libraries. A module is a
@@ -516,8 +516,8 @@ def import_not_found(r: Rule, s: PackageSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP210", "import-not-found-in-function", Severity.WARNING, subject="handler", source=PACKAGE_URL)
-def import_not_found_in_function(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+@rule("LP210", "import-not-found-in-function", Severity.WARNING, subject=HandlerSubject, source=PACKAGE_URL)
+def import_not_found_in_function(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     The check of LP209 for imports inside functions of the same modules.
 
@@ -544,8 +544,8 @@ def import_not_found_in_function(r: Rule, s: PackageSubject) -> Iterator[Finding
         )
 
 
-@rule("LP211", "module-shadows-stdlib", Severity.WARNING, subject="handler", source=PACKAGE_URL)
-def module_shadows_stdlib(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+@rule("LP211", "module-shadows-stdlib", Severity.WARNING, subject=HandlerSubject, source=PACKAGE_URL)
+def module_shadows_stdlib(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Flags an import, in the modules LP209 follows, of a standard-library name that the package also
     has as its own module (`queue.py`, `email/`, `logging.py`).

@@ -8,9 +8,9 @@ import json
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from lpack.analysis.subjects import PolicySubject
 from lpack.core.findings import Finding, Severity
 from lpack.iam import policy as grammar
-from lpack.iam.policy import PolicySubject
 from lpack.rules import Rule, rule
 
 EXECUTION_ROLE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"
@@ -18,7 +18,7 @@ RESOURCE_POLICY_URL = "https://docs.aws.amazon.com/lambda/latest/dg/access-contr
 QUOTAS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
 IAM_QUOTAS_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
 
-SUBJECT = "iam-policy"
+SUBJECT = PolicySubject
 
 
 class SizeQuota(NamedTuple):

@@ -9,15 +9,16 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
+from lpack.analysis.subjects import PolicySubject
 from lpack.core.findings import Finding, Severity
-from lpack.iam.policy import Condition, PolicySubject, Statement
+from lpack.iam.policy import Condition, Statement
 from lpack.rules import Rule, rule
 
 EXECUTION_ROLE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"
 RESOURCE_POLICY_URL = "https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html"
 PERMISSIONS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-permissions.html"
 
-SUBJECT = "iam-policy"
+SUBJECT = PolicySubject
 _LIST_NAMES = 5  # actions named in a message before "and N more"
 
 # Services whose `svc:*` on `Resource: "*"` hands over identities, keys, code or all data: error.

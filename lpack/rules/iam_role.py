@@ -4,28 +4,16 @@ what no single policy shows, such as whether the function can write its logs at 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
 
+from lpack.analysis.subjects import RoleSubject
 from lpack.core.findings import Finding, Severity
-from lpack.iam.policy import ParsedPolicy, Statement
+from lpack.iam.policy import Statement
 from lpack.rules import Rule, rule
 
 EXECUTION_ROLE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"
 IAM_QUOTAS_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 MANAGED_PER_ROLE = (10, 20)  # default quota, and the most it can be raised to
-
-
-class RoleSubject(NamedTuple):
-    """One execution role: every permission policy attached to it (``--role``, or a function's
-    ``policies`` in the configuration), and the function it runs, when known."""
-
-    policies: tuple[ParsedPolicy, ...]
-    where: str  # how findings name the role: its first policy file
-    function: str | None = None  # names the log group /aws/lambda/NAME
-    opaque: int = 0  # attached policies lpack cannot read (unknown managed policy ARNs)
-    inline: tuple[ParsedPolicy, ...] = ()  # the role's inline policies
-    unreadable: int = 0  # documents lpack cannot read all of (a template's, made at deployment)
 
 
 def _log_stream_pattern(function: str | None) -> str:
@@ -70,7 +58,7 @@ def _statements(s: RoleSubject, effect: str) -> Iterator[Statement]:
             yield from (st for st in parsed.policy.statements if st.effect == effect)
 
 
-@rule("LP560", "role-cannot-write-logs", Severity.WARNING, subject="iam-role", source=EXECUTION_ROLE_URL)
+@rule("LP560", "role-cannot-write-logs", Severity.WARNING, subject=RoleSubject, source=EXECUTION_ROLE_URL)
 def role_cannot_write_logs(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     """## What it does
     Looks at every permission policy of the execution role together and checks that some Allow
@@ -109,7 +97,7 @@ def role_cannot_write_logs(r: Rule, s: RoleSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP561", "role-too-many-policies", Severity.WARNING, subject="iam-role", source=IAM_QUOTAS_URL)
+@rule("LP561", "role-too-many-policies", Severity.WARNING, subject=RoleSubject, source=IAM_QUOTAS_URL)
 def role_too_many_policies(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     """## What it does
     Counts the managed policies attached to the execution role: IAM allows 10 by default, and at
@@ -137,7 +125,7 @@ def role_too_many_policies(r: Rule, s: RoleSubject) -> Iterator[Finding]:
 INLINE_PER_ROLE = 10_240  # non-whitespace characters, all inline policies of a role together
 
 
-@rule("LP562", "role-inline-policies-too-large", Severity.ERROR, subject="iam-role", source=IAM_QUOTAS_URL)
+@rule("LP562", "role-inline-policies-too-large", Severity.ERROR, subject=RoleSubject, source=IAM_QUOTAS_URL)
 def role_inline_policies_too_large(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     """## What it does
     Adds up the size of the role's inline policies as IAM counts it (characters other than white

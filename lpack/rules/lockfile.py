@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from lpack.analysis.package import display_path
+from lpack.analysis.subjects import LockfileSubject
 from lpack.core.findings import Finding, Severity
 from lpack.rules import Rule, rule
-
-if TYPE_CHECKING:
-    from lpack.commands.lock import LockState
 
 # AWS: installing a function's dependencies for the target (the page the rule tests require);
 # the lock format itself is pip-tools', written by `uv pip compile` (see the doc's References).
 PYTHON_PACKAGE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/python-package.html"
 
 
-@rule("LP331", "lock-out-of-date", Severity.WARNING, subject="lockfile", source=PYTHON_PACKAGE_URL)
-def lock_out_of_date(r: Rule, state: LockState) -> Iterator[Finding]:
+@rule("LP331", "lock-out-of-date", Severity.WARNING, subject=LockfileSubject, source=PYTHON_PACKAGE_URL)
+def lock_out_of_date(r: Rule, state: LockfileSubject) -> Iterator[Finding]:
     """## What it does
     Compares the sha256 of `requirements.in` recorded in the header of the `requirements.txt`
     that `lpack lock` wrote with the sha256 of `requirements.in` as it is now (and of the files

@@ -24,7 +24,8 @@ from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
 from lpack.analysis.binary import Binary, read_binary
-from lpack.analysis.package import Entry, PackageReader, PackageSubject
+from lpack.analysis.package import Entry, PackageReader
+from lpack.analysis.subjects import PackageSubject
 from lpack.core.findings import Finding, Severity
 from lpack.core.targets import ARCHITECTURES_URL, RUNTIMES, RUNTIMES_URL, Runtime, Target
 from lpack.rules import Rule, rule
@@ -68,7 +69,7 @@ _Problem = tuple[_Native, str]  # the entry, and what is wrong with it ("is an x
 # -- the rules ------------------------------------------------------------------------------------
 
 
-@rule("LP110", "elf-wrong-machine", Severity.ERROR, subject="package", source=ARCHITECTURES_URL)
+@rule("LP110", "elf-wrong-machine", Severity.ERROR, subject=PackageSubject, source=ARCHITECTURES_URL)
 def elf_wrong_machine(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Reads the ELF header of every shared object (`*.so`, `*.so.N`) and of the files in `bin/` and
@@ -101,7 +102,7 @@ def elf_wrong_machine(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     yield from _report(r, s, problems, f"{s.target.label} loads only {machine} code", _install_fix(s.target))
 
 
-@rule("LP111", "macos-or-windows-binary", Severity.ERROR, subject="package", source=PACKAGE_URL)
+@rule("LP111", "macos-or-windows-binary", Severity.ERROR, subject=PackageSubject, source=PACKAGE_URL)
 def macos_or_windows_binary(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Flags Mach-O (macOS, thin or universal) and PE (Windows) files where Linux would load or run
@@ -131,7 +132,7 @@ def macos_or_windows_binary(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     yield from _report(r, s, problems, "Lambda runs Linux and loads only ELF files", _install_fix(s.target))
 
 
-@rule("LP112", "extension-suffix-mismatch", Severity.ERROR, subject="package", source=PACKAGE_URL)
+@rule("LP112", "extension-suffix-mismatch", Severity.ERROR, subject=PackageSubject, source=PACKAGE_URL)
 def extension_suffix_mismatch(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Reads the names of extension modules. CPython on Lambda imports `NAME.cpython-3XY-ARCH-linux-gnu.so`
@@ -170,7 +171,7 @@ def extension_suffix_mismatch(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     yield from _report(r, s, problems, f"{s.target.label} imports only {suffixes}", _install_fix(s.target))
 
 
-@rule("LP113", "glibc-too-new", Severity.ERROR, subject="package", source=RUNTIMES_URL)
+@rule("LP113", "glibc-too-new", Severity.ERROR, subject=PackageSubject, source=RUNTIMES_URL)
 def glibc_too_new(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Reads the symbol versions each ELF file for the target's machine needs from glibc
@@ -200,7 +201,7 @@ def glibc_too_new(r: Rule, s: PackageSubject) -> Iterator[Finding]:
                            _glibc_fix(rt, needs[0][1]))
 
 
-@rule("LP114", "wheel-tag-mismatch", Severity.ERROR, subject="package", source=PACKAGE_URL)
+@rule("LP114", "wheel-tag-mismatch", Severity.ERROR, subject=PackageSubject, source=PACKAGE_URL)
 def wheel_tag_mismatch(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Reads the `Tag:` lines of each installed distribution's `*.dist-info/WHEEL` file and flags a
@@ -239,7 +240,7 @@ def wheel_tag_mismatch(r: Rule, s: PackageSubject) -> Iterator[Finding]:
             )
 
 
-@rule("LP115", "musl-binary", Severity.ERROR, subject="package", source=RUNTIMES_URL)
+@rule("LP115", "musl-binary", Severity.ERROR, subject=PackageSubject, source=RUNTIMES_URL)
 def musl_binary(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Flags ELF files for the target's machine that link the musl C library (they need

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lpack.analysis.package import PackageSubject
+from lpack.analysis.subjects import PackageSubject
 from lpack.core import limits
 from lpack.core.findings import Finding, Severity
 from lpack.core.units import exact_bytes, human_bytes
@@ -15,7 +15,7 @@ def _over(size: int, limit: int) -> str:
     return f"{human_bytes(size)} ({exact_bytes(size)}); the limit is {exact_bytes(limit)}"
 
 
-@rule("LP101", "zipped-size-exceeded", Severity.ERROR, subject="package", source=limits.QUOTAS_URL)
+@rule("LP101", "zipped-size-exceeded", Severity.ERROR, subject=PackageSubject, source=limits.QUOTAS_URL)
 def zipped_size_exceeded(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Compares the size of the .zip file with Lambda's quota for a direct upload: 52,428,800 bytes
@@ -41,7 +41,7 @@ def zipped_size_exceeded(r: Rule, s: PackageSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP102", "unzipped-size-exceeded", Severity.ERROR, subject="package", source=limits.QUOTAS_URL)
+@rule("LP102", "unzipped-size-exceeded", Severity.ERROR, subject=PackageSubject, source=limits.QUOTAS_URL)
 def unzipped_size_exceeded(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Sums the uncompressed size of every entry in the function package and in each layer it is
@@ -65,7 +65,7 @@ def unzipped_size_exceeded(r: Rule, s: PackageSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP103", "zipped-size-near-limit", Severity.WARNING, subject="package", source=limits.QUOTAS_URL)
+@rule("LP103", "zipped-size-near-limit", Severity.WARNING, subject=PackageSubject, source=limits.QUOTAS_URL)
 def zipped_size_near_limit(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Warns when the .zip file is within 10% of the 52,428,800-byte direct-upload quota.
@@ -85,7 +85,7 @@ def zipped_size_near_limit(r: Rule, s: PackageSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP104", "unzipped-size-near-limit", Severity.WARNING, subject="package", source=limits.QUOTAS_URL)
+@rule("LP104", "unzipped-size-near-limit", Severity.WARNING, subject=PackageSubject, source=limits.QUOTAS_URL)
 def unzipped_size_near_limit(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Warns when the function and its layers, unzipped, are within 10% of the 262,144,000-byte quota.
@@ -105,7 +105,7 @@ def unzipped_size_near_limit(r: Rule, s: PackageSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP105", "too-many-layers", Severity.ERROR, subject="package", source=limits.QUOTAS_URL)
+@rule("LP105", "too-many-layers", Severity.ERROR, subject=PackageSubject, source=limits.QUOTAS_URL)
 def too_many_layers(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """## What it does
     Counts the layers a function is configured with; Lambda allows at most 5.

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
+from lpack.analysis.subjects import RuntimeSubject
 from lpack.core.findings import Finding, Severity
-from lpack.core.targets import DEFAULT_RUNTIME, RUNTIMES_URL, Target, lifecycle
+from lpack.core.targets import DEFAULT_RUNTIME, RUNTIMES_URL, lifecycle
 from lpack.rules import Rule, rule
 
 
-@rule("LP401", "runtime-deprecated", Severity.WARNING, subject="runtime", source=RUNTIMES_URL)
-def runtime_deprecated(r: Rule, target: Target, today: dt.date, where: str) -> Iterator[Finding]:
+@rule("LP401", "runtime-deprecated", Severity.WARNING, subject=RuntimeSubject, source=RUNTIMES_URL)
+def runtime_deprecated(r: Rule, s: RuntimeSubject) -> Iterator[Finding]:
     """## What it does
     Warns when the target runtime has passed its deprecation date but functions can still be
     created with it.
@@ -23,17 +23,17 @@ def runtime_deprecated(r: Rule, target: Target, today: dt.date, where: str) -> I
     ## How to fix
     Move to a supported runtime (for example `runtime = "python3.13"`), test, and redeploy.
     """
-    rt = target.runtime
-    if lifecycle(rt, today) == "deprecated":
+    rt = s.target.runtime
+    if lifecycle(rt, s.today) == "deprecated":
         yield r.finding(
             f"{rt.name} is deprecated since {rt.deprecated}; Lambda blocks creating functions with it "
             f"from {rt.block_create} and updating them from {rt.block_update}",
-            where, fix=f"move to {DEFAULT_RUNTIME}",
+            s.where, fix=f"move to {DEFAULT_RUNTIME}",
         )
 
 
-@rule("LP402", "runtime-blocked", Severity.ERROR, subject="runtime", source=RUNTIMES_URL)
-def runtime_blocked(r: Rule, target: Target, today: dt.date, where: str) -> Iterator[Finding]:
+@rule("LP402", "runtime-blocked", Severity.ERROR, subject=RuntimeSubject, source=RUNTIMES_URL)
+def runtime_blocked(r: Rule, s: RuntimeSubject) -> Iterator[Finding]:
     """## What it does
     Flags a target runtime that Lambda no longer accepts for new functions (its "block function
     create" date has passed).
@@ -45,9 +45,9 @@ def runtime_blocked(r: Rule, target: Target, today: dt.date, where: str) -> Iter
     ## How to fix
     Choose a supported runtime (for example `runtime = "python3.13"`).
     """
-    rt = target.runtime
-    if lifecycle(rt, today) == "blocked":
+    rt = s.target.runtime
+    if lifecycle(rt, s.today) == "blocked":
         yield r.finding(
             f"{rt.name} can no longer be used to create functions (blocked since {rt.block_create})",
-            where, fix=f"move to {DEFAULT_RUNTIME}",
+            s.where, fix=f"move to {DEFAULT_RUNTIME}",
         )

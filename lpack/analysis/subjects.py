@@ -1,0 +1,208 @@
+"""What the rules look at: one keyword-only, frozen dataclass per kind of subject.
+
+A rule is registered for exactly one of these classes (``lpack.rules.rule(..., subject=...)``), and
+``lpack.rules.run(subject)`` runs the rules registered for the subject's class. The subjects hold
+data only: reading a package, parsing a policy or hashing a lock's input happens before (in
+``lpack.analysis`` and ``lpack.iam``), judging it after (in ``lpack.rules``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+from lpack.analysis.package import PackageIndex, PackageReader, display_path
+
+if TYPE_CHECKING:
+    from lpack.core.targets import Target
+    from lpack.iam.policy import ParsedPolicy
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subject:
+    """The base of every subject. ``tag`` names the kind in SARIF's rule properties and in
+    ``lpack rules --format json``; ``display`` is how a finding about the subject as a whole
+    (e.g. a rule that crashed on it) names it."""
+
+    tag: ClassVar[str] = ""
+
+    @property
+    def display(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class PackageSubject(Subject):
+    """What the package rules look at: one artifact, the layers it is deployed with,
+    its target and handler. ``reader`` is None when only the central directory may be used
+    (``lpack build`` after writing): rules that need contents then stay quiet."""
+
+    tag: ClassVar[str] = "package"
+
+    package: PackageIndex
+    kind: str  # "function" or "layer"
+    layers: tuple[PackageIndex, ...] = ()
+    layer_count: int = 0  # layers attached, including ones lpack did not build
+    upload: str = "direct"  # "direct" (50 MB zipped applies) or "s3"
+    function: str | None = None
+    target: Target | None = None
+    handler: str | None = None
+    reader: PackageReader | None = None
+    layer_readers: tuple[PackageReader, ...] = ()
+    provided: frozenset[str] = frozenset()  # top-level import names the requirements will install
+    is_source: bool = False  # ``package`` is a source folder, not a built zip
+    described_layers: int = 0  # layers not in ``layers`` whose modules ``provided`` already lists
+
+    @property
+    def display(self) -> str:
+        """How findings name this package: its path, relative to the working folder if inside."""
+        return display_path(self.package.path)
+
+    def where(self, entry: str) -> str:
+        """How findings name an entry: ``dist/fn.zip:pkg/mod.py`` inside a zip, ``src/pkg/mod.py``
+        in a source folder (a file path, for editors, SARIF and inline ignores)."""
+        if self.package.path.is_dir():
+            return str(Path(self.display) / entry)
+        return f"{self.display}:{entry}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandlerSubject(PackageSubject):
+    """What the handler rules look at: a function's package with its handler string, read with
+    its contents (``reader``), and its layers' readers."""
+
+    tag: ClassVar[str] = "handler"
+
+    @classmethod
+    def of(cls, package: PackageSubject, **changes: Any) -> HandlerSubject:
+        """The handler subject of a package subject, with ``changes`` (e.g. its readers)."""
+        fields = {f.name: getattr(package, f.name) for f in dataclasses.fields(package)}
+        return cls(**{**fields, **changes})
+
+
+class EventFile(NamedTuple):
+    path: Path
+    data: bytes
+    invocation: str  # "sync" or "async": which payload limit applies
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionSubject(Subject):
+    """What the configuration rules look at: one function's settings and its test events."""
+
+    tag: ClassVar[str] = "function"
+
+    name: str
+    where: str  # the file the settings come from, as findings name it
+    target: Target
+    handler: str | None = None
+    environment: Mapping[str, object] | None = None
+    environment_where: str = ""  # the file the environment comes from (config or --env)
+    memory: object = None  # as configured: rules check the type and the range
+    timeout: object = None
+    ephemeral_storage: object = None
+    invocation: str = "sync"
+    events: tuple[EventFile, ...] = ()
+    config_text: str = ""  # the configuration file's text, to find the line of a key
+    section: str = ""  # the function's table in it, e.g. "tool.lpack.functions.api"
+    lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # setting -> line, when known (a template's)
+    log_format: object = None  # Lambda's LoggingConfig.LogFormat, as configured
+    log_level: object = None  # LoggingConfig.ApplicationLogLevel, as configured
+
+    @property
+    def display(self) -> str:
+        return self.where
+
+    def line_of(self, key: str) -> int | None:
+        """The line that sets ``key`` (``key =``, ``"key" =`` or a ``[...key]`` table) in this function's table, else in
+        the top-level table it inherits from. ``lines`` (a template's) answers first."""
+        if key in self.lines:
+            return self.lines[key]
+        tables: dict[str, int] = {}
+        table = ""
+        for number, line in enumerate(self.config_text.splitlines(), start=1):
+            stripped = line.strip()
+            if stripped.startswith("[") and not stripped.startswith("[["):
+                table = stripped.strip("[] ").replace('"', "")
+                if table.endswith(f".{key}"):  # the key as a table of its own: [tool.lpack.environment]
+                    tables.setdefault(table[: -len(key) - 1], number)
+                continue
+            bare = stripped.strip('"')
+            if bare.startswith((f"{key} ", f"{key}=", f'{key}" ', f'{key}"=')):
+                tables.setdefault(table, number)
+        top = self.section.rsplit(".functions.", 1)[0] if ".functions." in self.section else ""
+        for candidate in (self.section, f"{self.section}.environment", top, ""):
+            if candidate in tables:
+                return tables[candidate]
+        return None if self.section else min(tables.values(), default=None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuntimeSubject(Subject):
+    """What the runtime rules look at: the target runtime, on a given day."""
+
+    tag: ClassVar[str] = "runtime"
+
+    target: Target
+    today: dt.date
+    where: str  # the file that chose the runtime, as findings name it
+
+    @property
+    def display(self) -> str:
+        return self.where
+
+
+@dataclass(frozen=True, kw_only=True)
+class LockfileSubject(Subject):
+    """What a lock file's header records (one `lpack lock` wrote), against its input as it is now."""
+
+    tag: ClassVar[str] = "lockfile"
+
+    lock: Path
+    input: Path
+    recorded_sha256: str
+    current_sha256: str
+
+    @property
+    def display(self) -> str:
+        return display_path(self.lock)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicySubject(Subject):
+    """What the IAM policy rules look at: one parsed policy document and its kind."""
+
+    tag: ClassVar[str] = "iam-policy"
+
+    policy: ParsedPolicy
+    kind: str  # "identity", "resource" or "trust": from config, --policy-kind, else inferred
+    where: str  # the file, as findings name it
+    inline: bool = False  # an inline role policy: its size counts toward the role's 10,240, not 6,144
+
+    @property
+    def display(self) -> str:
+        return self.where
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoleSubject(Subject):
+    """One execution role: every permission policy attached to it (``--role``, or a function's
+    ``policies`` in the configuration), and the function it runs, when known."""
+
+    tag: ClassVar[str] = "iam-role"
+
+    policies: tuple[ParsedPolicy, ...]
+    where: str  # how findings name the role: its first policy file
+    function: str | None = None  # names the log group /aws/lambda/NAME
+    opaque: int = 0  # attached policies lpack cannot read (unknown managed policy ARNs)
+    inline: tuple[ParsedPolicy, ...] = ()  # the role's inline policies
+    unreadable: int = 0  # documents lpack cannot read all of (a template's, made at deployment)
+
+    @property
+    def display(self) -> str:
+        return self.where
