@@ -43,29 +43,17 @@ GENERATED_HELP = (
 COMMANDS_MARK = re.compile(r"formatted by Python (\d+\.\d+)")
 RULE_PAGE = re.compile(r"LP\d+\.md")
 
-# (first code, last code, family title): every rule's number must fall in one row.
-FAMILIES = (
-    (100, 109, "Package: sizes and layers"),
-    (110, 119, "Native code"),
-    (120, 199, "Package contents"),
-    (200, 299, "Handler"),
-    (300, 399, "Configuration and limits"),
-    (400, 499, "Runtime lifecycle"),
-    (500, 519, "IAM policy grammar"),
-    (520, 559, "IAM least privilege"),
-    (560, 599, "IAM execution role"),
-)
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.")
 
 
 def family_of(code: str) -> str:
-    number = int(code.removeprefix("LP"))
-    for first, last, title in FAMILIES:
-        if first <= number <= last:
-            return title
-    raise SystemExit(
-        f"make_docs: {code} is in no family; add a row for it to FAMILIES in {__file__}"
-    )
+    """The title of the family (``lpack.rules.FAMILIES``, the one declaration) a code falls in."""
+    from lpack import rules
+
+    family = rules.family_of(code)
+    if family is None:
+        raise SystemExit(f"make_docs: {code} is in no family; add a row for it to lpack.rules.FAMILIES")
+    return family.title
 
 
 def first_sentence(doc: str) -> str:
