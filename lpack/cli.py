@@ -16,6 +16,7 @@ from typing import Any
 from lpack import __version__
 from lpack.core.errors import LpackError, redact
 from lpack.core.findings import Finding, Severity
+from lpack.report import reporter
 
 EPILOG = "Exit codes: 0 ok, 1 error findings (or warnings with --strict), 2 usage/config/input error, 3 internal error."
 
@@ -295,9 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _lock(args)
         return _rules(args)
     except LpackError as exc:
-        sys.stderr.write(f"lpack: error: {exc}\n")
-        if exc.tip:
-            sys.stderr.write(f"lpack: tip: {exc.tip}\n")
+        _error(exc)
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("lpack: interrupted\n")
@@ -318,6 +317,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
 
 
+def _error(exc: LpackError, prefix: str = "") -> None:
+    """One error as the user reads it: what went wrong, then what to do."""
+    sys.stderr.write(f"lpack: error: {prefix}{exc}\n")
+    if exc.tip:
+        sys.stderr.write(f"lpack: tip: {exc.tip}\n")
+
+
 def _codes(values: list[str]) -> list[str]:
     return [code.strip() for value in values for code in value.split(",") if code.strip()]
 
@@ -328,51 +334,32 @@ def _exit_code(findings: Sequence[Finding], strict: bool) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from lpack.bundle.builder import BuildOptions, build_project
-    from lpack.report import filter_findings
+    from lpack.bundle.builder import BuildOptions
+    from lpack.commands.build import build
 
-    if args.template is not None:
-        from lpack.inputs.template import load_template
-
-        project = load_template(args.template).project
-    else:
-        from lpack.inputs.detect import load
-
-        project = load(args.project, args.config)[0]
     options = BuildOptions(
         runtime=args.runtime, architecture=args.architecture, installer=args.installer,
         layer=args.layer, functions=tuple(args.function), refresh=args.refresh,
         cache_dir=args.cache_dir, build_isolation=args.build_isolation,
     )
-    if args.format == "json" or args.quiet:
-        result = build_project(project, options)  # no progress: rich is not even imported
+    codes = _codes(args.select), _codes(args.ignore)
+    if args.format == "json" or args.quiet:  # no progress: rich is not even imported
+        result, findings = build(args.project, args.template, args.config, options, *codes)
     else:
         from lpack.report.text import ProgressPrinter
 
         with ProgressPrinter() as progress:
-            result = build_project(project, options, progress)
-    findings = filter_findings(result.findings, [*project.select, *_codes(args.select)],
-                               [*project.ignore, *_codes(args.ignore)])
-    if args.format == "json":
-        from lpack.report import json_report
-
-        sys.stdout.write(json_report.render(findings, result.artifacts, result.failures) + "\n")
-    else:
-        from lpack.report.text import console, render_build
-
-        render_build(console(), result.artifacts, findings, verbose=args.verbose)
+            result, findings = build(args.project, args.template, args.config, options, *codes, progress)
+    reporter(args.format).build(sys.stdout, result, findings, args.verbose)
     for name, error in result.failures:  # the others were built: say which could not be, and why
-        sys.stderr.write(f"lpack: error: {name}: {error}\n")
-        if error.tip:
-            sys.stderr.write(f"lpack: tip: {error.tip}\n")
+        _error(error, f"{name}: ")
     if result.failures:
         return 2
     return _exit_code(findings, args.strict)
 
 
 def _check(args: argparse.Namespace) -> int:
-    from lpack.commands.check import CheckOptions, check
-    from lpack.report import filter_findings
+    from lpack.commands.check import CheckOptions, check_and_decide
 
     options = CheckOptions(
         handler=args.handler, runtime=args.runtime, architecture=args.architecture, kind=args.kind,
@@ -388,31 +375,10 @@ def _check(args: argparse.Namespace) -> int:
         found = targets(args.paths)
         paths = [*found.projects, *found.policies]
         if not paths:
-            if not args.quiet and args.format == "text":
-                print("lpack check: no Lambda project or IAM policy among these files")
+            reporter(args.format).nothing_to_check(sys.stdout, args.quiet)
             return 0
-    findings, project_filters = check(paths, options)
-    select, ignore, per_path = project_filters
-    findings = filter_findings(findings, [*select, *_codes(args.select)], [*ignore, *_codes(args.ignore)], per_path)
-    if args.format == "json":
-        from lpack.report import json_report
-
-        sys.stdout.write(json_report.render(findings) + "\n")
-    elif args.format == "sarif":
-        from lpack.report import sarif
-
-        sys.stdout.write(sarif.render(findings) + "\n")
-    elif args.format == "github":
-        from lpack.report import github
-
-        text = github.render(findings)
-        sys.stdout.write(text + "\n" if text else "")
-    elif findings:
-        from lpack.report.text import console, render_check
-
-        render_check(console(), findings)
-    elif not args.quiet:
-        print("lpack check: no findings")  # the pre-commit path: rich is not even imported
+    findings = check_and_decide(paths, options, _codes(args.select), _codes(args.ignore))
+    reporter(args.format).check(sys.stdout, findings, args.quiet)
     return 0 if args.exit_zero else _exit_code(findings, args.strict)
 
 
@@ -458,7 +424,6 @@ def _invoke(args: argparse.Namespace) -> int:
 
 
 def _lock(args: argparse.Namespace) -> int:
-    from lpack.analysis.package import display_path
     from lpack.commands.lock import LockOptions, lock_project
     from lpack.inputs.config import load_project
     from lpack.report.text import ProgressPrinter
@@ -468,24 +433,16 @@ def _lock(args: argparse.Namespace) -> int:
                           upgrade=args.upgrade, upgrade_packages=tuple(args.upgrade_package), format=args.format)
     with ProgressPrinter(quiet=args.quiet) as progress:
         results = lock_project(project, options, progress)
-    for result in results:
-        state = "updated" if result.changed else "unchanged"
-        print(f"{display_path(result.output)}: {result.packages} package(s) for {result.target} "
-              f"from {display_path(result.input)} ({state})")
+    reporter("text").locked(sys.stdout, results)
     return 0
 
 
 def _validate_config(args: argparse.Namespace) -> int:
-    from lpack.inputs.config import has_config, load_project
+    from lpack.commands.validate import validate
 
-    for path in args.files or [Path(".")]:
-        if path.name == "pyproject.toml" and not has_config(path):
-            continue  # pre-commit passes every pyproject.toml; one without [tool.lpack] is not ours
-        project = load_project(path)
+    for project in validate(args.files):
         if not args.quiet:
-            functions = sum(1 for u in project.units if u.kind == "function")
-            layers = len(project.units) - functions
-            print(f"{project.describe()}: valid ({functions} function(s), {layers} layer(s))")
+            reporter("text").validated(sys.stdout, project)
     return 0
 
 
@@ -493,9 +450,7 @@ def _events(args: argparse.Namespace) -> int:
     from lpack.inputs.events import names, sample, sample_json
 
     if args.name is None:
-        for name in names():
-            found = sample(name)
-            print(f"{name:<32} {found.invocation:<5}  {found.summary}")
+        reporter("text").events(sys.stdout, [sample(name) for name in names()])
         return 0
     text = sample_json(args.name)
     if args.output is None:
@@ -509,28 +464,10 @@ def _events(args: argparse.Namespace) -> int:
 
 
 def _rules(args: argparse.Namespace) -> int:
-    import json
+    from lpack.commands.rules import all_rules, find_rule
 
-    from lpack.core.errors import UsageError
-    from lpack.rules import load_all
-
-    registry = load_all()
     if args.code:
-        found = registry.get(args.code.upper()) or next((r for r in registry.values() if r.name == args.code), None)
-        if found is None:
-            raise UsageError(f"no rule {args.code!r}; `lpack rules` lists them")
-        if args.format == "json":
-            print(json.dumps({"code": found.code, "name": found.name, "severity": found.severity.value,
-                              "source": found.source, "doc": found.doc}, indent=2))
-        else:
-            print(f"{found.code} {found.name} ({found.severity.value})\n\n{found.doc}")
-            if found.source:
-                print(f"\nSource: {found.source}")
-        return 0
-    rows = sorted(registry.values(), key=lambda r: r.code)
-    if args.format == "json":
-        print(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.value} for r in rows], indent=2))
+        reporter(args.format).rule(sys.stdout, find_rule(args.code))
     else:
-        for r in rows:
-            print(f"{r.code}  {r.name:<28} {r.severity.value}")
+        reporter(args.format).rules(sys.stdout, all_rules())
     return 0

@@ -12,8 +12,8 @@ import jsonschema
 import pytest
 
 from lpack.cli import main
-from lpack.core.findings import Finding, Severity
-from lpack.report import filter_findings
+from lpack.core.decide import filter_findings
+from lpack.core.findings import Finding, Location, Severity
 
 ROOT = Path(__file__).parent.parent
 SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif" / "sarif-2.1.0-rtm.5.json"  # vendored, MIT
@@ -89,7 +89,7 @@ def test_inline_ignore_inside_a_zip(tmp_path: Path) -> None:
     archive = tmp_path / "fn.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("app.py", "import x  # lpack: ignore[LP210, LP211]\n")
-    found = [Finding("LP211", "x", Severity.ERROR, "m", f"{archive}:app.py", line=1)]
+    found = [Finding("LP211", "x", Severity.ERROR, "m", Location(str(archive), "app.py", line=1))]
     assert filter_findings(found, [], []) == []
 
 

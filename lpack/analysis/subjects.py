@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from lpack.analysis.package import PackageIndex, PackageReader, display_path
+from lpack.core.findings import Location
 
 if TYPE_CHECKING:
     from lpack.core.targets import Target
@@ -63,12 +64,12 @@ class PackageSubject(Subject):
         """How findings name this package: its path, relative to the working folder if inside."""
         return display_path(self.package.path)
 
-    def where(self, entry: str) -> str:
-        """How findings name an entry: ``dist/fn.zip:pkg/mod.py`` inside a zip, ``src/pkg/mod.py``
-        in a source folder (a file path, for editors, SARIF and inline ignores)."""
+    def where(self, entry: str) -> Location:
+        """How findings name an entry: file ``dist/fn.zip`` and entry ``pkg/mod.py`` inside a zip,
+        file ``src/pkg/mod.py`` in a source folder (a file path, for editors and inline ignores)."""
         if self.package.path.is_dir():
-            return str(Path(self.display) / entry)
-        return f"{self.display}:{entry}"
+            return Location(str(Path(self.display) / entry))
+        return Location(self.display, entry)
 
 
 @dataclass(frozen=True, kw_only=True)

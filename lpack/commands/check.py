@@ -15,7 +15,7 @@ from lpack.analysis.subjects import EventFile, FunctionSubject, PackageSubject
 from lpack.commands.lock import lock_findings
 from lpack.core import clock
 from lpack.core.errors import LpackError, UsageError
-from lpack.core.findings import Finding
+from lpack.core.findings import Finding, Location
 from lpack.core.targets import Target, make_target
 from lpack.inputs.config import Project, Unit, load_project
 from lpack.inputs.environment import read_env
@@ -177,7 +177,7 @@ def _at_template_lines(findings: list[Finding], template: Template, unit: Unit, 
             key = "runtime" if f.code.startswith("LP4") else "function"
             f = f._replace(line=lines.get(key, fallback))
         elif f.line is None and f.path == source and f.code.startswith("LP2") and "handler" in lines:
-            f = f._replace(path=where, line=lines["handler"])
+            f = f._replace(location=Location(where, line=lines["handler"]))
         out.append(f)
     return out
 
@@ -384,3 +384,13 @@ def _events(root: Path, configured: object, invocation: str) -> Iterator[EventFi
     else:
         raise LpackError(f"{root}: events: {configured!r} is neither a file nor a folder")
 
+
+
+def check_and_decide(paths: Sequence[Path], options: CheckOptions,
+                     select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[Finding]:
+    """The findings to report: the projects' select/ignore/per-path-ignores and the caller's own
+    codes applied, and inline ignores honoured (lpack.core.decide)."""
+    from lpack.core.decide import filter_findings
+
+    findings, filters = check(paths, options)
+    return filter_findings(findings, [*filters.select, *select], [*filters.ignore, *ignore], filters.per_path)

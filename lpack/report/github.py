@@ -4,8 +4,10 @@ which GitHub shows as annotations on the pull request."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TextIO
 
 from lpack.core.findings import Finding, Severity
+from lpack.report import FindingsOnly
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -21,12 +23,22 @@ def _escape_property(text: str) -> str:
 def render(findings: Sequence[Finding]) -> str:
     lines = []
     for f in findings:
-        file = f.path.split(".zip:", 1)[0] + ".zip" if ".zip:" in f.path else f.path
-        props = [f"file={_escape_property(file)}"]
-        if f.line:
-            props.append(f"line={f.line}")
+        where = f.location
+        props = [f"file={_escape_property(where.file)}"]
+        if where.line:
+            props.append(f"line={where.line}")
+            if where.column:
+                props.append(f"col={where.column}")
         props.append(f"title={_escape_property(f'{f.code} {f.name}')}")
-        inside = f" ({f.path.split('.zip:', 1)[1]})" if ".zip:" in f.path else ""
+        inside = f" ({where.entry})" if where.entry is not None else ""
         message = f"{f.message}{inside}" + (f". Fix: {f.fix}" if f.fix else "")
         lines.append(f"::{_LEVEL[f.severity]} {','.join(props)}::{_escape_data(message)}")
     return "\n".join(lines)
+
+
+class GithubReporter(FindingsOnly):
+    name = "github"
+
+    def check(self, out: TextIO, findings: Sequence[Finding], quiet: bool) -> None:
+        text = render(findings)
+        out.write(text + "\n" if text else "")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from lpack import __version__
 from lpack.core.findings import Finding, summarize
+from lpack.report import FindingsOnly
 
 REPORT_VERSION = 1
 
@@ -23,3 +24,23 @@ def render(findings: Sequence[Finding], artifacts: Sequence[Any] = (),
         "summary": summarize(list(findings)),
     }
     return json.dumps(report, indent=2)
+
+
+class JsonReporter(FindingsOnly):
+    """The versioned report for check and build; plain JSON documents for `lpack rules`."""
+
+    name = "json"
+
+    def check(self, out: TextIO, findings: Sequence[Finding], quiet: bool) -> None:
+        out.write(render(findings) + "\n")
+
+    def build(self, out: TextIO, result: Any, findings: Sequence[Finding], verbose: bool) -> None:
+        out.write(render(findings, result.artifacts, result.failures) + "\n")
+
+    def rules(self, out: TextIO, rules: Sequence[Any]) -> None:
+        out.write(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.value} for r in rules],
+                             indent=2) + "\n")
+
+    def rule(self, out: TextIO, rule: Any) -> None:
+        out.write(json.dumps({"code": rule.code, "name": rule.name, "severity": rule.severity.value,
+                              "source": rule.source, "doc": rule.doc}, indent=2) + "\n")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from lpack import __version__
 from lpack.core.findings import Finding, Severity
+from lpack.report import FindingsOnly
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -52,13 +53,15 @@ def _rule(rule: Any) -> dict[str, Any]:
 
 
 def _result(f: Finding, rule_index: int) -> dict[str, Any]:
-    uri, _, entry = f.path.partition(".zip:")
-    uri = uri + ".zip" if entry else f.path
-    region = {"startLine": f.line} if f.line else None
-    location: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": uri}}}
-    if region:
+    where = f.location
+    location: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": where.file}}}
+    if where.line:
+        region = {"startLine": where.line, **({"startColumn": where.column} if where.column else {})}
         location["physicalLocation"]["region"] = region
-    text = f.message + (f" (in {entry})" if entry else "") + (f" Fix: {f.fix}" if f.fix else "")
+    if where.entry is not None:  # the entry inside the package zip the artifact location names
+        location["logicalLocations"] = [{"name": where.entry, "fullyQualifiedName": where.path}]
+    inside = f" (in {where.entry})" if where.entry else ""
+    text = f.message + inside + (f" Fix: {f.fix}" if f.fix else "")
     result: dict[str, Any] = {
         "ruleId": f.code, "ruleIndex": rule_index, "level": _LEVEL[f.severity],
         "message": {"text": text}, "locations": [location],
@@ -66,3 +69,10 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
     if f.function:
         result["properties"] = {"function": f.function}
     return result
+
+
+class SarifReporter(FindingsOnly):
+    name = "sarif"
+
+    def check(self, out: TextIO, findings: Sequence[Finding], quiet: bool) -> None:
+        out.write(render(findings) + "\n")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lpack.analysis.package import display_path
 from lpack.core import limits
-from lpack.core.findings import Finding, Severity
+from lpack.core.findings import Finding, Location, Severity
 from lpack.core.units import human_bytes
 
 if TYPE_CHECKING:
@@ -17,12 +17,13 @@ if TYPE_CHECKING:
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
-def console(stderr: bool = False) -> Console:
+def console(stderr: bool = False, file: TextIO | None = None) -> Console:
     from rich.console import Console
 
     # rich honours NO_COLOR and FORCE_COLOR, and drops styling when the stream is not a terminal.
-    return Console(stderr=stderr, highlight=False, soft_wrap=False,
-                   width=None if (sys.stderr if stderr else sys.stdout).isatty() else 200)
+    stream = file or (sys.stderr if stderr else sys.stdout)
+    return Console(stderr=stderr, file=file, highlight=False, soft_wrap=False,
+                   width=None if stream.isatty() else 200)
 
 
 class ProgressPrinter:
@@ -94,9 +95,20 @@ def render_findings(out: Console, findings: Sequence[Finding]) -> None:
     from rich.markup import escape
 
     for f in sorted(findings, key=lambda f: (-f.severity.rank, f.path, f.code)):
-        where = f.path + (f":{f.line}" if f.line else "")
+        where = ":".join(_parts(f.path, f.location))
         out.print(f"{escape(where)}: [{_STYLE[f.severity]}]{f.code} {f.severity.value}[/] {escape(f.message)}"
                   + (f" [dim](fix: {escape(f.fix)})[/]" if f.fix else ""), highlight=False, soft_wrap=True)
+
+
+def _parts(name: str, where: Location) -> list[str]:
+    """``name:line:column``, each part only when known."""
+    return [str(part) for part in (name, where.line, where.column) if part]
+
+
+def _check_order(f: Finding) -> tuple[str, str, int, str]:
+    """As lpack has always listed them: a zip's entries before the findings on the zip itself."""
+    file, entry = f.location.file, f.location.entry
+    return (file.removesuffix(".zip") if entry is not None else file, f.path, f.line or 0, f.code)
 
 
 def render_check(out: Console, findings: Sequence[Finding]) -> None:
@@ -104,13 +116,12 @@ def render_check(out: Console, findings: Sequence[Finding]) -> None:
     from rich.markup import escape
 
     groups: dict[str, list[Finding]] = {}
-    for f in sorted(findings, key=lambda f: (f.path.split(".zip:")[0], f.path, f.line or 0, f.code)):
-        groups.setdefault(f.path.split(".zip:")[0] + (".zip" if ".zip:" in f.path else ""), []).append(f)
+    for f in sorted(findings, key=_check_order):
+        groups.setdefault(f.location.file, []).append(f)
     for file, items in groups.items():
         out.print(f"[bold]{escape(file)}[/]", soft_wrap=True)
         for f in items:
-            inside = f.path.split(".zip:", 1)[1] if ".zip:" in f.path else ""
-            where = ":".join(part for part in (inside, str(f.line) if f.line else "") if part)
+            where = ":".join(_parts(f.location.entry or "", f.location))
             out.print(f"  {escape(where) + ': ' if where else ''}[{_STYLE[f.severity]}]{f.code}[/] "
                       f"{escape(f.message)}" + (f" [dim](fix: {escape(f.fix)})[/]" if f.fix else ""),
                       highlight=False, soft_wrap=True)
@@ -118,3 +129,41 @@ def render_check(out: Console, findings: Sequence[Finding]) -> None:
     out.print(f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
               f"{counts[Severity.INFO]} info in {len(groups)} file(s)")
 
+
+
+class TextReporter:
+    """What people read: rich for findings and tables (styled on a terminal), plain lines else."""
+
+    def check(self, out: TextIO, findings: Sequence[Finding], quiet: bool) -> None:
+        if findings:
+            render_check(console(file=out), findings)
+        elif not quiet:
+            out.write("lpack check: no findings\n")  # the pre-commit path: rich is not even imported
+
+    def nothing_to_check(self, out: TextIO, quiet: bool) -> None:
+        if not quiet:
+            out.write("lpack check: no Lambda project or IAM policy among these files\n")
+
+    def build(self, out: TextIO, result: Any, findings: Sequence[Finding], verbose: bool) -> None:
+        render_build(console(file=out), result.artifacts, findings, verbose=verbose)
+
+    def rules(self, out: TextIO, rules: Sequence[Any]) -> None:
+        out.writelines(f"{r.code}  {r.name:<28} {r.severity.value}\n" for r in rules)
+
+    def rule(self, out: TextIO, rule: Any) -> None:
+        out.write(f"{rule.code} {rule.name} ({rule.severity.value})\n\n{rule.doc}\n")
+        if rule.source:
+            out.write(f"\nSource: {rule.source}\n")
+
+    def locked(self, out: TextIO, results: Sequence[Any]) -> None:
+        for result in results:
+            state = "updated" if result.changed else "unchanged"
+            out.write(f"{display_path(result.output)}: {result.packages} package(s) for {result.target} "
+                      f"from {display_path(result.input)} ({state})\n")
+
+    def events(self, out: TextIO, samples: Sequence[Any]) -> None:
+        out.writelines(f"{s.name:<32} {s.invocation:<5}  {s.summary}\n" for s in samples)
+
+    def validated(self, out: TextIO, project: Any) -> None:
+        functions = sum(1 for u in project.units if u.kind == "function")
+        out.write(f"{project.describe()}: valid ({functions} function(s), {len(project.units) - functions} layer(s))\n")

@@ -28,7 +28,7 @@ from lpack.analysis.subjects import (
     Subject,
 )
 from lpack.core.errors import LpackError
-from lpack.core.findings import Finding, Severity
+from lpack.core.findings import Finding, Location, Severity
 
 S = TypeVar("S", bound=Subject)
 
@@ -85,7 +85,7 @@ class Rule(NamedTuple):
 
         return inspect.cleandoc(self.func.__doc__ or "")
 
-    def finding(self, message: str, path: str, **extra: Any) -> Finding:
+    def finding(self, message: str, path: str | Location, **extra: Any) -> Finding:
         severity = extra.pop("severity", self.severity)
         return Finding(self.code, self.name, severity, message, path, **extra)
 

@@ -1,5 +1,7 @@
-"""Which findings the user has silenced: --select/--ignore and config, per-path ignores, and
-inline ``# lpack: ignore[LP201] reason`` comments on the line a finding points at."""
+"""Which findings are reported: the one place that decides, before any reporter sees them, as
+flake8's DecisionEngine sits outside its formatters. ``--select``/``--ignore`` and config,
+per-path ignores, and inline ``# lpack: ignore[LP201] reason`` comments on the line a finding
+points at (in a file, or in an entry of a package zip)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from lpack.core.findings import Finding
+from lpack.core.findings import Finding, Location
 
 INLINE = re.compile(r"#\s*lpack:\s*ignore\[(?P<codes>[A-Z0-9,\s]+)\]")
 
@@ -30,7 +32,7 @@ def filter_findings(findings: Iterable[Finding], select: Iterable[str], ignore: 
                 continue
             if per_path and _path_ignored(f, per_path):
                 continue
-            if f.line and f.code in _inline_codes(lines.get(f.path, f.line)):
+            if f.line and f.code in _inline_codes(lines.get(f.location)):
                 continue
             kept.append(f)
     finally:
@@ -49,29 +51,29 @@ def _inline_codes(text: str) -> set[str]:
 
 
 class _SourceLines:
-    """The text of a finding's line: a file, or an entry inside a zip (``dist/fn.zip:app.py``)."""
+    """The text of the line a location points at: in a file, or in an entry inside a zip."""
 
     def __init__(self) -> None:
-        self._texts: dict[str, list[str]] = {}
+        self._texts: dict[tuple[str, str | None], list[str]] = {}
         self._zips: dict[str, Any] = {}
 
-    def get(self, path: str, line: int) -> str:
-        if path not in self._texts:
-            self._texts[path] = self._read(path).splitlines()
-        text = self._texts[path]
+    def get(self, where: Location) -> str:
+        key = (where.file, where.entry)
+        if key not in self._texts:
+            self._texts[key] = self._read(*key).splitlines()
+        text, line = self._texts[key], where.line or 0
         return text[line - 1] if 0 < line <= len(text) else ""
 
-    def _read(self, path: str) -> str:
-        archive, sep, entry = path.partition(".zip:")
+    def _read(self, file: str, entry: str | None) -> str:
         try:
-            if sep:
+            if entry is not None:
                 import zipfile
 
-                zf = self._zips.get(archive)
+                zf = self._zips.get(file)
                 if zf is None:
-                    zf = self._zips[archive] = zipfile.ZipFile(archive + ".zip")
+                    zf = self._zips[file] = zipfile.ZipFile(file)
                 return str(zf.read(entry).decode("utf-8", errors="replace"))
-            return Path(path).read_text(encoding="utf-8", errors="replace")
+            return Path(file).read_text(encoding="utf-8", errors="replace")
         except (OSError, KeyError, ValueError):
             return ""
 
