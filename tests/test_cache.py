@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lpack.bundle import cache
+from lpack.core import cache
 from lpack.cli import main
 
 HANDLER = "def lambda_handler(event, context):\n    return {'ok': True}\n"

@@ -239,7 +239,7 @@ def test_pythons_uv_installed_are_found_in_its_folder(tmp_path: Path, monkeypatc
 def test_what_a_python_is_is_remembered_in_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 
-    from lpack.bundle.cache import default_root
+    from lpack.core.cache import default_root
     from lpack.invoke import interpreter
 
     monkeypatch.setattr(interpreter, "_PROBES", {})

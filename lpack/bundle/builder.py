@@ -23,14 +23,15 @@ from lpack.analysis.package import (
 )
 from lpack.analysis.subjects import PackageSubject
 from lpack.bundle import pipconfig, zipwriter
-from lpack.bundle.cache import DependencyCache, default_root, make_key
+from lpack.bundle.cache import DependencyCache
 from lpack.bundle.install import Installer, find_installer, install, requirement_args
-from lpack.commands.lock import lock_findings
 from lpack.core import clock, select
+from lpack.core.cache import default_root, make_key
 from lpack.core.errors import BuildError, ConfigError, LpackError, redact
 from lpack.core.findings import Finding
 from lpack.core.targets import Target, lifecycle
 from lpack.inputs.config import Project, Unit
+from lpack.inputs.lpack_lock import lock_state
 from lpack.inputs.requirements_file import INSTALLER_ENV, Requirements, read_requirements, rewrite
 from lpack.plan import Plan, is_python_project, plan
 from lpack.rules import engine
@@ -149,7 +150,7 @@ class _Builder:
         unit_plan = plan(self.project, unit, self.options.runtime, self.options.architecture)
         where, target = unit_plan.where, unit_plan.target
         findings = engine.check_runtime(target, self.today, display_path(self.project.config_path or self.project.root))
-        findings = [f._replace(function=unit.name) for f in findings + lock_findings(unit.requirements or unit.lock)]
+        findings = [f._replace(function=unit.name) for f in findings + _lock_findings(unit.requirements or unit.lock)]
         if lifecycle(target.runtime, self.today) == "blocked":
             return None, findings
         self.progress(unit.name, f"target {target.label}")
@@ -301,7 +302,7 @@ class _Builder:
     def _locked_requirements(self, unit: Unit, target: Target) -> str:
         """The lock's set for the target as a requirements file; remembered per lock bytes, so a
         rebuild after a source-only edit neither parses the lock nor evaluates its markers."""
-        from lpack.bundle.cache import file_digest, memo
+        from lpack.core.cache import file_digest, memo
         from lpack.inputs.declared import manifest_of, read_lock
         from lpack.inputs.requirements import from_lock
 
@@ -470,3 +471,7 @@ def _wheel_requires(wheel: Path) -> list[str]:
         metadata = HeaderParser().parsestr(zf.read(name).decode("utf-8"))
     return [value for value in metadata.get_all("Requires-Dist") or []]
 
+
+def _lock_findings(lock: Path | None) -> list[Finding]:
+    """The lock-out-of-date rule on a lock `lpack lock` wrote (other files have no header to read)."""
+    return [] if lock is None else engine.check_lockfile(lock_state(lock))

@@ -193,7 +193,7 @@ def _read_table(path: Path) -> dict[str, Any] | None:
 def _validate(table: Mapping[str, Any], config: Path) -> None:
     """Validate against schemas/lpack.schema.json. A table that validated before (same schema,
     same content) is remembered in the cache, so a rebuild does not pay jsonschema's import."""
-    from lpack.bundle.cache import default_root
+    from lpack.core.cache import default_root
 
     schema_text = _schema_text("lpack.schema.json")
     content = json.dumps(table, sort_keys=True, default=str)

@@ -231,7 +231,7 @@ def stale_reason(lock: Path) -> str | None:
     too), so a rebuild neither parses the lock for it nor misses a member's edit."""
     import json
 
-    from lpack.bundle.cache import default_root, file_digest, make_key
+    from lpack.core.cache import default_root, file_digest, make_key
 
     record = default_root() / "memo" / "stale" / make_key({"lock": file_digest(lock), "path": str(lock)})
     try:

@@ -151,7 +151,7 @@ def _identity(path: str) -> str | None:
 
 
 def _probe_cache_file() -> Path:
-    from lpack.bundle.cache import default_root
+    from lpack.core.cache import default_root
 
     return default_root() / "invoke" / "interpreters.json"
 

@@ -134,7 +134,7 @@ def _provide_runtime_modules(sandbox: Sandbox, module: str, plan: Plan, interpre
                              options: InvokeOptions, progress: Progress, note: Note) -> bool:
     """Install boto3 for the target into the cache and restart the environment with it; False
     (with a note saying what to do) when it cannot be installed."""
-    from lpack.bundle.cache import default_root
+    from lpack.core.cache import default_root
 
     progress(plan.function, f"{module} is part of the Lambda runtime: installing boto3 for local runs")
     try:
@@ -242,7 +242,7 @@ def _package(project: Project, unit: Unit, options: InvokeOptions, progress: Pro
 def _scratch_dist(project: Project, options: InvokeOptions) -> Path:
     import hashlib
 
-    from lpack.bundle.cache import default_root
+    from lpack.core.cache import default_root
 
     key = hashlib.sha256(str(project.root).encode()).hexdigest()[:16]
     return (options.cache_dir or default_root()) / "invoke" / "dist" / key
@@ -375,7 +375,7 @@ def _check_event(event: Event, invocation: str, note: Note) -> None:
 # -- the environment --------------------------------------------------------------------------
 
 def _spec(plan: Plan, interpreter: Interpreter, options: InvokeOptions, progress: Progress) -> Spec:
-    from lpack.bundle.cache import default_root
+    from lpack.core.cache import default_root
     from lpack.invoke.extract import extract_layers, extract_package
 
     cache = options.cache_dir or default_root()
