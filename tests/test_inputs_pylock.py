@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -39,7 +40,11 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(command: list[str], cwd: Path) -> None:
-    subprocess.run(command, cwd=cwd, check=True, capture_output=True, text=True)
+    """``command`` with no installer settings from this machine (module fixtures run before
+    conftest's per-test ``hermetic``), its uv cache beside ``cwd``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
+    env.update(UV_NO_CONFIG="1", UV_CACHE_DIR=str(cwd.parent / "uv-cache"), PIP_CONFIG_FILE=os.devnull)
+    subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True, text=True)
 
 
 def pip_lock(folder: Path, wheels: Path, *requirements: str) -> Path:
@@ -67,10 +72,12 @@ def write_project(folder: Path, body: str) -> Path:
 # --- pip lock ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def pip_locked(tmp_path: Path, wheels: Path) -> Path:
-    make_local_project(tmp_path / "localpkg", "localpkg", requires=["beta"])
-    return pip_lock(tmp_path, wheels, "alpha==1.0", "./localpkg", "fastlib")
+@pytest.fixture(scope="module")
+def pip_locked(tmp_path_factory: pytest.TempPathFactory, wheels: Path) -> Path:
+    """One real `pip lock` (seconds), read by several tests: none of them writes to it."""
+    folder = tmp_path_factory.mktemp("pip-locked")
+    make_local_project(folder / "localpkg", "localpkg", requires=["beta"])
+    return pip_lock(folder, wheels, "alpha==1.0", "./localpkg", "fastlib")
 
 
 @needs_known_host
@@ -135,9 +142,10 @@ APP = """\
     """
 
 
-@pytest.fixture
-def exported(tmp_path: Path, wheels: Path) -> Path:
-    project = write_project(tmp_path / "app", APP)
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory, wheels: Path) -> Path:
+    """One real `uv lock` and `uv export`, read by several tests: none of them writes to it."""
+    project = write_project(tmp_path_factory.mktemp("exported") / "app", APP)
     make_local_project(project / "libs" / "localpkg", "localpkg", requires=["beta"])
     return uv_export(project, wheels, "--no-dev")
 
