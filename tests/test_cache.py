@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lpack.core import cache
 from lpack.cli import main
+from lpack.core import cache
 
 HANDLER = "def lambda_handler(event, context):\n    return {'ok': True}\n"
 
