@@ -141,3 +141,30 @@ def ordered_indexes(urls: Sequence[str]) -> tuple[str, ...]:
         if u.rstrip("/") in ("https://pypi.org/simple", "https://pypi.python.org/simple")
     ]
     return tuple(pypi + [u for u in unique if u not in pypi])
+
+
+def load_toml_or_refuse(path: Path, fix: str) -> dict[str, Any]:
+    """A TOML file's data; unreadable or malformed: ConfigError naming it and saying ``fix``."""
+    from lpack.core.compat import tomllib
+
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc}); {fix}") from exc
+
+
+def load_manifest(manifest: Path, lock: str) -> dict[str, Any]:
+    """The pyproject.toml a lock is read with."""
+    if not manifest.is_file():
+        raise ConfigError(f"{manifest}: no such file; {lock} is read with the pyproject.toml beside it")
+    return load_toml_or_refuse(manifest, "fix the TOML syntax")
+
+
+def nested_table(data: Any, *keys: str) -> dict[str, Any]:
+    """``data[k1][k2]...`` when each is a table, else {} (a pyproject need not have them)."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}

@@ -19,9 +19,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from lpack.core.compat import tomllib
 from lpack.core.errors import ConfigError
 from lpack.core.targets import Target
+from lpack.inputs._lockfiles import load_manifest
+from lpack.inputs._lockfiles import load_toml_or_refuse as _load
+from lpack.inputs._lockfiles import nested_table as _table
 from lpack.inputs.locked import Local, Locked, Pin, Selection, canonical, marker_environment
 
 KIND = "poetry.lock"
@@ -155,27 +157,8 @@ def _written_by(lock: Path) -> tuple[int, ...]:
 # Files
 
 
-def _load(path: Path, fix: str) -> dict[str, Any]:
-    try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML ({exc}); {fix}") from exc
-
-
 def _load_manifest(manifest: Path) -> dict[str, Any]:
-    if not manifest.is_file():
-        raise ConfigError(f"{manifest}: no such file; poetry.lock is read with the pyproject.toml beside it")
-    return _load(manifest, "fix the TOML syntax")
-
-
-def _table(data: Any, *keys: str) -> dict[str, Any]:
-    """``data[k1][k2]...`` when each is a table, else {} (a pyproject need not have them)."""
-    for key in keys:
-        data = data.get(key) if isinstance(data, dict) else None
-    return data if isinstance(data, dict) else {}
+    return load_manifest(manifest, "poetry.lock")
 
 
 def _broken(path: Path, what: str) -> ConfigError:
