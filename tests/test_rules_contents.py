@@ -33,8 +33,8 @@ from lpack.cli import main
 from lpack.core import select
 from lpack.core.findings import Finding, Severity
 from lpack.core.targets import make_target
-from lpack.rules import contents
-from lpack.rules.contents import pyc_version
+from lpack.rules import credentials
+from lpack.rules.bytecode import pyc_version
 from tests.factories.readers import RecordingReader
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -372,7 +372,7 @@ def test_only_the_functions_own_files_are_read(tmp_path: Path) -> None:
 
 
 def test_reading_stops_at_the_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(contents, "SCAN_BUDGET_BYTES", 10_000)
+    monkeypatch.setattr(credentials, "SCAN_BUDGET_BYTES", 10_000)
     items = [*HEALTHY, *(f(f"data/{i:02}.txt", "x" * 1000) for i in range(20)),
              f("data/zz.py", f'K = "{KEY_ID}"\nS = "{SECRET}"\n')]
     assert check(tmp_path, items) == []

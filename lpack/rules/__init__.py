@@ -47,7 +47,11 @@ class Family(NamedTuple):
 FAMILIES = (
     Family("lpack.rules.package", "LP100", "LP109", "Package: sizes and layers", PackageSubject),
     Family("lpack.rules.native", "LP110", "LP119", "Native code", PackageSubject),
-    Family("lpack.rules.contents", "LP120", "LP199", "Package contents", PackageSubject),
+    Family("lpack.rules.entries", "LP120", "LP124", "Package: entries", PackageSubject),
+    Family("lpack.rules.layout", "LP125", "LP129", "Package: layout", PackageSubject),
+    Family("lpack.rules.credentials", "LP130", "LP139", "Package: credentials", PackageSubject),
+    Family("lpack.rules.bytecode", "LP140", "LP142", "Package: bytecode and the runtime's SDK", PackageSubject),
+    Family("lpack.rules.weight", "LP143", "LP149", "Package: dead weight", PackageSubject),
     Family("lpack.rules.handler", "LP200", "LP299", "Handler", HandlerSubject),
     Family("lpack.rules.function", "LP300", "LP329", "Configuration and limits", FunctionSubject),
     Family("lpack.rules.lockfile", "LP330", "LP339", "Configuration and limits", LockfileSubject),
