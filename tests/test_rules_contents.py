@@ -335,6 +335,43 @@ def test_library_files_are_not_searched(tmp_path: Path) -> None:
     assert "LP130" not in codes(check(tmp_path, items))
 
 
+# A library whose metadata lost its RECORD (pip install --target, then repacked): which files it
+# owns comes from what its metadata still says (lpack.analysis.distributions).
+NO_RECORD = {
+    "project name": [f("fakelib-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: fakelib\n")],
+    "top_level.txt": [f("fake_lib-1.0.dist-info/top_level.txt", "fakelib\n")],
+    "Import-Name": [f("fake-client-1.0.dist-info/METADATA", "Metadata-Version: 2.5\nImport-Name: fakelib\n")],
+}
+
+
+@pytest.mark.parametrize("metadata", NO_RECORD.values(), ids=NO_RECORD.keys())
+def test_a_library_without_record_is_not_searched(tmp_path: Path, metadata: list[Item]) -> None:
+    pair = f'K = "{KEY_ID}"\nS = "{SECRET}"\n'
+    library = [f("fakelib/__init__.py"), f("fakelib/tests/data/credentials.txt", pair), *metadata]
+    assert check(tmp_path, [*HEALTHY, *library]) == []
+    findings = check(tmp_path, [*HEALTHY, *library, f("settings.py", pair)])
+    assert [(x.code, x.path.rsplit(":", 1)[1]) for x in findings] == [("LP130", "settings.py")]
+
+
+def test_files_beside_a_library_without_record_are_searched(tmp_path: Path) -> None:
+    """Without a RECORD, a distribution owns the modules its metadata claims, nothing else."""
+    items = [*HEALTHY, *NO_RECORD["project name"], f("fakelib_settings.py", f'K = "{KEY_ID}"\nS = "{SECRET}"\n')]
+    assert codes(check(tmp_path, items)) == ["LP130"]
+
+
+def test_the_functions_own_project_without_record_is_searched(tmp_path: Path) -> None:
+    items = [f("orders/__init__.py"), f("orders/api.py", f'K = "{KEY_ID}"\nS = "{SECRET}"\n'),
+             f("orders-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: orders\n")]
+    assert codes(check(tmp_path, items, handler="orders.api.handler")) == ["LP130"]
+
+
+def test_a_layers_library_without_record_is_not_searched(tmp_path: Path) -> None:
+    prefix = "python/lib/python3.12/site-packages/"
+    items = [f(prefix + "paramiko/tests/test_rsa.key", RSA_KEY),
+             f(prefix + "paramiko-3.4.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: paramiko\n")]
+    assert check(tmp_path, items, kind="layer") == []
+
+
 def test_a_damaged_record_does_not_stop_the_check(tmp_path: Path) -> None:
     items = [*HEALTHY, f("lib/__init__.py"), f("lib-1.0.dist-info/RECORD", "lib/__init__.py,,\n\"bad\0line\n")]
     assert check(tmp_path, items) == []

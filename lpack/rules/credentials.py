@@ -1,18 +1,20 @@
 """Credential rules (LP130-LP132): secrets shipped in the package.
 
-Secrets are searched only in the function's own text files: files that a ``*.dist-info/RECORD``
-lists belong to an installed distribution and are not read, so a 250 MB package costs a few
-small reads.
+LP130 and LP131 search only the function's own text files: files of installed libraries
+(``lpack.analysis.distributions`` decides, from a ``*.dist-info/RECORD`` or, without one, from the
+modules the metadata claims) are not read, so a 250 MB package costs a few small reads. LP132
+reads every ``.env`` file, libraries' included: a ``.env`` is deployment configuration wherever it
+sits, and its own filters (templates, placeholders) keep fixtures quiet.
 """
 
 from __future__ import annotations
 
-import csv
 import posixpath
 import weakref
 from collections.abc import Iterator
 
 from lpack.analysis import secrets
+from lpack.analysis.distributions import Libraries, installed
 from lpack.analysis.package import Entry, PackageReader
 from lpack.analysis.subjects import PackageSubject
 from lpack.core.findings import Finding, Severity
@@ -35,52 +37,23 @@ _BINARY_SUFFIXES = frozenset({
     ".wav", ".ogg", ".flac", ".mov", ".avi",
 })
 
-_OWNED: weakref.WeakKeyDictionary[PackageReader, tuple[str | None, frozenset[str]]] = weakref.WeakKeyDictionary()
+_LIBRARIES: weakref.WeakKeyDictionary[PackageReader, tuple[str | None, Libraries]] = weakref.WeakKeyDictionary()
 
 
-def _record_paths(text: str, prefix: str) -> set[str]:
-    paths = set()
-    try:
-        for row in csv.reader(text.splitlines()):
-            if row and row[0]:
-                path = posixpath.normpath(posixpath.join(prefix, row[0]))
-                if not path.startswith("../"):
-                    paths.add(path)
-    except csv.Error:
-        pass  # a damaged RECORD owns what was read before the damage; the rest is searched
-    return paths
-
-
-def _distributions(s: PackageSubject, reader: PackageReader) -> Iterator[tuple[str, set[str]]]:
-    """(prefix, files) for each installed distribution: from ``*.dist-info/RECORD`` (paths
-    relative to the folder holding the dist-info) or ``*.egg-info/installed-files.txt``."""
-    for entry in s.package.entries:
-        if entry.name.endswith(".dist-info/RECORD"):
-            prefix = posixpath.dirname(posixpath.dirname(entry.name))
-            yield prefix, _record_paths(reader.text(entry.name), prefix)
-        elif entry.name.endswith(".egg-info/installed-files.txt"):
-            folder = posixpath.dirname(entry.name)
-            lines = reader.text(entry.name).splitlines()
-            paths = {posixpath.normpath(posixpath.join(folder, line.strip())) for line in lines if line.strip()}
-            yield posixpath.dirname(folder), {p for p in paths if not p.startswith("../")}
-
-
-def _owned(s: PackageSubject, reader: PackageReader) -> frozenset[str]:
-    """Files installed by a distribution, except the one that holds the handler's module (the
-    function's own project, installed from its wheel): its files are the function's own."""
-    cached = _OWNED.get(reader)
+def _libraries(s: PackageSubject, reader: PackageReader) -> Libraries:
+    """The installed libraries' files (``lpack.analysis.distributions``: a RECORD's list, else the
+    modules the metadata claims), except the distribution that installs the handler's top-level
+    module: that is the function's own project, installed from its wheel, and its files are the
+    function's own. Read once per package."""
+    cached = _LIBRARIES.get(reader)
     if cached is not None and cached[0] == s.handler:
         return cached[1]
     module = handler_module(s)
-    owned: set[str] = set()
-    for prefix, paths in _distributions(s, reader):
-        top = posixpath.join(prefix, module.split("/", 1)[0]) if module else None
-        if top and (f"{top}.py" in paths or any(p.startswith(top + "/") for p in paths)):
-            continue
-        owned |= paths
-    result = frozenset(owned)
-    _OWNED[reader] = (s.handler, result)
-    return result
+    top = module.split("/", 1)[0] if module else None
+    found = [d for d in installed(s.package, reader) if top is None or not d.installs(top)]
+    libraries = Libraries(found)
+    _LIBRARIES[reader] = (s.handler, libraries)
+    return libraries
 
 
 def _text(reader: PackageReader, entry: Entry) -> str | None:
@@ -91,12 +64,12 @@ def _text(reader: PackageReader, entry: Entry) -> str | None:
 def _own_text_files(s: PackageSubject, reader: PackageReader) -> Iterator[tuple[Entry, str]]:
     """The function's own text files (not installed by a distribution, at most 1 MB each, at
     most ``SCAN_BUDGET_BYTES`` in all), with their text."""
-    owned = _owned(s, reader)
+    libraries = _libraries(s, reader)
     budget = SCAN_BUDGET_BYTES
     for entry in package_files(s):
         suffix = posixpath.splitext(entry.name)[1].lower()
         if (entry.symlink or entry.size > SCAN_MAX_FILE_BYTES or suffix in _BINARY_SUFFIXES
-                or entry.name in owned or in_metadata(entry.name)):
+                or in_metadata(entry.name) or libraries.holds(entry.name)):
             continue
         if entry.size > budget:
             return
@@ -116,8 +89,9 @@ def aws_access_key(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     `AKIA************ABCD`.
 
     AWS's documentation keys (`AKIAIOSFODNN7EXAMPLE`, `wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`)
-    are not secrets. Files a `*.dist-info/RECORD` lists belong to installed libraries and are
-    not searched, nor binaries, nor files over 1 MB.
+    are not secrets. Files of installed libraries (those a `*.dist-info/RECORD` lists or, without
+    one, those inside the modules its metadata names) are not searched, nor binaries, nor files
+    over 1 MB.
 
     ## Why is this bad?
     Anyone who can read the package (`GetFunction` returns a download link for it) can use the
@@ -161,7 +135,8 @@ def private_key(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     Searches the function's own text files for PEM private keys (`-----BEGIN RSA PRIVATE
     KEY-----`, `OPENSSH`, `EC`, PKCS#8, PGP) followed by a key body. Code that only looks for the
     marker (`if pem.startswith("-----BEGIN PRIVATE KEY-----")`) has no body and is not flagged.
-    Test keys inside installed libraries (files a `*.dist-info/RECORD` lists) are not searched.
+    Test keys inside installed libraries (files a `*.dist-info/RECORD` lists or, without one,
+    inside the modules its metadata names) are not searched.
 
     ## Why is this bad?
     Anyone who can read the package can use the key: sign as your service, decrypt its traffic,
