@@ -510,7 +510,7 @@ TAGGED = {"StringEquals": {"aws:ResourceTag/app": "orders"}}
 
 def test_bulk_read_and_exposure_lists_are_known_actions() -> None:
     from lpack.iam import actions
-    from lpack.rules.iam_privilege import BULK_READ_ACTIONS, EXPOSURE_ACTIONS
+    from lpack.iam.tables import BULK_READ_ACTIONS, EXPOSURE_ACTIONS
 
     for name in BULK_READ_ACTIONS | EXPOSURE_ACTIONS:
         assert actions.action(name) is not None, name

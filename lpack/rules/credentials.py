@@ -18,11 +18,11 @@ from lpack.analysis.distributions import Libraries, installed
 from lpack.analysis.package import Entry, PackageReader
 from lpack.analysis.subjects import PackageSubject
 from lpack.core.findings import Finding, Severity
+from lpack.iam.tables import EXECUTION_ROLE_URL
 from lpack.rules import Rule, rule
 from lpack.rules._package import handler_module, in_metadata, package_files, some
 
 # Rules cite Lambda's own pages (the project's convention); LP130's doc names IAM's page on keys.
-EXECUTION_ROLE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"
 SECRETS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/with-secrets-manager.html"
 
 SCAN_MAX_FILE_BYTES = 1 << 20  # larger files are data, not code: not searched for secrets

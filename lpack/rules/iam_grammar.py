@@ -6,38 +6,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import NamedTuple
 
 from lpack.analysis.subjects import PolicySubject
 from lpack.core.findings import Finding, Severity
+from lpack.core.limits import NEAR_LIMIT_FRACTION, QUOTAS_URL
 from lpack.iam import policy as grammar
+from lpack.iam.tables import EXECUTION_ROLE_URL, RESOURCE_POLICY_URL, SIZE_QUOTAS, SizeQuota
 from lpack.rules import Rule, rule
 
-EXECUTION_ROLE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"
-RESOURCE_POLICY_URL = "https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html"
-QUOTAS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
-IAM_QUOTAS_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
-
 SUBJECT = PolicySubject
-
-
-class SizeQuota(NamedTuple):
-    value: int
-    unit: str
-    counted: str
-    source: str
-
-
-# Policy size quotas by policy kind (shared/LAMBDA-FACTS.md section 8).
-SIZE_QUOTAS = {
-    "identity": SizeQuota(6_144, "characters", "non-whitespace characters (managed policy quota)",
-                          IAM_QUOTAS_URL),
-    "trust": SizeQuota(2_048, "characters", "non-whitespace characters (role trust policy quota, "
-                       "adjustable to 4,096)", IAM_QUOTAS_URL),
-    "resource": SizeQuota(20_480, "bytes", "bytes of the compact JSON (Lambda function resource-based "
-                          "policy, 20 KB)", QUOTAS_URL),
-}
-NEAR_LIMIT = 0.9
 
 
 def _report(r: Rule, s: PolicySubject, kind: str) -> Iterator[Finding]:
@@ -516,6 +493,6 @@ def policy_size_near_limit(r: Rule, s: PolicySubject) -> Iterator[Finding]:
     if measured is None:
         return
     size, quota = measured
-    if quota.value * NEAR_LIMIT < size <= quota.value:
+    if quota.value * NEAR_LIMIT_FRACTION < size <= quota.value:
         yield r.finding(f"the {s.kind} policy measures {size:,} {quota.unit}, {size / quota.value:.0%} "
                         f"of the quota of {quota.value:,}; counted as {quota.counted}", s.where, line=1)

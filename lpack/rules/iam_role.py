@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from lpack.analysis.subjects import RoleSubject
 from lpack.core.findings import Finding, Severity
 from lpack.iam.policy import Statement
+from lpack.iam.tables import (
+    EXECUTION_ROLE_URL,
+    IAM_QUOTAS_URL,
+    INLINE_PER_ROLE,
+    LOG_ACTIONS,
+    MANAGED_PER_ROLE,
+)
 from lpack.rules import Rule, rule
-
-EXECUTION_ROLE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"
-IAM_QUOTAS_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
-LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
-MANAGED_PER_ROLE = (10, 20)  # default quota, and the most it can be raised to
 
 
 def _log_stream_pattern(function: str | None) -> str:
@@ -120,9 +122,6 @@ def role_too_many_policies(r: Rule, s: RoleSubject) -> Iterator[Finding]:
             f"by default, {most} after a quota increase", s.where, function=s.function, severity=severity,
             fix="merge policies, or raise the quota (at most 20)",
         )
-
-
-INLINE_PER_ROLE = 10_240  # non-whitespace characters, all inline policies of a role together
 
 
 @rule("LP562", "role-inline-policies-too-large", Severity.ERROR, subject=RoleSubject, source=IAM_QUOTAS_URL)

@@ -1,0 +1,132 @@
+"""The IAM facts the policy and role rules judge by: URLs of the pages they cite, action and
+condition-key tables, and IAM's size quotas. Each table says where it comes from.
+
+Actions and condition keys are lower-cased, as IAM compares them case-insensitively. Action names
+and access levels are those of the Service Authorization Reference, as the offline action database
+(``lpack.iam.actions``) holds them; tests/test_rules_iam.py checks the bulk-read and exposure
+tables against it.
+https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+Global condition keys: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from lpack.core.limits import QUOTAS_URL
+
+EXECUTION_ROLE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"
+RESOURCE_POLICY_URL = "https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html"
+PERMISSIONS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-permissions.html"
+IAM_QUOTAS_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
+
+
+# -- actions and condition keys (the least-privilege rules, LP520-LP559) --------------------------
+
+# Services whose `svc:*` on `Resource: "*"` hands over identities, keys, code or all data: error.
+SENSITIVE_SERVICES = frozenset({"iam", "sts", "kms", "lambda", "s3", "secretsmanager", "organizations"})
+
+# Actions that support resource-level permissions but are granted on "*" by AWS's own managed
+# policies for Lambda; lpack keeps quiet about them on "*" (LP532), each with its reason.
+STAR_IS_NORMAL = {
+    # AWSLambdaBasicExecutionRole: the function's own log group and streams.
+    "logs:createloggroup": "AWSLambdaBasicExecutionRole",
+    "logs:createlogstream": "AWSLambdaBasicExecutionRole",
+    "logs:putlogevents": "AWSLambdaBasicExecutionRole",
+    # The only resource type is an optional CloudWatch dataset; a call without one needs "*".
+    "cloudwatch:putmetricdata": "optional dataset resource type",
+    # AWSLambdaVPCAccessExecutionRole: the network interfaces Lambda creates in the VPC.
+    "ec2:createnetworkinterface": "AWSLambdaVPCAccessExecutionRole",
+    "ec2:deletenetworkinterface": "AWSLambdaVPCAccessExecutionRole",
+    "ec2:assignprivateipaddresses": "AWSLambdaVPCAccessExecutionRole",
+    "ec2:unassignprivateipaddresses": "AWSLambdaVPCAccessExecutionRole",
+}
+
+# Actions that let a role raise its own privileges whatever resource they name (LP541).
+ESCALATION_ACTIONS = frozenset({
+    "iam:createpolicyversion", "iam:setdefaultpolicyversion",
+    "iam:attachuserpolicy", "iam:attachgrouppolicy", "iam:attachrolepolicy",
+    "iam:putuserpolicy", "iam:putgrouppolicy", "iam:putrolepolicy",
+    "iam:updateassumerolepolicy", "iam:createaccesskey", "iam:createloginprofile",
+    "iam:updateloginprofile", "iam:addusertogroup",
+})
+# IAM's documented "users manage their own credentials" pattern (`user/${aws:username}`).
+SELF_SERVICE_ACTIONS = frozenset({"iam:createaccesskey", "iam:createloginprofile", "iam:updateloginprofile"})
+FUNCTION_WRITERS = frozenset({"lambda:createfunction", "lambda:updatefunctioncode"})
+
+# Actions that hand out secrets or credentials (LP543); ecr:GetAuthorizationToken is not here: it
+# supports only "*" and every image pull needs it.
+CREDENTIAL_ACTIONS = frozenset({
+    "secretsmanager:getsecretvalue", "ssm:getparameter", "ssm:getparameters",
+    "ssm:getparametersbypath", "ssm:getparameterhistory", "kms:decrypt", "sts:getfederationtoken",
+})
+
+# Bulk data reads (LP544): Read-level actions of the data plane that return the stored data itself
+# (objects, items, records, messages, log events, query results). The Write-level copies
+# (dynamodb:ExportTableToPointInTime, rds:CopyDBSnapshot, ec2:CreateSnapshot) are not reads;
+# sharing a copy outside the account is LP545 (ec2:ModifySnapshotAttribute, ...).
+BULK_READ_ACTIONS = frozenset({
+    "s3:getobject", "s3:getobjectversion",
+    "dynamodb:scan", "dynamodb:query", "dynamodb:getitem", "dynamodb:batchgetitem",
+    "dynamodb:getrecords", "kinesis:getrecords", "sqs:receivemessage",
+    "logs:getlogevents", "logs:filterlogevents", "athena:getqueryresults",
+})
+
+# Actions that change a resource policy, ACL or sharing (LP545). iam:UpdateAssumeRolePolicy is
+# LP541's. All are Permissions management in the action data except the Lambda function URL,
+# RAM and EC2/RDS attribute actions (Write), which share a resource all the same.
+EXPOSURE_ACTIONS = frozenset({
+    "s3:putbucketpolicy", "s3:deletebucketpolicy", "s3:putbucketacl", "s3:putobjectacl",
+    "s3:putobjectversionacl", "s3:putaccesspointpolicy", "s3:putbucketpublicaccessblock",
+    "lambda:addpermission", "lambda:addlayerversionpermission",
+    "lambda:createfunctionurlconfig", "lambda:updatefunctionurlconfig",
+    "sqs:setqueueattributes", "sqs:addpermission", "sns:settopicattributes", "sns:addpermission",
+    "kms:putkeypolicy", "kms:creategrant", "secretsmanager:putresourcepolicy",
+    "ecr:setrepositorypolicy", "glacier:setvaultaccesspolicy", "ram:createresourceshare",
+    "ec2:modifysnapshotattribute", "ec2:modifyimageattribute",
+    "rds:modifydbsnapshotattribute", "rds:modifydbclustersnapshotattribute",
+})
+
+# Condition keys that limit callers to an account, organization or source resource (LP550/LP551).
+ACCOUNT_KEYS = frozenset({
+    "aws:sourceaccount", "aws:sourcearn", "aws:sourceowner", "aws:sourceorgid", "aws:sourceorgpaths",
+    "aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn",
+    "aws:sourcevpc", "aws:sourcevpce",
+})
+SOURCE_KEYS = frozenset({
+    "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourceorgid", "aws:sourceorgpaths",
+})
+# Single-valued keys: `ForAllValues:` on them is true when the key is absent (LP552).
+SINGLE_VALUED_KEYS = ACCOUNT_KEYS | {
+    "aws:sourceip", "aws:principaltype", "aws:userid", "aws:username", "aws:requestedregion",
+    "aws:securetransport", "aws:multifactorauthpresent", "aws:resourceaccount", "iam:passedtoservice",
+    "kms:viaservice", "kms:calleraccount", "lambda:functionurlauthtype",
+}
+
+
+# -- the execution role (LP560-LP599) -------------------------------------------------------------
+
+# What a function needs to write its logs (AWSLambdaBasicExecutionRole, EXECUTION_ROLE_URL).
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+
+
+# -- size quotas (IAM_QUOTAS_URL; a function's resource-based policy: QUOTAS_URL) ------------------
+
+class SizeQuota(NamedTuple):
+    value: int
+    unit: str
+    counted: str
+    source: str
+
+
+# Policy size quotas by policy kind (shared/LAMBDA-FACTS.md section 8).
+SIZE_QUOTAS = {
+    "identity": SizeQuota(6_144, "characters", "non-whitespace characters (managed policy quota)",
+                          IAM_QUOTAS_URL),
+    "trust": SizeQuota(2_048, "characters", "non-whitespace characters (role trust policy quota, "
+                       "adjustable to 4,096)", IAM_QUOTAS_URL),
+    "resource": SizeQuota(20_480, "bytes", "bytes of the compact JSON (Lambda function resource-based "
+                          "policy, 20 KB)", QUOTAS_URL),
+}
+MANAGED_PER_ROLE = (10, 20)  # managed policies attached to a role: default quota, and the most it can be raised to
+INLINE_PER_ROLE = 10_240  # non-whitespace characters, all inline policies of a role together
