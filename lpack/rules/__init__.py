@@ -77,6 +77,7 @@ class Rule(NamedTuple):
     subject_type: type[Subject]
     source: str
     func: Callable[[Rule, Any], Iterator[Finding]]  # typed per subject by ``rule``
+    references: str = ""  # a "## References" section several rules share, appended to the doc
 
     @property
     def subject(self) -> str:
@@ -87,7 +88,8 @@ class Rule(NamedTuple):
     def doc(self) -> str:
         import inspect
 
-        return inspect.cleandoc(self.func.__doc__ or "")
+        doc = inspect.cleandoc(self.func.__doc__ or "")
+        return f"{doc}\n\n## References\n{self.references}" if self.references else doc
 
     def finding(self, message: str, path: str | Location, **extra: Any) -> Finding:
         severity = extra.pop("severity", self.severity)
@@ -104,16 +106,17 @@ class Rule(NamedTuple):
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(code: str, name: str, severity: Severity, *, subject: type[S],
-         source: str = "") -> Callable[[Callable[[Rule, S], Iterator[Finding]]], Callable[[Rule, S], Iterator[Finding]]]:
-    """Register a check of ``subject``s (a class of ``lpack.analysis.subjects``)."""
+def rule(code: str, name: str, severity: Severity, *, subject: type[S], source: str = "",
+         references: str = "") -> Callable[[Callable[[Rule, S], Iterator[Finding]]], Callable[[Rule, S], Iterator[Finding]]]:
+    """Register a check of ``subject``s (a class of ``lpack.analysis.subjects``); ``references``
+    is a References section it shares with other rules, written once and appended to its doc."""
 
     def register(func: Callable[[Rule, S], Iterator[Finding]]) -> Callable[[Rule, S], Iterator[Finding]]:
         if code in REGISTRY:
             raise ValueError(f"rule code {code} is registered twice")
         if any(r.name == name for r in REGISTRY.values()):
             raise ValueError(f"rule name {name} is registered twice")
-        REGISTRY[code] = Rule(code, name, severity, subject, source, func)
+        REGISTRY[code] = Rule(code, name, severity, subject, source, func, references)
         return func
 
     return register

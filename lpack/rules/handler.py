@@ -48,6 +48,13 @@ _DISTRIBUTIONS = {
 }
 
 
+# Where the runtime's own error texts come from: every handler rule quotes them.
+BOOTSTRAP_ERRORS = (
+    "The error texts are those of `_get_handler` in awslambdaric's `bootstrap.py`, the runtime\n"
+    "interface client of the managed Python runtimes:\n"
+    "https://github.com/aws/aws-lambda-python-runtime-interface-client/blob/main/awslambdaric/bootstrap.py"
+)
+
 def _named(s: HandlerSubject) -> HandlerAnalysis | None:
     """The shared analysis, when the subject is a function with a well-formed handler (LP201)."""
     if s.kind != "function" or s.handler is None or _handler_problems(s.handler):
@@ -62,6 +69,14 @@ def _analysis(s: HandlerSubject) -> HandlerAnalysis | None:
     if a is None or a.handler is None:
         return None
     return None if a.handler.dotted.split(".")[0] in a.preloaded else a
+
+
+def _analysed(s: HandlerSubject) -> HandlerAnalysis | None:
+    """As ``_analysis``, with the handler module and what it imports analysed (syntax, imports)."""
+    a = _analysis(s)
+    if a is not None:
+        a.analyse()
+    return a
 
 
 def _runtime(a: HandlerAnalysis) -> str:
@@ -110,7 +125,7 @@ def handler_malformed(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
         yield r.finding(problem, s.display, function=s.function, fix=fix)
 
 
-@rule("LP202", "handler-builtin-module", Severity.ERROR, subject=HandlerSubject, source=HANDLER_URL)
+@rule("LP202", "handler-builtin-module", Severity.ERROR, subject=HandlerSubject, source=HANDLER_URL, references=BOOTSTRAP_ERRORS)
 def handler_builtin_module(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Flags a handler module whose first name is a module built into the target's interpreter
@@ -123,10 +138,6 @@ def handler_builtin_module(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     ## How to fix
     Rename the file (`time.py` -> `clock.py`) and the handler with it.
 
-    ## References
-    The error texts are those of `_get_handler` in awslambdaric's `bootstrap.py`, the runtime
-    interface client of the managed Python runtimes:
-    https://github.com/aws/aws-lambda-python-runtime-interface-client/blob/main/awslambdaric/bootstrap.py
     """
     a = _named(s)
     if a is None or a.handler is None:
@@ -139,7 +150,7 @@ def handler_builtin_module(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP203", "handler-stdlib-module", Severity.ERROR, subject=HandlerSubject, source=PACKAGE_URL)
+@rule("LP203", "handler-stdlib-module", Severity.ERROR, subject=HandlerSubject, source=PACKAGE_URL, references=BOOTSTRAP_ERRORS)
 def handler_stdlib_module(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Flags a handler module that Lambda will take from the standard library instead of the package:
@@ -156,10 +167,6 @@ def handler_stdlib_module(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     ## How to fix
     Give the handler module a name of its own (`json.py` -> `json_api.py`) and update the handler.
 
-    ## References
-    The error texts are those of `_get_handler` in awslambdaric's `bootstrap.py`, the runtime
-    interface client of the managed Python runtimes:
-    https://github.com/aws/aws-lambda-python-runtime-interface-client/blob/main/awslambdaric/bootstrap.py
     """
     a = _named(s)
     if a is None or a.handler is None:
@@ -183,7 +190,7 @@ def handler_stdlib_module(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
                     fix=f"rename the module (e.g. {top}_handler.py) and the handler with it")
 
 
-@rule("LP204", "handler-module-not-found", Severity.ERROR, subject=HandlerSubject, source=PACKAGE_URL)
+@rule("LP204", "handler-module-not-found", Severity.ERROR, subject=HandlerSubject, source=PACKAGE_URL, references=BOOTSTRAP_ERRORS)
 def handler_module_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Looks for the handler module the way Python's import system will on Lambda: in the package root
@@ -201,10 +208,6 @@ def handler_module_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     says which cause lpack found. Layers lpack cannot see (not built by it) may hold the module, so
     the rule stays quiet when there are any.
 
-    ## References
-    The error texts are those of `_get_handler` in awslambdaric's `bootstrap.py`, the runtime
-    interface client of the managed Python runtimes:
-    https://github.com/aws/aws-lambda-python-runtime-interface-client/blob/main/awslambdaric/bootstrap.py
     """
     a = _analysis(s)
     if a is None or a.handler is None or a.unseen_layers:
@@ -235,7 +238,7 @@ def _module_hint(a: HandlerAnalysis, h: HandlerName) -> str:
     return f"the package root needs {path}.py (or {path}/__init__.py): check the handler and the package contents"
 
 
-@rule("LP205", "module-syntax-error", Severity.ERROR, subject=HandlerSubject, source=HANDLER_URL)
+@rule("LP205", "module-syntax-error", Severity.ERROR, subject=HandlerSubject, source=HANDLER_URL, references=BOOTSTRAP_ERRORS)
 def module_syntax_error(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Parses the handler module, the packages above it and the package's own modules it imports at
@@ -259,15 +262,10 @@ def module_syntax_error(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     ## How to fix
     Fix the line, or (for syntax newer than the target) rewrite it or target a newer runtime.
 
-    ## References
-    The error texts are those of `_get_handler` in awslambdaric's `bootstrap.py`, the runtime
-    interface client of the managed Python runtimes:
-    https://github.com/aws/aws-lambda-python-runtime-interface-client/blob/main/awslambdaric/bootstrap.py
     """
-    a = _analysis(s)
+    a = _analysed(s)
     if a is None or a.handler is None:
         return
-    a.analyse()
     for entry, problem in a.syntax.items():
         via = a.via.get(entry)
         chain = f" ({entry} is imported by {via.entry} line {via.line})" if via else ""
@@ -289,7 +287,7 @@ def _handler_node(a: HandlerAnalysis) -> ast.AST | None:
     return bound[0] if len(bound) == 1 else None
 
 
-@rule("LP206", "handler-not-found", Severity.ERROR, subject=HandlerSubject, source=HANDLER_URL)
+@rule("LP206", "handler-not-found", Severity.ERROR, subject=HandlerSubject, source=HANDLER_URL, references=BOOTSTRAP_ERRORS)
 def handler_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Checks that the handler module binds the function name at module level: a `def` or
@@ -304,10 +302,6 @@ def handler_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     lpack stays quiet where names can appear at run time: a star import, a module `__getattr__`,
     `globals()`, `exec` or `sys.modules` tricks. The finding is on line 1 of the module.
 
-    ## References
-    The error texts are those of `_get_handler` in awslambdaric's `bootstrap.py`, the runtime
-    interface client of the managed Python runtimes:
-    https://github.com/aws/aws-lambda-python-runtime-interface-client/blob/main/awslambdaric/bootstrap.py
     """
     a = _analysis(s)
     if a is None or a.handler is None:
@@ -371,7 +365,7 @@ def handler_signature(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
         )
 
 
-@rule("LP208", "handler-async-or-generator", Severity.ERROR, subject=HandlerSubject, source=HANDLER_URL)
+@rule("LP208", "handler-async-or-generator", Severity.ERROR, subject=HandlerSubject, source=HANDLER_URL, references=BOOTSTRAP_ERRORS)
 def handler_async_or_generator(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Flags a handler that is an undecorated `async def`, or a `def` that contains `yield`.
@@ -387,10 +381,6 @@ def handler_async_or_generator(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     `def handler(event, context): return asyncio.run(main(event, context))`; return a list instead
     of yielding. A decorated function is not judged (an adapter may make it synchronous).
 
-    ## References
-    The error texts are those of `_get_handler` in awslambdaric's `bootstrap.py`, the runtime
-    interface client of the managed Python runtimes:
-    https://github.com/aws/aws-lambda-python-runtime-interface-client/blob/main/awslambdaric/bootstrap.py
     """
     a = _analysis(s)
     node = _handler_node(a) if a else None
@@ -459,7 +449,7 @@ def _error_type(error: str) -> str:
     return "ModuleNotFoundError" if error.startswith("No module named") else "ImportError"
 
 
-@rule("LP209", "import-not-found", Severity.ERROR, subject=HandlerSubject, source=PACKAGE_URL)
+@rule("LP209", "import-not-found", Severity.ERROR, subject=HandlerSubject, source=PACKAGE_URL, references=BOOTSTRAP_ERRORS)
 def import_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     """## What it does
     Follows the imports that run when Lambda loads the handler: in the handler module, the packages
@@ -494,15 +484,10 @@ def import_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     is deliberate (the module arrives another way), silence the line with
     `# lpack: ignore[LP209] reason`.
 
-    ## References
-    The error texts are those of `_get_handler` in awslambdaric's `bootstrap.py`, the runtime
-    interface client of the managed Python runtimes:
-    https://github.com/aws/aws-lambda-python-runtime-interface-client/blob/main/awslambdaric/bootstrap.py
     """
-    a = _analysis(s)
+    a = _analysed(s)
     if a is None or a.handler is None:
         return
-    a.analyse()
     for p in a.problems:
         if p.ref.function is not None:
             continue
@@ -529,10 +514,9 @@ def import_not_found_in_function(r: Rule, s: HandlerSubject) -> Iterator[Finding
     As for LP209. If the function never runs on Lambda (a local helper), silence the line with
     `# lpack: ignore[LP210] reason`, or guard the import with `try`/`except ImportError`.
     """
-    a = _analysis(s)
+    a = _analysed(s)
     if a is None or a.handler is None:
         return
-    a.analyse()
     for p in a.problems:
         if p.ref.function is None:
             continue
@@ -559,10 +543,9 @@ def module_shadows_stdlib(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     ## How to fix
     Rename the package's module (`queue.py` -> `work_queue.py`) and its imports.
     """
-    a = _analysis(s)
+    a = _analysed(s)
     if a is None or a.handler is None:
         return
-    a.analyse()
     seen: set[tuple[str, str]] = set()
     for sh in a.shadowing:
         if (sh.entry, sh.module) in seen:
