@@ -22,12 +22,12 @@ import pytest
 
 from lpack.cli import main
 from tests._locktools import HOST_ARCH, HOST_MACHINE, make_local_project
+from tests.bundle.test_build import in_tree_backend
 from tests.factories import make_wheel
 from tests.factories.index import make_simple_index, serve
-from tests.test_build import in_tree_backend
-from tests.test_inputs_pdm import pdm_lock
-from tests.test_inputs_pipfile import pipenv_env
-from tests.test_inputs_poetry import POETRY, poetry_lock
+from tests.inputs.test_pdm import pdm_lock
+from tests.inputs.test_pipfile import pipenv_env
+from tests.inputs.test_poetry import POETRY, poetry_lock
 
 uv_module = pytest.importorskip("uv")
 UV = uv_module.find_uv_bin()

@@ -3,7 +3,7 @@ condition-key tables, and IAM's size quotas. Each table says where it comes from
 
 Actions and condition keys are lower-cased, as IAM compares them case-insensitively. Action names
 and access levels are those of the Service Authorization Reference, as the offline action database
-(``lpack.iam.actions``) holds them; tests/test_rules_iam.py checks the bulk-read and exposure
+(``lpack.iam.actions``) holds them; tests/rules/test_iam_privilege.py checks the bulk-read and exposure
 tables against it.
 https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
 Global condition keys: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html

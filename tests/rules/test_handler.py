@@ -32,7 +32,7 @@ from lpack.core.targets import make_target
 from tests.factories import make_wheel
 from tests.factories.readers import RecordingReader
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
 Files = Mapping[str, str]
 
 

@@ -37,7 +37,7 @@ from lpack.rules import credentials
 from lpack.rules.bytecode import pyc_version
 from tests.factories.readers import RecordingReader
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).parent.parent.parent / "examples"
 HANDLER = "lambda_function.lambda_handler"
 CODE = "def lambda_handler(event, context):\n    return event\n"
 

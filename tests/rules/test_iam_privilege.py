@@ -15,7 +15,7 @@ from lpack.analysis.subjects import PolicySubject
 from lpack.core.findings import Finding, Severity
 from lpack.iam.policy import parse_policy
 from lpack.rules import REGISTRY, Rule
-from tests.test_iam_policy import CLEAN as GRAMMAR_CLEAN
+from tests.iam.test_policy import CLEAN as GRAMMAR_CLEAN
 
 IAM_RULES = [r for code, r in sorted(REGISTRY.items()) if "LP520" <= code <= "LP559"]
 

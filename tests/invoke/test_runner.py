@@ -25,7 +25,7 @@ import pytest
 from lpack.cli import main
 from tests.factories.elf import make_elf
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RUNTIME = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 REPORT = re.compile(
     r"^REPORT RequestId: (?P<id>[0-9a-f-]{36})\tDuration: (?P<duration>\d+\.\d\d) ms"

@@ -23,7 +23,7 @@ from lpack.core.targets import make_target
 from tests.factories import make_elf
 from tests.factories.readers import RecordingReader
 
-BINARIES = Path(__file__).parent / "data" / "binaries"
+BINARIES = Path(__file__).parent.parent / "data" / "binaries"
 NATIVE_CODES = tuple(f"LP11{i}" for i in range(10))
 
 

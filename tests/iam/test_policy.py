@@ -25,7 +25,7 @@ from lpack.iam.policy import (
 )
 from lpack.rules.engine import check_policy_file
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent
 V = "2012-10-17"
 
 # AWS managed policy AWSLambdaBasicExecutionRole

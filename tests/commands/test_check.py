@@ -15,7 +15,7 @@ from lpack.cli import main
 from lpack.core.decide import filter_findings
 from lpack.core.findings import Finding, Location, Severity
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parent.parent.parent
 SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif" / "sarif-2.1.0-rtm.5.json"  # vendored, MIT
 
 

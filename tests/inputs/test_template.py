@@ -12,7 +12,7 @@ from lpack.cli import main
 from lpack.commands.check import CheckOptions, check_template
 from lpack.inputs.template import load_template, read_template
 
-DATA = Path(__file__).parent / "data" / "templates"
+DATA = Path(__file__).parent.parent / "data" / "templates"
 
 
 def run(capsys: pytest.CaptureFixture[str], path: Path) -> tuple[int, list[dict[str, object]]]:

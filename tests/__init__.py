@@ -1,0 +1,1 @@
+"""lpack's tests, in folders that mirror lpack/."""
