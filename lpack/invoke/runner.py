@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
+from lpack.analysis.import_paths import RUNTIME_PROVIDED
 from lpack.analysis.package import display_path
-from lpack.analysis.source import RUNTIME_PROVIDED
 from lpack.core import limits
 from lpack.core.errors import LpackError, UsageError
 from lpack.core.targets import Target, make_target

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lpack.analysis.source import RUNTIME_PROVIDED
+from lpack.analysis.import_paths import RUNTIME_PROVIDED
 from lpack.core.targets import Target
 
 # What `pip install boto3` brings: the runtime's own copies of these are what functions import.

@@ -1,6 +1,7 @@
 """Handler rules: the handler string, its module, the function and its signature, the module's syntax
 for the target Python, and the imports that fail when Lambda loads it -- read with ``ast``, never
-imported. The analysis lives in lpack/analysis/source.py; these rules word what it finds.
+imported. The analysis lives in lpack/analysis/handler_analysis.py (and the modules it uses, beside
+it); these rules word what it finds.
 
 Every message quotes the error Lambda would log (awslambdaric ``bootstrap.py``), and every finding in
 a Python file carries its line, so ``# lpack: ignore[LP2xx] reason`` on that line silences it.
@@ -13,19 +14,10 @@ import difflib
 import re
 from collections.abc import Iterator
 
-from lpack.analysis.source import (
-    RUNTIME_MAYBE,
-    RUNTIME_PROVIDED,
-    HandlerAnalysis,
-    HandlerName,
-    ImportProblem,
-    Location,
-    Missing,
-    analysis,
-    call_error,
-    is_generator,
-    split_handler,
-)
+from lpack.analysis.handler_analysis import HandlerAnalysis, ImportProblem, analysis
+from lpack.analysis.handler_name import HandlerName, split_handler
+from lpack.analysis.import_paths import RUNTIME_MAYBE, RUNTIME_PROVIDED, Missing, ModuleLocation
+from lpack.analysis.signature import call_error, is_generator
 from lpack.analysis.subjects import HandlerSubject
 from lpack.core import stdlib
 from lpack.core.findings import Finding, Severity
@@ -307,7 +299,7 @@ def handler_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     if a is None or a.handler is None:
         return
     loc, h = a.location, a.handler
-    if isinstance(loc, Location) and loc.kind == "namespace":
+    if isinstance(loc, ModuleLocation) and loc.kind == "namespace":
         entry = loc.search[0].folder if loc.in_package else ""
         yield r.finding(f"Runtime.HandlerNotFound: Handler '{h.function}' missing on module '{h.module}' "
                         f"('{h.dotted}' is a folder without __init__.py: a namespace package with no code)",
@@ -320,7 +312,7 @@ def handler_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     known = a.bindings(module)
     if known.dynamic or h.function in known.names:
         return
-    if module.location.is_package and isinstance(a.path.find(f"{h.dotted}.{h.function}"), Location):
+    if module.location.is_package and isinstance(a.path.find(f"{h.dotted}.{h.function}"), ModuleLocation):
         return  # a submodule: an attribute once something imports it (and not callable)
     functions = [n.name for n in module.tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     close = difflib.get_close_matches(h.function, functions, n=1)

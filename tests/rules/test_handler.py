@@ -24,8 +24,10 @@ from lpack.analysis.package import (
     index_directory,
     read_package,
 )
-from lpack.analysis.source import HOST, call_error, parse_host, target_syntax, truth
+from lpack.analysis.signature import call_error
 from lpack.analysis.subjects import HandlerSubject
+from lpack.analysis.syntax import HOST, parse_host, target_syntax
+from lpack.analysis.versions import truth
 from lpack.core import stdlib
 from lpack.core.findings import Finding
 from lpack.core.targets import make_target
