@@ -1,0 +1,217 @@
+"""A template's Python functions and layers -> a Project of Units lpack checks and builds.
+
+``AWS::Serverless::Function`` and ``AWS::Lambda::Function`` resources become function units named by
+logical ID, with their settings (handler, runtime, architecture, memory, timeout, storage, logging,
+environment) and the template line of each; a local code folder is the unit's source and its
+dependency declaration is read as lpack reads any, an existing .zip is a prebuilt package. Layer
+version resources with a local folder become layer units. Images, and functions in runtimes lpack
+has no facts for (other languages, python2.7), are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from lpack.core.errors import ConfigError
+from lpack.core.targets import RUNTIMES
+from lpack.inputs.config import DEFAULT_REQUIREMENTS, FunctionSettings, Project, Unit
+from lpack.inputs.declared import Choice
+from lpack.inputs.template.intrinsics import SAM_FUNCTION, Resolver, is_intrinsic, ref_target
+from lpack.inputs.template.loader import SAM_TRANSFORM, Located, read_template
+from lpack.inputs.template.policies import FunctionIam, Policies
+
+CFN_FUNCTION = "AWS::Lambda::Function"
+LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
+_ARCHIVE_SUFFIXES = (".zip", ".jar")
+
+
+class Template(NamedTuple):
+    path: Path
+    project: Project
+    lines: Mapping[str, Mapping[str, int]]  # unit name -> setting (or environment variable) -> line
+    iam: Mapping[str, FunctionIam]
+    built: bool  # an `sam build` output (.aws-sam/build): folders already hold their dependencies
+    skipped: tuple[str, ...] = ()  # functions lpack does not check (images, other runtimes, inline code)
+
+
+def load_template(path: Path) -> Template:
+    """Read a SAM or CloudFormation template into a Project of its Python functions and layers."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such template file")
+    data = read_template(path)
+    if data is None:
+        raise ConfigError(
+            f"{path}: not a CloudFormation or SAM template (no AWSTemplateFormatVersion, no "
+            f"Transform: {SAM_TRANSFORM}, no Resources with an AWS:: Type); pass a template, a package "
+            ".zip, a policy .json or a project folder")
+    return _Reader(path, data).template()
+
+
+class _Reader:
+    def __init__(self, path: Path, data: Located) -> None:
+        from lpack.analysis.package import display_path
+
+        self.path, self.data = path, data
+        self.root = path.parent.resolve()
+        self.display = display_path(path)
+        self.resolver = Resolver(data)
+        resources = data.get("Resources")
+        self.resources: Located = resources if isinstance(resources, Located) else Located(1)
+        self.built = self.root.name == "build" and self.root.parent.name == ".aws-sam"
+        self.policies = Policies(self.display, self.resources, self.resolver)
+
+    def template(self) -> Template:
+        layers: dict[str, Unit] = {}
+        for logical_id, resource in self.resources.items():
+            if isinstance(resource, Located) and resource.get("Type") in LAYER_TYPES:
+                unit = self.layer(str(logical_id), resource)
+                if unit is not None:
+                    layers[unit.name] = unit
+        functions: list[Unit] = []
+        lines: dict[str, dict[str, int]] = {}
+        iam: dict[str, FunctionIam] = {}
+        skipped: list[str] = []
+        for logical_id, resource in self.resources.items():
+            if not isinstance(resource, Located) or resource.get("Type") not in (SAM_FUNCTION, CFN_FUNCTION):
+                continue
+            name = str(logical_id)
+            found = self.function(name, resource, layers)
+            if found is None:
+                skipped.append(name)
+                continue
+            unit, unit_lines = found
+            functions.append(unit)
+            lines[name] = unit_lines
+            iam[name] = self.policies.function_iam(name, resource)
+        project = Project(root=self.root, config_path=self.path, dist=self.root / "dist",
+                          installer=None, units=(*functions, *layers.values()))
+        return Template(self.path, project, lines, iam, self.built, tuple(skipped))
+
+    # -- functions -------------------------------------------------------------------------------
+
+    def function(self, name: str, resource: Located, layers: Mapping[str, Unit]) -> tuple[Unit, dict[str, int]] | None:
+        props = self.resolver.properties(resource)
+        if self.resolver.value(props.get("PackageType")) == "Image":
+            return None
+        runtime = self.resolver.value(props.get("Runtime"))
+        if isinstance(runtime, str) and runtime not in RUNTIMES:
+            return None  # another language, or a retired Python (python2.7, python3.6) lpack has no facts for
+        source = self.code_folder(props, "CodeUri" if resource.get("Type") == SAM_FUNCTION else "Code")
+        lines = {"function": self.resources.line_of(name), "handler": props.line_of("Handler"),
+                 "runtime": props.line_of("Runtime"), "architecture": props.line_of("Architectures"),
+                 "source": props.line_of("CodeUri" if "CodeUri" in props else "Code"),
+                 "layers": props.line_of("Layers")}
+        settings: dict[str, Any] = {}
+        code_key = "CodeUri" if resource.get("Type") == SAM_FUNCTION else "Code"
+        if source is None and (package := self.code_file(props, code_key)) is not None:
+            settings["prebuilt-package"] = str(package)  # already packaged: checked and run as it is
+        for key, prop in (("memory", "MemorySize"), ("timeout", "Timeout")):
+            if prop in props and (value := self.resolver.value(props[prop])) is not None:
+                settings[key], lines[key] = _number(value), props.line_of(prop)
+        storage = props.get("EphemeralStorage")
+        if isinstance(storage, Located) and (size := self.resolver.value(storage.get("Size"))) is not None:
+            settings["ephemeral-storage"], lines["ephemeral-storage"] = _number(size), storage.line_of("Size")
+        logging = props.get("LoggingConfig")
+        if isinstance(logging, Located):
+            for key, prop in (("log-format", "LogFormat"), ("log-level", "ApplicationLogLevel")):
+                if isinstance(value := self.resolver.value(logging.get(prop)), str):
+                    settings[key], lines[key] = value, logging.line_of(prop)
+        environment = self.environment(props, lines)
+        if environment is not None:
+            settings["environment"] = environment
+        handler = self.resolver.value(props.get("Handler"))
+        arch = self.resolver.value(props.get("Architectures"))
+        first = self.resolver.value(arch[0]) if isinstance(arch, list) and arch else None
+        choice = Choice()
+        if source is not None and not self.built:  # the CodeUri folder's declaration, read as lpack reads any
+            from lpack.inputs.declared import choose
+
+            choice = choose([source], f"{self.path}: Resources.{name}")
+        unit = Unit(
+            name=name, kind="function", where=f"Resources.{name}", source=source, requirements=choice.requirements,
+            lock=choice.lock, manifest=choice.manifest, dependency_note=choice.note, unlocked=choice.unlocked,
+            handler=handler if isinstance(handler, str) else None,
+            runtime=runtime if isinstance(runtime, str) else None,
+            architecture=first if isinstance(first, str) else None,
+            layers=tuple(self.layer_names(props.get("Layers"), layers)), settings=FunctionSettings.from_table(settings),
+        )
+        return unit, {k: v for k, v in lines.items() if v}
+
+    def environment(self, props: Located, lines: dict[str, int]) -> dict[str, object] | None:
+        env = props.get("Environment")
+        variables = env.get("Variables") if isinstance(env, Located) else None
+        if not isinstance(variables, Located):
+            return None
+        lines["environment"] = env.line_of("Variables") if isinstance(env, Located) else variables.line
+        out: dict[str, object] = {}
+        for key, value in variables.items():
+            if isinstance(value, dict) and value.get("Ref") == "AWS::NoValue":
+                continue  # CloudFormation removes it
+            out[str(key)] = self.resolver.text(value) if is_intrinsic(value) else _cfn_string(value)
+            lines.setdefault(str(key), variables.line_of(key))
+        return out
+
+    def local_code(self, props: Located, key: str) -> Path | None:
+        """Where a code property points on this disk; None for S3, inline code or an intrinsic."""
+        value = props.get(key)
+        if not isinstance(value, str) or value.startswith("s3://"):
+            return None
+        return (self.root / value).resolve()
+
+    def code_folder(self, props: Located, key: str) -> Path | None:
+        """A local folder the package is built from; None for S3, inline code or an intrinsic."""
+        folder = self.local_code(props, key)
+        if folder is None:
+            return None
+        if folder.is_file() or (not folder.exists() and folder.suffix in _ARCHIVE_SUFFIXES):
+            return None  # an already packaged .zip (made by a build step, perhaps not yet): no folder to check
+        if not folder.is_dir():
+            raise ConfigError(f"{self.display}: line {props.line_of(key)}: {key} {props.get(key)!r}: no such folder "
+                              f"under {self.root}")
+        return folder
+
+    def code_file(self, props: Located, key: str) -> Path | None:
+        """An existing local .zip the code is already packaged in, else None."""
+        path = self.local_code(props, key)
+        return path if path is not None and path.is_file() and path.suffix == ".zip" else None
+
+    def layer(self, name: str, resource: Located) -> Unit | None:
+        props = resource.get("Properties")
+        if not isinstance(props, Located):
+            return None
+        folder = self.code_folder(props, "ContentUri" if "ContentUri" in props else "Content")
+        if folder is None:
+            return None
+        requirements = folder / DEFAULT_REQUIREMENTS
+        source = folder / "python" if (folder / "python").is_dir() else folder
+        runtimes = self.resolver.value(props.get("CompatibleRuntimes"))
+        known = [r for r in runtimes if isinstance(r, str) and r in RUNTIMES] if isinstance(runtimes, list) else []
+        return Unit(name=name, kind="layer", where=f"Resources.{name}", source=source,
+                    requirements=requirements if requirements.is_file() and not self.built else None,
+                    runtime=known[0] if known else None)
+
+    def layer_names(self, value: object, layers: Mapping[str, Unit]) -> Iterator[str]:
+        for item in value if isinstance(value, list) else ():
+            if isinstance(item, str) and item.startswith("arn:"):
+                yield item
+            elif (target := ref_target(item)) in layers and target is not None:
+                yield target
+            elif (text := self.resolver.text(item)) is not None and text.startswith("arn:"):
+                yield text
+
+
+def _number(value: object) -> object:
+    """CloudFormation takes "128" for 128."""
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+
+def _cfn_string(value: object) -> object:
+    """CloudFormation passes a YAML number or boolean where a string is expected as its text
+    (``true``, ``5``), so a template's unquoted ``FLAG: true`` reaches Lambda as "true"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
