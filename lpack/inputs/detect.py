@@ -14,12 +14,14 @@ if TYPE_CHECKING:
 
 def template_path(path: Path, config: Path | None = None) -> Path | None:
     """The template ``path`` stands for, if it is one (else None: it is an lpack project)."""
-    from lpack.inputs import template
-
     if path.is_file():
-        return path if template.looks_like_template(path) else None
-    if path.is_dir() and config is None and not has_lpack_project(path):
-        return template.find_template(path)
+        from lpack.inputs.template import looks_like_template
+
+        return path if looks_like_template(path) else None
+    if path.is_dir() and config is None and not has_lpack_project(path):  # templates load only when needed
+        from lpack.inputs.template import find_template
+
+        return find_template(path)
     return None
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import posixpath
 import weakref
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from lpack.analysis import secrets
 from lpack.analysis.distributions import Libraries, installed
 from lpack.analysis.package import Entry, PackageReader
 from lpack.analysis.subjects import PackageSubject
@@ -21,6 +21,9 @@ from lpack.core.findings import Finding, Severity
 from lpack.iam.tables import EXECUTION_ROLE_URL
 from lpack.rules import Rule, rule
 from lpack.rules._package import handler_module, in_metadata, package_files, some
+
+if TYPE_CHECKING:
+    from lpack.analysis import secrets
 
 # Rules cite Lambda's own pages (the project's convention); LP130's doc names IAM's page on keys.
 SECRETS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/with-secrets-manager.html"
@@ -108,6 +111,8 @@ def aws_access_key(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """
     if s.reader is None:
         return
+    from lpack.analysis import secrets  # only a package read entry by entry is scanned
+
     for entry, text in _own_text_files(s, s.reader):
         for key in secrets.aws_keys(text):
             yield _aws_finding(r, s, entry, key)
@@ -149,6 +154,8 @@ def private_key(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """
     if s.reader is None:
         return
+    from lpack.analysis import secrets  # only a package read entry by entry is scanned
+
     for entry, text in _own_text_files(s, s.reader):
         for key in secrets.private_keys(text):
             what = f"{key.kind} private key" if key.kind else "private key"
@@ -184,6 +191,8 @@ def dotenv_credentials(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     """
     if s.reader is None:
         return
+    from lpack.analysis import secrets  # only a package read entry by entry is scanned
+
     for entry in package_files(s):
         if not secrets.is_dotenv(entry.name) or entry.size > SCAN_MAX_FILE_BYTES or entry.symlink:
             continue

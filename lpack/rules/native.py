@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from weakref import WeakKeyDictionary
 
-from lpack.analysis.binary import Binary, read_binary
 from lpack.analysis.package import Entry, PackageReader
 from lpack.analysis.subjects import PackageSubject
 from lpack.core.findings import Finding, Severity
 from lpack.core.targets import ARCHITECTURES_URL, RUNTIMES, RUNTIMES_URL, Runtime, Target
 from lpack.rules import Rule, rule
+
+if TYPE_CHECKING:
+    from lpack.analysis.binary import Binary
 
 PACKAGE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/python-package.html"
 
@@ -304,6 +306,10 @@ def _binaries(s: PackageSubject) -> list[tuple[_Native, Binary]]:
     parsed = _PARSED.setdefault(s.reader, {})
     chosen = [n for n in _visible(s, s.target) if _is_candidate(n) and _foreign_extension(n.base, s.target) is None]
     todo = [n.entry.name for n in chosen if n.entry.name not in parsed]
+    from lpack.analysis.binary import (
+        read_binary,  # ELF parsing loads only when a package has native code
+    )
+
     parsed.update(zip(todo, s.reader.map(read_binary, todo)))
     return [(n, parsed[n.entry.name]) for n in chosen]
 
