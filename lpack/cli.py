@@ -7,7 +7,6 @@ Exit codes: 0 no error-severity findings; 1 error findings (or warnings with --s
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -310,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(
             f"lpack: internal error: {type(exc).__name__}: {redact(str(exc))}\n"
             f"lpack: please report this with the command you ran (lpack {__version__}, "
-            f"Python {platform.python_version()}, {platform.platform()})\n"
+            f"Python {_platform()})\n"
         )
         if getattr(args, "verbose", False):
             raise
@@ -471,3 +470,9 @@ def _rules(args: argparse.Namespace) -> int:
     else:
         reporter(args.format).rules(sys.stdout, all_rules())
     return 0
+
+
+def _platform() -> str:
+    import platform  # only an internal error report needs it
+
+    return f"{platform.python_version()}, {platform.platform()}"

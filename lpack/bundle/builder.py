@@ -422,7 +422,7 @@ def write_inputs_manifest(unit_plan: Plan, zip_sha256: str) -> None:
 
     record = {"version": 1, "target": unit_plan.target.label, "inputs_sha256": inputs_digest(unit_plan)}
     try:
-        atomic_write_text(_inputs_record(zip_sha256), json.dumps(record) + "\n")
+        atomic_write_text(_inputs_record(zip_sha256), json.dumps(record) + "\n", durable=False)
     except OSError:
         pass  # a read-only cache: check will take the zip as it is
 

@@ -49,7 +49,7 @@ def memo(root: Path, namespace: str, parts: Mapping[str, Any], compute: Callable
         from lpack.core.files import atomic_write_text
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, text)
+        atomic_write_text(path, text, durable=False)
     except OSError:
         pass
     return text

@@ -30,6 +30,8 @@ def atomic_writer(path: Path, *, durable: bool = True, mode: int = 0o644) -> Ite
         raise
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    with atomic_writer(path) as out:
+def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
+    """``text`` as ``path``, whole or not at all; ``durable=False`` skips the flush to disk (for
+    what a cache can always recompute)."""
+    with atomic_writer(path, durable=durable) as out:
         out.write(text.encode("utf-8"))

@@ -245,7 +245,7 @@ def stale_reason(lock: Path) -> str | None:
     try:
         from lpack.core.files import atomic_write_text
 
-        atomic_write_text(record, json.dumps({"verdict": verdict or "", "manifests": manifests}))
+        atomic_write_text(record, json.dumps({"verdict": verdict or "", "manifests": manifests}), durable=False)
     except OSError:
         pass  # a read-only cache only costs speed
     return verdict

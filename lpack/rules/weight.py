@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import posixpath
+import re
 from collections.abc import Iterator
 
 from lpack.analysis.package import Entry
@@ -51,7 +52,7 @@ def _relative(s: PackageSubject, name: str) -> str:
 
 def _folder(name: str, folders: tuple[str, ...]) -> str | None:
     """The path up to the first folder of ``name`` called one of ``folders`` (``a/tests/``)."""
-    if not any(needle in name for needle in _needles(folders)):  # most names: no such folder at all
+    if _needles(folders).search(name) is None:  # most names: no such folder at all
         return None
     wanted = set(folders)
     parts = name.split("/")
@@ -64,8 +65,8 @@ def _folder(name: str, folders: tuple[str, ...]) -> str | None:
 
 
 @functools.cache
-def _needles(folders: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(f"{folder}/" for folder in folders)
+def _needles(folders: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(f"{folder}/") for folder in folders))
 
 
 def _weight_finding(r: Rule, s: PackageSubject, what: str, groups: dict[str, int], files: int,
