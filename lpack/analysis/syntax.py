@@ -9,8 +9,6 @@ import io
 import json
 import posixpath
 import re
-import shutil
-import subprocess
 import sys
 import warnings
 from typing import NamedTuple
@@ -78,6 +76,9 @@ else:
 def ask_interpreter(python: Python, source: bytes, filename: str) -> tuple[str | None, int | None] | None:
     """Compile (never run) with ``python3.X`` from PATH: (error message or None, line); None when
     no working interpreter of that version answers."""
+    import shutil
+    import subprocess  # only a module this host cannot parse asks the target's interpreter
+
     exe = shutil.which(f"python{python[0]}.{python[1]}")
     if exe is None:
         return None

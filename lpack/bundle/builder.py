@@ -7,12 +7,11 @@ import datetime as dt
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lpack.analysis.package import (
     Entry,
@@ -24,7 +23,6 @@ from lpack.analysis.package import (
 from lpack.analysis.subjects import PackageSubject
 from lpack.bundle import pipconfig, zipwriter
 from lpack.bundle.cache import DependencyCache
-from lpack.bundle.install import Installer, find_installer, install, requirement_args
 from lpack.core import clock, select
 from lpack.core.cache import default_root, make_key
 from lpack.core.errors import BuildError, ConfigError, LpackError, redact
@@ -35,6 +33,9 @@ from lpack.inputs.lpack_lock import lock_state
 from lpack.inputs.requirements_file import INSTALLER_ENV, Requirements, read_requirements, rewrite
 from lpack.plan import Plan, is_python_project, plan
 from lpack.rules import engine
+
+if TYPE_CHECKING:
+    from lpack.bundle.installer import Installer
 
 Progress = Callable[[str, str], None]
 LAYER_PREFIX = "python/"
@@ -138,6 +139,10 @@ class _Builder:
 
     @property
     def installer(self) -> Installer:
+        from lpack.bundle.installer import (
+            find_installer,  # a rebuild from the cache installs nothing
+        )
+
         if self._installer is None:
             self._installer = find_installer(self.options.installer or self.project.installer)
         return self._installer
@@ -209,6 +214,8 @@ class _Builder:
         requires = _wheel_requires(wheel)
         installed = tmp / "project"
         reqs = Requirements(lines=[str(wheel)])
+        from lpack.bundle.install import install
+
         install(self.installer, target, installed, ["--no-deps", str(wheel)], reqs, cwd=tmp)
         select.tidy_records(installed, select.DEPENDENCY_EXCLUDES)
         files = select.walk(installed, select.DEPENDENCY_EXCLUDES)
@@ -226,6 +233,8 @@ class _Builder:
         elif self.installer.name == "uv":
             cmd += ["--installer", "uv"]
         env = {**os.environ, "UV": self.installer.command[0]} if self.installer.name == "uv" else None
+        import subprocess
+
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         wheels = sorted(outdir.glob("*.whl"))
         shutil.rmtree(copy, ignore_errors=True)
@@ -333,6 +342,8 @@ class _Builder:
                 wheels = {p: self._build_wheel(p, work / str(i)) for i, p in enumerate(reqs.local_projects)}
                 copies = rewrite(reqs, wheels, work, hashed=reqs.has_hashes)
                 files = [copies[reqs.files.index(f.resolve())] for f in files]
+            from lpack.bundle.install import install, requirement_args
+
             args = requirement_args(files, reqs.has_hashes) + (["--no-deps"] if reqs.no_deps else [])
             install(self.installer, target, tree, args, reqs, cwd=files[0].parent,
                     on_step=lambda line: self.progress(unit.name, f"{self.installer.name}: {line}"))

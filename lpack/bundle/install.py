@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
-from lpack.bundle import pipconfig
-from lpack.core.errors import ResolveError, UsageError, redact
+from lpack.bundle.installer import Installer, find_installer
+from lpack.core.errors import ResolveError, redact
 from lpack.core.targets import Target
+
+__all__ = ["Installer", "find_installer", "install", "requirement_args"]
 from lpack.inputs.requirements_file import Requirements
 
 _UV_NO_WHEEL = re.compile(
@@ -31,70 +30,6 @@ _UV_NOT_FOUND = re.compile(r"Because (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*) was no
 _UV_ONLY = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==\S+ has no (?:usable wheels|wheels with a matching)")
 _HOST_PYTHON_CHECK = re.compile(r"Package '(?P<package>[^']+)' requires a different Python: (?P<host>\S+) not in")
 _PIP_NO_WHEEL = re.compile(r"No matching distribution found for (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)")
-
-
-class Installer(NamedTuple):
-    name: str  # "uv" or "pip"
-    command: tuple[str, ...]
-    identity: str  # what the cache key records of this installer: its version, or its binary
-
-    def install_command(self, target: Target, dest: Path, args: Sequence[str], *, dry_run: bool = False) -> list[str]:
-        if self.name == "uv":
-            cmd = [*self.command, "pip", "install", "--target", str(dest),
-                   "--python-version", target.runtime.python_version,
-                   "--python-platform", target.uv_platform(),
-                   "--only-binary", ":all:", "--no-progress"]
-            cmd += pipconfig.as_uv_options(hashed="--require-hashes" in args)  # uv reads UV_*, not pip's files
-            if dry_run:
-                cmd.append("--dry-run")
-            return cmd + list(args)
-        cmd = [*self.command, "install", "--target", str(dest), "--only-binary=:all:",
-               "--implementation", "cp", "--python-version", target.runtime.python_version,
-               "--abi", target.runtime.abi, "--abi", "abi3", "--abi", "none",
-               "--no-compile", "--no-warn-script-location", "--disable-pip-version-check",
-               "--upgrade"]
-        for tag in target.platform_tags():
-            cmd += ["--platform", tag]
-        if dry_run:
-            cmd.append("--dry-run")
-        return cmd + list(args)
-
-
-def find_installer(preferred: str | None) -> Installer:
-    """uv unless pip is asked for, or uv is unavailable."""
-    if preferred in (None, "uv"):
-        uv = _find_uv()
-        if uv:
-            # the binary's path, size and mtime identify its version without running it
-            info = os.stat(uv)
-            return Installer("uv", (uv,), f"{uv}:{info.st_size}:{info.st_mtime_ns}")
-        if preferred == "uv":
-            raise UsageError("uv was asked for but is not installed; `pip install uv`, or use --installer pip")
-    pip = (sys.executable, "-m", "pip")
-    version = _version([*pip, "--version"])
-    if not version:
-        raise UsageError(f"pip is not available in {sys.executable}; install it, or install uv")
-    return Installer("pip", pip, version)
-
-
-def _find_uv() -> str | None:
-    found = shutil.which("uv")
-    if found:
-        return found
-    try:
-        from uv import find_uv_bin
-
-        return str(find_uv_bin())
-    except (ImportError, FileNotFoundError):
-        return None
-
-
-def _version(cmd: list[str]) -> str:
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=60)
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return out.stdout.strip().split(" from ")[0]
 
 
 def requirement_args(files: Sequence[Path], require_hashes: bool) -> list[str]:
