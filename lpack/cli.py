@@ -318,7 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _error(exc: LpackError, prefix: str = "") -> None:
     """One error as the user reads it: what went wrong, then what to do."""
-    sys.stderr.write(f"lpack: error: {prefix}{exc}\n")
+    for line in str(exc).splitlines() or [""]:  # several mistakes at once: one line each
+        sys.stderr.write(f"lpack: error: {prefix}{line}\n")
     if exc.tip:
         sys.stderr.write(f"lpack: tip: {exc.tip}\n")
 

@@ -410,7 +410,7 @@ def test_config_error_is_exit_2_even_with_json(
     assert captured.out == ""
     assert (
         captured.err
-        == f"lpack: error: {project / 'pyproject.toml'}: tool.lpack.memory: expected integer, got str 'big'\n"
+        == f"lpack: error: {project / 'pyproject.toml'}:2: tool.lpack.memory: expected integer, got str 'big'\n"
     )
 
 

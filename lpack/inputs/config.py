@@ -11,7 +11,7 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -212,19 +212,53 @@ def _check(table: Mapping[str, Any], config: Path, schema: dict[str, Any]) -> No
     import jsonschema
 
     validator = jsonschema.validators.validator_for(schema)(schema)
-    errors = sorted(validator.iter_errors(table), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    errors = list(validator.iter_errors(table))
     if not errors:
         return
-    error = _branch_error(errors[0])
     prefix = [] if config.name == "lpack.toml" else ["tool", "lpack"]
-    path = [str(p) for p in error.absolute_path]
-    if error.validator == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        key = next((k for k in error.instance if k not in allowed), "?")
-        location = ".".join([*prefix, *path, key])
-        raise ConfigError(f"{config}: {location}: unknown key{_suggest(key, allowed)}")
-    location = ".".join(prefix + path) or "(top level)"
-    raise ConfigError(f"{config}: {location}: {_explain(error)}")
+    lines = _key_lines(config.read_text(encoding="utf-8"))
+    found = sorted({m for error in errors for m in _mistakes(_branch_error(error), prefix)},
+                   key=lambda m: (_line_of(lines, m[0]), m))
+    raise ConfigError("\n".join(f"{config}:{_line_of(lines, path)}: {'.'.join(path) or '(top level)'}: {problem}"
+                                 for path, problem in found))
+
+
+def _mistakes(error: Any, prefix: list[str]) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Each mistake of one schema error as (the key's dotted path, what is wrong); an error
+    about unknown keys is one mistake per key."""
+    path = (*prefix, *map(str, error.absolute_path))
+    if error.validator != "additionalProperties":
+        yield path, _explain(error)
+        return
+    allowed = list(error.schema.get("properties", {}))
+    for key in (k for k in error.instance if k not in allowed):
+        yield (*path, key), f"unknown key{_suggest(key, allowed)}"
+
+
+def _key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """The line of every table header and ``key =`` in a TOML text, by its full dotted path."""
+    lines: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if stripped.startswith("["):
+            table = _dotted(stripped.strip("[]").split("]", 1)[0])
+            lines.setdefault(table, number)
+        elif "=" in stripped and not stripped.startswith("#"):
+            lines.setdefault((*table, *_dotted(stripped.split("=", 1)[0])), number)
+    return lines
+
+
+def _dotted(key: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in key.split("."))
+
+
+def _line_of(lines: Mapping[tuple[str, ...], int], path: tuple[str, ...]) -> int:
+    """The line of the deepest written key on ``path`` (``ignore`` for ``ignore.0``), else 1."""
+    for end in range(len(path), 0, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return 1
 
 
 def _branch_error(error: Any) -> Any:

@@ -269,7 +269,7 @@ def test_unknown_key_suggests_the_closest_known_key(
     assert main(["build", str(project)]) == 2
 
     [line, *_] = error_lines(capsys)
-    assert line.startswith(f"lpack: error: {project / config}: ")
+    assert line.startswith(f"lpack: error: {project / config}:{len(text.splitlines())}: ")  # the key's line: the last
     assert line.endswith(f"did you mean {suggestion!r}?")
     assert not (project / "dist").exists()
 
@@ -290,7 +290,7 @@ def test_unknown_key_error_names_the_full_path_of_the_key(
     assert main(["build", str(project)]) == 2
 
     [line, *_] = error_lines(capsys)
-    assert line.startswith(f"lpack: error: {project / config}: {path}: ")
+    assert line.startswith(f"lpack: error: {project / config}:{len(text.splitlines())}: {path}: ")
 
 
 def test_unknown_key_without_a_close_match_suggests_nothing(
@@ -311,33 +311,81 @@ def test_unknown_key_without_a_close_match_suggests_nothing(
     assert "did you mean" not in line
 
 
+def test_every_config_mistake_is_reported_at_once_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One run lists every mistake, in the file's order, each as file:line (clickable)."""
+    text = [
+        "[project]",  # 1
+        'name = "x"',
+        "",
+        "[tool.lpack]",
+        'runtime = "python3.6"',  # 5
+        'ignore = ["E501"]',
+        'colour = "red"',
+        "",
+        "[tool.lpack.functions.api]",
+        'memory = "big"',  # 10
+        '"runtme" = "python3.12"',
+    ]
+    project = make_project(tmp_path / "repo", {**FUNCTION_FILES, "pyproject.toml": "\n".join(text) + "\n"})
+    config = project / "pyproject.toml"
+
+    assert main(["build", str(project)]) == 2
+
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        (f"lpack: error: {config}:5: tool.lpack.runtime: 'python3.6' is not allowed; use one of: python3.7, "
+         "python3.8, python3.9, python3.10, python3.11, python3.12, python3.13, python3.14"),
+        f"lpack: error: {config}:6: tool.lpack.ignore.0: 'E501' does not match the pattern ^LP[0-9]{{0,3}}$",
+        f"lpack: error: {config}:7: tool.lpack.colour: unknown key",
+        f"lpack: error: {config}:10: tool.lpack.functions.api.memory: expected integer, got str 'big'",
+        f"lpack: error: {config}:11: tool.lpack.functions.api.runtme: unknown key; did you mean 'runtime'?",
+    ]
+    assert not (project / "dist").exists()
+
+
+def test_a_mistake_in_an_inline_table_points_at_the_line_that_holds_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_project(
+        tmp_path / "repo",
+        {**FUNCTION_FILES, "lpack.toml": '# settings\nfunctions = { api = { memory = "big" } }\n'},
+    ) / "lpack.toml"
+
+    assert main(["build", str(config.parent)]) == 2
+
+    [line] = error_lines(capsys)
+    assert line == f"lpack: error: {config}:2: functions.api.memory: expected integer, got str 'big'"
+
+
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
         pytest.param(
             {"pyproject.toml": '[tool.lpack.functions.api]\narchitecture = "aarch64"\n'},
-            "{config}: tool.lpack.functions.api.architecture: 'aarch64' is not allowed; use one of: x86_64, arm64",
+            "{config}:2: tool.lpack.functions.api.architecture: 'aarch64' is not allowed; use one of: x86_64, arm64",
             id="wrong-enum-architecture",
         ),
         pytest.param(
             {"pyproject.toml": '[tool.lpack]\nruntime = "python3.6"\n'},
-            "{config}: tool.lpack.runtime: 'python3.6' is not allowed; use one of: python3.7, python3.8, "
+            "{config}:2: tool.lpack.runtime: 'python3.6' is not allowed; use one of: python3.7, python3.8, "
             "python3.9, python3.10, python3.11, python3.12, python3.13, python3.14",
             id="wrong-enum-runtime",
         ),
         pytest.param(
             {"pyproject.toml": '[tool.lpack.functions.api]\nmemory = "big"\n'},
-            "{config}: tool.lpack.functions.api.memory: expected integer, got str 'big'",
+            "{config}:2: tool.lpack.functions.api.memory: expected integer, got str 'big'",
             id="wrong-type-memory",
         ),
         pytest.param(
             {"lpack.toml": 'ignore = "LP101"\n'},
-            "{config}: ignore: expected array, got str 'LP101'",
+            "{config}:1: ignore: expected array, got str 'LP101'",
             id="wrong-type-in-lpack-toml",
         ),
         pytest.param(
             {"pyproject.toml": '[tool.lpack]\nignore = ["E501"]\n'},
-            "{config}: tool.lpack.ignore.0: 'E501' does not match the pattern ^LP[0-9]{{0,3}}$",
+            "{config}:2: tool.lpack.ignore.0: 'E501' does not match the pattern ^LP[0-9]{{0,3}}$",
             id="not-an-lpack-code",
         ),
         pytest.param(
