@@ -121,11 +121,16 @@ def function_in_subfolder(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     `orders.api.handler` for a package `orders/`) the layout is right and nothing is reported.
     Without a handler to compare with, a folder without `__init__.py` is reported as a warning.
 
+    A folder with `__init__.py` is a real package: its modules import each other through it
+    (`from orders import db`), so zipping its contents would break them. There the mistake is
+    the handler path, and the rule says which one to use (`handler = "orders.api.handler"`).
+
     ## How to fix
     Zip the folder's contents (`cd myfunc && zip -r ../function.zip .`), or point the handler
     into the folder. `lpack build` zips the source folder's contents. If the handler does name
     the folder, give it (`--handler myfunc/app.handler`, or `handler` in the configuration) and
-    the rule checks the layout against it.
+    the rule checks the layout against it. For a package (`orders/__init__.py`), name the
+    module through the package: `handler = "orders.api.handler"`.
     """
     if s.kind != "function":
         return
@@ -138,6 +143,9 @@ def function_in_subfolder(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     names = listing(s)[1]
     if module is None and f"{folder}/__init__.py" in names:
         return  # a regular package: the handler most likely names it
+    if module is not None and f"{folder}/__init__.py" in names:
+        yield _handler_outside_package(r, s, folder, module, names)
+        return
     if module is not None:
         inside = f"{folder}/{module}.py"
         where = f"; it is at {inside}" if inside in names else ""
@@ -151,4 +159,19 @@ def function_in_subfolder(r: Rule, s: PackageSubject) -> Iterator[Finding]:
         "Lambda will not find the handler's module",
         s.where(f"{folder}/"), function=s.function, severity=Severity.WARNING,
         fix=f"zip the contents of {folder}/, not the folder itself",
+    )
+
+
+def _handler_outside_package(r: Rule, s: PackageSubject, folder: str, module: str, names: frozenset[str]) -> Finding:
+    """The folder is a package (it has __init__.py): the handler path is wrong, not the zip."""
+    function = (s.handler or "").rsplit(".", 1)[-1]
+    dotted = module.replace("/", ".")
+    found = any(f"{folder}/{module}{end}" in names for end in (".py", "/__init__.py"))
+    handler = f"{folder}.{dotted}.{function}" if found else f"{folder}.MODULE.{function}"
+    where = f"; it is {folder}.{dotted} in the package {folder}/" if found else ""
+    return r.finding(
+        f"every file is inside the package {folder}/, but the handler {s.handler} imports {dotted} "
+        f"from the package root{where}",
+        s.where(f"{folder}/"), function=s.function,
+        fix=f'set handler = "{handler}"' + ("" if found else f", naming the module of {folder}/ that defines it"),
     )

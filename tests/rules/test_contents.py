@@ -276,6 +276,34 @@ def test_function_inside_an_extra_folder(tmp_path: Path) -> None:
                                "lambda_function from the package root; it is at myfunc/lambda_function.py")
 
 
+@pytest.mark.parametrize(("items", "handler", "message", "fix"), [
+    pytest.param([f("orders/__init__.py"), f("orders/api.py", CODE), f("orders/db.py")], "api.handler",
+                 "every file is inside the package orders/, but the handler api.handler imports api from the "
+                 "package root; it is orders.api in the package orders/",
+                 'set handler = "orders.api.handler"', id="module-in-the-package"),
+    pytest.param([f("orders/__init__.py"), f("orders/api/__init__.py", CODE)], "api.handler",
+                 "every file is inside the package orders/, but the handler api.handler imports api from the "
+                 "package root; it is orders.api in the package orders/",
+                 'set handler = "orders.api.handler"', id="subpackage-in-the-package"),
+    pytest.param([f("orders/__init__.py"), f("orders/api.py", CODE)], HANDLER,
+                 f"every file is inside the package orders/, but the handler {HANDLER} imports lambda_function "
+                 "from the package root",
+                 'set handler = "orders.MODULE.lambda_handler", naming the module of orders/ that defines it',
+                 id="module-not-in-the-package"),
+])
+def test_a_package_folder_is_a_wrong_handler_not_a_wrong_zip(
+    tmp_path: Path, items: list[Item], handler: str, message: str, fix: str
+) -> None:
+    """Unzipping a real package would break its imports (from orders import db): fix the handler."""
+    finding = only(check(tmp_path, items, handler=handler), "LP127")
+    assert (finding.severity, finding.message, finding.fix) == (Severity.ERROR, message, fix)
+
+
+def test_a_plain_folder_is_still_a_wrong_zip(tmp_path: Path) -> None:
+    finding = only(check(tmp_path, [f("orders/api.py", CODE), f("orders/db.py")], handler="api.handler"), "LP127")
+    assert finding.fix == "zip the contents of orders/, not the folder itself"
+
+
 def test_extra_folder_without_a_handler_is_a_warning(tmp_path: Path) -> None:
     findings = check(tmp_path, [f("my-func/app.py", CODE), f("my-func/util.py")], handler=None)
     assert codes(findings) == ["LP127"] and findings[0].severity is Severity.WARNING
