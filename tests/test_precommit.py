@@ -155,3 +155,19 @@ def test_try_repo_installs_and_runs_the_hook(tmp_path: Path) -> None:
     git(repo, "add", "-A")
     result = pre_commit(repo, "try-repo", str(REPO), "lpack-check", "--all-files")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_check_hook_runs_when_a_template_changes(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "sam" / "src").mkdir(parents=True)
+    (repo / "sam" / "src" / "app.py").write_text(GOOD_HANDLER)
+    (repo / "sam" / "template.yml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Orders:\n    Type: AWS::Serverless::Function\n"
+        "    Properties:\n      CodeUri: src/\n      Handler: app.lambda_handler\n      Runtime: python3.12\n"
+        "      MemorySize: 64\n")
+    git(repo, "init", "-q")
+    local_config(repo)
+    git(repo, "add", "-A")
+    result = pre_commit(repo, "run", "lpack-check", "--files", "sam/template.yml")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "sam/template.yml:9" in result.stdout and "LP321" in result.stdout
