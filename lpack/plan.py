@@ -22,7 +22,9 @@ class Plan(NamedTuple):
     project: Project
     unit: Unit
     target: Target
-    target_defaulted: bool  # neither the command line nor the configuration chose it
+    target_defaulted: bool  # nothing chose it: not the command line, the configuration or the project's Python
+    target_source: str = ""  # where the runtime came from: "--runtime", "pyproject.toml [tool.lpack]", ...
+    target_passed_over: tuple[str, ...] = ()  # the project's Python settings that did not decide it, and why
 
     @property
     def where(self) -> str:
@@ -62,10 +64,30 @@ class Plan(NamedTuple):
 
 
 def plan(project: Project, unit: Unit, runtime: str | None = None, architecture: str | None = None) -> Plan:
-    """The unit's plan; ``runtime``/``architecture`` from the command line win over the config."""
+    """The unit's plan; ``runtime``/``architecture`` from the command line win over the config,
+    which wins over the project's ``.python-version`` and ``requires-python``."""
     where = f"{project.describe()} [{unit.where}]"
-    target = make_target(runtime or unit.runtime, architecture or unit.architecture, where=where)
-    return Plan(project, unit, target, target_defaulted=not (runtime or unit.runtime))
+    passed_over: tuple[str, ...] = ()
+    if runtime or unit.runtime:
+        chosen, source = runtime or unit.runtime, _configured(project, runtime)
+    else:
+        from lpack.core import clock
+        from lpack.inputs.python_version import project_runtime
+
+        chosen, source, passed_over = project_runtime(project.root, clock.today())
+    target = make_target(chosen, architecture or unit.architecture, where=where)
+    return Plan(project, unit, target, target_defaulted=chosen is None, target_source=source,
+                target_passed_over=passed_over)
+
+
+def _configured(project: Project, runtime: str | None) -> str:
+    """Where a configured runtime was written: the command line, or the configuration's file."""
+    if runtime:
+        return "--runtime"
+    if project.config_path is None:
+        return "the configuration"
+    name = project.config_path.name
+    return f"{name} [tool.lpack]" if name == "pyproject.toml" else name
 
 
 # Files that say how to build the function, not what it runs: never shipped from a source root

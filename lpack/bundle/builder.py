@@ -67,6 +67,8 @@ class Artifact(NamedTuple):
     seconds: float
     target_defaulted: bool = False
     dependency_source: str = ""  # where the dependencies came from, e.g. "uv.lock (12 packages, hashes)"
+    target_source: str = ""  # where the runtime came from, e.g. ".python-version"; "" for the default
+    target_passed_over: tuple[str, ...] = ()  # the project's Python settings that did not decide it, and why
 
     @property
     def sha256_base64(self) -> str:
@@ -79,6 +81,7 @@ class Artifact(NamedTuple):
             "size_zipped": self.size_zipped, "size_unzipped": self.size_unzipped,
             "files": self.files, "sha256": self.sha256, "sha256_base64": self.sha256_base64,
             "dependencies": self.dependencies, "dependency_source": self.dependency_source,
+            "target_source": self.target_source or "default",
             "seconds": round(self.seconds, 3),
             "largest": [{"name": n, "size_unzipped": s} for n, s in self.largest],
         }
@@ -185,7 +188,8 @@ class _Builder:
             size_zipped=index.size_zipped, size_unzipped=index.size_unzipped, files=index.files,
             sha256=digest, largest=largest_top_level(index, strip=prefix),
             dependencies=deps_state, seconds=time.perf_counter() - start,
-            target_defaulted=unit_plan.target_defaulted,
+            target_defaulted=unit_plan.target_defaulted, target_source=unit_plan.target_source,
+            target_passed_over=unit_plan.target_passed_over,
             dependency_source=self._sources.get(unit.name, ""),
         )
         return artifact, findings

@@ -68,6 +68,15 @@ def find_interpreter(runtime: Runtime, explicit: str | None = None) -> Interpret
     return _interpreter(_this_interpreter(), runtime, "this interpreter")
 
 
+def installed_runtime(runtimes: Sequence[Runtime]) -> Runtime | None:
+    """The newest of ``runtimes`` whose ``python3.X`` is installed here (PATH, pyenv, uv, or the
+    interpreter running lpack), or None."""
+    for runtime in sorted(runtimes, key=lambda r: r.python, reverse=True):
+        if find_interpreter(runtime).matches:
+            return runtime
+    return None
+
+
 def _explicit(runtime: Runtime, explicit: str) -> Interpreter:
     facts = _probe(shutil.which(explicit) or explicit)
     if not isinstance(facts, _Facts):

@@ -25,8 +25,9 @@ from lpack.core.errors import LpackError, UsageError
 from lpack.core.targets import Target, make_target
 from lpack.inputs.config import FunctionSettings, Project, Unit
 from lpack.invoke import runtime_modules
-from lpack.invoke.interpreter import Interpreter, find_interpreter, host_problem
+from lpack.invoke.interpreter import Interpreter, find_interpreter, host_problem, installed_runtime
 from lpack.invoke.sandbox import BOOTSTRAP, Outcome, Request, Sandbox, Spec, new_request_id
+from lpack.plan import Plan as UnitPlan
 from lpack.plan import plan as plan_unit
 
 DEFAULT_MEMORY_MB = 128  # CreateFunction's default
@@ -222,11 +223,13 @@ def _package(project: Project, unit: Unit, options: InvokeOptions, progress: Pro
     own_layers = [name for name in unit.layers if not name.startswith("arn:")]
     for arn in (name for name in unit.layers if name.startswith("arn:")):
         note(f"layer {arn} is not fetched (that needs AWS); pass its .zip with --layer if the function imports from it")
+    if options.build and not (options.runtime or options.python):
+        options = options._replace(runtime=_local_runtime(plan_unit(project, unit), note))
     target = plan_unit(project, unit, options.runtime, options.architecture).target
     if options.build and target != plan_unit(project, unit).target:
-        # another target than the configured one: dist/ keeps the package you deploy
+        # another target than the one `lpack build` uses: dist/ keeps the package you deploy
         project = project._replace(dist=_scratch_dist(project, options))
-        note(f"building for {target.label}, not the configured target, into {display_path(project.dist)}; "
+        note(f"building for {target.label}, not the target of `lpack build`, into {display_path(project.dist)}; "
              "dist/ is left as it is")
     unit_plan = plan_unit(project, unit, options.runtime, options.architecture)
     zips = [unit_plan.artifact, *unit_plan.layer_artifacts().values()]
@@ -237,6 +240,25 @@ def _package(project: Project, unit: Unit, options: InvokeOptions, progress: Pro
         if not path.is_file():
             raise UsageError(f"{display_path(path)}: not built; run `lpack build` (or drop --no-build)")
     return target, zips[0], (*zips[1:], *options.layers)
+
+
+def _local_runtime(default: UnitPlan, note: Note) -> str | None:
+    """For a target nothing chose (no runtime configured, no .python-version, no requires-python
+    that decides it): the newest Lambda runtime whose Python is installed here, so a first invoke
+    runs under the runtime's own Python rather than one the user never chose and does not have."""
+    from lpack.core import clock
+    from lpack.core.targets import RUNTIMES, lifecycle
+
+    wanted = default.target.runtime
+    if not default.target_defaulted or find_interpreter(wanted).matches:
+        return None
+    local = installed_runtime([r for r in RUNTIMES.values() if lifecycle(r, clock.today()) == "supported"])
+    if local is None:
+        return None
+    note(f"no runtime is configured and {wanted.name}, the default, is not installed here: running "
+         f"{local.name}, the newest Lambda runtime installed (set runtime, or `uv python install "
+         f"{wanted.python_version}` to run the default)")
+    return local.name
 
 
 def _scratch_dist(project: Project, options: InvokeOptions) -> Path:

@@ -62,9 +62,8 @@ def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Find
     from rich.table import Table
 
     for artifact in artifacts:
-        if artifact.target_defaulted:
-            out.print(f"{artifact.name}: target {artifact.target.label} (the default; set runtime and "
-                      "architecture in \\[tool.lpack] or pass --runtime/--arch)", soft_wrap=True)
+        out.print(f"{artifact.name}: target {artifact.target.label} ({escape(_target_origin(artifact))})",
+                  soft_wrap=True, highlight=False)
     if artifacts:
         table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
         table.add_column("artifact", no_wrap=True)
@@ -89,6 +88,16 @@ def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Find
                 biggest = ", ".join(f"{escape(name)} {human_bytes(size)}" for name, size in a.largest[:6])
                 out.print(f"{a.name}: largest (unzipped): {biggest}", soft_wrap=True)
     render_findings(out, findings)
+
+
+def _target_origin(artifact: Any) -> str:
+    """Where the build's runtime came from, and why the project's Python settings did not decide it."""
+    if artifact.target_defaulted:
+        origin = "the default"
+        advice = ["set runtime and architecture in [tool.lpack] or pass --runtime/--arch"]
+    else:
+        origin, advice = f"from {artifact.target_source}", []
+    return "; ".join([origin, *artifact.target_passed_over, *advice])
 
 
 def render_findings(out: Console, findings: Sequence[Finding]) -> None:
