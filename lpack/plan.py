@@ -45,22 +45,26 @@ class Plan(NamedTuple):
         """The project's own layers this unit uses, by name, and their zips (ARNs are not built here)."""
         return {name: self.project.dist / f"{name}.zip" for name in self.unit.layers if not name.startswith("arn:")}
 
-    def source_files(self) -> Iterator[tuple[str, Path]]:
+    def source_files(self, left_out: list[str] | None = None) -> Iterator[tuple[str, Path]]:
         """The unit's own files as a source walk packages them (not a Python project's wheel),
-        before the user's excludes: (path in the package, file)."""
-        from lpack.core import select
-
+        before the user's excludes: (path in the package, file). The files that do not run on
+        Lambda and ``include`` does not bring back are appended to ``left_out``."""
         if self.unit.source is not None:
-            yield from select.walk(self.unit.source, select.SOURCE_EXCLUDES, skip=build_inputs(self.project, self.unit))
+            yield from self._walk(self.unit.source, left_out)
 
     def packaged_files(self) -> Iterator[tuple[str, Path]]:
         """The unit's own files as they will be in the package, before the user's excludes: for a
         Python project, the packages its wheel ships (its src/, else its root)."""
+        if self.unit.source is not None:
+            yield from self._walk(packaged_root(self.unit.source))
+
+    def _walk(self, root: Path, left_out: list[str] | None = None) -> Iterator[tuple[str, Path]]:
         from lpack.core import select
 
-        if self.unit.source is not None:
-            root = packaged_root(self.unit.source)
-            yield from select.walk(root, select.SOURCE_EXCLUDES, skip=build_inputs(self.project, self.unit))
+        runtime_only = select.RuntimeOnly(select.spec(self.unit.include), keep=_handler_files(self.unit.handler))
+        yield from select.walk(root, runtime_only, skip=build_inputs(self.project, self.unit))
+        if left_out is not None:
+            left_out += runtime_only.left_out
 
 
 def plan(project: Project, unit: Unit, runtime: str | None = None, architecture: str | None = None) -> Plan:
@@ -108,6 +112,14 @@ def build_inputs(project: Project, unit: Unit) -> list[Path]:
         skip += [folder / name for name in BUILD_INPUTS]
         skip += [p for pattern in ("pylock*.toml", "requirements*.txt", "requirements*.in") for p in folder.glob(pattern)]
     return skip
+
+
+def _handler_files(handler: str | None) -> tuple[str, ...]:
+    """The files the handler's module can be: they ship even when named like a test."""
+    if not handler or "." not in handler:
+        return ()
+    module = handler.rpartition(".")[0].replace(".", "/")
+    return f"{module}.py", f"{module}/__init__.py"
 
 
 def packaged_root(source: Path) -> Path:

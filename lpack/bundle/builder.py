@@ -67,6 +67,7 @@ class Artifact(NamedTuple):
     seconds: float
     target_defaulted: bool = False
     dependency_source: str = ""  # where the dependencies came from, e.g. "uv.lock (12 packages, hashes)"
+    left_out: tuple[str, ...] = ()  # the source's files that do not run on Lambda, left out by default
     target_source: str = ""  # where the runtime came from, e.g. ".python-version"; "" for the default
     target_passed_over: tuple[str, ...] = ()  # the project's Python settings that did not decide it, and why
 
@@ -120,8 +121,15 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
 def _selected_units(project: Project, options: BuildOptions) -> list[Unit]:
     units = [project.unit(name) for name in options.functions] if options.functions else list(project.units)
     if options.layer:
-        units = [_as_layer(u) if u.kind == "function" else u for u in units]
+        units = [split for u in units for split in (_layer_split(u) if u.kind == "function" else [u])]
     return units
+
+
+def _layer_split(unit: Unit) -> list[Unit]:
+    """--layer, as serverless's ``layer: true``: the function's dependencies as the layer
+    NAME-layer, and the function using it, built without them (replacing a full dist/NAME.zip)."""
+    layer = _as_layer(unit)
+    return [layer, unit._replace(layers=(*unit.layers, layer.name))]
 
 
 def _as_layer(unit: Unit) -> Unit:
@@ -139,6 +147,7 @@ class _Builder:
         self.today = options.today or clock.today()
         self._installer: Installer | None = None
         self._sources: dict[str, str] = {}  # unit name -> where its dependencies came from
+        self._left_out: dict[str, tuple[str, ...]] = {}  # unit name -> its files left out by default
 
     @property
     def installer(self) -> Installer:
@@ -166,7 +175,12 @@ class _Builder:
         excludes = select.spec(unit.exclude)
         with _Scratch() as scratch:
             source_members, extra_requirements = self._source(unit_plan, scratch)
-            deps_members, deps_state = self._dependencies(unit, target, extra_requirements, scratch)
+            if self.options.layer and unit.kind == "function":  # its dependencies are in its layer
+                deps_members: list[zipwriter.Member] = []
+                deps_state = "none"
+                self._layered(unit_plan)
+            else:
+                deps_members, deps_state = self._dependencies(unit, target, extra_requirements, scratch)
         members: dict[str, zipwriter.Member] = {}
         for member in deps_members + source_members:  # the function's own files win
             if not excludes.match_file(member.name):
@@ -190,9 +204,17 @@ class _Builder:
             dependencies=deps_state, seconds=time.perf_counter() - start,
             target_defaulted=unit_plan.target_defaulted, target_source=unit_plan.target_source,
             target_passed_over=unit_plan.target_passed_over,
-            dependency_source=self._sources.get(unit.name, ""),
+            dependency_source=self._sources.get(unit.name, ""), left_out=self._left_out.get(unit.name, ()),
         )
         return artifact, findings
+
+    def _layered(self, unit_plan: Plan) -> None:
+        """Say that --layer builds the function without its dependencies, replacing a full zip."""
+        unit, path = unit_plan.unit, unit_plan.artifact
+        layer = display_path(self.project.dist / f"{unit.layers[-1]}.zip")
+        replaced = f", replacing the {display_path(path)} built before" if path.is_file() else ""
+        self.progress(unit.name, f"code only: its dependencies are in {layer} (--layer){replaced}")
+        self._sources[unit.name] = f"its layer {layer} (--layer); this zip holds the code only"
 
     # -- the function's own code -------------------------------------------------------------
 
@@ -206,7 +228,9 @@ class _Builder:
             # Requires-Dist (a requirements file of options only, e.g. --find-links, adds to it)
             pinned = unit.lock or (unit.requirements and read_requirements(unit.requirements).lines)
             return members, [] if pinned else requires
-        files = list(unit_plan.source_files())
+        left_out: list[str] = []
+        files = list(unit_plan.source_files(left_out))
+        self._left_out[unit.name] = tuple(left_out)
         self.progress(unit.name, f"compressing {len(files)} source files")
         return zipwriter.compress_files(files), []
 

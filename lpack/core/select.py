@@ -27,7 +27,8 @@ class Defaults:
         self.root_dirs = set(root_dirs)
         self.files = [f for f in files if _is_glob(f)]
         self.file_names = {f for f in files if not _is_glob(f)}
-        self.root_files = set(root_files)
+        self.root_files = {f for f in root_files if not _is_glob(f)}
+        self.root_globs = [f for f in root_files if _is_glob(f)]
         self.in_dist_info = set(in_dist_info)
 
     def match_file(self, rel: str) -> bool:
@@ -41,7 +42,7 @@ class Defaults:
         if is_dir:
             return False
         name = parts[-1]
-        if len(parts) == 1 and name in self.root_files:
+        if len(parts) == 1 and (name in self.root_files or any(fnmatchcase(name, g) for g in self.root_globs)):
             return True
         if len(parts) > 1 and parts[-2].endswith(".dist-info") and name in self.in_dist_info:
             return True
@@ -53,7 +54,7 @@ class Defaults:
 
     def _patterns(self) -> list[str]:
         return ([f"{d}/" for d in sorted(self.dirs) + self.dir_globs] + [f"/{d}/" for d in sorted(self.root_dirs)]
-                + sorted(self.file_names) + self.files + [f"/{f}" for f in sorted(self.root_files)]
+                + sorted(self.file_names) + self.files + [f"/{f}" for f in sorted(self.root_files) + self.root_globs]
                 + [f"*.dist-info/{f}" for f in sorted(self.in_dist_info)])
 
 
@@ -73,6 +74,35 @@ SOURCE_EXCLUDES = Defaults(
            "#*#", ".DS_Store", "Thumbs.db"),
 )
 
+# What a function's own source folder holds that does not run on Lambda: tests, sample events
+# (`lpack events -o events/...`), docs, other tools' settings, deployment descriptions, and
+# secrets files (`.env`: give Lambda environment variables instead). Left out of the function's
+# and a layer's own source by default, never of dependencies (libraries read their own files);
+# the `include` key brings any of them back. LICENSE, LICENCE, COPYING and NOTICE files ship
+# (KEPT): a licence may require its text to travel with the code, and they are small.
+NOT_RUNTIME = Defaults(
+    dirs=(),
+    root_dirs=("tests", "test", "events", "docs", ".github", ".gitlab", ".circleci", ".devcontainer"),
+    files=("conftest.py", ".env", ".env.*", ".envrc"),
+    root_files=(
+        # documentation
+        "README*", "CHANGELOG*", "CHANGES*", "HISTORY*", "CONTRIBUTING*", "CODE_OF_CONDUCT*", "*.md",
+        # tests and sample events
+        "test_*.py", "*_test.py", "pytest.ini", "tox.ini", "noxfile.py", "event*.json",
+        # other tools' settings
+        ".gitignore", ".gitattributes", ".gitmodules", ".editorconfig", ".pre-commit-config.yaml",
+        "setup.cfg", "setup.py", "mypy.ini", ".flake8", ".pylintrc", ".coveragerc", "ruff.toml", ".ruff.toml",
+        ".isort.cfg", ".tool-versions", "Makefile", "Justfile", "justfile",
+        # container and deployment descriptions
+        "Dockerfile", "Dockerfile.*", ".dockerignore", "docker-compose.y*ml", "compose.y*ml",
+        "template.yaml", "template.yml", "template.json", "samconfig.toml", "samconfig.y*ml",
+        "serverless.y*ml", "package.json", "package-lock.json", "cdk.json", "*.tf", "*.tfvars",
+        ".terraform.lock.hcl",
+    ),
+)
+KEPT = ("LICENSE*", "LICENCE*", "COPYING*", "NOTICE*")  # at the source root, though `*.md` matches them
+
+
 # Installers' leftovers in a --target folder: console-script wrappers whose shebang names the
 # build machine's Python, uv's lock file, bytecode, PEP 610 records of local paths, and uv's
 # record of the source wheel's timestamp (which would make two builds of the same wheels differ).
@@ -85,6 +115,39 @@ DEPENDENCY_EXCLUDES = Defaults(
 class Nothing:
     def match_file(self, rel: str) -> bool:
         return False
+
+
+class RuntimeOnly:
+    """A function's or layer's own source as it ships: SOURCE_EXCLUDES and NOT_RUNTIME left out,
+    except what ``include`` (the user's patterns) and ``keep`` (exact paths, the handler's module)
+    bring back. Remembers what NOT_RUNTIME left out, for ``lpack build -v``."""
+
+    def __init__(self, include: Matcher, keep: Iterable[str] = ()) -> None:
+        self.include = include
+        self.keep = set(keep)
+        self.left_out: list[str] = []
+
+    def match_file(self, rel: str) -> bool:
+        if SOURCE_EXCLUDES.match_file(rel):
+            return True
+        if rel.endswith("/"):
+            return False  # walked: its files decide, so `include` can bring one back
+        if not NOT_RUNTIME.match_file(rel) or rel in self.keep or self.include.match_file(rel):
+            return False
+        if "/" not in rel and any(fnmatchcase(rel, g) for g in KEPT):
+            return False
+        self.left_out.append(rel)
+        return True
+
+
+def describe_left_out(paths: Iterable[str]) -> str:
+    """``README.md, tests/ (3 files), events/api.json``: a left-out root folder's files are
+    counted under it, unless it is one file."""
+    groups: dict[str, list[str]] = {}
+    for rel in paths:
+        top = rel.split("/", 1)[0]
+        groups.setdefault(top + "/" if "/" in rel and top in NOT_RUNTIME.root_dirs else rel, []).append(rel)
+    return ", ".join(files[0] if len(files) == 1 else f"{key} ({len(files)} files)" for key, files in groups.items())
 
 
 def spec(patterns: Iterable[str]) -> Matcher:

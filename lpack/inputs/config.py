@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 DEFAULT_HANDLER = "lambda_function.lambda_handler"
 DEFAULT_MODULE_FILE = "lambda_function.py"
 DEFAULT_REQUIREMENTS = "requirements.txt"
-INHERITED = ("runtime", "architecture", "source", "requirements", "upload")  # by layers
+# What a declared layer inherits from the top level: not `source`, since a layer holds
+# dependencies only (a layer that shipped the functions' code would change with every edit).
+INHERITED = ("runtime", "architecture", "requirements", "upload")
 # Keys of the project as a whole: every other top-level key is a function setting that each
 # [tool.lpack.functions.*] table inherits unless it sets its own (environment maps merge).
 PROJECT_KEYS = frozenset({"functions", "layers", "name", "dist", "installer", "select", "ignore", "per-path-ignores"})
@@ -100,6 +102,7 @@ class Unit(NamedTuple):
     selection: Selection = Selection()  # workspace member, groups and extras of the lock
     dependency_note: str = ""  # a declaration set aside, and why
     unlocked: Path | None = None  # requirements.in never locked: `lpack lock` locks it, the rest refuse
+    include: tuple[str, ...] = ()  # patterns that bring back files lpack leaves out by default
 
     @property
     def dependencies(self) -> Path | None:
@@ -328,7 +331,7 @@ def _project(config: Path | None, root: Path, table: dict[str, Any]) -> Project:
 def _inherit(top: Mapping[str, Any], spec: Mapping[str, Any], *, with_requirements: bool) -> dict[str, Any]:
     merged = {k: top[k] for k in INHERITED if k in top and (with_requirements or k != "requirements")}
     merged.update(spec)
-    merged["exclude"] = [*top.get("exclude", []), *spec.get("exclude", [])]
+    _merge_patterns(merged, top, spec)
     return merged
 
 
@@ -340,10 +343,16 @@ def _inherit_function(top: Mapping[str, Any], spec: Mapping[str, Any], *, with_d
     if isinstance(top.get("layers"), list):
         merged["layers"] = top["layers"]  # the top level's layer ARNs
     merged.update(spec)
-    merged["exclude"] = [*top.get("exclude", []), *spec.get("exclude", [])]
+    _merge_patterns(merged, top, spec)
     if isinstance(top.get("environment"), dict) and isinstance(spec.get("environment"), dict):
         merged["environment"] = {**top["environment"], **spec["environment"]}
     return merged
+
+
+def _merge_patterns(merged: dict[str, Any], top: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
+    """``exclude`` and ``include`` patterns add to the top level's."""
+    for key in ("exclude", "include"):
+        merged[key] = [*top.get(key, []), *spec.get(key, [])]
 
 
 def _function_name(root: Path) -> str:
@@ -367,7 +376,7 @@ def _unit(root: Path, label: str, where: str, name: str, kind: str, spec: Mappin
         unlocked=choice.unlocked,
         handler=spec.get("handler", DEFAULT_HANDLER) if kind == "function" else None,
         runtime=spec.get("runtime"), architecture=spec.get("architecture"),
-        exclude=tuple(spec.get("exclude", ())), layers=tuple(spec.get("layers", ())),
+        exclude=tuple(spec.get("exclude", ())), include=tuple(spec.get("include", ())), layers=tuple(spec.get("layers", ())),
         upload=spec.get("upload", "direct"), settings=settings,
     )
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from lpack.analysis.package import display_path
 from lpack.core import limits
 from lpack.core.findings import Finding, Location, Severity
+from lpack.core.select import describe_left_out
 from lpack.core.units import human_bytes
 
 if TYPE_CHECKING:
@@ -84,6 +85,9 @@ def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Find
                       soft_wrap=True)
             if a.dependency_source:
                 out.print(f"{a.name}: dependencies from {escape(a.dependency_source)}", soft_wrap=True, highlight=False)
+            if a.left_out and verbose:
+                out.print(f"{a.name}: left out by default: {escape(describe_left_out(a.left_out))}; "
+                          "include = \\[...] brings them back", soft_wrap=True, highlight=False)
             if len(a.largest) > 1 or verbose:
                 biggest = ", ".join(f"{escape(name)} {human_bytes(size)}" for name, size in a.largest[:6])
                 out.print(f"{a.name}: largest (unzipped): {biggest}", soft_wrap=True)

@@ -151,13 +151,13 @@ def test_default_and_user_excludes(tmp_path: Path) -> None:
         "pkg/__init__.py": "", "pkg/__pycache__/x.cpython-312.pyc": "", "pkg/mod.pyc": "",
         ".git/config": "", ".venv/pyvenv.cfg": "", "myenv/pyvenv.cfg": "", "myenv/lib/x.py": "",
         "dist/old.zip": "", ".idea/x.xml": "", "notes.swp": "", ".DS_Store": "",
-        "tests/test_x.py": "", "docs/guide.md": "", "pkg/data.md": "", "keep.md": "",
+        "tests/test_x.py": "", "docs/guide.md": "", "pkg/data.md": "", "notes/keep.md": "",
         "environment/settings.py": "",  # not a virtual environment: kept
     })
     (root / "pyproject.toml").write_text('[tool.lpack]\nexclude = ["tests/", "docs/", "pkg/*.md"]\n')
     assert build(str(root)) == 0
     assert sorted(n for n in names(root / "dist" / "fn.zip") if not n.endswith("/")) == [
-        "environment/settings.py", "keep.md", "lambda_function.py", "pkg/__init__.py",
+        "environment/settings.py", "lambda_function.py", "notes/keep.md", "pkg/__init__.py",
     ]
 
 

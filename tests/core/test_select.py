@@ -5,7 +5,7 @@ from __future__ import annotations
 import pathspec
 import pytest
 
-from lpack.core.select import DEPENDENCY_EXCLUDES, SOURCE_EXCLUDES, Defaults
+from lpack.core.select import DEPENDENCY_EXCLUDES, NOT_RUNTIME, SOURCE_EXCLUDES, Defaults
 
 PATHS = [
     "lambda_function.py", "pkg/__init__.py", "pkg/__pycache__/", "pkg/__pycache__/m.cpython-312.pyc",
@@ -16,10 +16,14 @@ PATHS = [
     ".coverage", ".coverage.1", "coverage.py", "node_modules/x.js", "nodemodules/x.py",
     "bin/", "bin/tool", "pkg/bin/tool", ".lock", "pkg/.lock", "x-1.0.dist-info/direct_url.json",
     "x-1.0.dist-info/METADATA", "direct_url.json", ".aws-sam/build/x", "cdk.out/", ".env",
+    "README.md", "README", "pkg/README.md", "tests/", "tests/test_x.py", "pkg/tests/x.py", "events/api.json",
+    ".env.prod", "pkg/.env", "conftest.py", "pkg/conftest.py", "Dockerfile.dev", "template.yaml",
+    "test_handler.py", "pkg/test_handler.py", "event.json", "events-sqs.json", "main.tf",
 ]
 
 
-@pytest.mark.parametrize("defaults", [SOURCE_EXCLUDES, DEPENDENCY_EXCLUDES], ids=["source", "dependencies"])
+@pytest.mark.parametrize("defaults", [SOURCE_EXCLUDES, DEPENDENCY_EXCLUDES, NOT_RUNTIME],
+                         ids=["source", "dependencies", "not-runtime"])
 def test_defaults_agree_with_pathspec(defaults: Defaults) -> None:
     reference = pathspec.GitIgnoreSpec.from_lines(defaults.as_patterns())
     for path in PATHS:
