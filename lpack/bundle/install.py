@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from lpack.bundle.installer import Installer, find_installer
 from lpack.core.errors import ResolveError, redact
@@ -30,6 +31,45 @@ _UV_NOT_FOUND = re.compile(r"Because (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*) was no
 _UV_ONLY = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==\S+ has no (?:usable wheels|wheels with a matching)")
 _HOST_PYTHON_CHECK = re.compile(r"Package '(?P<package>[^']+)' requires a different Python: (?P<host>\S+) not in")
 _PIP_NO_WHEEL = re.compile(r"No matching distribution found for (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)")
+# uv 0.13: "Because there is no version of requests==2.99.0 and you require ...", and for a range
+# "Because only requests<=2.32.3 is available and you require requests>=3, ..."
+_UV_NO_VERSION = re.compile(r"Because there is no version of (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<spec>[=<>!~]\S*) and")
+_UV_UP_TO = re.compile(r"only (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:<=|==)(?P<newest>[^\s,]+) is available"
+                       r"(?: and you require [A-Za-z0-9._-]+(?P<spec>[=<>!~][^\s,]*),)?")
+# uv: "psycopg2==2.9.9 has no usable wheels" (an sdist only) or "winonly==1.0 has no wheels with a
+# matching platform tag" (wheels for other platforms)
+_UV_WHEELS = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:[=<>!~][^ ]*)? has no (?P<why>usable wheels|wheels with a)")
+# pip: "Could not find a version that satisfies the requirement requests==2.99.0 (from versions: 2.31.0, 2.32.3)";
+# the versions are the ones with a wheel for the target, "none" for a typo and for an sdist-only project alike
+_PIP_VERSIONS = re.compile(r"satisfies the requirement (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?"
+                           r"(?P<spec>\S*) \(from versions: (?P<versions>[^)]*)\)")
+
+# Projects that publish only an sdist for Linux (so no wheel Lambda can use), and the drop-in
+# projects that publish wheels.
+BINARY_ALTERNATIVES = {
+    # https://www.psycopg.org/docs/install.html#psycopg-vs-psycopg-binary
+    # https://www.psycopg.org/psycopg3/docs/basic/install.html#binary-installation
+    "psycopg2": "psycopg2-binary, or psycopg[binary] (Psycopg 3)",
+    # https://pypi.org/project/mysqlclient/ (wheels for Windows only); https://pypi.org/project/PyMySQL/ (pure Python,
+    # pymysql.install_as_MySQLdb() keeps `import MySQLdb` working)
+    "mysqlclient": "PyMySQL (pure Python; pymysql.install_as_MySQLdb() for code that imports MySQLdb)",
+    # https://www.pycryptodome.org/src/installation ("an almost drop-in replacement for the old PyCrypto")
+    "pycrypto": "pycryptodome (the same `Crypto` package)",
+}
+
+_TIPS = {
+    "not-found": "check the name's spelling, and the index (--index-url, PIP_INDEX_URL/UV_INDEX_URL) "
+                 "or --find-links the project uses",
+    "no-version": "pin a version the index has, or point at the index that publishes the one you want",
+    "no-wheel": "pin a version that publishes manylinux wheels for this target, choose another runtime or "
+                "architecture, or build the wheel on a matching machine and add it with --find-links",
+}
+
+
+class _Problem(NamedTuple):
+    name: str  # as the installer printed it
+    kind: str  # a key of _TIPS
+    what: str  # what is wrong with it, for the user
 
 
 def requirement_args(files: Sequence[Path], require_hashes: bool) -> list[str]:
@@ -52,24 +92,11 @@ def install(installer: Installer, target: Target, dest: Path, args: Sequence[str
             f"{origin}: hash mismatch for {mismatch['uv'] or mismatch['pip']}: the file the index served is not the one the lock "
             "recorded", tip="if the lock is right, the index's file changed since it was locked (a re-upload, "
             "or tampering): find out before deploying; if the lock is wrong, regenerate it")
-    not_found = sorted({m["name"] for m in _UV_NOT_FOUND.finditer(output)})
-    if not_found:
-        where = "the package index" if "registry" in output else "the --find-links folders"
-        raise ResolveError(
-            f"{origin}: {', '.join(not_found)} was not found in {where}",
-            tip="check the name's spelling, and the index (--index-url, PIP_INDEX_URL/UV_INDEX_URL) "
-            "or --find-links the project uses")
-    missing = _missing(output)
-    if missing:
-        missing |= _missing_elsewhere(installer, target, reqs, cwd, missing)
-        names = ", ".join(sorted(missing))
-        raise ResolveError(
-            f"{origin}: no wheel for {target.label} "
-            f"({', '.join(target.platform_tags()[:1])} or older, cp{target.runtime.python[0]}{target.runtime.python[1]}) "
-            f"for: {names}",
-            tip="pin a version that publishes manylinux wheels for this target, choose another "
-            "runtime or architecture, or build the wheel on a matching machine and add it with --find-links",
-        )
+    problems = _diagnose(output, installer, target, reqs, cwd)
+    if problems:
+        problems += _problems_elsewhere(installer, target, reqs, cwd, {_key(p.name) for p in problems})
+        raise ResolveError("\n".join(f"{_line_of(reqs, origin, p.name)}: {p.name}: {p.what}" for p in problems),
+                           tip=_TIPS[problems[0].kind])
     what = origin
     if installer.name == "pip" and (host := _HOST_PYTHON_CHECK.search(output)):
         raise ResolveError(
@@ -105,6 +132,79 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _diagnose(output: str, installer: Installer, target: Target, reqs: Requirements, cwd: Path) -> list[_Problem]:
+    """What uv's or pip's output says is wrong, one problem per project."""
+    found: dict[str, _Problem] = {}
+    for problem in (*_uv_problems(output, installer, target, reqs, cwd), *_pip_problems(output, target)):
+        found.setdefault(_key(problem.name), problem)
+    return list(found.values())
+
+
+def _uv_problems(output: str, installer: Installer, target: Target, reqs: Requirements, cwd: Path) -> Iterable[_Problem]:
+    for m in _UV_NOT_FOUND.finditer(output):
+        where = "the package index" if m["where"] == "package registry" else "the --find-links folders"
+        yield _Problem(m["name"], "not-found", f"not found in {where}")
+    for m in _UV_NO_VERSION.finditer(output):
+        newest = _newest(installer, target, reqs, cwd, m["name"])
+        yield _Problem(m["name"], "no-version", _no_version(m["spec"], newest))
+    for m in _UV_UP_TO.finditer(output):
+        if m["spec"]:
+            yield _Problem(m["name"], "no-version", _no_version(m["spec"], m["newest"]))
+    for m in _UV_WHEELS.finditer(output):
+        only_sdist = m["why"] == "usable wheels"
+        yield _Problem(m["name"], "no-wheel", _no_wheel(m["name"], target, only_sdist))
+
+
+def _pip_problems(output: str, target: Target) -> Iterable[_Problem]:
+    for m in _PIP_VERSIONS.finditer(output):
+        versions = m["versions"].split(", ")
+        if versions != ["none"]:
+            yield _Problem(m["name"], "no-version", _no_version(m["spec"], versions[-1], f" with a wheel for {target.label}"))
+        elif _key(m["name"]) in BINARY_ALTERNATIVES:
+            yield _Problem(m["name"], "no-wheel", _no_wheel(m["name"], target, only_sdist=True))
+        else:  # pip says the same for a name the index lacks and for a project without a usable wheel
+            yield _Problem(m["name"], "not-found", f"no wheel for {target.label}, or not in the package index at all "
+                                                   "(pip does not say which): check the spelling")
+
+
+def _no_version(spec: str, newest: str | None, qualifier: str = "") -> str:
+    wanted = f"version {spec[2:]}" if spec.startswith("==") else f"version matching {spec}" if spec else "version"
+    return f"no {wanted}{qualifier}" + (f" (the index has up to {newest})" if newest else "")
+
+
+def _no_wheel(name: str, target: Target, only_sdist: bool) -> str:
+    why = "only an sdist; Lambda cannot compile it" if only_sdist else "its wheels are for other platforms"
+    alternative = BINARY_ALTERNATIVES.get(_key(name))
+    return f"no wheel for {target.label} ({why})" + (f"; use {alternative} instead" if alternative else "")
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _line_of(reqs: Requirements, origin: Path, name: str) -> str:
+    """``file:line`` of the requirement (or the lock's entry) that names ``name``, else the file."""
+    pattern = re.compile(r"(?<![A-Za-z0-9._-])" + r"[-_.]+".join(map(re.escape, re.split(r"[-_.]+", name)))
+                         + r"(?![A-Za-z0-9._-]*[A-Za-z0-9])", re.IGNORECASE)
+    for path in dict.fromkeys([origin, *reqs.files]):
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for number, line in enumerate(lines, start=1):
+            if not line.lstrip().startswith(("#", "-")) and pattern.search(line.split(" #", 1)[0]):
+                return f"{path}:{number}"
+    return str(origin)
+
+
+def _newest(installer: Installer, target: Target, reqs: Requirements, cwd: Path, name: str) -> str | None:
+    """The newest version the index has of ``name``: uv names it when asked for one above all."""
+    if installer.name != "uv":
+        return None
+    found = _UV_UP_TO.search(_probe(installer, target, reqs, cwd, [f"{name}>=999999999"]))
+    return found["newest"] if found else None
+
+
 def _missing(output: str) -> set[str]:
     names = {m.group("name") for m in _UV_NO_WHEEL.finditer(output)}
     names |= {m.group("name") for m in _UV_ONLY.finditer(output)}
@@ -112,24 +212,26 @@ def _missing(output: str) -> set[str]:
     return {n.lower() for n in names}
 
 
-def _missing_elsewhere(installer: Installer, target: Target, reqs: Requirements, cwd: Path,
-                       known: set[str]) -> set[str]:
+def _problems_elsewhere(installer: Installer, target: Target, reqs: Requirements, cwd: Path,
+                        known: set[str]) -> list[_Problem]:
     """The installer stops at the first failure: try each other top-level requirement alone."""
-    found: set[str] = set()
-    others = [line for line, name in zip(reqs.lines, reqs.names) if name.lower() not in known]
+    others = [line for line, name in zip(reqs.lines, reqs.names) if _key(name) not in known]
     if len(others) > 25 or reqs.has_hashes:
-        return found
+        return []
+    return [problem for line in others
+            for problem in _diagnose(_probe(installer, target, reqs, cwd, [line]), installer, target, reqs, cwd)]
+
+
+def _probe(installer: Installer, target: Target, reqs: Requirements, cwd: Path, lines: list[str]) -> str:
+    """The output of a dry run of ``lines`` with the requirements files' options (index, find-links)."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="lpack-probe-") as tmp:
-        for line in others:
-            probe = Path(tmp) / "requirements.txt"
-            probe.write_text("\n".join([*_option_lines(reqs), line]) + "\n")
-            cmd = installer.install_command(target, Path(tmp) / "t", ["-r", str(probe)], dry_run=True)
-            result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=_env(), check=False)
-            if result.returncode:
-                found |= _missing(result.stderr + result.stdout)
-    return found
+        probe = Path(tmp) / "requirements.txt"
+        probe.write_text("\n".join([*_option_lines(reqs), *lines]) + "\n")
+        cmd = installer.install_command(target, Path(tmp) / "t", ["-r", str(probe)], dry_run=True)
+        result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=_env(), check=False)
+    return "" if result.returncode == 0 else result.stderr + result.stdout
 
 
 def _option_lines(reqs: Requirements) -> list[str]:

@@ -76,10 +76,10 @@ def test_no_wheel_for_target_names_every_package(tmp_path: Path, wheelhouse: Pat
     code = build(str(root), "--runtime", "python3.12", "--arch", "x86_64", "--installer", installer)
     err = capsys.readouterr().err
     assert code == 2
-    first = err.splitlines()[0]
-    assert first.startswith("lpack: error:") and "requirements.txt" in first
-    assert "only-sdist" in first and "armonly" in first and "demo-pure" not in first
-    assert "python3.12 x86_64" in first
+    errors = [line for line in err.splitlines() if line.startswith("lpack: error: ")]
+    assert [line.split(": ", 4)[2:4] for line in errors] == [
+        [f"{root / 'requirements.txt'}:4", "only-sdist"], [f"{root / 'requirements.txt'}:5", "armonly"]]
+    assert all("no wheel for python3.12 x86_64" in line for line in errors)
     assert "Traceback" not in err
     assert not (root / "dist").exists()
 
@@ -432,8 +432,67 @@ def test_a_package_the_index_does_not_have_is_named_as_such(tmp_path: Path, whee
     root = project(tmp_path / "fn", local(wheelhouse, "no-such-package==1.0"))
     assert build(str(root)) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err[0].endswith("requirements.txt: no-such-package was not found in the --find-links folders")
+    assert err[0].endswith("requirements.txt:3: no-such-package: not found in the --find-links folders")
     assert not (root / "dist").exists()
+
+
+@pytest.fixture(scope="module")
+def shelf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What the failures below need: two versions of requests, an sdist-only psycopg2, and a
+    project with wheels for Windows only."""
+    from tests.factories import make_sdist
+
+    house = tmp_path_factory.mktemp("shelf")
+    make_wheel(house, "requests", "2.31.0")
+    make_wheel(house, "requests", "2.32.3")
+    make_sdist(house, "psycopg2", "2.9.9")
+    make_wheel(house, "winonly", "1.0", tag="cp312-cp312-win_amd64")
+    return house
+
+
+WRONG_REQUIREMENTS = ["# what the function needs", "requets==2.32.3", "requests==2.99.0", "psycopg2==2.9.9", "winonly"]
+
+
+@pytest.mark.parametrize(("installer", "expected"), [
+    pytest.param("uv", [
+        ":4: requets: not found in the --find-links folders",
+        ":5: requests: no version 2.99.0 (the index has up to 2.32.3)",
+        (":6: psycopg2: no wheel for python3.12 arm64 (only an sdist; Lambda cannot compile it); "
+         "use psycopg2-binary, or psycopg[binary] (Psycopg 3) instead"),
+        ":7: winonly: no wheel for python3.12 arm64 (its wheels are for other platforms)",
+    ], id="uv"),
+    pytest.param("pip", [
+        (":4: requets: no wheel for python3.12 arm64, or not in the package index at all (pip does not say which): "
+         "check the spelling"),
+        ":5: requests: no version 2.99.0 with a wheel for python3.12 arm64 (the index has up to 2.32.3)",
+        (":6: psycopg2: no wheel for python3.12 arm64 (only an sdist; Lambda cannot compile it); "
+         "use psycopg2-binary, or psycopg[binary] (Psycopg 3) instead"),
+        (":7: winonly: no wheel for python3.12 arm64, or not in the package index at all (pip does not say which): "
+         "check the spelling"),
+    ], id="pip"),
+])
+def test_each_failing_requirement_is_named_with_its_line_and_cause(
+    tmp_path: Path, shelf: Path, capsys: pytest.CaptureFixture[str], installer: str, expected: list[str]
+) -> None:
+    """A typo, a version that does not exist and a project without a Linux wheel each say so, at
+    the line of requirements.txt that asks for them, in one run."""
+    root = project(tmp_path / "fn", local(shelf, *WRONG_REQUIREMENTS))
+    assert build(str(root), "--runtime", "python3.12", "--arch", "arm64", "--installer", installer) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[:-1] == [f"lpack: error: {root / 'requirements.txt'}{line}" for line in expected]
+    assert err[-1].startswith("lpack: tip: check the name's spelling")
+
+
+def test_a_lock_names_the_lock_file_and_the_line_of_the_package(tmp_path: Path) -> None:
+    """From a lock, the line is the lock's entry for the package: the file the user has."""
+    from lpack.bundle.install import _line_of
+    from lpack.inputs.requirements_file import Requirements
+
+    lock = tmp_path / "uv.lock"
+    lock.write_text('version = 1\n\n[[package]]\nname = "psycopg2"\nversion = "2.9.9"\n')
+    reqs = Requirements(["psycopg2==2.9.9"])
+    assert _line_of(reqs, lock, "psycopg2") == f"{lock}:4"
+    assert _line_of(reqs, lock, "requests") == str(lock)
 
 
 def test_one_failing_function_does_not_stop_the_others(tmp_path: Path, wheelhouse: Path,
