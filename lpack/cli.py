@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,11 @@ from lpack.report import reporter
 
 EPILOG = "Exit codes: 0 ok, 1 error findings (or warnings with --strict), 2 usage/config/input error, 3 internal error."
 
+
+def _epilog(*examples: str, exits: str = EPILOG) -> str:
+    """An "Examples:" section (kept line for line by the formatter), then the exit codes."""
+    return "Examples:\n" + "\n".join(f"  {example}" for example in examples) + "\n\n" + exits
+
 CHECK_DESCRIPTION = """\
 Check, without building or deploying, what would make Lambda or the Python runtime reject or
 break a function: package sizes and layout, native code for the wrong target, unreadable or
@@ -27,7 +33,8 @@ memory/timeout/storage, and the runtime's lifecycle.
 
 A PATH is a project (as `lpack build` reads it: its config, handlers, environment and events,
 and dist/NAME.zip when built, else the source) or any package .zip, built by lpack or anything
-else:  lpack check package.zip --handler app.handler --runtime python3.12 --arch arm64
+else. Findings print as `path:line:col: CODE severity message`, then what was checked.
+
 Silence a finding with --ignore CODE, `ignore`/`per-path-ignores` in [tool.lpack], or a
 `# lpack: ignore[CODE] reason` comment on the line it points at.
 """
@@ -69,14 +76,74 @@ given here. Runs under python3.X for the target runtime when one is installed (P
 else under this Python, and says so. Nothing here talks to AWS.
 """
 
-INVOKE_EPILOG = "Exit codes: 0 every invocation succeeded, 1 a handler error, runtime error or timeout, 2 usage/config/input error."
+INVOKE_EPILOG = ("Exit codes: 0 every invocation succeeded, 1 a handler error, runtime error or timeout, "
+                 "2 usage/config/input error, 3 internal error.")
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Wraps to the terminal (argparse reads COLUMNS): descriptions and epilogs are paragraphs,
+    wrapped whole; a paragraph with indented lines (examples) is kept line for line. Words
+    are never split, not even at a hyphen."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        paragraphs = textwrap.dedent(text).strip().split("\n\n")
+        return "\n\n".join(
+            "\n".join(indent + line for line in paragraph.splitlines()) if "\n " in paragraph
+            else textwrap.fill(" ".join(paragraph.split()), width, initial_indent=indent, subsequent_indent=indent,
+                               break_long_words=False, break_on_hyphens=False)
+            for paragraph in paragraphs)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        import textwrap
+
+        return textwrap.wrap(" ".join(text.split()), width, break_long_words=False, break_on_hyphens=False)
 
 
 class _Parser(argparse.ArgumentParser):
+    """No prefix matching (``--selec`` is not ``--select``), the subcommand's own usage on its
+    errors, and "did you mean" for a mistyped command or option."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:  # reported by the subcommand that was given them, with its usage
+            self._command(parsed).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def _command(self, parsed: argparse.Namespace) -> argparse.ArgumentParser:
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction) and getattr(parsed, "command", None):
+                return action.choices[parsed.command]  # type: ignore[no-any-return]
+        return self
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         sys.stderr.write(f"lpack: error: {message}\n")
+        hint = self._did_you_mean(message)
+        if hint:
+            sys.stderr.write(f"lpack: tip: did you mean {hint}?\n")
         raise SystemExit(2)
+
+    def _did_you_mean(self, message: str) -> str | None:
+        import difflib
+        import re
+
+        if m := re.search(r"invalid choice: '([^']*)'", message):
+            choices = [str(c) for a in self._actions if a.choices for c in a.choices]
+            word = m.group(1)
+        elif m := re.search(r"unrecognized arguments: (-\S+)", message):
+            choices, word = list(self._option_string_actions), m.group(1).split("=")[0]
+        else:
+            return None
+        close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+        return f"'{close[0]}'" if close else None
 
 
 def _version() -> str:
@@ -104,8 +171,22 @@ def _common(parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text",
     parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="read [tool.lpack] from FILE (pyproject.toml or lpack.toml)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    parser.add_argument("-v", "--verbose", action="store_true", help="more detail")
+    _output(parser, "-q: findings only (no progress, no summary); -qq: nothing, only the exit code")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show what lpack decided: the target and where it came from, where the dependencies "
+                        "came from and whether the cache had them, the files left out")
+
+
+def _output(parser: argparse.ArgumentParser, quiet: str, file: bool = True) -> None:
+    """-q/-qq/--silent, --color and (for commands with --format) -o/--output-file."""
+    parser.add_argument("-q", "--quiet", action="count", default=0, help=quiet)
+    parser.add_argument("--silent", dest="quiet", action="store_const", const=2, help="the same as -qq")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                        help="colour the output: auto (a terminal, unless NO_COLOR is set or FORCE_COLOR is) "
+                        "(default: auto)")
+    if file:
+        parser.add_argument("-o", "--output-file", type=Path, metavar="FILE",
+                            help="write the output (any --format) to FILE, whole or not at all, instead of stdout")
 
 
 def _target(parser: argparse.ArgumentParser) -> None:
@@ -131,8 +212,9 @@ def _parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser(
         "build", help="build functions and layers into dist/NAME.zip",
-        description=BUILD_DESCRIPTION, epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=BUILD_DESCRIPTION,
+        epilog=_epilog("lpack build", "lpack build --runtime python3.12 --arch arm64",
+                       "lpack build template.yaml --function Api", "lpack build -q --format json -o build.json"),
     )
     build.add_argument("project", nargs="?", type=Path, default=Path("."),
                        help="project folder, its pyproject.toml/lpack.toml, or a SAM/CloudFormation template (default: .)")
@@ -156,7 +238,10 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check", help="check projects and packages for what would fail on Lambda, without building",
-        description=CHECK_DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=CHECK_DESCRIPTION,
+        epilog=_epilog("lpack check", "lpack check fn.zip --handler app.handler --runtime python3.12 --arch arm64",
+                       "lpack check -q --files app/handler.py   (pre-commit: findings only)",
+                       "lpack check --format sarif -o lpack.sarif"),
     )
     check.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                        help="project folders, pyproject.toml/lpack.toml files, package .zip files, "
@@ -197,7 +282,10 @@ def _parser() -> argparse.ArgumentParser:
         "Pipfile.lock belongs to its own tool: update it with that tool. "
         "Existing pins are kept unless --upgrade or --upgrade-package asks. "
         "The lock records its input's sha256: `lpack check` and `lpack build` warn (LP331) when "
-        "requirements.in changed since.", epilog=EPILOG)
+        "requirements.in changed since.",
+        epilog=_epilog("lpack lock", "lpack lock --upgrade-package boto3", "lpack lock --format pylock.toml",
+                       exits="Exit codes: 0 locked, 2 usage/config/input error (a requirement that cannot be "
+                       "resolved for the target), 3 internal error."))
     lock.add_argument("project", nargs="?", type=Path, default=Path("."),
                       help="project folder or its pyproject.toml/lpack.toml (default: .)")
     lock.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
@@ -210,27 +298,36 @@ def _parser() -> argparse.ArgumentParser:
                       help="write pip-tools' requirements.txt (with --hash lines) or a PEP 751 pylock.toml "
                       "(default: what the function already uses, else requirements.txt)")
     lock.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE")
-    lock.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    _output(lock, "no progress output", file=False)
 
     _invoke_parser(commands)
     validate = commands.add_parser(
         "validate-config", help="validate [tool.lpack] or lpack.toml against lpack's schema",
         description="Validate the configuration against schemas/lpack.schema.json and resolve it as a build would "
         "(paths exist, layers named by functions exist). Exit 0 when valid, 2 with one line naming the file, "
-        "the key and what to do. A pyproject.toml without [tool.lpack] has nothing to validate.")
+        "the key and what to do. A pyproject.toml without [tool.lpack] has nothing to validate.",
+        epilog=_epilog("lpack validate-config", "lpack validate-config services/*/pyproject.toml",
+                       exits="Exit codes: 0 valid, 2 invalid (one line naming the file and key), 3 internal error."))
     validate.add_argument("files", nargs="*", type=Path, metavar="FILE",
                           help="pyproject.toml or lpack.toml files, or project folders (default: .)")
-    validate.add_argument("-q", "--quiet", action="store_true", help="print nothing when valid")
+    _output(validate, "print nothing when valid", file=False)
     events = commands.add_parser("events", help="list sample test events, or print one",
                                  description="Sample test events for common triggers, as the Lambda console's event "
-                                 "templates give them: start from a realistic shape and edit it.")
+                                 "templates give them: start from a realistic shape and edit it.",
+                                 epilog=_epilog("lpack events", "lpack events api -o events/api.json",
+                                                exits="Exit codes: 0 ok, 2 unknown sample, 3 internal error."))
     events.add_argument("name", nargs="?", help="a sample's name, e.g. s3-put; without one, list them")
     events.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the event to FILE instead of stdout")
 
     rules = commands.add_parser("rules", help="list the rules, or show one rule's doc",
-                                description="List every rule with its code, name and severity, or show one rule's documentation.")
+                                description="List every rule with its code, name and severity, or show one rule's "
+                                "documentation.",
+                                epilog=_epilog("lpack rules", "lpack rules LP209", "lpack rules --format json",
+                                               exits="Exit codes: 0 ok, 2 unknown rule, 3 internal error."))
     rules.add_argument("code", nargs="?", help="a rule code, e.g. LP101, or a rule name")
-    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    rules.add_argument("-o", "--output-file", type=Path, metavar="FILE",
+                       help="write the output to FILE, whole or not at all, instead of stdout")
     return parser
 
 
@@ -238,7 +335,10 @@ def _invoke_parser(commands: Any) -> None:
 
     invoke = commands.add_parser(
         "invoke", help="run a function's built package locally against test events",
-        description=INVOKE_DESCRIPTION, epilog=INVOKE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=INVOKE_DESCRIPTION,
+        epilog=_epilog("lpack invoke -e events/api.json", "lpack invoke orders --sample s3-put",
+                       "lpack invoke dist/fn.zip --handler app.handler --payload '{\"id\": 1}'",
+                       exits=INVOKE_EPILOG),
     )
     invoke.add_argument("target", nargs="?", metavar="TARGET",
                         help="project folder, function name, or function .zip (default: the project in .)")
@@ -271,7 +371,7 @@ def _invoke_parser(commands: Any) -> None:
     invoke.add_argument("--format", choices=("text", "json"), default="text",
                         help="text: the console's test result per event; json: one document on stdout")
     invoke.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE")
-    invoke.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    _output(invoke, "no progress output")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -281,19 +381,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        if args.command == "build":
-            return _build(args)
-        if args.command == "check":
-            return _check(args)
-        if args.command == "invoke":
-            return _invoke(args)
-        if args.command == "events":
-            return _events(args)
-        if args.command == "validate-config":
-            return _validate_config(args)
-        if args.command == "lock":
-            return _lock(args)
-        return _rules(args)
+        if getattr(args, "output_file", None) is not None:
+            return _to_file(args.output_file, _COMMANDS[args.command], args)
+        return _COMMANDS[args.command](args)
     except LpackError as exc:
         _error(exc)
         return 2
@@ -314,6 +404,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "verbose", False):
             raise
         return 3
+
+
+def _to_file(path: Path, command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """``-o FILE``: what the command prints on stdout becomes FILE, written whole (atomically) once
+    the command has finished, findings or not; an error leaves FILE as it was."""
+    import contextlib
+    import io
+
+    from lpack.core.files import atomic_write_text
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = command(args)
+    atomic_write_text(path, buffer.getvalue())
+    return code
 
 
 def _error(exc: LpackError, prefix: str = "") -> None:
@@ -343,6 +448,7 @@ def _build(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir, build_isolation=args.build_isolation,
     )
     codes = _codes(args.select), _codes(args.ignore)
+    started = time.monotonic()
     if args.format == "json" or args.quiet:  # no progress: rich is not even imported
         result, findings = build(args.project, args.template, args.config, options, *codes)
     else:
@@ -350,7 +456,8 @@ def _build(args: argparse.Namespace) -> int:
 
         with ProgressPrinter() as progress:
             result, findings = build(args.project, args.template, args.config, options, *codes, progress)
-    reporter(args.format).build(sys.stdout, result, findings, args.verbose)
+    reporter(args.format, args.color).build(sys.stdout, result, findings, args.verbose, args.quiet,
+                                            time.monotonic() - started)
     for name, error in result.failures:  # the others were built: say which could not be, and why
         _error(error, f"{name}: ")
     if result.failures:
@@ -366,8 +473,9 @@ def _check(args: argparse.Namespace) -> int:
         layers=tuple(args.layers), env=args.env, events=tuple(args.events),
         async_events=tuple(args.async_events), functions=tuple(args.function), config=args.config,
         policy_kind=args.policy_kind, role=tuple(args.role), role_inline=tuple(args.role_inline),
-        source=args.files, note=_noter(args.quiet),
+        source=args.files, note=_noter(args.quiet), looked=lambda what, origin: looked.append((what, origin)),
     )
+    looked: list[tuple[str, str]] = [("role", "json")] if args.role else []
     paths = args.paths
     if args.files:
         from lpack.inputs.changed import targets
@@ -375,10 +483,10 @@ def _check(args: argparse.Namespace) -> int:
         found = targets(args.paths)
         paths = [*found.projects, *found.policies]
         if not paths:
-            reporter(args.format).nothing_to_check(sys.stdout, args.quiet)
+            reporter(args.format, args.color).nothing_to_check(sys.stdout, args.quiet)
             return 0
     findings = check_and_decide(paths, options, _codes(args.select), _codes(args.ignore))
-    reporter(args.format).check(sys.stdout, findings, args.quiet)
+    reporter(args.format, args.color).check(sys.stdout, findings, args.quiet, looked)
     return 0 if args.exit_zero else _exit_code(findings, args.strict)
 
 
@@ -477,3 +585,9 @@ def _platform() -> str:
     import platform  # only an internal error report needs it
 
     return f"{platform.python_version()}, {platform.platform()}"
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "build": _build, "check": _check, "invoke": _invoke, "events": _events,
+    "validate-config": _validate_config, "lock": _lock, "rules": _rules,
+}

@@ -140,9 +140,10 @@ def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
 
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert err.splitlines()[-1].startswith(
+    assert err.splitlines()[-2].startswith(
         "lpack: error: argument --runtime: invalid choice: 'python3.6'"
     )
+    assert err.splitlines()[-1] == "lpack: tip: did you mean 'python3.9'?"
 
 
 # -- rules -------------------------------------------------------------------------------------
@@ -322,12 +323,17 @@ def test_error_finding_exits_1_with_the_finding_line(
 
     captured = capsys.readouterr()
     sha = hashlib.sha256((project / "dist" / "api.zip").read_bytes())
-    assert captured.out.splitlines()[-2:] == [
-        f"api: dist/api.zip sha256 {sha.hexdigest()} (base64 {base64.b64encode(sha.digest()).decode()})",
+    b64 = base64.b64encode(sha.digest()).decode()
+    assert re.sub(r"in \d+\.\d s$", "in T s", captured.out, flags=re.MULTILINE).splitlines()[-6:] == [
+        "api: dist/api.zip",
+        f"  sha256 {sha.hexdigest()}",
         (
             "dist/api.zip: LP105 error function uses 6 layers; Lambda allows at most 5 "
             "(fix: merge layers or vendor the small ones)"
         ),
+        "built 1 artifact in T s",
+        "next: lpack invoke api -e events/EVENT.json (a sample: lpack events)",
+        f'api: source_code_hash = "{b64}"',
     ]
     assert captured.err.splitlines() == [
         "api: target python3.12 x86_64",

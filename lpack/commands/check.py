@@ -44,6 +44,9 @@ class CheckOptions(NamedTuple):
     role_inline: tuple[Path, ...] = ()  # that role's inline policies
     source: bool = False  # check a project's source even when dist/ holds a (maybe stale) zip
     note: Callable[[str], None] = lambda _message: None  # told what check sets aside, and why
+    # told what each thing checked was read from: ("function", "dist/*.zip"), ("layer", "source"),
+    # ("package", "zip"), ("policy", "json"): the summary says what was looked at
+    looked: Callable[[str, str], None] = lambda _what, _origin: None
 
 
 class Filters(NamedTuple):
@@ -66,6 +69,7 @@ def check(paths: Sequence[Path], options: CheckOptions) -> tuple[list[Finding], 
     for path in paths or [Path(".")]:
         if path.suffix == ".zip":
             findings += check_zip(path, options)
+            options.looked("package", "zip")
             continue
         template = _template_path(path, options)
         if template is not None:
@@ -73,6 +77,7 @@ def check(paths: Sequence[Path], options: CheckOptions) -> tuple[list[Finding], 
             continue
         if path.suffix == ".json":
             findings += _policy(path, options.policy_kind)
+            options.looked("policy", "json")
             continue
         project = load_project(path, options.config)
         findings += check_project(project, options)
@@ -160,7 +165,7 @@ def check_project(project: Project, options: CheckOptions, template: Template | 
             found += [f._replace(function=unit.name) for f in
                       (_template_policies(template, unit) if template else _unit_policies(project, unit))]
         found += [f if f.function else f._replace(function=unit.name)
-                  for f in _unit_package(unit_plan, options.source, options.note)]
+                  for f in _unit_package(unit_plan, options.source, options.note, options.looked)]
         findings += _at_template_lines(found, template, unit, where) if template else found
     return findings
 
@@ -266,8 +271,8 @@ def _template_policies(template: Template, unit: Unit) -> list[Finding]:
     return findings
 
 
-def _unit_package(unit_plan: Plan, source: bool = False,
-                  note: Callable[[str], None] = lambda _message: None) -> list[Finding]:
+def _unit_package(unit_plan: Plan, source: bool = False, note: Callable[[str], None] = lambda _message: None,
+                  looked: Callable[[str, str], None] = lambda _what, _origin: None) -> list[Finding]:
     """The built zip when dist/ has one (unless ``source``); otherwise the source folder, as it
     would be packaged."""
     project, unit, target = unit_plan.project, unit_plan.unit, unit_plan.target
@@ -288,7 +293,10 @@ def _unit_package(unit_plan: Plan, source: bool = False,
         subject = PackageSubject(package=read_package(built), kind=unit.kind, layers=layers,
                                  layer_count=len(unit.layers), upload=unit.upload, function=unit.name,
                                  target=target, handler=handler)
-        return engine.check_package(subject)
+        looked(unit.kind, "dist/*.zip" if unit_plan.built_here else "zip")
+        findings = engine.check_package(subject)
+        return _at_source_files(findings, unit_plan) if unit_plan.built_here else findings
+    looked(unit.kind, "source" if unit.source is not None else "settings")
     if unit.source is None:
         return []
     from lpack.core import select
@@ -302,6 +310,20 @@ def _unit_package(unit_plan: Plan, source: bool = False,
                              upload=unit.upload, function=unit.name, target=target, handler=handler,
                              provided=provided, is_source=True, described_layers=len(described))
     return engine.check_package(subject)
+
+
+def _at_source_files(findings: list[Finding], unit_plan: Plan) -> list[Finding]:
+    """Findings on a built function zip's entries that are the function's own source files point
+    at those files (``app.py:3``, clickable), not into the gitignored ``dist/fn.zip``."""
+    if unit_plan.unit.kind != "function" or not any(f.location.entry for f in findings):
+        return findings
+    sources = dict(unit_plan.packaged_files())
+
+    def moved(where: Location) -> Location:
+        source = sources.get(where.entry or "")
+        return where if source is None else Location(display_path(source), None, where.line, where.column)
+
+    return [f._replace(location=moved(f.location)) for f in findings]
 
 
 def _provided(unit: Unit, target: Target) -> frozenset[str]:

@@ -20,14 +20,18 @@ if TYPE_CHECKING:
 class Reporter(Protocol):
     """What each command hands its reporter; ``out`` is the stream the result goes to."""
 
-    def check(self, out: TextIO, findings: Sequence[Finding], quiet: bool) -> None:
-        """`lpack check`'s findings (``quiet``: say nothing when there are none)."""
+    def check(self, out: TextIO, findings: Sequence[Finding], quiet: int,
+              looked: Sequence[tuple[str, str]] = ()) -> None:
+        """`lpack check`'s findings; ``looked``: what was checked, from where (``("function",
+        "source")``); ``quiet`` 1 (``-q``): findings only, 2 (``-qq``): nothing."""
 
-    def nothing_to_check(self, out: TextIO, quiet: bool) -> None:
+    def nothing_to_check(self, out: TextIO, quiet: int) -> None:
         """`lpack check --files` given no file of a Lambda project or IAM policy."""
 
-    def build(self, out: TextIO, result: Any, findings: Sequence[Finding], verbose: bool) -> None:
-        """`lpack build`'s artifacts (a BuildResult) and the findings on them."""
+    def build(self, out: TextIO, result: Any, findings: Sequence[Finding], verbose: bool,
+              quiet: int = 0, elapsed_s: float | None = None) -> None:
+        """`lpack build`'s artifacts (a BuildResult) and the findings on them; ``elapsed_s``: the
+        build's wall time; ``quiet`` as for ``check``."""
 
     def rules(self, out: TextIO, rules: Sequence[Any]) -> None:
         """`lpack rules`: every rule, by code."""
@@ -55,38 +59,38 @@ class FindingsOnly:
 
     build = rules = rule = locked = events = validated = _not_mine
 
-    def nothing_to_check(self, out: TextIO, quiet: bool) -> None:
+    def nothing_to_check(self, out: TextIO, quiet: int) -> None:
         """Machine output says nothing when there was nothing to check."""
 
 
-def _text() -> Reporter:
+def _text(color: str) -> Reporter:
     from lpack.report.text import TextReporter
 
-    return TextReporter()
+    return TextReporter(color)
 
 
-def _json() -> Reporter:
+def _json(_color: str) -> Reporter:
     from lpack.report.json_report import JsonReporter
 
     return JsonReporter()
 
 
-def _sarif() -> Reporter:
+def _sarif(_color: str) -> Reporter:
     from lpack.report.sarif import SarifReporter
 
     return SarifReporter()
 
 
-def _github() -> Reporter:
+def _github(_color: str) -> Reporter:
     from lpack.report.github import GithubReporter
 
     return GithubReporter()
 
 
 # Loaded on use: text needs rich and SARIF the rule docs, neither of which `lpack check` in a
-# pre-commit hook should pay for.
-REPORTERS: dict[str, Callable[[], Reporter]] = {"text": _text, "json": _json, "sarif": _sarif, "github": _github}
+# pre-commit hook should pay for. Each is made with `--color` (auto, always, never).
+REPORTERS: dict[str, Callable[[str], Reporter]] = {"text": _text, "json": _json, "sarif": _sarif, "github": _github}
 
 
-def reporter(name: str) -> Reporter:
-    return REPORTERS[name]()
+def reporter(name: str, color: str = "auto") -> Reporter:
+    return REPORTERS[name](color)

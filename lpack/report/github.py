@@ -39,6 +39,7 @@ def render(findings: Sequence[Finding]) -> str:
 class GithubReporter(FindingsOnly):
     name = "github"
 
-    def check(self, out: TextIO, findings: Sequence[Finding], quiet: bool) -> None:
+    def check(self, out: TextIO, findings: Sequence[Finding], quiet: int,
+              looked: Sequence[tuple[str, str]] = ()) -> None:
         text = render(findings)
         out.write(text + "\n" if text else "")

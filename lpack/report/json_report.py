@@ -31,10 +31,12 @@ class JsonReporter(FindingsOnly):
 
     name = "json"
 
-    def check(self, out: TextIO, findings: Sequence[Finding], quiet: bool) -> None:
+    def check(self, out: TextIO, findings: Sequence[Finding], quiet: int,
+              looked: Sequence[tuple[str, str]] = ()) -> None:
         out.write(render(findings) + "\n")
 
-    def build(self, out: TextIO, result: Any, findings: Sequence[Finding], verbose: bool) -> None:
+    def build(self, out: TextIO, result: Any, findings: Sequence[Finding], verbose: bool,
+              quiet: int = 0, elapsed_s: float | None = None) -> None:
         out.write(render(findings, result.artifacts, result.failures) + "\n")
 
     def rules(self, out: TextIO, rules: Sequence[Any]) -> None:

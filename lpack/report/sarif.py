@@ -74,5 +74,6 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
 class SarifReporter(FindingsOnly):
     name = "sarif"
 
-    def check(self, out: TextIO, findings: Sequence[Finding], quiet: bool) -> None:
+    def check(self, out: TextIO, findings: Sequence[Finding], quiet: int,
+              looked: Sequence[tuple[str, str]] = ()) -> None:
         out.write(render(findings) + "\n")

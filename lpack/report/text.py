@@ -18,13 +18,15 @@ if TYPE_CHECKING:
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
-def console(stderr: bool = False, file: TextIO | None = None) -> Console:
+def console(stderr: bool = False, file: TextIO | None = None, color: str = "auto") -> Console:
     from rich.console import Console
 
-    # rich honours NO_COLOR and FORCE_COLOR, and drops styling when the stream is not a terminal.
+    # rich honours NO_COLOR and FORCE_COLOR, and drops styling when the stream is not a terminal;
+    # --color always/never overrides both.
     stream = file or (sys.stderr if stderr else sys.stdout)
     return Console(stderr=stderr, file=file, highlight=False, soft_wrap=False,
-                   width=None if stream.isatty() else 200)
+                   width=None if stream.isatty() else 200, no_color=True if color == "never" else None,
+                   force_terminal={"always": True, "never": False}.get(color))
 
 
 class ProgressPrinter:
@@ -81,8 +83,8 @@ def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Find
                           f"{a.files:,}", a.dependencies)
         out.print(table)
         for a in artifacts:
-            out.print(f"{a.name}: {escape(display_path(a.path))} sha256 {a.sha256} (base64 {a.sha256_base64})",
-                      soft_wrap=True)
+            # two lines that fit 80 columns; the base64 form is the source_code_hash after the build
+            out.print(f"{a.name}: {escape(display_path(a.path))}\n  sha256 {a.sha256}", soft_wrap=True)
             if a.dependency_source:
                 out.print(f"{a.name}: dependencies from {escape(a.dependency_source)}", soft_wrap=True, highlight=False)
             if a.left_out and verbose:
@@ -104,61 +106,121 @@ def _target_origin(artifact: Any) -> str:
     return "; ".join([origin, *artifact.target_passed_over, *advice])
 
 
+def next_steps(artifacts: Sequence[Any], elapsed_s: float | None) -> str:
+    """After a build: how long it took, how to run it, and the hash a deploy tool wants
+    (Terraform's ``source_code_hash``, CloudFormation's ``CodeSha256``: the sha256 in base64)."""
+    if not artifacts:
+        return ""
+    lines = [f"built {_plural(len(artifacts), 'artifact')} in {elapsed_s:.1f} s"] if elapsed_s is not None else []
+    functions = [a.name for a in artifacts if a.kind == "function"]
+    if functions:
+        lines.append(f"next: lpack invoke {functions[0]} -e events/EVENT.json (a sample: lpack events)")
+    lines += [f'{a.name}: source_code_hash = "{a.sha256_base64}"' for a in artifacts]
+    return "".join(line + "\n" for line in lines)
+
+
 def render_findings(out: Console, findings: Sequence[Finding]) -> None:
-    from rich.markup import escape
+    """Findings after a build, as `lpack check` prints them, coloured when the console is."""
+    from rich.text import Text
 
-    for f in sorted(findings, key=lambda f: (-f.severity.rank, f.path, f.code)):
-        where = ":".join(_parts(f.path, f.location))
-        out.print(f"{escape(where)}: [{_STYLE[f.severity]}]{f.code} {f.severity.value}[/] {escape(f.message)}"
-                  + (f" [dim](fix: {escape(f.fix)})[/]" if f.fix else ""), highlight=False, soft_wrap=True)
-
-
-def _parts(name: str, where: Location) -> list[str]:
-    """``name:line:column``, each part only when known."""
-    return [str(part) for part in (name, where.line, where.column) if part]
-
-
-def _check_order(f: Finding) -> tuple[str, str, int, str]:
-    """As lpack has always listed them: a zip's entries before the findings on the zip itself."""
-    file, entry = f.location.file, f.location.entry
-    return (file.removesuffix(".zip") if entry is not None else file, f.path, f.line or 0, f.code)
-
-
-def render_check(out: Console, findings: Sequence[Finding]) -> None:
-    """Findings grouped by file (a zip's entries under the zip), one line each, then a summary."""
-    from rich.markup import escape
-
-    groups: dict[str, list[Finding]] = {}
     for f in sorted(findings, key=_check_order):
-        groups.setdefault(f.location.file, []).append(f)
-    for file, items in groups.items():
-        out.print(f"[bold]{escape(file)}[/]", soft_wrap=True)
-        for f in items:
-            where = ":".join(_parts(f.location.entry or "", f.location))
-            out.print(f"  {escape(where) + ': ' if where else ''}[{_STYLE[f.severity]}]{f.code}[/] "
-                      f"{escape(f.message)}" + (f" [dim](fix: {escape(f.fix)})[/]" if f.fix else ""),
-                      highlight=False, soft_wrap=True)
-    counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
-    out.print(f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
-              f"{counts[Severity.INFO]} info in {len(groups)} file(s)")
+        out.print(Text.from_ansi(finding_line(f, color=True)), soft_wrap=True)
 
+
+def _where(where: Location) -> str:
+    """``file:line:col`` as linters print it (clickable in editors and CI logs); a zip's entry
+    follows the zip, ``dist/fn.zip:app.py:3``."""
+    return ":".join(str(part) for part in (where.file, where.entry, where.line, where.column) if part)
+
+
+def finding_line(f: Finding, color: bool = False) -> str:
+    """``path:line:col: LP301 error message (fix: ...)``: the severity is a word, colour or not."""
+    from lpack.report._style import paint
+
+    head = paint(f"{f.code} {f.severity.value}", _STYLE[f.severity], color)
+    fix = paint(f" (fix: {f.fix})", "dim", color) if f.fix else ""
+    return f"{paint(_where(f.location), 'bold', color)}: {head} {f.message}{fix}"
+
+
+def _check_order(f: Finding) -> tuple[str, str, int, int, str]:
+    """By file (a zip's entries right after the zip), line and column, then code."""
+    return (f.location.file, f.location.entry or "", f.line or 0, f.column or 0, f.code)
+
+
+def findings_text(findings: Sequence[Finding], color: bool = False) -> str:
+    return "".join(finding_line(f, color) + "\n" for f in sorted(findings, key=_check_order))
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 or word == "info" else f"{count} {word}s"
+
+
+def counts_text(findings: Sequence[Finding]) -> str:
+    """``2 errors, 1 warning``: only the severities present; ``no findings`` when there are none."""
+    counts = [(sum(1 for f in findings if f.severity is s), s.value) for s in Severity]
+    return ", ".join(_plural(n, word) for n, word in counts if n) or "no findings"
+
+
+_LOOKED = {("package", "zip"): ("package .zip", "package .zips"), ("policy", "json"): ("IAM policy", "IAM policies"),
+           ("role", "json"): ("execution role", "execution roles")}
+
+
+def _looked_at(what: str, origins: list[str]) -> str:
+    """``3 functions: 2 from dist/*.zip, 1 from source``, or ``1 layer from source``."""
+    singular, plural = _LOOKED.get((what, origins[0]), (what, what + "s"))
+    noun = singular if len(origins) == 1 else plural
+    if (what, origins[0]) in _LOOKED:
+        return f"{len(origins)} {noun}"
+    counts = {origin: origins.count(origin) for origin in origins}
+    if len(counts) == 1:
+        return f"{len(origins)} {noun} from {origins[0]}"
+    return f"{len(origins)} {noun}: " + ", ".join(f"{n} from {origin}" for origin, n in counts.items())
+
+
+def summary(findings: Sequence[Finding], looked: Sequence[tuple[str, str]]) -> str:
+    """What was looked at, then what was found: ``checked 3 functions: 2 from dist/*.zip, 1 from
+    source; 2 errors, 1 warning``. Nothing looked at is never "no findings"."""
+    if not looked:
+        return counts_text(findings) if findings else "nothing was checked"
+    kinds: dict[str, list[str]] = {}
+    for what, origin in looked:
+        kinds.setdefault(what, []).append(origin)
+    return "checked " + "; ".join(_looked_at(w, o) for w, o in kinds.items()) + "; " + counts_text(findings)
 
 
 class TextReporter:
-    """What people read: rich for findings and tables (styled on a terminal), plain lines else."""
+    """What people read: plain lines for findings (coloured on a terminal, the severity always a
+    word), rich for build tables. ``color`` is ``--color``: auto, always or never."""
 
-    def check(self, out: TextIO, findings: Sequence[Finding], quiet: bool) -> None:
-        if findings:
-            render_check(console(file=out), findings)
-        elif not quiet:
-            out.write("lpack check: no findings\n")  # the pre-commit path: rich is not even imported
+    def __init__(self, color: str = "auto") -> None:
+        self.color = color
 
-    def nothing_to_check(self, out: TextIO, quiet: bool) -> None:
+    def check(self, out: TextIO, findings: Sequence[Finding], quiet: int,
+              looked: Sequence[tuple[str, str]] = ()) -> None:
+        """``quiet`` 1 (``-q``): findings only; 2 (``-qq``): nothing. Rich is never imported here:
+        `lpack check` in a pre-commit hook starts fast."""
+        if quiet >= 2:
+            return
+        from lpack.report._style import wants_color
+
+        out.write(findings_text(findings, wants_color(out, self.color)))
+        if not quiet:
+            out.write(summary(findings, looked) + "\n")
+
+    def nothing_to_check(self, out: TextIO, quiet: int) -> None:
         if not quiet:
             out.write("lpack check: no Lambda project or IAM policy among these files\n")
 
-    def build(self, out: TextIO, result: Any, findings: Sequence[Finding], verbose: bool) -> None:
-        render_build(console(file=out), result.artifacts, findings, verbose=verbose)
+    def build(self, out: TextIO, result: Any, findings: Sequence[Finding], verbose: bool,
+              quiet: int = 0, elapsed_s: float | None = None) -> None:
+        if quiet:  # -q: the findings alone, as check prints them; -qq: nothing
+            if quiet == 1:
+                from lpack.report._style import wants_color
+
+                out.write(findings_text(findings, wants_color(out, self.color)))
+            return
+        render_build(console(file=out, color=self.color), result.artifacts, findings, verbose=verbose)
+        out.write(next_steps(result.artifacts, elapsed_s))
 
     def rules(self, out: TextIO, rules: Sequence[Any]) -> None:
         out.writelines(f"{r.code}  {r.name:<28} {r.severity.value}\n" for r in rules)

@@ -33,7 +33,7 @@ def six_layers(tmp_path: Path) -> Path:
 
 def test_clean_project_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(area(tmp_path))]) == 0
-    assert capsys.readouterr().out == "lpack check: no findings\n"
+    assert capsys.readouterr().out == "checked 1 function from source; no findings\n"
 
 
 def test_clean_zip_from_build_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,9 +51,14 @@ def test_error_finding_exits_1_and_exit_zero_overrides(tmp_path: Path, capsys: p
     assert main(["build", "-q", str(root)]) == 1
     capsys.readouterr()
     assert main(["check", str(root)]) == 1
-    out = capsys.readouterr().out
-    assert "LP105" in out and out.rstrip().endswith("1 error(s), 0 warning(s), 0 info in 1 file(s)")
+    finding = (f"{root / 'dist' / 'area.zip'}: LP105 error function uses 6 layers; Lambda allows at most 5 "
+               "(fix: merge layers or vendor the small ones)\n")
+    assert capsys.readouterr().out == finding + "checked 1 function from dist/*.zip; 1 error\n"
     assert main(["check", str(root), "--exit-zero", "-q"]) == 0
+    assert capsys.readouterr().out == finding  # -q: the findings alone
+    assert main(["check", str(root), "-qq"]) == 1
+    assert main(["check", str(root), "--silent"]) == 1
+    assert capsys.readouterr().out == ""  # -qq/--silent: nothing, only the exit code
     assert main(["check", str(root), "--ignore", "LP105"]) == 0
     assert main(["check", str(root), "--ignore", "LP1"]) == 0  # a prefix silences the family
 
