@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import stat
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from lpack.core.errors import LpackError
+from lpack.core.findings import Finding, Location
 
 T = TypeVar("T")
 
@@ -172,6 +173,21 @@ def largest_top_level(index: PackageIndex, strip: str = "", count: int = 8) -> l
         top = name.split("/", 1)[0]
         sizes[top] = sizes.get(top, 0) + entry.size
     return sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0]))[:count]
+
+
+def at_source_files(findings: list[Finding], sources: Callable[[], Iterable[tuple[str, Path]]]) -> list[Finding]:
+    """Findings on a built zip's entries that are the unit's own source files point at those files
+    (``app.py:3``, clickable in editors and CI logs), not into the gitignored ``dist/fn.zip``.
+    ``sources`` gives (entry, file) pairs, e.g. a plan's ``packaged_files``; read only when needed."""
+    if not any(f.location.entry for f in findings):
+        return findings
+    files = dict(sources())
+
+    def moved(where: Location) -> Location:
+        source = files.get(where.entry or "")
+        return where if source is None else Location(display_path(source), None, where.line, where.column)
+
+    return [f._replace(location=moved(f.location)) for f in findings]
 
 
 def display_path(path: Path) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from lpack.analysis.package import (
     Entry,
     PackageIndex,
+    at_source_files,
     display_path,
     largest_top_level,
     read_package,
@@ -196,7 +197,7 @@ class _Builder:
         index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode, offset=offset,
                                                      method=m.method, crc=m.crc) for m, offset in zip(ordered, offsets)))
         built[unit.name] = index
-        findings += self._package_findings(unit, target, index, built)
+        findings += at_source_files(self._package_findings(unit, target, index, built), unit_plan.packaged_files)
         artifact = Artifact(
             name=unit.name, kind=unit.kind, path=path, target=target,
             size_zipped=index.size_zipped, size_unzipped=index.size_unzipped, files=index.files,

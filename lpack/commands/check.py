@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from lpack.analysis.package import display_path, index_directory, read_package
+from lpack.analysis.package import at_source_files, display_path, index_directory, read_package
 from lpack.analysis.subjects import EventFile, FunctionSubject, PackageSubject
 from lpack.core import clock
 from lpack.core.errors import LpackError, UsageError
@@ -295,7 +295,7 @@ def _unit_package(unit_plan: Plan, source: bool = False, note: Callable[[str], N
                                  target=target, handler=handler)
         looked(unit.kind, "dist/*.zip" if unit_plan.built_here else "zip")
         findings = engine.check_package(subject)
-        return _at_source_files(findings, unit_plan) if unit_plan.built_here else findings
+        return at_source_files(findings, unit_plan.packaged_files) if unit_plan.built_here else findings
     looked(unit.kind, "source" if unit.source is not None else "settings")
     if unit.source is None:
         return []
@@ -310,20 +310,6 @@ def _unit_package(unit_plan: Plan, source: bool = False, note: Callable[[str], N
                              upload=unit.upload, function=unit.name, target=target, handler=handler,
                              provided=provided, is_source=True, described_layers=len(described))
     return engine.check_package(subject)
-
-
-def _at_source_files(findings: list[Finding], unit_plan: Plan) -> list[Finding]:
-    """Findings on a built function zip's entries that are the function's own source files point
-    at those files (``app.py:3``, clickable), not into the gitignored ``dist/fn.zip``."""
-    if unit_plan.unit.kind != "function" or not any(f.location.entry for f in findings):
-        return findings
-    sources = dict(unit_plan.packaged_files())
-
-    def moved(where: Location) -> Location:
-        source = sources.get(where.entry or "")
-        return where if source is None else Location(display_path(source), None, where.line, where.column)
-
-    return [f._replace(location=moved(f.location)) for f in findings]
 
 
 def _provided(unit: Unit, target: Target) -> frozenset[str]:

@@ -108,7 +108,7 @@ def test_quiet_prints_findings_only_and_silent_nothing(
     assert main(["build", "-qq"]) == 1
     assert capsys.readouterr() == ("", "")
     assert main(["build", "-q"]) == 1
-    assert capsys.readouterr().out == f"dist/fn.zip:lambda_function.py:1: {FINDING}\n"
+    assert capsys.readouterr().out == f"lambda_function.py:1: {FINDING}\n"  # the source file, not the zip
 
 
 @pytest.mark.parametrize(("env", "flag", "coloured"), [
