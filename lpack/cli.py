@@ -533,10 +533,10 @@ def _invoke(args: argparse.Namespace) -> int:
 
 def _lock(args: argparse.Namespace) -> int:
     from lpack.commands.lock import LockOptions, lock_project
-    from lpack.inputs.config import load_project
+    from lpack.inputs.detect import load
     from lpack.report.text import ProgressPrinter
 
-    project = load_project(args.project, args.config)
+    project = load(args.project, args.config)[0]  # a project, or a SAM/CloudFormation template's functions
     options = LockOptions(runtime=args.runtime, architecture=args.architecture, functions=tuple(args.function),
                           upgrade=args.upgrade, upgrade_packages=tuple(args.upgrade_package), format=args.format)
     with ProgressPrinter(quiet=args.quiet) as progress:

@@ -701,3 +701,15 @@ def test_a_pylock_that_disagrees_with_its_requirements_in_is_stale(pylock_projec
     (project / "requirements.in").write_text("alpha==2.0\n")
     assert build(project) == 2
     one_error(capsys.readouterr().err, "pylock.toml", "requirements.in pins alpha==2.0 but pylock.toml has 1.0")
+
+
+def test_lpack_lock_reads_a_template_like_every_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """In a SAM folder, `lpack lock` finds the functions the template names (no [tool.lpack] needed)."""
+    root = tmp_path / "sam"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "app.py").write_text("def handler(e, c):\n    return 1\n")
+    (root / "app" / "requirements.txt").write_text("alpha==1.0\n")  # hand-written: lock says how to lock it
+    (root / "template.yaml").write_text(SAM_TEMPLATE.replace("main.handler", "app.handler"))
+    assert main(["lock", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "no Lambda function found" not in err and "requirements.in" in err

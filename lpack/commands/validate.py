@@ -8,9 +8,12 @@ from pathlib import Path
 from lpack.inputs.config import Project, has_config, load_project
 
 
-def validate(paths: Sequence[Path]) -> Iterator[Project]:
-    """The project each path configures; a ConfigError names the first mistake."""
+def validate(paths: Sequence[Path]) -> Iterator[Project | Path]:
+    """The project each path configures, or the pyproject.toml path itself when it has no
+    [tool.lpack] table (pre-commit passes every pyproject.toml: that one is not lpack's, which the
+    reporter says); a ConfigError names the mistakes."""
     for path in paths or [Path(".")]:
         if path.name == "pyproject.toml" and not has_config(path):
-            continue  # pre-commit passes every pyproject.toml; one without [tool.lpack] is not ours
+            yield path
+            continue
         yield load_project(path)

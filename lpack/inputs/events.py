@@ -126,6 +126,12 @@ _SAMPLES = (
 )
 _BY_NAME = {s.name: s for s in _SAMPLES}
 
+# Short names people type first, as `sam local generate-event` groups them: `api` is the API
+# Gateway REST proxy event SAM's hello-world function receives.
+ALIASES = {"api": "api-gateway-proxy", "apigateway": "api-gateway-proxy", "rest-api": "api-gateway-proxy",
+           "s3": "s3-put", "schedule": "scheduled", "cron": "scheduled", "dynamodb": "dynamodb-stream",
+           "url": "function-url", "cfn": "cloudformation-custom-resource"}
+
 
 def names() -> list[str]:
     """The sample names, sorted."""
@@ -135,7 +141,7 @@ def names() -> list[str]:
 def sample(name: str) -> Sample:
     """The sample called ``name``; an unknown name is a usage error with a suggestion."""
     try:
-        return _BY_NAME[name]
+        return _BY_NAME[ALIASES.get(name, name)]
     except KeyError:
         hint = _suggest(name)
         raise UsageError(f"no sample event {name!r}{hint} `lpack events` lists them") from None
@@ -154,5 +160,5 @@ def sample_json(name: str) -> str:
 
 
 def _suggest(word: str) -> str:
-    close = difflib.get_close_matches(word, list(_BY_NAME), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, [*_BY_NAME, *ALIASES], n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ";"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from lpack.analysis.package import display_path
@@ -240,5 +241,8 @@ class TextReporter:
         out.writelines(f"{s.name:<32} {s.invocation:<5}  {s.summary}\n" for s in samples)
 
     def validated(self, out: TextIO, project: Any) -> None:
+        if isinstance(project, Path):  # a pyproject.toml that is not lpack's
+            out.write(f"{project}: no [tool.lpack] table; nothing to validate\n")
+            return
         functions = sum(1 for u in project.units if u.kind == "function")
         out.write(f"{project.describe()}: valid ({functions} function(s), {len(project.units) - functions} layer(s))\n")

@@ -647,3 +647,12 @@ def test_functions_inherit_the_top_level_settings(tmp_path: Path) -> None:
     assert (units["a"].settings.memory, units["b"].settings.memory) == (1024, 256)
     assert units["b"].settings.timeout == 30
     assert units["b"].settings.environment == {"STAGE": "prod", "LOG": "debug"}
+
+
+def test_validate_config_says_a_pyproject_without_the_table_is_not_lpacks(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
+    assert main(["validate-config", str(tmp_path / "pyproject.toml")]) == 0
+    assert capsys.readouterr().out == f"{tmp_path / 'pyproject.toml'}: no [tool.lpack] table; nothing to validate\n"
+    assert main(["validate-config", "-q", str(tmp_path / "pyproject.toml")]) == 0
+    assert capsys.readouterr().out == ""

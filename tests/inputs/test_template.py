@@ -410,3 +410,18 @@ def test_a_code_uri_zip_is_the_package_for_check_build_and_invoke(tmp_path: Path
                  "--runtime", f"python{sys.version_info[0]}.{sys.version_info[1]}", "--format", "json"])
     assert code == 0
     assert json.loads(capsys.readouterr().out)["invocations"][0]["response"] == "from the zip"
+
+
+def test_a_misspelt_python_runtime_is_an_error_not_another_language(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    template = ("Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
+                "    Properties:\n      CodeUri: src/\n      Handler: app.handler\n      Runtime: {}\n")
+    (tmp_path / "template.yaml").write_text(template.format("pyhton3.12"))
+    assert main(["check", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "template.yaml:8: Resources.Fn.Runtime: 'pyhton3.12' is not a Lambda runtime; did you mean 'python3.12'?")
+    for other in ("nodejs20.x", "python3.6", "java21"):  # another language, or a retired Python: not lpack's
+        (tmp_path / "template.yaml").write_text(template.format(other))
+        assert main(["check", str(tmp_path)]) == 0

@@ -97,6 +97,7 @@ class _Reader:
             return None
         runtime = self.resolver.value(props.get("Runtime"))
         if isinstance(runtime, str) and runtime not in RUNTIMES:
+            _refuse_misspelt_python(runtime, f"{self.display}:{props.line_of('Runtime') or 1}: Resources.{name}.Runtime")
             return None  # another language, or a retired Python (python2.7, python3.6) lpack has no facts for
         source = self.code_folder(props, "CodeUri" if resource.get("Type") == SAM_FUNCTION else "Code")
         lines = {"function": self.resources.line_of(name), "handler": props.line_of("Handler"),
@@ -215,3 +216,15 @@ def _cfn_string(value: object) -> object:
     if isinstance(value, (int, float)):
         return str(value)
     return value
+
+
+def _refuse_misspelt_python(runtime: str, where: str) -> None:
+    """A Runtime that is almost a Lambda Python runtime (``pyhton3.12``, ``python3,12``) is a
+    mistake to report, not another language to skip: Lambda would reject the template."""
+    import difflib
+    import re
+
+    retired = re.fullmatch(r"python[23]\.\d+", runtime) is not None  # a real, retired runtime: skipped
+    close = difflib.get_close_matches(runtime, list(RUNTIMES), n=1, cutoff=0.8)
+    if close and not retired:
+        raise ConfigError(f"{where}: {runtime!r} is not a Lambda runtime; did you mean {close[0]!r}?")
