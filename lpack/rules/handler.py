@@ -195,9 +195,16 @@ def handler_module_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     named 'app'`. The usual causes: the code was zipped inside an extra top-level folder, the
     handler names the file with `.py`, or the case differs (Lambda's file system is case-sensitive).
 
+    A top-level folder with `__init__.py` is a real package: its modules import each other through
+    it (`from orders import db`), so zipping its contents would break them. There the mistake is
+    the handler path.
+
     ## How to fix
     Zip the folder's contents rather than the folder, or correct the handler string. The fix line
-    says which cause lpack found. Layers lpack cannot see (not built by it) may hold the module, so
+    says which cause lpack found. For a module in a package (`orders/api.py` beside
+    `orders/__init__.py`, handler `api.handler`), name it through the package, as Lambda imports it
+    from the root: `handler = "orders.api.handler"` (`orders/api.handler` works too: Lambda reads
+    `/` in the module path as `.`). Layers lpack cannot see (not built by it) may hold the module, so
     the rule stays quiet when there are any.
 
     """
@@ -223,11 +230,24 @@ def _module_hint(a: HandlerAnalysis, h: HandlerName) -> str:
     if wrong_case:
         return f"the package has '{wrong_case}': names are case-sensitive on Lambda"
     folder = a.path.nested_folder(h.dotted)
+    if folder and _in_regular_package(a, folder, h):
+        return (f"'{h.module}' is {folder}.{h.dotted} in the package {folder}/ (it has __init__.py), and Lambda "
+                f'imports from the root: set handler = "{folder}.{h.dotted}.{h.function}"')
     if folder:
         where = "make that folder the source root" if a.s.is_source else "zip the folder's contents, not the folder"
         return (f"'{path}' is inside the top-level folder '{folder}/', but Lambda imports from the root: "
                 f"{where}, or set the handler to '{folder}/{h.module}.{h.function}'")
     return f"the package root needs {path}.py (or {path}/__init__.py): check the handler and the package contents"
+
+
+def _in_regular_package(a: HandlerAnalysis, folder: str, h: HandlerName) -> bool:
+    """Whether ``folder`` is a regular package at the root (its ``__init__``, not a plain folder) through
+    which ``folder.<handler module>`` imports: then the handler path is wrong, not the zip, and
+    zipping the folder's contents would break the package's own imports (``from orders import db``)."""
+    package = a.path.find(folder)
+    if not (isinstance(package, ModuleLocation) and package.in_package and package.kind != "namespace"):
+        return False
+    return isinstance(a.path.find(f"{folder}.{h.dotted}"), ModuleLocation)
 
 
 @rule("LP205", "module-syntax-error", Severity.ERROR, subject=HandlerSubject, source=HANDLER_URL, references=BOOTSTRAP_ERRORS)

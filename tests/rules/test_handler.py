@@ -369,6 +369,37 @@ def test_module_zipped_one_folder_down(tmp_path: Path) -> None:
                             "zip the folder's contents, not the folder, or set the handler to 'my-function/app.handler'")
 
 
+PACKAGE_FIX = ("'api' is orders.api in the package orders/ (it has __init__.py), and Lambda imports from the "
+               'root: set handler = "orders.api.handler"')
+PLAIN_FOLDER_FIX = ("'api' is inside the top-level folder 'orders/', but Lambda imports from the root: "
+                    "zip the folder's contents, not the folder, or set the handler to 'orders/api.handler'")
+
+
+@pytest.mark.parametrize("files, handler, fix", [
+    pytest.param({"orders/__init__.py": "", "orders/api.py": "from orders import db\n" + HANDLER, "orders/db.py": ""},
+                 "api.handler", PACKAGE_FIX, id="module-in-a-package"),
+    pytest.param({"orders/__init__.py": "", "orders/api/__init__.py": HANDLER}, "api.handler", PACKAGE_FIX,
+                 id="subpackage-in-a-package"),
+    pytest.param({"orders/": "", "orders/api.py": HANDLER, "orders/db.py": ""}, "api.handler", PLAIN_FOLDER_FIX,
+                 id="plain-folder"),
+])
+def test_module_in_a_top_level_folder(tmp_path: Path, files: Files, handler: str, fix: str) -> None:
+    """A folder that is a package (__init__.py) means a wrong handler path, as LP127 says; zipping its
+    contents would break its own imports. A plain folder is the zip's mistake."""
+    index = read_package(make_zip(tmp_path / "fn.zip", files))
+    found = rules.run(subject(index, handler))
+    assert [(f.code, f.message, f.fix) for f in found] == [
+        ("LP204", "Runtime.ImportModuleError: Unable to import module 'api': No module named 'api'", fix)]
+
+
+@pytest.mark.parametrize("handler", ["orders.api.handler", "orders/api.handler"])
+def test_handler_through_the_package_is_found(tmp_path: Path, handler: str) -> None:
+    """bootstrap.py imports modname.replace("/", "."): both spellings find orders/api.py."""
+    files = {"orders/__init__.py": "", "orders/api.py": "from orders import db\n" + HANDLER, "orders/db.py": ""}
+    index = read_package(make_zip(tmp_path / "fn.zip", files))
+    assert rules.run(subject(index, handler)) == []
+
+
 @pytest.mark.parametrize("files, handler, error, fix", [
     ({"App.py": HANDLER}, "app.handler", "No module named 'app'",
      "the package has 'App.py': names are case-sensitive on Lambda"),
