@@ -95,6 +95,11 @@ class _Formatter(argparse.HelpFormatter):
                                break_long_words=False, break_on_hyphens=False)
             for paragraph in paragraphs)
 
+    def _format_args(self, action: argparse.Action, default_metavar: str) -> str:
+        if isinstance(action, _LayerZip):  # its ZIP is optional only to explain a bare --layer
+            return str(action.metavar)
+        return super()._format_args(action, default_metavar)
+
     def _split_lines(self, text: str, width: int) -> list[str]:
         import textwrap
 
@@ -189,6 +194,31 @@ def _output(parser: argparse.ArgumentParser, quiet: str, file: bool = True) -> N
                             help="write the output (any --format) to FILE, whole or not at all, instead of stdout")
 
 
+class _LayerZip(argparse.Action):
+    """``--layer ZIP`` (repeatable); given no ZIP, say which option does what the bare switch did."""
+
+    def __init__(self, *args: Any, switch: str, **kwargs: Any) -> None:
+        self.switch = switch
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        if values is None:
+            parser.error(f"--layer takes a layer .zip the function is deployed with; to package the "
+                         f"functions' dependencies as a layer, use {self.switch}")
+        setattr(namespace, self.dest, [*getattr(namespace, self.dest), values])
+
+
+def _layer_zips(parser: argparse.ArgumentParser, more: str = "", switch: str = "") -> None:
+    """``--layer ZIP``, the same meaning in every command: a layer .zip the function is deployed with."""
+    help = f"a layer .zip the function is deployed with (repeatable, in order){more}"
+    if switch:  # `lpack build --layer` alone was once the switch now spelt `switch`
+        parser.add_argument("--layer", dest="layers", action=_LayerZip, switch=switch, nargs="?", default=[],
+                            type=Path, metavar="ZIP", help=help)
+    else:
+        parser.add_argument("--layer", dest="layers", action="append", default=[], type=Path, metavar="ZIP", help=help)
+
+
 def _target(parser: argparse.ArgumentParser) -> None:
     from lpack.core.targets import ARCHITECTURES, DEFAULT_RUNTIME, RUNTIMES
 
@@ -221,8 +251,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
                        help="build only this function or layer (repeatable)")
     _target(build)
-    build.add_argument("--layer", action="store_true",
-                       help="package the functions' dependencies as a Lambda layer (python/ prefix) in dist/NAME-layer.zip")
+    build.add_argument("--as-layer", action="store_true",
+                       help="package the functions' dependencies as a Lambda layer (python/ prefix) in dist/NAME-layer.zip, "
+                       "and each function's code alone in dist/NAME.zip")
+    _layer_zips(build, "; counted in the size and layer limits and searched for the handler's imports, "
+                "after the layers the configuration names", switch="--as-layer")
     build.add_argument("--installer", choices=("uv", "pip"),
                        help="installer (default: uv, or pip when uv is unavailable)")
     build.add_argument("--refresh", action="store_true",
@@ -250,8 +283,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="handler of a .zip (Lambda's Handler setting; '/' reads as '.')")
     _target(check)
     check.add_argument("--kind", choices=("function", "layer"), help="what a .zip is (default: function)")
-    check.add_argument("--layer", dest="layers", action="append", default=[], type=Path, metavar="ZIP",
-                       help="a layer .zip the function is deployed with (repeatable, in order)")
+    _layer_zips(check)
     check.add_argument("--env", type=Path, metavar="JSON",
                        help='environment variables: {"K": "V"} or {"Variables": {...}}')
     check.add_argument("--event", dest="events", action="append", default=[], type=Path, metavar="JSON",
@@ -350,8 +382,7 @@ def _invoke_parser(commands: Any) -> None:
     invoke.add_argument("--invocation", choices=("sync", "async"),
                         help="RequestResponse (sync, 6 MB payload) or Event (async, 1 MB) (default: config, else sync)")
     invoke.add_argument("--handler", metavar="MODULE.FUNCTION", help="the handler of a .zip")
-    invoke.add_argument("--layer", dest="layers", action="append", default=[], type=Path, metavar="ZIP",
-                        help="a layer .zip to deploy with it, in order (repeatable)")
+    _layer_zips(invoke)
     _target(invoke)
     invoke.add_argument("--memory", dest="memory_mb", type=int, metavar="MB",
                         help="memory size in MB (default: config, else 128)")
@@ -444,7 +475,7 @@ def _build(args: argparse.Namespace) -> int:
 
     options = BuildOptions(
         runtime=args.runtime, architecture=args.architecture, installer=args.installer,
-        layer=args.layer, functions=tuple(args.function), refresh=args.refresh,
+        as_layer=args.as_layer, layers=tuple(args.layers), functions=tuple(args.function), refresh=args.refresh,
         cache_dir=args.cache_dir, build_isolation=args.build_isolation,
     )
     codes = _codes(args.select), _codes(args.ignore)

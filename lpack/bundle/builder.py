@@ -26,7 +26,7 @@ from lpack.bundle import pipconfig, zipwriter
 from lpack.bundle.cache import DependencyCache
 from lpack.core import clock, select
 from lpack.core.cache import default_root, make_key
-from lpack.core.errors import BuildError, ConfigError, LpackError, redact
+from lpack.core.errors import BuildError, ConfigError, LpackError, UsageError, redact
 from lpack.core.findings import Finding
 from lpack.core.targets import Target, lifecycle
 from lpack.inputs.config import Project, Unit
@@ -46,7 +46,8 @@ class BuildOptions(NamedTuple):
     runtime: str | None = None
     architecture: str | None = None
     installer: str | None = None
-    layer: bool = False
+    as_layer: bool = False  # the functions' dependencies go to a layer, NAME-layer
+    layers: tuple[Path, ...] = ()  # layer .zips every function is deployed with, after its configured ones
     functions: tuple[str, ...] = ()
     refresh: bool = False
     cache_dir: Path | None = None
@@ -121,13 +122,13 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
 
 def _selected_units(project: Project, options: BuildOptions) -> list[Unit]:
     units = [project.unit(name) for name in options.functions] if options.functions else list(project.units)
-    if options.layer:
+    if options.as_layer:
         units = [split for u in units for split in (_layer_split(u) if u.kind == "function" else [u])]
     return units
 
 
 def _layer_split(unit: Unit) -> list[Unit]:
-    """--layer, as serverless's ``layer: true``: the function's dependencies as the layer
+    """--as-layer, as serverless's ``layer: true``: the function's dependencies as the layer
     NAME-layer, and the function using it, built without them (replacing a full dist/NAME.zip)."""
     layer = _as_layer(unit)
     return [layer, unit._replace(layers=(*unit.layers, layer.name))]
@@ -135,7 +136,7 @@ def _layer_split(unit: Unit) -> list[Unit]:
 
 def _as_layer(unit: Unit) -> Unit:
     if unit.dependencies is None:
-        raise ConfigError(f"{unit.where}: --layer packages a function's dependencies, and {unit.name!r} declares none")
+        raise ConfigError(f"{unit.where}: --as-layer packages a function's dependencies, and {unit.name!r} declares none")
     return unit._replace(name=f"{unit.name}-layer", kind="layer", source=None, handler=None, layers=())
 
 
@@ -149,6 +150,7 @@ class _Builder:
         self._installer: Installer | None = None
         self._sources: dict[str, str] = {}  # unit name -> where its dependencies came from
         self._left_out: dict[str, tuple[str, ...]] = {}  # unit name -> its files left out by default
+        self.layer_zips = _layer_zips(options.layers)  # read once, before any build
 
     @property
     def installer(self) -> Installer:
@@ -176,7 +178,7 @@ class _Builder:
         excludes = select.spec(unit.exclude)
         with _Scratch() as scratch:
             source_members, extra_requirements = self._source(unit_plan, scratch)
-            if self.options.layer and unit.kind == "function":  # its dependencies are in its layer
+            if self.options.as_layer and unit.kind == "function":  # its dependencies are in its layer
                 deps_members: list[zipwriter.Member] = []
                 deps_state = "none"
                 self._layered(unit_plan)
@@ -210,12 +212,12 @@ class _Builder:
         return artifact, findings
 
     def _layered(self, unit_plan: Plan) -> None:
-        """Say that --layer builds the function without its dependencies, replacing a full zip."""
+        """Say that --as-layer builds the function without its dependencies, replacing a full zip."""
         unit, path = unit_plan.unit, unit_plan.artifact
         layer = display_path(self.project.dist / f"{unit.layers[-1]}.zip")
         replaced = f", replacing the {display_path(path)} built before" if path.is_file() else ""
-        self.progress(unit.name, f"code only: its dependencies are in {layer} (--layer){replaced}")
-        self._sources[unit.name] = f"its layer {layer} (--layer); this zip holds the code only"
+        self.progress(unit.name, f"code only: its dependencies are in {layer} (--as-layer){replaced}")
+        self._sources[unit.name] = f"its layer {layer} (--as-layer); this zip holds the code only"
 
     # -- the function's own code -------------------------------------------------------------
 
@@ -403,12 +405,30 @@ class _Builder:
                 layers.append(built[name])
             elif not name.startswith("arn:") and (self.project.dist / f"{name}.zip").is_file():
                 layers.append(read_package(self.project.dist / f"{name}.zip"))
+        given = self.layer_zips if unit.kind == "function" else ()
+        layers += given
         # The limits from the central directory; the handler and its imports from the entries
         # (a package that cannot start is an error now, not after deployment). The other content
         # rules run in `lpack check`.
-        subject = PackageSubject(package=index, kind=unit.kind, layers=tuple(layers), layer_count=len(unit.layers),
-                                 upload=unit.upload, function=unit.name, target=target, handler=unit.handler)
+        subject = PackageSubject(package=index, kind=unit.kind, layers=tuple(layers),
+                                 layer_count=len(unit.layers) + len(given), upload=unit.upload, function=unit.name, target=target, handler=unit.handler)
         return engine.check_package(subject, contents=False)
+
+
+def refuse_layer_paths(paths: tuple[Path, ...]) -> None:
+    """--layer ZIP names layer .zips: a folder or a missing file stops the build before it starts
+    (``lpack build --layer FOLDER`` reads as the switch that is now --as-layer)."""
+    for path in paths:
+        if path.is_dir():
+            raise UsageError(f"{path}: --layer takes a layer .zip the function is deployed with, not a folder",
+                             tip="to package the functions' dependencies as a layer, use --as-layer")
+        if not path.is_file():
+            raise UsageError(f"{path}: no such layer .zip (--layer)")
+
+
+def _layer_zips(paths: tuple[Path, ...]) -> tuple[PackageIndex, ...]:
+    refuse_layer_paths(paths)
+    return tuple(read_package(path) for path in paths)
 
 
 class _Scratch:

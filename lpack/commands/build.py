@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from lpack.bundle.builder import BuildOptions, BuildResult, Progress, build_project
+from lpack.bundle.builder import (
+    BuildOptions,
+    BuildResult,
+    Progress,
+    build_project,
+    refuse_layer_paths,
+)
 from lpack.core.decide import filter_findings
 from lpack.core.findings import Finding
 
@@ -14,6 +20,7 @@ from lpack.core.findings import Finding
 def build(project_path: Path, template: Path | None, config: Path | None, options: BuildOptions,
           select: Sequence[str] = (), ignore: Sequence[str] = (),
           progress: Progress | None = None) -> tuple[BuildResult, list[Finding]]:
+    refuse_layer_paths(options.layers)  # before the project: `--layer FOLDER` may mean the old switch
     if template is not None:
         from lpack.inputs.template import load_template
 

@@ -55,7 +55,7 @@ def layer_code_outside_python(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     folders outside `python/` are legitimate and not flagged.
 
     ## How to fix
-    Put the code under `python/` (`lpack build --layer` does), or install with
+    Put the code under `python/` (`lpack build --as-layer` does), or install with
     `pip install --target python/`.
     """
     if s.kind != "layer" or s.is_source:
@@ -65,7 +65,7 @@ def layer_code_outside_python(r: Rule, s: PackageSubject) -> Iterator[Finding]:
         yield r.finding(
             f"{count(len(bad), 'Python file is', 'Python files are')} outside python/ and so "
             f"not on sys.path: {some(bad)}",
-            s.where(bad[0]), function=s.function, fix="put the code under python/ (lpack build --layer does)",
+            s.where(bad[0]), function=s.function, fix="put the code under python/ (lpack build --as-layer does)",
         )
 
 
@@ -81,7 +81,7 @@ def layer_wrong_python_version(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     versions, the target's among them, is fine.
 
     ## How to fix
-    Rebuild the layer for the target runtime (`lpack build --layer --runtime python3.X`), or
+    Rebuild the layer for the target runtime (`lpack build --as-layer --runtime python3.X`), or
     install into `python/`, which every version reads (native extensions must still match).
     """
     if s.kind != "layer" or s.is_source or s.target is None:

@@ -139,7 +139,7 @@ def test_failed_write_keeps_previous_zip(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_layer_puts_dependencies_under_python(tmp_path: Path, wheelhouse: Path) -> None:
     root = project(tmp_path / "fn", local(wheelhouse, "demo-pure==1.0"))
-    assert build(str(root), "--layer") == 0
+    assert build(str(root), "--as-layer") == 0
     listed = names(root / "dist" / "fn-layer.zip")
     assert all(n.startswith("python/") for n in listed)
     assert "python/demo_pure/__init__.py" in listed
@@ -371,7 +371,7 @@ def test_user_excludes_apply_to_dependencies(tmp_path: Path) -> None:
                                               "heavy/docs/guide.md": "# guide\n"})
     root = project(tmp_path / "fn", local(house, "heavy==1.0"))
     (root / "pyproject.toml").write_text('[tool.lpack]\nexclude = ["**/tests/", "*.md"]\n')
-    assert build(str(root), "--layer") == 0  # patterns match below python/ in a layer
+    assert build(str(root), "--as-layer") == 0  # patterns match below python/ in a layer
     listed = names(root / "dist" / "fn-layer.zip")
     assert "python/heavy/__init__.py" in listed
     assert not any("/tests/" in n or n.endswith(".md") for n in listed)

@@ -1,4 +1,4 @@
-"""Only runtime files ship by default; layers hold dependencies only; --layer splits a function."""
+"""Only runtime files ship by default; layers hold dependencies only; --as-layer splits a function."""
 
 from __future__ import annotations
 
@@ -105,8 +105,8 @@ def test_layer_flag_writes_the_function_without_its_dependencies(tmp_path: Path,
     monkeypatch.chdir(root)
     assert build("--runtime", "python3.12") == 0
     assert "demo_pure/__init__.py" in names(root / "dist" / "fn.zip")  # the full package, built before
-    assert main(["build", "--runtime", "python3.12", "--layer"]) == 0
+    assert main(["build", "--runtime", "python3.12", "--as-layer"]) == 0
     assert files(root / "dist" / "fn.zip") == ["lambda_function.py"]
     assert "python/demo_pure/__init__.py" in names(root / "dist" / "fn-layer.zip")
     out = capsys.readouterr().out
-    assert "fn: dependencies from its layer dist/fn-layer.zip (--layer); this zip holds the code only\n" in out
+    assert "fn: dependencies from its layer dist/fn-layer.zip (--as-layer); this zip holds the code only\n" in out

@@ -559,7 +559,7 @@ def test_real_native_wheels_built_for_the_target_raise_nothing(tmp_path: Path, r
     (root / "lambda_function.py").write_text(
         "import cryptography, numpy, pydantic_core\n\ndef lambda_handler(event, context):\n    return 1\n")
     (root / "requirements.txt").write_text("numpy\npydantic-core\ncryptography\n")
-    layer = ["--layer"] if kind == "layer" else []
+    layer = ["--as-layer"] if kind == "layer" else []
     assert main(["build", str(root), "-q", "--runtime", runtime, "--arch", arch, *layer]) == 0
 
     index = read_package(root / "dist" / ("fn-layer.zip" if layer else "fn.zip"))

@@ -267,6 +267,24 @@ def test_a_build_of_a_function_and_its_layer_one_byte_over_unzipped(tmp_path: Pa
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
+def test_a_build_with_a_layer_zip_one_byte_over_unzipped(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``lpack build --layer ZIP``: the layer the function is deployed with counts towards LP102."""
+    layer_bytes = (UNZIPPED + 1) // 2  # each well under the limit, and under 90% of it
+    zeros(project / "blob.bin", UNZIPPED + 1 - layer_bytes - HANDLER_BYTES)
+    zeros(project.parent / "python" / "blob.bin", layer_bytes)
+    layer = project.parent / "deps.zip"
+    with zipfile.ZipFile(layer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(project.parent / "python" / "blob.bin", "python/blob.bin")
+
+    assert main(["build", "-q", str(project), "--runtime", "python3.12", "--layer", str(layer)]) == 1
+
+    assert capsys.readouterr().out == (
+        f"{project / 'dist' / 'fn.zip'}: LP102 error unzipped function and its layers: 250.0 MB "
+        "(262,144,001 bytes); the limit is 262,144,000 bytes (fix: see the largest packages in the size "
+        "table; exclude or move what is not needed)\n"
+    )
+
+
 @pytest.mark.parametrize(("upload", "expected"), [("direct", ["LP101"]), ("s3", [])])
 def test_a_builds_upload_setting_reaches_the_zipped_limit(
     project: Path, monkeypatch: pytest.MonkeyPatch, upload: str, expected: list[str]
