@@ -72,6 +72,7 @@ class Artifact(NamedTuple):
     left_out: tuple[str, ...] = ()  # the source's files that do not run on Lambda, left out by default
     target_source: str = ""  # where the runtime came from, e.g. ".python-version"; "" for the default
     target_passed_over: tuple[str, ...] = ()  # the project's Python settings that did not decide it, and why
+    packages: int = 0  # the distributions among its dependencies (their .dist-info folders)
 
     @property
     def sha256_base64(self) -> str:
@@ -84,6 +85,7 @@ class Artifact(NamedTuple):
             "size_zipped": self.size_zipped, "size_unzipped": self.size_unzipped,
             "files": self.files, "sha256": self.sha256, "sha256_base64": self.sha256_base64,
             "dependencies": self.dependencies, "dependency_source": self.dependency_source,
+            "packages": self.packages,
             "target_source": self.target_source or "default",
             "seconds": round(self.seconds, 3),
             "largest": [{"name": n, "size_unzipped": s} for n, s in self.largest],
@@ -208,6 +210,7 @@ class _Builder:
             target_defaulted=unit_plan.target_defaulted, target_source=unit_plan.target_source,
             target_passed_over=unit_plan.target_passed_over,
             dependency_source=self._sources.get(unit.name, ""), left_out=self._left_out.get(unit.name, ()),
+            packages=_distributions(deps_members),
         )
         return artifact, findings
 
@@ -413,6 +416,10 @@ class _Builder:
         subject = PackageSubject(package=index, kind=unit.kind, layers=tuple(layers),
                                  layer_count=len(unit.layers) + len(given), upload=unit.upload, function=unit.name, target=target, handler=unit.handler)
         return engine.check_package(subject, contents=False)
+
+
+def _distributions(members: list[zipwriter.Member]) -> int:
+    return len({m.name.split("/", 1)[0] for m in members if m.name.split("/", 1)[0].endswith(".dist-info")})
 
 
 def refuse_layer_paths(paths: tuple[Path, ...]) -> None:

@@ -88,6 +88,8 @@ def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Find
             out.print(f"{a.name}: {escape(display_path(a.path))}\n  sha256 {a.sha256}", soft_wrap=True)
             if a.dependency_source:
                 out.print(f"{a.name}: dependencies from {escape(a.dependency_source)}", soft_wrap=True, highlight=False)
+            if verbose:
+                out.print(f"{a.name}: dependencies: {_dependency_state(a)}", soft_wrap=True, highlight=False)
             if a.left_out and verbose:
                 out.print(f"{a.name}: left out by default: {escape(describe_left_out(a.left_out))}; "
                           "include = \\[...] brings them back", soft_wrap=True, highlight=False)
@@ -95,6 +97,15 @@ def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Find
                 biggest = ", ".join(f"{escape(name)} {human_bytes(size)}" for name, size in a.largest[:6])
                 out.print(f"{a.name}: largest (unzipped): {biggest}", soft_wrap=True)
     render_findings(out, findings)
+
+
+def _dependency_state(artifact: Any) -> str:
+    """Under -v: whether this build installed the dependencies or reused the cache's install."""
+    if artifact.dependencies == "cached":
+        return "cached (nothing installed)"
+    if artifact.dependencies == "installed":
+        return f"installed {_plural(artifact.packages, 'package')}"
+    return "none"
 
 
 def _target_origin(artifact: Any) -> str:
