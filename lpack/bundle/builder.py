@@ -152,6 +152,7 @@ class _Builder:
         self._installer: Installer | None = None
         self._sources: dict[str, str] = {}  # unit name -> where its dependencies came from
         self._left_out: dict[str, tuple[str, ...]] = {}  # unit name -> its files left out by default
+        self._walked: dict[str, list[tuple[str, Path]]] = {}  # unit name -> its source files, walked once
         self.layer_zips = _layer_zips(options.layers)  # read once, before any build
 
     @property
@@ -196,7 +197,7 @@ class _Builder:
         self.progress(unit.name, f"writing {display_path(path)}")
         ordered = _with_directories(members)
         digest, size = zipwriter.atomic_write_zip(path, ordered)
-        write_inputs_manifest(unit_plan, digest)
+        write_inputs_manifest(unit_plan, digest, self._walked.get(unit.name))
         offsets = zipwriter.local_offsets(ordered)
         index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode, offset=offset,
                                                      method=m.method, crc=m.crc) for m, offset in zip(ordered, offsets)))
@@ -237,6 +238,7 @@ class _Builder:
         left_out: list[str] = []
         files = list(unit_plan.source_files(left_out))
         self._left_out[unit.name] = tuple(left_out)
+        self._walked[unit.name] = files
         self.progress(unit.name, f"compressing {len(files)} source files")
         return zipwriter.compress_files(files), []
 
@@ -460,7 +462,7 @@ class _Scratch:
         return self._path
 
 
-def inputs_digest(unit_plan: Plan) -> str:
+def inputs_digest(unit_plan: Plan, files: list[tuple[str, Path]] | None = None) -> str:
     """sha256 over what a unit's package is built from: its source files (as the build walks
     them), its dependency declaration, the settings that shape the zip, and the target.
     Contents, not modification times: a git checkout rewrites those."""
@@ -473,7 +475,7 @@ def inputs_digest(unit_plan: Plan) -> str:
     digest = hashlib.sha256(repr(shaping).encode())
     if unit.dependencies is not None and unit.dependencies.is_file():
         digest.update(hashlib.sha256(unit.dependencies.read_bytes()).digest())
-    for rel, path in unit_plan.source_files():
+    for rel, path in unit_plan.source_files() if files is None else files:
         digest.update(rel.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
@@ -484,10 +486,10 @@ def _inputs_record(zip_sha256: str) -> Path:
     return default_root() / "inputs" / zip_sha256[:2] / zip_sha256
 
 
-def write_inputs_manifest(unit_plan: Plan, zip_sha256: str) -> None:
+def write_inputs_manifest(unit_plan: Plan, zip_sha256: str, files: list[tuple[str, Path]] | None = None) -> None:
     from lpack.core.files import atomic_write_text
 
-    record = {"version": 1, "target": unit_plan.target.label, "inputs_sha256": inputs_digest(unit_plan)}
+    record = {"version": 1, "target": unit_plan.target.label, "inputs_sha256": inputs_digest(unit_plan, files)}
     try:
         atomic_write_text(_inputs_record(zip_sha256), json.dumps(record) + "\n", durable=False)
     except OSError:
