@@ -33,8 +33,14 @@ class Plan(NamedTuple):
 
     @property
     def artifact(self) -> Path:
-        """The zip that is (or will be) the unit's package."""
-        return self.unit.settings.package or self.project.dist / f"{self.unit.name}.zip"
+        """The zip that is (or will be) the unit's package; one lpack builds stays in dist/."""
+        if self.unit.settings.package is not None:
+            return self.unit.settings.package
+        path = self.project.dist / f"{self.unit.name}.zip"
+        if path.parent != self.project.dist or "\0" in self.unit.name:
+            raise ConfigError(f"{self.where}: the name {self.unit.name!r} would put its zip outside "
+                              f"{self.project.dist}; name functions and layers with letters, digits, '-' and '_'")
+        return path
 
     @property
     def built_here(self) -> bool:

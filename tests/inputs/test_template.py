@@ -425,3 +425,32 @@ def test_a_misspelt_python_runtime_is_an_error_not_another_language(tmp_path: Pa
     for other in ("nodejs20.x", "python3.6", "java21"):  # another language, or a retired Python: not lpack's
         (tmp_path / "template.yaml").write_text(template.format(other))
         assert main(["check", str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize("logical_id", ["../../outside/pwn", "/tmp/lpack-pwn", "Fn-1", "A" * 256])
+def test_logical_id_cloudformation_refuses_is_an_error_and_writes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], logical_id: str) -> None:
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "app.py").write_text("def handler(event, context):\n    return event\n")
+    template = project / "template.yaml"
+    template.write_text("Transform: AWS::Serverless-2016-10-31\nResources:\n"
+                        f"  {json.dumps(logical_id)}:\n    Type: AWS::Serverless::Function\n"
+                        "    Properties:\n      CodeUri: src\n      Handler: app.handler\n      Runtime: python3.12\n")
+    before = set(tmp_path.rglob("*"))
+    assert main(["build", "--template", str(template), "--cache-dir", str(tmp_path / "cache")]) == 2
+    err = capsys.readouterr().err
+    assert f"template.yaml: line 3: Resources: logical ID {logical_id[:100]!r} is not valid" in err
+    assert set(tmp_path.rglob("*")) == before
+    assert not Path("/tmp/lpack-pwn.zip").exists()
+
+
+def test_a_name_that_leaves_dist_is_refused_by_the_plan(tmp_path: Path) -> None:
+    from lpack.core.errors import ConfigError
+    from lpack.inputs.config import Project, Unit
+    from lpack.plan import plan
+
+    project = Project(root=tmp_path, config_path=None, dist=tmp_path / "dist", installer=None,
+                      units=(unit := Unit(name="../pwn", kind="function", where="x", source=tmp_path, requirements=None),))
+    with pytest.raises(ConfigError, match="would put its zip outside"):
+        _ = plan(project, unit, runtime="python3.12").artifact

@@ -10,6 +10,7 @@ has no facts for (other languages, python2.7), are skipped.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,6 +26,8 @@ from lpack.inputs.template.policies import FunctionIam, Policies
 CFN_FUNCTION = "AWS::Lambda::Function"
 LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
 _ARCHIVE_SUFFIXES = (".zip", ".jar")
+# CloudFormation's rule for a logical ID; it also names the unit's dist/NAME.zip, so nothing else may pass
+_LOGICAL_ID = re.compile(r"[A-Za-z0-9]{1,255}")
 
 
 class Template(NamedTuple):
@@ -66,7 +69,7 @@ class _Reader:
         layers: dict[str, Unit] = {}
         for logical_id, resource in self.resources.items():
             if isinstance(resource, Located) and resource.get("Type") in LAYER_TYPES:
-                unit = self.layer(str(logical_id), resource)
+                unit = self.layer(self.logical_id(logical_id), resource)
                 if unit is not None:
                     layers[unit.name] = unit
         functions: list[Unit] = []
@@ -76,7 +79,7 @@ class _Reader:
         for logical_id, resource in self.resources.items():
             if not isinstance(resource, Located) or resource.get("Type") not in (SAM_FUNCTION, CFN_FUNCTION):
                 continue
-            name = str(logical_id)
+            name = self.logical_id(logical_id)
             found = self.function(name, resource, layers)
             if found is None:
                 skipped.append(name)
@@ -88,6 +91,15 @@ class _Reader:
         project = Project(root=self.root, config_path=self.path, dist=self.root / "dist",
                           installer=None, units=(*functions, *layers.values()))
         return Template(self.path, project, lines, iam, self.built, tuple(skipped))
+
+    def logical_id(self, key: object) -> str:
+        """A resource's logical ID as CloudFormation accepts it: it becomes a file name in dist/."""
+        name = str(key)
+        if _LOGICAL_ID.fullmatch(name) is None:
+            raise ConfigError(
+                f"{self.display}: line {self.resources.line_of(key)}: Resources: logical ID {name[:100]!r} is not "
+                "valid: CloudFormation takes 1 to 255 letters and digits (A-Z, a-z, 0-9)")
+        return name
 
     # -- functions -------------------------------------------------------------------------------
 
