@@ -3,6 +3,12 @@
 Mappings become ``Located`` and sequences ``LocatedList``, each knowing its lines, so a finding can
 point at the template's line. CloudFormation's short-form tags (``!Ref X``, ``!GetAtt X.Attr`` ...)
 read as the long form (``{"Ref": "X"}``, ``{"Fn::GetAtt": [...]}``); dates stay text.
+
+Hostile input is refused before anything walks it: YAML aliases may repeat at most
+``ALIAS_BUDGET`` nodes (CloudFormation documents no aliases, but ``sam deploy`` and
+``aws cloudformation package`` flatten them, so templates that use a few anchors do deploy),
+nesting stops at ``MAX_DEPTH``, and a value a tag cannot convert (``!!int abc``, a 5,000-digit
+integer) is an error at its line.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from lpack.core.errors import ConfigError
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+ALIAS_BUDGET = 100_000  # nodes that aliases may add beyond the ones written out
+MAX_DEPTH = 100  # levels of nesting; real templates stay under 20
 _SHORT_TAGS = ("Ref", "Condition", "Sub", "GetAtt", "Join", "If", "Select", "Split", "FindInMap", "ImportValue",
                "GetAZs", "Base64", "Cidr", "Equals", "And", "Or", "Not", "Transform", "Length", "ToJsonString")
 
@@ -87,6 +95,9 @@ def _yaml_loader() -> Any:
         out.lines[key] = out.line
         return out
 
+    for scalar_tag in ("bool", "int", "float"):
+        loader_class.add_constructor(f"tag:yaml.org,2002:{scalar_tag}",
+                                     _converting(yaml.SafeLoader.yaml_constructors[f"tag:yaml.org,2002:{scalar_tag}"]))
     loader_class.add_constructor("tag:yaml.org,2002:map", mapping)
     loader_class.add_constructor("tag:yaml.org,2002:seq", sequence)
     loader_class.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
@@ -94,16 +105,70 @@ def _yaml_loader() -> Any:
     return loader_class
 
 
+def _converting(construct: Any) -> Any:
+    """A scalar constructor whose conversion errors (``!!bool maybe``, an integer over Python's
+    4,300-digit limit) are YAML errors at the value's line."""
+    def checked(loader: Any, node: Any) -> object:
+        import yaml  # type: ignore[import-untyped, unused-ignore]
+
+        try:
+            return construct(loader, node)
+        except (ValueError, KeyError, TypeError) as exc:
+            problem = f"{node.tag.rsplit(':', 1)[-1]} value {str(node.value)[:40]!r} cannot be read"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from exc
+    return checked
+
+
 def _parse_yaml(text: str, path: Path) -> object:
     import yaml  # type: ignore[import-untyped, unused-ignore]
 
+    loader = _yaml_loader()(text)  # a SafeLoader subclass
     try:
-        return yaml.load(text, Loader=_yaml_loader())  # a SafeLoader subclass
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(node, path)
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from exc
+    except RecursionError as exc:
+        raise _too_deep(path) from exc
+    finally:
+        loader.dispose()
+
+
+def _too_deep(path: Path) -> ConfigError:
+    return ConfigError(f"{path}: nested more than {MAX_DEPTH} levels deep; a template is not nested like that, "
+                       "so check the file is the one you meant")
+
+
+def _check_nodes(root: Any, path: Path) -> None:
+    """Refuse what would blow up every walker: nesting past MAX_DEPTH, an alias that contains
+    itself, or aliases that repeat more than ALIAS_BUDGET nodes. Shared nodes are sized once."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Any, depth: int) -> int:
+        if id(node) in sizes:
+            if sizes[id(node)] < 0:
+                raise ConfigError(f"{path}: line {node.start_mark.line + 1}: a YAML alias refers to a node that "
+                                  "contains it; write the value out")
+            return sizes[id(node)]
+        if depth > MAX_DEPTH:
+            raise _too_deep(path)
+        sizes[id(node)] = -1
+        children = node.value if isinstance(node.value, list) else []
+        items = [part for child in children for part in (child if isinstance(child, tuple) else (child,))]
+        sizes[id(node)] = 1 + sum(size(item, depth + 1) for item in items)
+        if sizes[id(node)] - len(sizes) > ALIAS_BUDGET:
+            raise ConfigError(f"{path}: line {node.start_mark.line + 1}: YAML aliases expand to more than "
+                              f"{ALIAS_BUDGET:,} values; CloudFormation does not accept aliases, so write "
+                              "the repeated values out (or share them with Globals or a parameter)")
+        return sizes[id(node)]
+
+    size(root, 0)
 
 
 def _parse_json(text: str, path: Path) -> object:
@@ -111,25 +176,34 @@ def _parse_json(text: str, path: Path) -> object:
 
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except RecursionError as exc:
+        raise _too_deep(path) from exc
+    except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
-    return _locate(data, "", key_lines(text), 1)
+    except ValueError as exc:  # an integer over Python's 4,300-digit limit
+        raise ConfigError(f"{path}: not valid JSON: a number has more than 4,300 digits") from exc
+    try:
+        return _locate(data, "", key_lines(text), 1)
+    except RecursionError as exc:
+        raise _too_deep(path) from exc
 
 
-def _locate(value: object, path: str, lines: Mapping[str, int], line: int) -> object:
+def _locate(value: object, path: str, lines: Mapping[str, int], line: int, depth: int = 0) -> object:
     """JSON data as Located/LocatedList, lines from ``key_lines`` (JSON paths)."""
+    if depth > MAX_DEPTH:
+        raise RecursionError
     if isinstance(value, dict):
         out = Located(line)
         for key, item in value.items():
             here = f"{path}.{key}" if path else key
             out.lines[key] = lines.get(here, line)
-            out[key] = _locate(item, here, lines, out.lines[key])
+            out[key] = _locate(item, here, lines, out.lines[key], depth + 1)
         return out
     if isinstance(value, list):
         seq = LocatedList(line)
         for i, item in enumerate(value):
             seq.lines.append(lines.get(f"{path}[{i}]", line))
-            seq.append(_locate(item, f"{path}[{i}]", lines, seq.lines[-1]))
+            seq.append(_locate(item, f"{path}[{i}]", lines, seq.lines[-1], depth + 1))
         return seq
     return value
 
