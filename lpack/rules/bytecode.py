@@ -51,7 +51,7 @@ def _sourceless(s: PackageSubject) -> list[tuple[Entry, tuple[int, int] | None]]
     if s.reader is None:
         return []
     reader = s.reader
-    return [(e, pyc_version(reader.read(e.name)[:4])) for e in legacy_pycs(s)[1]]
+    return [(e, pyc_version(reader.read(e.name, 4))) for e in legacy_pycs(s)[1]]
 
 
 @rule("LP140", "pyc-wrong-python", Severity.WARNING, subject=PackageSubject, source=PACKAGE_URL)

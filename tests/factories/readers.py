@@ -18,10 +18,10 @@ class RecordingReader(PackageReader):
         self.reads: list[str] = []
         self._recording = True
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str, limit: int | None = None) -> bytes:
         if self._recording:
             self.reads.append(name)
-        return super().read(name)
+        return super().read(name, limit)
 
     def map(self, func: Callable[[bytes], T], names: Sequence[str]) -> list[T]:
         self.reads.extend(names)
