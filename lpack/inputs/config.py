@@ -32,6 +32,7 @@ INHERITED = ("runtime", "architecture", "requirements", "upload")
 # [tool.lpack.functions.*] table inherits unless it sets its own (environment maps merge).
 PROJECT_KEYS = frozenset({"functions", "layers", "name", "dist", "installer", "select", "ignore", "per-path-ignores"})
 DEPENDENCY_KEYS = ("requirements", "lock", "package", "groups", "extras")
+MAX_DEPTH = 100  # levels of nested tables and arrays a configuration may have
 
 
 class FunctionSettings(NamedTuple):
@@ -184,6 +185,12 @@ def _read_table(path: Path) -> dict[str, Any] | None:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    except ValueError as exc:  # an integer over Python's 4,300-digit limit
+        raise ConfigError(f"{path}: invalid TOML: a number has more than 4,300 digits") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: invalid TOML: nested more than {MAX_DEPTH} levels deep") from exc
+    if _depth(data) > MAX_DEPTH:
+        raise ConfigError(f"{path}: invalid TOML: nested more than {MAX_DEPTH} levels deep")
     if path.name == "lpack.toml":
         if "tool" in data and isinstance(data["tool"], dict) and "lpack" in data["tool"]:
             raise ConfigError(f"{path}: write the settings at the top of lpack.toml, without a [tool.lpack] header")
@@ -191,6 +198,19 @@ def _read_table(path: Path) -> dict[str, Any] | None:
     tool = data.get("tool", {})
     table = tool.get("lpack") if isinstance(tool, dict) else None
     return table if isinstance(table, dict) else None
+
+
+def _depth(value: object) -> int:
+    """How deeply tables and arrays nest (without recursion: the value may be hostile)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _validate(table: Mapping[str, Any], config: Path) -> None:
@@ -320,6 +340,7 @@ def _project(config: Path | None, root: Path, table: dict[str, Any]) -> Project:
     clash = set(functions) & set(layers)
     if clash:
         raise ConfigError(f"{label}: {min(clash)!r} names both a function and a layer; each builds dist/NAME.zip, so rename one")
+    _no_nul(table.get("dist"), label, f"{prefix}dist")
     return Project(
         root=root, config_path=config, dist=root / table.get("dist", "dist"),
         installer=table.get("installer"), units=(*functions.values(), *layers.values()),
@@ -394,9 +415,15 @@ def _dependencies(root: Path, label: str, where: str, kind: str, spec: Mapping[s
     return choose(dict.fromkeys([root, source]), f"{label}: {where}")
 
 
+def _no_nul(value: object, label: str, key: str) -> None:
+    if isinstance(value, str) and "\0" in value:
+        raise ConfigError(f"{label}: {key}: {value!r} holds a NUL character, which no path can; remove it")
+
+
 def _existing_dir(root: Path, value: str | None, label: str, key: str) -> Path | None:
     if value is None:
         return None
+    _no_nul(value, label, key)
     path = (root / value).resolve()
     if not path.is_dir():
         raise ConfigError(f"{label}: {key}: folder {value!r} does not exist under {root}")
@@ -406,6 +433,7 @@ def _existing_dir(root: Path, value: str | None, label: str, key: str) -> Path |
 def _existing_file(root: Path, value: str | None, label: str, key: str) -> Path | None:
     if value is None:
         return None
+    _no_nul(value, label, key)
     path = (root / value).resolve()
     if not path.is_file():
         raise ConfigError(f"{label}: {key}: file {value!r} does not exist under {root}")

@@ -17,6 +17,10 @@ def read_env(path: Path) -> dict[str, object]:
         raise LpackError(f"{path}: cannot read: {exc.strerror}") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise LpackError(f"{path}: not valid JSON ({exc}); an environment file is an object of names to strings") from exc
+    except RecursionError as exc:
+        raise LpackError(f"{path}: nested too deeply; an environment file is an object of names to strings") from exc
+    except ValueError as exc:  # an integer over Python's 4,300-digit limit
+        raise LpackError(f"{path}: a number has more than 4,300 digits; write environment values as strings") from exc
     if isinstance(data, dict) and isinstance(data.get("Environment"), dict):
         data = data["Environment"]
     if isinstance(data, dict) and isinstance(data.get("Variables"), dict):

@@ -76,10 +76,7 @@ def _read(path: Path, reqs: Requirements, seen: set[Path]) -> None:
     if path in seen:
         return
     seen.add(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read requirements file: {exc.strerror}") from exc
+    text = _text(path)
     reqs.files.append(path)
     for line in _logical_lines(text):
         include = _INCLUDE.match(line)
@@ -97,7 +94,29 @@ def _read(path: Path, reqs: Requirements, seen: set[Path]) -> None:
             continue
         if line.startswith("-") and not line.startswith(("-e", "--editable")):
             continue  # an option line (--index-url, --hash on its own, --pre ...)
-        _add_requirement(line, path.parent, reqs)
+        try:
+            _add_requirement(line, path.parent, reqs)
+        except ValueError as exc:  # shlex: an unclosed quote
+            raise ConfigError(f"{path}: line {_line_number(text, line)}: {exc}; close the quote") from exc
+
+
+def _line_number(text: str, line: str) -> int:
+    """The line of ``text`` where the logical ``line`` starts (1 when it cannot be told)."""
+    start = line[:30]
+    return next((n for n, raw in enumerate(text.splitlines(), start=1) if raw.strip().startswith(start)), 1)
+
+
+def _text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read requirements file: {exc.strerror}") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: line {line}: not UTF-8 text; save the requirements file "
+                          "as UTF-8") from exc
 
 
 def _add_requirement(line: str, base: Path, reqs: Requirements) -> None:

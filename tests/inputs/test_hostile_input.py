@@ -61,3 +61,62 @@ def test_a_few_anchors_still_read(tmp_path: Path, capsys: pytest.CaptureFixture[
     path = tmp_path / "template.yaml"
     path.write_text("Metadata:\n  env: &env {Variables: {STAGE: prod}}\n" + HEADER + "      Environment: *env\n")
     assert main(["check", str(path)]) == 0, capsys.readouterr()
+
+
+def test_codeuri_with_nul_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(HEADER.replace("CodeUri: src/", 'CodeUri: "s\\0rc/"'))
+    assert "line 8: CodeUri 's\\x00rc/' holds a NUL character" in one_error(capsys, ["check", str(path)], path)
+
+
+HANDLER = "def lambda_handler(event, context):\n    return 1\n"
+CONFIGS = {
+    "deep-toml": ("x = " + "[" * 5000 + "]" * 5000 + "\n", "invalid TOML: nested more than 100 levels deep"),
+    "deep-toml-parsable": ("x = " + "[" * 150 + "]" * 150 + "\n", "invalid TOML: nested more than 100 levels deep"),
+    "huge-int-toml": ("memory = " + "9" * 5000 + "\n", "invalid TOML: a number has more than 4,300 digits"),
+    "nul-source": ('source = "a\\u0000b"\n', "project.source: 'a\\x00b' holds a NUL character"),
+    "nul-requirements": ('requirements = "a\\u0000b"\n', "project.requirements: 'a\\x00b' holds a NUL character"),
+    "nul-dist": ('dist = "a\\u0000b"\n', "dist: 'a\\x00b' holds a NUL character"),
+}
+
+
+@pytest.mark.parametrize(("text", "message"), CONFIGS.values(), ids=CONFIGS)
+def test_hostile_config(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str) -> None:
+    (tmp_path / "lambda_function.py").write_text(HANDLER)
+    path = tmp_path / "lpack.toml"
+    path.write_text(text)
+    assert message in one_error(capsys, ["check", str(tmp_path)], path)
+
+
+REQUIREMENTS = {
+    "unclosed-quote": (b'requests\n"foo @ ./x\n', "line 2: No closing quotation; close the quote"),
+    "latin-1": (b"requests\ncaf\xe9==1\n", "line 2: not UTF-8 text"),
+    "utf-16": ("requests\n".encode("utf-16"), "line 1: not UTF-8 text"),
+}
+
+
+@pytest.mark.parametrize(("data", "message"), REQUIREMENTS.values(), ids=REQUIREMENTS)
+def test_broken_requirements_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes,
+                                  message: str) -> None:
+    (tmp_path / "lambda_function.py").write_text(HANDLER)
+    path = tmp_path / "requirements.txt"
+    path.write_bytes(data)
+    assert message in one_error(capsys, ["check", str(tmp_path)], path.resolve())
+
+
+ENV_FILES = {
+    "deep": ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    "huge-int": ('{"A": ' + "9" * 5000 + "}", "a number has more than 4,300 digits"),
+}
+
+
+@pytest.mark.parametrize(("text", "message"), ENV_FILES.values(), ids=ENV_FILES)
+def test_hostile_env_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str) -> None:
+    import zipfile
+
+    package = tmp_path / "fn.zip"
+    with zipfile.ZipFile(package, "w") as zf:
+        zf.writestr("lambda_function.py", HANDLER)
+    path = tmp_path / "env.json"
+    path.write_text(text)
+    assert message in one_error(capsys, ["check", str(package), "--env", str(path)], path)

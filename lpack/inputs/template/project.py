@@ -171,6 +171,9 @@ class _Reader:
         value = props.get(key)
         if not isinstance(value, str) or value.startswith("s3://"):
             return None
+        if "\0" in value:
+            raise ConfigError(f"{self.display}: line {props.line_of(key)}: {key} {value!r} holds a NUL character, "
+                              "which no path can; remove it")
         return (self.root / value).resolve()
 
     def code_folder(self, props: Located, key: str) -> Path | None:
