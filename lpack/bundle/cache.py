@@ -10,6 +10,8 @@ temporary folder and renamed into place, so a killed build never leaves a half e
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -18,7 +20,16 @@ from lpack.core.cache import CACHE_FORMAT, default_root, make_key
 
 __all__ = ["CACHE_FORMAT", "DependencyCache", "default_root", "make_key"]
 
+_WAIT_S = 30 * 60  # how long a build waits for another installing the same key before installing too
+_CACHE_TIP = "choose another cache folder with --cache-dir or LPACK_CACHE_DIR"
+
+
 class DependencyCache:
+    """Entries are committed by one rename: a reader sees a whole entry or none. Builds of the
+    same key take turns through a lock file per key (``locks/KEY.lock``): ``lookup`` of a
+    missing entry holds it, so a concurrent build waits and then finds the entry, and ``commit``
+    (or the end of the process, if the install fails) releases it."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
 
@@ -26,19 +37,105 @@ class DependencyCache:
         return self.root / "deps" / key[:2] / key
 
     def lookup(self, key: str) -> Path | None:
+        """The key's entry, else None and this process holds the key's lock until its commit."""
+        entry = self._complete(key)
+        if entry is not None:
+            return entry
+        self._lock(key)
+        entry = self._complete(key)  # another build may have made it while this one waited
+        if entry is not None:
+            _release(self._lock_path(key))
+        return entry
+
+    def staging(self) -> Path:
+        """A new temporary folder for an entry; what killed builds left there is removed."""
+        import tempfile
+
+        from lpack.core.files import cannot_write, remove_litter
+
+        tmp = self.root / "tmp"
+        try:
+            tmp.mkdir(parents=True, exist_ok=True)
+            remove_litter(tmp.glob("entry-*"))
+            return Path(tempfile.mkdtemp(prefix=f"entry-{os.getpid()}-", dir=tmp))
+        except OSError as exc:
+            raise cannot_write(tmp, exc, tip=_CACHE_TIP) from exc
+
+    def commit(self, key: str, staged: Path) -> Path:
+        """Rename ``staged`` into place as the key's entry. If another build committed the key
+        first, its whole entry is as good as this one: it stays and ``staged`` is removed.
+        An entry that is not whole (``--refresh``, or an older lpack's) is replaced."""
+        from lpack.core.files import cannot_write
+
+        entry = self.entry(key)
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            self._replace(key, staged, entry)
+        except OSError as exc:
+            raise cannot_write(entry, exc, tip=_CACHE_TIP) from exc
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
+            _release(self._lock_path(key))
+        return entry
+
+    def _replace(self, key: str, staged: Path, entry: Path) -> None:
+        if entry.exists():  # --refresh, or a partial entry: moved aside whole, then removed
+            aside = self.staging()
+            with contextlib.suppress(FileNotFoundError):  # another build moved it first
+                os.replace(entry, aside)
+            shutil.rmtree(aside, ignore_errors=True)
+        try:
+            os.rename(staged, entry)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or self._complete(key) is None:
+                raise  # not another build's whole entry in the way
+
+    def _complete(self, key: str) -> Path | None:
         entry = self.entry(key)
         return entry if (entry / "meta.json").is_file() and (entry / "deps.zip").is_file() else None
 
-    def staging(self) -> Path:
-        import tempfile
+    def _lock_path(self, key: str) -> Path:
+        return self.root / "locks" / f"{key}.lock"
 
-        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix="entry-", dir=self.root / "tmp"))
+    def _lock(self, key: str) -> None:
+        """Hold the key's lock, waiting up to _WAIT_S for another build; a cache where locks
+        cannot be made (read-only) goes without: the commit is safe without them."""
+        path = self._lock_path(key)
+        if path in _HELD:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return
+        if _wait_for(fd):
+            _HELD[path] = fd
+        else:
+            os.close(fd)
 
-    def commit(self, key: str, staged: Path) -> Path:
-        entry = self.entry(key)
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        if entry.exists():  # another build got there first, or --refresh
-            shutil.rmtree(entry, ignore_errors=True)
-        os.replace(staged, entry)
-        return entry
+
+_HELD: dict[Path, int] = {}  # the lock files this process holds, by path: flock is per open file
+
+
+def _wait_for(fd: int) -> bool:
+    import fcntl
+    import time
+
+    deadline = time.monotonic() + _WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        except OSError:
+            return False  # a file system without locks
+
+
+def _release(path: Path) -> None:
+    fd = _HELD.pop(path, None)
+    if fd is not None:
+        os.close(fd)  # closing the file releases its lock
+

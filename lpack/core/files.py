@@ -1,22 +1,60 @@
-"""Write files whole or not at all: a temporary file beside the target, renamed into place."""
+"""Write files whole or not at all: a temporary file beside the target, renamed into place.
+
+A temporary name carries its writer's process id, so the next writer can tell what a killed
+build left behind (its process is gone) from what a concurrent one is still writing.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import glob
 import os
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
+
+from lpack.core.errors import LpackError
+
+
+class WriteError(LpackError, OSError):
+    """A file or folder lpack must write cannot be (a full disk, a read-only folder, a file where a
+    folder should be): the user's to fix, not a bug. Still an OSError, for writers that may fail."""
+
+
+# What the disk or the folders refuse, as distinct from an error of what is being written
+_REFUSALS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+             errno.EFBIG: "the file is too large for that disk", errno.EROFS: "the file system is read-only",
+             errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+             errno.EEXIST: "a file is where a folder should be", errno.ENOTDIR: "a file is where a folder should be",
+             errno.ENAMETOOLONG: "the path is too long"}
+
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # while writing: a read error of the content is not one
+
+
+def cannot_write(path: Path, exc: OSError, tip: str | None = None) -> WriteError:
+    """The error for ``path`` that ``exc`` kept from being written, naming where and why."""
+    why = _REFUSALS.get(exc.errno or 0) or exc.strerror or str(exc)
+    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
+    return WriteError(f"cannot write {path}: {why}{where}",
+                      tip=tip or f"{path.parent} must be a folder you can write to, on a disk with free space")
 
 
 @contextmanager
 def atomic_writer(path: Path, *, durable: bool = True, mode: int = 0o644) -> Iterator[BinaryIO]:
     """Yield a binary file that becomes ``path`` only when the block ends without an error;
-    ``durable`` flushes it to disk before the rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    ``durable`` flushes it to disk before the rename. What the disk or folder refuses is a
+    WriteError naming ``path``; the file it would replace stays as it was."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_litter(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
+        tmp = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except OSError as exc:
+        raise cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as out:
             yield out
@@ -25,8 +63,10 @@ def atomic_writer(path: Path, *, durable: bool = True, mode: int = 0o644) -> Ite
                 os.fsync(out.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, LpackError) and exc.errno in _FULL:
+            raise cannot_write(path, exc) from exc
         raise
 
 
@@ -35,3 +75,42 @@ def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
     what a cache can always recompute)."""
     with atomic_writer(path, durable=durable) as out:
         out.write(text.encode("utf-8"))
+
+
+def remove_litter(paths: Iterable[Path]) -> None:
+    """Remove the temporary files and folders of writers that are gone: named ``...PID...`` after
+    their prefix (``.NAME.zip.PID.NS.tmp``, ``entry-PID-XXXX``), whose process no longer runs, or
+    older than a day (a reused process id). Another live writer's files are left alone."""
+    import shutil
+
+    for path in paths:
+        if is_litter(path):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
+
+
+def is_litter(path: Path, *, max_age_s: float = 24 * 3600) -> bool:
+    try:
+        age_s = time.time() - path.lstat().st_mtime
+    except OSError:
+        return False
+    found = _WRITER.search(path.name)
+    if found is None:
+        return age_s > 10 * 60  # no writer's id in it: only when clearly abandoned
+    return age_s > max_age_s or not _running(int(found.group(1) or found.group(2)))
+
+
+_WRITER = re.compile(r"^entry-(\d+)-|\.(\d+)\.\d+\.tmp$")  # the writer's process id in a temporary name
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
