@@ -322,7 +322,36 @@ def _environment(options: InvokeOptions, settings: FunctionSettings, where: obje
     for key in options.pass_env:
         if key in os.environ:
             merged[key] = os.environ[key]
-    return {key: _env_text(value) for key, value in merged.items()}
+    environment = {key: _env_text(value) for key, value in merged.items()}
+    for key, value in environment.items():
+        _check_os_accepts(key, value, where)
+    return environment
+
+
+ENV_VARIABLE_MAX_BYTES = 131_072  # Linux MAX_ARG_STRLEN: execve refuses a longer "KEY=value" (E2BIG)
+
+
+def _check_os_accepts(key: str, value: str, where: object) -> None:
+    """A variable no process can be started with is the input's fault (exit 2), named by its key."""
+    problem = _os_refuses(key, value)
+    if problem:
+        shown = repr(key) if len(key) <= 80 else repr(key[:80]) + "..."
+        raise UsageError(f"{where}: environment variable {shown} {problem}; no process can be started with it: "
+                         "fix it (lpack check --env reports Lambda's own rules, LP301-LP306)")
+
+
+def _os_refuses(key: str, value: str) -> str | None:
+    if not key or "=" in key or "\0" in key:
+        return "has a name with '=', a NUL byte or nothing in it"
+    if "\0" in value:
+        return "has a NUL byte in its value"
+    try:
+        size = len(os.fsencode(key)) + len(os.fsencode(value)) + 2
+    except UnicodeError:
+        return "cannot be encoded for the operating system (a lone surrogate?)"
+    if size > ENV_VARIABLE_MAX_BYTES:
+        return f"is {size:,} bytes, more than a process environment variable can hold ({ENV_VARIABLE_MAX_BYTES:,})"
+    return None
 
 
 def _env_text(value: object) -> str:

@@ -229,6 +229,26 @@ def test_environment_is_lambdas_not_the_shell(tmp_path: Path, app_zip: Path, cap
     assert Path(seen["LAMBDA_TASK_ROOT"]).is_dir()
 
 
+@pytest.mark.parametrize(("variables", "says"), [
+    pytest.param({"TABLE": "a\0b"}, "'TABLE' has a NUL byte in its value", id="nul-in-value"),
+    pytest.param({"A=B": "1"}, "'A=B' has a name with '='", id="equals-in-key"),
+    pytest.param({"TABLE": "\ud800"}, "'TABLE' cannot be encoded for the operating system", id="lone-surrogate"),
+    pytest.param({"\ud800": "x"}, "'\\ud800' cannot be encoded", id="lone-surrogate-key"),
+    pytest.param({"BLOB": "x" * 10_000_000}, "'BLOB' is 10,000,006 bytes, more than a process", id="10-mb-value"),
+])
+def test_an_environment_the_os_refuses_is_an_input_error(tmp_path: Path, app_zip: Path,
+                                                         capsys: pytest.CaptureFixture[str],
+                                                         variables: dict[str, str], says: str) -> None:
+    env = tmp_path / "env.json"
+    env.write_text(json.dumps({"Variables": variables}))
+    code, _out, err = invoke(capsys, str(app_zip), "--handler", "app.handler", "--runtime", RUNTIME,
+                            "--python", sys.executable, "--env", str(env), "--payload", "{}")
+    assert code == 2, err
+    assert f"{app_zip}: environment variable {says}" in err
+    assert "internal error" not in err
+    assert len(err) < 2000
+
+
 def test_runs_in_the_extracted_package_with_the_runtimes_search_path(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     package = make_zip(tmp_path / "app.zip", {"app.py": APP, "shadow.py": "WHO = 'function'\n"})
