@@ -81,8 +81,8 @@ def install(installer: Installer, target: Target, dest: Path, args: Sequence[str
             reqs: Requirements, cwd: Path, on_step: Callable[[str], None] = lambda _line: None) -> None:
     """Install into ``dest``, telling ``on_step`` the installer's steps (resolved, downloading,
     installed) as they happen; on failure raise ResolveError naming every package without a wheel."""
-    cmd = installer.install_command(target, dest, args)
-    returncode, output = _run_reporting(cmd, cwd, on_step)
+    cmd, environment = installer.install_command(target, dest, args)
+    returncode, output = _run_reporting(cmd, cwd, environment, on_step)
     if returncode == 0:
         return
     origin = reqs.origin or (reqs.files[0] if reqs.files else cwd)  # the file the user wrote or locked
@@ -112,11 +112,12 @@ _STEP = re.compile(r"^(Resolved|Prepared|Installed|Downloading|Downloaded|Collec
                    r"|Successfully installed)\b")
 
 
-def _run_reporting(cmd: Sequence[str], cwd: Path, on_step: Callable[[str], None]) -> tuple[int, str]:
+def _run_reporting(cmd: Sequence[str], cwd: Path, environment: dict[str, str],
+                   on_step: Callable[[str], None]) -> tuple[int, str]:
     """Run ``cmd``, passing its step lines on as they come; return its exit code and output."""
     lines: list[str] = []
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
-                          env=_env()) as proc:
+                          env=_env(environment)) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.append(line)
@@ -125,8 +126,8 @@ def _run_reporting(cmd: Sequence[str], cwd: Path, on_step: Callable[[str], None]
     return proc.returncode, "".join(lines)
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
+def _env(environment: dict[str, str]) -> dict[str, str]:
+    env = {**os.environ, **environment}
     env.setdefault("UV_NO_PROGRESS", "1")
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     return env
@@ -229,8 +230,8 @@ def _probe(installer: Installer, target: Target, reqs: Requirements, cwd: Path, 
     with tempfile.TemporaryDirectory(prefix="lpack-probe-") as tmp:
         probe = Path(tmp) / "requirements.txt"
         probe.write_text("\n".join([*_option_lines(reqs), *lines]) + "\n")
-        cmd = installer.install_command(target, Path(tmp) / "t", ["-r", str(probe)], dry_run=True)
-        result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=_env(), check=False)
+        cmd, environment = installer.install_command(target, Path(tmp) / "t", ["-r", str(probe)], dry_run=True)
+        result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=_env(environment), check=False)
     return "" if result.returncode == 0 else result.stderr + result.stdout
 
 

@@ -21,16 +21,19 @@ class Installer(NamedTuple):
     command: tuple[str, ...]
     identity: str  # what the cache key records of this installer: its version, or its binary
 
-    def install_command(self, target: Target, dest: Path, args: Sequence[str], *, dry_run: bool = False) -> list[str]:
+    def install_command(self, target: Target, dest: Path, args: Sequence[str], *,
+                        dry_run: bool = False) -> tuple[list[str], dict[str, str]]:
+        """The command, and the environment variables to add to lpack's own when running it."""
         if self.name == "uv":
             cmd = [*self.command, "pip", "install", "--target", str(dest),
                    "--python-version", target.runtime.python_version,
                    "--python-platform", target.uv_platform(),
                    "--only-binary", ":all:", "--no-progress"]
-            cmd += pipconfig.as_uv_options(hashed="--require-hashes" in args)  # uv reads UV_*, not pip's files
+            options, environment = pipconfig.as_uv(hashed="--require-hashes" in args)  # uv reads UV_*, not pip's files
+            cmd += options
             if dry_run:
                 cmd.append("--dry-run")
-            return cmd + list(args)
+            return cmd + list(args), environment
         cmd = [*self.command, "install", "--target", str(dest), "--only-binary=:all:",
                "--implementation", "cp", "--python-version", target.runtime.python_version,
                "--abi", target.runtime.abi, "--abi", "abi3", "--abi", "none",
@@ -40,7 +43,7 @@ class Installer(NamedTuple):
             cmd += ["--platform", tag]
         if dry_run:
             cmd.append("--dry-run")
-        return cmd + list(args)
+        return cmd + list(args), {}
 
 
 def find_installer(preferred: str | None) -> Installer:

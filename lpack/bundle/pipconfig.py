@@ -56,20 +56,37 @@ def settings() -> dict[str, list[str]]:
     return {k: v for k, v in found.items() if v}
 
 
-def as_uv_options(hashed: bool = False) -> list[str]:
-    """pip's settings as uv options. pip picks the best version across all its indexes, where uv
+# Options whose values can hold credentials (``https://user:token@host/simple``): uv reads them
+# from its environment, which only the user and root can read, rather than from its command line,
+# which ``ps`` shows every local user. uv splits UV_EXTRA_INDEX_URL at spaces, UV_FIND_LINKS at commas.
+UV_ENVIRONMENT = {"index-url": ("UV_INDEX_URL", " "), "extra-index-url": ("UV_EXTRA_INDEX_URL", " "),
+                  "find-links": ("UV_FIND_LINKS", ",")}
+
+
+def as_uv(hashed: bool = False, *, hide: bool = True) -> tuple[list[str], dict[str, str]]:
+    """pip's settings as uv options and, with ``hide``, the environment variables that carry the
+    ones that can hold credentials. pip picks the best version across all its indexes, where uv
     by default stops at the first index that has the package: ask uv to behave as pip does.
     ``hashed``: the requirements pin every package with hashes (a lock), so a machine-wide
     constraint file, whose loose lines --require-hashes would refuse, has nothing left to do."""
     options: list[str] = []
+    environment: dict[str, str] = {}
     for key, values in settings().items():
+        name, sep = UV_ENVIRONMENT.get(key, ("", ""))
         if key == "constraint" and hashed:
             continue
         if key == "no-index":
             options.append("--no-index")
+        elif hide and name and not any(sep in value for value in values):
+            environment[name] = sep.join(values)
         else:
             for value in values:
                 options += [f"--{key}", value]
-    if options and "UV_INDEX_STRATEGY" not in os.environ:
+    if (options or environment) and "UV_INDEX_STRATEGY" not in os.environ:
         options += ["--index-strategy", "unsafe-best-match"]
-    return options
+    return options, environment
+
+
+def as_uv_options(hashed: bool = False) -> list[str]:
+    """pip's settings as uv options, all on the command line."""
+    return as_uv(hashed, hide=False)[0]
