@@ -200,6 +200,18 @@ def summary(findings: Sequence[Finding], looked: Sequence[tuple[str, str]]) -> s
     return "checked " + "; ".join(_looked_at(w, o) for w, o in kinds.items()) + "; " + counts_text(findings)
 
 
+def _lenient(out: TextIO) -> TextIO:
+    """``out``, made to escape what its encoding cannot show (``caf\\xe9.py`` under
+    ``PYTHONIOENCODING=ascii`` or a C locale) instead of failing after the work is done."""
+    reconfigure = getattr(out, "reconfigure", None)
+    if reconfigure is not None and getattr(out, "errors", "strict") == "strict":
+        try:
+            reconfigure(errors="backslashreplace")
+        except (ValueError, OSError):  # io.UnsupportedOperation: a stream that cannot change
+            pass
+    return out
+
+
 class TextReporter:
     """What people read: plain lines for findings (coloured on a terminal, the severity always a
     word), rich for build tables. ``color`` is ``--color``: auto, always or never."""
@@ -211,6 +223,7 @@ class TextReporter:
               looked: Sequence[tuple[str, str]] = ()) -> None:
         """``quiet`` 1 (``-q``): findings only; 2 (``-qq``): nothing. Rich is never imported here:
         `lpack check` in a pre-commit hook starts fast."""
+        out = _lenient(out)
         if quiet >= 2:
             return
         from lpack.report._style import wants_color
@@ -225,6 +238,7 @@ class TextReporter:
 
     def build(self, out: TextIO, result: Any, findings: Sequence[Finding], verbose: bool,
               quiet: int = 0, elapsed_s: float | None = None) -> None:
+        out = _lenient(out)
         if quiet:  # -q: the findings alone, as check prints them; -qq: nothing
             if quiet == 1:
                 from lpack.report._style import wants_color
@@ -243,6 +257,7 @@ class TextReporter:
             out.write(f"\nSource: {rule.source}\n")
 
     def locked(self, out: TextIO, results: Sequence[Any]) -> None:
+        out = _lenient(out)
         for result in results:
             state = "updated" if result.changed else "unchanged"
             out.write(f"{display_path(result.output)}: {result.packages} package(s) for {result.target} "
@@ -252,6 +267,7 @@ class TextReporter:
         out.writelines(f"{s.name:<32} {s.invocation:<5}  {s.summary}\n" for s in samples)
 
     def validated(self, out: TextIO, project: Any) -> None:
+        out = _lenient(out)
         if isinstance(project, Path):  # a pyproject.toml that is not lpack's
             out.write(f"{project}: no [tool.lpack] table; nothing to validate\n")
             return

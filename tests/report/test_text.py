@@ -202,3 +202,18 @@ def test_build_screen_fits_an_80x24_terminal(tmp_path: Path) -> None:
     assert "EXIT=0" in screen
     assert "Traceback" not in screen
     assert [line for line in screen.splitlines() if len(line) > 80] == []
+
+
+def test_build_prints_a_file_name_its_stdout_cannot_encode(tmp_path: Path) -> None:
+    """PYTHONIOENCODING=ascii (a C locale, a CI runner): café.py is shown escaped, not a crash after the build."""
+    root = tmp_path / "fn"
+    root.mkdir()
+    (root / "lambda_function.py").write_text("def lambda_handler(event, context):\n    return 1\n")
+    (root / "café.py").write_text("X = 1\n")
+    (root / "pyproject.toml").write_text('[tool.lpack]\nname = "fn"\nruntime = "python3.12"\n')
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    done = subprocess.run([sys.executable, "-m", "lpack", "build"], cwd=root, env=env, capture_output=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert b"caf\\xe9.py 6 B" in done.stdout
+    assert b"internal error" not in done.stderr
