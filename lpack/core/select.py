@@ -185,8 +185,11 @@ def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = ()) -> Iterator[t
 
     Links to folders are followed (monorepos link shared code into functions) and their files
     stored as files; a link back to a folder already on the way down is not followed twice.
+    A link to a file must stay inside root or a linked folder: ``secret -> /proc/self/environ``
+    or ``-> ~/.aws/credentials`` would put the file in the zip, so it is a ConfigError.
     """
     skipped = {p.resolve() for p in skip}
+    inside = [root.resolve()]  # where a linked file may point: root, and the folders linked into it
 
     def resolve(path: Path) -> Path:
         return path.resolve() if skipped else path
@@ -204,10 +207,24 @@ def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = ()) -> Iterator[t
                 continue  # a virtual environment, whatever its name
             if path.is_symlink() and path.resolve() in (here.resolve(), *here.resolve().parents):
                 continue  # a link to a folder above: following it would never end
+            if path.is_symlink():
+                inside.append(path.resolve())
             kept.append(name)
         dirs[:] = kept
         for name in sorted(files):
             rel = prefix + name
             path = here / name
             if not excludes.match_file(rel) and path.is_file() and resolve(path) not in skipped:
+                if path.is_symlink():
+                    _check_link(path, inside)
                 yield rel, path
+
+
+def _check_link(path: Path, inside: list[Path]) -> None:
+    target = path.resolve()
+    if not any(target.is_relative_to(folder) for folder in inside):
+        from lpack.core.errors import ConfigError
+
+        raise ConfigError(f"{path}: a link to {os.readlink(path)}, outside {inside[0]}: lpack does not package files "
+                          "that links bring in from elsewhere",
+                          tip="copy the file into the folder if it belongs in the package, or remove the link")
