@@ -114,6 +114,8 @@ class PackageReader:
         if name in self._cache:
             return self._cache[name][:limit]
         if self.index.path.is_dir():
+            if limit is None and (size := self._size(name)) > READ_MAX_BYTES:
+                self._check_size(Entry(name, size, size, 0))
             return self._file(name, limit)
         entry = self._by_name().get(name)
         if entry is not None:
@@ -143,7 +145,7 @@ class PackageReader:
     def _check_size(self, entry: Entry) -> None:
         if entry.size > READ_MAX_BYTES:
             raise LpackError(f"{self.index.path}: entry {entry.name} declares {entry.size:,} bytes, more than "
-                             f"Lambda unpacks ({READ_MAX_BYTES:,}); it is not read: rebuild the zip without it")
+                             f"Lambda unpacks ({READ_MAX_BYTES:,}); it is not read: leave it out of the package")
 
     def _zipfile_read(self, name: str, cap: int) -> bytes:
         """bzip2 and LZMA entries (and entries the index does not list), through zipfile, bounded."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lpack.analysis.package import PackageReader, read_package
+from lpack.analysis.package import PackageReader, index_directory, read_package
 from lpack.cli import main
 from lpack.core.errors import LpackError
 
@@ -100,6 +100,16 @@ def test_an_entry_declaring_more_than_lambda_unpacks_is_not_read(tmp_path: Path)
     assert reader.read("big.so", 4) == b"\x7fELF"
     with pytest.raises(LpackError, match=r"entry big\.so declares 300,000,000 bytes, more than Lambda unpacks"):
         reader.read("big.so")
+
+
+def test_a_source_file_larger_than_lambda_unpacks_is_not_read_whole(tmp_path: Path) -> None:
+    (tmp_path / "big.bin").write_bytes(b"\x7fELF")
+    with open(tmp_path / "big.bin", "r+b") as handle:
+        handle.truncate(300_000_000)  # sparse: no disk used
+    reader = PackageReader(index_directory(tmp_path, [("big.bin", tmp_path / "big.bin")]))
+    assert reader.read("big.bin", 4) == b"\x7fELF"
+    with pytest.raises(LpackError, match=r"big\.bin declares 300,000,000 bytes"):
+        reader.read("big.bin")
 
 
 BOMB = textwrap.dedent("""
