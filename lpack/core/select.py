@@ -208,7 +208,7 @@ def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = ()) -> Iterator[t
             if path.is_symlink() and path.resolve() in (here.resolve(), *here.resolve().parents):
                 continue  # a link to a folder above: following it would never end
             if path.is_symlink():
-                inside.append(path.resolve())
+                inside.append(_linked_folder(path))
             kept.append(name)
         dirs[:] = kept
         for name in sorted(files):
@@ -218,6 +218,21 @@ def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = ()) -> Iterator[t
                 if path.is_symlink():
                     _check_link(path, inside)
                 yield rel, path
+
+
+# Folders of the running system, never source: /proc/self alone holds the build's environment and,
+# through /proc/self/root, the whole file system.
+_SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def _linked_folder(path: Path) -> Path:
+    target = path.resolve()
+    if any(target.is_relative_to(folder) for folder in _SYSTEM_FOLDERS):
+        from lpack.core.errors import ConfigError
+
+        raise ConfigError(f"{path}: a link to {os.readlink(path)}, a folder of the running system: lpack does "
+                          "not package it", tip="remove the link")
+    return target
 
 
 def _check_link(path: Path, inside: list[Path]) -> None:

@@ -36,6 +36,18 @@ def test_a_link_to_a_file_outside_is_refused(tmp_path: Path, monkeypatch: pytest
     assert not (root / "dist").exists() or not any((root / "dist").iterdir())
 
 
+def test_a_link_to_a_system_folder_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PLANTED", "planted-s3cret")
+    root = project(tmp_path / "fn")
+    (root / "me").symlink_to("/proc/self", target_is_directory=True)
+    assert main(["build", str(root)]) == 2
+    out, err = capsys.readouterr()
+    assert f"lpack: error: {root / 'me'}: a link to /proc/self, a folder of the running system" in err
+    assert "planted-s3cret" not in out + err
+    assert not (root / "dist").exists() or not any((root / "dist").iterdir())
+
+
 def test_links_that_stay_inside_are_packaged(tmp_path: Path) -> None:
     shared = tmp_path / "shared" / "common"
     shared.mkdir(parents=True)
