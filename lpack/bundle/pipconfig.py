@@ -85,8 +85,3 @@ def as_uv(hashed: bool = False, *, hide: bool = True) -> tuple[list[str], dict[s
     if (options or environment) and "UV_INDEX_STRATEGY" not in os.environ:
         options += ["--index-strategy", "unsafe-best-match"]
     return options, environment
-
-
-def as_uv_options(hashed: bool = False) -> list[str]:
-    """pip's settings as uv options, all on the command line."""
-    return as_uv(hashed, hide=False)[0]

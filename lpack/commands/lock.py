@@ -163,10 +163,11 @@ def _compile(uv: str, job: _Job, target: Target, options: LockOptions) -> str:
     try:
         if job.output.is_file():
             scratch.write_bytes(job.output.read_bytes())
+        uv_options, uv_environment = pipconfig.as_uv()  # credentials in the environment, not in `ps`
         cmd = [uv, "pip", "compile", os.path.relpath(job.input, job.input.parent), "-o", str(scratch),
                "--generate-hashes", "--no-header", "--quiet", "--no-progress", "--no-python-downloads",
                "--python-platform", target.uv_platform(), "--python-version", target.runtime.python_version,
-               "--only-binary", ":all:", *pipconfig.as_uv_options()]
+               "--only-binary", ":all:", *uv_options]
         if job.pylock:
             cmd += ["--format", "pylock.toml"]
         for group in job.groups:
@@ -180,7 +181,7 @@ def _compile(uv: str, job: _Job, target: Target, options: LockOptions) -> str:
         for name in options.upgrade_packages:
             cmd += ["--upgrade-package", name]
         done = subprocess.run(cmd, capture_output=True, text=True, cwd=job.input.parent,
-                              env={**os.environ, "UV_NO_PROGRESS": "1"}, check=False)
+                              env={**os.environ, **uv_environment, "UV_NO_PROGRESS": "1"}, check=False)
         if done.returncode:
             raise _failure(job, target, done.stderr + done.stdout)
         return _relative_annotations(scratch.read_text(encoding="utf-8"), scratch)
