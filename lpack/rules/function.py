@@ -326,6 +326,8 @@ def _json_error(data: bytes) -> tuple[str, int | None, int | None] | None:
         return f"not UTF-8 at byte {exc.start} ({exc.reason})", line, None
     except ValueError as exc:  # NaN, Infinity, -Infinity: Python reads them, Lambda refuses them
         return str(exc), None, None
+    except RecursionError:  # valid JSON, but the Python runtime's json.loads gives up the same way
+        return "nested too deeply for the Python runtime's json.loads to read (Runtime.UnmarshalError)", None, None
     return None
 
 

@@ -517,3 +517,18 @@ def test_a_log_level_needs_the_json_log_format() -> None:
                                                         (None, None), ("JSON", None)])
 def test_logging_near_misses(log_format: str | None, log_level: str | None) -> None:
     assert "LP325" not in codes(check(log_format=log_format, log_level=log_level))
+
+
+def test_an_event_nested_too_deeply_is_invalid_json_not_a_crash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import zipfile
+
+    from lpack.cli import main
+
+    package = tmp_path / "fn.zip"
+    with zipfile.ZipFile(package, "w") as zf:
+        zf.writestr("app.py", "def handler(event, context):\n    return 1\n")
+    event = tmp_path / "deep.json"
+    event.write_text("[" * 5000 + "]" * 5000)
+    assert main(["check", str(package), "--handler", "app.handler", "--event", str(event), "-q"]) == 1
+    out = capsys.readouterr().out
+    assert "LP311 error test event is not valid JSON: nested too deeply" in out and "crashed" not in out
