@@ -30,7 +30,6 @@ from lpack.core.errors import BuildError, ConfigError, LpackError, UsageError, r
 from lpack.core.findings import Finding
 from lpack.core.targets import Target, lifecycle
 from lpack.inputs.config import Project, Unit
-from lpack.inputs.lpack_lock import lock_state
 from lpack.inputs.requirements_file import INSTALLER_ENV, Requirements, read_requirements, rewrite
 from lpack.plan import Plan, is_python_project, plan
 from lpack.rules import engine
@@ -173,7 +172,7 @@ class _Builder:
         unit_plan = plan(self.project, unit, self.options.runtime, self.options.architecture)
         where, target = unit_plan.where, unit_plan.target
         findings = engine.check_runtime(target, self.today, display_path(self.project.config_path or self.project.root))
-        findings = [f._replace(function=unit.name) for f in findings + _lock_findings(unit.requirements or unit.lock)]
+        findings = [f._replace(function=unit.name) for f in findings + engine.check_lockfile(unit.requirements or unit.lock)]
         if lifecycle(target.runtime, self.today) == "blocked":
             return None, findings
         self.progress(unit.name, f"target {target.label}")
@@ -539,8 +538,3 @@ def _wheel_requires(wheel: Path) -> list[str]:
         name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA") and n.count("/") == 1)
         metadata = HeaderParser().parsestr(zf.read(name).decode("utf-8"))
     return [value for value in metadata.get_all("Requires-Dist") or []]
-
-
-def _lock_findings(lock: Path | None) -> list[Finding]:
-    """The lock-out-of-date rule on a lock `lpack lock` wrote (other files have no header to read)."""
-    return [] if lock is None else engine.check_lockfile(lock_state(lock))

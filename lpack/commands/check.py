@@ -18,7 +18,6 @@ from lpack.core.findings import Finding, Location
 from lpack.core.targets import Target, make_target
 from lpack.inputs.config import Project, Unit, load_project
 from lpack.inputs.environment import read_env
-from lpack.inputs.lpack_lock import lock_state
 from lpack.plan import Plan, plan
 from lpack.rules import engine
 
@@ -157,7 +156,7 @@ def check_project(project: Project, options: CheckOptions, template: Template | 
         target = unit_plan.target
         where = display_path(project.config_path or project.root)
         found = [f._replace(function=unit.name) for f in engine.check_runtime(target, today, where)]
-        found += [f._replace(function=unit.name) for f in _lock_findings(unit.requirements or unit.lock)]
+        found += [f._replace(function=unit.name) for f in engine.check_lockfile(unit.requirements or unit.lock)]
         if unit.kind == "function":
             lines = template.lines.get(unit.name, {}) if template else {}
             found += [f._replace(function=unit.name)
@@ -402,8 +401,3 @@ def check_and_decide(paths: Sequence[Path], options: CheckOptions,
 
     findings, filters = check(paths, options)
     return filter_findings(findings, [*filters.select, *select], [*filters.ignore, *ignore], filters.per_path)
-
-
-def _lock_findings(lock: Path | None) -> list[Finding]:
-    """The lock-out-of-date rule on a lock `lpack lock` wrote (other files have no header to read)."""
-    return [] if lock is None else engine.check_lockfile(lock_state(lock))

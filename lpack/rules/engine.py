@@ -18,7 +18,6 @@ from lpack.analysis.package import PackageReader
 from lpack.analysis.subjects import (
     FunctionSubject,
     HandlerSubject,
-    LockfileSubject,
     PackageSubject,
     PolicySubject,
     RoleSubject,
@@ -58,8 +57,12 @@ def check_function(subject: FunctionSubject) -> list[Finding]:
     return rules.run(subject)
 
 
-def check_lockfile(state: LockfileSubject | None) -> list[Finding]:
-    """A lock `lpack lock` wrote, against its input as it is now (None: any other file)."""
+def check_lockfile(lock: Path | None) -> list[Finding]:
+    """A unit's lock, if `lpack lock` wrote it, against its input as it is now (any other file,
+    or none, has no header to compare)."""
+    from lpack.inputs.lpack_lock import lock_state
+
+    state = lock_state(lock) if lock is not None else None
     return [] if state is None else rules.run(state)
 
 
