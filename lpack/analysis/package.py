@@ -289,6 +289,6 @@ def at_source_files(findings: list[Finding], sources: Callable[[], Iterable[tupl
 def display_path(path: Path) -> str:
     """A path as findings and messages show it: relative to the working folder when inside it."""
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)

@@ -18,6 +18,7 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
+from lpack.analysis.package import display_path
 from lpack.inputs import _lockfiles as lf
 from lpack.inputs.locked import canonical
 
@@ -65,7 +66,7 @@ def difference(
 ) -> str | None:
     """A one-line reason the two differ, or None."""
     grid = _grid(_extras([declared, recorded]), requires_python)
-    where = _shown(pyproject)
+    where = display_path(pyproject)
     changed = _changed(f"{where}'s dependencies", declared.dist, recorded.dist, grid)
     for group in sorted({*declared.groups, *recorded.groups}):
         changed = changed or _changed(
@@ -76,13 +77,6 @@ def difference(
         )
     return changed
 
-
-def _shown(pyproject: Path) -> str:
-    """``pyproject.toml``, or ``packages/fa/pyproject.toml`` when run from the workspace root."""
-    try:
-        return str(pyproject.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(pyproject)
 
 
 def _changed(

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from lpack.analysis.package import display_path
 from lpack.core.compat import tomllib
 from lpack.core.errors import ConfigError
 from lpack.core.targets import Target
@@ -96,17 +97,17 @@ def _decide(found: list[Found], where: str) -> Choice:
     requirements = [f.path for f in found if f.kind == "requirements"]
     manifests = [f for f in found if f.kind in ("pep621", "poetry", "Pipfile")]
     if len(locks) > 1:
-        names = " and ".join(_rel(p) for p in locks)
+        names = " and ".join(display_path(p) for p in locks)
         raise ConfigError(f"{where}: {names} both declare the dependencies; choose one with "
                           "`lock = \"...\"` in the function's configuration, or delete the other")
     if locks:
         return _with_lock(locks[0], requirements, manifests, where)
     for manifest in manifests:
         if manifest.kind == "poetry":
-            raise ConfigError(f"{_rel(manifest.path)}: [tool.poetry] declares dependencies or their sources but "
+            raise ConfigError(f"{display_path(manifest.path)}: [tool.poetry] declares dependencies or their sources but "
                               "there is no poetry.lock beside it; run `poetry lock` (lpack installs what the lock pins)")
         if manifest.kind == "Pipfile":
-            raise ConfigError(f"{_rel(manifest.path)}: declares dependencies but there is no Pipfile.lock "
+            raise ConfigError(f"{display_path(manifest.path)}: declares dependencies but there is no Pipfile.lock "
                               "beside it; run `pipenv lock` (lpack installs what the lock pins)")
     unlocked = [f.path for f in found if f.kind == "requirements.in"]
     if unlocked and not manifests:
@@ -114,12 +115,12 @@ def _decide(found: list[Found], where: str) -> Choice:
     pep621 = [m.path for m in manifests]
     if requirements and pep621:
         if all(_compiled_from(r, "pyproject.toml") for r in requirements):
-            return Choice(requirements=requirements[0], note=f"{_rel(requirements[0])} locks {_rel(pep621[0])}")
-        raise ConfigError(f"{where}: {_rel(requirements[0])} and {_rel(pep621[0])} [project].dependencies both "
+            return Choice(requirements=requirements[0], note=f"{display_path(requirements[0])} locks {display_path(pep621[0])}")
+        raise ConfigError(f"{where}: {display_path(requirements[0])} and {display_path(pep621[0])} [project].dependencies both "
                           "declare the dependencies; set `requirements = \"...\"` in [tool.lpack] to install from "
                           "the file, or move its lines into [project].dependencies and delete it")
     if len(requirements) > 1:
-        raise ConfigError(f"{where}: {' and '.join(_rel(r) for r in requirements)} both declare the dependencies; "
+        raise ConfigError(f"{where}: {' and '.join(display_path(r) for r in requirements)} both declare the dependencies; "
                           "set `requirements = \"...\"` in the function's configuration")
     if requirements:
         return Choice(requirements=requirements[0])
@@ -132,16 +133,16 @@ def _with_lock(lock: Path, requirements: list[Path], manifests: list[Found], whe
     kind = lock_kind(lock)
     for manifest in manifests:
         if not _belongs(manifest.kind, kind):
-            raise ConfigError(f"{where}: {_rel(manifest.path)} and {_rel(lock)} declare the dependencies with "
+            raise ConfigError(f"{where}: {display_path(manifest.path)} and {display_path(lock)} declare the dependencies with "
                               "different tools; choose one with `lock = \"...\"` or `requirements = \"...\"` "
                               "in the function's configuration")
     for req in requirements:
         if not _exported_from(req, kind):
-            raise ConfigError(f"{where}: {_rel(req)} and {_rel(lock)} both declare the dependencies; "
+            raise ConfigError(f"{where}: {display_path(req)} and {display_path(lock)} both declare the dependencies; "
                               f"set `lock = \"{lock.name}\"` or `requirements = \"{req.name}\"` in the "
                               "function's configuration, or delete the one you no longer use")
     _refuse_stale(lock)
-    note = f"{_rel(requirements[0])} is an export of {lock.name}" if requirements else ""
+    note = f"{display_path(requirements[0])} is an export of {lock.name}" if requirements else ""
     return Choice(lock=lock, note=note)
 
 
@@ -222,7 +223,7 @@ def _exported_from(requirements: Path, lock: str) -> bool:
 def _refuse_stale(lock: Path) -> None:
     reason = stale_reason(lock)
     if reason:
-        raise ConfigError(f"{_rel(lock)}: {reason}")
+        raise ConfigError(f"{display_path(lock)}: {reason}")
 
 
 def stale_reason(lock: Path) -> str | None:
@@ -308,12 +309,6 @@ def _pins_disagree(lock: Path, requirements_in: Path) -> str | None:
     return None
 
 
-def _rel(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
 
 def read_lock(lock: Path, target: Target, selection: Selection) -> Locked:
     """The lock's production set for the target, through the reader of its format."""
@@ -374,5 +369,5 @@ def _group(groups: Mapping[str, Any], name: str, pyproject: Path, seen: tuple[st
 def refuse_unlocked(unlocked: Path | None) -> None:
     """A build, check or invoke of a function whose requirements.in was never locked."""
     if unlocked is not None:
-        raise ConfigError(f"{_rel(unlocked)}: loose requirements without their lock; run `lpack lock` "
+        raise ConfigError(f"{display_path(unlocked)}: loose requirements without their lock; run `lpack lock` "
                           "(it writes requirements.txt beside it, pinned with hashes for the target)")
