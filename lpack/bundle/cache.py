@@ -16,10 +16,6 @@ import os
 import shutil
 from pathlib import Path
 
-from lpack.core.cache import CACHE_FORMAT, default_root, make_key
-
-__all__ = ["CACHE_FORMAT", "DependencyCache", "default_root", "make_key"]
-
 _WAIT_S = 30 * 60  # how long a build waits for another installing the same key before installing too
 _CACHE_TIP = "choose another cache folder with --cache-dir or LPACK_CACHE_DIR"
 

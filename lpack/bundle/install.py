@@ -14,11 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from lpack.bundle.installer import Installer, find_installer
+from lpack.bundle.installer import Installer
 from lpack.core.errors import ResolveError, redact
 from lpack.core.targets import Target
-
-__all__ = ["Installer", "find_installer", "install", "requirement_args"]
 from lpack.inputs.requirements_file import Requirements
 
 _UV_NO_WHEEL = re.compile(

@@ -132,7 +132,7 @@ def _paths(project: Project, unit: Unit, fmt: str | None = None) -> tuple[Path, 
 # -- resolving ---------------------------------------------------------------------------------------
 
 def _uv() -> str:
-    from lpack.bundle.install import find_installer
+    from lpack.bundle.installer import find_installer
 
     installer = find_installer("uv")  # raises UsageError when uv is missing
     return installer.command[0]

@@ -38,8 +38,8 @@ def missing_module(error: dict[str, object] | None) -> str | None:
 def install(cache_root: Path, target: Target) -> Path:
     """Install boto3 and its dependencies for ``target`` into the cache, once, and return the
     folder; raises lpack.core.errors.ResolveError when it cannot (no index, no wheel)."""
-    from lpack.bundle.install import find_installer
     from lpack.bundle.install import install as run_installer
+    from lpack.bundle.installer import find_installer
     from lpack.inputs.requirements_file import Requirements
     from lpack.invoke.extract import cached_tree
 

@@ -258,7 +258,7 @@ def test_lock_from_pyproject_writes_either_format_and_build_installs_it(
 def test_lock_leaves_other_tools_locks_to_them(tmp_path: Path, house: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import subprocess
 
-    from lpack.bundle.install import find_installer
+    from lpack.bundle.installer import find_installer
 
     root = pep621_function(tmp_path / "fn", house, "app-core==1.0")
     subprocess.run([find_installer("uv").command[0], "lock", "--offline", "--quiet", "--no-index",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lpack.bundle.install import find_installer
+from lpack.bundle.installer import find_installer
 from lpack.core.errors import ConfigError
 from lpack.inputs.declared import Choice, choose
 from tests.factories import make_wheel
