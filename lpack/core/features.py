@@ -1,0 +1,70 @@
+"""The Lambda features a function is configured with, beyond its size, memory and timeout.
+
+One frozen record per function, filled from a template's properties (``lpack.inputs.template``)
+or from ``[tool.lpack]`` keys, and read by the rules that judge combinations Lambda refuses and
+by ``lpack invoke``. Values are kept as configured (a string where a number belongs stays a
+string), so a rule can name what is wrong; ``None`` means "not configured".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, kw_only=True)
+class CapacityProvider:
+    """``CapacityProviderConfig``: the function runs on Lambda Managed Instances."""
+
+    arn: object = None
+    memory_per_vcpu: object = None  # ExecutionEnvironmentMemoryGiBPerVCpu (GiB)
+    max_concurrency: object = None  # PerExecutionEnvironmentMaxConcurrency
+
+
+@dataclass(frozen=True, kw_only=True)
+class Durable:
+    """``DurableConfig``: a durable function."""
+
+    execution_timeout: object = None  # seconds
+    retention_days: object = None  # RetentionPeriodInDays
+
+
+@dataclass(frozen=True, kw_only=True)
+class CodeSigning:
+    """``CodeSigningConfigArn``, and the config's allowed publishers when the template defines it."""
+
+    config: object = None  # the ARN, or the logical ID of an AWS::Lambda::CodeSigningConfig in the template
+    profiles: tuple[str, ...] | None = None  # AllowedPublishers.SigningProfileVersionArns, None when unknown
+    enforce: object = None  # CodeSigningPolicies.UntrustedArtifactOnDeployment: "Warn" (default) or "Enforce"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Features:
+    """Everything here defaults to "not configured"."""
+
+    package_type: str = "Zip"  # "Zip" or "Image"
+    code_elsewhere: str | None = None  # the code is not on this disk: "s3://bucket/key", "inline", an image URI
+    snap_start: object = None  # SnapStart.ApplyOn: "PublishedVersions" or "None"
+    published: bool = False  # versions are published (SAM AutoPublishAlias, an AWS::Lambda::Version)
+    provisioned_concurrency: object = None  # provisioned concurrent executions on a version or alias
+    file_systems: int = 0  # FileSystemConfigs (EFS) attached
+    capacity_provider: CapacityProvider | None = None
+    durable: Durable | None = None
+    tenancy: object = None  # TenancyConfig.TenantIsolationMode ("PER_TENANT")
+    code_signing: CodeSigning | None = None
+    function_url: bool = False
+    url_invoke_mode: object = None  # FunctionUrlConfig.InvokeMode: "BUFFERED" (default) or "RESPONSE_STREAM"
+    event_sources: tuple[str, ...] = ()  # the kinds of what invokes it: "Api", "HttpApi", "SQS", "Schedule" ...
+    lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # feature -> template line
+
+    @property
+    def managed_instances(self) -> bool:
+        return self.capacity_provider is not None
+
+    @property
+    def streams(self) -> bool:
+        return self.url_invoke_mode == "RESPONSE_STREAM"
+
+
+NONE = Features()
