@@ -68,7 +68,8 @@ class Plan(NamedTuple):
         from lpack.core import select
 
         runtime_only = select.RuntimeOnly(select.spec(self.unit.include), keep=_handler_files(self.unit.handler))
-        yield from select.walk(root, runtime_only, skip=build_inputs(self.project, self.unit))
+        yield from select.walk(root, runtime_only, skip=build_inputs(self.project, self.unit),
+                               within=(self.project.root, *self.project.follow_links))
         if left_out is not None:
             left_out += runtime_only.left_out
 

@@ -261,7 +261,7 @@ class _Builder:
         from a copy of it: backends write ``build/`` and ``*.egg-info`` into the folder they build,
         and the user's tree is never written."""
         copy = outdir.parent / f"{outdir.name}-source"
-        _copy_tree(project, copy)
+        _copy_tree(project, copy, within=(self.project.root, *self.project.follow_links))
         cmd = [sys.executable, "-m", "build", "--wheel", "--outdir", str(outdir), str(copy)]
         if not self.options.build_isolation:
             cmd.append("--no-isolation")
@@ -507,10 +507,10 @@ def stale_package(unit_plan: Plan, zip_path: Path) -> bool:
     return bool(record.get("inputs_sha256") != inputs_digest(unit_plan))
 
 
-def _copy_tree(source: Path, dest: Path) -> None:
+def _copy_tree(source: Path, dest: Path, within: tuple[Path, ...]) -> None:
     """Copy a project to build it elsewhere: its files, without caches, VCS folders, virtual
-    environments or earlier build output."""
-    for rel, path in select.walk(source, select.SOURCE_EXCLUDES):
+    environments or earlier build output; links are followed as far as ``within`` lets them."""
+    for rel, path in select.walk(source, select.SOURCE_EXCLUDES, within=within):
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)

@@ -180,16 +180,20 @@ class Matcher(Protocol):
     def match_file(self, rel: str) -> bool: ...
 
 
-def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = ()) -> Iterator[tuple[str, Path]]:
+def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = (),
+         within: Iterable[Path] = ()) -> Iterator[tuple[str, Path]]:
     """(posix path relative to root, path) for every file under root not excluded, sorted.
 
-    Links to folders are followed (monorepos link shared code into functions) and their files
-    stored as files; a link back to a folder already on the way down is not followed twice.
-    A link to a file must stay inside root or a linked folder: ``secret -> /proc/self/environ``
-    or ``-> ~/.aws/credentials`` would put the file in the zip, so it is a ConfigError.
+    Links to folders inside root or ``within`` (the project's root, then the folders its
+    ``follow-links`` lists) are followed and their files stored as
+    files; a link back to a folder already on the way down is not followed twice. A link to a
+    folder anywhere else, or to a file outside root and the folders linked into it, is a
+    ConfigError: ``secret -> /proc/self/environ``, ``-> ~/.aws/credentials`` or ``-> ~`` would
+    put what it reaches in the zip.
     """
     skipped = {p.resolve() for p in skip}
     inside = [root.resolve()]  # where a linked file may point: root, and the folders linked into it
+    allowed = (*(p.resolve() for p in within), inside[0])  # where a linked folder may point
 
     def resolve(path: Path) -> Path:
         return path.resolve() if skipped else path
@@ -208,7 +212,7 @@ def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = ()) -> Iterator[t
             if path.is_symlink() and path.resolve() in (here.resolve(), *here.resolve().parents):
                 continue  # a link to a folder above: following it would never end
             if path.is_symlink():
-                inside.append(_linked_folder(path))
+                inside.append(_linked_folder(path, allowed))
             kept.append(name)
         dirs[:] = kept
         for name in sorted(files):
@@ -225,13 +229,19 @@ def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = ()) -> Iterator[t
 _SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
 
 
-def _linked_folder(path: Path) -> Path:
+def _linked_folder(path: Path, allowed: tuple[Path, ...]) -> Path:
+    from lpack.core.errors import ConfigError
+
     target = path.resolve()
     if any(target.is_relative_to(folder) for folder in _SYSTEM_FOLDERS):
-        from lpack.core.errors import ConfigError
-
         raise ConfigError(f"{path}: a link to {os.readlink(path)}, a folder of the running system: lpack does "
                           "not package it", tip="remove the link")
+    if not any(target.is_relative_to(folder) for folder in allowed):
+        project = allowed[0]
+        raise ConfigError(f"{path}: a link to the folder {os.readlink(path)}, outside the project {project}: lpack "
+                          "follows a link out of the project only to a folder that follow-links lists",
+                          tip=f'if its files belong in the package, add follow-links = ["{os.path.relpath(target, project)}"] '
+                          "to [tool.lpack] in pyproject.toml (or to lpack.toml); otherwise remove the link")
     return target
 
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lpack.core.compat import tomllib
 from lpack.core.errors import ConfigError
+from lpack.core.features import NONE as NO_FEATURES
+from lpack.core.features import Features
 from lpack.inputs.locked import Selection
 
 if TYPE_CHECKING:
@@ -30,7 +32,8 @@ DEFAULT_REQUIREMENTS = "requirements.txt"
 INHERITED = ("runtime", "architecture", "requirements", "upload")
 # Keys of the project as a whole: every other top-level key is a function setting that each
 # [tool.lpack.functions.*] table inherits unless it sets its own (environment maps merge).
-PROJECT_KEYS = frozenset({"functions", "layers", "name", "dist", "installer", "select", "ignore", "per-path-ignores"})
+PROJECT_KEYS = frozenset({"functions", "layers", "name", "dist", "installer", "select", "ignore", "per-path-ignores",
+                          "follow-links"})
 DEPENDENCY_KEYS = ("requirements", "lock", "package", "groups", "extras")
 MAX_DEPTH = 100  # levels of nested tables and arrays a configuration may have
 
@@ -52,6 +55,7 @@ class FunctionSettings(NamedTuple):
     trust_policy: str | None = None
     resource_policy: str | None = None
     package: Path | None = None  # a template's code is an already built .zip: nothing to build
+    features: Features = NO_FEATURES  # SnapStart, Managed Instances, durable, tenancy ... (a template's)
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> FunctionSettings:
@@ -120,6 +124,7 @@ class Project(NamedTuple):
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     per_path_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    follow_links: tuple[Path, ...] = ()  # folders outside the project that its links may bring in
 
     def unit(self, name: str) -> Unit:
         for unit in self.units:
@@ -346,6 +351,7 @@ def _project(config: Path | None, root: Path, table: dict[str, Any]) -> Project:
         installer=table.get("installer"), units=(*functions.values(), *layers.values()),
         select=tuple(table.get("select", ())), ignore=tuple(table.get("ignore", ())),
         per_path_ignores=tuple((glob, tuple(codes)) for glob, codes in table.get("per-path-ignores", {}).items()),
+        follow_links=tuple(_linkable(root, value, label, f"{prefix}follow-links") for value in table.get("follow-links", ())),
     )
 
 
@@ -427,6 +433,17 @@ def _existing_dir(root: Path, value: str | None, label: str, key: str) -> Path |
     path = (root / value).resolve()
     if not path.is_dir():
         raise ConfigError(f"{label}: {key}: folder {value!r} does not exist under {root}")
+    return path
+
+
+def _linkable(root: Path, value: str, label: str, key: str) -> Path:
+    """A folder the project's links may lead to (``follow-links``): one that exists."""
+    _no_nul(value, label, key)
+    path = (root / value).resolve()
+    if not path.is_dir():
+        what = "is not a folder" if path.exists() else "does not exist"
+        raise ConfigError(f"{label}: {key}: {value!r} ({path}) {what}; list the folders that links in the "
+                          "source lead to, relative to the project")
     return path
 
 

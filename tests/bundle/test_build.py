@@ -356,6 +356,7 @@ def test_linked_shared_folder_is_packaged_and_loops_are_not(tmp_path: Path) -> N
     (shared / "common" / "util.py").write_text("X = 1\n")
     root = project(tmp_path / "fn")
     (root / "common").symlink_to(shared / "common", target_is_directory=True)
+    (root / "pyproject.toml").write_text('[tool.lpack]\nfollow-links = ["../shared"]\n')
     (root / "loop").mkdir()
     (root / "loop" / "again").symlink_to(root, target_is_directory=True)
     assert build(str(root)) == 0
