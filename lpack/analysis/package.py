@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import stat
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import IO, Any, NamedTuple, TypeVar
 
 from lpack.core.errors import LpackError
 from lpack.core.findings import Finding, Location
@@ -141,6 +142,33 @@ class PackageReader:
         if limit is None:
             self._cache[name] = content
         return content
+
+    @contextmanager
+    def open(self, name: str) -> Iterator[IO[bytes]]:
+        """The entry as a seekable stream, to read a few ranges of a large file (an ELF file's
+        headers) without holding it: a zip entry is inflated in bounded blocks, forward, and never
+        past its declared size; seeking back starts it again. Read errors say the zip is corrupt."""
+        import lzma
+        import zipfile
+
+        entry = self._by_name().get(name)
+        if entry is not None:
+            _check_readable(self.index.path, entry)
+        where = self.index.path / name if self.index.path.is_dir() else self.index.path
+        try:
+            if self.index.path.is_dir():
+                with open(where, "rb") as handle:
+                    yield handle
+                return
+            if self._zip is None:
+                self._zip = zipfile.ZipFile(self.index.path)
+            with self._zip.open(name) as member:
+                yield member
+        except OSError as exc:
+            raise LpackError(f"{where}: cannot read: {exc.strerror or exc}") from exc
+        except (zipfile.BadZipFile, EOFError, KeyError, RuntimeError, NotImplementedError, lzma.LZMAError,
+                zlib.error) as exc:
+            raise LpackError(f"{where}: entry {name} cannot be read ({exc}); the zip is corrupt") from exc
 
     def _check_size(self, entry: Entry) -> None:
         if entry.size > READ_MAX_BYTES:

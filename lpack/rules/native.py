@@ -296,6 +296,9 @@ def _is_candidate(n: _Native) -> bool:
     return in_native_folder or _SHARED_OBJECT.search(n.base) is not None
 
 
+# Files up to this size are inflated whole, several at once in threads; a larger one (a 250 MB
+# libtorch) is streamed and only its headers and the sections they point at are kept.
+_READ_WHOLE_MAX_BYTES = 32 << 20
 _PARSED: WeakKeyDictionary[PackageReader, dict[str, Binary]] = WeakKeyDictionary()
 
 
@@ -310,7 +313,12 @@ def _binaries(s: PackageSubject) -> list[tuple[_Native, Binary]]:
         read_binary,  # ELF parsing loads only when a package has native code
     )
 
-    parsed.update(zip(todo, s.reader.map(read_binary, todo)))
+    sizes = {n.entry.name: n.entry.size for n in chosen}
+    small = [name for name in todo if sizes[name] <= _READ_WHOLE_MAX_BYTES]
+    parsed.update(zip(small, s.reader.map(read_binary, small)))
+    for name in (name for name in todo if name not in parsed):
+        with s.reader.open(name) as stream:
+            parsed[name] = read_binary(stream)
     return [(n, parsed[n.entry.name]) for n in chosen]
 
 

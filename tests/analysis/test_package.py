@@ -93,6 +93,34 @@ def test_a_limited_read_inflates_only_what_it_asks_for(tmp_path: Path) -> None:
     assert reader.read("s.txt") == b"ab" * 10
 
 
+def test_an_opened_entry_seeks_and_reads_ranges(tmp_path: Path) -> None:
+    content = bytes(range(256)) * 4096
+    (tmp_path / "lib.so").write_bytes(content)
+    for reader in (PackageReader(read_package(make_zip(tmp_path / "fn.zip", {"lib.so": content}))),
+                   PackageReader(index_directory(tmp_path, [("lib.so", tmp_path / "lib.so")]))):
+        with reader.open("lib.so") as stream:
+            stream.seek(900_000)
+            assert stream.read(4) == content[900_000:900_004]
+            stream.seek(10)  # back: the zip entry is inflated again from its start
+            assert stream.read(3) == content[10:13]
+            stream.seek(2_000_000)
+            assert stream.read(4) == b""  # past its end
+        reader.close()
+
+
+def test_a_corrupt_opened_entry_is_corrupt_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "fn.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("lib.so", bytes(range(256)) * 400)
+    data = bytearray(path.read_bytes())
+    data[60:80] = b"\xff" * 20  # inside the deflate stream
+    path.write_bytes(bytes(data))
+    reader = PackageReader(read_package(path))
+    with pytest.raises(LpackError, match=r"entry lib\.so cannot be read .*the zip is corrupt"), reader.open("lib.so") as stream:
+        stream.read()
+    reader.close()
+
+
 def test_an_entry_declaring_more_than_lambda_unpacks_is_not_read(tmp_path: Path) -> None:
     path = make_zip(tmp_path / "fn.zip", {"big.so": b"\x7fELF" + bytes(100)})
     patch_central(path, "big.so", 24, "<I", 300_000_000)

@@ -8,6 +8,9 @@ it must flag and for the near misses healthy packages are full of.
 from __future__ import annotations
 
 import random
+import struct
+import subprocess
+import sys
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -145,6 +148,66 @@ def test_reader_keeps_the_header_when_sections_are_cut_off() -> None:
     data = binary("x86_64-glibc_2_34.so")
     found = read_binary(data[:2000])  # the section headers are at the end
     assert (found.format, found.machine, found.versions) == ("elf", "x86_64", ())
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BINARIES.iterdir() if p.suffix != ".py"))
+def test_a_streamed_file_reads_as_its_bytes_do(tmp_path: Path, name: str) -> None:
+    reader = PackageReader(read_package(make_zip(tmp_path, {f"lib/{name}": binary(name)})))
+    with reader.open(f"lib/{name}") as stream:
+        assert read_binary(stream) == read_binary(binary(name))
+    reader.close()
+
+
+@pytest.mark.parametrize(
+    ("field", "at", "value"),
+    [("e_shoff", 40, 1 << 62), ("e_shoff", 40, 10_000_000), ("e_shnum", 60, 0xFFFF), ("sh_size", 0, 1 << 62),
+     ("sh_offset", 0, 1 << 40), ("sh_link", 0, 0xFFFF)],
+)
+def test_offsets_and_sizes_that_lie_keep_the_header_only(tmp_path: Path, field: str, at: int, value: int) -> None:
+    data = bytearray(make_elf("x86_64", ["GLIBC_2.17"]))
+    if field.startswith("sh_"):  # of .dynstr, section 1: Elf64_Shdr offset 24, size 32, link 40
+        (shoff,) = struct.unpack_from("<Q", data, 40)
+        at = shoff + 64 + {"sh_offset": 24, "sh_size": 32, "sh_link": 40}[field]
+        if field == "sh_link":  # of .gnu.version_r, section 2
+            at += 64
+    struct.pack_into({"e_shnum": "<H", "sh_link": "<I"}.get(field, "<Q"), data, at, value)
+    reader = PackageReader(read_package(make_zip(tmp_path, {"lib/x.so": bytes(data)})))
+    with reader.open("lib/x.so") as stream:
+        found = read_binary(stream)
+    reader.close()
+    assert (found.format, found.machine) == ("elf", "x86_64")
+    assert found.versions in ((), ("GLIBC_2.17",))  # what the sections that do not lie give
+    assert found == read_binary(bytes(data))
+
+
+CHECK_UNDER_LIMIT = """
+import resource, sys
+from lpack.cli import main
+limit = 160 << 20  # reading the library whole takes over 400 MB
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+sys.exit(main(["check", sys.argv[1], "--handler", "app.lambda_handler", "--runtime", "python3.12"]))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS bounds memory on Linux")
+def test_a_200_mb_library_is_checked_from_its_headers_in_bounded_memory(tmp_path: Path) -> None:
+    elf = bytearray(make_elf("x86_64", ["GLIBC_2.36"]))
+    (shoff,) = struct.unpack_from("<Q", elf, 40)
+    table, moved = elf[shoff:], (200 << 20) - (len(elf) - shoff)
+    struct.pack_into("<Q", elf, 40, moved)  # the section headers at the end, as linkers put them
+    path = tmp_path / "big.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("app.py", "def lambda_handler(event, context):\n    return event\n")
+        with zf.open("lib/_native.cpython-312-x86_64-linux-gnu.so", "w", force_zip64=True) as out:
+            out.write(elf[:shoff])
+            for left in range(moved - shoff, 0, -(1 << 20)):
+                out.write(bytes(min(left, 1 << 20)))
+            out.write(table)
+    done = subprocess.run([sys.executable, "-c", CHECK_UNDER_LIMIT, str(path)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "lib/_native.cpython-312-x86_64-linux-gnu.so needs GLIBC_2.36" in done.stdout  # its sections were read
+    assert "crashed" not in done.stdout and "MemoryError" not in done.stdout + done.stderr
 
 
 # -- LP110 elf-wrong-machine -------------------------------------------------------------------
