@@ -23,10 +23,11 @@ from lpack.analysis.package import (
 )
 from lpack.analysis.subjects import PackageSubject
 from lpack.bundle import pipconfig, zipwriter
-from lpack.bundle.cache import DependencyCache
+from lpack.bundle.cache import CACHE_TIP, DependencyCache
 from lpack.core import clock, select
 from lpack.core.cache import default_root, make_key
 from lpack.core.errors import BuildError, ConfigError, LpackError, UsageError, redact
+from lpack.core.files import atomic_write_text, cannot_write, is_refused_write
 from lpack.core.findings import Finding
 from lpack.core.targets import Target, lifecycle
 from lpack.inputs.config import Project, Unit
@@ -96,6 +97,7 @@ class BuildResult:
         self.artifacts: list[Artifact] = []
         self.findings: list[Finding] = []
         self.failures: list[tuple[str, LpackError]] = []  # units that could not be built, and why
+        self.skipped: list[tuple[str, str]] = []  # functions whose code is not here (images, S3), and why
 
 
 def build_project(project: Project, options: BuildOptions, progress: Progress = lambda _u, _m: None) -> BuildResult:
@@ -104,6 +106,11 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
     result = BuildResult()
     built: dict[str, PackageIndex] = {}
     for unit in sorted(units, key=lambda u: (u.kind != "layer", u.name)):
+        if (why := unit.settings.features.not_here()) is not None:  # an image, code on S3: nothing to build
+            if len(units) == 1:
+                raise BuildError(f"{unit.name}: nothing to build: {why}")
+            result.skipped.append((unit.name, why))
+            continue
         if unit.settings.package is not None:  # a template's CodeUri names a .zip: it is the package
             progress(unit.name, f"already packaged in {display_path(unit.settings.package)}; nothing to build")
             continue
@@ -165,6 +172,18 @@ class _Builder:
         return self._installer
 
     def build(self, unit: Unit, built: dict[str, PackageIndex]) -> tuple[Artifact | None, list[Finding]]:
+        try:
+            return self._build(unit, built)
+        except OSError as exc:  # e.g. the temporary folder's disk: the zips and the cache say so themselves
+            if is_refused_write(exc):
+                import tempfile
+
+                where = Path(exc.filename) if isinstance(exc.filename, str) else Path(tempfile.gettempdir())
+                raise cannot_write(where, exc, tip="free space on that disk, or set TMPDIR to a folder on "
+                                                   "another") from exc
+            raise
+
+    def _build(self, unit: Unit, built: dict[str, PackageIndex]) -> tuple[Artifact | None, list[Finding]]:
         from lpack.inputs.declared import refuse_unlocked
 
         refuse_unlocked(unit.unlocked)
@@ -387,16 +406,18 @@ class _Builder:
                 select.tidy_records(tree, select.DEPENDENCY_EXCLUDES)
                 self.progress(unit.name, "compressing the dependencies")
                 members = zipwriter.compress_files(select.walk(tree, select.DEPENDENCY_EXCLUDES))
-            zipwriter.atomic_write_zip(staged / "deps.zip", members, durable=False)
+            zipwriter.atomic_write_zip(staged / "deps.zip", members, durable=False, tip=CACHE_TIP)
             meta = {"requirements": [redact(line) for line in reqs.lines], "target": target.as_dict(),
                     "installer": self.installer.name, "files": len(members)}
-            (staged / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+            atomic_write_text(staged / "meta.json", json.dumps(meta, indent=2) + "\n", durable=False, tip=CACHE_TIP)
             shutil.rmtree(tree, ignore_errors=True)
             shutil.rmtree(staged / "work", ignore_errors=True)
             self.cache.commit(key, staged)
             return members
-        except BaseException:
-            shutil.rmtree(staged, ignore_errors=True)
+        except BaseException as exc:
+            shutil.rmtree(staged, ignore_errors=True)  # never a half entry
+            if is_refused_write(exc):  # the installer's tree, a RECORD rewritten, a wheel built
+                raise cannot_write(self.cache.root, exc, tip=CACHE_TIP) from exc
             raise
 
     # -- limits ---------------------------------------------------------------------------------
@@ -486,8 +507,6 @@ def _inputs_record(zip_sha256: str) -> Path:
 
 
 def write_inputs_manifest(unit_plan: Plan, zip_sha256: str, files: list[tuple[str, Path]] | None = None) -> None:
-    from lpack.core.files import atomic_write_text
-
     record = {"version": 1, "target": unit_plan.target.label, "inputs_sha256": inputs_digest(unit_plan, files)}
     try:
         atomic_write_text(_inputs_record(zip_sha256), json.dumps(record) + "\n", durable=False)

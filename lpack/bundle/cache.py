@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 _WAIT_S = 30 * 60  # how long a build waits for another installing the same key before installing too
-_CACHE_TIP = "choose another cache folder with --cache-dir or LPACK_CACHE_DIR"
+CACHE_TIP = "free space on its disk, or choose another cache folder with --cache-dir or LPACK_CACHE_DIR"
 
 
 class DependencyCache:
@@ -55,7 +55,7 @@ class DependencyCache:
             remove_litter(tmp.glob("entry-*"))
             return Path(tempfile.mkdtemp(prefix=f"entry-{os.getpid()}-", dir=tmp))
         except OSError as exc:
-            raise cannot_write(tmp, exc, tip=_CACHE_TIP) from exc
+            raise cannot_write(tmp, exc, tip=CACHE_TIP) from exc
 
     def commit(self, key: str, staged: Path) -> Path:
         """Rename ``staged`` into place as the key's entry. If another build committed the key
@@ -68,7 +68,7 @@ class DependencyCache:
             entry.parent.mkdir(parents=True, exist_ok=True)
             self._replace(key, staged, entry)
         except OSError as exc:
-            raise cannot_write(entry, exc, tip=_CACHE_TIP) from exc
+            raise cannot_write(entry, exc, tip=CACHE_TIP) from exc
         finally:
             shutil.rmtree(staged, ignore_errors=True)
             _release(self._lock_path(key))

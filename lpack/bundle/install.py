@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from lpack.bundle.cache import CACHE_TIP
 from lpack.bundle.installer import Installer
 from lpack.core.errors import ResolveError, redact
+from lpack.core.files import WriteError
 from lpack.core.targets import Target
 from lpack.inputs.requirements_file import Requirements
 
@@ -83,6 +85,11 @@ def install(installer: Installer, target: Target, dest: Path, args: Sequence[str
     returncode, output = _run_reporting(cmd, cwd, environment, on_step)
     if returncode == 0:
         return
+    refused = _REFUSED.search(output)
+    if refused:
+        said = next(line.strip() for line in output.splitlines() if refused[0] in line)
+        raise WriteError(f"{installer.name} could not install into {dest}: {_REFUSED_WHY[refused[0]]} ({redact(said)})",
+                         tip=f"{CACHE_TIP} (and UV_CACHE_DIR or PIP_CACHE_DIR for the installer's own cache)")
     origin = reqs.origin or (reqs.files[0] if reqs.files else cwd)  # the file the user wrote or locked
     mismatch = _HASH_MISMATCH.search(output)
     if mismatch:
@@ -104,6 +111,11 @@ def install(installer: Installer, target: Target, dest: Path, args: Sequence[str
             "(`python -m pip install -U pip`), or use uv, lpack's default installer")
     raise ResolveError(f"{installer.name} could not install {what} for {target.label}: {_last_lines(output)}")
 
+
+# What uv and pip print when the disk refuses their writes (the OS's strerror, as Rust and Python quote it).
+_REFUSED_WHY = {"No space left on device": "the disk is full", "Disk quota exceeded": "the disk quota is used up",
+                "Read-only file system": "the file system is read-only"}
+_REFUSED = re.compile("|".join(_REFUSED_WHY))
 
 # The lines of uv's and pip's output that say which step they are at.
 _STEP = re.compile(r"^(Resolved|Prepared|Installed|Downloading|Downloaded|Collecting|Installing collected"

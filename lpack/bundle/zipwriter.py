@@ -225,11 +225,12 @@ class _Digesting:
         return self.raw.write(data)
 
 
-def atomic_write_zip(path: Path, members: Iterable[Member], *, durable: bool = True) -> tuple[str, int]:
+def atomic_write_zip(path: Path, members: Iterable[Member], *, durable: bool = True,
+                     tip: str | None = None) -> tuple[str, int]:
     """Write to a temporary file beside ``path`` and rename it into place: never a partial zip.
     ``durable`` flushes it to disk first (a cache entry can do without). Returns the sha256
-    (hex) and size of what was written."""
-    with atomic_writer(path, durable=durable) as out:
+    (hex) and size of what was written; a refused write is a WriteError with ``tip``."""
+    with atomic_writer(path, durable=durable, tip=tip) as out:
         digesting = _Digesting(out)
         write_zip(digesting, members)  # type: ignore[arg-type]
     return digesting.digest.hexdigest(), digesting.size

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeGuard
 
 from lpack.core.errors import LpackError
 
@@ -35,6 +35,12 @@ _REFUSALS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is 
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # while writing: a read error of the content is not one
 
 
+def is_refused_write(exc: BaseException) -> TypeGuard[OSError]:
+    """Whether ``exc`` is the disk refusing a write (full, over quota, read-only), wherever it
+    came from; not an error lpack already explained."""
+    return isinstance(exc, OSError) and not isinstance(exc, LpackError) and exc.errno in (*_FULL, errno.EROFS)
+
+
 def cannot_write(path: Path, exc: OSError, tip: str | None = None) -> WriteError:
     """The error for ``path`` that ``exc`` kept from being written, naming where and why."""
     why = _REFUSALS.get(exc.errno or 0) or exc.strerror or str(exc)
@@ -44,17 +50,18 @@ def cannot_write(path: Path, exc: OSError, tip: str | None = None) -> WriteError
 
 
 @contextmanager
-def atomic_writer(path: Path, *, durable: bool = True, mode: int = 0o644) -> Iterator[BinaryIO]:
+def atomic_writer(path: Path, *, durable: bool = True, mode: int = 0o644, tip: str | None = None) -> Iterator[BinaryIO]:
     """Yield a binary file that becomes ``path`` only when the block ends without an error;
     ``durable`` flushes it to disk before the rename. What the disk or folder refuses is a
-    WriteError naming ``path``; the file it would replace stays as it was."""
+    WriteError naming ``path`` (with ``tip``, else a general one); the file it would replace
+    stays as it was."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_litter(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
         tmp = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except OSError as exc:
-        raise cannot_write(path, exc) from exc
+        raise cannot_write(path, exc, tip) from exc
     try:
         with os.fdopen(fd, "wb") as out:
             yield out
@@ -65,15 +72,15 @@ def atomic_writer(path: Path, *, durable: bool = True, mode: int = 0o644) -> Ite
         os.replace(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and not isinstance(exc, LpackError) and exc.errno in _FULL:
-            raise cannot_write(path, exc) from exc
+        if is_refused_write(exc):
+            raise cannot_write(path, exc, tip) from exc
         raise
 
 
-def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
+def atomic_write_text(path: Path, text: str, *, durable: bool = True, tip: str | None = None) -> None:
     """``text`` as ``path``, whole or not at all; ``durable=False`` skips the flush to disk (for
     what a cache can always recompute)."""
-    with atomic_writer(path, durable=durable) as out:
+    with atomic_writer(path, durable=durable, tip=tip) as out:
         out.write(text.encode("utf-8"))
 
 

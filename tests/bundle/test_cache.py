@@ -158,27 +158,3 @@ def test_a_file_where_a_folder_should_be_is_an_input_error(
     assert "a file is where a folder should be" in err
     assert "lpack: tip:" in err
     assert "internal error" not in err
-
-
-def test_a_full_disk_keeps_the_old_zip_and_is_an_input_error(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import errno
-    import os
-
-    root = tmp_path / "fn"
-    root.mkdir()
-    (root / "lambda_function.py").write_text(HANDLER)
-    assert main(["build", str(root)]) == 0
-    old = (root / "dist" / "fn.zip").read_bytes()
-    (root / "lambda_function.py").write_text(HANDLER + "# changed\n")
-
-    def full(fd: int) -> None:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(os, "fsync", full)
-    assert main(["build", str(root)]) == 2
-
-    err = capsys.readouterr().err
-    assert f"lpack: error: cannot write {root / 'dist' / 'fn.zip'}: the disk is full" in err
-    assert (root / "dist" / "fn.zip").read_bytes() == old
-    assert sorted(p.name for p in (root / "dist").iterdir()) == ["fn.zip"]
