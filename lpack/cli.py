@@ -489,6 +489,9 @@ def _build(args: argparse.Namespace) -> int:
             result, findings = build(args.project, args.template, args.config, options, *codes, progress)
     reporter(args.format, args.color).build(sys.stdout, result, findings, args.verbose, args.quiet,
                                             time.monotonic() - started)
+    if not args.quiet:
+        for name, why in result.skipped:
+            sys.stderr.write(f"lpack: note: {name}: not built: {why}\n")
     for name, error in result.failures:  # the others were built: say which could not be, and why
         _error(error, f"{name}: ")
     if result.failures:

@@ -17,6 +17,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from lpack.analysis.package import PackageIndex, PackageReader, display_path
+from lpack.core.features import NONE as NO_FEATURES
+from lpack.core.features import Features
 from lpack.core.findings import Location
 
 if TYPE_CHECKING:
@@ -58,6 +60,7 @@ class PackageSubject(Subject):
     provided: frozenset[str] = frozenset()  # top-level import names the requirements will install
     is_source: bool = False  # ``package`` is a source folder, not a built zip
     described_layers: int = 0  # layers not in ``layers`` whose modules ``provided`` already lists
+    features: Features = NO_FEATURES  # the function's SnapStart, Managed Instances ... settings
 
     @property
     def display(self) -> str:
@@ -114,6 +117,8 @@ class FunctionSubject(Subject):
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # setting -> line, when known (a template's)
     log_format: object = None  # Lambda's LoggingConfig.LogFormat, as configured
     log_level: object = None  # LoggingConfig.ApplicationLogLevel, as configured
+    features: Features = NO_FEATURES  # SnapStart, Managed Instances, durable, tenancy, URLs, event sources
+    layers: tuple[str, ...] = ()  # its layers: ARNs, or the names of the project's layers
 
     @property
     def display(self) -> str:
@@ -203,6 +208,7 @@ class RoleSubject(Subject):
     opaque: int = 0  # attached policies lpack cannot read (unknown managed policy ARNs)
     inline: tuple[ParsedPolicy, ...] = ()  # the role's inline policies
     unreadable: int = 0  # documents lpack cannot read all of (a template's, made at deployment)
+    features: Features = NO_FEATURES  # the function's, when known: a durable function needs checkpoint rights
 
     @property
     def display(self) -> str:

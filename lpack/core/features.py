@@ -66,5 +66,18 @@ class Features:
     def streams(self) -> bool:
         return self.url_invoke_mode == "RESPONSE_STREAM"
 
+    def not_here(self) -> str | None:
+        """Why lpack has no code of this function to build or run, and what to do; None when it has."""
+        if self.package_type == "Image":
+            image = f" ({self.code_elsewhere})" if self.code_elsewhere else ""
+            return (f"a container image{image}: lpack builds and runs .zip packages; build the image with "
+                    "`docker build` or `sam build`, and check the folder it copies with `lpack check FOLDER`")
+        if self.code_elsewhere == "inline":
+            return "its code is inline in the template (ZipFile): there is no folder to build; move it to a file"
+        if self.code_elsewhere is not None:
+            return (f"its code is at {self.code_elsewhere}, not on this disk: point CodeUri at the local folder, "
+                    "or pass the package: `lpack check PACKAGE.zip`, `lpack invoke PACKAGE.zip --handler ...`")
+        return None
+
 
 NONE = Features()

@@ -182,11 +182,18 @@ def _function_unit(project: Project, name: str | None) -> Unit:
         if unit.kind != "function":
             raise UsageError(f"{project.describe()}: {name!r} is a layer; invoke one of its functions: "
                              f"{', '.join(u.name for u in functions)}")
-        return unit
+        return _runnable(project, unit)
     if len(functions) != 1:
         raise UsageError(f"{project.describe()}: this project has {len(functions)} functions; name one: "
                          f"lpack invoke NAME (one of {', '.join(u.name for u in functions)})")
-    return functions[0]
+    return _runnable(project, functions[0])
+
+
+def _runnable(project: Project, unit: Unit) -> Unit:
+    """The function, when lpack has its code: an image or code on S3 cannot run here."""
+    if (why := unit.settings.features.not_here()) is not None:
+        raise UsageError(f"{project.describe()}: {unit.name} cannot run here: {why}")
+    return unit
 
 
 def _zip_plan(path: Path, options: InvokeOptions, note: Note) -> Plan:

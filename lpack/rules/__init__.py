@@ -1,7 +1,7 @@
 """The rule registry: every check is a rule with a stable code, a name, a severity and a doc.
 
 Codes are stable and never reused; families by hundreds:
-LP1xx package, LP2xx handler, LP3xx limits and configuration, LP4xx runtime, LP5xx IAM.
+LP1xx package, LP2xx handler, LP3xx limits, configuration and Lambda features, LP4xx runtime, LP5xx IAM.
 
 A rule is registered for one subject class (``lpack.analysis.subjects``) and is called with the
 ``Rule`` and a subject of that class. ``FAMILIES`` declares every rule module once, with its code
@@ -52,13 +52,22 @@ FAMILIES = (
     Family("lpack.rules.credentials", "LP130", "LP139", "Package: credentials", PackageSubject),
     Family("lpack.rules.bytecode", "LP140", "LP142", "Package: bytecode and the runtime's SDK", PackageSubject),
     Family("lpack.rules.weight", "LP143", "LP149", "Package: dead weight", PackageSubject),
-    Family("lpack.rules.handler", "LP200", "LP299", "Handler", HandlerSubject),
+    Family("lpack.rules.handler", "LP200", "LP229", "Handler", HandlerSubject),
+    Family("lpack.rules.snapshot_code", "LP230", "LP239", "Handler: code under SnapStart", HandlerSubject),
+    Family("lpack.rules.concurrency_code", "LP240", "LP249", "Handler: code on Managed Instances", HandlerSubject),
     Family("lpack.rules.function", "LP300", "LP329", "Configuration and limits", FunctionSubject),
     Family("lpack.rules.lockfile", "LP330", "LP339", "Configuration and limits", LockfileSubject),
+    Family("lpack.rules.snapstart", "LP340", "LP344", "Lambda features: SnapStart", FunctionSubject),
+    Family("lpack.rules.managed_instances", "LP345", "LP349", "Lambda features: Managed Instances", FunctionSubject),
+    Family("lpack.rules.durable", "LP350", "LP354", "Lambda features: durable functions", FunctionSubject),
+    Family("lpack.rules.tenancy", "LP355", "LP359", "Lambda features: tenant isolation", FunctionSubject),
+    Family("lpack.rules.delivery", "LP360", "LP379", "Lambda features: wrappers, streaming, images, code signing",
+           FunctionSubject),
     Family("lpack.rules.runtime", "LP400", "LP499", "Runtime lifecycle", RuntimeSubject),
     Family("lpack.rules.iam_grammar", "LP500", "LP519", "IAM policy grammar", PolicySubject),
     Family("lpack.rules.iam_privilege", "LP520", "LP559", "IAM least privilege", PolicySubject),
-    Family("lpack.rules.iam_role", "LP560", "LP599", "IAM execution role", RoleSubject),
+    Family("lpack.rules.iam_role", "LP560", "LP589", "IAM execution role", RoleSubject),
+    Family("lpack.rules.durable_role", "LP590", "LP594", "IAM execution role", RoleSubject),
 )
 
 

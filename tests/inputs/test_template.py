@@ -133,14 +133,16 @@ def test_intrinsic_settings_are_skipped(tmp_path: Path, capsys: pytest.CaptureFi
     assert run(capsys, tmp_path / "template.yaml") == (0, [])
 
 
-def test_other_runtimes_and_images_are_skipped(tmp_path: Path) -> None:
+def test_other_runtimes_are_skipped_and_images_are_units_without_code(tmp_path: Path) -> None:
     (tmp_path / "template.yaml").write_text(
         "Transform: AWS::Serverless-2016-10-31\nResources:\n"
         "  Node:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: nodejs20.x\n"
         "      CodeUri: s3://bucket/code.zip\n      Handler: index.handler\n"
         "  Image:\n    Type: AWS::Serverless::Function\n    Properties:\n      PackageType: Image\n")
     found = load_template(tmp_path / "template.yaml")
-    assert (found.project.units, found.skipped) == ((), ("Node", "Image"))
+    assert found.skipped == ("Node",)
+    (image,) = found.project.units
+    assert (image.name, image.source, image.settings.features.package_type) == ("Image", None, "Image")
 
 
 def sam_build(tmp_path: Path, vendored: bool) -> Path:

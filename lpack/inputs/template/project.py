@@ -4,14 +4,18 @@
 logical ID, with their settings (handler, runtime, architecture, memory, timeout, storage, logging,
 environment) and the template line of each; a local code folder is the unit's source and its
 dependency declaration is read as lpack reads any, an existing .zip is a prebuilt package. Layer
-version resources with a local folder become layer units. Images, and functions in runtimes lpack
-has no facts for (other languages, python2.7), are skipped.
+version resources with a local folder become layer units; a ``cdk synth`` template's code is its
+``aws:asset:path``. Functions whose code is not on this disk (images, S3, inline code) are units
+without a source, their ``Features.code_elsewhere`` saying where it is: check judges their settings
+and role, build and invoke say why they leave them out. Functions in runtimes lpack has no facts for
+(other languages, python2.7) are skipped.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -19,6 +23,7 @@ from lpack.core.errors import ConfigError
 from lpack.core.targets import RUNTIMES
 from lpack.inputs.config import DEFAULT_REQUIREMENTS, FunctionSettings, Project, Unit
 from lpack.inputs.declared import Choice
+from lpack.inputs.template.features import read_features
 from lpack.inputs.template.intrinsics import SAM_FUNCTION, Resolver, is_intrinsic, ref_target
 from lpack.inputs.template.loader import SAM_TRANSFORM, Located, read_template
 from lpack.inputs.template.policies import FunctionIam, Policies
@@ -105,21 +110,23 @@ class _Reader:
 
     def function(self, name: str, resource: Located, layers: Mapping[str, Unit]) -> tuple[Unit, dict[str, int]] | None:
         props = self.resolver.properties(resource)
-        if self.resolver.value(props.get("PackageType")) == "Image":
-            return None
+        image = self.resolver.value(props.get("PackageType")) == "Image"
         runtime = self.resolver.value(props.get("Runtime"))
         if isinstance(runtime, str) and runtime not in RUNTIMES:
             _refuse_misspelt_python(runtime, f"{self.display}:{props.line_of('Runtime') or 1}: Resources.{name}.Runtime")
             return None  # another language, or a retired Python (python2.7, python3.6) lpack has no facts for
-        source = self.code_folder(props, "CodeUri" if resource.get("Type") == SAM_FUNCTION else "Code")
+        code_key = "CodeUri" if resource.get("Type") == SAM_FUNCTION else "Code"
+        source = None if image else self.code_folder(props, code_key, resource)
         lines = {"function": self.resources.line_of(name), "handler": props.line_of("Handler"),
                  "runtime": props.line_of("Runtime"), "architecture": props.line_of("Architectures"),
                  "source": props.line_of("CodeUri" if "CodeUri" in props else "Code"),
                  "layers": props.line_of("Layers")}
         settings: dict[str, Any] = {}
-        code_key = "CodeUri" if resource.get("Type") == SAM_FUNCTION else "Code"
-        if source is None and (package := self.code_file(props, code_key)) is not None:
+        if source is None and not image and (package := self.code_file(props, code_key, resource)) is not None:
             settings["prebuilt-package"] = str(package)  # already packaged: checked and run as it is
+        features = read_features(name, resource, props, self.resources, self.resolver)
+        if source is None and "prebuilt-package" not in settings:
+            features = replace(features, code_elsewhere=self.code_elsewhere(props, "ImageUri" if image else code_key))
         for key, prop in (("memory", "MemorySize"), ("timeout", "Timeout")):
             if prop in props and (value := self.resolver.value(props[prop])) is not None:
                 settings[key], lines[key] = _number(value), props.line_of(prop)
@@ -148,7 +155,8 @@ class _Reader:
             handler=handler if isinstance(handler, str) else None,
             runtime=runtime if isinstance(runtime, str) else None,
             architecture=first if isinstance(first, str) else None,
-            layers=tuple(self.layer_names(props.get("Layers"), layers)), settings=FunctionSettings.from_table(settings),
+            layers=tuple(self.layer_names(props.get("Layers"), layers)),
+            settings=FunctionSettings.from_table(settings)._replace(features=features),
         )
         return unit, {k: v for k, v in lines.items() if v}
 
@@ -166,9 +174,15 @@ class _Reader:
             lines.setdefault(str(key), variables.line_of(key))
         return out
 
-    def local_code(self, props: Located, key: str) -> Path | None:
-        """Where a code property points on this disk; None for S3, inline code or an intrinsic."""
+    def local_code(self, props: Located, key: str, resource: Located | None = None) -> Path | None:
+        """Where a code property points on this disk; None for S3, inline code or an intrinsic. A
+        ``cdk synth`` template's code is on S3 once deployed, and in the cloud assembly beside the
+        template until then: its ``aws:asset:path`` metadata names the folder or .zip."""
         value = props.get(key)
+        metadata = resource.get("Metadata") if resource is not None else None
+        if isinstance(metadata, Located) and isinstance(asset := metadata.get("aws:asset:path"), str) \
+                and metadata.get("aws:asset:property") in (key, None):
+            value = asset
         if not isinstance(value, str) or value.startswith("s3://"):
             return None
         if "\0" in value:
@@ -176,9 +190,9 @@ class _Reader:
                               "which no path can; remove it")
         return (self.root / value).resolve()
 
-    def code_folder(self, props: Located, key: str) -> Path | None:
+    def code_folder(self, props: Located, key: str, resource: Located | None = None) -> Path | None:
         """A local folder the package is built from; None for S3, inline code or an intrinsic."""
-        folder = self.local_code(props, key)
+        folder = self.local_code(props, key, resource)
         if folder is None:
             return None
         if folder.is_file() or (not folder.exists() and folder.suffix in _ARCHIVE_SUFFIXES):
@@ -188,16 +202,35 @@ class _Reader:
                               f"under {self.root}")
         return folder
 
-    def code_file(self, props: Located, key: str) -> Path | None:
+    def code_file(self, props: Located, key: str, resource: Located | None = None) -> Path | None:
         """An existing local .zip the code is already packaged in, else None."""
-        path = self.local_code(props, key)
+        path = self.local_code(props, key, resource)
         return path if path is not None and path.is_file() and path.suffix == ".zip" else None
+
+    def code_elsewhere(self, props: Located, key: str) -> str | None:
+        """Where code that is not on this disk is, as the template says: ``s3://bucket/key``,
+        ``inline`` (``ZipFile``), an image URI; None when the template does not say."""
+        value = props.get(key)
+        if isinstance(value, str):
+            return value if value.startswith("s3://") or key == "ImageUri" else None  # a .zip not built yet is local
+        if isinstance(value, Located):
+            if "ZipFile" in value:
+                return "inline"
+            bucket, object_key = (self.resolver.text(value.get(k)) for k in ("Bucket", "Key")) \
+                if "Bucket" in value else (self.resolver.text(value.get(k)) for k in ("S3Bucket", "S3Key"))
+            if bucket is not None:
+                return f"s3://{bucket}/{object_key or ''}"
+            if (uri := self.resolver.text(value.get("ImageUri"))) is not None:
+                return uri
+        if key == "ImageUri" and isinstance(code := props.get("Code"), Located):
+            return self.resolver.text(code.get("ImageUri"))
+        return self.resolver.text(value) if value is not None and key == "ImageUri" else None
 
     def layer(self, name: str, resource: Located) -> Unit | None:
         props = resource.get("Properties")
         if not isinstance(props, Located):
             return None
-        folder = self.code_folder(props, "ContentUri" if "ContentUri" in props else "Content")
+        folder = self.code_folder(props, "ContentUri" if "ContentUri" in props else "Content", resource)
         if folder is None:
             return None
         requirements = folder / DEFAULT_REQUIREMENTS

@@ -1,0 +1,254 @@
+"""A template's Lambda features of 2025-2026 (SnapStart, Managed Instances, durable functions, tenant
+isolation, function URLs, code signing) are read in SAM's and CloudFormation's spellings, and
+functions whose code is not on this disk (images, S3, inline) are reported, never passed over."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from lpack.cli import main
+from lpack.core.features import CapacityProvider, CodeSigning, Durable, Features
+from lpack.inputs.template import load_template
+
+SAM = "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\nResources:\n"
+HANDLER = "def handler(event, context):\n    return {'ok': True}\n"
+
+
+def project(tmp_path: Path, resources: str, *, header: str = SAM) -> Path:
+    (tmp_path / "src").mkdir(exist_ok=True)
+    (tmp_path / "src" / "app.py").write_text(HANDLER)
+    template = tmp_path / "template.yaml"
+    template.write_text(header + resources)
+    return template
+
+
+def features(template: Path, name: str = "Fn") -> Features:
+    return load_template(template).project.unit(name).settings.features
+
+
+FUNCTION = """  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.13
+"""
+
+
+def test_a_plain_function_has_no_features(tmp_path: Path) -> None:
+    assert features(project(tmp_path, FUNCTION)) == Features(lines={})
+
+
+def test_managed_instances_in_sams_spelling_with_its_event_source_mapping(tmp_path: Path) -> None:
+    template = project(tmp_path, FUNCTION + """      CapacityProviderConfig:
+        Arn: !GetAtt Provider.Arn
+        ExecutionEnvironmentMemoryGiBPerVCpu: 2
+        PerExecutionEnvironmentMaxConcurrency: 10
+  Provider:
+    Type: AWS::Serverless::CapacityProvider
+    Properties: {}
+  Queue:
+    Type: AWS::SQS::Queue
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !GetAtt Fn.Arn
+      EventSourceArn: !GetAtt Queue.Arn
+""")
+    found = features(template)
+    assert found.capacity_provider == CapacityProvider(arn="${Provider.Arn}", memory_per_vcpu=2, max_concurrency=10)
+    assert found.managed_instances and found.event_sources == ("SQS",)
+    assert found.lines["capacity-provider"] == 10
+
+
+def test_managed_instances_in_cloudformations_spelling(tmp_path: Path) -> None:
+    template = project(tmp_path, """  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Code: src/
+      Handler: app.handler
+      Runtime: python3.13
+      Role: arn:aws:iam::123456789012:role/r
+      CapacityProviderConfig:
+        LambdaManagedInstancesCapacityProviderConfig:
+          CapacityProviderArn: arn:aws:lambda:us-east-1:123456789012:capacity-provider:main
+          PerExecutionEnvironmentMaxConcurrency: 32
+""", header="AWSTemplateFormatVersion: '2010-09-09'\nResources:\n")
+    assert features(template).capacity_provider == CapacityProvider(
+        arn="arn:aws:lambda:us-east-1:123456789012:capacity-provider:main", max_concurrency=32)
+
+
+def test_snapstart_with_provisioned_concurrency_from_sam_and_from_an_alias(tmp_path: Path) -> None:
+    sam = features(project(tmp_path, FUNCTION + """      AutoPublishAlias: live
+      SnapStart:
+        ApplyOn: PublishedVersions
+      ProvisionedConcurrencyConfig:
+        ProvisionedConcurrentExecutions: 5
+      FileSystemConfigs:
+        - Arn: arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-1
+          LocalMountPath: /mnt/data
+"""))
+    assert (sam.snap_start, sam.published, sam.provisioned_concurrency, sam.file_systems) == (
+        "PublishedVersions", True, 5, 1)
+    cfn = features(project(tmp_path, FUNCTION + """      SnapStart:
+        ApplyOn: PublishedVersions
+  Version:
+    Type: AWS::Lambda::Version
+    Properties:
+      FunctionName: !Ref Fn
+  Alias:
+    Type: AWS::Lambda::Alias
+    Properties:
+      FunctionName: !Ref Fn
+      FunctionVersion: !GetAtt Version.Version
+      Name: live
+      ProvisionedConcurrencyConfig:
+        ProvisionedConcurrentExecutions: 2
+"""))
+    assert (cfn.snap_start, cfn.published, cfn.provisioned_concurrency) == ("PublishedVersions", True, 2)
+
+
+def test_durable_tenancy_url_and_code_signing(tmp_path: Path) -> None:
+    template = project(tmp_path, FUNCTION + """      DurableConfig:
+        ExecutionTimeout: 3600
+        RetentionPeriodInDays: 7
+      TenancyConfig:
+        TenantIsolationMode: PER_TENANT
+      FunctionUrlConfig:
+        AuthType: AWS_IAM
+        InvokeMode: RESPONSE_STREAM
+      CodeSigningConfigArn: !Ref Signing
+      Events:
+        Api:
+          Type: Api
+          Properties: {Path: /, Method: get}
+  Signing:
+    Type: AWS::Lambda::CodeSigningConfig
+    Properties:
+      AllowedPublishers:
+        SigningProfileVersionArns:
+          - arn:aws:signer:us-east-1:123456789012:/signing-profiles/team/abc
+      CodeSigningPolicies:
+        UntrustedArtifactOnDeployment: Enforce
+""")
+    found = features(template)
+    assert found.durable == Durable(execution_timeout=3600, retention_days=7)
+    assert found.tenancy == "PER_TENANT"
+    assert (found.function_url, found.url_invoke_mode, found.streams) == (True, "RESPONSE_STREAM", True)
+    assert found.code_signing == CodeSigning(
+        config="Signing", profiles=("arn:aws:signer:us-east-1:123456789012:/signing-profiles/team/abc",),
+        enforce="Enforce")
+    assert found.event_sources == ("Api",)
+
+
+def test_a_url_resource_in_cloudformation_counts_as_the_functions_url(tmp_path: Path) -> None:
+    found = features(project(tmp_path, FUNCTION + """  Url:
+    Type: AWS::Lambda::Url
+    Properties:
+      AuthType: NONE
+      TargetFunctionArn: !GetAtt Fn.Arn
+      InvokeMode: BUFFERED
+"""))
+    assert (found.function_url, found.url_invoke_mode, found.streams) == (True, "BUFFERED", False)
+
+
+IMAGE_AND_S3 = """  ImageFn:
+    Type: AWS::Serverless::Function
+    Properties:
+      PackageType: Image
+      ImageUri: 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1
+      Timeout: 30
+  S3Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: s3://artifacts/fn.zip
+      Handler: app.handler
+      Runtime: python3.12
+  InlineFn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Code:
+        ZipFile: "def handler(event, context): pass"
+      Handler: index.handler
+      Runtime: python3.12
+      Role: arn:aws:iam::123456789012:role/r
+  BucketFn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Code: {S3Bucket: artifacts, S3Key: fn.zip}
+      Handler: app.handler
+      Runtime: python3.12
+      Role: arn:aws:iam::123456789012:role/r
+"""
+
+
+def test_code_that_is_not_here_is_reported_by_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = project(tmp_path, FUNCTION + IMAGE_AND_S3)
+    assert main(["check", str(template), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    found = {(f["function"], f["code"]): f for f in report["findings"]}
+    assert set(found) == {("ImageFn", "LP360"), ("S3Fn", "LP361"), ("InlineFn", "LP361"), ("BucketFn", "LP361")}
+    assert "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1" in found["ImageFn", "LP360"]["message"]
+    assert "s3://artifacts/fn.zip" in found["BucketFn", "LP361"]["message"]
+    assert "inline" in found["InlineFn", "LP361"]["message"]
+    assert found["S3Fn", "LP361"]["line"] == template.read_text().splitlines().index(
+        "      CodeUri: s3://artifacts/fn.zip") + 1
+
+
+def test_build_skips_them_with_a_note_and_refuses_one_named(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    template = project(tmp_path, FUNCTION + IMAGE_AND_S3)
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "--template", str(template)]) == 0
+    err = capsys.readouterr().err
+    assert "ImageFn: not built: a container image" in err and "S3Fn: not built: its code is at s3://" in err
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["Fn.zip"]
+    assert main(["build", "--template", str(template), "-f", "ImageFn"]) == 2
+    assert "ImageFn: nothing to build: a container image" in capsys.readouterr().err
+
+
+def test_invoke_says_why_an_image_cannot_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    project(tmp_path, IMAGE_AND_S3)
+    monkeypatch.chdir(tmp_path)
+    assert main(["invoke", "ImageFn", "--payload", "{}"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ImageFn cannot run here: a container image" in err
+
+
+def cdk_out(tmp_path: Path, handler_source: str) -> Path:
+    """What `cdk synth` writes: a template whose code is an S3 object once deployed, and an asset folder
+    beside it until then, named by the resource's aws:asset:path metadata."""
+    out = tmp_path / "cdk.out"
+    asset = out / "asset.0a1b2c3d4e5f"
+    asset.mkdir(parents=True)
+    (asset / "index.py").write_text(handler_source)
+    template = {"Resources": {"ApiHandler5E7490E8": {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Code": {"S3Bucket": {"Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"},
+                     "S3Key": "0a1b2c3d4e5f.zip"},
+            "Handler": "index.handler", "Runtime": "python3.12",
+            "Role": {"Fn::GetAtt": ["ApiHandlerServiceRole", "Arn"]}},
+        "Metadata": {"aws:cdk:path": "App/ApiHandler/Resource", "aws:asset:path": "asset.0a1b2c3d4e5f",
+                     "aws:asset:is-bundled": False, "aws:asset:property": "Code"}}}}
+    path = out / "AppStack.template.json"
+    path.write_text(json.dumps(template))
+    return path
+
+
+def test_a_cdk_synth_template_is_checked_and_built_from_its_asset_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    template = cdk_out(tmp_path, "import requests\n\ndef handler(event, context):\n    return requests\n")
+    assert main(["check", str(template), "--format", "json"]) == 1
+    codes = [f["code"] for f in json.loads(capsys.readouterr().out)["findings"]]
+    assert codes == ["LP209"]  # the asset's code was read: its import is missing, not "code not local"
+    (template.parent / "asset.0a1b2c3d4e5f" / "index.py").write_text(HANDLER.replace("handler", "handler", 1))
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "--template", str(template)]) == 0
+    with zipfile.ZipFile(template.parent / "dist" / "ApiHandler5E7490E8.zip") as built:
+        assert built.namelist() == ["index.py"]
