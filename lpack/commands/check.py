@@ -266,7 +266,7 @@ def _template_policies(template: Template, unit: Unit) -> list[Finding]:
             findings += lint(document, kind)
     if iam.role_known:
         findings += engine.check_role((*iam.managed, *iam.customer), iam.inline, display_path(template.path),
-                                unit.name, len(iam.opaque), len(iam.unreadable))
+                                unit.name, len(iam.opaque), len(iam.unreadable), unit.settings.features)
     return findings
 
 

@@ -23,6 +23,8 @@ from lpack.analysis.subjects import (
     RoleSubject,
     RuntimeSubject,
 )
+from lpack.core.features import NONE as NO_FEATURES
+from lpack.core.features import Features
 from lpack.core.findings import Finding
 
 if TYPE_CHECKING:
@@ -80,7 +82,7 @@ def check_policy_file(path: Path, kind: str | None, inline: bool = False) -> lis
 
 
 def check_role(policies: Sequence[ParsedPolicy], inline: Sequence[ParsedPolicy], where: str,
-               function: str | None, opaque: int, unreadable: int = 0) -> list[Finding]:
-    """The execution-role rules on one role's complete set of policies."""
+               function: str | None, opaque: int, unreadable: int = 0, features: Features = NO_FEATURES) -> list[Finding]:
+    """The execution-role rules on one role's complete set of policies (``features``: its function's)."""
     return rules.run(RoleSubject(policies=tuple(policies), where=where, function=function, opaque=opaque,
-                                 inline=tuple(inline), unreadable=unreadable))
+                                 inline=tuple(inline), unreadable=unreadable, features=features))
