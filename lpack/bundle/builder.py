@@ -436,7 +436,8 @@ class _Builder:
         # (a package that cannot start is an error now, not after deployment). The other content
         # rules run in `lpack check`.
         subject = PackageSubject(package=index, kind=unit.kind, layers=tuple(layers),
-                                 layer_count=len(unit.layers) + len(given), upload=unit.upload, function=unit.name, target=target, handler=unit.handler)
+                                 layer_count=len(unit.layers) + len(given), upload=unit.upload, function=unit.name, target=target, handler=unit.handler,
+                                 features=unit.settings.lambda_features)
         return engine.check_package(subject, contents=False)
 
 

@@ -291,7 +291,7 @@ def _unit_package(unit_plan: Plan, source: bool = False, note: Callable[[str], N
     if built.is_file() and (not source or not unit_plan.built_here):
         subject = PackageSubject(package=read_package(built), kind=unit.kind, layers=layers,
                                  layer_count=len(unit.layers), upload=unit.upload, function=unit.name,
-                                 target=target, handler=handler, features=unit.settings.features)
+                                 target=target, handler=handler, features=unit.settings.lambda_features)
         looked(unit.kind, "dist/*.zip" if unit_plan.built_here else "zip")
         findings = engine.check_package(subject)
         return at_source_files(findings, unit_plan.packaged_files) if unit_plan.built_here else findings
@@ -308,7 +308,7 @@ def _unit_package(unit_plan: Plan, source: bool = False, note: Callable[[str], N
     subject = PackageSubject(package=index, kind=unit.kind, layers=layers, layer_count=len(unit.layers),
                              upload=unit.upload, function=unit.name, target=target, handler=handler,
                              provided=provided, is_source=True, described_layers=len(described),
-                             features=unit.settings.features)
+                             features=unit.settings.lambda_features)
     return engine.check_package(subject)
 
 
@@ -377,7 +377,7 @@ def _function_subject(project: Project, unit: Unit, target: Target,
         memory=settings.memory, timeout=settings.timeout, ephemeral_storage=settings.ephemeral_storage,
         invocation=invocation, events=events, config_text="" if lines else config_text, section=unit.where,
         lines=lines or {}, log_format=settings.log_format, log_level=settings.log_level,
-        features=settings.features, layers=unit.layers,
+        features=settings.lambda_features, layers=unit.layers,
     )
 
 

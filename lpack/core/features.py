@@ -56,6 +56,7 @@ class Features:
     function_url: bool = False
     url_invoke_mode: object = None  # FunctionUrlConfig.InvokeMode: "BUFFERED" (default) or "RESPONSE_STREAM"
     event_sources: tuple[str, ...] = ()  # the kinds of what invokes it: "Api", "HttpApi", "SQS", "Schedule" ...
+    exec_wrapper: str | None = None  # AWS_LAMBDA_EXEC_WRAPPER: a script the runtime starts instead of itself
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # feature -> template line
 
     @property

@@ -57,6 +57,16 @@ class FunctionSettings(NamedTuple):
     package: Path | None = None  # a template's code is an already built .zip: nothing to build
     features: Features = NO_FEATURES  # SnapStart, Managed Instances, durable, tenancy ... (a template's)
 
+    @property
+    def lambda_features(self) -> Features:
+        """``features``, with the exec wrapper its environment names (``AWS_LAMBDA_EXEC_WRAPPER``)."""
+        wrapper = (self.environment or {}).get("AWS_LAMBDA_EXEC_WRAPPER")
+        if not isinstance(wrapper, str) or self.features.exec_wrapper is not None:
+            return self.features
+        from dataclasses import replace
+
+        return replace(self.features, exec_wrapper=wrapper)
+
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> FunctionSettings:
         """From configuration keys (``ephemeral-storage``, ``log-format`` ...)."""
