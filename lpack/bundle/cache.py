@@ -33,7 +33,9 @@ class DependencyCache:
         return self.root / "deps" / key[:2] / key
 
     def lookup(self, key: str) -> Path | None:
-        """The key's entry, else None and this process holds the key's lock until its commit."""
+        """The key's entry, else None and this process holds the key's lock until its commit.
+        What killed builds left in tmp/ is removed first, whether this build installs or not."""
+        self._sweep()
         entry = self._complete(key)
         if entry is not None:
             return entry
@@ -43,16 +45,21 @@ class DependencyCache:
             _release(self._lock_path(key))
         return entry
 
+    def _sweep(self) -> None:
+        from lpack.core.files import remove_litter
+
+        remove_litter((self.root / "tmp").glob("entry-*"))
+
     def staging(self) -> Path:
         """A new temporary folder for an entry; what killed builds left there is removed."""
         import tempfile
 
-        from lpack.core.files import cannot_write, remove_litter
+        from lpack.core.files import cannot_write
 
         tmp = self.root / "tmp"
         try:
             tmp.mkdir(parents=True, exist_ok=True)
-            remove_litter(tmp.glob("entry-*"))
+            self._sweep()
             return Path(tempfile.mkdtemp(prefix=f"entry-{os.getpid()}-", dir=tmp))
         except OSError as exc:
             raise cannot_write(tmp, exc, tip=CACHE_TIP) from exc

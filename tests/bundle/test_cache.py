@@ -98,6 +98,7 @@ def test_four_concurrent_cold_builds_share_one_entry(tmp_path: Path, wheelhouse:
                     if f'"dependencies": "{state}"' in out)
     assert states == ["cached", "cached", "cached", "installed"]
     assert len({(root / "dist" / f"{root.name}.zip").read_bytes() for root in roots}) == 1
+    assert [sorted(p.name for p in (root / "dist").iterdir()) for root in roots] == [[f"{r.name}.zip"] for r in roots]
     assert list((cache_dir / "tmp").iterdir()) == []
     assert len(list((cache_dir / "deps").glob("*/*"))) == 1
 
