@@ -122,7 +122,10 @@ def _converting(construct: Any) -> Any:
 def _parse_yaml(text: str, path: Path) -> object:
     import yaml  # type: ignore[import-untyped, unused-ignore]
 
-    loader = _yaml_loader()(text)  # a SafeLoader subclass
+    try:
+        loader = _yaml_loader()(text)  # a SafeLoader subclass; its reader refuses control characters here
+    except yaml.YAMLError as exc:
+        raise _not_yaml(exc, text, path) from exc
     try:
         node = loader.get_single_node()
         if node is None:
@@ -130,14 +133,20 @@ def _parse_yaml(text: str, path: Path) -> object:
         _check_nodes(node, path)
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from exc
+        raise _not_yaml(exc, text, path) from exc
     except RecursionError as exc:
         raise _too_deep(path) from exc
     finally:
         loader.dispose()
+
+
+def _not_yaml(exc: Exception, text: str, path: Path) -> ConfigError:
+    mark = getattr(exc, "problem_mark", None)
+    position = getattr(exc, "position", None)  # a ReaderError's: a character YAML does not allow
+    line = mark.line + 1 if mark is not None else text.count("\n", 0, position) + 1 if position is not None else None
+    where = f" (line {line})" if line is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return ConfigError(f"{path}: not valid YAML{where}: {problem}")
 
 
 def _too_deep(path: Path) -> ConfigError:
