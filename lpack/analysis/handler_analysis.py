@@ -47,8 +47,10 @@ MODULE_ATTRIBUTES = frozenset({
     "__builtins__", "__dict__", "__class__", "__annotations__",
 })
 
-# Beyond the handler module, own modules are analysed up to these limits (a package whose
-# third-party code carries no .dist-info can otherwise look like all own code).
+# Own modules are analysed up to these limits (a package whose third-party code carries no
+# .dist-info can otherwise look like all own code). A larger module, the handler's too, is not read
+# nor parsed: parsing takes about 4 s and 400 MB a MiB of dense code (a generated 1 GiB module
+# would take hours); it is listed in ``HandlerAnalysis.unread`` and its rules stay quiet.
 MAX_MODULES = 200
 MAX_MODULE_BYTES = 1_048_576
 
@@ -99,6 +101,7 @@ class HandlerAnalysis:
         self.shadowing: list[Shadowing] = []
         self._bindings: dict[str, Bindings | None] = {}
         self._analysed = False
+        self.unread: dict[str, int] = {}  # modules over MAX_MODULE_BYTES, not parsed: entry -> bytes
 
     # -- the handler module -----------------------------------------------------------------
 
@@ -144,7 +147,7 @@ class HandlerAnalysis:
                 seen.add(item.entry)
         while queue and len(self.modules) < MAX_MODULES:
             location, via = queue.popleft()
-            module = self._load(location, main=location.entry == loc.entry)
+            module = self._load(location)
             if via is not None:
                 self.via[location.entry] = via
             if module is None:
@@ -173,13 +176,12 @@ class HandlerAnalysis:
         """Whether a module of the package belongs to an installed distribution, not the function's own code."""
         return location.in_package and any(d.holds(location.name, location.entry) for d in self.libraries)
 
-    @cached_property
-    def sizes(self) -> dict[str, int]:
-        return {e.name: e.size for e in self.s.package.entries}
-
     def _parsed(self, entry: str) -> tuple[Parsed, bytes] | None:
         reader = self.s.reader
         if reader is None:
+            return None
+        if (size := reader.size(entry)) > MAX_MODULE_BYTES:
+            self.unread[entry] = size
             return None
         try:
             source = reader.read(entry)
@@ -190,9 +192,7 @@ class HandlerAnalysis:
             cache[entry] = parse_host(source, entry)
         return cache[entry], source
 
-    def _load(self, location: ModuleLocation, *, main: bool) -> Module | None:
-        if not main and self.sizes.get(location.entry, 0) > MAX_MODULE_BYTES:
-            return None
+    def _load(self, location: ModuleLocation) -> Module | None:
         parsed = self._parsed(location.entry)
         if parsed is None:
             return None

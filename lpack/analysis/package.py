@@ -115,7 +115,7 @@ class PackageReader:
         if name in self._cache:
             return self._cache[name][:limit]
         if self.index.path.is_dir():
-            if limit is None and (size := self._size(name)) > READ_MAX_BYTES:
+            if limit is None and (size := self.size(name)) > READ_MAX_BYTES:
                 self._check_size(Entry(name, size, size, 0))
             return self._file(name, limit)
         entry = self._by_name().get(name)
@@ -270,9 +270,10 @@ class PackageReader:
 
     def text(self, name: str, limit: int = TEXT_MAX_BYTES) -> str:
         """The entry as text, at most its first ``limit`` bytes (a 2 GiB RECORD is not scanned whole)."""
-        return self.read(name, limit if self._size(name) > limit else None).decode("utf-8", errors="replace")
+        return self.read(name, limit if self.size(name) > limit else None).decode("utf-8", errors="replace")
 
-    def _size(self, name: str) -> int:
+    def size(self, name: str) -> int:
+        """The entry's size as the zip's directory (or the file system) gives it, without reading it."""
         entry = self._by_name().get(name)
         if entry is not None:
             return entry.size
