@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lpack.core.errors import ConfigError
 
+MAX_INCLUDE_DEPTH = 32  # -r/-c files deep: more is a mistake (or a generated attack), not a project
 _INCLUDE = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(?:\s+|=)(?P<path>\S+)")
 _FIND_LINKS = re.compile(r"^\s*(-f|--find-links)(?:\s+|=)(?P<path>\S+)")
 _NAME = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(?:[<>=!~;@(-]|$)")
@@ -71,20 +72,20 @@ def _logical_lines(text: str) -> list[str]:
     return lines
 
 
-def _read(path: Path, reqs: Requirements, seen: set[Path]) -> None:
+def _read(path: Path, reqs: Requirements, seen: set[Path], chain: tuple[Path, ...] = (), by: str = "") -> None:
+    """Read ``path`` and the files it includes; ``chain`` holds the files including it, ``by``
+    names the line that does (``a.txt: line 3``), for errors in a file the user did not name."""
     path = path.resolve()
     if path in seen:
-        return
+        return  # included twice (a and b both include c): read once
     seen.add(path)
-    text = _text(path)
+    text = _text(path, by)
     reqs.files.append(path)
     for line in _logical_lines(text):
         include = _INCLUDE.match(line)
         if include:
-            target = (path.parent / include.group("path")).resolve()
-            if not target.is_file():
-                raise ConfigError(f"{path}: includes {include.group('path')!r}, which does not exist")
-            _read(target, reqs, seen)
+            where = f"{path}: line {_line_number(text, line)}"
+            _read(_included(where, include.group("path"), (*chain, path)), reqs, seen, (*chain, path), where)
             continue
         links = _FIND_LINKS.match(line)
         if links:
@@ -100,22 +101,45 @@ def _read(path: Path, reqs: Requirements, seen: set[Path]) -> None:
             raise ConfigError(f"{path}: line {_line_number(text, line)}: {exc}; close the quote") from exc
 
 
+def _included(where: str, name: str, chain: tuple[Path, ...]) -> Path:
+    """The file a ``-r``/``-c`` line at ``where`` names, below the files in ``chain``."""
+    if "\0" in name:
+        raise ConfigError(f"{where}: the included path {name!r} contains a NUL byte; correct the -r/-c line")
+    try:
+        target = (chain[-1].parent / name).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symbolic link loop, a name too long
+        raise ConfigError(f"{where}: includes {name!r}, which cannot be read ({exc})") from exc
+    if target in chain:
+        raise ConfigError(f"{where}: includes {name!r}, which includes this file again (a cycle pip never ends); "
+                          "remove one of the -r/-c lines")
+    if len(chain) >= MAX_INCLUDE_DEPTH:
+        raise ConfigError(f"{where}: includes {name!r}, more than {MAX_INCLUDE_DEPTH} files deep; "
+                          "include the files from one requirements file instead")
+    if target.is_dir():
+        raise ConfigError(f"{where}: includes {name!r}, which is a folder; name a requirements file")
+    if not target.is_file():
+        raise ConfigError(f"{where}: includes {name!r}, which does not exist")
+    return target
+
+
 def _line_number(text: str, line: str) -> int:
     """The line of ``text`` where the logical ``line`` starts (1 when it cannot be told)."""
     start = line[:30]
     return next((n for n, raw in enumerate(text.splitlines(), start=1) if raw.strip().startswith(start)), 1)
 
 
-def _text(path: Path) -> str:
+def _text(path: Path, by: str = "") -> str:
+    """The file's text; errors name the line that includes it, when one does."""
+    included = f" (included at {by})" if by else ""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read requirements file: {exc.strerror}") from exc
+        raise ConfigError(f"{path}: cannot read requirements file: {exc.strerror}{included}") from exc
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise ConfigError(f"{path}: line {line}: not UTF-8 text; save the requirements file "
+        raise ConfigError(f"{path}: line {line}: not UTF-8 text{included}; save the requirements file "
                           "as UTF-8") from exc
 
 

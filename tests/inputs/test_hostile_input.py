@@ -120,3 +120,64 @@ def test_hostile_env_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], te
     path = tmp_path / "env.json"
     path.write_text(text)
     assert message in one_error(capsys, ["check", str(package), "--env", str(path)], path)
+
+
+def chain(depth: int) -> dict[str, bytes]:
+    """requirements.txt including r1.txt including r2.txt ... ``depth`` files deep."""
+    files = {"requirements.txt": b"requests\n-r r1.txt\n"}
+    files |= {f"r{i}.txt": f"-r r{i + 1}.txt\n".encode() for i in range(1, depth)}
+    return files | {f"r{depth}.txt": b"six\n"}
+
+
+INCLUDES = {  # the files, then the file and line the error names, then what it says
+    "cycle": ({"requirements.txt": b"requests\n-r a.txt\n", "a.txt": b"six\n-r requirements.txt\n"},
+              "a.txt: line 2", "includes 'requirements.txt', which includes this file again"),
+    "includes-itself": ({"requirements.txt": b"requests\n-c requirements.txt\n"}, "requirements.txt: line 2",
+                        "which includes this file again"),
+    "too-deep": (chain(40), "r31.txt: line 1", "includes 'r32.txt', more than 32 files deep"),
+    "nul": ({"requirements.txt": b"requests\n-r a\0b.txt\n"}, "requirements.txt: line 2", "contains a NUL byte"),
+    "missing": ({"requirements.txt": b"requests\n\n-r nope.txt\n"}, "requirements.txt: line 3",
+                "includes 'nope.txt', which does not exist"),
+    "folder": ({"requirements.txt": b"requests\n--requirement=sub\n", "sub/x": b""}, "requirements.txt: line 2",
+               "includes 'sub', which is a folder"),
+    "not-utf-8": ({"requirements.txt": b"requests\n-r a.txt\n", "a.txt": b"caf\xe9==1\n"}, "a.txt: line 1",
+                  "not UTF-8 text (included at "),
+}
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+@pytest.mark.parametrize(("files", "where", "message"), INCLUDES.values(), ids=INCLUDES)
+def test_hostile_requirements_includes(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str,
+                                       files: dict[str, bytes], where: str, message: str) -> None:
+    (tmp_path / "lambda_function.py").write_text(HANDLER)
+    for name, data in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    err = one_error(capsys, [command, str(tmp_path), "-q"], (tmp_path / where).resolve())
+    assert message in err
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_file_two_others_include_is_read_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "lambda_function.py").write_text(HANDLER)
+    (tmp_path / "requirements.txt").write_text("-r a.txt\n-r b.txt\n")
+    (tmp_path / "a.txt").write_text("-c common.txt\n")
+    (tmp_path / "b.txt").write_text("-c common.txt\n")
+    (tmp_path / "common.txt").write_text("six==1.16.0\n")
+    assert main(["check", str(tmp_path)]) in (0, 1)
+    assert "lpack: error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["--event", "--async-event"])
+def test_a_deeply_nested_event_is_a_finding(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str) -> None:
+    import zipfile
+
+    package = tmp_path / "fn.zip"
+    with zipfile.ZipFile(package, "w") as zf:
+        zf.writestr("lambda_function.py", HANDLER)
+    event = tmp_path / "deep.json"
+    event.write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["check", str(package), option, str(event), "--select", "LP311"]) == 1
+    out, err = capsys.readouterr()
+    assert "LP311 error test event is not valid JSON: nested too deeply" in out
+    assert "crashed" not in out and err == ""
