@@ -159,8 +159,10 @@ def check_project(project: Project, options: CheckOptions, template: Template | 
         found += [f._replace(function=unit.name) for f in engine.check_lockfile(unit.requirements or unit.lock)]
         if unit.kind == "function":
             lines = template.lines.get(unit.name, {}) if template else {}
+            given = tuple(_event(p, "sync") for p in options.events) + tuple(
+                _event(p, "async") for p in options.async_events)
             found += [f._replace(function=unit.name)
-                      for f in engine.check_function(_function_subject(project, unit, target, lines))]
+                      for f in engine.check_function(_function_subject(project, unit, target, lines, given))]
             found += [f._replace(function=unit.name) for f in
                       (_template_policies(template, unit) if template else _unit_policies(project, unit))]
         found += [f if f.function else f._replace(function=unit.name)
@@ -363,13 +365,14 @@ _KNOWN_IMPORT_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _function_subject(project: Project, unit: Unit, target: Target,
-                      lines: Mapping[str, int] | None = None) -> FunctionSubject:
+def _function_subject(project: Project, unit: Unit, target: Target, lines: Mapping[str, int] | None = None,
+                      given: tuple[EventFile, ...] = ()) -> FunctionSubject:
+    """``given``: the events of ``--event``/``--async-event``, checked with the configured ones."""
     settings = unit.settings
     config_text = project.config_path.read_text(encoding="utf-8") if project.config_path else ""
     where = display_path(project.config_path or project.root)
     invocation = settings.invocation
-    events = tuple(_events(project.root, settings.events, invocation))
+    events = (*_events(project.root, settings.events, invocation), *given)
     environment = settings.environment
     return FunctionSubject(
         name=unit.name, where=where, target=target, handler=unit.handler,

@@ -140,6 +140,10 @@ def _uv() -> str:
 
 def _resolve(uv: str, job: _Job, options: LockOptions, progress: Progress) -> str:
     """The lock's text. Every target the input is used with must resolve to the same pins."""
+    if job.input.name != "pyproject.toml":  # its -r/-c chain read as build reads it: one clear line when broken
+        from lpack.inputs.requirements_file import read_requirements
+
+        read_requirements(job.input)
     bodies: dict[Target, str] = {}
     for target, names in job.targets.items():
         progress(", ".join(names), f"locking {job.input.name} for {target.label}")

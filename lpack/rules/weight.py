@@ -143,7 +143,7 @@ def _hash_based(s: PackageSubject, pycs: list[Entry]) -> bool:
     decides: compileall compiles a whole tree one way). Such files are deliberate and valid."""
     if s.reader is None or not pycs:
         return False
-    header = s.reader.read(pycs[0].name)[:8]
+    header = s.reader.read(pycs[0].name, 8)
     return len(header) == 8 and int.from_bytes(header[4:8], "little") & 1 == 1
 
 

@@ -168,16 +168,38 @@ def test_a_file_two_others_include_is_read_once(tmp_path: Path, capsys: pytest.C
     assert "lpack: error" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("packaged", [True, False], ids=["zip", "project"])
 @pytest.mark.parametrize("option", ["--event", "--async-event"])
-def test_a_deeply_nested_event_is_a_finding(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str) -> None:
+def test_a_deeply_nested_event_is_a_finding(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str,
+                                            packaged: bool) -> None:
+    """On a .zip and on a project folder alike: the events given on the command line are checked."""
     import zipfile
 
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "lambda_function.py").write_text(HANDLER)
     package = tmp_path / "fn.zip"
     with zipfile.ZipFile(package, "w") as zf:
         zf.writestr("lambda_function.py", HANDLER)
     event = tmp_path / "deep.json"
     event.write_text("[" * 100_000 + "]" * 100_000)
-    assert main(["check", str(package), option, str(event), "--select", "LP311"]) == 1
+    target = package if packaged else tmp_path / "fn"
+    assert main(["check", str(target), option, str(event), "--select", "LP311"]) == 1
     out, err = capsys.readouterr()
     assert "LP311 error test event is not valid JSON: nested too deeply" in out
     assert "crashed" not in out and err == ""
+
+
+@pytest.mark.parametrize(("files", "where", "message"), [
+    pytest.param({"requirements.in": b"requests\n-r a.txt\n", "a.txt": b"six\n-r requirements.in\n"},
+                 "a.txt: line 2", "which includes this file again", id="cycle"),
+    pytest.param({"requirements.in": b"requests\n-r a\0b.txt\n"}, "requirements.in: line 2",
+                 "contains a NUL byte", id="nul"),
+])
+def test_lock_reads_the_input_chain_before_uv(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              files: dict[str, bytes], where: str, message: str) -> None:
+    """`lpack lock` reads requirements.in as build does: a broken -r chain is one line, not uv's output."""
+    (tmp_path / "lambda_function.py").write_text(HANDLER)
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    assert message in one_error(capsys, ["lock", str(tmp_path), "-q"], (tmp_path / where).resolve())
+    assert not (tmp_path / "requirements.txt").exists()
