@@ -398,6 +398,11 @@ def _invoke_parser(commands: Any) -> None:
     invoke.add_argument("--region", help="AWS_REGION the function sees (default: $AWS_REGION, else us-east-1)")
     invoke.add_argument("--no-build", dest="build", action="store_false",
                         help="run dist/NAME.zip as it is instead of building first")
+    invoke.add_argument("--snapstart", action=argparse.BooleanOptionalAction, default=None,
+                        help="run as a SnapStart version: init, the before-snapshot hooks, the after-restore hooks, "
+                             "then the events (default: on when the function's SnapStart ApplyOn is PublishedVersions)")
+    invoke.add_argument("--tenant-id", metavar="ID",
+                        help="the tenant ID of the invoke (context.tenant_id); required for tenant isolation")
     invoke.add_argument("--cache-dir", type=Path, metavar="DIR", help="dependency and extraction cache")
     invoke.add_argument("--format", choices=("text", "json"), default="text",
                         help="text: the console's test result per event; json: one document on stdout")
@@ -542,6 +547,7 @@ def _invoke(args: argparse.Namespace) -> int:
         architecture=args.architecture, memory_mb=args.memory_mb, timeout_s=args.timeout_s, env=args.env,
         pass_env=tuple(args.pass_env), python=args.python, enforce_memory=args.enforce_memory,
         build=args.build, config=args.config, region=args.region, cache_dir=args.cache_dir,
+        snapstart=args.snapstart, tenant_id=args.tenant_id,
     )
 
     def note(message: str) -> None:

@@ -16,6 +16,10 @@ site-packages`` and ``python``, then the standard library. The modules the runti
 provides (boto3 and its dependencies) are served from this interpreter's site-packages, after
 the package and its layers, as ``/var/runtime`` serves them on Lambda; nothing else is.
 
+With ``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start`` it then runs the SnapStart hooks as the runtime's
+``on_init_complete`` does (``snapshot_restore_py``: before-snapshot hooks popped, after-restore hooks in
+order; a raise is ``Runtime.BeforeSnapshotError``, exit 64, or ``Runtime.AfterRestoreError``, exit 65).
+
 It talks to lpack over two pipes: setup and invoke requests arrive as JSON lines on one, init
 and invoke results leave as JSON lines on the other. Each phase's output ends with a marker on
 stdout so lpack can tell one invocation's logs from the next. Standard library only, and the
@@ -41,6 +45,8 @@ import traceback
 from typing import Any
 
 END_MARKER = b"\x00lpack:end\x00"
+# lpack's stand-ins for what the runtime has in /var/runtime and PyPI does not (snapshot_restore_py)
+VAR_RUNTIME = os.path.join(os.path.dirname(os.path.abspath(__file__)), "var_runtime")
 _DECIMAL = "\x00lpack-decimal:"
 _DECIMAL_JSON = re.compile(r'"\\u0000lpack-decimal:([^"\\]*)"')
 
@@ -75,7 +81,8 @@ def set_search_path(setup: dict[str, Any]) -> None:
     sys.path[:] = paths + stdlib
     provided = setup.get("runtime_provided", [])
     if provided:
-        sys.meta_path.append(RuntimeProvided(provided, setup.get("runtime_paths", []) + _site_packages()))
+        paths = [VAR_RUNTIME, *setup.get("runtime_paths", []), *_site_packages()]
+        sys.meta_path.append(RuntimeProvided(provided, paths))
 
 
 def _site_packages() -> list[str]:
@@ -137,6 +144,44 @@ def get_handler(handler: str) -> Any:
     except AttributeError:
         raise FaultException("Runtime.HandlerNotFound",
                              f"Handler '{fname}' missing on module '{modname}'")
+
+
+def hook_name(func: Any) -> str:
+    return getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
+
+
+def run_hooks(error_type: str, before: bool) -> list[str]:
+    """The runtime's hooks runner: the before-snapshot hooks popped (reverse order of
+    registration), the after-restore hooks in order; a hook that raises is ``error_type``."""
+    ran: list[str] = []
+    try:
+        hooks = importlib.import_module("snapshot_restore_py")
+        if before:
+            callables = hooks.get_before_snapshot()
+            while callables:
+                func, args, kwargs = callables.pop()
+                ran.append(hook_name(func))
+                func(*args, **kwargs)
+        else:
+            for func, args, kwargs in hooks.get_after_restore():
+                ran.append(hook_name(func))
+                func(*args, **kwargs)
+    except Exception as exc:
+        _etype, value, tb = sys.exc_info()
+        log_error(make_error(str(value), type(value).__name__, _user_trace(tb)))
+        raise FaultException(error_type, f"{type(exc).__name__}: {exc}", _user_trace(tb)) from exc
+    return ran
+
+
+def snapstart() -> dict[str, Any]:
+    """Before the snapshot, then after the restore (awslambdaric's on_init_complete), timed."""
+    started = time.perf_counter()
+    before = run_hooks("Runtime.BeforeSnapshotError", before=True)
+    restored = time.perf_counter()
+    after = run_hooks("Runtime.AfterRestoreError", before=False)
+    done = time.perf_counter()
+    return {"before": before, "after": after, "snapshot_ms": (restored - started) * 1000,
+            "restore_ms": (done - restored) * 1000}
 
 
 # -- logging ------------------------------------------------------------------------------------
@@ -421,8 +466,16 @@ def main() -> None:
         end_output()
         send({"type": "init", "error": error})
         sys.exit(1)
+    snapshot = None
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+        try:
+            snapshot = snapstart()
+        except FaultException as exc:  # the runtime exits 64 before the snapshot, 65 after the restore
+            end_output()
+            send({"type": "init", "error": make_error(exc.message, exc.error_type, exc.trace)})
+            sys.exit(64 if exc.error_type == "Runtime.BeforeSnapshotError" else 65)
     end_output()
-    send({"type": "init", "error": None})
+    send({"type": "init", "error": None, "snapshot": snapshot})
     for line in requests:
         outcome = handle(handler, json.loads(line))
         end_output()

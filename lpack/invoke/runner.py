@@ -22,6 +22,8 @@ from lpack.analysis.import_paths import RUNTIME_PROVIDED
 from lpack.analysis.package import display_path
 from lpack.core import limits
 from lpack.core.errors import LpackError, UsageError
+from lpack.core.features import NONE as NO_FEATURES
+from lpack.core.features import Features
 from lpack.core.targets import Target, make_target
 from lpack.inputs.config import FunctionSettings, Project, Unit
 from lpack.invoke import runtime_modules
@@ -35,6 +37,9 @@ DEFAULT_TIMEOUT_S = 3  # CreateFunction's default
 DEFAULT_REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # a placeholder: nothing here talks to AWS
 RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
+EXEC_WRAPPER = "AWS_LAMBDA_EXEC_WRAPPER"
+SNAPSTART_ON = "PublishedVersions"  # SnapStart.ApplyOn
+TENANT_ISOLATED = "PER_TENANT"  # TenancyConfig.TenantIsolationMode
 
 Progress = Callable[[str, str], None]
 Note = Callable[[str], None]
@@ -60,6 +65,8 @@ class InvokeOptions(NamedTuple):
     config: Path | None = None
     region: str | None = None
     cache_dir: Path | None = None
+    snapstart: bool | None = None  # None: as the function's SnapStart setting says
+    tenant_id: str | None = None
 
 
 class Event(NamedTuple):
@@ -80,6 +87,9 @@ class Plan(NamedTuple):
     events: tuple[Event, ...]
     log_format: str = "Text"  # Lambda's LoggingConfig.LogFormat: "Text" or "JSON"
     log_level: str | None = None  # LoggingConfig.ApplicationLogLevel (JSON only)
+    features: Features = NO_FEATURES
+    snapstart: bool = False  # init, the before-snapshot hooks, the after-restore hooks, then each event
+    tenant_id: str | None = None
 
 
 class Invocation(NamedTuple):
@@ -116,6 +126,15 @@ def invoke(target: str | None, options: InvokeOptions, progress: Progress = lamb
              f"Python {interpreter.full_version} ({interpreter.path}): install it (`uv python install "
              f"{plan.target.runtime.python_version}`) or pass --python")
     spec = _spec(plan, interpreter, options, progress)
+    _emulated(plan, spec, note)
+    if plan.features.durable is not None:
+        from lpack.invoke.durable import run_durable
+
+        outcomes = run_durable(plan, interpreter, spec)
+        ran = [Invocation(e, _checked(o, plan)) for e, o in zip(plan.events, outcomes)]
+        for invocation in ran:
+            on_result(plan, interpreter, invocation)
+        return InvokeRun(plan, interpreter, ran)
     invocations: list[Invocation] = []
     provisioned = False
     with Sandbox(spec) as sandbox:
@@ -126,9 +145,48 @@ def invoke(target: str | None, options: InvokeOptions, progress: Progress = lamb
                 provisioned = True
                 if _provide_runtime_modules(sandbox, module, plan, interpreter, options, progress, note):
                     outcome = _checked(sandbox.invoke(_request(plan, event, options)), plan)
+            if outcome.hooks is not None:
+                note(_snapstart_order(plan, outcome))
             invocations.append(Invocation(event, outcome))
             on_result(plan, interpreter, invocations[-1])
     return InvokeRun(plan, interpreter, invocations)
+
+
+def _snapstart_order(plan: Plan, outcome: Outcome) -> str:
+    assert outcome.hooks is not None
+    before, after = (", ".join(names) or "none" for names in outcome.hooks)
+    restore = outcome.restore_duration_ms or 0.0
+    return (f"SnapStart: ran init (imported {plan.handler.rsplit('.', 1)[0]}), the before-snapshot hooks ({before}; "
+            f"reverse order of registration), then restored: the after-restore hooks ({after}; order of "
+            f"registration, Restore Duration {restore:.2f} ms), then the invocation")
+
+
+def _emulated(plan: Plan, spec: Spec, note: Note) -> None:
+    """What lpack cannot emulate: an exec wrapper (the Lambda Web Adapter's /opt/bootstrap and the
+    like) is refused unless the handler is a Python module lpack can run without it; a
+    RESPONSE_STREAM function URL is run buffered, as the managed Python runtime answers."""
+    wrapper = plan.features.exec_wrapper
+    if wrapper:
+        if not _python_handler(plan.handler, spec.task_root, spec.opt_root):
+            raise UsageError(f"{plan.function}: {EXEC_WRAPPER}={wrapper} starts a wrapper script (such as the Lambda "
+                             f"Web Adapter's /opt/bootstrap) in place of the Python runtime, and handler "
+                             f"{plan.handler!r} is not a Python module: lpack invoke cannot emulate the wrapper or "
+                             "the web server it starts; run the web app directly, or use `sam local invoke`")
+        note(f"{plan.function}: {EXEC_WRAPPER}={wrapper} is not run: lpack invoke runs the handler {plan.handler} "
+             "as the Python runtime does, without what the wrapper script adds (variables, arguments, a proxy)")
+    if plan.features.streams:
+        note(f"{plan.function}: the function URL's InvokeMode RESPONSE_STREAM is not emulated: the managed Python "
+             "runtime cannot stream, so the response shown is the buffered one (streaming needs the Lambda Web "
+             "Adapter or a custom runtime)")
+
+
+def _python_handler(handler: str, task_root: Path, opt_root: Path | None) -> bool:
+    """The handler's module is a .py file or package in the package or its layers' python/."""
+    module = handler.rsplit(".", 1)[0].replace(".", "/") if "." in handler else None
+    if not module:
+        return False
+    roots = [task_root, *([opt_root / "python"] if opt_root is not None else [])]
+    return any((root / f"{module}.py").is_file() or (root / module / "__init__.py").is_file() for root in roots)
 
 
 def _provide_runtime_modules(sandbox: Sandbox, module: str, plan: Plan, interpreter: Interpreter,
@@ -196,6 +254,24 @@ def _runnable(project: Project, unit: Unit) -> Unit:
     return unit
 
 
+def _tenant(options: InvokeOptions, features: Features | None, where: object) -> str | None:
+    """--tenant-id, which Lambda requires of a function with tenant isolation and refuses for one
+    without (InvalidParameterValueException); a .zip's tenancy is unknown, so any is taken."""
+    tenant = options.tenant_id
+    if tenant is not None and not tenant.strip():
+        raise UsageError(f"{where}: --tenant-id is empty; pass the tenant's identifier")
+    if features is None:
+        return tenant
+    isolated = features.tenancy == TENANT_ISOLATED
+    if isolated and tenant is None:
+        raise UsageError(f"{where} has tenant isolation (TenancyConfig {TENANT_ISOLATED}) and Lambda refuses an "
+                         "invoke without a tenant ID (InvalidParameterValueException): pass --tenant-id ID")
+    if tenant is not None and not isolated:
+        raise UsageError(f"{where} has no tenant isolation and Lambda refuses an invoke with a tenant ID "
+                         "(InvalidParameterValueException): drop --tenant-id, or set TenancyConfig")
+    return tenant
+
+
 def _zip_plan(path: Path, options: InvokeOptions, note: Note) -> Plan:
     if not path.is_file():
         raise UsageError(f"{path}: no such package")
@@ -204,8 +280,11 @@ def _zip_plan(path: Path, options: InvokeOptions, note: Note) -> Plan:
     target = make_target(options.runtime, options.architecture, where=str(path))
     none = FunctionSettings()
     events = _events(options, None, None, _invocation(options, none), note)
-    return Plan(path.stem, options.handler, target, path, tuple(options.layers), _environment(options, none, path),
-                _memory(options, none, path), _timeout(options, none, path), _invocation(options, none), events)
+    environment = _environment(options, none, path)
+    features = Features(exec_wrapper=environment.get(EXEC_WRAPPER))
+    return Plan(path.stem, options.handler, target, path, tuple(options.layers), environment,
+                _memory(options, none, path), _timeout(options, none, path), _invocation(options, none), events,
+                features=features, snapstart=bool(options.snapstart), tenant_id=_tenant(options, None, path))
 
 
 def _project_plan(project: Project, unit: Unit, options: InvokeOptions, progress: Progress, note: Note) -> Plan:
@@ -215,12 +294,15 @@ def _project_plan(project: Project, unit: Unit, options: InvokeOptions, progress
     events = _events(options, project.root, settings.events, invocation, note)
     memory, timeout = _memory(options, settings, where), _timeout(options, settings, where)
     environment = _environment(options, settings, where)
+    features = settings.lambda_features
+    snapstart = options.snapstart if options.snapstart is not None else features.snap_start == SNAPSTART_ON
+    tenant = _tenant(options, features, f"{where}: {unit.name}")
     target, package, layers = _package(project, unit, options, progress, note)
     assert unit.handler is not None
     log_format = "JSON" if str(settings.log_format or "Text").upper() == "JSON" else "Text"
     log_level = str(settings.log_level or "INFO").upper() if log_format == "JSON" else None
     return Plan(unit.name, unit.handler, target, package, layers, environment, memory, timeout, invocation, events,
-                log_format, log_level)
+                log_format, log_level, features, snapstart, tenant)
 
 
 def _package(project: Project, unit: Unit, options: InvokeOptions, progress: Progress,
@@ -474,7 +556,8 @@ def lambda_environment(plan: Plan, task_root: Path, opt_root: Path | None, regio
     runtime = {
         "_HANDLER": plan.handler, "AWS_EXECUTION_ENV": f"AWS_Lambda_{plan.target.runtime.name}",
         "AWS_LAMBDA_FUNCTION_NAME": plan.function, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(plan.memory_mb),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start" if plan.snapstart else "on-demand",
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{plan.function}",
         "AWS_LAMBDA_LOG_STREAM_NAME": f"{today}/[$LATEST]{uuid.uuid4().hex}",
         "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
@@ -505,7 +588,7 @@ def _region(given: str | None) -> str:
 
 def _request(plan: Plan, event: Event, options: InvokeOptions) -> Request:
     arn = f"arn:aws:lambda:{_region(options.region)}:{ACCOUNT_ID}:function:{plan.function}"
-    return Request(new_request_id(), event.text, arn)
+    return Request(new_request_id(), event.text, arn, tenant_id=plan.tenant_id)
 
 
 def _checked(outcome: Outcome, plan: Plan) -> Outcome:
@@ -521,5 +604,8 @@ def _checked(outcome: Outcome, plan: Plan) -> Outcome:
 
 
 def billed_duration_ms(outcome: Outcome) -> int:
-    """Whole milliseconds, rounded up; since 2025-08-01 a cold start's init is billed too."""
+    """Whole milliseconds, rounded up; since 2025-08-01 a cold start's init is billed too. A
+    SnapStart restore is billed apart (Billed Restore Duration), and its init ran at publish."""
+    if outcome.restore_duration_ms is not None:
+        return math.ceil(outcome.duration_ms)
     return math.ceil(outcome.duration_ms + (outcome.init_duration_ms or 0.0))

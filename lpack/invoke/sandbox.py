@@ -50,6 +50,7 @@ class Request(NamedTuple):
     invoked_function_arn: str
     client_context: Any = None
     identity: Any = None
+    tenant_id: str | None = None  # Invoke's X-Amz-Tenant-Id, context.tenant_id in the handler
 
 
 class Outcome(NamedTuple):
@@ -68,6 +69,8 @@ class Outcome(NamedTuple):
     memory_size_mb: int
     timeout_s: float
     error_type: str | None = None  # for REPORT's "Status: error  Error Type: ..." on a runtime fault
+    restore_duration_ms: float | None = None  # SnapStart: the after-restore hooks, on a cold start
+    hooks: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # SnapStart: before-snapshot, after-restore, as run
 
 
 class _Process:
@@ -195,6 +198,8 @@ class Sandbox:
             init, init_ms, init_logs = self._init(self._process)
             if init is None or init.get("error"):
                 return self._init_failed(request, init, init_ms, init_logs)
+            outcome = self._invoke(self._process, request, init_ms, init_logs)
+            return _restored(outcome, init.get("snapshot"))
         return self._invoke(self._process, request, init_ms, init_logs)
 
     # -- phases ---------------------------------------------------------------------------------
@@ -283,6 +288,14 @@ class Sandbox:
             max_memory_used_mb=-(-peak_kb // 1024) if peak_kb else None,
             memory_size_mb=self.spec.memory_mb, timeout_s=self.spec.timeout_s, error_type=error_type,
         )
+
+
+def _restored(outcome: Outcome, snapshot: dict[str, Any] | None) -> Outcome:
+    """A SnapStart cold start: the hooks that ran, and the restore's duration."""
+    if snapshot is None:
+        return outcome
+    return outcome._replace(restore_duration_ms=snapshot["restore_ms"],
+                            hooks=(tuple(snapshot["before"]), tuple(snapshot["after"])))
 
 
 def _fault(error_type: str, message: str) -> dict[str, Any]:
