@@ -78,6 +78,8 @@ class FunctionSettings(NamedTuple):
             values.pop("environment")
         if "package" in values:
             values["package"] = Path(values["package"])
+        if "snap-start" in table:
+            values["features"] = _snap_start(table["snap-start"])
         return cls(**values)
 
     def configured(self) -> dict[str, object]:
@@ -85,6 +87,13 @@ class FunctionSettings(NamedTuple):
         defaults = FunctionSettings()
         return {key: getattr(self, name) for key, name in _SETTING_KEYS.items()
                 if getattr(self, name) != getattr(defaults, name)}
+
+
+def _snap_start(value: object) -> Features:
+    """``snap-start = true`` (or ``"PublishedVersions"``): a function deployed with SnapStart, whose
+    versions the deployment publishes (lpack cannot see that outside a template)."""
+    apply_on = ("PublishedVersions" if value else "None") if isinstance(value, bool) else value
+    return Features(snap_start=apply_on, published=apply_on == "PublishedVersions")
 
 
 # configuration key -> FunctionSettings field
