@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lpack.analysis.subjects import FunctionSubject
+from lpack.core.facts import delivery as facts
 from lpack.core.findings import Finding, Severity
+from lpack.inputs.template.intrinsics import as_written
 from lpack.rules import Rule, rule
 
 IMAGES_URL = "https://docs.aws.amazon.com/lambda/latest/dg/images-create.html"
@@ -64,3 +66,168 @@ def code_not_local(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
             f"{s.name}'s code is {shown}: lpack checked its settings and role, not its package",
             s.where, line=s.line_of("source") or s.line_of("function"), function=s.name,
             fix="point CodeUri at the local folder, or run `lpack check PACKAGE.zip --handler MODULE.FUNCTION`")
+
+
+WRAPPER = "AWS_LAMBDA_EXEC_WRAPPER"
+
+
+def _zip(s: FunctionSubject) -> bool:
+    """A .zip function: an image brings its own /opt, runtime and signing story."""
+    return s.features.package_type == "Zip"
+
+
+@rule("LP362", "exec-wrapper-without-layer", Severity.WARNING, subject=FunctionSubject, source=facts.WRAPPER_URL)
+def exec_wrapper_without_layer(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
+    """## What it does
+    Flags a .zip function whose `AWS_LAMBDA_EXEC_WRAPPER` names a script under `/opt` while the
+    function has no layers.
+
+    ## Why is this bad?
+    `/opt` holds the function's layers and nothing else: without a layer the wrapper does not
+    exist, Lambda cannot start the runtime, and every invocation fails during init. The usual
+    cause is the Lambda Web Adapter's `/opt/bootstrap` with its layer left out, or a layer dropped
+    from one function of a template.
+
+    ## How to fix
+    Attach the layer that ships the wrapper (for the Web Adapter,
+    `arn:aws:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerX86:N`, or `...Arm64:N`
+    for arm64), or remove the variable. A wrapper in the function's own package is
+    `/var/task/NAME` (LP213 checks it).
+    """
+    wrapper = s.features.exec_wrapper
+    if _zip(s) and wrapper and wrapper.startswith(facts.LAYER_ROOT) and not s.layers:
+        adapter = wrapper == facts.WEB_ADAPTER_WRAPPER
+        yield r.finding(
+            f"{WRAPPER} is {wrapper}, a file from a layer, but {s.name} has no layers: the runtime cannot start",
+            s.where, line=s.line_of(WRAPPER) or s.line_of("function"), function=s.name,
+            fix=("attach the Lambda Web Adapter layer (arn:aws:lambda:REGION:753240598075:layer:"
+                 "LambdaAdapterLayerX86:N, or LambdaAdapterLayerArm64 for arm64)" if adapter
+                 else "attach the layer that ships the wrapper, or remove the variable"))
+
+
+@rule("LP363", "response-stream-without-adapter", Severity.ERROR, subject=FunctionSubject, source=facts.STREAMING_URL)
+def response_stream_without_adapter(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
+    """## What it does
+    Flags a .zip Python function whose function URL streams responses (`InvokeMode:
+    RESPONSE_STREAM`) while nothing replaces the managed runtime's client: no exec wrapper
+    (`AWS_LAMBDA_EXEC_WRAPPER`), such as the Lambda Web Adapter's `/opt/bootstrap`.
+
+    ## Why is this bad?
+    The Lambda developer guide (read 2026-12-05) lists response streaming for the Node.js managed
+    runtimes only; other languages stream through a custom runtime or the Lambda Web Adapter. The
+    managed Python runtime calls the handler and returns one buffered response, so a streaming URL
+    on a plain Python handler never streams what it promises.
+
+    ## How to fix
+    Run the app behind the Lambda Web Adapter: attach its layer, set
+    `AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap` and `AWS_LWA_INVOKE_MODE=response_stream`, and make
+    the handler the app's start script (`run.sh`). Or set `InvokeMode: BUFFERED`. Container images
+    are not judged: the image may bring the adapter itself.
+    """
+    if not (_zip(s) and s.features.streams and not s.features.exec_wrapper):
+        return
+    adapter = [layer for layer in s.layers if facts.is_web_adapter_layer(layer)]
+    why = ("and the Lambda Web Adapter layer is attached, but without AWS_LAMBDA_EXEC_WRAPPER the managed "
+           "Python runtime still answers with one buffered response" if adapter
+           else "but the managed Python runtime answers with one buffered response (Lambda streams natively on "
+                "Node.js only)")
+    yield r.finding(
+        f"{s.name}'s function URL streams responses (InvokeMode: RESPONSE_STREAM), {why}",
+        s.where, line=s.features.lines.get("function-url") or s.line_of("function"), function=s.name,
+        fix=("set AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap and AWS_LWA_INVOKE_MODE=response_stream" if adapter
+             else "run the app behind the Lambda Web Adapter (its layer, AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap, "
+                  "a run.sh handler), or set InvokeMode: BUFFERED"))
+
+
+@rule("LP364", "invoke-mode-invalid", Severity.ERROR, subject=FunctionSubject, source=facts.URL_CONFIG_URL)
+def invoke_mode_invalid(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
+    """## What it does
+    Checks a function URL's `InvokeMode`: `BUFFERED` (the default) or `RESPONSE_STREAM`, spelt
+    exactly so.
+
+    ## Why is this bad?
+    The API refuses any other value, and the deployment fails.
+
+    ## How to fix
+    Use `BUFFERED` or `RESPONSE_STREAM` (upper case; the Web Adapter's own `AWS_LWA_INVOKE_MODE`
+    is the lower-case `response_stream`).
+    """
+    mode = s.features.url_invoke_mode
+    if mode is not None and mode not in facts.INVOKE_MODES:
+        close = next((m for m in facts.INVOKE_MODES if isinstance(mode, str) and mode.upper() == m), None)
+        yield r.finding(
+            f"{s.name}'s function URL has InvokeMode {mode!r}; Lambda accepts {' or '.join(facts.INVOKE_MODES)}",
+            s.where, line=s.features.lines.get("function-url") or s.line_of("function"), function=s.name,
+            fix=f"write {close}" if close else f"use {' or '.join(facts.INVOKE_MODES)}")
+
+
+def _signing(s: FunctionSubject) -> tuple[str, ...] | None:
+    """The allowed publishers' accounts, when the template defines the code signing config with Enforce."""
+    signing = s.features.code_signing
+    if not _zip(s) or signing is None or signing.profiles is None or signing.enforce != facts.ENFORCE:
+        return None
+    return tuple(dict.fromkeys(a for p in signing.profiles if (a := facts.account_of(p)) is not None))
+
+
+@rule("LP365", "layer-publisher-not-allowed", Severity.WARNING, subject=FunctionSubject, source=facts.SIGNING_URL)
+def layer_publisher_not_allowed(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
+    """## What it does
+    For a function whose code signing configuration is defined in the template with
+    `UntrustedArtifactOnDeployment: Enforce`, flags layer ARNs published by an account that owns
+    none of the configuration's allowed signing profiles (`AllowedPublishers`).
+
+    ## Why is this bad?
+    Lambda checks every layer of a function with code signing at deployment: each must be signed
+    by one of the allowed profiles. A signing profile belongs to one account, and a public layer
+    (the Lambda Web Adapter's, a vendor's extension) is signed, if at all, by its publisher. With
+    `Enforce`, the deployment is refused.
+
+    ## How to fix
+    Add the publisher's signing profile version ARN to `AllowedPublishers` (ask the publisher for
+    it), or copy the layer into your account and sign it with your profile (see
+    docs/code-signing.md). If that account signs with a profile of yours (a cross-account profile
+    permission), ignore this finding with a reason.
+    """
+    accounts = _signing(s)
+    if not accounts:
+        return
+    outside = [layer for layer in s.layers if layer.startswith("arn:")
+               and (account := facts.account_of(layer)) is not None and account not in accounts]
+    for layer in outside:
+        yield r.finding(
+            f"{s.name} enforces code signing (allowed publishers in account {', '.join(accounts)}), but its layer "
+            f"{as_written(layer)} is published by account {facts.account_of(layer)}: the deployment is refused",
+            s.where, line=s.line_of("layers") or s.features.lines.get("code-signing"), function=s.name,
+            fix="add the publisher's signing profile to AllowedPublishers, or copy the layer into your account "
+                "and sign it (docs/code-signing.md)")
+
+
+@rule("LP366", "project-layer-unsigned", Severity.INFO, subject=FunctionSubject, source=facts.SIGNING_URL)
+def project_layer_unsigned(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
+    """## What it does
+    Notes, for a function with a code signing configuration (`CodeSigningConfigArn`), the layers
+    this project builds: lpack's zips are not signed.
+
+    ## Why is this bad?
+    Lambda validates the function's package and every layer version against the configuration's
+    allowed signing profiles at deployment. The function's own package is easy to remember; a
+    layer is published separately and often forgotten: with `Enforce` its deployment is refused,
+    with `Warn` (the default) it runs unsigned and Lambda only logs a warning.
+
+    ## How to fix
+    Sign each layer's zip with an allowed profile before publishing it: `sam deploy
+    --signing-profiles Function=Profile Layer=Profile`, or `aws signer start-signing-job` on the
+    zip in S3 and publish the signed object (docs/code-signing.md). lpack's zips are
+    byte-reproducible, so sign the zip lpack built.
+    """
+    if not _zip(s) or s.features.code_signing is None:
+        return
+    built = [layer for layer in s.layers if not layer.startswith("arn:")]
+    if built:
+        names = ", ".join(built)
+        yield r.finding(
+            f"{s.name} has code signing, and lpack builds its layer{'s' if len(built) > 1 else ''} {names} unsigned: "
+            "each must be signed by an allowed profile before it is published",
+            s.where, line=s.line_of("layers") or s.features.lines.get("code-signing"), function=s.name,
+            fix=f"sign {names} with AWS Signer (sam deploy --signing-profiles {s.name}=PROFILE {built[0]}=PROFILE), "
+                "see docs/code-signing.md")

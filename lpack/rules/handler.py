@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import ast
 import difflib
+import os
 import re
 from collections.abc import Iterator
 
 from lpack.analysis.handler_analysis import HandlerAnalysis, ImportProblem, analysis
 from lpack.analysis.handler_name import HandlerName, split_handler
 from lpack.analysis.import_paths import RUNTIME_MAYBE, RUNTIME_PROVIDED, Missing, ModuleLocation
+from lpack.analysis.package import Entry
 from lpack.analysis.signature import call_error, is_generator
-from lpack.analysis.subjects import HandlerSubject
+from lpack.analysis.subjects import HandlerSubject, PackageSubject
 from lpack.core import stdlib
+from lpack.core.facts import delivery as facts
 from lpack.core.findings import Finding, Severity
 from lpack.rules import Rule, rule
 
@@ -48,10 +51,47 @@ BOOTSTRAP_ERRORS = (
 )
 
 def _named(s: HandlerSubject) -> HandlerAnalysis | None:
-    """The shared analysis, when the subject is a function with a well-formed handler (LP201)."""
-    if s.kind != "function" or s.handler is None or _handler_problems(s.handler):
+    """The shared analysis, when the subject is a function with a well-formed handler (LP201) that
+    names a Python module.function, not a start script an exec wrapper runs (LP212)."""
+    if s.kind != "function" or s.handler is None or _script(s) or _handler_problems(s.handler):
         return None
     return analysis(s)
+
+
+def _script(s: HandlerSubject) -> str | None:
+    """The package file the handler names when an exec wrapper starts it as a program (the Lambda
+    Web Adapter's ``run.sh``): a shell script's name, a name without a dot, or a file the package
+    has under that exact name. None without a wrapper, or for a ``module.function`` handler."""
+    if not s.features.exec_wrapper or s.kind != "function" or s.handler is None:
+        return None
+    name = s.handler.removeprefix("./")
+    if name.endswith(facts.SCRIPT_SUFFIXES) or "." not in name:
+        return name
+    return name if not name.endswith(".py") and _entry(s, name) is not None else None
+
+
+def _entry(s: PackageSubject, name: str) -> Entry | None:
+    return next((e for e in s.package.entries if e.name == name and not e.is_dir), None)
+
+
+def _not_executable(s: HandlerSubject, entry: Entry) -> str | None:
+    """Why Lambda cannot execute ``entry`` (its mode bits), or None when it can or lpack cannot tell
+    (a symbolic link; a source folder on Windows, which has no execute bits)."""
+    if entry.symlink or (s.is_source and os.name == "nt"):
+        return None
+    if not s.is_source and not entry.unix:
+        return (f"the zip records no Unix permissions for {entry.name} (it was made on Windows), so Lambda "
+                "extracts it without the execute bit")
+    if entry.mode & 0o111 == 0:
+        return f"{entry.name} is not executable (mode {entry.mode:04o})"
+    return None
+
+
+def _executable_fix(s: HandlerSubject, name: str) -> str:
+    if s.is_source:
+        return (f"chmod +x {name} (and `git update-index --chmod=+x {name}`, so a checkout keeps it); "
+                "lpack build keeps the execute bit")
+    return f"rebuild the zip from a folder where {name} is executable (chmod +x {name}; lpack build keeps the bit)"
 
 
 def _analysis(s: HandlerSubject) -> HandlerAnalysis | None:
@@ -110,7 +150,7 @@ def handler_malformed(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     Name the file without `.py` and the function: `lambda_function.lambda_handler` for
     `lambda_function.py`, `src/orders/api.handler` for `handler` in `src/orders/api.py`.
     """
-    if s.kind != "function" or s.handler is None:
+    if s.kind != "function" or s.handler is None or _script(s):
         return
     fix = "use module.function, e.g. lambda_function.lambda_handler, or a path: src/orders/api.handler"
     for problem in _handler_problems(s.handler):
@@ -223,6 +263,10 @@ def handler_module_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
 
 def _module_hint(a: HandlerAnalysis, h: HandlerName) -> str:
     path = h.dotted.replace(".", "/")
+    if a.s.handler and not a.s.handler.endswith(".py") and _entry(a.s, a.s.handler) is not None:
+        return (f"'{a.s.handler}' is a file of the package, a start script for an exec wrapper: set "
+                f"AWS_LAMBDA_EXEC_WRAPPER (e.g. {facts.WEB_ADAPTER_WRAPPER} with the Lambda Web Adapter layer), "
+                "or name a Python module.function")
     if h.dotted.endswith(".py"):
         name = h.module[:-3]
         return f"leave out '.py': the handler for {name}.py is '{name}.{h.function}'"
@@ -500,17 +544,29 @@ def import_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     a = _analysed(s)
     if a is None or a.handler is None:
         return
+    failing: dict[str, list[ImportProblem]] = {}
     for p in a.problems:
-        if p.ref.function is not None:
-            continue
-        note, fix = _import_text(a, p)
-        via = a.via.get(p.entry)
-        chain = f" ({p.entry} is imported by {via.entry} line {via.line})" if via else ""
+        if p.ref.function is None:
+            failing.setdefault(p.error, []).append(p)
+    for error, found in failing.items():
+        first = found[0]
+        note, fix = _import_text(a, first)
+        via = a.via.get(first.entry)
+        chain = f" ({first.entry} is imported by {via.entry} line {via.line})" if via else ""
         yield r.finding(
-            f"Runtime.ImportModuleError: Unable to import module '{a.handler.module}': {p.error}"
-            + (f" -- {note}" if note else "") + chain,
-            s.where(p.entry), line=p.ref.line, function=s.function, fix=fix,
+            f"Runtime.ImportModuleError: Unable to import module '{a.handler.module}': {error}"
+            + (f" -- {note}" if note else "") + chain + _also(found[1:]),
+            s.where(first.entry), line=first.ref.line, function=s.function, fix=fix,
         )
+
+
+def _also(others: list[ImportProblem]) -> str:
+    """Where else the same import fails: the finding is at the first, the others are named."""
+    if not others:
+        return ""
+    places = [f"{p.entry} line {p.ref.line}" for p in others[:5]]
+    more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+    return f" (also imported at {', '.join(places)}{more})"
 
 
 @rule("LP210", "import-not-found-in-function", Severity.WARNING, subject=HandlerSubject, source=PACKAGE_URL)
@@ -571,3 +627,104 @@ def module_shadows_stdlib(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
                        "in the function, the runtime's and third-party packages' included")
         yield r.finding(message, s.where(sh.entry), line=sh.ref.line, function=s.function,
                         fix=f"rename {sh.file} (e.g. to app_{sh.module}) and the imports of it")
+
+
+@rule("LP212", "handler-script-not-runnable", Severity.ERROR, subject=HandlerSubject, source=facts.WRAPPER_URL,
+      references=f"The Lambda Web Adapter's wrapper, which runs the handler as a program: {facts.WEB_ADAPTER_BOOTSTRAP_URL}")
+def handler_script_not_runnable(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
+    """## What it does
+    For a function started through an exec wrapper (`AWS_LAMBDA_EXEC_WRAPPER`) whose handler names
+    a program rather than a Python `module.function` (`run.sh`, `bootstrap`, or a file the package
+    has under that name), checks that the program is in the function's package and executable: the
+    zip's Unix mode bits, or a source folder's file mode (which `lpack build` keeps).
+
+    The handler rules that read the handler as a Python module (LP201-LP211) stay quiet for such a
+    function: the handler string is the wrapper's business.
+
+    ## Why is this bad?
+    The Lambda Web Adapter's wrapper (`/opt/bootstrap`) runs `$LAMBDA_TASK_ROOT/$_HANDLER`, the
+    web app's start script, from the function's own package. A script that is missing, or has no
+    execute bit (a `chmod` lost in git, a zip made on Windows, which records no Unix permissions),
+    fails every cold start with `Permission denied` or `No such file or directory`, and the
+    function never answers.
+
+    ## How to fix
+    Add the start script beside the app (`run.sh` with `exec python -m uvicorn ... app:app`), make
+    it executable (`chmod +x run.sh`, and `git update-index --chmod=+x run.sh` so every checkout
+    keeps it), and rebuild.
+    """
+    name = _script(s)
+    if name is None:
+        return
+    wrapper = s.features.exec_wrapper
+    entry = _entry(s, name)
+    if entry is None:
+        yield r.finding(
+            f"the exec wrapper {wrapper} runs the handler '{name}' as a program from the package, but the package "
+            f"has no {name}: every cold start fails", s.display, function=s.function,
+            fix=f"add {name} (the web app's start script) to the function's folder, or correct the handler")
+    elif (why := _not_executable(s, entry)) is not None:
+        yield r.finding(f"{why}: the exec wrapper {wrapper} runs it as the handler, and every cold start fails "
+                        "with Permission denied", s.where(name), function=s.function, fix=_executable_fix(s, name))
+
+
+@rule("LP213", "exec-wrapper-not-runnable", Severity.ERROR, subject=HandlerSubject, source=facts.WRAPPER_URL)
+def exec_wrapper_not_runnable(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
+    """## What it does
+    For `AWS_LAMBDA_EXEC_WRAPPER` set to a path in the function's own package (`/var/task/...`),
+    checks that the package has that file and that it is executable.
+
+    ## Why is this bad?
+    Lambda starts the runtime through the wrapper script. A wrapper that is missing or not
+    executable stops the runtime from starting, so every invocation fails during init.
+
+    ## How to fix
+    Ship the script at that path in the package (`/var/task/wrapper` is `wrapper` at the package
+    root), make it executable (`chmod +x`), or correct the variable. A wrapper from a layer lives
+    under `/opt`.
+    """
+    wrapper = s.features.exec_wrapper
+    if s.kind != "function" or not wrapper or not wrapper.startswith(facts.TASK_ROOT):
+        return
+    name = wrapper[len(facts.TASK_ROOT):]
+    entry = _entry(s, name)
+    if entry is None:
+        yield r.finding(f"AWS_LAMBDA_EXEC_WRAPPER is {wrapper}, but the package has no {name}: the runtime cannot "
+                        "start", s.display, function=s.function,
+                        fix=f"add {name} to the package root, or point AWS_LAMBDA_EXEC_WRAPPER at the script")
+    elif (why := _not_executable(s, entry)) is not None:
+        yield r.finding(f"{why}: Lambda starts the runtime through it (AWS_LAMBDA_EXEC_WRAPPER), and the runtime "
+                        "cannot start", s.where(name), function=s.function, fix=_executable_fix(s, name))
+
+
+@rule("LP214", "start-script-without-shebang", Severity.WARNING, subject=HandlerSubject, source=facts.WRAPPER_URL,
+      references=f"The Lambda Web Adapter's wrapper: {facts.WEB_ADAPTER_BOOTSTRAP_URL}")
+def start_script_without_shebang(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
+    """## What it does
+    Flags a start script an exec wrapper runs (the handler of LP212, or a wrapper in the package,
+    LP213) that is neither a compiled program nor a script whose first line names its interpreter
+    (`#!/bin/bash`).
+
+    ## Why is this bad?
+    The kernel runs a text file only through the interpreter its `#!` line names; without one,
+    `execve` fails with `Exec format error`. The Web Adapter's bash wrapper happens to fall back to
+    running such a file with bash, but any wrapper that starts the program directly fails every
+    cold start, and readers of the script cannot tell which shell it was written for.
+
+    ## How to fix
+    Make the first line `#!/bin/bash` (or `#!/bin/sh` for a POSIX script).
+    """
+    if s.reader is None or s.kind != "function":
+        return
+    wrapper = s.features.exec_wrapper or ""
+    names = [name for name in (_script(s), wrapper[len(facts.TASK_ROOT):] if wrapper.startswith(facts.TASK_ROOT)
+                               else None) if name]
+    for name in dict.fromkeys(names):
+        entry = _entry(s, name)
+        if entry is None or entry.symlink:
+            continue
+        head = s.reader.read(name, limit=4)
+        if head and not head.startswith((b"#!", b"\x7fELF")):
+            yield r.finding(f"{name} has no #! line naming its interpreter: a wrapper that starts it directly fails "
+                            "with Exec format error", s.where(name), line=1, function=s.function,
+                            fix=f"make the first line of {name} #!/bin/bash (or #!/bin/sh)")

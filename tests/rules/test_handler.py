@@ -29,6 +29,7 @@ from lpack.analysis.subjects import HandlerSubject
 from lpack.analysis.syntax import HOST, parse_host, target_syntax
 from lpack.analysis.versions import truth
 from lpack.core import stdlib
+from lpack.core.features import Features
 from lpack.core.findings import Finding
 from lpack.core.targets import make_target
 from tests.factories import make_wheel
@@ -1016,3 +1017,117 @@ def test_stdlib_rows() -> None:
 def test_truth(condition: str, python: tuple[int, int], expected: bool | None) -> None:
     test = ast.parse(condition, mode="eval").body
     assert truth(test, python) is expected
+
+
+# -- LP212-LP214: exec wrappers and the Lambda Web Adapter ---------------------------------------------
+
+RUN_SH = '#!/bin/bash\nexec python -m uvicorn --port="$PORT" app:app\n'
+
+
+def wrapped(index: PackageIndex, handler: str, wrapper: str = "/opt/bootstrap") -> list[Finding]:
+    s = subject(index, handler, layer_count=1)
+    return rules.run(dataclasses.replace(s, features=Features(exec_wrapper=wrapper)))
+
+
+def script_folder(tmp_path: Path, files: Files, mode: int = 0o755) -> PackageIndex:
+    root = write(tmp_path / "src", files)
+    for name in files:
+        if not name.endswith(".py"):
+            (root / name).chmod(mode)
+    return folder_index(root)
+
+
+def test_web_adapter_start_script_is_quiet(tmp_path: Path) -> None:
+    index = script_folder(tmp_path, {"run.sh": RUN_SH, "app.py": "app = object()\n"})
+    assert wrapped(index, "run.sh") == []
+
+
+def test_web_adapter_script_missing(tmp_path: Path) -> None:
+    index = script_folder(tmp_path, {"app.py": "app = object()\n"})
+    assert summary(wrapped(index, "run.sh")) == [(
+        "LP212", None, ("the exec wrapper /opt/bootstrap runs the handler 'run.sh' as a program from the package, but "
+        "the package has no run.sh: every cold start fails"))]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a folder on Windows has no execute bits")
+def test_web_adapter_script_not_executable_in_a_folder(tmp_path: Path) -> None:
+    index = script_folder(tmp_path, {"run.sh": RUN_SH}, mode=0o644)
+    found = wrapped(index, "run.sh")
+    assert [(f.code, f.message.split(":")[0], f.fix) for f in found] == [(
+        "LP212", "run.sh is not executable (mode 0644)",
+        ("chmod +x run.sh (and `git update-index --chmod=+x run.sh`, so a checkout keeps it); lpack build keeps the "
+        "execute bit"))]
+
+
+def _zip_with_mode(path: Path, name: str, text: str, mode: int | None) -> PackageIndex:
+    with zipfile.ZipFile(path, "w") as zf:
+        info = zipfile.ZipInfo(name)
+        if mode is None:
+            info.create_system = 0  # as Windows tools write it: no Unix mode
+        else:
+            info.external_attr = (0o100000 | mode) << 16
+        zf.writestr(info, text)
+    return read_package(path)
+
+
+@pytest.mark.parametrize(("mode", "why"), [
+    (0o644, "run.sh is not executable (mode 0644)"),
+    (None, ("the zip records no Unix permissions for run.sh (it was made on Windows), so Lambda extracts it without "
+           "the execute bit")),
+])
+def test_web_adapter_script_not_executable_in_a_zip(tmp_path: Path, mode: int | None, why: str) -> None:
+    found = wrapped(_zip_with_mode(tmp_path / "fn.zip", "run.sh", RUN_SH, mode), "run.sh")
+    assert [f.code for f in found] == ["LP212"] and found[0].message.startswith(why + ": the exec wrapper")
+
+
+def test_executable_script_in_a_zip_is_quiet(tmp_path: Path) -> None:
+    assert wrapped(_zip_with_mode(tmp_path / "fn.zip", "run.sh", RUN_SH, 0o755), "run.sh") == []
+
+
+def test_start_script_without_shebang(tmp_path: Path) -> None:
+    index = script_folder(tmp_path, {"run.sh": "exec python -m uvicorn app:app\n"})
+    assert summary(wrapped(index, "run.sh")) == [(
+        "LP214", 1, ("run.sh has no #! line naming its interpreter: a wrapper that starts it directly fails with "
+        "Exec format error"))]
+
+
+def test_compiled_start_program_needs_no_shebang(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "bootstrap").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(64))
+    (root / "bootstrap").chmod(0o755)
+    assert wrapped(folder_index(root), "bootstrap") == []
+
+
+def test_a_wrapper_that_keeps_the_python_handler_still_checks_it(tmp_path: Path) -> None:
+    """A wrapper like ADOT's /opt/otel-instrument runs the managed runtime, which imports the handler."""
+    index = folder_index(write(tmp_path / "src", {"app.py": HANDLER}))
+    s = dataclasses.replace(subject(index, "missing.handler"), features=Features(exec_wrapper="/opt/otel-instrument"))
+    assert codes(rules.run(s)) == ["LP204"]
+    assert wrapped(index, "app.handler", "/opt/otel-instrument") == []
+
+
+def test_start_script_without_a_wrapper_says_what_is_missing(tmp_path: Path) -> None:
+    found = check(tmp_path, {"run.sh": RUN_SH, "app.py": HANDLER}, "run.sh")
+    assert [(f.code, f.fix) for f in found] == [("LP204", (
+        "'run.sh' is a file of the package, a start script for an exec wrapper: set AWS_LAMBDA_EXEC_WRAPPER "
+        "(e.g. /opt/bootstrap with the Lambda Web Adapter layer), or name a Python module.function"))]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a folder on Windows has no execute bits")
+def test_wrapper_in_the_package(tmp_path: Path) -> None:
+    index = script_folder(tmp_path, {"app.py": HANDLER, "wrap": "#!/bin/sh\nexec \"$@\"\n"}, mode=0o644)
+    found = wrapped(index, "app.handler", "/var/task/wrap")
+    assert [(f.code, f.message) for f in found] == [("LP213", (
+        "wrap is not executable (mode 0644): Lambda starts the runtime through it (AWS_LAMBDA_EXEC_WRAPPER), and the "
+        "runtime cannot start"))]
+    (tmp_path / "src" / "wrap").chmod(0o755)
+    assert wrapped(folder_index(tmp_path / "src"), "app.handler", "/var/task/wrap") == []
+
+
+def test_missing_import_is_one_finding_with_its_lines(tmp_path: Path) -> None:
+    files = {"app.py": "import requests\nimport helpers\n" + HANDLER,
+             "helpers.py": "import requests\nfrom requests import get\n"}
+    assert summary(check(tmp_path, files, "app.handler")) == [(
+        "LP209", 1, ("Runtime.ImportModuleError: Unable to import module 'app': No module named 'requests' "
+        "(also imported at helpers.py line 1, helpers.py line 2)"))]

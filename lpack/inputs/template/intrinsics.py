@@ -131,6 +131,12 @@ def _placeholder(name: str) -> str:
     return "${" + name.replace("::", ".").replace(":", ".") + "}"
 
 
+def as_written(text: str) -> str:
+    """``text`` with the pseudo parameters a placeholder renamed shown as a template writes them:
+    ``${AWS.Region}`` -> ``${AWS::Region}``, for messages (matching keeps the colon-free form)."""
+    return re.sub(r"\$\{AWS\.(\w+)\}", r"${AWS::\1}", text)
+
+
 def ref_target(value: object) -> str | None:
     """The logical ID a ``!Ref X`` or ``!GetAtt X.Attr`` names."""
     if not is_intrinsic(value):
