@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,7 +31,10 @@ def report_line(outcome: Outcome) -> str:
         f"Memory Size: {outcome.memory_size_mb} MB",
         f"Max Memory Used: {outcome.max_memory_used_mb if outcome.max_memory_used_mb is not None else '-'} MB",
     ]
-    if outcome.init_duration_ms is not None:
+    if outcome.restore_duration_ms is not None:  # SnapStart: the environment was restored, not initialized
+        parts += [f"Restore Duration: {outcome.restore_duration_ms:.2f} ms",
+                  f"Billed Restore Duration: {math.ceil(outcome.restore_duration_ms)} ms"]
+    elif outcome.init_duration_ms is not None:
         parts.append(f"Init Duration: {outcome.init_duration_ms:.2f} ms")
     if outcome.status == "timeout":
         parts.append("Status: timeout")
@@ -47,7 +51,10 @@ def function_logs(outcome: Outcome, plan: Plan, python: str) -> str:
     if outcome.init_duration_ms is not None:
         lines.append(f"INIT_START Runtime Version: python:{plan.target.runtime.python_version} "
                      f"(lpack: local Python {python})")
-        lines += _lines(outcome.init_logs)
+        lines += _lines(outcome.init_logs)  # with SnapStart, the hooks' output too
+    if outcome.restore_duration_ms is not None:
+        lines.append(f"RESTORE_START Runtime Version: python:{plan.target.runtime.python_version}")
+        lines.append(f"RESTORE_REPORT Restore Duration: {outcome.restore_duration_ms:.2f} ms")
     lines.append(f"START RequestId: {outcome.request_id} Version: $LATEST")
     lines += _lines(outcome.logs)
     if outcome.status == "timeout":
@@ -76,7 +83,9 @@ def _json_logs(outcome: Outcome, plan: Plan, python: str) -> str:
     metrics: dict[str, Any] = {
         "durationMs": round(outcome.duration_ms, 2), "billedDurationMs": billed_duration_ms(outcome),
         "memorySizeMB": outcome.memory_size_mb, "maxMemoryUsedMB": outcome.max_memory_used_mb}
-    if outcome.init_duration_ms is not None:
+    if outcome.restore_duration_ms is not None:
+        metrics["restoreDurationMs"] = round(outcome.restore_duration_ms, 2)
+    elif outcome.init_duration_ms is not None:
         metrics["initDurationMs"] = round(outcome.init_duration_ms, 2)
     report: dict[str, Any] = {"requestId": outcome.request_id, "metrics": metrics,
                               "status": {"succeeded": "success", "timeout": "timeout"}.get(outcome.status, "error")}

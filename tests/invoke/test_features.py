@@ -217,3 +217,19 @@ def test_response_streaming_runs_buffered_and_says_so(tmp_path: Path, capsys: py
     assert code == 0, err
     assert report["invocations"][0]["response"]["tenant_id"] is None
     assert "InvokeMode RESPONSE_STREAM is not emulated" in err
+
+
+def test_a_snapstart_report_line_has_the_restore_duration_not_the_init(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As Lambda logs a restored environment: RESTORE_START/RESTORE_REPORT, and Restore Duration on REPORT."""
+    path = template(tmp_path, SNAPSTART)
+    assert main(["invoke", str(path), "--payload", "{}", "--python", sys.executable]) == 0
+    out, err = capsys.readouterr()
+    report = next(line for line in (out + err).splitlines() if line.startswith("REPORT RequestId:"))
+    assert "\tRestore Duration: " in report and "\tBilled Restore Duration: " in report
+    assert "Init Duration" not in report
+    assert "RESTORE_REPORT Restore Duration: " in out + err
+    assert main(["invoke", str(path), "--payload", "{}", "--python", sys.executable, "--no-snapstart"]) == 0
+    out, err = capsys.readouterr()
+    report = next(line for line in (out + err).splitlines() if line.startswith("REPORT RequestId:"))
+    assert "\tInit Duration: " in report and "Restore" not in report
