@@ -102,6 +102,12 @@ class Rule(NamedTuple):
 
     def finding(self, message: str, path: str | Location, **extra: Any) -> Finding:
         severity = extra.pop("severity", self.severity)
+        if "${AWS." in message or "${AWS." in str(extra.get("fix", "")):  # a template's ${AWS::Region}, as written
+            from lpack.inputs.template.intrinsics import as_written
+
+            message = as_written(message)
+            if isinstance(extra.get("fix"), str):
+                extra["fix"] = as_written(extra["fix"])
         return Finding(self.code, self.name, severity, message, path, **extra)
 
     def crashed(self, subject: Subject, exc: Exception) -> Finding:

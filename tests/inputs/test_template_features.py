@@ -252,3 +252,19 @@ def test_a_cdk_synth_template_is_checked_and_built_from_its_asset_folder(
     assert main(["build", "--template", str(template)]) == 0
     with zipfile.ZipFile(template.parent / "dist" / "ApiHandler5E7490E8.zip") as built:
         assert built.namelist() == ["index.py"]
+
+
+def test_pseudo_parameters_are_printed_as_the_template_writes_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """IAM matching reads ``${AWS::AccountId}`` colon-free inside an ARN; a message shows it as written."""
+    template = project(tmp_path, FUNCTION + """      Policies:
+        - Version: '2012-10-17'
+          Statement:
+            - Effect: Allow
+              Action: iam:PassRole
+              Resource: !Sub "arn:aws:iam::${AWS::AccountId}:role/*"
+""")
+    assert main(["check", str(template), "--format", "json", "--select", "LP540"]) == 1
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert "arn:aws:iam::${AWS::AccountId}:role/*" in finding["message"]
+    assert "${AWS.AccountId}" not in finding["message"]
