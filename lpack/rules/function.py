@@ -515,21 +515,48 @@ def memory_above_3008(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
         )
 
 
+def _timeout_limit(s: FunctionSubject) -> tuple[int, str]:
+    """The longest timeout Lambda accepts for this function, and why (LP323)."""
+    from lpack.core.facts import compute
+
+    if not s.features.managed_instances:
+        return limits.TIMEOUT_S[1], ""
+    kinds = (*s.features.event_sources, *(("function-url",) if s.features.function_url else ()))
+    short = sorted({k for k in kinds if k in compute.SYNC_EVENT_SOURCES or k in compute.MI_SHORT_EVENT_SOURCES})
+    if short:
+        shown = ", ".join("a function URL" if k == "function-url" else k for k in short)
+        return compute.SYNC_TIMEOUT_S, f" (Managed Instances, but invoked by {shown}: those keep 900 s)"
+    return compute.MI_LONG_TIMEOUT_S, " (Managed Instances, asynchronous and event-source invocations)"
+
+
 @rule("LP323", "timeout-invalid", Severity.ERROR, subject=FunctionSubject, source=limits.QUOTAS_URL)
 def timeout_invalid(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Checks the configured `timeout`: a whole number of seconds from 1 to 900 (15 minutes).
     A timeout over 29 seconds is fine: that is API Gateway's integration timeout, not Lambda's.
 
+    On Lambda Managed Instances (`CapacityProviderConfig`), asynchronous invocations and event
+    source mappings may run up to 5,400 seconds (90 minutes), except Amazon MQ and Amazon
+    DocumentDB mappings. There the limit is 5,400 s, unless something that invokes the function
+    synchronously is attached to it in the template (an `Api`, `HttpApi`, `ALB` ... event, a
+    function URL) or an MQ or DocumentDB source: then 900 s applies. The message says which.
+
     ## Why is this bad?
-    `CreateFunction` fails validation; no function runs longer than 900 seconds.
+    `CreateFunction` fails validation; no invocation runs longer than its limit.
 
     ## How to fix
-    Set `timeout` to an integer from 1 to 900. Split longer work with Step Functions, or run it
-    on ECS, Fargate or Batch.
+    Set `timeout` to an integer from 1 to 900 (5,400 for a Managed Instances function invoked
+    asynchronously or by an event source). Split longer work with durable functions or Step
+    Functions, or run it on ECS, Fargate or Batch.
+
+    ## References
+    Configuring the timeout, https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
     """
-    yield from _setting(r, s, "timeout", s.timeout, limits.TIMEOUT_S, "s",
-                        "set timeout to an integer from 1 to 900 (seconds)")
+    high, why = _timeout_limit(s)
+    problem = _out_of_range(s.timeout, limits.TIMEOUT_S[0], high, "s")
+    if problem:
+        yield r.finding(f"timeout = {_shown(s.timeout)} {problem}{why}", s.where, line=s.line_of("timeout"),
+                        function=s.name, fix=f"set timeout to an integer from 1 to {high} (seconds)")
 
 
 @rule("LP324", "ephemeral-storage-invalid", Severity.ERROR, subject=FunctionSubject, source=limits.QUOTAS_URL)
