@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from lpack.core.facts.compute import DURABLE_POLICY, DURABLE_POLICY_ARN
+
 _LOGS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
 
 MANAGED: dict[str, dict[str, object]] = {
@@ -24,6 +26,7 @@ MANAGED: dict[str, dict[str, object]] = {
             "Resource": "*",
         }],
     },
+    DURABLE_POLICY_ARN: DURABLE_POLICY,  # what SAM attaches to a durable function instead of the basic one
 }
 
 

@@ -594,8 +594,8 @@ def log_level_without_json(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     Set `log-format = "JSON"` (a template's `LoggingConfig: LogFormat: JSON`), or remove
     `log-level` and set the root logger's level in code.
     """
-    if s.log_level is None or str(s.log_format or "Text").upper() == "JSON":
-        return
+    if s.log_level is None or str(s.log_format or "Text").upper() == "JSON" or s.features.managed_instances:
+        return  # (Managed Instances always log JSON: the level applies)
     yield r.finding(
         f"log-level = {_shown(s.log_level)} has no effect without log-format = \"JSON\": Lambda filters "
         "application logs by level only in the JSON log format",

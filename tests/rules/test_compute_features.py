@@ -308,3 +308,34 @@ def test_committed_templates_give_exactly_the_expected_findings(
     findings = json.loads(out.getvalue())["findings"]
     got = sorted((f["code"], Path(str(f["path"])).name, f["line"]) for f in findings)
     assert got == expected
+
+
+def test_a_sam_durable_function_gets_the_durable_managed_policy(tmp_path: Path) -> None:
+    """SAM attaches AWSLambdaBasicDurableExecutionRolePolicy to a durable function's own role: no LP590."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (src / "requirements.txt").write_text(SDK["requirements.txt"])
+    template = tmp_path / "template.yaml"
+    template.write_text(HEAD + "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n"
+                        "      Handler: app.handler\n      Runtime: python3.13\n" + DURABLE.format(timeout=3600, days=7))
+    assert run(template) == []
+    plain = template.read_text().replace("      DurableConfig:", "      XDurableConfig:")
+    template.write_text(plain)
+    assert run(template) == []  # not durable: not judged
+
+
+def test_log_level_with_text_format_is_not_lp325_on_managed_instances(tmp_path: Path) -> None:
+    props = "      Runtime: python3.13\n      LoggingConfig:\n        LogFormat: Text\n        ApplicationLogLevel: DEBUG\n"
+    import contextlib
+    import io
+
+    def lp325(extra_props: str) -> list[str]:
+        check(tmp_path, props + extra_props)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            main(["check", str(tmp_path / "template.yaml"), "--format", "json", "--select", "LP325"])
+        return [f["code"] for f in json.loads(out.getvalue())["findings"]]
+
+    assert lp325("") == ["LP325"]
+    assert lp325(MI) == []

@@ -15,6 +15,7 @@ import json
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
+from lpack.core.facts.compute import DURABLE_POLICY_ARN
 from lpack.inputs.template.intrinsics import (
     SAM_FUNCTION,
     Resolver,
@@ -81,11 +82,13 @@ class Policies:
         return self.sam_role(props)._replace(resource=iam.resource)
 
     def sam_role(self, props: Located) -> FunctionIam:
-        """The role SAM creates: AWSLambdaBasicExecutionRole and the function's ``Policies``."""
+        """The role SAM creates: AWSLambdaBasicExecutionRole (for a durable function,
+        AWSLambdaBasicDurableExecutionRolePolicy) and the function's ``Policies``."""
         from lpack.iam import managed
         from lpack.iam.policy import parse_policy
 
-        managed_arns: list[str] = [BASIC_EXECUTION_ROLE]
+        # SAM gives a durable function the durable variant, which adds the checkpoint permissions
+        managed_arns: list[str] = [DURABLE_POLICY_ARN if "DurableConfig" in props else BASIC_EXECUTION_ROLE]
         inline: list[ParsedPolicy] = []
         opaque: list[str] = []
         templates: list[str] = []  # inline too; the role always has AWSLambdaBasicExecutionRole for logs
