@@ -15,7 +15,12 @@ import os
 import re
 from collections.abc import Iterator
 
-from lpack.analysis.handler_analysis import HandlerAnalysis, ImportProblem, analysis
+from lpack.analysis.handler_analysis import (
+    MAX_MODULE_BYTES,
+    HandlerAnalysis,
+    ImportProblem,
+    analysis,
+)
 from lpack.analysis.handler_name import HandlerName, split_handler
 from lpack.analysis.import_paths import RUNTIME_MAYBE, RUNTIME_PROVIDED, Missing, ModuleLocation
 from lpack.analysis.package import Entry
@@ -24,6 +29,7 @@ from lpack.analysis.subjects import HandlerSubject, PackageSubject
 from lpack.core import stdlib
 from lpack.core.facts import delivery as facts
 from lpack.core.findings import Finding, Severity
+from lpack.core.units import exact_bytes
 from lpack.rules import Rule, rule
 
 HANDLER_URL = "https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html"
@@ -728,3 +734,29 @@ def start_script_without_shebang(r: Rule, s: HandlerSubject) -> Iterator[Finding
             yield r.finding(f"{name} has no #! line naming its interpreter: a wrapper that starts it directly fails "
                             "with Exec format error", s.where(name), line=1, function=s.function,
                             fix=f"make the first line of {name} #!/bin/bash (or #!/bin/sh)")
+
+
+@rule("LP215", "module-not-analysed", Severity.INFO, subject=HandlerSubject, source=PACKAGE_URL)
+def module_not_analysed(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
+    """## What it does
+    Names the handler's modules (the handler module, or a module it imports from the package)
+    that are over 1 MiB of source: lpack lists them but does not parse them.
+
+    ## Why is this bad?
+    Parsing a module of many megabytes takes seconds to minutes and gigabytes of memory, so lpack
+    does not; but then their syntax, their handler and their imports go unchecked, and a report
+    that says nothing about them reads as "checked". Generated modules of this size (embedded
+    data, vendored bundles) also slow every cold start: Python compiles them at import unless
+    their bytecode is shipped.
+
+    ## How to fix
+    Nothing, if the module is meant to be that large. Otherwise move the data out of the source:
+    a JSON or binary file read at start-up, a layer, or S3.
+    """
+    a = _named(s)
+    if a is None:
+        return
+    for name, size in sorted(a.unread.items()):
+        yield r.finding(f"{name} is {exact_bytes(size)}, over {exact_bytes(MAX_MODULE_BYTES)}: lpack did not parse it, "
+                        "so its syntax and imports are not checked", s.where(name), function=s.function,
+                        fix="move embedded data out of the module into a file read at start-up")

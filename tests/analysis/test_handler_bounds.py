@@ -65,3 +65,23 @@ def test_a_huge_handler_module_is_checked_in_bounded_memory(tmp_path: Path, size
     assert done.returncode in (0, 1), done.stdout + done.stderr
     assert "crashed" not in done.stdout and "internal error" not in done.stderr
     assert "MemoryError" not in done.stdout + done.stderr
+
+
+def test_check_names_the_module_it_did_not_parse(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """LP215: a module over the limit is reported as not analysed, not passed over in silence."""
+    import json
+
+    from lpack.cli import main
+
+    big = tmp_path / "big"
+    big.mkdir()
+    (big / "lambda_function.py").write_text(HANDLER + "x = 1\n" * (MAX_MODULE_BYTES // 6))
+    assert main(["check", str(big), "--format", "json", "--runtime", "python3.12"]) == 0
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [(f["code"], f["severity"]) for f in findings] == [("LP215", "info")]
+    assert "lambda_function.py is " in findings[0]["message"] and "did not parse it" in findings[0]["message"]
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "lambda_function.py").write_text(HANDLER)
+    assert main(["check", str(small), "--format", "json", "--runtime", "python3.12"]) == 0
+    assert json.loads(capsys.readouterr().out)["findings"] == []
