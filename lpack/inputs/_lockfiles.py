@@ -168,3 +168,36 @@ def nested_table(data: Any, *keys: str) -> dict[str, Any]:
     for key in keys:
         data = data.get(key) if isinstance(data, dict) else None
     return data if isinstance(data, dict) else {}
+
+
+STRONG_HASHES = ("sha256:", "sha384:", "sha512:")  # what --require-hashes accepts (md5 and sha1 are dropped)
+
+
+class Unreadable(ValueError):
+    """A marker, specifier or constraint in a lock that cannot be parsed; its reader turns it into
+    a ConfigError naming the lock."""
+
+
+def checked_field(table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], path: Path, where: str,
+                  default: Any = None, *, fix: str) -> Any:
+    """``table[key]`` checked to be ``kind``; ``default`` when absent (missing if None). The errors
+    name the lock, the place in it (``where``) and end with ``fix``."""
+    if key not in table:
+        if default is None:
+            raise ConfigError(f"{path}: {where} has no {key!r}; {fix}")
+        return default
+    value = table[key]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise ConfigError(f"{path}: {where}: {key!r} has the wrong type ({type(value).__name__}); {fix}")
+    return value
+
+
+def file_hashes(files: Sequence[Any], path: Path, where: str, *, fix: str) -> tuple[str, ...]:
+    """The strong hashes of a package's ``files = [{file, hash}]`` (Poetry's and PDM's shape), once each."""
+    hashes = []
+    for item in files:
+        if not isinstance(item, dict) or not isinstance(item.get("hash", ""), str):
+            raise ConfigError(f"{path}: {where}: 'files' holds something other than {{file, hash}} tables; {fix}")
+        if item.get("hash", "").startswith(STRONG_HASHES):
+            hashes.append(item["hash"])
+    return tuple(dict.fromkeys(hashes))

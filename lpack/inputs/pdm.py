@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from lpack.core.errors import ConfigError
 from lpack.core.targets import Target
-from lpack.inputs._lockfiles import load_manifest
+from lpack.inputs._lockfiles import Unreadable, checked_field, file_hashes, load_manifest
 from lpack.inputs._lockfiles import load_toml_or_refuse as _load
 from lpack.inputs._lockfiles import nested_table as _table
 from lpack.inputs.locked import Local, Locked, Pin, Selection, canonical, marker_environment
@@ -29,7 +29,6 @@ from lpack.inputs.locked import Local, Locked, Pin, Selection, canonical, marker
 KIND = "pdm.lock"
 PYPI_SIMPLE = "https://pypi.org/simple"
 FIX = "regenerate it with `pdm lock`"
-_STRONG_HASHES = ("sha256:", "sha384:", "sha512:")
 _VCS = ("git", "hg", "svn", "bzr")
 
 
@@ -44,10 +43,6 @@ class _Package(NamedTuple):
     vcs: str  # "git+<repo>" for a VCS dependency ("" if none)
 
 
-class _Unreadable(ValueError):
-    """A marker or specifier that cannot be parsed; becomes a ConfigError naming the lock."""
-
-
 # ---------------------------------------------------------------------------------------------
 # The reader
 
@@ -56,7 +51,7 @@ def read(path: Path, target: Target, selection: Selection, manifest: Path) -> Lo
     """The pins, local projects, indexes and find-links of ``path`` that ``target`` installs."""
     try:
         return _read(path, target, selection, manifest)
-    except _Unreadable as exc:
+    except Unreadable as exc:
         raise _broken(path, str(exc)) from exc
 
 
@@ -161,16 +156,10 @@ def _broken(path: Path, what: str) -> ConfigError:
     return ConfigError(f"{path}: {what}; {FIX}")
 
 
-def _field(table: Mapping[str, Any], key: str, kind: type, path: Path, where: str, default: Any = None) -> Any:
+def _field(table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], path: Path, where: str,
+           default: Any = None) -> Any:
     """``table[key]`` checked to be ``kind``; ``default`` when absent (missing if None)."""
-    if key not in table:
-        if default is None:
-            raise _broken(path, f"{where} has no {key!r}")
-        return default
-    value = table[key]
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise _broken(path, f"{where}: {key!r} has the wrong type ({type(value).__name__})")
-    return value
+    return checked_field(table, key, kind, path, where, default, fix=FIX)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,21 +182,11 @@ def _package(raw: Any, path: Path, index: int) -> _Package:
         version=_field(raw, "version", str, path, where, ""),
         groups=tuple(canonical(g) for g in groups),
         marker=_field(raw, "marker", str, path, where, ""),
-        hashes=_hashes(_field(raw, "files", list, path, where, []), path, where),
+        hashes=file_hashes(_field(raw, "files", list, path, where, []), path, where, fix=FIX),
         path=_field(raw, "path", str, path, where, ""),
         url=_field(raw, "url", str, path, where, ""),
         vcs=next((f"{vcs}+{raw[vcs]}" for vcs in _VCS if vcs in raw), ""),
     )
-
-
-def _hashes(files: Sequence[Any], path: Path, where: str) -> tuple[str, ...]:
-    hashes = []
-    for item in files:
-        if not isinstance(item, dict) or not isinstance(item.get("hash", ""), str):
-            raise _broken(path, f"{where}: 'files' holds something other than {{file, hash}} tables")
-        if item.get("hash", "").startswith(_STRONG_HASHES):
-            hashes.append(item["hash"])
-    return tuple(dict.fromkeys(hashes))
 
 
 def _holds(marker: str, env: Mapping[str, str]) -> bool:
@@ -223,7 +202,7 @@ def _holds(marker: str, env: Mapping[str, str]) -> bool:
     try:
         return Marker(marker).evaluate(dict(env))
     except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName) as exc:
-        raise _Unreadable(f"invalid marker {marker!r} ({exc})") from exc
+        raise Unreadable(f"invalid marker {marker!r} ({exc})") from exc
 
 
 # ---------------------------------------------------------------------------------------------

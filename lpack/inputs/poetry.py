@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from lpack.core.errors import ConfigError
 from lpack.core.targets import Target
-from lpack.inputs._lockfiles import load_manifest
+from lpack.inputs._lockfiles import Unreadable, checked_field, file_hashes, load_manifest
 from lpack.inputs._lockfiles import load_toml_or_refuse as _load
 from lpack.inputs._lockfiles import nested_table as _table
 from lpack.inputs.locked import Local, Locked, Pin, Selection, canonical, marker_environment
@@ -29,7 +29,6 @@ from lpack.inputs.locked import Local, Locked, Pin, Selection, canonical, marker
 KIND = "poetry.lock"
 PYPI_SIMPLE = "https://pypi.org/simple/"
 FIX = "regenerate it with `poetry lock`"
-_STRONG_HASHES = ("sha256:", "sha384:", "sha512:")
 # Poetry 2 source priorities, in the order pip should see the indexes; Poetry 1's
 # `default = true` / `secondary = true` map to primary / supplemental.
 _PRIORITIES = ("primary", "pypi", "supplemental", "explicit")
@@ -71,15 +70,11 @@ class _Package(NamedTuple):
 # The reader
 
 
-class _Unreadable(ValueError):
-    """A marker or constraint that cannot be parsed; becomes a ConfigError naming the lock."""
-
-
 def read(path: Path, target: Target, selection: Selection, manifest: Path) -> Locked:
     """The pins, local projects and indexes of ``path`` that ``target`` installs."""
     try:
         return _read(path, target, selection, manifest)
-    except _Unreadable as exc:
+    except Unreadable as exc:
         raise _broken(path, str(exc)) from exc
 
 
@@ -168,14 +163,7 @@ def _broken(path: Path, what: str) -> ConfigError:
 def _field(table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], path: Path, where: str,
            default: Any = None) -> Any:
     """``table[key]`` checked to be ``kind``; ``default`` when absent (missing if None)."""
-    if key not in table:
-        if default is None:
-            raise _broken(path, f"{where} has no {key!r}")
-        return default
-    value = table[key]
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise _broken(path, f"{where}: {key!r} has the wrong type ({type(value).__name__})")
-    return value
+    return checked_field(table, key, kind, path, where, default, fix=FIX)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,7 +194,7 @@ def _package(raw: Any, path: Path, where: str) -> _Package:
         python=_field(raw, "python-versions", str, path, where, default="*"),
         groups=tuple(canonical(g) for g in groups) if groups is not None else None,
         markers=_group_markers(raw.get("markers", ""), groups or (), path, where),
-        hashes=_hashes(_field(raw, "files", list, path, where, default=[]), path, where),
+        hashes=file_hashes(_field(raw, "files", list, path, where, default=[]), path, where, fix=FIX),
         source=_source(_field(raw, "source", dict, path, where, default={}), path, where),
         dependencies=_edges(_field(raw, "dependencies", dict, path, where, default={}), path, where),
         extras=_package_extras(_field(raw, "extras", dict, path, where, default={}), path, where),
@@ -223,16 +211,6 @@ def _group_markers(raw: Any, groups: Sequence[str], path: Path, where: str) -> d
     if isinstance(raw, dict) and all(isinstance(v, str) for v in raw.values()):
         return {canonical(g): m for g, m in raw.items()}
     raise _broken(path, f"{where}: 'markers' is neither a marker nor a table of them")
-
-
-def _hashes(files: Sequence[Any], path: Path, where: str) -> tuple[str, ...]:
-    hashes = []
-    for item in files:
-        if not isinstance(item, dict) or not isinstance(item.get("hash", ""), str):
-            raise _broken(path, f"{where}: 'files' holds something other than {{file, hash}} tables")
-        if item.get("hash", "").startswith(_STRONG_HASHES):
-            hashes.append(item["hash"])
-    return tuple(dict.fromkeys(hashes))
 
 
 def _source(raw: Mapping[str, Any], path: Path, where: str) -> _Source:
@@ -435,7 +413,7 @@ def holds(marker: str, env: Mapping[str, str], extras: Sequence[str] = ()) -> bo
         parsed = Marker(marker)
         return any(parsed.evaluate({**env, "extra": extra}) for extra in (*extras, ""))
     except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName) as exc:
-        raise _Unreadable(f"invalid marker {marker!r} ({exc})") from exc
+        raise Unreadable(f"invalid marker {marker!r} ({exc})") from exc
 
 
 _TOKEN = re.compile(r"(\^|~=|~|===|==|!=|>=|<=|>|<|=)?\s*(\*|[0-9][^\s,|]*)")
@@ -452,7 +430,7 @@ def allows(constraint: str, version: str) -> bool:
             if SpecifierSet(",".join(s for s in specs if s)).contains(version, prereleases=True):
                 return True
         except InvalidSpecifier as exc:
-            raise _Unreadable(f"cannot read the version constraint {constraint!r}") from exc
+            raise Unreadable(f"cannot read the version constraint {constraint!r}") from exc
     return False
 
 
