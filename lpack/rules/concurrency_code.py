@@ -102,11 +102,13 @@ def tmp_fixed_name_write(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
 
 
 def _ships(s: HandlerSubject, module: str) -> bool:
-    """Whether the package, a layer lpack sees, or the declared requirements provide ``module``."""
-    if module in s.provided or s.layer_count > len(s.layers) + s.described_layers:
-        return True
-    prefixes = (f"{module}/", f"python/{module}/")
-    return any(e.name.startswith(prefixes) for index in (s.package, *s.layers) for e in index.entries)
+    """Whether the package or its layers (found as the runtime's import path finds them), the declared
+    requirements, or a layer lpack cannot see may provide ``module``."""
+    from lpack.analysis.handler_analysis import analysis
+    from lpack.analysis.import_paths import ModuleLocation
+
+    a = analysis(s)
+    return module in s.provided or a.unseen_layers or isinstance(a.path.find(module), ModuleLocation)
 
 
 @rule("LP245", "durable-sdk-not-bundled", Severity.WARNING, subject=HandlerSubject,
