@@ -127,9 +127,14 @@ def _function_from_options(path: Path, target: Target, options: CheckOptions) ->
     environment = None
     if options.env is not None:
         environment = read_env(options.env)
-    events = tuple(_event(p, "sync") for p in options.events) + tuple(_event(p, "async") for p in options.async_events)
+    events = _given_events(options)
     return FunctionSubject(name=path.stem, where=str(options.env or path), target=target, handler=options.handler,
                            environment=environment, environment_where=str(options.env or ""), events=events)
+
+
+def _given_events(options: CheckOptions) -> tuple[EventFile, ...]:
+    """The events of ``--event`` (synchronous) and ``--async-event``, read once."""
+    return tuple(_event(p, "sync") for p in options.events) + tuple(_event(p, "async") for p in options.async_events)
 
 
 def _event(path: Path, invocation: str) -> EventFile:
@@ -146,6 +151,7 @@ def check_project(project: Project, options: CheckOptions, template: Template | 
     findings: list[Finding] = []
     today = options.today or clock.today()
     names = set(options.functions)
+    given = _given_events(options)
     for unit in project.units:
         if names and unit.name not in names:
             continue
@@ -159,8 +165,6 @@ def check_project(project: Project, options: CheckOptions, template: Template | 
         found += [f._replace(function=unit.name) for f in engine.check_lockfile(unit.requirements or unit.lock)]
         if unit.kind == "function":
             lines = template.lines.get(unit.name, {}) if template else {}
-            given = tuple(_event(p, "sync") for p in options.events) + tuple(
-                _event(p, "async") for p in options.async_events)
             found += [f._replace(function=unit.name)
                       for f in engine.check_function(_function_subject(project, unit, target, lines, given))]
             found += [f._replace(function=unit.name) for f in
