@@ -319,7 +319,8 @@ def _branch_error(error: Any) -> Any:
 
 def _explain(error: Any) -> str:
     if error.validator == "enum":
-        return f"{error.instance!r} is not allowed; use one of: {', '.join(map(str, error.validator_value))}"
+        allowed = ", ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in error.validator_value)
+        return f"{error.instance!r} is not allowed; use one of: {allowed}"  # true/false as TOML writes them
     if error.validator == "type":
         return f"expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
     if error.validator == "pattern" and isinstance(error.instance, str):

@@ -289,6 +289,7 @@ def test_a_bad_config_value_is_a_config_error(tmp_path: Path, capsys: pytest.Cap
     assert main(["check", str(project(tmp_path, '"yes"'))]) == 2
     err = capsys.readouterr().err
     assert "snap-start" in err and "Traceback" not in err
+    assert "use one of: true, false, PublishedVersions, None" in err  # TOML's booleans, not Python's
 
 
 # -- the real template ------------------------------------------------------------------------------
