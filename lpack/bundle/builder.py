@@ -507,12 +507,31 @@ def _inputs_record(zip_sha256: str) -> Path:
     return default_root() / "inputs" / zip_sha256[:2] / zip_sha256
 
 
+# a zip's bytes can come from several sets of inputs (functions sharing a CodeUri, pure-Python
+# dependencies built for two runtimes): each set that produced it is remembered, up to this many
+_INPUTS_KEPT = 64
+
+
 def write_inputs_manifest(unit_plan: Plan, zip_sha256: str, files: list[tuple[str, Path]] | None = None) -> None:
-    record = {"version": 1, "target": unit_plan.target.label, "inputs_sha256": inputs_digest(unit_plan, files)}
+    digest = inputs_digest(unit_plan, files)
+    known = [d for d in _recorded_inputs(zip_sha256) or () if d != digest]
+    record = {"version": 2, "inputs_sha256": [digest, *known][:_INPUTS_KEPT]}
     try:
         atomic_write_text(_inputs_record(zip_sha256), json.dumps(record) + "\n", durable=False)
     except OSError:
         pass  # a read-only cache: check will take the zip as it is
+
+
+def _recorded_inputs(zip_sha256: str) -> list[str] | None:
+    """The input digests a zip was built from, or None when lpack has no (readable) record of it."""
+    try:
+        record = json.loads(_inputs_record(zip_sha256).read_text(encoding="utf-8"))
+        recorded = record["inputs_sha256"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if isinstance(recorded, str):  # version 1: one digest
+        return [recorded]
+    return [d for d in recorded if isinstance(d, str)] if isinstance(recorded, list) else None
 
 
 def stale_package(unit_plan: Plan, zip_path: Path) -> bool:
@@ -521,10 +540,10 @@ def stale_package(unit_plan: Plan, zip_path: Path) -> bool:
     import hashlib
 
     try:
-        record = json.loads(_inputs_record(hashlib.sha256(zip_path.read_bytes()).hexdigest()).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        recorded = _recorded_inputs(hashlib.sha256(zip_path.read_bytes()).hexdigest())
+    except OSError:
         return False
-    return bool(record.get("inputs_sha256") != inputs_digest(unit_plan))
+    return recorded is not None and inputs_digest(unit_plan) not in recorded
 
 
 def _copy_tree(source: Path, dest: Path, within: tuple[Path, ...]) -> None:

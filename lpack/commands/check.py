@@ -148,7 +148,7 @@ def _event(path: Path, invocation: str) -> EventFile:
 
 def check_project(project: Project, options: CheckOptions, template: Template | None = None) -> list[Finding]:
     """Check each unit of a project (or of a template: ``template`` gives its lines and IAM)."""
-    findings: list[Finding] = []
+    per_unit: list[tuple[Unit, list[Finding]]] = []
     today = options.today or clock.today()
     names = set(options.functions)
     given = _given_events(options)
@@ -171,8 +171,44 @@ def check_project(project: Project, options: CheckOptions, template: Template | 
                       (_template_policies(template, unit) if template else _unit_policies(project, unit))]
         found += [f if f.function else f._replace(function=unit.name)
                   for f in _unit_package(unit_plan, options.source, options.note, options.looked)]
-        findings += _at_template_lines(found, template, unit, where) if template else found
-    return findings
+        per_unit.append((unit, _at_template_lines(found, template, unit, where) if template else found))
+    return _said_once(per_unit)
+
+
+# findings about what several functions share, said once naming them all: a runtime's lifecycle
+# (by the runtime its message names), and the SDK in packages built from one CodeUri
+_ONCE_PER_RUNTIME = ("LP401", "LP402")
+_ONCE_PER_SOURCE = ("LP142",)
+
+
+def _said_once(per_unit: list[tuple[Unit, list[Finding]]]) -> list[Finding]:
+    groups: dict[tuple[str, str], list[tuple[Finding, str]]] = {}
+    order: list[tuple[str, str] | Finding] = []
+    for unit, found in per_unit:
+        for f in found:
+            if f.code in _ONCE_PER_RUNTIME:
+                key = (f.code, f.message)
+            elif f.code in _ONCE_PER_SOURCE and unit.source is not None:
+                key = (f.code, str(unit.source))
+            else:
+                order.append(f)
+                continue
+            if key not in groups:
+                order.append(key)
+            groups.setdefault(key, []).append((f, unit.name))
+    out = []
+    for item in order:
+        if isinstance(item, Finding):
+            out.append(item)
+            continue
+        group = groups[item]
+        first, names = group[0][0], [name for _f, name in group]
+        if len(names) > 1:
+            shared = "use this runtime" if first.code in _ONCE_PER_RUNTIME else "are built from this code"
+            first = first._replace(message=f"{first.message} ({len(names)} functions {shared}: {', '.join(names)})",
+                                   function=", ".join(names))
+        out.append(first)
+    return out
 
 
 def _at_template_lines(findings: list[Finding], template: Template, unit: Unit, where: str) -> list[Finding]:

@@ -6,6 +6,7 @@ sourceless ``x.pyc``); LP142 notes the AWS SDK that every Python runtime provide
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from lpack.analysis.package import Entry
@@ -137,6 +138,9 @@ def boto3_vendored(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     ## How to fix
     If you do not need a specific version, remove boto3 from the function's requirements (keep it
     in a development group for local runs). Otherwise ignore LP142 for this function.
+    When another library needs it (s3fs pulls botocore in through aiobotocore), the fix names
+    that library, read from the package's metadata: keep the SDK, or drop that library.
+    Functions built from one CodeUri share one finding.
     """
     found: dict[str, str] = {}
     size = 0
@@ -158,6 +162,67 @@ def boto3_vendored(r: Rule, s: PackageSubject) -> Iterator[Finding]:
             f"{named} {'is' if len(present) == 1 else 'are'} in the package, {unzipped(size)}, although the "
             f"runtime provides {'it' if len(present) == 1 else 'them'}; fine if deliberate, e.g. to pin a "
             "newer boto3 than the runtime's",
-            s.display, function=s.function,
-            fix="unless you need a specific version, drop boto3 from the function's requirements",
+            s.display, function=s.function, fix=_sdk_fix(s, present),
         )
+
+
+def _sdk_fix(s: PackageSubject, present: list[str]) -> str:
+    """What to do about the SDK in the package, by what brought it in: the package's dist-info
+    metadata says which installed distributions require it, up to the ones nothing requires (the
+    function's own requirements)."""
+    requirers = _requirers(s)
+    sdk = "boto3" if "boto3" in present else "botocore"
+    roots = _roots(sdk, requirers)
+    if not roots or roots == [sdk]:
+        return f"unless you need a specific version, drop {sdk} from the function's requirements"
+    via = sorted(requirers.get(sdk, ()))
+    through = f" (through {', '.join(via)})" if via and via != roots else ""
+    return (f"{sdk} comes in with {', '.join(roots)}{through}, which {'needs' if len(roots) == 1 else 'need'} it: "
+            "keep it (ignore LP142 for this function), or drop that requirement")
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirers(s: PackageSubject) -> dict[str, set[str]]:
+    """For each distribution in the package, the distributions in the package that require it
+    (Requires-Dist without an ``extra`` marker: what an install of the requirer pulls in)."""
+    if s.reader is None:
+        return {}
+    from email.parser import HeaderParser
+
+    installed: dict[str, str] = {}
+    for root in import_roots(s):
+        for entry in package_files(s):
+            rel = entry.name[len(root):] if entry.name.startswith(root) else ""
+            if rel.count("/") == 1 and rel.endswith(".dist-info/METADATA"):
+                installed[_normal(rel.split("/")[0].rsplit(".", 1)[0].split("-")[0])] = entry.name
+    requirers: dict[str, set[str]] = {}
+    for name, metadata in installed.items():
+        headers = HeaderParser().parsestr(s.reader.text(metadata, _METADATA_HEAD))
+        for requirement in headers.get_all("Requires-Dist") or []:
+            spec, _, marker = requirement.partition(";")
+            if "extra" in marker:
+                continue
+            required = _normal(re.split(r"[\s\[(<>=!~;@]", spec.strip(), maxsplit=1)[0])
+            if required in installed and required != name:
+                requirers.setdefault(required, set()).add(name)
+    return requirers
+
+
+# the metadata headers come before the long description, which may be large
+_METADATA_HEAD = 64 * 1024
+
+
+def _roots(name: str, requirers: dict[str, set[str]]) -> list[str]:
+    """The distributions nothing else in the package requires that ``name`` is installed for."""
+    roots, seen, todo = set(), {name}, [name]
+    while todo:
+        current = todo.pop()
+        above = requirers.get(current, set()) - seen
+        if not requirers.get(current):
+            roots.add(current)
+        seen |= above
+        todo += above
+    return sorted(roots)

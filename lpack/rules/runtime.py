@@ -22,6 +22,7 @@ def runtime_deprecated(r: Rule, s: RuntimeSubject) -> Iterator[Finding]:
 
     ## How to fix
     Move to a supported runtime (for example `runtime = "python3.13"`), test, and redeploy.
+    The functions of one project or template on one runtime share one finding that names them.
     """
     rt = s.target.runtime
     if lifecycle(rt, s.today) == "deprecated":
