@@ -22,6 +22,7 @@ from lpack.core.features import Features
 from lpack.core.findings import Location
 
 if TYPE_CHECKING:
+    from lpack.analysis.image import Image
     from lpack.core.targets import Target
     from lpack.iam.policy import ParsedPolicy
 
@@ -209,6 +210,22 @@ class RoleSubject(Subject):
     inline: tuple[ParsedPolicy, ...] = ()  # the role's inline policies
     unreadable: int = 0  # documents lpack cannot read all of (a template's, made at deployment)
     features: Features = NO_FEATURES  # the function's, when known: a durable function needs checkpoint rights
+
+    @property
+    def display(self) -> str:
+        return self.where
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageSubject(Subject):
+    """What the container image rules look at: one image read from disk (``lpack.analysis.image``),
+    and the architecture the function is to run on (Lambda's name: x86_64 or arm64)."""
+
+    tag: ClassVar[str] = "image"
+
+    image: Image
+    architecture: str
+    where: str  # the tar or the layout folder, as findings name it
 
     @property
     def display(self) -> str:

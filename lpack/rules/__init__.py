@@ -20,6 +20,7 @@ from typing import Any, NamedTuple, TypeVar
 from lpack.analysis.subjects import (
     FunctionSubject,
     HandlerSubject,
+    ImageSubject,
     LockfileSubject,
     PackageSubject,
     PolicySubject,
@@ -62,8 +63,9 @@ FAMILIES = (
     Family("lpack.rules.managed_instances", "LP345", "LP349", "Lambda features: Managed Instances", FunctionSubject),
     Family("lpack.rules.durable", "LP350", "LP354", "Lambda features: durable functions", FunctionSubject),
     Family("lpack.rules.tenancy", "LP355", "LP359", "Lambda features: tenant isolation", FunctionSubject),
-    Family("lpack.rules.delivery", "LP360", "LP379", "Lambda features: wrappers, streaming, images, code signing",
+    Family("lpack.rules.delivery", "LP360", "LP369", "Lambda features: wrappers, streaming, images, code signing",
            FunctionSubject),
+    Family("lpack.rules.image", "LP370", "LP379", "Container images", ImageSubject),
     Family("lpack.rules.runtime", "LP400", "LP499", "Runtime lifecycle", RuntimeSubject),
     Family("lpack.rules.iam_grammar", "LP500", "LP519", "IAM policy grammar", PolicySubject),
     Family("lpack.rules.iam_privilege", "LP520", "LP559", "IAM least privilege", PolicySubject),

@@ -18,6 +18,7 @@ from lpack.analysis.package import PackageReader
 from lpack.analysis.subjects import (
     FunctionSubject,
     HandlerSubject,
+    ImageSubject,
     PackageSubject,
     PolicySubject,
     RoleSubject,
@@ -28,6 +29,7 @@ from lpack.core.features import Features
 from lpack.core.findings import Finding
 
 if TYPE_CHECKING:
+    from lpack.analysis.image import Image
     from lpack.core.targets import Target
     from lpack.iam.policy import ParsedPolicy
 
@@ -86,3 +88,8 @@ def check_role(policies: Sequence[ParsedPolicy], inline: Sequence[ParsedPolicy],
     """The execution-role rules on one role's complete set of policies (``features``: its function's)."""
     return rules.run(RoleSubject(policies=tuple(policies), where=where, function=function, opaque=opaque,
                                  inline=tuple(inline), unreadable=unreadable, features=features))
+
+
+def check_image(image: Image, architecture: str, where: str) -> list[Finding]:
+    """The container image rules on one image read from disk, for a function on ``architecture``."""
+    return rules.run(ImageSubject(image=image, architecture=architecture, where=where))
