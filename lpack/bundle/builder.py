@@ -318,7 +318,7 @@ class _Builder:
         if reqs.empty:
             return [], "none"
         key = make_key({
-            "requirements": reqs.fingerprint(), "runtime": target.runtime.name,
+            "requirements": reqs.fingerprint(within=(self.project.root, *self.project.follow_links)), "runtime": target.runtime.name,
             "architecture": target.architecture, "tags": target.platform_tags(),
             "installer": [self.installer.name, self.installer.identity],
             "env": {k: os.environ[k] for k in INSTALLER_ENV if k in os.environ},

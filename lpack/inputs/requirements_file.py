@@ -45,12 +45,14 @@ class Requirements:
     def empty(self) -> bool:
         return not self.lines
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, within: tuple[Path, ...] = ()) -> str:
+        """A digest of the files and of the local folders they name; links in those folders are
+        followed as far as ``within`` (the project's root and its follow-links) lets a build."""
         digest = hashlib.sha256()
         for path in self.files:
             digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
         for path in self.local_paths:
-            digest.update(_path_fingerprint(path).encode())
+            digest.update(_path_fingerprint(path, within).encode())
         return digest.hexdigest()
 
 
@@ -162,14 +164,14 @@ def _add_requirement(line: str, base: Path, reqs: Requirements) -> None:
         reqs.names.append(name.group(1))
 
 
-def _path_fingerprint(path: Path) -> str:
+def _path_fingerprint(path: Path, within: tuple[Path, ...] = ()) -> str:
     from lpack.core.select import SOURCE_EXCLUDES, walk
 
     if path.is_file():
         stat = path.stat()
         return f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}\n"
     parts = []
-    for rel, child in walk(path, SOURCE_EXCLUDES):
+    for rel, child in walk(path, SOURCE_EXCLUDES, within=within):
         stat = child.stat()
         parts.append(f"{rel}:{stat.st_size}:{stat.st_mtime_ns}")
     return "\n".join(parts) + "\n"

@@ -406,6 +406,31 @@ def test_local_project_requirements_are_built_into_wheels(tmp_path: Path, wheelh
         assert zf.read("tools/__init__.py") == b"NAME = 'changed'\n"
 
 
+def test_a_local_library_may_link_to_a_folder_the_project_lists(tmp_path: Path, wheelhouse: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A local library whose package links to a folder that follow-links lists builds (the link is
+    followed as the copy for pypa build follows it); unlisted, the same link is refused."""
+    shared = tmp_path / "shared" / "data"
+    shared.mkdir(parents=True)
+    (shared / "table.py").write_text("ROWS = 3\n")
+    lib = tmp_path / "libs" / "tools"
+    (lib / "tools").mkdir(parents=True)
+    (lib / "tools" / "__init__.py").write_text("NAME = 'tools'\n")
+    (lib / "tools" / "data").symlink_to(shared, target_is_directory=True)
+    (lib / "backend.py").write_text(in_tree_backend("tools", ""))
+    (lib / "pyproject.toml").write_text('[build-system]\nrequires = []\nbuild-backend = "backend"\n'
+                                        'backend-path = ["."]\n[project]\nname = "tools"\nversion = "1.0"\n')
+    root = project(tmp_path / "fn", local(wheelhouse, "../libs/tools"))
+    assert main(["build", str(root)]) == 2
+    assert "follow-links" in capsys.readouterr().err
+    (root / "lpack.toml").write_text('follow-links = ["../libs", "../shared"]\n')
+    assert main(["build", str(root), "--format", "json"]) == 0
+    assert '"dependencies": "installed"' in capsys.readouterr().out
+    (shared / "table.py").write_text("ROWS = 4\n")  # a change behind the link is a change of the library
+    assert main(["build", str(root), "--format", "json"]) == 0
+    assert '"dependencies": "installed"' in capsys.readouterr().out
+
+
 def test_progress_names_the_installers_steps(tmp_path: Path, wheelhouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """In a CI log (no terminal) each step is a plain line: resolving, installing, writing."""
 
