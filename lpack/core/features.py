@@ -55,9 +55,12 @@ class Features:
     code_signing: CodeSigning | None = None
     function_url: bool = False
     url_invoke_mode: object = None  # FunctionUrlConfig.InvokeMode: "BUFFERED" (default) or "RESPONSE_STREAM"
+    api_streaming: bool = False  # an API Gateway REST integration streams its response (ResponseTransferMode: STREAM)
     event_sources: tuple[str, ...] = ()  # the kinds of what invokes it: "Api", "HttpApi", "SQS", "Schedule" ...
     exec_wrapper: str | None = None  # AWS_LAMBDA_EXEC_WRAPPER: a script the runtime starts instead of itself
-    lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # feature -> template line
+    # feature -> template line: "snap-start", "function-url", "api-streaming" ..., and each event source kind
+    # ("Api", "SQS" ...) -> its first Events entry or EventSourceMapping
+    lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def managed_instances(self) -> bool:

@@ -57,6 +57,7 @@ LAMBDA_WARNING = (
 )
 
 _request_id = ""
+_tenant_id: str | None = None  # the invoke's tenant ID (--tenant-id), None without tenant isolation
 
 
 class FaultException(Exception):
@@ -210,6 +211,7 @@ class LambdaLoggerHandler(logging.Handler):
 class LambdaLoggerFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.aws_request_id = _request_id
+        record.tenant_id = _tenant_id
         return True
 
 
@@ -227,7 +229,8 @@ def json_logs() -> bool:
 
 class JsonFormatter(logging.Formatter):
     """The runtime's JSON log record: timestamp, level, message, logger, requestId, the
-    exception's type, message and trace when there is one, and any `extra` fields."""
+    exception's type, message and trace when there is one, tenantId for a tenant-isolated
+    function's invoke (awslambdaric's ``JsonFormatter``), and any `extra` fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         level = min(50, max(0, record.levelno)) // 10 * 10
@@ -244,6 +247,9 @@ class JsonFormatter(logging.Formatter):
             result["errorType"] = record.exc_info[0].__name__
             result["errorMessage"] = str(record.exc_info[1])
             result["location"] = f"{record.pathname}:{record.funcName}:{record.lineno}"
+        tenant = getattr(record, "tenant_id", None)
+        if tenant is not None:
+            result["tenantId"] = tenant
         result.update((k, v) for k, v in record.__dict__.items() if k not in _RECORD_FIELDS and k not in result)
         return json.dumps({k: v for k, v in result.items() if v is not None}, ensure_ascii=False) + "\n"
 
@@ -398,8 +404,8 @@ def _user_trace(tb: Any) -> list[str]:
 
 
 def handle(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
-    global _request_id
-    _request_id = request["request_id"]
+    global _request_id, _tenant_id
+    _request_id, _tenant_id = request["request_id"], request.get("tenant_id")
     os.environ["_X_AMZN_TRACE_ID"] = request["trace_id"]
     started = time.perf_counter()
     error = None

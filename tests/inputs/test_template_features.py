@@ -156,6 +156,52 @@ def test_a_url_resource_in_cloudformation_counts_as_the_functions_url(tmp_path: 
     assert (found.function_url, found.url_invoke_mode, found.streams) == (True, "BUFFERED", False)
 
 
+STREAMING_BODY = """  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Body:
+        swagger: "2.0"
+        paths:
+          /chat:
+            post:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                responseTransferMode: STREAM
+                uri: !Sub
+                  - arn:aws:apigateway:${AWS::Region}:lambda:path/2021-11-15/functions/${Target}/response-streaming-invocations
+                  - Target: !GetAtt Fn.Arn
+"""
+
+
+def test_a_rest_api_body_that_streams_the_function(tmp_path: Path) -> None:
+    template = project(tmp_path, FUNCTION + STREAMING_BODY)
+    found = features(template)
+    assert found.api_streaming and not found.streams
+    assert template.read_text().splitlines()[found.lines["api-streaming"] - 1].strip() == "responseTransferMode: STREAM"
+    assert not features(project(tmp_path, FUNCTION + STREAMING_BODY.replace("STREAM\n", "BUFFERED\n"))).api_streaming
+    other = FUNCTION.replace("  Fn:", "  Other:") + FUNCTION
+    assert not features(project(tmp_path, other + STREAMING_BODY), "Other").api_streaming
+
+
+def test_each_sam_event_kind_has_the_line_of_its_first_entry(tmp_path: Path) -> None:
+    template = project(tmp_path, FUNCTION + """      Events:
+        First:
+          Type: SQS
+          Properties: {Queue: arn:aws:sqs:us-east-1:123456789012:q}
+        Nightly:
+          Type: Schedule
+          Properties: {Schedule: rate(1 day)}
+        Second:
+          Type: SQS
+          Properties: {Queue: arn:aws:sqs:us-east-1:123456789012:r}
+""")
+    found = features(template)
+    text = template.read_text().splitlines()
+    assert found.event_sources == ("SQS", "Schedule", "SQS")
+    assert {k: text[found.lines[k] - 1].strip() for k in ("SQS", "Schedule")} == {"SQS": "First:", "Schedule": "Nightly:"}
+
+
 IMAGE_AND_S3 = """  ImageFn:
     Type: AWS::Serverless::Function
     Properties:

@@ -142,6 +142,45 @@ def test_a_bundled_snapshot_restore_py_is_the_one_imported(tmp_path: Path, capsy
 TENANCY = "      TenancyConfig:\n        TenantIsolationMode: PER_TENANT\n"
 
 
+LOGGING_APP = """\
+import logging
+
+logging.getLogger().setLevel(logging.INFO)
+
+
+def handler(event, context):
+    logging.getLogger("counter").info("counted", extra={"count": 1})
+    return context.tenant_id
+"""
+JSON_LOGS = "      LoggingConfig:\n        LogFormat: JSON\n"
+
+
+def function_records(invocation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The handler's JSON log records (not the platform.* records around them)."""
+    records = [json.loads(line) for line in invocation["logs"].splitlines() if line.startswith("{")]
+    return [r for r in records if "type" not in r]
+
+
+def test_json_logs_of_a_tenant_isolated_function_carry_the_tenant_id(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Lambda adds tenantId to the JSON log records of a tenant-isolated function's invoke, after the
+    runtime's own fields and before the handler's extra ones (awslambdaric's JsonFormatter)."""
+    code, report, err = invoke(capsys, template(tmp_path, TENANCY + JSON_LOGS, LOGGING_APP), "--tenant-id", "blue")
+    assert code == 0, err
+    (invocation,) = report["invocations"]
+    (record,) = function_records(invocation)
+    assert list(record) == ["timestamp", "level", "message", "logger", "requestId", "tenantId", "count"]
+    assert (record["message"], record["tenantId"], record["requestId"]) == ("counted", "blue", invocation["request_id"])
+
+
+def test_json_logs_without_tenant_isolation_have_no_tenant_id(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, report, err = invoke(capsys, template(tmp_path, JSON_LOGS, LOGGING_APP))
+    assert code == 0, err
+    (record,) = function_records(report["invocations"][0])
+    assert record["message"] == "counted" and "tenantId" not in record
+
+
 def test_tenant_id_is_context_tenant_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, report, err = invoke(capsys, template(tmp_path, TENANCY), "--tenant-id", "blue")
     assert code == 0, err

@@ -279,6 +279,27 @@ def test_tenancy(tmp_path: Path, mode: str, more: str, expected: list[str]) -> N
     assert all(f["severity"] == "error" and isinstance(f["line"], int) for f in found)
 
 
+def test_tenancy_event_source_points_at_each_events_entry(tmp_path: Path) -> None:
+    found = check(tmp_path, TENANT.format(mode="PER_TENANT") + """\
+      Events:
+        Count:
+          Type: Api
+          Properties:
+            Path: /count
+            Method: get
+        Nightly:
+          Type: Schedule
+          Properties:
+            Schedule: rate(1 day)
+        Queue:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Queue.Arn
+""", extra=QUEUE)
+    text = (tmp_path / "template.yaml").read_text().splitlines()
+    assert [(f["code"], text[f["line"] - 1].strip()) for f in found] == [("LP359", "Nightly:"), ("LP359", "Queue:")]
+
+
 def test_event_sources_without_tenancy_stay_quiet(tmp_path: Path) -> None:
     assert check(tmp_path, "      Runtime: python3.13\n" + EVENTS["sqs"] + EVENTS["url"], extra=QUEUE) == []
 
@@ -293,7 +314,7 @@ def test_event_sources_without_tenancy_stay_quiet(tmp_path: Path) -> None:
     pytest.param("durable", [("LP350", "template.yaml", 50), ("LP351", "template.yaml", 47),
                              ("LP590", "template.yaml", 42)], id="durable"),
     pytest.param("tenancy", [("LP357", "template.yaml", 46), ("LP358", "template.yaml", 48),
-                             ("LP359", "template.yaml", 50)], id="tenancy"),
+                             ("LP359", "template.yaml", 53)], id="tenancy"),
 ])
 def test_committed_templates_give_exactly_the_expected_findings(
         tmp_path: Path, folder: str, expected: list[tuple[str, str, int]]) -> None:

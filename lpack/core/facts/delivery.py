@@ -17,6 +17,12 @@ SIGNING_URL = "https://docs.aws.amazon.com/lambda/latest/dg/configuring-codesign
 SIGNING_POLICIES_URL = "https://docs.aws.amazon.com/lambda/latest/api/API_CodeSigningPolicies.html"
 WEB_ADAPTER_URL = "https://github.com/awslabs/aws-lambda-web-adapter"
 WEB_ADAPTER_BOOTSTRAP_URL = "https://github.com/awslabs/aws-lambda-web-adapter/blob/main/layer/bootstrap"
+WEB_ADAPTER_STREAMING_URL = ("https://github.com/awslabs/aws-lambda-web-adapter/blob/main/docs/guide/src/configuration/"
+                             "response-streaming.md")
+API_STREAMING_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode-lambda.html"
+API_TRANSFER_MODE_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode.html"
+API_METHOD_INTEGRATION_URL = ("https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/"
+                              "aws-properties-apigateway-method-integration.html")
 
 # WRAPPER_URL: Lambda starts the runtime through the script AWS_LAMBDA_EXEC_WRAPPER names (native
 # runtimes only). A path under /opt comes from a layer; one under /var/task from the function's package.
@@ -31,8 +37,16 @@ TASK_ROOT = "/var/task/"
 WEB_ADAPTER_ACCOUNT = "753240598075"
 WEB_ADAPTER_WRAPPER = "/opt/bootstrap"
 WEB_ADAPTER_LAYER = re.compile(r"arn:[^:]*:lambda:[^:]*:\d{12}:layer:LambdaAdapterLayer(X86|Arm64)(:|$)")
-# The adapter's own switch for streaming (its docs: "response_stream", matching the URL's invoke mode).
+# The adapter's own switch for streaming. WEB_ADAPTER_STREAMING_URL (read 2026-12-05): set
+# AWS_LWA_INVOKE_MODE=response_stream, and it "should match your Lambda Function URL's invoke mode
+# configuration"; README.md: "buffered" or "response_stream", default "buffered". Its src/lib.rs
+# (LambdaInvokeMode::from, at 2194417c, March 2026) lower-cases the value and reads anything else
+# as buffered; in response_stream mode it answers through the streaming Runtime API
+# (run_with_streaming_response), in buffered mode with one response. The docs do not say what a
+# client then sees when the two disagree; they say the modes must match.
 WEB_ADAPTER_INVOKE_MODE = "AWS_LWA_INVOKE_MODE"
+WEB_ADAPTER_MODES = {"buffered": "BUFFERED", "response_stream": "RESPONSE_STREAM"}  # adapter -> URL InvokeMode
+WEB_ADAPTER_DEFAULT_MODE = "buffered"
 
 # A handler string that names a program for a wrapper to start rather than a Python module.function.
 SCRIPT_SUFFIXES = (".sh", ".bash")
@@ -44,6 +58,18 @@ SCRIPT_SUFFIXES = (".sh", ".bash")
 # replaces the runtime client).
 NATIVE_STREAMING_LANGUAGES = ("nodejs",)
 PYTHON_STREAMS_NATIVELY = False
+
+# API_TRANSFER_MODE_URL (read 2026-12-05; API Gateway REST APIs, since November 2025): a proxy
+# integration (AWS_PROXY or HTTP_PROXY) streams its response when its response transfer mode is
+# STREAM (the default is BUFFERED): the AWS::ApiGateway::Method Integration property
+# ResponseTransferMode (API_METHOD_INTEGRATION_URL), the OpenAPI x-amazon-apigateway-integration key responseTransferMode (the
+# CDK's ResponseTransferMode enum: BUFFERED, STREAM). API_STREAMING_URL: for a Lambda proxy
+# integration API Gateway then calls InvokeWithResponseStream, whose integration URI is
+# arn:aws:apigateway:REGION:lambda:path/2021-11-15/functions/FUNCTION_ARN/response-streaming-invocations
+# (instead of .../2015-03-31/functions/FUNCTION_ARN/invocations), and the function must write the
+# streaming response format. The examples there are Node.js.
+API_TRANSFER_MODE = "STREAM"
+API_STREAMING_PATH = "/response-streaming-invocations"
 
 # URL_CONFIG_URL, InvokeMode: the two values the API accepts (BUFFERED is the default).
 INVOKE_MODES = ("BUFFERED", "RESPONSE_STREAM")

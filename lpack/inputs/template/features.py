@@ -5,14 +5,18 @@ SAM and CloudFormation spell some of them differently: SAM's ``CapacityProviderC
 where CloudFormation nests ``LambdaManagedInstancesCapacityProviderConfig.CapacityProviderArn``; SAM's
 ``FunctionUrlConfig``, ``AutoPublishAlias`` and ``ProvisionedConcurrencyConfig`` are separate
 ``AWS::Lambda::Url``, ``AWS::Lambda::Version`` and ``AWS::Lambda::Alias`` resources in
-CloudFormation. Both are read. A value an intrinsic hides is "not configured" for the rules
+CloudFormation. Both are read. An API Gateway REST integration that streams the function's response
+(``ResponseTransferMode: STREAM`` on an ``AWS::ApiGateway::Method``, ``responseTransferMode`` in an
+API's OpenAPI body) is read from the API's resource, whose integration URI names the function. A value an intrinsic hides is "not configured" for the rules
 (``Resolver.value``), as everywhere in a template.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
+from lpack.core.facts import delivery
 from lpack.core.features import CapacityProvider, CodeSigning, Durable, Features
 from lpack.inputs.template.intrinsics import Resolver, ref_target
 from lpack.inputs.template.loader import Located
@@ -21,6 +25,9 @@ CODE_SIGNING_CONFIG = "AWS::Lambda::CodeSigningConfig"
 # the service of an event source's ARN (or of the resource it names) -> the SAM event type it is
 _SOURCE_KINDS = {"sqs": "SQS", "kinesis": "Kinesis", "dynamodb": "DynamoDB", "kafka": "MSK", "msk": "MSK",
                  "mq": "MQ", "amazonmq": "MQ", "docdb": "DocumentDB"}
+# the logical IDs an integration URI names, as Resolver.text writes them: ${Fn.Arn}, ${Fn}
+_NAMED = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.Arn)?\}")
+_OPENAPI_INTEGRATION = "x-amazon-apigateway-integration"
 
 
 def read_features(name: str, resource: Located, props: Located, resources: Located, resolver: Resolver) -> Features:
@@ -63,9 +70,7 @@ def read_features(name: str, resource: Located, props: Located, resources: Locat
         found["published"] = True
     if (provisioned := section("ProvisionedConcurrencyConfig")) is not None:
         found["provisioned_concurrency"] = value(provisioned.get("ProvisionedConcurrentExecutions"))
-    events = props.get("Events")
-    kinds = [str(value(e.get("Type"))) for e in (events.values() if isinstance(events, Located) else ())
-             if isinstance(e, Located) and isinstance(value(e.get("Type")), str)]
+    kinds = list(_sam_events(props.get("Events"), lines, resolver))
     for other, kind, line in _pointing_at(name, resources, resolver):
         lines.setdefault(_feature_key(kind), line)
         if kind == "Version":
@@ -77,7 +82,55 @@ def read_features(name: str, resource: Located, props: Located, resources: Locat
             found.setdefault("url_invoke_mode", value(other.get("InvokeMode")))
         else:
             kinds.append(kind)
+    if (streaming := _api_streaming(name, resources, resolver)) is not None:
+        found["api_streaming"], lines["api-streaming"] = True, streaming
     return Features(**found, event_sources=tuple(kinds), lines=lines)  # type: ignore[arg-type]
+
+
+def _sam_events(events: object, lines: dict[str, int], resolver: Resolver) -> Iterator[str]:
+    """The kinds of a SAM function's ``Events`` entries (``Api``, ``SQS`` ...); the line of each
+    kind's first entry goes into ``lines`` under the kind."""
+    if not isinstance(events, Located):
+        return
+    for entry, event in events.items():
+        if isinstance(event, Located) and isinstance(kind := resolver.value(event.get("Type")), str):
+            lines.setdefault(kind, events.line_of(entry))
+            yield kind
+
+
+def _api_streaming(name: str, resources: Located, resolver: Resolver) -> int | None:
+    """The line of the first API Gateway integration that streams function ``name``'s response:
+    ``ResponseTransferMode: STREAM`` on an ``AWS::ApiGateway::Method``'s ``Integration``, or
+    ``responseTransferMode: STREAM`` in the OpenAPI body of a SAM API or REST API, with an
+    integration URI that names the function (``!Sub ...${Fn.Arn}/response-streaming-invocations``)."""
+    found: list[int] = []
+    for resource in resources.values():
+        if not isinstance(resource, Located) or not isinstance(props := resource.get("Properties"), Located):
+            continue
+        kind = resource.get("Type")
+        if kind == "AWS::ApiGateway::Method" and isinstance(integration := props.get("Integration"), Located):
+            found += _streams_to(name, integration, "ResponseTransferMode", "Uri", resolver)
+        elif kind in ("AWS::Serverless::Api", "AWS::ApiGateway::RestApi"):
+            body = props.get("DefinitionBody" if kind == "AWS::Serverless::Api" else "Body")
+            for integration in _openapi_integrations(body):
+                found += _streams_to(name, integration, "responseTransferMode", "uri", resolver)
+    return min(found, default=None)
+
+
+def _streams_to(name: str, integration: Located, mode: str, uri: str, resolver: Resolver) -> list[int]:
+    if resolver.value(integration.get(mode)) != delivery.API_TRANSFER_MODE:
+        return []
+    text = resolver.text(integration.get(uri)) or ""
+    return [integration.line_of(mode)] if name in _NAMED.findall(text) else []
+
+
+def _openapi_integrations(body: object) -> Iterator[Located]:
+    """Each operation's ``x-amazon-apigateway-integration`` in an OpenAPI (or Swagger) body."""
+    paths = body.get("paths") if isinstance(body, Located) else None
+    for item in paths.values() if isinstance(paths, Located) else ():
+        for operation in item.values() if isinstance(item, Located) else ():
+            if isinstance(operation, Located) and isinstance(got := operation.get(_OPENAPI_INTEGRATION), Located):
+                yield got
 
 
 def _feature_key(key: str) -> str:
