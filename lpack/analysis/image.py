@@ -122,6 +122,8 @@ class _Store:
             return json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise LpackError(f"{self.path}: {name} is not valid JSON ({exc})") from None
+        except RecursionError:
+            raise LpackError(f"{self.path}: {name} nests too deep to be image metadata") from None
 
     def blob(self, digest: Any) -> str:
         match = DIGEST.fullmatch(digest) if isinstance(digest, str) else None
@@ -260,9 +262,13 @@ def _manifests(store: _Store, index: Any, name: str, found: list[tuple[dict[str,
             attestations += 1
             continue
         media = descriptor.get("mediaType")
-        if media in facts.INDEX_MEDIA_TYPES:
+        if media in facts.INDEX_MEDIA_TYPES or media is None:  # no media type: the blob says what it is
             blob = store.blob(descriptor.get("digest"))
-            attestations += _manifests(store, store.read_json(blob), blob, found, depth + 1)
+            nested = store.read_json(blob)
+            if media is not None or (isinstance(nested, dict) and "manifests" in nested):
+                attestations += _manifests(store, nested, blob, found, depth + 1)
+                continue
+            found.append((descriptor, _platform(descriptor.get("platform"))))
         else:
             found.append((descriptor, _platform(descriptor.get("platform"))))
     return attestations

@@ -192,6 +192,18 @@ def test_multi_platform_index_picks_the_target(tmp_path: Path) -> None:
     assert image.architecture == "amd64" and image.platforms == ("linux/amd64", "linux/arm64")
 
 
+def test_nested_index_as_docker_25_saves_it(tmp_path: Path) -> None:
+    """index.json -> an image index (no media type on the outer descriptor) -> the manifest."""
+    members = oci_members([base_layer()], config(), platforms=[("arm64", config("arm64"))], attestation=True)
+    inner = members["index.json"]
+    assert isinstance(inner, bytes)
+    members[f"blobs/sha256/{digest(inner).removeprefix('sha256:')}"] = inner
+    members["index.json"] = json.dumps({"schemaVersion": 2, "manifests": [
+        {"digest": digest(inner), "size": len(inner)}]}).encode()
+    image = read_image(write_oci(tmp_path, members), "arm64")
+    assert image.architecture == "arm64" and image.attestations == 1 and image.platforms == ()
+
+
 def test_awslambdaric_in_site_packages_is_a_runtime_interface(tmp_path: Path) -> None:
     ric = layer({"usr/local/lib/python3.12/site-packages/awslambdaric/__main__.py": b"", "app/app.py": APP})
     image = read_image(docker_save(tmp_path / "i.tar", [ric], config(entrypoint=["python", "-m", "awslambdaric"])))
@@ -243,6 +255,12 @@ def test_bad_json(tmp_path: Path) -> None:
     members = oci_members([base_layer()], config())
     members["index.json"] = b"{not json"
     _fails(write_oci(tmp_path, members), "index.json", "not valid JSON")
+
+
+def test_deeply_nested_json(tmp_path: Path) -> None:
+    members = oci_members([base_layer()], config())
+    members["index.json"] = b"[" * 200_000 + b"]" * 200_000
+    _fails(write_oci(tmp_path, members), "index.json", "nests too deep")
 
 
 def test_missing_blob(tmp_path: Path) -> None:
