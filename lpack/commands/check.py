@@ -70,6 +70,13 @@ def check(paths: Sequence[Path], options: CheckOptions) -> tuple[list[Finding], 
             findings += check_zip(path, options)
             options.looked("package", "zip")
             continue
+        from lpack.commands import check_image
+
+        if check_image.is_image(path):
+            found, origin = check_image.check_image(path, options.architecture)
+            findings += found
+            options.looked("image", origin)
+            continue
         template = _template_path(path, options)
         if template is not None:
             findings += check_template(template, options)
