@@ -474,19 +474,39 @@ def _extended(kind: bytes, data: bytes) -> dict[str, str]:
 
 
 def _scan(store: _Store, blob: str, handle: IO[bytes], markers: set[str], *, stream: bool) -> None:
-    """Note which runtime-interface markers the layer's tar holds, keeping no member list."""
+    """Note which runtime-interface markers the layer's tar holds, keeping no member list. A
+    whiteout (``.wh.NAME``, or a folder's ``.wh..wh..opq``) hides what lower layers held."""
+    added: set[str] = set()
+    hidden: set[str] = set()
     try:
         for entry in _entries(handle, seekable=not stream):
-            _mark(entry.name, markers)
+            path = entry.name.removeprefix("./").strip("/")
+            folder, _, base = path.rpartition("/")
+            if base.startswith(".wh."):
+                gone = folder if base == ".wh..wh..opq" else f"{folder}/{base[4:]}".lstrip("/")
+                hidden |= {m for m in markers if _covers(gone, m)}
+            elif (marker := _marker(path)) is not None:
+                added.add(marker)
     except ValueError as exc:
         raise LpackError(f"{store.path}: layer {blob} is not a readable tar ({exc})") from None
+    markers.difference_update(hidden - added)
+    markers.update(added)
 
 
-def _mark(name: str, markers: set[str]) -> None:
-    path = name.removeprefix("./").lstrip("/")
+def _marker(path: str) -> str | None:
     if path == facts.BASE_ENTRYPOINT:
-        markers.add("entrypoint")
-    elif path.startswith(facts.RUNTIME_DIR) and path != facts.RUNTIME_DIR:
-        markers.add("runtime")
-    elif f"/{facts.PYTHON_RIC}/" in f"/{path}" and "site-packages/" in path:
-        markers.add("awslambdaric")
+        return "entrypoint"
+    if path.startswith(facts.RUNTIME_DIR):
+        return "runtime"
+    if f"/{facts.PYTHON_RIC}/" in f"/{path}/" and "site-packages/" in path:
+        return "awslambdaric"
+    return None
+
+
+def _covers(gone: str, marker: str) -> bool:
+    """Whether removing ``gone`` (a path) removes what ``marker`` stands for."""
+    if marker == "entrypoint":
+        return gone in ("", facts.BASE_ENTRYPOINT)
+    if marker == "runtime":
+        return facts.RUNTIME_DIR.startswith(f"{gone}/") or gone in ("", facts.RUNTIME_DIR.rstrip("/"))
+    return gone == facts.PYTHON_RIC or gone.endswith((f"/{facts.PYTHON_RIC}", "site-packages"))

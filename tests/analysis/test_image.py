@@ -210,6 +210,14 @@ def test_awslambdaric_in_site_packages_is_a_runtime_interface(tmp_path: Path) ->
     assert image.markers == {"awslambdaric"}
 
 
+def test_whiteout_in_a_later_layer_hides_the_entrypoint(tmp_path: Path) -> None:
+    gone = layer({".wh.lambda-entrypoint.sh": b"", "var/.wh..wh..opq": b"", "var/task/app.py": APP})
+    image = read_image(docker_save(tmp_path / "i.tar", [base_layer(), gone], config()))
+    assert image.markers == frozenset()
+    kept = layer({"var/task/.wh.old.py": b""})
+    assert read_image(docker_save(tmp_path / "k.tar", [base_layer(), kept], config())).markers == {"entrypoint", "runtime"}
+
+
 def test_sparse_layer_sizes_come_from_headers(tmp_path: Path) -> None:
     """10.1 GB in a docker-save tar and in an OCI folder: read in well under a second."""
     size = int(10.1 * GB)
