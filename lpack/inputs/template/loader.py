@@ -256,7 +256,11 @@ def looks_like_template(path: Path) -> bool:
 
 
 def find_template(folder: Path) -> Path | None:
+    """The folder's template.yaml (or .yml, .json), else the stack template of the CDK cloud
+    assembly it is (cdk.out) or holds (a CDK app's folder)."""
     for name in TEMPLATE_NAMES:
         if (folder / name).is_file():
             return folder / name
-    return None
+    from lpack.inputs.template.assembly import assembly_template
+
+    return assembly_template(folder)
