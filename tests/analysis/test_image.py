@@ -299,6 +299,19 @@ def test_symlinked_blob_is_not_followed(tmp_path: Path) -> None:
     _fails(folder, "not a regular file")
 
 
+def test_symlink_member_in_a_docker_save_tar_is_not_followed(tmp_path: Path) -> None:
+    path = tmp_path / "link.tar"
+    with tarfile.open(path, "w") as tar:
+        data = json.dumps([{"Config": "c.json", "Layers": ["l/layer.tar"]}]).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("c.json")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(link)
+    _fails(path, "c.json", "not a regular file")
+
+
 def test_truncated_gzip_layer(tmp_path: Path) -> None:
     folder = write_oci(tmp_path, oci_members([base_layer() * 4], config(), gz=True))
     blob = max((folder / "blobs" / "sha256").iterdir(), key=lambda p: p.stat().st_size)
