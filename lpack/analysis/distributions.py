@@ -23,7 +23,6 @@ folder a function puts on ``sys.path`` itself.
 
 from __future__ import annotations
 
-import csv
 import posixpath
 import re
 from collections.abc import Collection, Iterable, Sequence
@@ -171,6 +170,8 @@ def _text(reader: PackageReader, name: str) -> str:
 def _listed(text: str, base: str) -> frozenset[str]:
     """The paths a RECORD (CSV, paths relative to the package root) or an installed-files.txt
     (one path a line, relative to the egg-info folder) lists, inside the package."""
+    import csv  # only a package with installed distributions pays for it
+
     paths: set[str] = set()
     try:
         for row in csv.reader(text.splitlines()):

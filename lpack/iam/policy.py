@@ -9,7 +9,6 @@ describes the same grammar for editors and other tools).
 from __future__ import annotations
 
 import bisect
-import difflib
 import fnmatch
 import json
 import re
@@ -219,6 +218,8 @@ def _decode(text: str) -> tuple[object, JsonError | None]:
 
 def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
     """'; did you mean "X"?' for the closest choice (case-insensitive), else ''."""
+    import difflib  # only a mistake pays for it
+
     lowered = {choice.lower(): choice for choice in choices}
     close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     return f'; did you mean "{lowered[close[0]]}"?' if close else ""

@@ -7,7 +7,6 @@ function with the Lambda console's default handler. Otherwise ``[tool.lpack]`` i
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -329,6 +328,8 @@ def _explain(error: Any) -> str:
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
+    import difflib  # only a mistake pays for it
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 

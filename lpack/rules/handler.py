@@ -10,7 +10,6 @@ a Python file carries its line, so ``# lpack: ignore[LP2xx] reason`` on that lin
 from __future__ import annotations
 
 import ast
-import difflib
 import os
 import re
 from collections.abc import Iterator
@@ -384,6 +383,8 @@ def handler_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
         return
     if module.location.is_package and isinstance(a.path.find(f"{h.dotted}.{h.function}"), ModuleLocation):
         return  # a submodule: an attribute once something imports it (and not callable)
+    import difflib  # only a handler that is not found pays for it
+
     functions = [n.name for n in module.tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     close = difflib.get_close_matches(h.function, functions, n=1)
     fix = (f"the module defines {close[0]}(): set the handler to '{h.module}.{close[0]}'" if close
