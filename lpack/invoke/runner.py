@@ -164,7 +164,8 @@ def _snapstart_order(plan: Plan, outcome: Outcome) -> str:
 def _emulated(plan: Plan, spec: Spec, note: Note) -> None:
     """What lpack cannot emulate: an exec wrapper (the Lambda Web Adapter's /opt/bootstrap and the
     like) is refused unless the handler is a Python module lpack can run without it; a
-    RESPONSE_STREAM function URL is run buffered, as the managed Python runtime answers."""
+    RESPONSE_STREAM function URL or a streaming REST integration is run buffered, as the managed Python
+    runtime answers."""
     wrapper = plan.features.exec_wrapper
     if wrapper:
         if not _python_handler(plan.handler, spec.task_root, spec.opt_root):
@@ -174,10 +175,14 @@ def _emulated(plan: Plan, spec: Spec, note: Note) -> None:
                              "the web server it starts; run the web app directly, or use `sam local invoke`")
         note(f"{plan.function}: {EXEC_WRAPPER}={wrapper} is not run: lpack invoke runs the handler {plan.handler} "
              "as the Python runtime does, without what the wrapper script adds (variables, arguments, a proxy)")
-    if plan.features.streams:
-        note(f"{plan.function}: the function URL's InvokeMode RESPONSE_STREAM is not emulated: the managed Python "
-             "runtime cannot stream, so the response shown is the buffered one (streaming needs the Lambda Web "
-             "Adapter or a custom runtime)")
+    streaming = [what for on, what in ((plan.features.streams, "the function URL's InvokeMode RESPONSE_STREAM"),
+                                       (plan.features.api_streaming,
+                                        "the API Gateway integration's ResponseTransferMode STREAM"))
+                 if on]
+    if streaming:
+        note(f"{plan.function}: {' and '.join(streaming)} {'is' if len(streaming) == 1 else 'are'} not emulated: "
+             "the managed Python runtime cannot stream, so the response shown is the buffered one (streaming needs "
+             "the Lambda Web Adapter or a custom runtime)")
 
 
 def _python_handler(handler: str, task_root: Path, opt_root: Path | None) -> bool:

@@ -255,7 +255,30 @@ def test_response_streaming_runs_buffered_and_says_so(tmp_path: Path, capsys: py
     code, report, err = invoke(capsys, template(tmp_path, url))
     assert code == 0, err
     assert report["invocations"][0]["response"]["tenant_id"] is None
-    assert "InvokeMode RESPONSE_STREAM is not emulated" in err
+    assert "Fn: the function URL's InvokeMode RESPONSE_STREAM is not emulated" in err
+
+
+def test_rest_api_streaming_runs_buffered_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    api = """\
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      DefinitionBody:
+        openapi: 3.0.1
+        paths:
+          /story:
+            post:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                responseTransferMode: STREAM
+                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2021-11-15/functions/${Fn.Arn}/response-streaming-invocations
+"""
+    code, report, err = invoke(capsys, template(tmp_path, api))
+    assert code == 0, err
+    assert report["invocations"][0]["response"]["tenant_id"] is None
+    assert "Fn: the API Gateway integration's ResponseTransferMode STREAM is not emulated" in err
 
 
 def test_a_snapstart_report_line_has_the_restore_duration_not_the_init(
