@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lpack import __version__
-from lpack.core.errors import LpackError, redact
+from lpack.core.errors import LpackError, UsageError, redact
 from lpack.core.findings import Finding, Severity
 from lpack.report import reporter
 
@@ -78,6 +78,17 @@ else under this Python, and says so. Nothing here talks to AWS.
 
 INVOKE_EPILOG = ("Exit codes: 0 every invocation succeeded, 1 a handler error, runtime error or timeout, "
                  "2 usage/config/input error, 3 internal error.")
+
+TERRAFORM_DESCRIPTION = """\
+A program for Terraform's `external` data source. Reads the query, a JSON object of strings, on
+stdin: "project" (folder, default .), "function" (needed when the project has several), "runtime",
+"architecture", "template", "config", "dist", "cache_dir" ("" is the same as leaving a key out).
+Builds that function as `lpack build --function NAME` does (the cache makes a rebuild with nothing
+changed fast; only the zip is written, never the source) and prints one JSON object of strings on
+stdout: filename (relative to the folder the program runs in, where Terraform resolves it),
+source_code_hash and output_base64sha256 (both base64 of the zip's sha256), output_sha256 (hex),
+output_size, function, kind, handler, runtime and architecture. Nothing else goes to stdout.
+"""
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -360,6 +371,7 @@ def _parser() -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     rules.add_argument("-o", "--output-file", type=Path, metavar="FILE",
                        help="write the output to FILE, whole or not at all, instead of stdout")
+    _terraform_parser(commands)
     return parser
 
 
@@ -408,6 +420,17 @@ def _invoke_parser(commands: Any) -> None:
                         help="text: the console's test result per event; json: one document on stdout")
     invoke.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE")
     _output(invoke, "no progress output")
+
+
+def _terraform_parser(commands: Any) -> None:
+    commands.add_parser(
+        "terraform-external", help="build one function for Terraform's external data source (query on stdin)",
+        description=TERRAFORM_DESCRIPTION,
+        epilog=_epilog("echo '{\"project\": \"functions/orders\"}' | lpack terraform-external",
+                       "data \"external\" \"orders\" { program = [\"lpack\", \"terraform-external\"] ... }",
+                       exits="Exit codes: 0 built (the result on stdout), 2 a bad query, a configuration or build "
+                       "error, or an error finding on the package (one line on stderr, which Terraform shows), "
+                       "3 internal error."))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -627,7 +650,33 @@ def _platform() -> str:
     return f"{platform.python_version()}, {platform.platform()}"
 
 
+def _terraform_external(args: argparse.Namespace) -> int:
+    import json
+    import os
+
+    from lpack.commands.terraform import run
+
+    if sys.stdin.isatty():
+        raise UsageError("terraform-external reads the query on stdin, as Terraform's external data source "
+                         "sends it: echo '{\"project\": \".\"}' | lpack terraform-external")
+    text = sys.stdin.read()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)  # stdout is the result alone: whatever an installer prints goes to stderr
+    try:
+        result, findings = run(text, Path.cwd())
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+    for f in findings:  # Terraform shows stderr only on failure (and in its TRACE log)
+        sys.stderr.write(f"lpack: {f.severity.value}: {f.code} {f.message}\n")
+    sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+    return 0
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "build": _build, "check": _check, "invoke": _invoke, "events": _events,
     "validate-config": _validate_config, "lock": _lock, "rules": _rules,
+    "terraform-external": _terraform_external,
 }
