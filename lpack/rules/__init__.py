@@ -71,6 +71,7 @@ FAMILIES = (
     Family("lpack.rules.iam_privilege", "LP520", "LP559", "IAM least privilege", PolicySubject),
     Family("lpack.rules.iam_role", "LP560", "LP589", "IAM execution role", RoleSubject),
     Family("lpack.rules.durable_role", "LP590", "LP594", "IAM execution role", RoleSubject),
+    Family("lpack.rules.event_source_role", "LP595", "LP599", "IAM execution role", RoleSubject),
 )
 
 

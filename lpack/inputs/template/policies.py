@@ -16,6 +16,7 @@ import re
 from typing import TYPE_CHECKING, NamedTuple
 
 from lpack.core.facts.compute import DURABLE_POLICY_ARN
+from lpack.core.facts.event_sources import SAM_EVENT_POLICY
 from lpack.inputs.template.intrinsics import (
     SAM_FUNCTION,
     Resolver,
@@ -83,12 +84,15 @@ class Policies:
 
     def sam_role(self, props: Located) -> FunctionIam:
         """The role SAM creates: AWSLambdaBasicExecutionRole (for a durable function,
-        AWSLambdaBasicDurableExecutionRolePolicy) and the function's ``Policies``."""
+        AWSLambdaBasicDurableExecutionRolePolicy), the managed policy of each pull event source, and
+        the function's ``Policies``."""
         from lpack.iam import managed
         from lpack.iam.policy import parse_policy
 
         # SAM gives a durable function the durable variant, which adds the checkpoint permissions
         managed_arns: list[str] = [DURABLE_POLICY_ARN if "DurableConfig" in props else BASIC_EXECUTION_ROLE]
+        # and, for each SQS, Kinesis, DynamoDB or MSK event, the managed policy that lets Lambda read it
+        managed_arns += _event_policies(props.get("Events"))
         inline: list[ParsedPolicy] = []
         opaque: list[str] = []
         templates: list[str] = []  # inline too; the role always has AWSLambdaBasicExecutionRole for logs
@@ -274,6 +278,18 @@ class Policies:
                 items.append(converted)
             return items
         return value
+
+
+def _event_policies(events: object) -> list[str]:
+    """The managed policies SAM adds to the role it makes for the function's pull events, once each
+    (``PullEventSource._link_policy``; lpack.core.facts.event_sources.SAM_EVENT_POLICY)."""
+    arns: list[str] = []
+    for event in events.values() if isinstance(events, Located) else ():
+        kind = event.get("Type") if isinstance(event, Located) else None
+        arn = SAM_EVENT_POLICY.get(kind) if isinstance(kind, str) else None
+        if arn is not None and arn not in arns:
+            arns.append(arn)
+    return arns
 
 
 def _qualified_ids(function_id: str) -> tuple[str, str]:
