@@ -103,3 +103,19 @@ def test_importing_lpack_never_imports_aws_cdk() -> None:
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii', 'constructs')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_cdk_example_plans_what_its_app_says(tmp_path: Path) -> None:
+    import ast
+
+    example = Path(__file__).parent.parent / "examples" / "cdk"
+    app = (example / "app.py").read_text()
+    ast.parse(app)
+    assert "from lpack.cdk import LpackFunction, lpack_code" in app
+    orders = function_plan(example / "functions" / "orders")
+    assert (orders.unit.handler, orders.target.label) == ("app.handler", "python3.13 x86_64")
+    reports = function_plan(example / "functions" / "reports", runtime="python3.13", architecture="arm64")
+    assert (reports.unit.handler, reports.unit.requirements) == ("lambda_function.lambda_handler",
+                                                                 example / "functions" / "reports" / "requirements.txt")
+    package = build_package(orders, dist=tmp_path)  # no dependencies: no network
+    assert zipfile.ZipFile(package.path).namelist() == ["app.py"]
