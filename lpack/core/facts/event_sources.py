@@ -6,10 +6,14 @@ resource-based policy and need nothing from the role. Each value with its source
 2026-12-05 (``READ``), in the AWS documentation and in the SAM translator's source.
 
 Left out, and why:
-- Kinesis: the Lambda guide (KINESIS_URL) lists the permissions Lambda needs, but lpack could not
-  read the whole list, nor which of them (kinesis:DescribeStream or DescribeStreamSummary,
-  ListShards, SubscribeToShard for enhanced fan-out only) the mapping needs when it is created.
-  Lpack stays quiet rather than guess; the AWS managed policy is recorded below.
+- Kinesis: the Lambda guide (KINESIS_URL, "Create an Kinesis event source mapping") says Lambda
+  "needs the following permissions to manage resources related to your Kinesis data stream":
+  kinesis:DescribeStream, DescribeStreamSummary, GetRecords, GetShardIterator, ListShards,
+  SubscribeToShard (the end of the list was not read). It does not say which of them the mapping
+  needs when it is created, nor whether a standard-iterator mapping needs SubscribeToShard (an
+  enhanced fan-out call) or an enhanced fan-out one GetRecords; roles written to the older guide
+  (DescribeStream, GetRecords, GetShardIterator, ListStreams) are common. Lpack stays quiet rather
+  than guess; the AWS managed policy's document is recorded below.
 - Amazon MQ, MSK, self-managed Kafka, DocumentDB: their permissions depend on the authentication
   and network configuration (Secrets Manager secrets, VPC interfaces); not judged.
 """
