@@ -278,6 +278,16 @@ def _parser() -> argparse.ArgumentParser:
                        "(CodeUri, Handler, Runtime, Architectures, Layers) into dist/LOGICALID.zip")
     build.add_argument("--no-build-isolation", dest="build_isolation", action="store_false",
                        help="build a source folder that is a Python project without an isolated environment")
+    build.add_argument("--out", type=Path, metavar="DIR",
+                       help="also write each built package's files, unzipped (bytes and permissions as in its zip), "
+                       "into DIR: with exactly one --function, DIR holds that package's files; otherwise DIR/NAME/ "
+                       "per function and layer. Each folder is replaced whole, atomically (other entries of DIR are "
+                       "left alone); dist/NAME.zip is written as always. In a SAM Makefile target: "
+                       "--out \"$(ARTIFACTS_DIR)\"")
+    build.add_argument("--sam-build-dir", type=Path, metavar="DIR",
+                       help="with a SAM/CloudFormation template, write what `sam build` writes: DIR/LOGICALID/ per "
+                       "function and layer (unzipped) and DIR/template.yaml with their CodeUri/Code/ContentUri "
+                       "pointing there and other local paths re-pointed, for `sam deploy` (e.g. .aws-sam/build)")
     _common(build)
 
     check = commands.add_parser(
@@ -372,7 +382,31 @@ def _parser() -> argparse.ArgumentParser:
     rules.add_argument("-o", "--output-file", type=Path, metavar="FILE",
                        help="write the output to FILE, whole or not at all, instead of stdout")
     _terraform_parser(commands)
+    _sam_makefile_parser(commands, None)
     return parser
+
+
+def _sam_makefile_parser(commands: Any, only: str | None) -> None:
+    sam = commands.add_parser(
+        "sam-makefile", help="write the Makefile targets that make `sam build` build with lpack",
+        description="For each Python function of a SAM template, write a build-LOGICALID target into the "
+        "Makefile `sam build` runs for `Metadata: BuildMethod: makefile` (in the function's CodeUri folder, or its "
+        "Metadata's ContextPath): it runs `lpack build TEMPLATE --function LOGICALID --out \"$(ARTIFACTS_DIR)\"`, "
+        "so `sam build` puts lpack's package, unzipped, in .aws-sam/build/LOGICALID/ and `sam deploy` works "
+        "unchanged. The targets live in a marked block: a new Makefile holds only it; an existing one keeps "
+        "everything outside it; running again rewrites the block and nothing else. A Makefile with a "
+        "build-LOGICALID target of its own is refused. The template is not edited: lpack prints the exact "
+        "Metadata lines each function still needs. Set LPACK (make LPACK=... or the environment) to run "
+        "another lpack.",
+        epilog=_epilog("lpack sam-makefile", "lpack sam-makefile template.yaml --function Api",
+                       exits="Exit codes: 0 written (or already up to date), 2 usage/input error, 3 internal error."))
+    if only not in (None, "sam-makefile"):
+        return
+    sam.add_argument("template", nargs="?", type=Path, default=Path("template.yaml"),
+                     help="the SAM template (default: template.yaml)")
+    sam.add_argument("--function", "-f", action="append", default=[], metavar="LOGICALID",
+                     help="only this function (repeatable)")
+    _output(sam, "print nothing but errors", file=False)
 
 
 def _invoke_parser(commands: Any) -> None:
@@ -499,8 +533,6 @@ def _exit_code(findings: Sequence[Finding], strict: bool) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     from lpack.bundle.builder import BuildOptions
-    from lpack.commands.build import build
-
     options = BuildOptions(
         runtime=args.runtime, architecture=args.architecture, installer=args.installer,
         as_layer=args.as_layer, layers=tuple(args.layers), functions=tuple(args.function), refresh=args.refresh,
@@ -508,23 +540,73 @@ def _build(args: argparse.Namespace) -> int:
     )
     codes = _codes(args.select), _codes(args.ignore)
     started = time.monotonic()
+    run = _build_runner(args, options, codes)
     if args.format == "json" or args.quiet:  # no progress: rich is not even imported
-        result, findings = build(args.project, args.template, args.config, options, *codes)
+        result, findings, wrote = run(None)
     else:
         from lpack.report.text import ProgressPrinter
 
         with ProgressPrinter() as progress:
-            result, findings = build(args.project, args.template, args.config, options, *codes, progress)
+            result, findings, wrote = run(progress)
     reporter(args.format, args.color).build(sys.stdout, result, findings, args.verbose, args.quiet,
                                             time.monotonic() - started)
     if not args.quiet:
         for name, why in result.skipped:
             sys.stderr.write(f"lpack: note: {name}: not built: {why}\n")
+        for line in wrote:
+            sys.stderr.write(f"lpack: wrote {line}\n")
     for name, error in result.failures:  # the others were built: say which could not be, and why
         _error(error, f"{name}: ")
     if result.failures:
         return 2
     return _exit_code(findings, args.strict)
+
+
+def _build_runner(args: argparse.Namespace, options: Any,
+                  codes: tuple[list[str], list[str]]) -> Callable[[Any], tuple[Any, list[Finding], list[str]]]:
+    """`lpack build` as asked: plain, with --out DIR, or with --sam-build-dir DIR; each returns the
+    result, its findings and what it wrote besides dist/."""
+    from lpack.commands.build import build_out
+
+    if args.sam_build_dir is not None:
+        if args.out is not None:
+            raise UsageError("--out and --sam-build-dir both say where the unzipped packages go; give one")
+        template = args.template or args.project
+        if not template.is_file():
+            raise UsageError(f"--sam-build-dir needs a SAM/CloudFormation template; {template} is not a file",
+                             tip="lpack build template.yaml --sam-build-dir .aws-sam/build")
+
+        def sam(progress: Any) -> tuple[Any, list[Finding], list[str]]:
+            from lpack.commands.sam import build_sam_dir
+
+            result, findings, out = build_sam_dir(template, args.sam_build_dir, options, *codes, progress,
+                                                  config=args.config)
+            wrote = [f"{u.folder} ({u.files} files)" for u in out.unpacked]
+            return result, findings, wrote + ([f"{out.template} (for sam deploy)"] if out.template else [])
+        return sam
+
+    def plain(progress: Any) -> tuple[Any, list[Finding], list[str]]:
+        result, findings, unpacked = build_out(args.project, args.template, args.config, options, *codes,
+                                               progress, out=args.out)
+        return result, findings, [f"{u.folder} ({u.files} files)" for u in unpacked]
+    return plain
+
+
+def _sam_makefile(args: argparse.Namespace) -> int:
+    from lpack.commands.sam import sam_makefile
+
+    results, edits = sam_makefile(args.template, tuple(args.function))
+    if args.quiet:
+        return 0
+    for made in results:
+        state = "wrote" if made.changed else "up to date:"
+        targets = ", ".join(f"build-{name}" for name in made.functions)
+        sys.stdout.write(f"lpack: {state} {made.makefile} ({targets})\n")
+    for edit in edits:
+        sys.stdout.write(f"{args.template}:{edit.line}: Resources.{edit.function}: {edit.advice}\n")
+    if edits:
+        sys.stdout.write("then `sam build` builds these functions with lpack, and `sam deploy` deploys them as before\n")
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -677,6 +759,6 @@ def _terraform_external(args: argparse.Namespace) -> int:
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "build": _build, "check": _check, "invoke": _invoke, "events": _events,
-    "validate-config": _validate_config, "lock": _lock, "rules": _rules,
+    "validate-config": _validate_config, "lock": _lock, "rules": _rules, "sam-makefile": _sam_makefile,
     "terraform-external": _terraform_external,
 }
