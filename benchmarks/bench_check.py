@@ -11,13 +11,20 @@
    Instances, durable functions, tenant isolation, the Web Adapter): each against `python -c pass`.
    Goal: within 3x, as 1.
 
-Needs PyPI for the large package the first time (cached in --work); --no-big skips it. Usage:
-    python benchmarks/bench_check.py [--runs 7] [--work DIR] [--no-big]
+Needs PyPI for the large package the first time (cached in --work); --no-big skips it.
+
+Which lpack is timed matters for the ratio: in an editable install (`pip install -e .`, the dev
+venv) every interpreter start, `python -c pass` included, imports setuptools' editable finder
+(~11 ms, pathlib with it), which lpack imports anyway; a regular install does not, so its baseline
+is about half and its ratios about twice. The header says which one ran; --python times another
+environment, e.g. a scratch venv with `pip install .`. Usage:
+    python benchmarks/bench_check.py [--runs 7] [--work DIR] [--no-big] [--python VENV/bin/python]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -43,9 +50,20 @@ def timed(cmd: list[str], runs: int, env: dict[str, str]) -> tuple[float, list[f
     return statistics.median(samples), samples
 
 
-def lpack() -> list[str]:
-    found = shutil.which("lpack")
-    return [found] if found else [sys.executable, "-m", "lpack"]
+def lpack(python: str) -> list[str]:
+    """The environment's lpack script (the one a user runs), else ``python -m lpack``."""
+    script = Path(python).parent / "lpack"
+    if python == sys.executable and not script.is_file():
+        script = Path(shutil.which("lpack") or script)
+    return [str(script)] if script.is_file() else [python, "-m", "lpack"]
+
+
+def install_kind(python: str) -> str:
+    """"editable" or "regular": how lpack is installed in the environment timed (PEP 610)."""
+    probe = ("import importlib.metadata as m, json; d = m.distribution('lpack-lambda').read_text('direct_url.json'); "
+             "print(json.dumps(json.loads(d or '{}').get('dir_info', {}).get('editable', False)))")
+    out = subprocess.run([python, "-I", "-c", probe], capture_output=True, text=True, check=False).stdout.strip()  # -I: not the cwd's egg-info
+    return "editable" if out and json.loads(out) else "regular"
 
 
 def main() -> int:
@@ -54,7 +72,10 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "lpack-bench-check")
     parser.add_argument("--no-big", dest="big", action="store_false",
                         help="skip the large package (it needs PyPI the first time)")
+    parser.add_argument("--python", default=sys.executable,
+                        help="the interpreter of the environment to time (default: this one); its lpack script is used")
     args = parser.parse_args()
+    python = args.python
     # As installed for a user: bytecode is written (pip compiles it at install), so no
     # PYTHONDONTWRITEBYTECODE, and one untimed run first to fill __pycache__.
     env = {k: v for k, v in os.environ.items()
@@ -65,23 +86,24 @@ def main() -> int:
     project = args.work / "area"
     if not project.exists():
         shutil.copytree(ROOT / "examples" / "area", project, ignore=shutil.ignore_patterns("dist"))
-    timed([*lpack(), "check", str(project)], 1, env)  # warm-up: writes lpack's bytecode
-    base, base_runs = timed([sys.executable, "-c", "pass"], args.runs, env)
-    check, check_runs = timed([*lpack(), "check", str(project)], args.runs, env)
+    timed([*lpack(python), "check", str(project)], 1, env)  # warm-up: writes lpack's bytecode
+    base, base_runs = timed([python, "-c", "pass"], args.runs, env)
+    check, check_runs = timed([*lpack(python), "check", str(project)], args.runs, env)
     # The templates of Lambda's 2025-2026 features (issue 13): SnapStart, Managed Instances,
     # durable functions, tenant isolation, the Web Adapter; each checked whole, IAM included.
     features = []
     for name in FEATURE_TEMPLATES:
         folder = ROOT / "tests" / "data" / "templates" / name
         if (folder / "template.yaml").is_file():
-            command = [*lpack(), "check", str(folder / "template.yaml"), "-q", "--exit-zero"]
+            command = [*lpack(python), "check", str(folder / "template.yaml"), "-q", "--exit-zero"]
             timed(command, 1, env)
             features.append((name, *timed(command, args.runs, env)))
 
     def row(name: str, seconds: float, runs: list[float], ratio: str) -> None:
         print(f"{name:<58} {seconds * 1000:8.1f} ms  {ratio:>8}   runs: {' '.join(f'{r * 1000:.0f}' for r in runs)}")
 
-    print(f"lpack check benchmark: median of {args.runs} runs, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    print(f"lpack check benchmark: median of {args.runs} runs, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+          f"{install_kind(python)} install ({python})")
     row("python -c pass (baseline 1)", base, base_runs, "1.00x")
     row("lpack check examples/area (no build)", check, check_runs, f"{check / base:.2f}x")
     for name, seconds, runs in features:
@@ -99,15 +121,15 @@ def main() -> int:
         (big / "lambda_function.py").write_text(HANDLER)
         (big / "requirements.txt").write_text(BIG_REQUIREMENTS)
         print("building the large package once (not timed)...", file=sys.stderr)
-        subprocess.run([*lpack(), "build", str(big), "-q", "--runtime", "python3.12", "--arch", "x86_64"],
+        subprocess.run([*lpack(python), "build", str(big), "-q", "--runtime", "python3.12", "--arch", "x86_64"],
                        env=env, check=False, stdout=subprocess.DEVNULL)
     with zipfile.ZipFile(package) as zf:
         unzipped = sum(i.file_size for i in zf.infolist())
         entries = len(zf.infolist())
     listing, listing_runs = timed(
-        [sys.executable, "-c", f"import zipfile; zipfile.ZipFile({str(package)!r}).infolist()"], args.runs, env)
+        [python, "-c", f"import zipfile; zipfile.ZipFile({str(package)!r}).infolist()"], args.runs, env)
     big_check, big_runs = timed(
-        [*lpack(), "check", str(package), "--handler", "lambda_function.lambda_handler",
+        [*lpack(python), "check", str(package), "--handler", "lambda_function.lambda_handler",
          "--runtime", "python3.12", "--arch", "x86_64", "-q", "--exit-zero"], args.runs, env)
 
     print(f"large package: {package.stat().st_size:,} bytes zipped, {unzipped:,} unzipped, {entries:,} entries")
