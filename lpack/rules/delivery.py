@@ -108,35 +108,50 @@ def exec_wrapper_without_layer(r: Rule, s: FunctionSubject) -> Iterator[Finding]
 @rule("LP363", "response-stream-without-adapter", Severity.ERROR, subject=FunctionSubject, source=facts.STREAMING_URL)
 def response_stream_without_adapter(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
-    Flags a .zip Python function whose function URL streams responses (`InvokeMode:
-    RESPONSE_STREAM`) while nothing replaces the managed runtime's client: no exec wrapper
-    (`AWS_LAMBDA_EXEC_WRAPPER`), such as the Lambda Web Adapter's `/opt/bootstrap`.
+    Flags a .zip Python function whose responses are meant to stream while nothing replaces the
+    managed runtime's client: no exec wrapper (`AWS_LAMBDA_EXEC_WRAPPER`), such as the Lambda Web
+    Adapter's `/opt/bootstrap`. Streaming is switched on by its function URL (`InvokeMode:
+    RESPONSE_STREAM`) or by an API Gateway REST API integration that names the function
+    (`ResponseTransferMode: STREAM` on an `AWS::ApiGateway::Method`'s `Integration`, or
+    `responseTransferMode: STREAM` in an `x-amazon-apigateway-integration` of the API's OpenAPI
+    body); the finding points at that line.
 
     ## Why is this bad?
     The Lambda developer guide (read 2026-12-05) lists response streaming for the Node.js managed
     runtimes only; other languages stream through a custom runtime or the Lambda Web Adapter. The
     managed Python runtime calls the handler and returns one buffered response, so a streaming URL
-    on a plain Python handler never streams what it promises.
+    or REST integration on a plain Python handler never streams what it promises (API Gateway's
+    streaming integration calls `InvokeWithResponseStream` and expects the function to write its
+    streaming format).
 
     ## How to fix
     Run the app behind the Lambda Web Adapter: attach its layer, set
     `AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap` and `AWS_LWA_INVOKE_MODE=response_stream`, and make
-    the handler the app's start script (`run.sh`). Or set `InvokeMode: BUFFERED`. Container images
-    are not judged: the image may bring the adapter itself.
+    the handler the app's start script (`run.sh`). Or go back to buffered responses: `InvokeMode:
+    BUFFERED` on the URL, `ResponseTransferMode: BUFFERED` (the default) on the integration, with
+    the `.../2015-03-31/functions/ARN/invocations` URI. Container images are not judged: the image
+    may bring the adapter itself.
     """
-    if not (_zip(s) and s.features.streams and not s.features.exec_wrapper):
+    if not (_zip(s) and not s.features.exec_wrapper):
         return
     adapter = [layer for layer in s.layers if facts.is_web_adapter_layer(layer)]
     why = ("and the Lambda Web Adapter layer is attached, but without AWS_LAMBDA_EXEC_WRAPPER the managed "
            "Python runtime still answers with one buffered response" if adapter
            else "but the managed Python runtime answers with one buffered response (Lambda streams natively on "
                 "Node.js only)")
-    yield r.finding(
-        f"{s.name}'s function URL streams responses (InvokeMode: RESPONSE_STREAM), {why}",
-        s.where, line=s.features.lines.get("function-url") or s.line_of("function"), function=s.name,
-        fix=("set AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap and AWS_LWA_INVOKE_MODE=response_stream" if adapter
-             else "run the app behind the Lambda Web Adapter (its layer, AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap, "
-                  "a run.sh handler), or set InvokeMode: BUFFERED"))
+    streaming = ((s.features.streams, "function-url", "function URL streams responses (InvokeMode: RESPONSE_STREAM)",
+                  "set InvokeMode: BUFFERED"),
+                 (s.features.api_streaming, "api-streaming",
+                  "API Gateway integration streams responses (ResponseTransferMode: STREAM)",
+                  "set the integration's ResponseTransferMode to BUFFERED"))
+    for on, key, what, buffered in streaming:
+        if on:
+            yield r.finding(
+                f"{s.name}'s {what}, {why}",
+                s.where, line=s.features.lines.get(key) or s.line_of("function"), function=s.name,
+                fix=("set AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap and AWS_LWA_INVOKE_MODE=response_stream" if adapter
+                     else "run the app behind the Lambda Web Adapter (its layer, AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap, "
+                          f"a run.sh handler), or {buffered}"))
 
 
 @rule("LP364", "invoke-mode-invalid", Severity.ERROR, subject=FunctionSubject, source=facts.URL_CONFIG_URL)
@@ -231,3 +246,82 @@ def project_layer_unsigned(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
             s.where, line=s.line_of("layers") or s.features.lines.get("code-signing"), function=s.name,
             fix=f"sign {names} with AWS Signer (sam deploy --signing-profiles {s.name}=PROFILE {built[0]}=PROFILE), "
                 "see docs/code-signing.md")
+
+
+def _adapter_mode(s: FunctionSubject) -> tuple[str, str] | None:
+    """The Web Adapter's invoke mode as it reads ``AWS_LWA_INVOKE_MODE`` (lower-cased; anything else,
+    or nothing, is buffered) and the value as written; None when the adapter may not run or the value
+    is unknown. A .zip function runs the adapter through ``/opt/bootstrap``; an image may bring it as an
+    extension, so there only a variable that is set counts, and an unset one only beside the adapter's
+    layer (another layer may ship an ``/opt/bootstrap`` of its own)."""
+    env = s.environment or {}
+    raw = env.get(facts.WEB_ADAPTER_INVOKE_MODE)
+    if _zip(s) and s.features.exec_wrapper != facts.WEB_ADAPTER_WRAPPER:
+        return None
+    if raw is None:  # the default counts only where the adapter's own layer says it runs
+        known = _zip(s) and any(facts.is_web_adapter_layer(layer) for layer in s.layers)
+        return (facts.WEB_ADAPTER_MODES[facts.WEB_ADAPTER_DEFAULT_MODE], "unset") if known else None
+    if not isinstance(raw, str) or "${" in raw:
+        return None
+    return facts.WEB_ADAPTER_MODES.get(raw.strip().lower(), facts.WEB_ADAPTER_MODES["buffered"]), raw
+
+
+ADAPTER_DOCS = (
+    "The Lambda Web Adapter's response streaming guide (read 2026-12-05):\n"
+    f"{facts.WEB_ADAPTER_STREAMING_URL}; how it reads the variable: `LambdaInvokeMode` in its `src/lib.rs`,\n"
+    "https://github.com/awslabs/aws-lambda-web-adapter/blob/main/src/lib.rs"
+)
+
+
+@rule("LP367", "adapter-invoke-mode-mismatch", Severity.WARNING, subject=FunctionSubject,
+      source=facts.URL_INVOKE_MODES_URL, references=ADAPTER_DOCS)
+def adapter_invoke_mode_mismatch(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
+    """## What it does
+    For a function that runs the Lambda Web Adapter (a .zip function with
+    `AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap`, or an image that sets `AWS_LWA_INVOKE_MODE`),
+    compares the adapter's invoke mode with the way Lambda invokes the function: the function
+    URL's `InvokeMode` (`BUFFERED` when not set) and any API Gateway REST integration that
+    streams it (`ResponseTransferMode: STREAM`). A variable that is not set counts as `buffered`
+    only beside the adapter's own layer (`LambdaAdapterLayerX86`/`Arm64`); a value from a
+    parameter is not judged.
+
+    ## Why is this bad?
+    The adapter answers in one of two ways, chosen by `AWS_LWA_INVOKE_MODE`: `buffered` (the
+    default, also what it reads for any value it does not know) returns one response;
+    `response_stream` writes through Lambda's streaming API. Its documentation (read 2026-12-05)
+    says the variable should match the function URL's invoke mode (its code's docs: streaming
+    "requires" the URL's `RESPONSE_STREAM`): `response_stream` with `RESPONSE_STREAM`, `buffered`
+    with `BUFFERED`. When they differ the adapter and Lambda
+    disagree on the response's format: a streaming URL or integration receives a buffered
+    answer (nothing streams), or a buffered URL receives the adapter's stream. Neither AWS nor the
+    adapter documents exactly what the client then sees, so this is a warning, not an error.
+
+    ## How to fix
+    Make the two agree: `AWS_LWA_INVOKE_MODE: response_stream` with `InvokeMode:
+    RESPONSE_STREAM` (and with a streaming REST integration), or `buffered` (or no variable)
+    with `InvokeMode: BUFFERED`. The adapter reads its variable in any case (its documented
+    spelling is lower case); the URL's `InvokeMode` must be upper case (LP364).
+    """
+    adapter = _adapter_mode(s)
+    if adapter is None:
+        return
+    mode, written = adapter
+    shown = "not set (buffered)" if written == "unset" else repr(written)
+    if written != "unset" and written.strip().lower() not in facts.WEB_ADAPTER_MODES:
+        shown += " (the adapter knows buffered and response_stream, and reads anything else as buffered)"
+    line = s.line_of(facts.WEB_ADAPTER_INVOKE_MODE)
+    url_mode = (s.features.url_invoke_mode or "BUFFERED") if s.features.function_url else None
+    if url_mode in facts.INVOKE_MODES and url_mode != mode:
+        want = next(k for k, v in facts.WEB_ADAPTER_MODES.items() if v == url_mode)
+        yield r.finding(
+            f"{s.name}'s {facts.WEB_ADAPTER_INVOKE_MODE} is {shown}, but its function URL's InvokeMode is {url_mode}: "
+            "the Web Adapter and Lambda disagree on whether the response streams",
+            s.where, line=line or s.features.lines.get("function-url") or s.line_of("function"), function=s.name,
+            fix=f"set {facts.WEB_ADAPTER_INVOKE_MODE}={want}, or the URL's InvokeMode to {mode}")
+    if s.features.api_streaming and mode != facts.STREAM:
+        yield r.finding(
+            f"{s.name}'s {facts.WEB_ADAPTER_INVOKE_MODE} is {shown}, but an API Gateway integration streams its "
+            "response (ResponseTransferMode: STREAM): the Web Adapter answers buffered, so nothing streams",
+            s.where, line=line or s.features.lines.get("api-streaming") or s.line_of("function"), function=s.name,
+            fix=f"set {facts.WEB_ADAPTER_INVOKE_MODE}=response_stream, or the integration's ResponseTransferMode to "
+                "BUFFERED")

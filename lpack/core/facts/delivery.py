@@ -13,6 +13,8 @@ READ = dt.date(2026, 12, 5)
 WRAPPER_URL = "https://docs.aws.amazon.com/lambda/latest/dg/runtimes-modify.html#runtime-wrapper"
 STREAMING_URL = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html"
 URL_CONFIG_URL = "https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunctionUrlConfig.html"
+# BUFFERED: Lambda invokes the function with Invoke; RESPONSE_STREAM: with InvokeWithResponseStream
+URL_INVOKE_MODES_URL = "https://docs.aws.amazon.com/lambda/latest/dg/config-rs-invoke-furls.html"
 SIGNING_URL = "https://docs.aws.amazon.com/lambda/latest/dg/configuring-codesigning.html"
 SIGNING_POLICIES_URL = "https://docs.aws.amazon.com/lambda/latest/api/API_CodeSigningPolicies.html"
 WEB_ADAPTER_URL = "https://github.com/awslabs/aws-lambda-web-adapter"
