@@ -30,9 +30,11 @@ def image_function(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     function reads as "checked".
 
     ## How to fix
-    Nothing to fix. To check the code that goes into the image, run `lpack check` on the folder
-    the Dockerfile copies (for example `lpack check src/`), or move the function to a .zip
-    package, which lpack builds and checks whole.
+    Nothing to fix. To check the image itself (its size against the 10 GB limit, its platform,
+    its start command; LP370-LP376), save it and check the file:
+    `docker save IMAGE -o image.tar && lpack check image.tar --arch arm64` (an OCI layout folder
+    works too). To check the code that goes into it, run `lpack check` on the folder the
+    Dockerfile copies (for example `lpack check src/`).
     """
     if s.features.package_type == "Image":
         image = s.features.code_elsewhere
@@ -40,7 +42,7 @@ def image_function(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
             f"{s.name} is a container image{f' ({image})' if image else ''}: lpack checked its settings and "
             "role, not the image (its dependencies, handler and size are the Dockerfile's)",
             s.where, line=s.line_of("function"), function=s.name,
-            fix="run `lpack check` on the folder the Dockerfile copies, or deploy the function as a .zip")
+            fix="check the image itself: `docker save IMAGE -o image.tar && lpack check image.tar`")
 
 
 @rule("LP361", "code-not-local", Severity.INFO, subject=FunctionSubject, source=CODE_URL)
