@@ -50,9 +50,9 @@ def function_plan(path: Path | str, *, function: str | None = None, runtime: str
 
     path = Path(path)
     if handler and config is None and path.is_dir() and not has_lpack_project(path):
-        from lpack.inputs.config import _project
+        from lpack.inputs.config import project_from_table
 
-        project = _project(None, path, {"handler": handler})  # zero config, with the deploy tool's handler
+        project = project_from_table(None, path, {"handler": handler})  # zero config, with the deploy tool's handler
     else:
         project = load(path, Path(config) if config is not None else None)[0]
     unit = _function(project, function)

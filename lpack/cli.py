@@ -298,8 +298,9 @@ def _parser() -> argparse.ArgumentParser:
                        "lpack check --format sarif -o lpack.sarif"),
     )
     check.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                       help="project folders, pyproject.toml/lpack.toml files, package .zip files, "
-                       "or IAM policy .json files (default: .)")
+                       help="project folders, pyproject.toml/lpack.toml files, SAM/CloudFormation templates, "
+                       "cdk.out folders (or a CDK app's folder), package .zip files, container images "
+                       "(a `docker save` .tar or an OCI layout folder), or IAM policy .json files (default: .)")
     check.add_argument("--handler", metavar="MODULE.FUNCTION",
                        help="handler of a .zip (Lambda's Handler setting; '/' reads as '.')")
     _target(check)
@@ -382,11 +383,11 @@ def _parser() -> argparse.ArgumentParser:
     rules.add_argument("-o", "--output-file", type=Path, metavar="FILE",
                        help="write the output to FILE, whole or not at all, instead of stdout")
     _terraform_parser(commands)
-    _sam_makefile_parser(commands, None)
+    _sam_makefile_parser(commands)
     return parser
 
 
-def _sam_makefile_parser(commands: Any, only: str | None) -> None:
+def _sam_makefile_parser(commands: Any) -> None:
     sam = commands.add_parser(
         "sam-makefile", help="write the Makefile targets that make `sam build` build with lpack",
         description="For each Python function of a SAM template, write a build-LOGICALID target into the "
@@ -400,8 +401,6 @@ def _sam_makefile_parser(commands: Any, only: str | None) -> None:
         "another lpack.",
         epilog=_epilog("lpack sam-makefile", "lpack sam-makefile template.yaml --function Api",
                        exits="Exit codes: 0 written (or already up to date), 2 usage/input error, 3 internal error."))
-    if only not in (None, "sam-makefile"):
-        return
     sam.add_argument("template", nargs="?", type=Path, default=Path("template.yaml"),
                      help="the SAM template (default: template.yaml)")
     sam.add_argument("--function", "-f", action="append", default=[], metavar="LOGICALID",
@@ -448,7 +447,8 @@ def _invoke_parser(commands: Any) -> None:
                         help="run as a SnapStart version: init, the before-snapshot hooks, the after-restore hooks, "
                              "then the events (default: on when the function's SnapStart ApplyOn is PublishedVersions)")
     invoke.add_argument("--tenant-id", metavar="ID",
-                        help="the tenant ID of the invoke (context.tenant_id); required for tenant isolation")
+                        help="the tenant ID of the invoke (context.tenant_id, and tenantId in JSON logs); "
+                        "required for tenant isolation")
     invoke.add_argument("--cache-dir", type=Path, metavar="DIR", help="dependency and extraction cache")
     invoke.add_argument("--format", choices=("text", "json"), default="text",
                         help="text: the console's test result per event; json: one document on stdout")

@@ -178,9 +178,9 @@ def load_project(path: Path, config: Path | None = None) -> Project:
         if candidate.is_file():
             table = _read_table(candidate)
             if table is not None:
-                return _project(candidate, path, table)
+                return project_from_table(candidate, path, table)
     if (path / DEFAULT_MODULE_FILE).is_file():
-        return _project(None, path, {})
+        return project_from_table(None, path, {})
     raise ConfigError(
         f"{path}: no Lambda function found; add {DEFAULT_MODULE_FILE} (zero config) "
         "or a [tool.lpack] table to pyproject.toml",
@@ -198,7 +198,7 @@ def _from_file(config: Path, root: Path) -> Project:
     table = _read_table(config)
     if table is None:
         raise ConfigError(f"{config}: no [tool.lpack] table; add one (see `lpack build --help`)")
-    return _project(config, root, table)
+    return project_from_table(config, root, table)
 
 
 def _read_table(path: Path) -> dict[str, Any] | None:
@@ -334,7 +334,9 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _project(config: Path | None, root: Path, table: dict[str, Any]) -> Project:
+def project_from_table(config: Path | None, root: Path, table: dict[str, Any]) -> Project:
+    """The project a configuration table describes (``config`` None: a zero-config folder, whose
+    table a deploy tool may give, e.g. ``{"handler": "app.handler"}``)."""
     root = root.resolve()
     label = str(config) if config else str(root)
     if config is not None:
