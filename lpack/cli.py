@@ -230,6 +230,12 @@ def _layer_zips(parser: argparse.ArgumentParser, more: str = "", switch: str = "
         parser.add_argument("--layer", dest="layers", action="append", default=[], type=Path, metavar="ZIP", help=help)
 
 
+def _jobs(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number of jobs, 1 or more")
+    return int(value)
+
+
 def _target(parser: argparse.ArgumentParser) -> None:
     from lpack.core.targets import ARCHITECTURES, DEFAULT_RUNTIME, RUNTIMES
 
@@ -273,6 +279,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="reinstall dependencies even if the cache has them (e.g. to pick up new releases of unpinned requirements)")
     build.add_argument("--cache-dir", type=Path, metavar="DIR",
                        help="dependency cache (default: $LPACK_CACHE_DIR, else ~/.cache/lpack)")
+    build.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                       help="build up to N functions and layers at once, each running at most one installer "
+                       "(default: $LPACK_JOBS, else the CPUs lpack may use; 1 builds one after another). The zips "
+                       "and the report are the same whatever N; units with the same dependencies install them once")
     build.add_argument("--template", type=Path, metavar="TEMPLATE",
                        help="build the Python functions and layers of a SAM or CloudFormation template "
                        "(CodeUri, Handler, Runtime, Architectures, Layers) into dist/LOGICALID.zip")
@@ -532,11 +542,11 @@ def _exit_code(findings: Sequence[Finding], strict: bool) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from lpack.bundle.builder import BuildOptions
+    from lpack.bundle.builder import BuildOptions, default_jobs
     options = BuildOptions(
         runtime=args.runtime, architecture=args.architecture, installer=args.installer,
         as_layer=args.as_layer, layers=tuple(args.layers), functions=tuple(args.function), refresh=args.refresh,
-        cache_dir=args.cache_dir, build_isolation=args.build_isolation,
+        cache_dir=args.cache_dir, build_isolation=args.build_isolation, jobs=args.jobs or default_jobs(),
     )
     codes = _codes(args.select), _codes(args.ignore)
     started = time.monotonic()

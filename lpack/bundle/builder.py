@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -53,6 +54,7 @@ class BuildOptions(NamedTuple):
     cache_dir: Path | None = None
     build_isolation: bool = True
     today: dt.date | None = None  # None: clock.today()
+    jobs: int = 1  # units built at once (threads; each runs at most one installer); see default_jobs
 
 
 class Artifact(NamedTuple):
@@ -101,31 +103,147 @@ class BuildResult:
 
 
 def build_project(project: Project, options: BuildOptions, progress: Progress = lambda _u, _m: None) -> BuildResult:
-    units = _selected_units(project, options)
+    """Build the units, layers first; with ``options.jobs`` > 1, units build at once on that many
+    threads, and the result (its lists in unit order) and the zips are the same as one at a time."""
+    units = sorted(_selected_units(project, options), key=lambda u: (u.kind != "layer", u.name))
+    plan_ = [(unit, _not_built(unit, alone=len(units) == 1)) for unit in units]
+    building = [unit for unit, why in plan_ if why is None]
+    jobs = min(max(options.jobs, 1), len(building))
+    if jobs > 1:
+        progress = _whole_lines(progress)
     builder = _Builder(project, options, progress)
+    built = _Built({unit.name for unit in building})
     result = BuildResult()
-    built: dict[str, PackageIndex] = {}
-    for unit in sorted(units, key=lambda u: (u.kind != "layer", u.name)):
-        if (why := unit.settings.features.not_here()) is not None:  # an image, code on S3: nothing to build
-            if len(units) == 1:
-                raise BuildError(f"{unit.name}: nothing to build: {why}")
-            result.skipped.append((unit.name, why))
-            continue
-        if unit.settings.package is not None:  # a template's CodeUri names a .zip: it is the package
-            progress(unit.name, f"already packaged in {display_path(unit.settings.package)}; nothing to build")
-            continue
-        try:
-            artifact, findings = builder.build(unit, built)
-        except LpackError as exc:  # as `make -k`: the other units still build
-            if len(units) == 1:
-                raise
-            result.failures.append((unit.name, exc))
-            progress(unit.name, f"failed: {exc}")
-            continue
-        result.findings += findings
-        if artifact is not None:
-            result.artifacts.append(artifact)
+    with _Runner(jobs) as runner:
+        outcomes = []
+        for unit, why in plan_:
+            if why is None:
+                outcomes.append((unit, runner.submit(_build_one, builder, unit, built, len(units) == 1)))
+            elif unit.settings.package is not None:
+                progress(unit.name, why)
+            else:
+                result.skipped.append((unit.name, why))
+        for unit, outcome in outcomes:
+            _collect(result, unit.name, outcome.result())
+    result.artifacts = _installs_first(result.artifacts, builder.keys)
     return result
+
+
+def _not_built(unit: Unit, alone: bool) -> str | None:
+    """Why a unit is not built here (its code is an image or on S3, or a template names its .zip), or None."""
+    if (why := unit.settings.features.not_here()) is not None:  # an image, code on S3: nothing to build
+        if alone:
+            raise BuildError(f"{unit.name}: nothing to build: {why}")
+        return why
+    if unit.settings.package is not None:  # a template's CodeUri names a .zip: it is the package
+        return f"already packaged in {display_path(unit.settings.package)}; nothing to build"
+    return None
+
+
+_Outcome = tuple["Artifact | None", list[Finding]] | LpackError
+
+
+def _build_one(builder: _Builder, unit: Unit, built: _Built, alone: bool) -> _Outcome:
+    try:
+        return builder.build(unit, built)
+    except LpackError as exc:  # as `make -k`: the other units still build
+        if alone:
+            raise
+        builder.progress(unit.name, f"failed: {exc}")
+        return exc
+    finally:
+        built.done(unit.name)  # a function waiting for this layer goes on, built or not
+
+
+def _collect(result: BuildResult, name: str, outcome: _Outcome) -> None:
+    if isinstance(outcome, LpackError):
+        result.failures.append((name, outcome))
+        return
+    artifact, findings = outcome
+    result.findings += findings
+    if artifact is not None:
+        result.artifacts.append(artifact)
+
+
+def _installs_first(artifacts: list[Artifact], keys: dict[str, str]) -> list[Artifact]:
+    """Of the units that share a dependency set, the report says the first (in unit order)
+    installed it, as a build one unit at a time does, whichever of the units building at once
+    got to the installer first: the report is the same whatever --jobs."""
+    states: dict[str, list[str]] = {}
+    for a in artifacts:
+        if a.name in keys:
+            states.setdefault(keys[a.name], []).append(a.dependencies)
+    for group in states.values():
+        group.sort(key=lambda state: state != "installed", reverse=True)  # popped from the end
+    return [a._replace(dependencies=states[keys[a.name]].pop()) if a.name in keys else a for a in artifacts]
+
+
+def default_jobs() -> int:
+    """``lpack build``'s --jobs when none is given: LPACK_JOBS, else the CPUs this process may use."""
+    value = os.environ.get("LPACK_JOBS", "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise UsageError(f"LPACK_JOBS={value!r}: not a number of jobs", tip="set it to 1 or more, or unset it")
+        return int(value)
+    if hasattr(os, "sched_getaffinity"):  # a container or taskset limits it below the machine's count
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
+
+
+def _whole_lines(progress: Progress) -> Progress:
+    """``progress`` called by one thread at a time, so the lines of units building at once never mix."""
+    lock = threading.Lock()
+
+    def say(unit: str, message: str) -> None:
+        with lock:
+            progress(unit, message)
+    return say
+
+
+class _Built:
+    """The packages built so far in this run, by unit name. A function's package is judged with
+    its layers: one that uses a layer this run is still building waits for it (layers are
+    started first, so the wait is short and never circular)."""
+
+    def __init__(self, building: set[str]) -> None:
+        self._indexes: dict[str, PackageIndex] = {}
+        self._done = {name: threading.Event() for name in building}
+
+    def add(self, name: str, index: PackageIndex) -> None:
+        self._indexes[name] = index
+
+    def done(self, name: str) -> None:
+        self._done[name].set()
+
+    def get(self, name: str, wait: bool) -> PackageIndex | None:
+        if wait and name in self._done:
+            self._done[name].wait()
+        return self._indexes.get(name)
+
+
+class _Runner:
+    """Runs builds now (one job) or on a pool of threads; builds run in the order submitted."""
+
+    def __init__(self, jobs: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(jobs, thread_name_prefix="lpack-build") if jobs > 1 else None
+
+    def __enter__(self) -> _Runner:  # noqa: PYI034
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:  # an error or Ctrl-C: the builds not started never start
+            self._pool.shutdown(wait=True, cancel_futures=exc[0] is not None)
+
+    def submit(self, func: Callable[..., _Outcome], *args: Any) -> Any:
+        from concurrent.futures import Future
+
+        if self._pool is not None:
+            return self._pool.submit(func, *args)
+        done: Future[_Outcome] = Future()
+        done.set_result(func(*args))  # an error that is not a unit's own stops the run, as it always did
+        return done
 
 
 def _selected_units(project: Project, options: BuildOptions) -> list[Unit]:
@@ -157,9 +275,11 @@ class _Builder:
         self.today = options.today or clock.today()
         self._installer: Installer | None = None
         self._sources: dict[str, str] = {}  # unit name -> where its dependencies came from
+        self.keys: dict[str, str] = {}  # unit name -> its dependencies' cache key
         self._left_out: dict[str, tuple[str, ...]] = {}  # unit name -> its files left out by default
         self._walked: dict[str, list[tuple[str, Path]]] = {}  # unit name -> its source files, walked once
         self.layer_zips = _layer_zips(options.layers)  # read once, before any build
+        self._installer_lock = threading.Lock()  # units building at once find the installer once
 
     @property
     def installer(self) -> Installer:
@@ -167,11 +287,12 @@ class _Builder:
             find_installer,  # a rebuild from the cache installs nothing
         )
 
-        if self._installer is None:
-            self._installer = find_installer(self.options.installer or self.project.installer)
-        return self._installer
+        with self._installer_lock:
+            if self._installer is None:
+                self._installer = find_installer(self.options.installer or self.project.installer)
+            return self._installer
 
-    def build(self, unit: Unit, built: dict[str, PackageIndex]) -> tuple[Artifact | None, list[Finding]]:
+    def build(self, unit: Unit, built: _Built) -> tuple[Artifact | None, list[Finding]]:
         try:
             return self._build(unit, built)
         except OSError as exc:  # e.g. the temporary folder's disk: the zips and the cache say so themselves
@@ -183,7 +304,7 @@ class _Builder:
                                                    "another") from exc
             raise
 
-    def _build(self, unit: Unit, built: dict[str, PackageIndex]) -> tuple[Artifact | None, list[Finding]]:
+    def _build(self, unit: Unit, built: _Built) -> tuple[Artifact | None, list[Finding]]:
         from lpack.inputs.declared import refuse_unlocked
 
         refuse_unlocked(unit.unlocked)
@@ -219,7 +340,7 @@ class _Builder:
         offsets = zipwriter.local_offsets(ordered)
         index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode, offset=offset,
                                                      method=m.method, crc=m.crc) for m, offset in zip(ordered, offsets)))
-        built[unit.name] = index
+        built.add(unit.name, index)
         findings += at_source_files(self._package_findings(unit, target, index, built), unit_plan.packaged_files)
         artifact = Artifact(
             name=unit.name, kind=unit.kind, path=path, target=target,
@@ -324,11 +445,15 @@ class _Builder:
             "env": {k: os.environ[k] for k in INSTALLER_ENV if k in os.environ},
             "pip": pipconfig.settings(),
         })
+        self.keys[unit.name] = key
         entry = None if self.options.refresh else self.cache.lookup(key)
         if entry is not None:
             self.progress(unit.name, "dependencies unchanged: reusing the cached install")
             return zipwriter.read_members(entry / "deps.zip"), "cached"
-        return self._install(unit, target, reqs, files, key), "installed"
+        try:
+            return self._install(unit, target, reqs, files, key), "installed"
+        finally:
+            self.cache.release(key)  # a failed install: the next build or thread of the key installs it
 
     def _requirement_files(self, unit: Unit, target: Target, extra: list[str], scratch: _Scratch) -> list[Path]:
         """The requirements files that install the unit's declared dependencies: its own file,
@@ -423,11 +548,11 @@ class _Builder:
     # -- limits ---------------------------------------------------------------------------------
 
     def _package_findings(self, unit: Unit, target: Target, index: PackageIndex,
-                          built: dict[str, PackageIndex]) -> list[Finding]:
+                          built: _Built) -> list[Finding]:
         layers = []
         for name in unit.layers:
-            if name in built:
-                layers.append(built[name])
+            if (layer := built.get(name, wait=unit.kind == "function")) is not None:
+                layers.append(layer)
             elif not name.startswith("arn:") and (self.project.dist / f"{name}.zip").is_file():
                 layers.append(read_package(self.project.dist / f"{name}.zip"))
         given = self.layer_zips if unit.kind == "function" else ()
@@ -510,16 +635,18 @@ def _inputs_record(zip_sha256: str) -> Path:
 # a zip's bytes can come from several sets of inputs (functions sharing a CodeUri, pure-Python
 # dependencies built for two runtimes): each set that produced it is remembered, up to this many
 _INPUTS_KEPT = 64
+_INPUTS_LOCK = threading.Lock()
 
 
 def write_inputs_manifest(unit_plan: Plan, zip_sha256: str, files: list[tuple[str, Path]] | None = None) -> None:
     digest = inputs_digest(unit_plan, files)
-    known = [d for d in _recorded_inputs(zip_sha256) or () if d != digest]
-    record = {"version": 2, "inputs_sha256": [digest, *known][:_INPUTS_KEPT]}
-    try:
-        atomic_write_text(_inputs_record(zip_sha256), json.dumps(record) + "\n", durable=False)
-    except OSError:
-        pass  # a read-only cache: check will take the zip as it is
+    with _INPUTS_LOCK:  # units of one run with the same bytes (a shared source) each add theirs
+        known = [d for d in _recorded_inputs(zip_sha256) or () if d != digest]
+        record = {"version": 2, "inputs_sha256": [digest, *known][:_INPUTS_KEPT]}
+        try:
+            atomic_write_text(_inputs_record(zip_sha256), json.dumps(record) + "\n", durable=False)
+        except OSError:
+            pass  # a read-only cache: check will take the zip as it is
 
 
 def _recorded_inputs(zip_sha256: str) -> list[str] | None:
