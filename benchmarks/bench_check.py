@@ -41,6 +41,15 @@ FEATURE_TEMPLATES = ("snapstart", "managed-instances", "durable", "tenancy", "we
 HANDLER = "import numpy, scipy, pandas\n\ndef lambda_handler(event, context):\n    return {}\n"
 
 
+def timed_changed(cmd: list[str], runs: int, env: dict[str, str], changed: Path) -> tuple[float, list[float]]:
+    """Each run after an edit of ``changed`` (a new mtime): the check runs whole, and records."""
+    times = []
+    for i in range(runs):
+        os.utime(changed, ns=(time.time_ns(), time.time_ns() + i))
+        times += timed(cmd, 1, env)[1]
+    return statistics.median(times), times
+
+
 def timed(cmd: list[str], runs: int, env: dict[str, str]) -> tuple[float, list[float]]:
     samples = []
     for _ in range(runs):
@@ -86,18 +95,24 @@ def main() -> int:
     project = args.work / "area"
     if not project.exists():
         shutil.copytree(ROOT / "examples" / "area", project, ignore=shutil.ignore_patterns("dist"))
+    env["LPACK_CACHE_DIR"] = str(args.work / "cache")
     timed([*lpack(python), "check", str(project)], 1, env)  # warm-up: writes lpack's bytecode
     base, base_runs = timed([python, "-c", "pass"], args.runs, env)
-    check, check_runs = timed([*lpack(python), "check", str(project)], args.runs, env)
+    command = [*lpack(python), "check", str(project)]
+    fresh, fresh_runs = timed_changed(command, args.runs, env, project / "lambda_function.py")
+    check, check_runs = timed(command, args.runs, env)
     # The templates of Lambda's 2025-2026 features (issue 13): SnapStart, Managed Instances,
     # durable functions, tenant isolation, the Web Adapter; each checked whole, IAM included.
     features = []
     for name in FEATURE_TEMPLATES:
-        folder = ROOT / "tests" / "data" / "templates" / name
+        folder = args.work / "templates" / name  # a copy: each timed edit touches its template
+        if not folder.exists() and (ROOT / "tests" / "data" / "templates" / name).is_dir():
+            shutil.copytree(ROOT / "tests" / "data" / "templates" / name, folder)
         if (folder / "template.yaml").is_file():
             command = [*lpack(python), "check", str(folder / "template.yaml"), "-q", "--exit-zero"]
             timed(command, 1, env)
-            features.append((name, *timed(command, args.runs, env)))
+            features.append((name, *timed_changed(command, args.runs, env, folder / "template.yaml"),
+                             *timed(command, args.runs, env)))
 
     def row(name: str, seconds: float, runs: list[float], ratio: str) -> None:
         print(f"{name:<58} {seconds * 1000:8.1f} ms  {ratio:>8}   runs: {' '.join(f'{r * 1000:.0f}' for r in runs)}")
@@ -105,12 +120,19 @@ def main() -> int:
     print(f"lpack check benchmark: median of {args.runs} runs, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
           f"{install_kind(python)} install ({python})")
     row("python -c pass (baseline 1)", base, base_runs, "1.00x")
-    row("lpack check examples/area (no build)", check, check_runs, f"{check / base:.2f}x")
-    for name, seconds, runs in features:
-        row(f"lpack check tests/data/templates/{name}", seconds, runs, f"{seconds / base:.2f}x")
-    worst = max([check, *(seconds for _, seconds, _ in features)])
-    print(f"goal: a project check within 3x of start-up: {'PASS' if worst <= 3 * base else 'MISS'} "
-          f"(worst {worst / base:.2f}x)")
+    print("after an edit (the check runs whole):")
+    row("  lpack check examples/area (no build)", fresh, fresh_runs, f"{fresh / base:.2f}x")
+    for name, seconds, runs, *_ in features:
+        row(f"  lpack check tests/data/templates/{name}", seconds, runs, f"{seconds / base:.2f}x")
+    print("unchanged since the last check (replayed):")
+    row("  lpack check examples/area (no build)", check, check_runs, f"{check / base:.2f}x")
+    for name, *_, seconds, runs in features:
+        row(f"  lpack check tests/data/templates/{name}", seconds, runs, f"{seconds / base:.2f}x")
+    worst = max([check, *(f[3] for f in features)])
+    worst_fresh = max([fresh, *(f[1] for f in features)])
+    print(f"goal: a project check within 3x of start-up: unchanged {'PASS' if worst <= 3 * base else 'MISS'} "
+          f"(worst {worst / base:.2f}x); after an edit {'PASS' if worst_fresh <= 3 * base else 'MISS'} "
+          f"(worst {worst_fresh / base:.2f}x)")
     if not args.big:
         return 0
 

@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from lpack.cli import main
+from lpack._entry import main
 
 raise SystemExit(main())

@@ -37,6 +37,11 @@ else. Findings print as `path:line:col: CODE severity message`, then what was ch
 
 Silence a finding with --ignore CODE, `ignore`/`per-path-ignores` in [tool.lpack], or a
 `# lpack: ignore[CODE] reason` comment on the line it points at.
+
+A check that is run again with nothing changed (the same command line, folder, day and
+environment; every file it read and every folder it listed as it was) prints the recorded output
+and exit code without running again: a pre-commit hook or an editor pays for start-up, not for
+the check. LPACK_CHECK_CACHE=0 turns this off; LPACK_CHECK_CACHE_DEBUG=1 says what changed.
 """
 
 BUILD_DESCRIPTION = """\

@@ -1,0 +1,319 @@
+"""The `lpack` command's entry point: a `check` whose inputs have not changed replays its output.
+
+`lpack check` runs over and over on the same files (a pre-commit hook on every commit, an editor
+on every save, CI steps), and most of its time is Python importing lpack, not checking. So a
+check records what it read, and an identical check of unchanged inputs prints the recorded
+output and exit code without importing lpack at all (this module imports only what the
+interpreter has already loaded, plus json and zlib).
+
+What "identical" and "unchanged" mean, so that a replay can never differ from a real run:
+- the same command line, working folder, local date (runtime lifecycles change with it), Python,
+  environment (hashed: values are never stored) and, at a terminal, the same terminal size;
+- every file the recorded run opened (its project files, templates, policies, zips, lpack's and
+  Python's own modules as they were imported) has the same size, mtime and inode;
+- every folder it listed has the same entries, each with the same size and mtime; the folder of
+  every file it opened, and each folder above each path on the command line, has the same
+  mtime (a file created beside them, such as a new lock, changes it).
+A run that wrote a file outside lpack's cache, started a process, opened a socket, or ended in
+an error (exit 2 or 3) is not recorded. `LPACK_CHECK_CACHE=0` turns replays off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import zlib
+from typing import Any
+
+FORMAT = 1
+_KEEP_SECONDS = 7 * 24 * 3600  # entries unused this long are removed when a new one is written
+# environment variables that change between identical runs and cannot change a check
+_VOLATILE_ENV = ("PWD", "OLDPWD", "SHLVL", "_", "TERM_SESSION_ID", "WINDOWID", "SSH_CLIENT", "SSH_CONNECTION",
+                 "SSH_TTY", "TMUX_PANE", "PS1", "PROMPT_COMMAND", "LPACK_CHECK_CACHE_DEBUG")
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+
+
+def main() -> int:
+    argv = sys.argv[1:]
+    if not _replayable(argv):
+        from lpack.cli import main as run
+
+        return run(argv)
+    folder = _folder()
+    key = _key(argv)
+    name = os.path.join(folder, f"{zlib.crc32(key.encode()):08x}.json")
+    replayed = _replay(name, key)
+    if replayed is not None:
+        return replayed
+    return _record(argv, folder, name, key)
+
+
+def _replayable(argv: list[str]) -> bool:
+    """A `check` that writes nothing but its output (``-o FILE`` writes a file, ``--help`` is cheap)."""
+    if not argv or argv[0] != "check" or os.environ.get("LPACK_CHECK_CACHE", "1") in ("0", "false", "no", "off"):
+        return False
+    return not any(arg in ("-o", "--output-file", "-h", "--help") or arg.startswith(("--output-file=", "-o"))
+                   for arg in argv[1:])
+
+
+def _folder() -> str:
+    """lpack's cache folder (``lpack.core.cache.default_root``) and, in it, the replays' own."""
+    root = os.environ.get("LPACK_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "lpack")
+    return os.path.join(root, "check")
+
+
+def _key(argv: list[str]) -> str:
+    environment = sorted((k, v) for k, v in os.environ.items() if k not in _VOLATILE_ENV)
+    terminal: Any = None
+    if sys.stdout.isatty() or sys.stderr.isatty():
+        try:
+            terminal = list(os.get_terminal_size())
+        except OSError:
+            terminal = "tty"
+    return json.dumps({
+        "format": FORMAT, "argv": argv, "cwd": os.getcwd(), "date": time.strftime("%Y-%m-%d"),
+        "python": [sys.executable, sys.version, sys.flags.optimize],
+        "env": _digest(json.dumps(environment)), "tty": [sys.stdout.isatty(), sys.stderr.isatty(), terminal],
+    }, sort_keys=True)
+
+
+def _digest(text: str) -> str:
+    """A digest of text that must not be stored as it is (the environment may hold secrets)."""
+    try:
+        from _blake2 import blake2b  # what hashlib wraps, without loading OpenSSL
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import blake2b
+    return blake2b(text.encode(), digest_size=32).hexdigest()
+
+
+# -- replaying -----------------------------------------------------------------------------------
+
+def _replay(name: str, key: str) -> int | None:
+    try:
+        with open(name, encoding="utf-8") as handle:
+            entry = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("key") != key or not _unchanged(entry):
+        return None
+    sys.stdout.write(entry["stdout"])
+    sys.stdout.flush()
+    sys.stderr.write(entry["stderr"])
+    sys.stderr.flush()
+    try:
+        os.utime(name)  # in use: kept by the clean-up of old entries
+    except OSError:
+        pass
+    return int(entry["code"])
+
+
+def _unchanged(entry: dict[str, Any]) -> bool:
+    try:
+        for path, stamp in entry["files"].items():
+            if _stamp(path) != stamp:
+                return _changed(path)
+        for path, listing in entry["folders"].items():
+            if _listing(path) != listing:
+                return _changed(f"{path}{os.sep} (its entries)")
+    except (KeyError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _changed(what: str) -> bool:
+    """A miss; with LPACK_CHECK_CACHE_DEBUG=1, says which input changed."""
+    if os.environ.get("LPACK_CHECK_CACHE_DEBUG"):
+        sys.stderr.write(f"lpack: check cache: {what} changed since the recorded check\n")
+    return False
+
+
+def _stamp(path: str) -> list[int] | None:
+    """What changes when a file or folder changes: size, mtime and inode (None: it is gone)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def _listing(path: str) -> list[list[Any]] | None:
+    """A folder's entries, each with its kind, size and mtime (None: it cannot be listed)."""
+    try:
+        with os.scandir(path) as entries:
+            found: list[list[Any]] = []
+            for item in entries:
+                if item.name == "__pycache__":  # written by imports; follows the sources listed beside it
+                    continue
+                try:
+                    st = item.stat()
+                except OSError:
+                    found.append([item.name, None])
+                    continue
+                found.append([item.name, item.is_dir(), st.st_size, st.st_mtime_ns])
+    except OSError:
+        return None
+    return sorted(found, key=lambda row: row[0])
+
+
+# -- recording -------------------------------------------------------------------------------------
+
+class _Recorder:
+    """What a check reads, as Python's audit events report it (``open``, ``os.scandir``,
+    ``os.listdir``), and whether it did anything a replay could not repeat."""
+
+    def __init__(self, cache_root: str) -> None:
+        self.files: set[str] = set()
+        self.folders: set[str] = set()
+        self.spoiled = ""  # why the run cannot be replayed
+        self.cache_root = os.path.abspath(cache_root) + os.sep
+        self.active = True
+
+    def __call__(self, event: str, args: tuple[Any, ...]) -> None:
+        if not self.active:
+            return
+        if event == "open":
+            self._open(args)
+        elif event in ("os.scandir", "os.listdir"):
+            path = args[0] if args else "."
+            if isinstance(path, (str, bytes, os.PathLike)) and not isinstance(path, int):
+                self.folders.add(os.path.abspath(os.fsdecode(path)))
+        elif event.startswith(("subprocess.", "os.exec", "os.posix_spawn", "os.fork", "socket.connect",
+                               "os.system")):
+            self.spoiled = self.spoiled or event
+
+    def _open(self, args: tuple[Any, ...]) -> None:
+        path, mode, flags = (tuple(args) + (None, None, None))[:3]
+        if isinstance(path, int) or path is None:
+            return  # an already open descriptor (stdout)
+        full = os.path.abspath(os.fsdecode(path))
+        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            isinstance(flags, int) and mode is None and flags & _WRITE_FLAGS)
+        if writing:
+            if not full.startswith(self.cache_root) and not full.endswith(".pyc"):  # bytecode of an import
+                self.spoiled = self.spoiled or f"wrote {full}"
+            return
+        if not full.endswith(".pyc"):  # bytecode follows its source, which is recorded
+            self.files.add(full)
+
+
+_recorder: _Recorder | None = None
+
+
+def _hook(event: str, args: tuple[Any, ...]) -> None:
+    if _recorder is not None:
+        _recorder(event, args)
+
+
+class _Tee:
+    """A text stream that keeps a copy of what is written to it; everything else (isatty,
+    encoding, fileno) is the real stream's, so output looks the same as without it."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.copy: list[str] = []
+        self.broken = False  # the reader went away (`lpack check | head`): the copy is not the output
+
+    def write(self, text: str) -> int:
+        self.copy.append(text)
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            self.broken = True
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _record(argv: list[str], folder: str, name: str, key: str) -> int:
+    global _recorder
+    recorder = _recorder = _Recorder(os.path.dirname(folder))
+    sys.addaudithook(_hook)
+    out, err = sys.stdout, sys.stderr
+    tee_out, tee_err = _Tee(out), _Tee(err)
+    sys.stdout, sys.stderr = tee_out, tee_err
+    try:
+        from lpack.cli import main as run
+
+        code = run(argv)
+    finally:
+        recorder.active = False
+        _recorder = None
+        sys.stdout, sys.stderr = out, err
+    if code in (0, 1) and not recorder.spoiled and not (tee_out.broken or tee_err.broken):
+        _save(name, key, argv, recorder, code, "".join(tee_out.copy), "".join(tee_err.copy))
+    return code
+
+
+def _save(name: str, key: str, argv: list[str], recorder: _Recorder, code: int, stdout: str, stderr: str) -> None:
+    cache_root = recorder.cache_root
+    mine = os.path.dirname(name) + os.sep
+    files = {p for p in recorder.files if not p.startswith(mine)}
+    folders = {p for p in recorder.folders if not p.startswith(mine)}
+    stamped = set(files)
+    code_folders = _code_folders()
+    for path in files:  # a file created beside one the run read (a new lock) changes its folder
+        if not path.startswith(code_folders):  # but __pycache__ appearing beside imported code does not count
+            stamped.add(os.path.dirname(path))
+    for arg in argv[1:]:
+        if not arg.startswith("-") and os.path.exists(arg):
+            stamped.update(_probed(os.path.abspath(arg)))
+    stamped.add(os.getcwd())
+    entry = {
+        "key": key, "code": code, "stdout": stdout, "stderr": stderr,
+        "files": {p: _stamp(p) for p in sorted(stamped) if _depends(p, cache_root)},
+        "folders": {p: _listing(p) for p in sorted(folders) if _depends(p, cache_root)},
+    }
+    try:
+        os.makedirs(os.path.dirname(name), exist_ok=True)
+        partial = f"{name}.{os.getpid()}.tmp"
+        with open(partial, "w", encoding="utf-8") as handle:
+            json.dump(entry, handle, separators=(",", ":"))
+        os.replace(partial, name)
+        _clean(os.path.dirname(name))
+    except OSError:
+        pass  # a cache that cannot be written only costs speed
+
+
+def _probed(path: str) -> list[str]:
+    """The folders a check may look through from a path on its command line for the project
+    holding it (pre-commit's changed files): up to the repository's root or the working folder,
+    whichever comes first; otherwise only the path's own folder (never /tmp or /, which other
+    programs change all the time)."""
+    up, here, stop = [path], path, os.getcwd()
+    while (parent := os.path.dirname(here)) != here:
+        up.append(parent)
+        if parent == stop or os.path.exists(os.path.join(parent, ".git")):
+            return up
+        here = parent
+    return up[:2]
+
+
+def _code_folders() -> tuple[str, ...]:
+    """Where Python imports code from (lpack's own, the standard library, site-packages): those
+    files are inputs, but the folders they sit in change whenever bytecode is written there."""
+    folders = {os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    folders.update(os.path.abspath(p) for p in sys.path if p and os.path.isdir(p) and os.path.abspath(p) != os.getcwd())
+    return tuple(folder + os.sep for folder in folders)
+
+
+def _depends(path: str, cache_root: str) -> bool:
+    """Whether a replay depends on ``path``: not on lpack's cache, which lpack fills as it goes
+    (memos, this folder), except the records of what each built zip was built from."""
+    inside = (path + os.sep).startswith(cache_root)
+    return not inside or (path + os.sep).startswith(os.path.join(cache_root, "inputs") + os.sep)
+
+
+def _clean(folder: str) -> None:
+    """Remove replays nobody has used for a week (each day's date makes new keys)."""
+    cutoff = time.time() - _KEEP_SECONDS
+    with os.scandir(folder) as entries:
+        for item in entries:
+            try:
+                if item.stat().st_mtime < cutoff:
+                    os.unlink(item.path)
+            except OSError:
+                pass
