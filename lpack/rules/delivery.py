@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from lpack.analysis.subjects import FunctionSubject
 from lpack.core.facts import delivery as facts
 from lpack.core.findings import Finding, Severity
-from lpack.inputs.template.intrinsics import as_written
 from lpack.rules import Rule, rule
 
 IMAGES_URL = "https://docs.aws.amazon.com/lambda/latest/dg/images-create.html"
@@ -213,7 +212,7 @@ def layer_publisher_not_allowed(r: Rule, s: FunctionSubject) -> Iterator[Finding
     for layer in outside:
         yield r.finding(
             f"{s.name} enforces code signing (allowed publishers in account {', '.join(accounts)}), but its layer "
-            f"{as_written(layer)} is published by account {facts.account_of(layer)}: the deployment is refused",
+            f"{_as_written(layer)} is published by account {facts.account_of(layer)}: the deployment is refused",
             s.where, line=s.line_of("layers") or s.features.lines.get("code-signing"), function=s.name,
             fix="add the publisher's signing profile to AllowedPublishers, or copy the layer into your account "
                 "and sign it (docs/code-signing.md)")
@@ -327,3 +326,11 @@ def adapter_invoke_mode_mismatch(r: Rule, s: FunctionSubject) -> Iterator[Findin
             s.where, line=line or s.features.lines.get("api-streaming") or s.line_of("function"), function=s.name,
             fix=f"set {facts.WEB_ADAPTER_INVOKE_MODE}=response_stream, or the integration's ResponseTransferMode to "
                 "BUFFERED")
+
+
+def _as_written(value: str) -> str:
+    """A template value as its author wrote it; the template reader loads only when a finding
+    needs it, not on every check of a plain project."""
+    from lpack.inputs.template.intrinsics import as_written
+
+    return as_written(value)
