@@ -151,6 +151,9 @@ def commands_page() -> str:
         for name, sub in subcommands(parser).items():
             sub.prog = f"lpack {name}"
             sections.append((f"lpack {name}", sub.format_help()))
+            for verb, nested in subcommands(sub).items():  # a group's commands: lpack cache key
+                nested.prog = f"lpack {name} {verb}"
+                sections.append((f"lpack {name} {verb}", nested.format_help()))
     lines = [
         GENERATED_HELP.format(version),
         "",

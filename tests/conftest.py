@@ -17,7 +17,8 @@ from tests.factories import make_native_wheel, make_sdist, make_wheel
 def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test gets its own cache and no installer settings from the machine it runs on."""
     for key in list(os.environ):
-        if key.startswith(("PIP_", "UV_")) or key in ("SOURCE_DATE_EPOCH", "LPACK_CACHE_DIR"):
+        if key.startswith(("PIP_", "UV_")) or key in ("SOURCE_DATE_EPOCH", "LPACK_CACHE_DIR",
+                                                                 "LPACK_REMOTE_CACHE", "LPACK_REMOTE_CACHE_READ_ONLY"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("LPACK_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("UV_NO_CONFIG", "1")

@@ -56,8 +56,8 @@ def test_the_workflow_can_upload_sarif_and_runs_on_pull_requests() -> None:
 def test_the_cache_holds_lpacks_cache_folder_keyed_on_locks_and_requirements() -> None:
     cache = next(step for step in steps() if step.get("uses", "").startswith("actions/cache@"))
     assert cache["with"]["path"] == "${{ env.LPACK_CACHE_DIR }}"
-    for name in ("uv.lock", "poetry.lock", "requirements*.txt", "pyproject.toml", "template.y*ml"):
-        assert f"'**/{name}'" in cache["with"]["key"]
+    assert "${{ steps.cache-key.outputs.key }}" in cache["with"]["key"]  # `lpack cache key`: run below
+    assert any(step.get("id") == "cache-key" and "lpack cache key" in step["run"] for step in steps())
 
 
 def make_monorepo(root: Path, *, memory: int) -> Path:
@@ -88,7 +88,9 @@ def run_steps(repo: Path, tmp_path: Path) -> dict[str, subprocess.CompletedProce
     runner_temp.mkdir(exist_ok=True)
     github_env = runner_temp / "github-env"
     github_env.touch()
+    (runner_temp / "github-output").write_text("")
     env = {**os.environ, "RUNNER_TEMP": str(runner_temp), "GITHUB_ENV": str(github_env), "NO_COLOR": "1",
+           "GITHUB_OUTPUT": str(runner_temp / "github-output"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     results = {}
     for step in steps():
@@ -128,6 +130,12 @@ def test_the_steps_find_every_project_and_annotate_source_files(tmp_path: Path) 
         jsonschema.validate(report, json.loads((REPO / "schemas" / "report.schema.json").read_text()))
         assert report["artifacts"][0]["path"].endswith(zip_path)
         assert (repo / zip_path).is_file()
+
+    keys = (tmp_path / "runner-temp" / "github-output").read_text()
+    assert re.fullmatch(r"key=[0-9a-f]{40}\n", keys)  # the cache key: the projects' `lpack cache key`s
+    assert results["Prune lpack's dependency cache before it is saved"].returncode == 0
+    run_steps(repo, tmp_path)  # a second run (everything cached) keys the cache the same
+    assert (tmp_path / "runner-temp" / "github-output").read_text() == keys
 
 
 def test_after_a_build_annotations_still_name_source_files(tmp_path: Path) -> None:

@@ -14,19 +14,26 @@ import contextlib
 import errno
 import os
 import shutil
-import threading
 from pathlib import Path
+from typing import NamedTuple
 
 _WAIT_S = 30 * 60  # how long a build waits for another installing the same key before installing too
 CACHE_TIP = "free space on its disk, or choose another cache folder with --cache-dir or LPACK_CACHE_DIR"
+USED_MARKER = "used"  # an entry's file whose mtime is when a build last used it
+
+
+class CacheEntry(NamedTuple):
+    key: str
+    path: Path
+    size_bytes: int
+    last_used: float  # seconds since the epoch
 
 
 class DependencyCache:
     """Entries are committed by one rename: a reader sees a whole entry or none. Builds of the
-    same key take turns through a lock file per key (``locks/KEY.lock``), and the threads of one
-    build (``--jobs``) through a lock per key in memory: ``lookup`` of a missing entry holds both,
-    so a concurrent build or thread waits and then finds the entry, and ``commit`` or ``release``
-    (if the install fails) lets them go."""
+    same key take turns through a lock file per key (``locks/KEY.lock``): ``lookup`` of a
+    missing entry holds it, so a concurrent build waits and then finds the entry, and ``commit``
+    (or the end of the process, if the install fails) releases it."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -35,8 +42,7 @@ class DependencyCache:
         return self.root / "deps" / key[:2] / key
 
     def lookup(self, key: str) -> Path | None:
-        """The key's entry, else None and this thread holds the key's lock until its commit (or
-        ``release``).
+        """The key's entry, else None and this process holds the key's lock until its commit.
         What killed builds left in tmp/ is removed first, whether this build installs or not."""
         self._sweep()
         entry = self._complete(key)
@@ -100,45 +106,75 @@ class DependencyCache:
         entry = self.entry(key)
         return entry if (entry / "meta.json").is_file() and (entry / "deps.zip").is_file() else None
 
-    def _lock_path(self, key: str) -> Path:
-        return self.root / "locks" / f"{key}.lock"
+    # -- last use and pruning (lpack cache prune) -----------------------------------------------
 
-    def release(self, key: str) -> None:
-        """Let the key go without an entry (its install failed): the next build or thread waiting
-        for it installs it instead. Releasing a key not held does nothing."""
-        _release(self._lock_path(key))
+    def used(self, entry: Path) -> None:
+        """Record that a build used ``entry`` now (atime is unreliable: noatime, relatime); a
+        cache that cannot be written only loses that record."""
+        with contextlib.suppress(OSError):
+            (entry / USED_MARKER).touch()
 
-    def _lock(self, key: str) -> None:
-        """Hold the key's lock, waiting up to _WAIT_S for another thread of this build, then for
-        another build; a cache where locks cannot be made (read-only) goes without: the commit
-        is safe without them."""
+    def entries(self) -> list[CacheEntry]:
+        """Every whole entry, with its size and when a build last used (or committed) it."""
+        found = []
+        for entry in sorted((self.root / "deps").glob("??/*")):
+            if self._complete(entry.name) != entry:
+                continue
+            try:
+                size = sum(f.stat().st_size for f in entry.iterdir() if f.is_file())
+                stamps = [(entry / n).stat().st_mtime for n in (USED_MARKER, "meta.json") if (entry / n).is_file()]
+            except OSError:
+                continue  # removed while listed
+            found.append(CacheEntry(entry.name, entry, size, max(stamps, default=0.0)))
+        return found
+
+    def remove(self, key: str) -> bool:
+        """Remove the key's entry unless a build holds its lock (installing it, or waiting to);
+        moved aside whole first, so a reader never sees part of it."""
         path = self._lock_path(key)
-        with _GUARD:
-            if path in _HELD and _HELD[path][1] == threading.get_ident():
-                return  # this thread holds it already (an install that failed without a release)
-        if not _turn(path).acquire(timeout=_WAIT_S):
-            return  # as a lock file that stays held: install too
+        if path in _HELD:
+            return False
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:
-            fd = None  # the in-memory turn alone, so this build's threads still take turns
-        if fd is not None and not _wait_for(fd):
+            fd = -1  # a cache without locks
+        try:
+            if fd >= 0 and not _try_lock(fd):
+                return False
+            aside = self.staging()
+            try:
+                os.replace(self.entry(key), aside / key)
+            except FileNotFoundError:
+                return False
+            finally:
+                shutil.rmtree(aside, ignore_errors=True)
+            return True
+        finally:
+            if fd >= 0:
+                os.close(fd)
+
+    def _lock_path(self, key: str) -> Path:
+        return self.root / "locks" / f"{key}.lock"
+
+    def _lock(self, key: str) -> None:
+        """Hold the key's lock, waiting up to _WAIT_S for another build; a cache where locks
+        cannot be made (read-only) goes without: the commit is safe without them."""
+        path = self._lock_path(key)
+        if path in _HELD:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return
+        if _wait_for(fd):
+            _HELD[path] = fd
+        else:
             os.close(fd)
-            fd = None
-        with _GUARD:
-            _HELD[path] = (fd, threading.get_ident())
 
 
-_GUARD = threading.Lock()  # guards the two tables below
-_TURNS: dict[Path, threading.Lock] = {}  # one per key this process has looked up: its threads take turns
-# the keys this process holds: their lock file (flock is per open file) and the thread holding them
-_HELD: dict[Path, tuple[int | None, int]] = {}
-
-
-def _turn(path: Path) -> threading.Lock:
-    with _GUARD:
-        return _TURNS.setdefault(path, threading.Lock())
+_HELD: dict[Path, int] = {}  # the lock files this process holds, by path: flock is per open file
 
 
 def _wait_for(fd: int) -> bool:
@@ -158,12 +194,22 @@ def _wait_for(fd: int) -> bool:
             return False  # a file system without locks
 
 
+def _try_lock(fd: int) -> bool:
+    """Take a lock file without waiting; False if a build holds it (a file system without
+    locks: True, as the commit is safe without them)."""
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:
+        pass
+    return True
+
+
 def _release(path: Path) -> None:
-    with _GUARD:
-        if path not in _HELD or _HELD[path][1] != threading.get_ident():
-            return  # not held, or held by another thread (after this one's commit let it go)
-        fd = _HELD.pop(path)[0]
+    fd = _HELD.pop(path, None)
     if fd is not None:
         os.close(fd)  # closing the file releases its lock
-    _turn(path).release()
 

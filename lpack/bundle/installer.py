@@ -51,9 +51,7 @@ def find_installer(preferred: str | None) -> Installer:
     if preferred in (None, "uv"):
         uv = _find_uv()
         if uv:
-            # the binary's path, size and mtime identify its version without running it
-            info = os.stat(uv)
-            return Installer("uv", (uv,), f"{uv}:{info.st_size}:{info.st_mtime_ns}")
+            return Installer("uv", (uv,), _uv_identity(uv))
         if preferred == "uv":
             raise UsageError("uv was asked for but is not installed; `pip install uv`, or use --installer pip")
     pip = (sys.executable, "-m", "pip")
@@ -61,6 +59,18 @@ def find_installer(preferred: str | None) -> Installer:
     if not version:
         raise UsageError(f"pip is not available in {sys.executable}; install it, or install uv")
     return Installer("pip", pip, version)
+
+
+def _uv_identity(uv: str) -> str:
+    """uv's version (``uv 0.9.2``): the same on every machine, as the cache keys it is part of
+    must be for a shared cache. Remembered by the binary's path, size and mtime, so a rebuild
+    does not run it; a uv that does not say falls back to those."""
+    from lpack.core.cache import default_root, memo
+
+    info = os.stat(uv)
+    stamp = f"{uv}:{info.st_size}:{info.st_mtime_ns}"
+    version = memo(default_root(), "uv-version", {"binary": stamp}, lambda: _version([uv, "--version"]) or stamp)
+    return version.split(" (")[0]  # not the build host (x86_64-unknown-linux-gnu): it installs for the target
 
 
 def _find_uv() -> str | None:

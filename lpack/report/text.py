@@ -103,6 +103,8 @@ def _dependency_state(artifact: Any) -> str:
     """Under -v: whether this build installed the dependencies or reused the cache's install."""
     if artifact.dependencies == "cached":
         return "cached (nothing installed)"
+    if artifact.dependencies == "remote":
+        return "from the remote cache (nothing installed)"
     if artifact.dependencies == "installed":
         return f"installed {_plural(artifact.packages, 'package')}"
     return "none"

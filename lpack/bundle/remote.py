@@ -1,0 +1,203 @@
+"""A shared dependency cache on S3 (or an S3-compatible store): read-through, write-back.
+
+Each entry of the local cache (``deps.zip`` + ``meta.json``, see bundle/cache.py) is two objects:
+``PREFIX/v{CACHE_FORMAT}/KEY.zip``, the deps.zip bytes, and ``PREFIX/v{CACHE_FORMAT}/KEY.json``, a
+small record with that zip's sha256 and size and the entry's meta.json. The record is written
+last, so a reader that finds it finds the zip; the zip is downloaded into a staging folder,
+verified against the record's sha256 (a mismatch is never used: the build installs locally) and
+committed by the local cache's one rename, so a half download is never visible.
+
+Any remote failure (no credentials, the endpoint down, 403, a timeout) turns the remote off for
+the rest of the run with one warning; the build goes on locally. boto3 is imported here only
+(``pip install 'lpack-lambda[s3]'``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from lpack.bundle.cache import CACHE_TIP, DependencyCache
+from lpack.core.cache import CACHE_FORMAT
+from lpack.core.errors import UsageError, redact
+
+REMOTE_ENV = "LPACK_REMOTE_CACHE"
+READ_ONLY_ENV = "LPACK_REMOTE_CACHE_READ_ONLY"
+INSTALL_TIP = "pip install 'lpack-lambda[s3]'"
+_MAX_RECORD_BYTES = 1 << 20
+
+
+class RemoteCache:
+    """``s3://bucket/prefix``. ``fetch`` and ``store`` never raise for a remote failure: the first
+    one is reported through ``warn`` and the remote is off for the rest of the run."""
+
+    def __init__(self, url: str, *, endpoint: str | None = None, read_only: bool = False,
+                 warn: Callable[[str], None] = lambda _m: None) -> None:
+        self.url = redact(url)
+        self.bucket, self.prefix = parse_url(url)
+        import importlib.util
+
+        if importlib.util.find_spec("boto3") is None:
+            raise UsageError(f"--remote-cache {self.url} needs boto3, which is not installed", tip=INSTALL_TIP)
+        self.endpoint = endpoint or None
+        self.read_only = read_only
+        self._warn = warn
+        self._client: Any = None
+        self.failed: str | None = None  # why the remote is off, once it is
+        self.fetched = 0
+        self.stored = 0
+
+    def _object(self, key: str, ext: str) -> str:
+        return f"{self.prefix}v{CACHE_FORMAT}/{key}.{ext}"
+
+    def fetch(self, key: str, cache: DependencyCache) -> Path | None:
+        """The key's entry, downloaded, verified and committed into ``cache``; None when the
+        remote does not have it (or is off, or its copy is not what its record says)."""
+        if self.failed is not None:
+            return None
+        try:
+            record = self._get(self._object(key, "json"))
+            if record is None:
+                return None
+            info = json.loads(record)
+            data = self._get(self._object(key, "zip"))
+        except _remote_errors() as exc:
+            self._fail(exc)
+            return None
+        except ValueError:
+            self._fail(f"{self._object(key, 'json')} is not an lpack cache record")
+            return None
+        if data is None or hashlib.sha256(data).hexdigest() != info.get("sha256") or len(data) != info.get("size"):
+            self._fail(f"{self._object(key, 'zip')} does not match its recorded sha256; not used")
+            return None
+        return self._commit(key, data, info, cache)
+
+    def _commit(self, key: str, data: bytes, info: dict[str, Any], cache: DependencyCache) -> Path:
+        import shutil
+
+        from lpack.core.files import cannot_write
+
+        staged = cache.staging()
+        meta = info["meta"] if isinstance(info.get("meta"), dict) else {}
+        try:
+            (staged / "deps.zip").write_bytes(data)
+            (staged / "meta.json").write_text(json.dumps({**meta, "from": "remote"}, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise cannot_write(staged, exc, tip=CACHE_TIP) from exc
+        self.fetched += 1
+        return cache.commit(key, staged)
+
+    def store(self, key: str, entry: Path) -> None:
+        """Write the local entry back (zip first, then its record), unless read-only or off."""
+        if self.read_only or self.failed is not None:
+            return
+        try:
+            data = (entry / "deps.zip").read_bytes()
+            meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # not a whole entry: nothing to share
+        digest = hashlib.sha256(data).hexdigest()
+        record = {"version": 1, "sha256": digest, "size": len(data), "meta": meta}
+        try:
+            self._put(self._object(key, "zip"), data, {"sha256": digest})
+            self._put(self._object(key, "json"), json.dumps(record, indent=2).encode() + b"\n", {})
+        except _remote_errors() as exc:
+            self._fail(exc)
+            return
+        self.stored += 1
+
+    # -- S3 ------------------------------------------------------------------------------------
+
+    def _get(self, name: str) -> bytes | None:
+        client = self.client
+        from botocore.exceptions import ClientError
+
+        try:
+            body = client.get_object(Bucket=self.bucket, Key=name)["Body"]
+            try:
+                return bytes(body.read())
+            finally:
+                body.close()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+
+    def _put(self, name: str, data: bytes, metadata: dict[str, str]) -> None:
+        import base64
+
+        checksum = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+        self.client.put_object(Bucket=self.bucket, Key=name, Body=data, Metadata=metadata, ContentMD5=checksum)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = make_client(self.endpoint)
+        return self._client
+
+    def _fail(self, why: object) -> None:
+        if self.failed is None:
+            self.failed = _reason(why)
+            self._warn(f"remote cache {self.url}: {self.failed}; building locally")
+
+
+def parse_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix`` -> (bucket, "some/prefix/")."""
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.hostname or "@" in parts.netloc:
+        raise UsageError(f"{redact(url)}: a remote cache is an S3 URL, s3://BUCKET or s3://BUCKET/PREFIX",
+                         tip="for an S3-compatible store, give its address with --remote-cache-endpoint")
+    prefix = parts.path.strip("/")
+    return parts.hostname, f"{prefix}/" if prefix else ""
+
+
+def make_client(endpoint: str | None) -> Any:
+    """An S3 client with short timeouts and few retries: a shared cache that does not answer
+    costs seconds, not minutes. Credentials, region and endpoint come from the standard AWS
+    environment and profile (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL as botocore reads them)."""
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError as exc:
+        raise _Missing("boto3 is not installed (" + INSTALL_TIP + ")") from exc
+    config = Config(connect_timeout=2, read_timeout=20, retries={"max_attempts": 2, "mode": "standard"})
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    session = boto3.session.Session()
+    return session.client("s3", endpoint_url=endpoint, config=config,
+                          region_name=region or session.region_name or "us-east-1")
+
+
+class _Missing(Exception):
+    """boto3 is not installed: a reason like any other remote failure."""
+
+
+def _remote_errors() -> tuple[type[BaseException], ...]:
+    """What a remote call can raise (botocore is imported by the time one does)."""
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        return (_Missing, OSError)
+    return (_Missing, BotoCoreError, ClientError, OSError)
+
+
+def _reason(why: object) -> str:
+    """One line without credentials: botocore's errors name the endpoint, never the keys."""
+    if isinstance(why, BaseException):
+        code = getattr(why, "response", {}).get("Error", {}).get("Code") if hasattr(why, "response") else None
+        text = str(why) or type(why).__name__
+        if code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+            text = f"access denied ({code})"
+        elif type(why).__name__ == "NoCredentialsError":
+            text = "no AWS credentials found (environment, profile or instance role)"
+    else:
+        text = str(why)
+    secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if secret:
+        text = text.replace(secret, "****")
+    return redact(" ".join(text.split()))

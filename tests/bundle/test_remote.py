@@ -1,0 +1,268 @@
+"""The shared dependency cache on S3, against a real S3 server: moto's standalone server, started
+as a process on loopback for these tests and stopped after them (not an in-process mock).
+
+Two "machines" are two dependency caches (LPACK_CACHE_DIR) and two copies of a project in
+different folders; wheels come from a local folder (--no-index --find-links)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lpack.cli import main
+from tests.factories.wheels import make_wheel
+
+boto3 = pytest.importorskip("boto3")
+pytest.importorskip("moto.server")
+
+SECRET = "planted-Secret-0123456789abcdefGHIJ"  # must never appear in anything lpack prints
+HANDLER = "import demo_remote\n\n\ndef lambda_handler(event, context):\n    return demo_remote.VALUE\n"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto_server on 127.0.0.1 and a free port; its URL. Stopped (and waited for) after the module."""
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("moto") / "server.log").open("wb")
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"moto_server did not start (exit {server.poll()})") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Credentials for the test server only (the secret is a planted value), no profile files,
+    no instance metadata lookups."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIATESTREMOTECACHE1")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_REGION"):
+        monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def bucket(s3_server: str, aws: None) -> str:
+    name = f"lpack-{uuid.uuid4().hex[:12]}"
+    s3(s3_server).create_bucket(Bucket=name)
+    return name
+
+
+def s3(endpoint: str) -> Any:
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    house = tmp_path_factory.mktemp("remote-wheels")
+    make_wheel(house, "demo-remote", "1.0", requires=["demo-remote-dep"],
+               files={"demo_remote/__init__.py": "VALUE = 1\n"})
+    make_wheel(house, "demo-remote-dep", "2.0")
+    make_wheel(house, "demo-remote", "1.1", files={"demo_remote/__init__.py": "VALUE = 2\n"})
+    return house
+
+
+def machine(tmp_path: Path, name: str, wheels: Path, pin: str = "demo-remote==1.0") -> tuple[Path, Path]:
+    """A project folder and an empty dependency cache of one machine."""
+    root = tmp_path / name / "work" / "fn"
+    root.mkdir(parents=True)
+    (root / "lambda_function.py").write_text(HANDLER)
+    (root / "requirements.txt").write_text(f"--no-index\n--find-links {wheels}\n{pin}\n")
+    return root, tmp_path / name / "cache"
+
+
+def build(root: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+          *args: str) -> tuple[int, dict[str, Any], str]:
+    monkeypatch.setenv("LPACK_CACHE_DIR", str(cache))
+    capsys.readouterr()
+    code = main(["build", str(root), "--format", "json", *args])
+    out, err = capsys.readouterr()
+    return code, json.loads(out), err
+
+
+def remote(endpoint: str, bucket: str) -> list[str]:
+    return ["--remote-cache", f"s3://{bucket}/team/lpack", "--remote-cache-endpoint", endpoint]
+
+
+def objects(endpoint: str, bucket: str) -> list[str]:
+    listed = s3(endpoint).list_objects_v2(Bucket=bucket)
+    return sorted(o["Key"] for o in listed.get("Contents", []))
+
+
+def zip_digest(root: Path) -> str:
+    return hashlib.sha256((root / "dist" / "fn.zip").read_bytes()).hexdigest()
+
+
+def test_machine_b_with_an_empty_cache_installs_nothing_and_writes_the_same_zip(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    a_root, a_cache = machine(tmp_path, "a", wheels)
+    code, report, err = build(a_root, a_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    assert (code, report["artifacts"][0]["dependencies"], err.count("warning")) == (0, "installed", 0)
+    stored = objects(s3_server, bucket)
+    assert len(stored) == 2 and stored[0].startswith("team/lpack/v1/") and stored[0].endswith(".json")
+    assert stored[1] == stored[0].removesuffix(".json") + ".zip"
+
+    b_root, b_cache = machine(tmp_path, "b", wheels)
+    code, report, err = build(b_root, b_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    assert (code, report["artifacts"][0]["dependencies"], err) == (0, "remote", "")
+    assert zip_digest(b_root) == zip_digest(a_root)
+    meta = json.loads(next((b_cache / "deps").glob("*/*/meta.json")).read_text())
+    assert meta["from"] == "remote"
+
+    # B's local cache now has it: no remote needed, and B wrote nothing back
+    code, report, _ = build(b_root, b_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    assert report["artifacts"][0]["dependencies"] == "cached"
+    assert objects(s3_server, bucket) == stored
+
+
+def test_a_corrupted_remote_entry_is_never_used(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    a_root, a_cache = machine(tmp_path, "a", wheels)
+    build(a_root, a_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    [zip_object] = [k for k in objects(s3_server, bucket) if k.endswith(".zip")]
+    client = s3(s3_server)
+    data = bytearray(client.get_object(Bucket=bucket, Key=zip_object)["Body"].read())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte, same size
+    client.put_object(Bucket=bucket, Key=zip_object, Body=bytes(data))
+
+    b_root, b_cache = machine(tmp_path, "b", wheels)
+    code, report, err = build(b_root, b_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    assert (code, report["artifacts"][0]["dependencies"]) == (0, "installed")
+    assert err == (f"lpack: warning: remote cache s3://{bucket}/team/lpack: {zip_object} does not match its "
+                   "recorded sha256; not used; building locally\n")
+    assert zip_digest(b_root) == zip_digest(a_root)
+
+
+@pytest.mark.parametrize("endpoint", ["stopped", "wrong"])
+def test_an_unreachable_remote_is_one_warning_and_a_local_build(
+    endpoint: str, tmp_path: Path, wheels: Path, aws: None,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"http://127.0.0.1:{_free_port()}" if endpoint == "stopped" else "http://lpack-no-such-host.invalid"
+    root, cache = machine(tmp_path, "a", wheels)
+    started = time.monotonic()
+    code, report, err = build(root, cache, monkeypatch, capsys, *remote(url, "any-bucket"))
+    assert (code, report["artifacts"][0]["dependencies"]) == (0, "installed")
+    assert err.count("\n") == 1 and err.startswith("lpack: warning: remote cache s3://any-bucket/team/lpack: ")
+    assert err.endswith("; building locally\n") and SECRET not in err
+    assert time.monotonic() - started < 30  # short timeouts, no retry storm
+
+
+def test_read_only_reads_but_never_writes(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    root, cache = machine(tmp_path, "fork", wheels)
+    code, report, err = build(root, cache, monkeypatch, capsys, *remote(s3_server, bucket), "--remote-cache-read-only")
+    assert (code, report["artifacts"][0]["dependencies"], err) == (0, "installed", "")
+    assert objects(s3_server, bucket) == []
+
+    monkeypatch.setenv("LPACK_REMOTE_CACHE", f"s3://{bucket}/team/lpack")  # the environment's way
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_server)  # as botocore reads it
+    monkeypatch.setenv("LPACK_REMOTE_CACHE_READ_ONLY", "1")
+    code, report, err = build(root, tmp_path / "fork" / "cache2", monkeypatch, capsys)
+    assert (report["artifacts"][0]["dependencies"], objects(s3_server, bucket)) == ("installed", [])
+
+
+def test_credentials_never_appear_in_what_lpack_prints(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    root, cache = machine(tmp_path, "a", wheels)
+    monkeypatch.setenv("LPACK_CACHE_DIR", str(cache))
+    capsys.readouterr()
+    for args in ([], ["-v"], ["--format", "json"]):
+        main(["build", str(root), *remote(s3_server, bucket), *args])
+    # a bucket that does not exist, and a URL with credentials in it: errors are printed
+    main(["build", str(root), "--refresh", *remote(s3_server, "no-such-bucket")])
+    assert main(["build", str(root), "--remote-cache", f"s3://AKIA:{SECRET}@{bucket}/x"]) == 2
+    out, err = capsys.readouterr()
+    assert "no-such-bucket" in err  # the warning was printed...
+    assert SECRET not in out + err and "AKIATESTREMOTECACHE1" not in out + err  # ...without the keys
+
+
+def test_without_boto3_the_error_says_what_to_install(
+    tmp_path: Path, wheels: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "boto3" else real(name, *a))
+    root, cache = machine(tmp_path, "a", wheels)
+    monkeypatch.setenv("LPACK_CACHE_DIR", str(cache))
+    assert main(["build", str(root), "--remote-cache", "s3://bucket/x"]) == 2
+    assert capsys.readouterr().err.splitlines()[-2:] == [
+        "lpack: error: --remote-cache s3://bucket/x needs boto3, which is not installed",
+        "lpack: tip: pip install 'lpack-lambda[s3]'"]
+
+
+def test_the_cache_key_is_the_same_on_two_machines_and_follows_the_lock(
+    tmp_path: Path, wheels: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    a_root, a_cache = machine(tmp_path, "a", wheels)
+    b_root, b_cache = machine(tmp_path, "b", wheels)
+
+    def key(root: Path, cache: Path) -> dict[str, Any]:
+        monkeypatch.setenv("LPACK_CACHE_DIR", str(cache))
+        capsys.readouterr()
+        assert main(["cache", "key", str(root), "--format", "json"]) == 0
+        return dict(json.loads(capsys.readouterr().out))
+
+    a, b = key(a_root, a_cache), key(b_root, b_cache)
+    assert [u["key"] for u in a["units"]] == [u["key"] for u in b["units"]] and a["units"][0]["key"]
+    assert a["combined"] == b["combined"] and a["combined"].startswith("lpack-deps-")
+    assert list((a_cache / "deps").glob("*/*")) == []  # nothing was installed to say it
+
+    code, _, _ = build(a_root, a_cache, monkeypatch, capsys)  # the build uses that very key
+    assert code == 0 and [p.name for p in (a_cache / "deps").glob("*/*")] == [a["units"][0]["key"]]
+
+    (b_root / "requirements.txt").write_text(f"--no-index\n--find-links {wheels}\ndemo-remote==1.1\n")
+    assert key(b_root, b_cache)["combined"] != a["combined"]
+    capsys.readouterr()
+    assert main(["cache", "key", str(a_root), "--combined"]) == 0
+    assert capsys.readouterr().out == a["combined"] + "\n"
+    shutil.rmtree(tmp_path / "a")
