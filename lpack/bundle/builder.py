@@ -37,7 +37,6 @@ from lpack.rules import engine
 
 if TYPE_CHECKING:
     from lpack.bundle.installer import Installer
-    from lpack.bundle.remote import RemoteCache
 
 Progress = Callable[[str, str], None]
 LAYER_PREFIX = "python/"
@@ -54,9 +53,6 @@ class BuildOptions(NamedTuple):
     cache_dir: Path | None = None
     build_isolation: bool = True
     today: dt.date | None = None  # None: clock.today()
-    remote_cache: str | None = None  # s3://BUCKET/PREFIX; None: $LPACK_REMOTE_CACHE; "": none
-    remote_endpoint: str | None = None  # an S3-compatible store's address (else AWS_ENDPOINT_URL[_S3])
-    remote_read_only: bool = False  # read the remote cache, never write it (also $LPACK_REMOTE_CACHE_READ_ONLY)
 
 
 class Artifact(NamedTuple):
@@ -69,7 +65,7 @@ class Artifact(NamedTuple):
     files: int
     sha256: str
     largest: list[tuple[str, int]]
-    dependencies: str  # "none", "cached", "remote" (the shared cache's entry) or "installed"
+    dependencies: str  # "none", "cached" or "installed"
     seconds: float
     target_defaulted: bool = False
     dependency_source: str = ""  # where the dependencies came from, e.g. "uv.lock (12 packages, hashes)"
@@ -77,6 +73,7 @@ class Artifact(NamedTuple):
     target_source: str = ""  # where the runtime came from, e.g. ".python-version"; "" for the default
     target_passed_over: tuple[str, ...] = ()  # the project's Python settings that did not decide it, and why
     packages: int = 0  # the distributions among its dependencies (their .dist-info folders)
+    inputs_sha256: str = ""  # `inputs_digest` of what it was built from (dist/lpack-manifest.json records it)
 
     @property
     def sha256_base64(self) -> str:
@@ -97,18 +94,18 @@ class Artifact(NamedTuple):
 
 
 class BuildResult:
-    def __init__(self, warnings: list[str] | None = None) -> None:
-        self.warnings: list[str] = [] if warnings is None else warnings  # e.g. the remote cache's one failure
+    def __init__(self) -> None:
         self.artifacts: list[Artifact] = []
         self.findings: list[Finding] = []
         self.failures: list[tuple[str, LpackError]] = []  # units that could not be built, and why
         self.skipped: list[tuple[str, str]] = []  # functions whose code is not here (images, S3), and why
+        self.unchanged: list[tuple[str, str]] = []  # --changed-since: units kept as dist/ has them, and why
 
 
 def build_project(project: Project, options: BuildOptions, progress: Progress = lambda _u, _m: None) -> BuildResult:
     units = _selected_units(project, options)
     builder = _Builder(project, options, progress)
-    result = BuildResult(builder.warnings)
+    result = BuildResult()
     built: dict[str, PackageIndex] = {}
     for unit in sorted(units, key=lambda u: (u.kind != "layer", u.name)):
         if (why := unit.settings.features.not_here()) is not None:  # an image, code on S3: nothing to build
@@ -131,34 +128,6 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
         if artifact is not None:
             result.artifacts.append(artifact)
     return result
-
-
-class DependencyKey(NamedTuple):
-    unit: str
-    kind: str
-    target: Target
-    key: str | None  # None: the unit installs no dependencies
-    source: str  # where its dependencies are declared
-
-
-def dependency_keys(project: Project, options: BuildOptions) -> list[DependencyKey]:
-    """Each selected unit's dependency cache key, as a build computes it, without installing
-    (``lpack cache key``); units built elsewhere (images, code on S3, a template's .zip) have none."""
-    builder = _Builder(project, options._replace(remote_cache=""), lambda _u, _m: None)
-    units = sorted(_selected_units(project, options), key=lambda u: (u.kind != "layer", u.name))
-    return [builder.unit_key(unit) for unit in units
-            if unit.settings.features.not_here() is None and unit.settings.package is None]
-
-
-def _remote(options: BuildOptions, warn: Callable[[str], None]) -> RemoteCache | None:
-    """The shared cache the options (or $LPACK_REMOTE_CACHE) name, or None."""
-    from lpack.bundle.remote import READ_ONLY_ENV, REMOTE_ENV, RemoteCache
-
-    url = (os.environ.get(REMOTE_ENV, "") if options.remote_cache is None else options.remote_cache).strip()
-    if not url:
-        return None
-    read_only = options.remote_read_only or os.environ.get(READ_ONLY_ENV, "").lower() not in ("", "0", "false", "no")
-    return RemoteCache(url, endpoint=options.remote_endpoint, read_only=read_only, warn=warn)
 
 
 def _selected_units(project: Project, options: BuildOptions) -> list[Unit]:
@@ -193,8 +162,6 @@ class _Builder:
         self._left_out: dict[str, tuple[str, ...]] = {}  # unit name -> its files left out by default
         self._walked: dict[str, list[tuple[str, Path]]] = {}  # unit name -> its source files, walked once
         self.layer_zips = _layer_zips(options.layers)  # read once, before any build
-        self.warnings: list[str] = []
-        self.remote = _remote(options, self.warnings.append)
 
     @property
     def installer(self) -> Installer:
@@ -250,7 +217,7 @@ class _Builder:
         self.progress(unit.name, f"writing {display_path(path)}")
         ordered = _with_directories(members)
         digest, size = zipwriter.atomic_write_zip(path, ordered)
-        write_inputs_manifest(unit_plan, digest, self._walked.get(unit.name))
+        inputs_sha256 = write_inputs_manifest(unit_plan, digest, self._walked.get(unit.name))
         offsets = zipwriter.local_offsets(ordered)
         index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode, offset=offset,
                                                      method=m.method, crc=m.crc) for m, offset in zip(ordered, offsets)))
@@ -264,7 +231,7 @@ class _Builder:
             target_defaulted=unit_plan.target_defaulted, target_source=unit_plan.target_source,
             target_passed_over=unit_plan.target_passed_over,
             dependency_source=self._sources.get(unit.name, ""), left_out=self._left_out.get(unit.name, ()),
-            packages=_distributions(deps_members),
+            packages=_distributions(deps_members), inputs_sha256=inputs_sha256,
         )
         return artifact, findings
 
@@ -336,27 +303,9 @@ class _Builder:
     # -- dependencies, through the cache ---------------------------------------------------------
 
     def _dependencies(self, unit: Unit, target: Target, extra: list[str], scratch: _Scratch) -> tuple[list[zipwriter.Member], str]:
-        found = self._requirements(unit, target, extra, scratch)
-        if found is None:
-            return [], "none"
-        reqs, files = found
-        key = self._dependency_key(reqs, target)
-        entry, state = None if self.options.refresh else self.cache.lookup(key), "cached"
-        if entry is None and self.remote is not None and not self.options.refresh:
-            entry, state = self.remote.fetch(key, self.cache), "remote"  # verified, then committed locally
-        if entry is not None:
-            self.cache.used(entry)
-            self.progress(unit.name, "dependencies unchanged: reusing the cached install" if state == "cached"
-                          else f"dependencies unchanged: the remote cache's install ({self.remote.url if self.remote else ''})")
-            return zipwriter.read_members(entry / "deps.zip"), state
-        return self._install(unit, target, reqs, files, key), "installed"
-
-    def _requirements(self, unit: Unit, target: Target, extra: list[str],
-                      scratch: _Scratch) -> tuple[Requirements, list[Path]] | None:
-        """The unit's requirements (every file read, merged) and their files, or None for none."""
         files = self._requirement_files(unit, target, extra, scratch)
         if not files:
-            return None
+            return [], "none"
         reqs = read_requirements(files[0])
         for path in files[1:]:
             more = read_requirements(path)
@@ -368,37 +317,20 @@ class _Builder:
             reqs.has_hashes |= more.has_hashes
         reqs.no_deps = unit.lock is not None
         reqs.origin = unit.dependencies
-        return None if reqs.empty else (reqs, files)
-
-    def _dependency_key(self, reqs: Requirements, target: Target) -> str:
-        """The dependency cache's key: what shapes the install, nothing of where the project is."""
-        return make_key({
+        if reqs.empty:
+            return [], "none"
+        key = make_key({
             "requirements": reqs.fingerprint(within=(self.project.root, *self.project.follow_links)), "runtime": target.runtime.name,
             "architecture": target.architecture, "tags": target.platform_tags(),
             "installer": [self.installer.name, self.installer.identity],
             "env": {k: os.environ[k] for k in INSTALLER_ENV if k in os.environ},
             "pip": pipconfig.settings(),
         })
-
-    def _extra_requirements(self, unit: Unit) -> list[str]:
-        """What a source folder that is a Python project adds to the unit's requirements (its
-        wheel's Requires-Dist, unless a lock or pinning requirements say it), as _source finds."""
-        if unit.source is None or not is_python_project(unit.source):
-            return []
-        if unit.lock or (unit.requirements and read_requirements(unit.requirements).lines):
-            return []
-        with _Scratch() as scratch:
-            return _wheel_requires(self._build_wheel(unit.source, scratch.path / "wheel"))
-
-    def unit_key(self, unit: Unit) -> DependencyKey:
-        """The unit's dependency cache key, computed as a build does, without installing."""
-        unit_plan = plan(self.project, unit, self.options.runtime, self.options.architecture)
-        key = None
-        if not (self.options.as_layer and unit.kind == "function"):
-            with _Scratch() as scratch:
-                found = self._requirements(unit, unit_plan.target, self._extra_requirements(unit), scratch)
-                key = None if found is None else self._dependency_key(found[0], unit_plan.target)
-        return DependencyKey(unit.name, unit.kind, unit_plan.target, key, self._sources.get(unit.name, ""))
+        entry = None if self.options.refresh else self.cache.lookup(key)
+        if entry is not None:
+            self.progress(unit.name, "dependencies unchanged: reusing the cached install")
+            return zipwriter.read_members(entry / "deps.zip"), "cached"
+        return self._install(unit, target, reqs, files, key), "installed"
 
     def _requirement_files(self, unit: Unit, target: Target, extra: list[str], scratch: _Scratch) -> list[Path]:
         """The requirements files that install the unit's declared dependencies: its own file,
@@ -482,10 +414,7 @@ class _Builder:
             atomic_write_text(staged / "meta.json", json.dumps(meta, indent=2) + "\n", durable=False, tip=CACHE_TIP)
             shutil.rmtree(tree, ignore_errors=True)
             shutil.rmtree(staged / "work", ignore_errors=True)
-            entry = self.cache.commit(key, staged)
-            if self.remote is not None and not self.remote.read_only:
-                self.progress(unit.name, f"sharing the install with the remote cache {self.remote.url}")
-                self.remote.store(key, entry)
+            self.cache.commit(key, staged)
             return members
         except BaseException as exc:
             shutil.rmtree(staged, ignore_errors=True)  # never a half entry
@@ -575,8 +504,9 @@ def inputs_digest(unit_plan: Plan, files: list[tuple[str, Path]] | None = None) 
 
 
 def _inputs_record(zip_sha256: str) -> Path:
-    """Where the inputs digest of a built zip is remembered: lpack's cache, by the zip's sha256
-    (nothing but the zips goes into dist/, which people upload as it is)."""
+    """Where the inputs digest of a built zip is remembered: lpack's cache, by the zip's sha256.
+    dist/ holds only the zips and dist/lpack-manifest.json (which records it too, for a CI runner
+    whose cache is fresh); nothing else goes there, as people upload dist/*.zip as they are."""
     return default_root() / "inputs" / zip_sha256[:2] / zip_sha256
 
 
@@ -585,14 +515,17 @@ def _inputs_record(zip_sha256: str) -> Path:
 _INPUTS_KEPT = 64
 
 
-def write_inputs_manifest(unit_plan: Plan, zip_sha256: str, files: list[tuple[str, Path]] | None = None) -> None:
+def write_inputs_manifest(unit_plan: Plan, zip_sha256: str, files: list[tuple[str, Path]] | None = None) -> str:
+    """Remember in the cache that the zip with ``zip_sha256`` was built from the unit's inputs;
+    returns their digest."""
     digest = inputs_digest(unit_plan, files)
     known = [d for d in _recorded_inputs(zip_sha256) or () if d != digest]
     record = {"version": 2, "inputs_sha256": [digest, *known][:_INPUTS_KEPT]}
     try:
         atomic_write_text(_inputs_record(zip_sha256), json.dumps(record) + "\n", durable=False)
     except OSError:
-        pass  # a read-only cache: check will take the zip as it is
+        pass  # a read-only cache: check will take the zip as it is (or as dist/'s manifest says)
+    return digest
 
 
 def _recorded_inputs(zip_sha256: str) -> list[str] | None:
@@ -608,15 +541,20 @@ def _recorded_inputs(zip_sha256: str) -> list[str] | None:
 
 
 def stale_package(unit_plan: Plan, zip_path: Path) -> bool:
-    """Whether ``zip_path`` was built by lpack from other inputs than the unit has now (a zip
-    lpack has no record of, built by another tool or on another machine, is taken as it is)."""
+    """Whether ``zip_path`` was built by lpack from other inputs than the unit has now: the inputs
+    dist/lpack-manifest.json records for the zip's bytes (a CI runner with a restored dist/ and a
+    fresh cache), and those lpack's cache remembers. A zip neither records, built by another tool
+    or on another machine, is taken as it is."""
     import hashlib
 
+    from lpack.bundle.manifest import recorded_inputs
+
     try:
-        recorded = _recorded_inputs(hashlib.sha256(zip_path.read_bytes()).hexdigest())
+        zip_sha256 = hashlib.sha256(zip_path.read_bytes()).hexdigest()
     except OSError:
         return False
-    return recorded is not None and inputs_digest(unit_plan) not in recorded
+    known = [*(recorded_inputs(zip_path.parent, zip_sha256) or ()), *(_recorded_inputs(zip_sha256) or ())]
+    return bool(known) and inputs_digest(unit_plan) not in known
 
 
 def _copy_tree(source: Path, dest: Path, within: tuple[Path, ...]) -> None:

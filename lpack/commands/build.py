@@ -1,6 +1,8 @@
 """`lpack build`: load the project (a folder, its config, or a SAM/CloudFormation template), build
-it, and decide which findings on what was built are reported; with ``--out DIR``, also write each
-built package's files, unzipped, into a folder."""
+it, record what it built in dist/lpack-manifest.json, and decide which findings on what was built
+are reported; with ``--out DIR``, also write each built package's files, unzipped, into a folder;
+with ``--changed-since REF``, build only the units whose inputs changed since REF (see
+`lpack.commands.plan`) and keep the others' zips."""
 
 from __future__ import annotations
 
@@ -29,21 +31,77 @@ class Unpacked(NamedTuple):
 
 def build(project_path: Path, template: Path | None, config: Path | None, options: BuildOptions,
           select: Sequence[str] = (), ignore: Sequence[str] = (),
-          progress: Progress | None = None) -> tuple[BuildResult, list[Finding]]:
-    result, findings, _ = build_out(project_path, template, config, options, select, ignore, progress)
+          progress: Progress | None = None, changed_since: str | None = None) -> tuple[BuildResult, list[Finding]]:
+    result, findings, _ = build_out(project_path, template, config, options, select, ignore, progress,
+                                    changed_since=changed_since)
     return result, findings
 
 
 def build_out(project_path: Path, template: Path | None, config: Path | None, options: BuildOptions,
               select: Sequence[str] = (), ignore: Sequence[str] = (), progress: Progress | None = None,
-              out: Path | None = None) -> tuple[BuildResult, list[Finding], list[Unpacked]]:
+              out: Path | None = None, changed_since: str | None = None) -> tuple[BuildResult, list[Finding], list[Unpacked]]:
     """`build`, then with ``out`` each built package's files in a folder (see `is_flat`)."""
     project = load_project(project_path, template, config, options)
     if out is not None:
         refuse_output_folder(out, project, "--out")
-    result = build_project(project, options) if progress is None else build_project(project, options, progress)
+    result = build_changed(project, options, changed_since, progress)
     unpacked = write_out(result, out, flat=is_flat(options)) if out is not None else []
     return result, filter_findings(result.findings, [*project.select, *select], [*project.ignore, *ignore]), unpacked
+
+
+def build_changed(project: Project, options: BuildOptions, changed_since: str | None,
+                  progress: Progress | None = None) -> BuildResult:
+    """Build the project's units (with ``changed_since``, only those whose inputs changed since
+    that git ref, or whose zip dist/ lacks), then record them in dist/lpack-manifest.json."""
+    unchanged: list[tuple[str, str]] = []
+    if changed_since is not None:
+        options, unchanged = _changed_only(project, options, changed_since, progress or (lambda _u, _m: None))
+    if options.functions or changed_since is None:
+        result = build_project(project, options) if progress is None else build_project(project, options, progress)
+    else:
+        result = BuildResult()  # nothing changed
+    result.unchanged += unchanged
+    record_manifest(project, options, result)
+    return result
+
+
+def _changed_only(project: Project, options: BuildOptions, since: str,
+                  progress: Progress) -> tuple[BuildOptions, list[tuple[str, str]]]:
+    """The options that build only the changed units, and the units kept, with why."""
+    from lpack.analysis.package import display_path
+    from lpack.commands.plan import unit_states
+
+    units = [project.unit(name) for name in options.functions] if options.functions else list(project.units)
+    states = unit_states(project, units, options.runtime, options.architecture, since)
+    for state in states:
+        if state.needs_build:
+            progress(state.name, "building: " + "; ".join(state.why))
+    kept = [(s.name, f"unchanged since {since}: kept {display_path(s.artifact)}") for s in states
+            if s.built_here and not s.needs_build]
+    return options._replace(functions=tuple(s.name for s in states if s.needs_build)), kept
+
+
+def record_manifest(project: Project, options: BuildOptions, result: BuildResult) -> None:
+    """Merge what was built into dist/lpack-manifest.json (nothing built: left as it is)."""
+    from lpack.bundle import manifest
+    from lpack.core.errors import ConfigError
+    from lpack.plan import plan
+
+    entries = []
+    for artifact in result.artifacts:
+        if not artifact.path.is_relative_to(project.dist):
+            continue  # a zip lpack does not keep in dist/
+        name = artifact.name
+        if options.as_layer and name not in {u.name for u in project.units}:
+            name = name.removesuffix("-layer")  # --as-layer's NAME-layer installs its function's declaration
+        try:
+            unit = project.unit(name)
+            hashes = manifest.unit_hashes(plan(project, unit, options.runtime, options.architecture))
+        except ConfigError:
+            hashes = {}
+        entries.append(manifest.entry(artifact, project.dist, artifact.inputs_sha256, hashes))
+    if entries:
+        manifest.write_manifest(project.dist, entries)
 
 
 def load_project(project_path: Path, template: Path | None, config: Path | None, options: BuildOptions) -> Project:

@@ -19,8 +19,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from lpack.bundle.builder import BuildOptions, BuildResult, Progress, build_project
-from lpack.commands.build import Unpacked, load_project, refuse_output_folder, write_out
+from lpack.bundle.builder import BuildOptions, BuildResult, Progress
+from lpack.commands.build import (
+    Unpacked,
+    build_changed,
+    load_project,
+    refuse_output_folder,
+    write_out,
+)
 from lpack.core.decide import filter_findings
 from lpack.core.errors import ConfigError, UsageError
 from lpack.core.files import atomic_write_text
@@ -71,7 +77,7 @@ def build_sam_dir(template: Path, build_dir: Path, options: BuildOptions, select
     if (build_dir.resolve() / "template.yaml") == template.resolve():
         raise UsageError(f"--sam-build-dir {build_dir}: would overwrite the template it reads, {template}",
                          tip="name another folder, e.g. .aws-sam/build")
-    result = build_project(project, options) if progress is None else build_project(project, options, progress)
+    result = build_changed(project, options, None, progress)  # and dist/lpack-manifest.json
     unpacked = write_out(result, build_dir, flat=False)
     written = None
     if not result.failures:

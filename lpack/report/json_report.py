@@ -14,12 +14,13 @@ REPORT_VERSION = 1
 
 
 def render(findings: Sequence[Finding], artifacts: Sequence[Any] = (),
-           failures: Sequence[tuple[str, Exception]] = ()) -> str:
+           failures: Sequence[tuple[str, Exception]] = (), unchanged: Sequence[tuple[str, str]] = ()) -> str:
     report: dict[str, Any] = {
         "version": REPORT_VERSION,
         "tool": {"name": "lpack", "version": __version__},
         "artifacts": [a.as_dict() for a in artifacts],
         **({"failures": [{"name": n, "error": str(e)} for n, e in failures]} if failures else {}),
+        **({"unchanged": [{"name": n, "why": w} for n, w in unchanged]} if unchanged else {}),
         "findings": [f.as_dict() for f in findings],
         "summary": summarize(list(findings)),
     }
@@ -37,7 +38,7 @@ class JsonReporter(FindingsOnly):
 
     def build(self, out: TextIO, result: Any, findings: Sequence[Finding], verbose: bool,
               quiet: int = 0, elapsed_s: float | None = None) -> None:
-        out.write(render(findings, result.artifacts, result.failures) + "\n")
+        out.write(render(findings, result.artifacts, result.failures, getattr(result, "unchanged", ())) + "\n")
 
     def rules(self, out: TextIO, rules: Sequence[Any]) -> None:
         out.write(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.value} for r in rules],

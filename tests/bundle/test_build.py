@@ -134,7 +134,7 @@ def test_failed_write_keeps_previous_zip(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(zipwriter, "write_zip", fail_midway)
     assert build(str(root)) == 130
     assert (root / "dist" / "fn.zip").read_bytes() == before
-    assert sorted(p.name for p in (root / "dist").iterdir()) == ["fn.zip"]  # no temporary left
+    assert sorted(p.name for p in (root / "dist").iterdir()) == ["fn.zip", "lpack-manifest.json"]  # no temporary left
 
 
 def test_layer_puts_dependencies_under_python(tmp_path: Path, wheelhouse: Path) -> None:
@@ -240,7 +240,7 @@ def test_monorepo_installs_identical_dependencies_once(tmp_path: Path, wheelhous
     out = capsys.readouterr().out
     assert out.count('"dependencies": "installed"') == 1
     assert out.count('"dependencies": "cached"') == 2  # one function and the layer (another prefix)
-    assert sorted(p.name for p in (root / "dist").iterdir()) == ["one.zip", "shared.zip", "three.zip", "two.zip"]
+    assert sorted(p.name for p in (root / "dist").glob("*.zip")) == ["one.zip", "shared.zip", "three.zip", "two.zip"]
     assert "demo_pure/__init__.py" not in names(root / "dist" / "three.zip")  # it has the layer
     assert "python/demo_pure/__init__.py" in names(root / "dist" / "shared.zip")
     assert "app/a.py" in names(root / "dist" / "one.zip")

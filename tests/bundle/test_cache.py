@@ -98,7 +98,8 @@ def test_four_concurrent_cold_builds_share_one_entry(tmp_path: Path, wheelhouse:
                     if f'"dependencies": "{state}"' in out)
     assert states == ["cached", "cached", "cached", "installed"]
     assert len({(root / "dist" / f"{root.name}.zip").read_bytes() for root in roots}) == 1
-    assert [sorted(p.name for p in (root / "dist").iterdir()) for root in roots] == [[f"{r.name}.zip"] for r in roots]
+    assert [sorted(p.name for p in (root / "dist").iterdir()) for root in roots] == [
+        ["lpack-manifest.json", f"{r.name}.zip"] for r in roots]
     assert list((cache_dir / "tmp").iterdir()) == []
     assert len(list((cache_dir / "deps").glob("*/*"))) == 1
 
@@ -141,7 +142,7 @@ def test_what_a_killed_build_left_is_removed_by_the_next(tmp_path: Path, wheelho
     assert main(["build", str(root), "--cache-dir", str(cache_dir)]) == 0
 
     assert sorted(p.name for p in (cache_dir / "tmp").iterdir()) == [f"entry-{alive}-def"]
-    assert sorted(p.name for p in (root / "dist").iterdir()) == [f".fn.zip.{alive}.456.tmp", "fn.zip"]
+    assert sorted(p.name for p in (root / "dist").iterdir()) == [f".fn.zip.{alive}.456.tmp", "fn.zip", "lpack-manifest.json"]
 
 
 @pytest.mark.parametrize("where", ["dist", "cache"])

@@ -38,7 +38,7 @@ def test_a_stage_nests_its_stacks_in_an_assembly_of_their_own(tmp_path: Path,
     report = json.loads(capsys.readouterr().out)
     assert report["findings"] == []
     assert main(["build", str(out), "-q"]) == 0
-    assert sorted(p.name for p in (stage / "dist").iterdir()) == ["OrdersFunctionC129706A.zip",
+    assert sorted(p.name for p in (stage / "dist").glob("*.zip")) == ["OrdersFunctionC129706A.zip",
                                                                    "ReportsFunctionA1118E46.zip"]
 
 

@@ -59,7 +59,7 @@ def test_zero_config_builds_the_folder_named_after_it(
 
     assert main(["build", str(project)]) == 0
 
-    assert sorted(p.name for p in (project / "dist").iterdir()) == ["my_func.zip"]
+    assert sorted(p.name for p in (project / "dist").glob("*.zip")) == ["my_func.zip"]
     assert names(project / "dist" / "my_func.zip") == [
         "helpers/",
         "helpers/util.py",
@@ -87,7 +87,7 @@ def test_zero_config_name_comes_from_the_folder(tmp_path: Path, folder: str, zip
 
     assert main(["build", str(project), "-q"]) == 0
 
-    assert [p.name for p in (project / "dist").iterdir()] == [zip_name]
+    assert sorted(p.name for p in (project / "dist").glob("*.zip")) == [zip_name]
 
 
 def test_zero_config_with_requirements_installs_them(tmp_path: Path, wheelhouse: Path) -> None:
@@ -148,7 +148,7 @@ def test_tool_lpack_in_pyproject_sets_name_target_and_source(
 
     assert main(["build", str(project), "--format", "json"]) == 0
 
-    assert [p.name for p in (project / "dist").iterdir()] == ["orders.zip"]
+    assert sorted(p.name for p in (project / "dist").glob("*.zip")) == ["orders.zip"]
     assert names(project / "dist" / "orders.zip") == ["app.py"]
     artifact = json.loads(capsys.readouterr().out)["artifacts"][0]
     assert (artifact["name"], artifact["runtime"], artifact["architecture"]) == (
@@ -169,7 +169,7 @@ def test_lpack_toml_holds_the_table_at_top_level(tmp_path: Path) -> None:
 
     assert main(["build", str(project), "-q"]) == 0
 
-    assert [p.name for p in (project / "dist").iterdir()] == ["api.zip"]
+    assert sorted(p.name for p in (project / "dist").glob("*.zip")) == ["api.zip"]
     assert names(project / "dist" / "api.zip") == [
         "lambda_function.py"
     ]  # lpack.toml is not packaged
@@ -187,7 +187,7 @@ def test_lpack_toml_wins_over_pyproject(tmp_path: Path) -> None:
 
     assert main(["build", str(project), "-q"]) == 0
 
-    assert [p.name for p in (project / "dist").iterdir()] == ["from-lpack-toml.zip"]
+    assert sorted(p.name for p in (project / "dist").glob("*.zip")) == ["from-lpack-toml.zip"]
 
 
 def test_project_can_be_given_as_its_config_file(tmp_path: Path) -> None:
@@ -531,7 +531,7 @@ def test_one_command_builds_every_function_and_layer(multi: Path) -> None:
     assert main(["build", str(multi), "-q"]) == 0
 
     dist = multi / "dist"
-    assert sorted(p.name for p in dist.iterdir()) == ["api.zip", "shared.zip", "worker.zip"]
+    assert sorted(p.name for p in dist.glob("*.zip")) == ["api.zip", "shared.zip", "worker.zip"]
     assert names(dist / "api.zip") == ["app.py"]  # its dependencies are in the layer
     assert "python/demo_pure/__init__.py" in names(dist / "shared.zip")
     assert "app.py" not in [n.rsplit("/", 1)[-1] for n in names(dist / "shared.zip")]
@@ -557,7 +557,7 @@ def test_function_option_builds_only_those(
 
     assert main(argv) == 0
 
-    assert sorted(p.name for p in (multi / "dist").iterdir()) == built
+    assert sorted(p.name for p in (multi / "dist").glob("*.zip")) == built
 
 
 @pytest.mark.parametrize(

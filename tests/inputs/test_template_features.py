@@ -252,7 +252,7 @@ def test_build_skips_them_with_a_note_and_refuses_one_named(tmp_path: Path, caps
     assert main(["build", "--template", str(template)]) == 0
     err = capsys.readouterr().err
     assert "ImageFn: not built: a container image" in err and "S3Fn: not built: its code is at s3://" in err
-    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["Fn.zip"]
+    assert sorted(p.name for p in (tmp_path / "dist").glob("*.zip")) == ["Fn.zip"]
     assert main(["build", "--template", str(template), "-f", "ImageFn"]) == 2
     assert "ImageFn: nothing to build: a container image" in capsys.readouterr().err
 

@@ -1,0 +1,209 @@
+"""`lpack plan`: per function and layer, what a build would make of it and whether dist/ has it
+already: its target, source, inputs digest, artifact, whether dist/lpack-manifest.json says its
+zip is current, and with ``--changed-since REF`` whether git says its inputs changed since REF.
+
+A unit's inputs, as git sees them (`unit_inputs`):
+- its source files as packaged (`Plan.packaged_files`, resolved: a link to shared code outside
+  the source counts where it points), less the user's excludes; a file deleted under the source's
+  packaged root; a source folder that is a Python project counts whole (its wheel is built from it);
+- its dependency declaration (requirements file and the files it includes, lock, manifest, the
+  lock's manifest) and the local folders it installs from (find-links, path dependencies);
+- its configuration file (lpack.toml, pyproject.toml, the template): any change to it marks every
+  unit it configures as changed — the unit's own section is not compared; with no runtime
+  configured, the project's .python-version and pyproject.toml (requires-python) too;
+- lpack's version: a zip dist/lpack-manifest.json records as built by another lpack.
+The modules a handler imports from outside its source are not in its package (Lambda imports
+only what the zip and its layers hold), so they are not its inputs, unless the source links to
+them — then they are, through the resolved packaged files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from lpack import __version__
+from lpack.bundle.builder import inputs_digest
+from lpack.bundle.manifest import read_manifest
+from lpack.inputs.config import Project, Unit
+from lpack.plan import Plan, is_python_project, packaged_root, plan
+
+PLAN_VERSION = 1
+
+
+class UnitState(NamedTuple):
+    name: str
+    kind: str
+    runtime: str
+    architecture: str
+    source: Path | None
+    artifact: Path
+    built_here: bool  # lpack builds it (not a template's prebuilt zip, an image or code on S3)
+    inputs_sha256: str | None  # None: nothing lpack builds
+    current: bool  # dist/ has its zip, built (as dist/lpack-manifest.json says) from its inputs as they are now
+    changed: bool | None  # None: not asked (no --changed-since)
+    why: tuple[str, ...] = ()  # what changed, or why it must be built though nothing did
+    needs_build: bool = False  # with --changed-since: changed, or dist/ has no zip it can keep
+
+    def as_dict(self, root: Path) -> dict[str, Any]:
+        return {
+            "name": self.name, "kind": self.kind, "runtime": self.runtime, "architecture": self.architecture,
+            "source": _relative(self.source, root), "artifact": _relative(self.artifact, root),
+            "built_here": self.built_here, "inputs_sha256": self.inputs_sha256, "current": self.current,
+            "changed": self.changed, "why": list(self.why),
+        }
+
+
+def unit_states(project: Project, units: Sequence[Unit] | None = None, runtime: str | None = None,
+                architecture: str | None = None, since: str | None = None) -> list[UnitState]:
+    """The state of each unit (default: all the project's), with ``since`` compared with git."""
+    changed: frozenset[Path] | None = None
+    if since is not None:
+        from lpack.inputs.git import changed_paths
+
+        changed = changed_paths(project.root, since)
+    manifest = read_manifest(project.dist)
+    return [_state(plan(project, unit, runtime, architecture), manifest, changed) for unit in units or project.units]
+
+
+def _state(unit_plan: Plan, manifest: dict[str, dict[str, Any]], changed: frozenset[Path] | None) -> UnitState:
+    unit, target, artifact = unit_plan.unit, unit_plan.target, unit_plan.artifact
+    built_here = unit_plan.built_here and unit.settings.features.not_here() is None
+    digest = inputs_digest(unit_plan) if built_here else None
+    recorded = manifest.get(unit.name, {})
+    on_disk = artifact.is_file()
+    current = on_disk and digest is not None and recorded.get("inputs_sha256") == digest
+    why: list[str] = []
+    is_changed: bool | None = None
+    if changed is not None and built_here:
+        why = _changes(unit_plan, changed)
+        if recorded and recorded.get("lpack_version") != __version__:
+            why.append(f"built by lpack {recorded.get('lpack_version')}, this is lpack {__version__}")
+        is_changed = bool(why)
+        if not is_changed and not on_disk:
+            why.append(f"unchanged, but dist/ has no {artifact.name}")
+        elif not is_changed and recorded and not current:
+            why.append(f"unchanged, but {artifact.name} is not from its current inputs (lpack-manifest.json)")
+    return UnitState(unit.name, unit.kind, target.runtime.name, target.architecture, unit.source, artifact,
+                     built_here, digest, current, is_changed, tuple(why), needs_build=bool(why))
+
+
+class Inputs(NamedTuple):
+    """What a unit is built from, as resolved paths: a change to one of ``files``, under one of
+    ``folders``, or a deleted file under one of ``deleted_under`` (it has no file left to match)
+    changes the unit; ``config`` are the configuration files among ``files``."""
+
+    files: frozenset[Path]
+    folders: tuple[Path, ...]
+    deleted_under: tuple[Path, ...]
+    config: frozenset[Path]
+
+    def hits(self, changed: Iterable[Path]) -> list[Path]:
+        return sorted(p for p in changed if p in self.files or _under(p, self.folders)
+                      or (not p.exists() and _under(p, self.deleted_under)))
+
+
+def _under(path: Path, folders: Iterable[Path]) -> bool:
+    return any(f == path or f in path.parents for f in folders)
+
+
+def _changes(unit_plan: Plan, changed: frozenset[Path]) -> list[str]:
+    inputs = unit_inputs(unit_plan)
+    hits = inputs.hits(changed)
+    root = unit_plan.project.root.resolve()
+    why = []
+    configs = [p for p in hits if p in inputs.config]
+    if configs:
+        why.append(f"its configuration changed: {', '.join(_relative(p, root) or '' for p in configs)}")
+    others = [p for p in hits if p not in inputs.config]
+    if others:
+        listed = ", ".join(_relative(p, root) or "" for p in others[:3])
+        why.append(f"its inputs changed: {listed}{f' and {len(others) - 3} more' if len(others) > 3 else ''}")
+    return why
+
+
+def unit_inputs(unit_plan: Plan) -> Inputs:
+    """The files and folders a unit is built from (see the module's doc)."""
+    from lpack.core import select
+
+    project, unit = unit_plan.project, unit_plan.unit
+    config = {p.resolve() for p in (project.config_path,) if p is not None}
+    if unit.runtime is None:  # the project's Python settings may choose the runtime
+        config |= {(project.root / name).resolve() for name in (".python-version", "pyproject.toml")}
+    files = set(config)
+    folders: list[Path] = []
+    deleted_under: tuple[Path, ...] = ()
+    if unit.source is not None:
+        if is_python_project(unit.source):
+            folders.append(unit.source.resolve())
+        else:
+            excludes = select.spec(unit.exclude)
+            files |= {path.resolve() for rel, path in unit_plan.packaged_files() if not excludes.match_file(rel)}
+            deleted_under = (packaged_root(unit.source).resolve(),)
+    dep_files, dep_folders = _dependency_inputs(unit_plan)
+    return Inputs(frozenset(files | dep_files), (*folders, *dep_folders), deleted_under, frozenset(config))
+
+
+def _dependency_inputs(unit_plan: Plan) -> tuple[set[Path], list[Path]]:
+    unit = unit_plan.unit
+    files = {p.resolve() for p in (unit.requirements, unit.lock, unit.manifest) if p is not None}
+    folders: list[Path] = []
+    if unit.requirements is not None and unit.requirements.is_file():
+        from lpack.inputs.requirements_file import read_requirements
+
+        reqs = read_requirements(unit.requirements)
+        files |= {p.resolve() for p in reqs.files}
+        folders += [p.resolve() for p in (*reqs.local_paths, *reqs.local_projects)]
+    if unit.lock is not None and unit.lock.is_file():
+        from lpack.inputs.declared import manifest_of, read_lock
+
+        files |= {p.resolve() for p in (manifest_of(unit.lock),) if p is not None}
+        folders += [local.path.resolve() for local in read_lock(unit.lock, unit_plan.target, unit.selection).local
+                    if unit.source is None or local.path.resolve() != unit.source.resolve()]
+    return files, folders
+
+
+def render_json(states: Sequence[UnitState], root: Path, since: str | None) -> str:
+    document = {
+        "version": PLAN_VERSION, "tool": {"name": "lpack", "version": __version__},
+        "changed_since": since, "units": [s.as_dict(root) for s in states],
+    }
+    return json.dumps(document, indent=2)
+
+
+def render_text(states: Sequence[UnitState], root: Path, since: str | None) -> str:
+    lines = []
+    for s in states:
+        if not s.built_here:
+            lines.append(f"{s.name} ({s.kind}): not built by lpack")
+            continue
+        state = "current" if s.current else ("built, not current" if s.artifact.is_file() else "not built")
+        if s.changed is not None:
+            state += f"; {'changed' if s.changed else 'unchanged'} since {since}"
+        lines.append(f"{s.name} ({s.kind}, {s.runtime} {s.architecture}): {_relative(s.artifact, root)} {state}")
+        lines.append(f"  inputs sha256 {s.inputs_sha256}")
+        lines += [f"  {w}" for w in s.why]
+    return "\n".join(lines) + "\n"
+
+
+def _relative(path: Path | None, root: Path) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def plan_project(path: Path, config: Path | None, functions: Sequence[str] = (), runtime: str | None = None,
+                 architecture: str | None = None, since: str | None = None, fmt: str = "text") -> str:
+    """`lpack plan`: the project at ``path`` (a folder, its config, a template), rendered."""
+    from lpack.inputs.detect import load
+
+    project = load(path, config)[0]
+    units = [project.unit(name) for name in functions] or None
+    states = unit_states(project, units, runtime, architecture, since)
+    render = render_json if fmt == "json" else render_text
+    return render(states, project.root, since)
