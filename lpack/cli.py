@@ -37,6 +37,11 @@ else. Findings print as `path:line:col: CODE severity message`, then what was ch
 
 Silence a finding with --ignore CODE, `ignore`/`per-path-ignores` in [tool.lpack], or a
 `# lpack: ignore[CODE] reason` comment on the line it points at.
+
+A check that is run again with nothing changed (the same command line, folder, day and
+environment; every file it read and every folder it listed as it was) prints the recorded output
+and exit code without running again: a pre-commit hook or an editor pays for start-up, not for
+the check. LPACK_CHECK_CACHE=0 turns this off; LPACK_CHECK_CACHE_DEBUG=1 says what changed.
 """
 
 BUILD_DESCRIPTION = """\
@@ -230,6 +235,12 @@ def _layer_zips(parser: argparse.ArgumentParser, more: str = "", switch: str = "
         parser.add_argument("--layer", dest="layers", action="append", default=[], type=Path, metavar="ZIP", help=help)
 
 
+def _jobs(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number of jobs, 1 or more")
+    return int(value)
+
+
 def _target(parser: argparse.ArgumentParser) -> None:
     from lpack.core.targets import ARCHITECTURES, DEFAULT_RUNTIME, RUNTIMES
 
@@ -273,6 +284,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="reinstall dependencies even if the cache has them (e.g. to pick up new releases of unpinned requirements)")
     build.add_argument("--cache-dir", type=Path, metavar="DIR",
                        help="dependency cache (default: $LPACK_CACHE_DIR, else ~/.cache/lpack)")
+    _remote_cache(build)
+    build.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                       help="build up to N functions and layers at once, each running at most one installer "
+                       "(default: $LPACK_JOBS, else the CPUs lpack may use; 1 builds one after another). The zips "
+                       "and the report are the same whatever N; units with the same dependencies install them once")
     build.add_argument("--template", type=Path, metavar="TEMPLATE",
                        help="build the Python functions and layers of a SAM or CloudFormation template "
                        "(CodeUri, Handler, Runtime, Architectures, Layers) into dist/LOGICALID.zip")
@@ -288,13 +304,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="with a SAM/CloudFormation template, write what `sam build` writes: DIR/LOGICALID/ per "
                        "function and layer (unzipped) and DIR/template.yaml with their CodeUri/Code/ContentUri "
                        "pointing there and other local paths re-pointed, for `sam deploy` (e.g. .aws-sam/build)")
-    build.add_argument("--changed-since", metavar="REF",
-                       help="build only the functions and layers whose inputs changed since the git ref REF (its "
-                       "merge base with HEAD; committed, staged, unstaged or untracked), or whose zip dist/ lacks; "
-                       "the others are reported unchanged and their zips kept (see `lpack plan`)")
     _common(build)
 
-    _plan_parser(commands)
+    _cache_parser(commands)
 
     check = commands.add_parser(
         "check", help="check projects and packages for what would fail on Lambda, without building",
@@ -393,35 +405,74 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _plan_parser(commands: Any) -> None:
-    plan = commands.add_parser(
-        "plan", help="list what a build would make, its inputs' digest and whether dist/ has it (for CI matrices)",
-        description="For each function and layer: its target, source, artifact, the sha256 of its inputs (what "
-        "`lpack check` compares with dist/lpack-manifest.json), whether dist/ has a zip built from them (current), "
-        "and with --changed-since REF whether git says its inputs changed since REF: its source files as packaged, "
-        "its lock or requirements and the local folders they install from, its configuration file (any change "
-        "to it counts for every unit it configures), and lpack's version. Nothing is built. "
-        "The JSON form is described by schemas/plan.schema.json.",
-        epilog=_epilog("lpack plan", "lpack plan --changed-since origin/main",
-                       "lpack plan --format json --changed-since origin/main   (a CI matrix: docs/ci.md)",
-                       exits="Exit codes: 0 the plan printed; 2 a usage or configuration error, not a git "
-                       "repository, or an unknown REF."),
-    )
-    plan.add_argument("project", nargs="?", type=Path, default=Path("."),
-                      help="the project folder, its pyproject.toml/lpack.toml, or a SAM/CloudFormation template "
-                      "(default: .)")
-    plan.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
-                      help="only this function or layer (repeatable)")
-    _target(plan)
-    plan.add_argument("--changed-since", metavar="REF",
-                      help="say whether each unit's inputs changed since the git ref REF (its merge base with HEAD; "
-                      "committed, staged, unstaged or untracked)")
-    plan.add_argument("--format", choices=("text", "json"), default="text",
-                      help="output format (default: text); json is a versioned document on stdout")
-    plan.add_argument("--config", type=Path, metavar="FILE",
-                      help="read [tool.lpack] from FILE (pyproject.toml or lpack.toml)")
-    plan.add_argument("-o", "--output-file", type=Path, metavar="FILE",
-                      help="write the output to FILE, whole or not at all, instead of stdout")
+def _remote_cache(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--remote-cache", metavar="s3://BUCKET/PREFIX",
+                        help="a dependency cache shared on S3 (default: $LPACK_REMOTE_CACHE): an install the local "
+                        "cache lacks is downloaded from it, verified by sha256, and one this build makes is uploaded; "
+                        "if it fails (credentials, network, 403), one warning and the build goes on locally. "
+                        "Credentials, region and endpoint from the standard AWS environment or profile. "
+                        "Needs boto3: pip install 'lpack-lambda[s3]'")
+    parser.add_argument("--remote-cache-endpoint", metavar="URL",
+                        help="the address of an S3-compatible store (MinIO, R2, ...) for --remote-cache "
+                        "(default: $AWS_ENDPOINT_URL_S3, else $AWS_ENDPOINT_URL, else AWS)")
+    parser.add_argument("--remote-cache-read-only", action="store_true",
+                        help="read the remote cache but never write it, e.g. for pull requests from forks "
+                        "(also $LPACK_REMOTE_CACHE_READ_ONLY=1)")
+
+
+CACHE_DESCRIPTION = """\
+The dependency cache: installed, compressed dependency sets, keyed on what shapes an install (the
+requirements or lock as read for the target, the runtime and architecture, the installer and its
+settings, lpack's version), never on where the project is. `lpack cache key` prints those keys
+for a CI cache step; `lpack cache prune` keeps a long-lived cache small; `lpack cache dir` prints
+its folder. See docs/integrations.md, "Sharing the cache in CI", for actions/cache and --remote-cache.
+"""
+
+
+def _cache_parser(commands: Any) -> None:
+    cache = commands.add_parser("cache", help="the dependency cache: its keys for a CI cache step, its folder, pruning",
+                                description=CACHE_DESCRIPTION,
+                                epilog=_epilog("lpack cache key", "lpack cache key --combined",
+                                               "lpack cache prune --older-than 30d --max-size 5G", "lpack cache dir"))
+    verbs = cache.add_subparsers(dest="cache_command", metavar="COMMAND", parser_class=_Parser, required=True)
+    key = verbs.add_parser(
+        "key", help="print each function's and layer's dependency cache key, and one combined key",
+        description="Print, for each function and layer, the key of its dependencies in the cache, as `lpack "
+        "build` computes it (nothing is installed; a lock is read for the target), then one combined key: the "
+        "same on every machine for the same locks and target, different as soon as an install would be. Use "
+        "the combined key for a CI cache of $LPACK_CACHE_DIR (actions/cache: key).",
+        epilog=_epilog("lpack cache key", "echo \"key=$(lpack cache key --combined)\" >> \"$GITHUB_OUTPUT\"",
+                       "lpack cache key --format json", exits="Exit codes: 0 printed, 2 usage or configuration error."))
+    key.add_argument("project", nargs="?", type=Path, default=Path("."),
+                     help="project folder, its pyproject.toml/lpack.toml, or a SAM/CloudFormation template (default: .)")
+    key.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
+                     help="only this function or layer (repeatable)")
+    _target(key)
+    key.add_argument("--as-layer", action="store_true", help="the keys of `lpack build --as-layer`")
+    key.add_argument("--installer", choices=("uv", "pip"), help="installer (default: uv, or pip when uv is unavailable)")
+    key.add_argument("--template", type=Path, metavar="TEMPLATE", help="a SAM or CloudFormation template's functions")
+    key.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE")
+    key.add_argument("--combined", action="store_true", help="print only the combined key")
+    key.add_argument("--format", choices=("text", "json"), default="text",
+                     help="output format (default: text); json: {version, units: [{name, kind, runtime, "
+                     "architecture, key, dependencies}], combined}")
+    prune = verbs.add_parser(
+        "prune", help="remove dependency sets not used lately, or the least recently used beyond a size",
+        description="Remove the cache's dependency sets that no build used for --older-than, then the least "
+        "recently used until the rest fit --max-size. A build records each use (access times are unreliable). "
+        "An entry a build holds, or used in the last 10 minutes, is never removed. Prints what was freed.",
+        epilog=_epilog("lpack cache prune --older-than 30d", "lpack cache prune --max-size 5G --dry-run",
+                       exits="Exit codes: 0 pruned (or nothing to), 2 usage error."))
+    prune.add_argument("--older-than", metavar="AGE", help="remove what no build used for AGE: 30d, 12h, 2w, 90m")
+    prune.add_argument("--max-size", metavar="SIZE", help="then remove the least recently used until the cache fits "
+                       "SIZE: 5G, 500M (powers of 1024)")
+    prune.add_argument("--dry-run", action="store_true", help="say what would be removed; remove nothing")
+    prune.add_argument("--cache-dir", type=Path, metavar="DIR",
+                       help="dependency cache (default: $LPACK_CACHE_DIR, else ~/.cache/lpack)")
+    where = verbs.add_parser("dir", help="print the cache's folder",
+                             description="Print the dependency cache's folder ($LPACK_CACHE_DIR, else "
+                             "$XDG_CACHE_HOME/lpack, else ~/.cache/lpack).")
+    where.add_argument("--cache-dir", type=Path, metavar="DIR", help="the folder --cache-dir would use")
 
 
 def _sam_makefile_parser(commands: Any) -> None:
@@ -569,11 +620,13 @@ def _exit_code(findings: Sequence[Finding], strict: bool) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from lpack.bundle.builder import BuildOptions
+    from lpack.bundle.builder import BuildOptions, default_jobs
     options = BuildOptions(
         runtime=args.runtime, architecture=args.architecture, installer=args.installer,
+        remote_cache=args.remote_cache, remote_endpoint=args.remote_cache_endpoint,
+        remote_read_only=args.remote_cache_read_only,
         as_layer=args.as_layer, layers=tuple(args.layers), functions=tuple(args.function), refresh=args.refresh,
-        cache_dir=args.cache_dir, build_isolation=args.build_isolation,
+        cache_dir=args.cache_dir, build_isolation=args.build_isolation, jobs=args.jobs or default_jobs(),
     )
     codes = _codes(args.select), _codes(args.ignore)
     started = time.monotonic()
@@ -587,11 +640,11 @@ def _build(args: argparse.Namespace) -> int:
             result, findings, wrote = run(progress)
     reporter(args.format, args.color).build(sys.stdout, result, findings, args.verbose, args.quiet,
                                             time.monotonic() - started)
+    for warning in result.warnings:  # -q too: the build was slower than it had to be
+        sys.stderr.write(f"lpack: warning: {warning}\n")
     if not args.quiet:
         for name, why in result.skipped:
             sys.stderr.write(f"lpack: note: {name}: not built: {why}\n")
-        for name, why in result.unchanged:
-            sys.stderr.write(f"lpack: note: {name}: {why}\n")
         for line in wrote:
             sys.stderr.write(f"lpack: wrote {line}\n")
     for name, error in result.failures:  # the others were built: say which could not be, and why
@@ -608,9 +661,6 @@ def _build_runner(args: argparse.Namespace, options: Any,
     from lpack.commands.build import build_out
 
     if args.sam_build_dir is not None:
-        if args.changed_since is not None:
-            raise UsageError("--changed-since and --sam-build-dir: sam deploy needs every function in the build "
-                             "folder; give one", tip="build with --changed-since, then check with `lpack plan`")
         if args.out is not None:
             raise UsageError("--out and --sam-build-dir both say where the unzipped packages go; give one")
         template = args.template or args.project
@@ -629,16 +679,57 @@ def _build_runner(args: argparse.Namespace, options: Any,
 
     def plain(progress: Any) -> tuple[Any, list[Finding], list[str]]:
         result, findings, unpacked = build_out(args.project, args.template, args.config, options, *codes,
-                                               progress, out=args.out, changed_since=args.changed_since)
+                                               progress, out=args.out)
         return result, findings, [f"{u.folder} ({u.files} files)" for u in unpacked]
     return plain
 
 
-def _plan(args: argparse.Namespace) -> int:
-    from lpack.commands.plan import plan_project
+def _cache(args: argparse.Namespace) -> int:
+    from lpack.core.cache import default_root
 
-    sys.stdout.write(plan_project(args.project, args.config, tuple(args.function), args.runtime,
-                                  args.architecture, args.changed_since, args.format))
+    if args.cache_command == "dir":
+        print(args.cache_dir or default_root())
+        return 0
+    if args.cache_command == "prune":
+        return _cache_prune(args)
+    import json
+
+    from lpack.bundle.builder import BuildOptions
+    from lpack.commands.cache import keys
+
+    options = BuildOptions(runtime=args.runtime, architecture=args.architecture, installer=args.installer,
+                           as_layer=args.as_layer, functions=tuple(args.function))
+    found = keys(args.project, args.template, args.config, options)
+    if args.combined:
+        print(found["combined"])
+    elif args.format == "json":
+        print(json.dumps(found, indent=2))
+    else:
+        width = max((len(u["name"]) for u in found["units"]), default=0)
+        for unit in found["units"]:
+            target = f"{unit['runtime']} {unit['architecture']}"
+            print(f"{unit['name']:<{width}}  {target:<18}  {unit['key'] or '- (no dependencies)'}")
+        print(f"{'combined':<{width}}  {'':<18}  {found['combined']}")
+    return 0
+
+
+def _cache_prune(args: argparse.Namespace) -> int:
+    from lpack.commands.cache import parse_age, parse_size, prune
+    from lpack.core.units import human_bytes
+
+    if args.older_than is None and args.max_size is None:
+        raise UsageError("lpack cache prune: say what to remove", tip="--older-than 30d, --max-size 5G, or both")
+    older = parse_age(args.older_than) if args.older_than is not None else None
+    size = parse_size(args.max_size) if args.max_size is not None else None
+    done = prune(args.cache_dir, older, size, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    for entry in done.removed:
+        print(f"{verb} {entry.key[:16]}  {human_bytes(entry.size_bytes)}")
+    for entry in done.kept_in_use:
+        print(f"kept {entry.key[:16]}  {human_bytes(entry.size_bytes)} (in use)")
+    freed = sum(e.size_bytes for e in done.removed)
+    print(f"{verb} {len(done.removed)} dependency set{'s' * (len(done.removed) != 1)}, {human_bytes(freed)}; "
+          f"{human_bytes(done.remaining_bytes)} left")
     return 0
 
 
@@ -808,7 +899,7 @@ def _terraform_external(args: argparse.Namespace) -> int:
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "build": _build, "plan": _plan, "check": _check, "invoke": _invoke, "events": _events,
+    "build": _build, "check": _check, "invoke": _invoke, "events": _events,
     "validate-config": _validate_config, "lock": _lock, "rules": _rules, "sam-makefile": _sam_makefile,
-    "terraform-external": _terraform_external,
+    "terraform-external": _terraform_external, "cache": _cache,
 }

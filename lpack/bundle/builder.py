@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,7 @@ from lpack.rules import engine
 
 if TYPE_CHECKING:
     from lpack.bundle.installer import Installer
+    from lpack.bundle.remote import RemoteCache
 
 Progress = Callable[[str, str], None]
 LAYER_PREFIX = "python/"
@@ -53,6 +55,10 @@ class BuildOptions(NamedTuple):
     cache_dir: Path | None = None
     build_isolation: bool = True
     today: dt.date | None = None  # None: clock.today()
+    remote_cache: str | None = None  # s3://BUCKET/PREFIX; None: $LPACK_REMOTE_CACHE; "": none
+    remote_endpoint: str | None = None  # an S3-compatible store's address (else AWS_ENDPOINT_URL[_S3])
+    remote_read_only: bool = False  # read the remote cache, never write it (also $LPACK_REMOTE_CACHE_READ_ONLY)
+    jobs: int = 1  # units built at once (threads; each runs at most one installer); see default_jobs
 
 
 class Artifact(NamedTuple):
@@ -65,7 +71,7 @@ class Artifact(NamedTuple):
     files: int
     sha256: str
     largest: list[tuple[str, int]]
-    dependencies: str  # "none", "cached" or "installed"
+    dependencies: str  # "none", "cached", "remote" (the shared cache's entry) or "installed"
     seconds: float
     target_defaulted: bool = False
     dependency_source: str = ""  # where the dependencies came from, e.g. "uv.lock (12 packages, hashes)"
@@ -73,7 +79,6 @@ class Artifact(NamedTuple):
     target_source: str = ""  # where the runtime came from, e.g. ".python-version"; "" for the default
     target_passed_over: tuple[str, ...] = ()  # the project's Python settings that did not decide it, and why
     packages: int = 0  # the distributions among its dependencies (their .dist-info folders)
-    inputs_sha256: str = ""  # `inputs_digest` of what it was built from (dist/lpack-manifest.json records it)
 
     @property
     def sha256_base64(self) -> str:
@@ -94,40 +99,184 @@ class Artifact(NamedTuple):
 
 
 class BuildResult:
-    def __init__(self) -> None:
+    def __init__(self, warnings: list[str] | None = None) -> None:
+        self.warnings: list[str] = [] if warnings is None else warnings  # e.g. the remote cache's one failure
         self.artifacts: list[Artifact] = []
         self.findings: list[Finding] = []
         self.failures: list[tuple[str, LpackError]] = []  # units that could not be built, and why
         self.skipped: list[tuple[str, str]] = []  # functions whose code is not here (images, S3), and why
-        self.unchanged: list[tuple[str, str]] = []  # --changed-since: units kept as dist/ has them, and why
 
 
 def build_project(project: Project, options: BuildOptions, progress: Progress = lambda _u, _m: None) -> BuildResult:
-    units = _selected_units(project, options)
+    """Build the units, layers first; with ``options.jobs`` > 1, units build at once on that many
+    threads, and the result (its lists in unit order) and the zips are the same as one at a time."""
+    units = sorted(_selected_units(project, options), key=lambda u: (u.kind != "layer", u.name))
+    plan_ = [(unit, _not_built(unit, alone=len(units) == 1)) for unit in units]
+    building = [unit for unit, why in plan_ if why is None]
+    jobs = min(max(options.jobs, 1), len(building))
+    if jobs > 1:
+        progress = _whole_lines(progress)
     builder = _Builder(project, options, progress)
-    result = BuildResult()
-    built: dict[str, PackageIndex] = {}
-    for unit in sorted(units, key=lambda u: (u.kind != "layer", u.name)):
-        if (why := unit.settings.features.not_here()) is not None:  # an image, code on S3: nothing to build
-            if len(units) == 1:
-                raise BuildError(f"{unit.name}: nothing to build: {why}")
-            result.skipped.append((unit.name, why))
-            continue
-        if unit.settings.package is not None:  # a template's CodeUri names a .zip: it is the package
-            progress(unit.name, f"already packaged in {display_path(unit.settings.package)}; nothing to build")
-            continue
-        try:
-            artifact, findings = builder.build(unit, built)
-        except LpackError as exc:  # as `make -k`: the other units still build
-            if len(units) == 1:
-                raise
-            result.failures.append((unit.name, exc))
-            progress(unit.name, f"failed: {exc}")
-            continue
-        result.findings += findings
-        if artifact is not None:
-            result.artifacts.append(artifact)
+    built = _Built({unit.name for unit in building})
+    result = BuildResult(builder.warnings)
+    with _Runner(jobs) as runner:
+        outcomes = []
+        for unit, why in plan_:
+            if why is None:
+                outcomes.append((unit, runner.submit(_build_one, builder, unit, built, len(units) == 1)))
+            elif unit.settings.package is not None:
+                progress(unit.name, why)
+            else:
+                result.skipped.append((unit.name, why))
+        for unit, outcome in outcomes:
+            _collect(result, unit.name, outcome.result())
+    result.artifacts = _installs_first(result.artifacts, builder.keys)
     return result
+
+
+def _not_built(unit: Unit, alone: bool) -> str | None:
+    """Why a unit is not built here (its code is an image or on S3, or a template names its .zip), or None."""
+    if (why := unit.settings.features.not_here()) is not None:  # an image, code on S3: nothing to build
+        if alone:
+            raise BuildError(f"{unit.name}: nothing to build: {why}")
+        return why
+    if unit.settings.package is not None:  # a template's CodeUri names a .zip: it is the package
+        return f"already packaged in {display_path(unit.settings.package)}; nothing to build"
+    return None
+
+
+_Outcome = tuple["Artifact | None", list[Finding]] | LpackError
+
+
+def _build_one(builder: _Builder, unit: Unit, built: _Built, alone: bool) -> _Outcome:
+    try:
+        return builder.build(unit, built)
+    except LpackError as exc:  # as `make -k`: the other units still build
+        if alone:
+            raise
+        builder.progress(unit.name, f"failed: {exc}")
+        return exc
+    finally:
+        built.done(unit.name)  # a function waiting for this layer goes on, built or not
+
+
+def _collect(result: BuildResult, name: str, outcome: _Outcome) -> None:
+    if isinstance(outcome, LpackError):
+        result.failures.append((name, outcome))
+        return
+    artifact, findings = outcome
+    result.findings += findings
+    if artifact is not None:
+        result.artifacts.append(artifact)
+
+
+def _installs_first(artifacts: list[Artifact], keys: dict[str, str]) -> list[Artifact]:
+    """Of the units that share a dependency set, the report says the first (in unit order)
+    installed it, as a build one unit at a time does, whichever of the units building at once
+    got to the installer first: the report is the same whatever --jobs."""
+    states: dict[str, list[str]] = {}
+    for a in artifacts:
+        if a.name in keys:
+            states.setdefault(keys[a.name], []).append(a.dependencies)
+    for group in states.values():
+        group.sort(key=lambda state: state != "installed", reverse=True)  # popped from the end
+    return [a._replace(dependencies=states[keys[a.name]].pop()) if a.name in keys else a for a in artifacts]
+
+
+def default_jobs() -> int:
+    """``lpack build``'s --jobs when none is given: LPACK_JOBS, else the CPUs this process may use."""
+    value = os.environ.get("LPACK_JOBS", "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise UsageError(f"LPACK_JOBS={value!r}: not a number of jobs", tip="set it to 1 or more, or unset it")
+        return int(value)
+    if hasattr(os, "sched_getaffinity"):  # a container or taskset limits it below the machine's count
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
+
+
+def _whole_lines(progress: Progress) -> Progress:
+    """``progress`` called by one thread at a time, so the lines of units building at once never mix."""
+    lock = threading.Lock()
+
+    def say(unit: str, message: str) -> None:
+        with lock:
+            progress(unit, message)
+    return say
+
+
+class _Built:
+    """The packages built so far in this run, by unit name. A function's package is judged with
+    its layers: one that uses a layer this run is still building waits for it (layers are
+    started first, so the wait is short and never circular)."""
+
+    def __init__(self, building: set[str]) -> None:
+        self._indexes: dict[str, PackageIndex] = {}
+        self._done = {name: threading.Event() for name in building}
+
+    def add(self, name: str, index: PackageIndex) -> None:
+        self._indexes[name] = index
+
+    def done(self, name: str) -> None:
+        self._done[name].set()
+
+    def get(self, name: str, wait: bool) -> PackageIndex | None:
+        if wait and name in self._done:
+            self._done[name].wait()
+        return self._indexes.get(name)
+
+
+class _Runner:
+    """Runs builds now (one job) or on a pool of threads; builds run in the order submitted."""
+
+    def __init__(self, jobs: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(jobs, thread_name_prefix="lpack-build") if jobs > 1 else None
+
+    def __enter__(self) -> _Runner:  # noqa: PYI034
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:  # an error or Ctrl-C: the builds not started never start
+            self._pool.shutdown(wait=True, cancel_futures=exc[0] is not None)
+
+    def submit(self, func: Callable[..., _Outcome], *args: Any) -> Any:
+        from concurrent.futures import Future
+
+        if self._pool is not None:
+            return self._pool.submit(func, *args)
+        done: Future[_Outcome] = Future()
+        done.set_result(func(*args))  # an error that is not a unit's own stops the run, as it always did
+        return done
+
+
+class DependencyKey(NamedTuple):
+    unit: str
+    kind: str
+    target: Target
+    key: str | None  # None: the unit installs no dependencies
+    source: str  # where its dependencies are declared
+
+
+def dependency_keys(project: Project, options: BuildOptions) -> list[DependencyKey]:
+    """Each selected unit's dependency cache key, as a build computes it, without installing
+    (``lpack cache key``); units built elsewhere (images, code on S3, a template's .zip) have none."""
+    builder = _Builder(project, options._replace(remote_cache=""), lambda _u, _m: None)
+    units = sorted(_selected_units(project, options), key=lambda u: (u.kind != "layer", u.name))
+    return [builder.unit_key(unit) for unit in units
+            if unit.settings.features.not_here() is None and unit.settings.package is None]
+
+
+def _remote(options: BuildOptions, warn: Callable[[str], None]) -> RemoteCache | None:
+    """The shared cache the options (or $LPACK_REMOTE_CACHE) name, or None."""
+    from lpack.bundle.remote import READ_ONLY_ENV, REMOTE_ENV, RemoteCache
+
+    url = (os.environ.get(REMOTE_ENV, "") if options.remote_cache is None else options.remote_cache).strip()
+    if not url:
+        return None
+    read_only = options.remote_read_only or os.environ.get(READ_ONLY_ENV, "").lower() not in ("", "0", "false", "no")
+    return RemoteCache(url, endpoint=options.remote_endpoint, read_only=read_only, warn=warn)
 
 
 def _selected_units(project: Project, options: BuildOptions) -> list[Unit]:
@@ -159,9 +308,13 @@ class _Builder:
         self.today = options.today or clock.today()
         self._installer: Installer | None = None
         self._sources: dict[str, str] = {}  # unit name -> where its dependencies came from
+        self.keys: dict[str, str] = {}  # unit name -> its dependencies' cache key
         self._left_out: dict[str, tuple[str, ...]] = {}  # unit name -> its files left out by default
         self._walked: dict[str, list[tuple[str, Path]]] = {}  # unit name -> its source files, walked once
         self.layer_zips = _layer_zips(options.layers)  # read once, before any build
+        self.warnings: list[str] = []
+        self.remote = _remote(options, self.warnings.append)
+        self._installer_lock = threading.Lock()  # units building at once find the installer once
 
     @property
     def installer(self) -> Installer:
@@ -169,11 +322,12 @@ class _Builder:
             find_installer,  # a rebuild from the cache installs nothing
         )
 
-        if self._installer is None:
-            self._installer = find_installer(self.options.installer or self.project.installer)
-        return self._installer
+        with self._installer_lock:
+            if self._installer is None:
+                self._installer = find_installer(self.options.installer or self.project.installer)
+            return self._installer
 
-    def build(self, unit: Unit, built: dict[str, PackageIndex]) -> tuple[Artifact | None, list[Finding]]:
+    def build(self, unit: Unit, built: _Built) -> tuple[Artifact | None, list[Finding]]:
         try:
             return self._build(unit, built)
         except OSError as exc:  # e.g. the temporary folder's disk: the zips and the cache say so themselves
@@ -185,7 +339,7 @@ class _Builder:
                                                    "another") from exc
             raise
 
-    def _build(self, unit: Unit, built: dict[str, PackageIndex]) -> tuple[Artifact | None, list[Finding]]:
+    def _build(self, unit: Unit, built: _Built) -> tuple[Artifact | None, list[Finding]]:
         from lpack.inputs.declared import refuse_unlocked
 
         refuse_unlocked(unit.unlocked)
@@ -217,11 +371,11 @@ class _Builder:
         self.progress(unit.name, f"writing {display_path(path)}")
         ordered = _with_directories(members)
         digest, size = zipwriter.atomic_write_zip(path, ordered)
-        inputs_sha256 = write_inputs_manifest(unit_plan, digest, self._walked.get(unit.name))
+        write_inputs_manifest(unit_plan, digest, self._walked.get(unit.name))
         offsets = zipwriter.local_offsets(ordered)
         index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode, offset=offset,
                                                      method=m.method, crc=m.crc) for m, offset in zip(ordered, offsets)))
-        built[unit.name] = index
+        built.add(unit.name, index)
         findings += at_source_files(self._package_findings(unit, target, index, built), unit_plan.packaged_files)
         artifact = Artifact(
             name=unit.name, kind=unit.kind, path=path, target=target,
@@ -231,7 +385,7 @@ class _Builder:
             target_defaulted=unit_plan.target_defaulted, target_source=unit_plan.target_source,
             target_passed_over=unit_plan.target_passed_over,
             dependency_source=self._sources.get(unit.name, ""), left_out=self._left_out.get(unit.name, ()),
-            packages=_distributions(deps_members), inputs_sha256=inputs_sha256,
+            packages=_distributions(deps_members),
         )
         return artifact, findings
 
@@ -303,9 +457,30 @@ class _Builder:
     # -- dependencies, through the cache ---------------------------------------------------------
 
     def _dependencies(self, unit: Unit, target: Target, extra: list[str], scratch: _Scratch) -> tuple[list[zipwriter.Member], str]:
+        found = self._requirements(unit, target, extra, scratch)
+        if found is None:
+            return [], "none"
+        reqs, files = found
+        key = self._dependency_key(reqs, target)
+        entry, state = None if self.options.refresh else self.cache.lookup(key), "cached"
+        if entry is None and self.remote is not None and not self.options.refresh:
+            entry, state = self.remote.fetch(key, self.cache), "remote"  # verified, then committed locally
+        if entry is not None:
+            self.cache.used(entry)
+            self.progress(unit.name, "dependencies unchanged: reusing the cached install" if state == "cached"
+                          else f"dependencies unchanged: the remote cache's install ({self.remote.url if self.remote else ''})")
+            return zipwriter.read_members(entry / "deps.zip"), state
+        try:
+            return self._install(unit, target, reqs, files, key), "installed"
+        finally:
+            self.cache.release(key)  # a failed install: the next build or thread of the key installs it
+
+    def _requirements(self, unit: Unit, target: Target, extra: list[str],
+                      scratch: _Scratch) -> tuple[Requirements, list[Path]] | None:
+        """The unit's requirements (every file read, merged) and their files, or None for none."""
         files = self._requirement_files(unit, target, extra, scratch)
         if not files:
-            return [], "none"
+            return None
         reqs = read_requirements(files[0])
         for path in files[1:]:
             more = read_requirements(path)
@@ -317,20 +492,37 @@ class _Builder:
             reqs.has_hashes |= more.has_hashes
         reqs.no_deps = unit.lock is not None
         reqs.origin = unit.dependencies
-        if reqs.empty:
-            return [], "none"
-        key = make_key({
+        return None if reqs.empty else (reqs, files)
+
+    def _dependency_key(self, reqs: Requirements, target: Target) -> str:
+        """The dependency cache's key: what shapes the install, nothing of where the project is."""
+        return make_key({
             "requirements": reqs.fingerprint(within=(self.project.root, *self.project.follow_links)), "runtime": target.runtime.name,
             "architecture": target.architecture, "tags": target.platform_tags(),
             "installer": [self.installer.name, self.installer.identity],
             "env": {k: os.environ[k] for k in INSTALLER_ENV if k in os.environ},
             "pip": pipconfig.settings(),
         })
-        entry = None if self.options.refresh else self.cache.lookup(key)
-        if entry is not None:
-            self.progress(unit.name, "dependencies unchanged: reusing the cached install")
-            return zipwriter.read_members(entry / "deps.zip"), "cached"
-        return self._install(unit, target, reqs, files, key), "installed"
+
+    def _extra_requirements(self, unit: Unit) -> list[str]:
+        """What a source folder that is a Python project adds to the unit's requirements (its
+        wheel's Requires-Dist, unless a lock or pinning requirements say it), as _source finds."""
+        if unit.source is None or not is_python_project(unit.source):
+            return []
+        if unit.lock or (unit.requirements and read_requirements(unit.requirements).lines):
+            return []
+        with _Scratch() as scratch:
+            return _wheel_requires(self._build_wheel(unit.source, scratch.path / "wheel"))
+
+    def unit_key(self, unit: Unit) -> DependencyKey:
+        """The unit's dependency cache key, computed as a build does, without installing."""
+        unit_plan = plan(self.project, unit, self.options.runtime, self.options.architecture)
+        key = None
+        if not (self.options.as_layer and unit.kind == "function"):
+            with _Scratch() as scratch:
+                found = self._requirements(unit, unit_plan.target, self._extra_requirements(unit), scratch)
+                key = None if found is None else self._dependency_key(found[0], unit_plan.target)
+        return DependencyKey(unit.name, unit.kind, unit_plan.target, key, self._sources.get(unit.name, ""))
 
     def _requirement_files(self, unit: Unit, target: Target, extra: list[str], scratch: _Scratch) -> list[Path]:
         """The requirements files that install the unit's declared dependencies: its own file,
@@ -414,7 +606,10 @@ class _Builder:
             atomic_write_text(staged / "meta.json", json.dumps(meta, indent=2) + "\n", durable=False, tip=CACHE_TIP)
             shutil.rmtree(tree, ignore_errors=True)
             shutil.rmtree(staged / "work", ignore_errors=True)
-            self.cache.commit(key, staged)
+            entry = self.cache.commit(key, staged)
+            if self.remote is not None and not self.remote.read_only:
+                self.progress(unit.name, f"sharing the install with the remote cache {self.remote.url}")
+                self.remote.store(key, entry)
             return members
         except BaseException as exc:
             shutil.rmtree(staged, ignore_errors=True)  # never a half entry
@@ -425,11 +620,11 @@ class _Builder:
     # -- limits ---------------------------------------------------------------------------------
 
     def _package_findings(self, unit: Unit, target: Target, index: PackageIndex,
-                          built: dict[str, PackageIndex]) -> list[Finding]:
+                          built: _Built) -> list[Finding]:
         layers = []
         for name in unit.layers:
-            if name in built:
-                layers.append(built[name])
+            if (layer := built.get(name, wait=unit.kind == "function")) is not None:
+                layers.append(layer)
             elif not name.startswith("arn:") and (self.project.dist / f"{name}.zip").is_file():
                 layers.append(read_package(self.project.dist / f"{name}.zip"))
         given = self.layer_zips if unit.kind == "function" else ()
@@ -504,28 +699,26 @@ def inputs_digest(unit_plan: Plan, files: list[tuple[str, Path]] | None = None) 
 
 
 def _inputs_record(zip_sha256: str) -> Path:
-    """Where the inputs digest of a built zip is remembered: lpack's cache, by the zip's sha256.
-    dist/ holds only the zips and dist/lpack-manifest.json (which records it too, for a CI runner
-    whose cache is fresh); nothing else goes there, as people upload dist/*.zip as they are."""
+    """Where the inputs digest of a built zip is remembered: lpack's cache, by the zip's sha256
+    (nothing but the zips goes into dist/, which people upload as it is)."""
     return default_root() / "inputs" / zip_sha256[:2] / zip_sha256
 
 
 # a zip's bytes can come from several sets of inputs (functions sharing a CodeUri, pure-Python
 # dependencies built for two runtimes): each set that produced it is remembered, up to this many
 _INPUTS_KEPT = 64
+_INPUTS_LOCK = threading.Lock()
 
 
-def write_inputs_manifest(unit_plan: Plan, zip_sha256: str, files: list[tuple[str, Path]] | None = None) -> str:
-    """Remember in the cache that the zip with ``zip_sha256`` was built from the unit's inputs;
-    returns their digest."""
+def write_inputs_manifest(unit_plan: Plan, zip_sha256: str, files: list[tuple[str, Path]] | None = None) -> None:
     digest = inputs_digest(unit_plan, files)
-    known = [d for d in _recorded_inputs(zip_sha256) or () if d != digest]
-    record = {"version": 2, "inputs_sha256": [digest, *known][:_INPUTS_KEPT]}
-    try:
-        atomic_write_text(_inputs_record(zip_sha256), json.dumps(record) + "\n", durable=False)
-    except OSError:
-        pass  # a read-only cache: check will take the zip as it is (or as dist/'s manifest says)
-    return digest
+    with _INPUTS_LOCK:  # units of one run with the same bytes (a shared source) each add theirs
+        known = [d for d in _recorded_inputs(zip_sha256) or () if d != digest]
+        record = {"version": 2, "inputs_sha256": [digest, *known][:_INPUTS_KEPT]}
+        try:
+            atomic_write_text(_inputs_record(zip_sha256), json.dumps(record) + "\n", durable=False)
+        except OSError:
+            pass  # a read-only cache: check will take the zip as it is
 
 
 def _recorded_inputs(zip_sha256: str) -> list[str] | None:
@@ -541,20 +734,15 @@ def _recorded_inputs(zip_sha256: str) -> list[str] | None:
 
 
 def stale_package(unit_plan: Plan, zip_path: Path) -> bool:
-    """Whether ``zip_path`` was built by lpack from other inputs than the unit has now: the inputs
-    dist/lpack-manifest.json records for the zip's bytes (a CI runner with a restored dist/ and a
-    fresh cache), and those lpack's cache remembers. A zip neither records, built by another tool
-    or on another machine, is taken as it is."""
+    """Whether ``zip_path`` was built by lpack from other inputs than the unit has now (a zip
+    lpack has no record of, built by another tool or on another machine, is taken as it is)."""
     import hashlib
 
-    from lpack.bundle.manifest import recorded_inputs
-
     try:
-        zip_sha256 = hashlib.sha256(zip_path.read_bytes()).hexdigest()
+        recorded = _recorded_inputs(hashlib.sha256(zip_path.read_bytes()).hexdigest())
     except OSError:
         return False
-    known = [*(recorded_inputs(zip_path.parent, zip_sha256) or ()), *(_recorded_inputs(zip_sha256) or ())]
-    return bool(known) and inputs_digest(unit_plan) not in known
+    return recorded is not None and inputs_digest(unit_plan) not in recorded
 
 
 def _copy_tree(source: Path, dest: Path, within: tuple[Path, ...]) -> None:

@@ -14,6 +14,7 @@ import contextlib
 import errno
 import os
 import shutil
+import threading
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,9 +32,10 @@ class CacheEntry(NamedTuple):
 
 class DependencyCache:
     """Entries are committed by one rename: a reader sees a whole entry or none. Builds of the
-    same key take turns through a lock file per key (``locks/KEY.lock``): ``lookup`` of a
-    missing entry holds it, so a concurrent build waits and then finds the entry, and ``commit``
-    (or the end of the process, if the install fails) releases it."""
+    same key take turns through a lock file per key (``locks/KEY.lock``), and the threads of one
+    build (``--jobs``) through a lock per key in memory: ``lookup`` of a missing entry holds both,
+    so a concurrent build or thread waits and then finds the entry, and ``commit`` or ``release``
+    (if the install fails) lets them go."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -42,7 +44,8 @@ class DependencyCache:
         return self.root / "deps" / key[:2] / key
 
     def lookup(self, key: str) -> Path | None:
-        """The key's entry, else None and this process holds the key's lock until its commit.
+        """The key's entry, else None and this thread holds the key's lock until its commit (or
+        ``release``).
         What killed builds left in tmp/ is removed first, whether this build installs or not."""
         self._sweep()
         entry = self._complete(key)
@@ -157,24 +160,42 @@ class DependencyCache:
     def _lock_path(self, key: str) -> Path:
         return self.root / "locks" / f"{key}.lock"
 
+    def release(self, key: str) -> None:
+        """Let the key go without an entry (its install failed): the next build or thread waiting
+        for it installs it instead. Releasing a key not held does nothing."""
+        _release(self._lock_path(key))
+
     def _lock(self, key: str) -> None:
-        """Hold the key's lock, waiting up to _WAIT_S for another build; a cache where locks
-        cannot be made (read-only) goes without: the commit is safe without them."""
+        """Hold the key's lock, waiting up to _WAIT_S for another thread of this build, then for
+        another build; a cache where locks cannot be made (read-only) goes without: the commit
+        is safe without them."""
         path = self._lock_path(key)
-        if path in _HELD:
-            return
+        with _GUARD:
+            if path in _HELD and _HELD[path][1] == threading.get_ident():
+                return  # this thread holds it already (an install that failed without a release)
+        if not _turn(path).acquire(timeout=_WAIT_S):
+            return  # as a lock file that stays held: install too
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:
-            return
-        if _wait_for(fd):
-            _HELD[path] = fd
-        else:
+            fd = None  # the in-memory turn alone, so this build's threads still take turns
+        if fd is not None and not _wait_for(fd):
             os.close(fd)
+            fd = None
+        with _GUARD:
+            _HELD[path] = (fd, threading.get_ident())
 
 
-_HELD: dict[Path, int] = {}  # the lock files this process holds, by path: flock is per open file
+_GUARD = threading.Lock()  # guards the two tables below
+_TURNS: dict[Path, threading.Lock] = {}  # one per key this process has looked up: its threads take turns
+# the keys this process holds: their lock file (flock is per open file) and the thread holding them
+_HELD: dict[Path, tuple[int | None, int]] = {}
+
+
+def _turn(path: Path) -> threading.Lock:
+    with _GUARD:
+        return _TURNS.setdefault(path, threading.Lock())
 
 
 def _wait_for(fd: int) -> bool:
@@ -209,7 +230,11 @@ def _try_lock(fd: int) -> bool:
 
 
 def _release(path: Path) -> None:
-    fd = _HELD.pop(path, None)
+    with _GUARD:
+        if path not in _HELD or _HELD[path][1] != threading.get_ident():
+            return  # not held, or held by another thread (after this one's commit let it go)
+        fd = _HELD.pop(path)[0]
     if fd is not None:
         os.close(fd)  # closing the file releases its lock
+    _turn(path).release()
 
