@@ -304,8 +304,13 @@ def _parser() -> argparse.ArgumentParser:
                        help="with a SAM/CloudFormation template, write what `sam build` writes: DIR/LOGICALID/ per "
                        "function and layer (unzipped) and DIR/template.yaml with their CodeUri/Code/ContentUri "
                        "pointing there and other local paths re-pointed, for `sam deploy` (e.g. .aws-sam/build)")
+    build.add_argument("--changed-since", metavar="REF",
+                       help="build only the functions and layers whose inputs changed since the git ref REF (its "
+                       "merge base with HEAD; committed, staged, unstaged or untracked), or whose zip dist/ lacks; "
+                       "the others are reported unchanged and their zips kept (see `lpack plan`)")
     _common(build)
 
+    _plan_parser(commands)
     _cache_parser(commands)
 
     check = commands.add_parser(
@@ -473,6 +478,37 @@ def _cache_parser(commands: Any) -> None:
                              description="Print the dependency cache's folder ($LPACK_CACHE_DIR, else "
                              "$XDG_CACHE_HOME/lpack, else ~/.cache/lpack).")
     where.add_argument("--cache-dir", type=Path, metavar="DIR", help="the folder --cache-dir would use")
+
+
+def _plan_parser(commands: Any) -> None:
+    plan = commands.add_parser(
+        "plan", help="list what a build would make, its inputs' digest and whether dist/ has it (for CI matrices)",
+        description="For each function and layer: its target, source, artifact, the sha256 of its inputs (what "
+        "`lpack check` compares with dist/lpack-manifest.json), whether dist/ has a zip built from them (current), "
+        "and with --changed-since REF whether git says its inputs changed since REF: its source files as packaged, "
+        "its lock or requirements and the local folders they install from, its configuration file (any change "
+        "to it counts for every unit it configures), and lpack's version. Nothing is built. "
+        "The JSON form is described by schemas/plan.schema.json.",
+        epilog=_epilog("lpack plan", "lpack plan --changed-since origin/main",
+                       "lpack plan --format json --changed-since origin/main   (a CI matrix: docs/ci.md)",
+                       exits="Exit codes: 0 the plan printed; 2 a usage or configuration error, not a git "
+                       "repository, or an unknown REF."),
+    )
+    plan.add_argument("project", nargs="?", type=Path, default=Path("."),
+                      help="the project folder, its pyproject.toml/lpack.toml, or a SAM/CloudFormation template "
+                      "(default: .)")
+    plan.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
+                      help="only this function or layer (repeatable)")
+    _target(plan)
+    plan.add_argument("--changed-since", metavar="REF",
+                      help="say whether each unit's inputs changed since the git ref REF (its merge base with HEAD; "
+                      "committed, staged, unstaged or untracked)")
+    plan.add_argument("--format", choices=("text", "json"), default="text",
+                      help="output format (default: text); json is a versioned document on stdout")
+    plan.add_argument("--config", type=Path, metavar="FILE",
+                      help="read [tool.lpack] from FILE (pyproject.toml or lpack.toml)")
+    plan.add_argument("-o", "--output-file", type=Path, metavar="FILE",
+                      help="write the output to FILE, whole or not at all, instead of stdout")
 
 
 def _sam_makefile_parser(commands: Any) -> None:
@@ -645,6 +681,8 @@ def _build(args: argparse.Namespace) -> int:
     if not args.quiet:
         for name, why in result.skipped:
             sys.stderr.write(f"lpack: note: {name}: not built: {why}\n")
+        for name, why in result.unchanged:
+            sys.stderr.write(f"lpack: note: {name}: {why}\n")
         for line in wrote:
             sys.stderr.write(f"lpack: wrote {line}\n")
     for name, error in result.failures:  # the others were built: say which could not be, and why
@@ -661,6 +699,9 @@ def _build_runner(args: argparse.Namespace, options: Any,
     from lpack.commands.build import build_out
 
     if args.sam_build_dir is not None:
+        if args.changed_since is not None:
+            raise UsageError("--changed-since and --sam-build-dir: sam deploy needs every function in the build "
+                             "folder; give one", tip="build with --changed-since, then check with `lpack plan`")
         if args.out is not None:
             raise UsageError("--out and --sam-build-dir both say where the unzipped packages go; give one")
         template = args.template or args.project
@@ -679,7 +720,7 @@ def _build_runner(args: argparse.Namespace, options: Any,
 
     def plain(progress: Any) -> tuple[Any, list[Finding], list[str]]:
         result, findings, unpacked = build_out(args.project, args.template, args.config, options, *codes,
-                                               progress, out=args.out)
+                                               progress, out=args.out, changed_since=args.changed_since)
         return result, findings, [f"{u.folder} ({u.files} files)" for u in unpacked]
     return plain
 
@@ -730,6 +771,14 @@ def _cache_prune(args: argparse.Namespace) -> int:
     freed = sum(e.size_bytes for e in done.removed)
     print(f"{verb} {len(done.removed)} dependency set{'s' * (len(done.removed) != 1)}, {human_bytes(freed)}; "
           f"{human_bytes(done.remaining_bytes)} left")
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from lpack.commands.plan import plan_project
+
+    sys.stdout.write(plan_project(args.project, args.config, tuple(args.function), args.runtime,
+                                  args.architecture, args.changed_since, args.format))
     return 0
 
 
@@ -899,7 +948,7 @@ def _terraform_external(args: argparse.Namespace) -> int:
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "build": _build, "check": _check, "invoke": _invoke, "events": _events,
+    "build": _build, "plan": _plan, "check": _check, "invoke": _invoke, "events": _events,
     "validate-config": _validate_config, "lock": _lock, "rules": _rules, "sam-makefile": _sam_makefile,
     "terraform-external": _terraform_external, "cache": _cache,
 }

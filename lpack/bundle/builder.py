@@ -79,6 +79,7 @@ class Artifact(NamedTuple):
     target_source: str = ""  # where the runtime came from, e.g. ".python-version"; "" for the default
     target_passed_over: tuple[str, ...] = ()  # the project's Python settings that did not decide it, and why
     packages: int = 0  # the distributions among its dependencies (their .dist-info folders)
+    inputs_sha256: str = ""  # `inputs_digest` of what it was built from (dist/lpack-manifest.json records it)
 
     @property
     def sha256_base64(self) -> str:
@@ -105,6 +106,7 @@ class BuildResult:
         self.findings: list[Finding] = []
         self.failures: list[tuple[str, LpackError]] = []  # units that could not be built, and why
         self.skipped: list[tuple[str, str]] = []  # functions whose code is not here (images, S3), and why
+        self.unchanged: list[tuple[str, str]] = []  # --changed-since: units kept as dist/ has them, and why
 
 
 def build_project(project: Project, options: BuildOptions, progress: Progress = lambda _u, _m: None) -> BuildResult:
@@ -371,7 +373,7 @@ class _Builder:
         self.progress(unit.name, f"writing {display_path(path)}")
         ordered = _with_directories(members)
         digest, size = zipwriter.atomic_write_zip(path, ordered)
-        write_inputs_manifest(unit_plan, digest, self._walked.get(unit.name))
+        inputs_sha256 = write_inputs_manifest(unit_plan, digest, self._walked.get(unit.name))
         offsets = zipwriter.local_offsets(ordered)
         index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode, offset=offset,
                                                      method=m.method, crc=m.crc) for m, offset in zip(ordered, offsets)))
@@ -385,7 +387,7 @@ class _Builder:
             target_defaulted=unit_plan.target_defaulted, target_source=unit_plan.target_source,
             target_passed_over=unit_plan.target_passed_over,
             dependency_source=self._sources.get(unit.name, ""), left_out=self._left_out.get(unit.name, ()),
-            packages=_distributions(deps_members),
+            packages=_distributions(deps_members), inputs_sha256=inputs_sha256,
         )
         return artifact, findings
 
@@ -699,8 +701,9 @@ def inputs_digest(unit_plan: Plan, files: list[tuple[str, Path]] | None = None) 
 
 
 def _inputs_record(zip_sha256: str) -> Path:
-    """Where the inputs digest of a built zip is remembered: lpack's cache, by the zip's sha256
-    (nothing but the zips goes into dist/, which people upload as it is)."""
+    """Where the inputs digest of a built zip is remembered: lpack's cache, by the zip's sha256.
+    dist/ holds only the zips and dist/lpack-manifest.json (which records it too, for a CI runner
+    whose cache is fresh); nothing else goes there, as people upload dist/*.zip as they are."""
     return default_root() / "inputs" / zip_sha256[:2] / zip_sha256
 
 
@@ -710,7 +713,9 @@ _INPUTS_KEPT = 64
 _INPUTS_LOCK = threading.Lock()
 
 
-def write_inputs_manifest(unit_plan: Plan, zip_sha256: str, files: list[tuple[str, Path]] | None = None) -> None:
+def write_inputs_manifest(unit_plan: Plan, zip_sha256: str, files: list[tuple[str, Path]] | None = None) -> str:
+    """Remember in the cache that the zip with ``zip_sha256`` was built from the unit's inputs;
+    returns their digest."""
     digest = inputs_digest(unit_plan, files)
     with _INPUTS_LOCK:  # units of one run with the same bytes (a shared source) each add theirs
         known = [d for d in _recorded_inputs(zip_sha256) or () if d != digest]
@@ -718,7 +723,8 @@ def write_inputs_manifest(unit_plan: Plan, zip_sha256: str, files: list[tuple[st
         try:
             atomic_write_text(_inputs_record(zip_sha256), json.dumps(record) + "\n", durable=False)
         except OSError:
-            pass  # a read-only cache: check will take the zip as it is
+            pass  # a read-only cache: check will take the zip as it is (or as dist/'s manifest says)
+    return digest
 
 
 def _recorded_inputs(zip_sha256: str) -> list[str] | None:
@@ -734,15 +740,20 @@ def _recorded_inputs(zip_sha256: str) -> list[str] | None:
 
 
 def stale_package(unit_plan: Plan, zip_path: Path) -> bool:
-    """Whether ``zip_path`` was built by lpack from other inputs than the unit has now (a zip
-    lpack has no record of, built by another tool or on another machine, is taken as it is)."""
+    """Whether ``zip_path`` was built by lpack from other inputs than the unit has now: the inputs
+    dist/lpack-manifest.json records for the zip's bytes (a CI runner with a restored dist/ and a
+    fresh cache), and those lpack's cache remembers. A zip neither records, built by another tool
+    or on another machine, is taken as it is."""
     import hashlib
 
+    from lpack.bundle.manifest import recorded_inputs
+
     try:
-        recorded = _recorded_inputs(hashlib.sha256(zip_path.read_bytes()).hexdigest())
+        zip_sha256 = hashlib.sha256(zip_path.read_bytes()).hexdigest()
     except OSError:
         return False
-    return recorded is not None and inputs_digest(unit_plan) not in recorded
+    known = [*(recorded_inputs(zip_path.parent, zip_sha256) or ()), *(_recorded_inputs(zip_sha256) or ())]
+    return bool(known) and inputs_digest(unit_plan) not in known
 
 
 def _copy_tree(source: Path, dest: Path, within: tuple[Path, ...]) -> None:

@@ -74,7 +74,7 @@ def test_builds_killed_at_random_moments_leave_nothing_the_next_build_trips_on(
         build = _start(root, cache_dir)
         assert build.wait(timeout=120) == 0
         assert zip_path.read_bytes() == reference
-        assert sorted(p.name for p in zip_path.parent.iterdir()) == ["fn.zip"]
+        assert sorted(p.name for p in zip_path.parent.iterdir()) == ["fn.zip", "lpack-manifest.json"]
         assert list((cache_dir / "tmp").iterdir()) == []
         [entry] = _entries(cache_dir)
         assert sorted(p.name for p in entry.iterdir()) in (["deps.zip", "meta.json"], ["deps.zip", "meta.json", "used"])
