@@ -160,6 +160,7 @@ def _build_one(builder: _Builder, unit: Unit, built: _Built, alone: bool) -> _Ou
         return exc
     finally:
         built.done(unit.name)  # a function waiting for this layer goes on, built or not
+        builder.cache.release_mine()  # a failed install's key: the next unit or build of it installs it
 
 
 def _collect(result: BuildResult, name: str, outcome: _Outcome) -> None:
@@ -464,6 +465,7 @@ class _Builder:
             return [], "none"
         reqs, files = found
         key = self._dependency_key(reqs, target)
+        self.keys[unit.name] = key
         entry, state = None if self.options.refresh else self.cache.lookup(key), "cached"
         if entry is None and self.remote is not None and not self.options.refresh:
             entry, state = self.remote.fetch(key, self.cache), "remote"  # verified, then committed locally
@@ -472,10 +474,7 @@ class _Builder:
             self.progress(unit.name, "dependencies unchanged: reusing the cached install" if state == "cached"
                           else f"dependencies unchanged: the remote cache's install ({self.remote.url if self.remote else ''})")
             return zipwriter.read_members(entry / "deps.zip"), state
-        try:
-            return self._install(unit, target, reqs, files, key), "installed"
-        finally:
-            self.cache.release(key)  # a failed install: the next build or thread of the key installs it
+        return self._install(unit, target, reqs, files, key), "installed"
 
     def _requirements(self, unit: Unit, target: Target, extra: list[str],
                       scratch: _Scratch) -> tuple[Requirements, list[Path]] | None:

@@ -34,8 +34,8 @@ class DependencyCache:
     """Entries are committed by one rename: a reader sees a whole entry or none. Builds of the
     same key take turns through a lock file per key (``locks/KEY.lock``), and the threads of one
     build (``--jobs``) through a lock per key in memory: ``lookup`` of a missing entry holds both,
-    so a concurrent build or thread waits and then finds the entry, and ``commit`` or ``release``
-    (if the install fails) lets them go."""
+    so a concurrent build or thread waits and then finds the entry, and ``commit`` (or
+    ``release_mine`` when a unit's build ends without one) lets them go."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -45,7 +45,7 @@ class DependencyCache:
 
     def lookup(self, key: str) -> Path | None:
         """The key's entry, else None and this thread holds the key's lock until its commit (or
-        ``release``).
+        ``release_mine``).
         What killed builds left in tmp/ is removed first, whether this build installs or not."""
         self._sweep()
         entry = self._complete(key)
@@ -160,10 +160,14 @@ class DependencyCache:
     def _lock_path(self, key: str) -> Path:
         return self.root / "locks" / f"{key}.lock"
 
-    def release(self, key: str) -> None:
-        """Let the key go without an entry (its install failed): the next build or thread waiting
-        for it installs it instead. Releasing a key not held does nothing."""
-        _release(self._lock_path(key))
+    def release_mine(self) -> None:
+        """Let go every key this thread holds without an entry (its install failed, or a unit's
+        build ended early): the next build or thread waiting for one installs it instead."""
+        me = threading.get_ident()
+        with _GUARD:
+            mine = [path for path, (_fd, owner) in _HELD.items() if owner == me]
+        for path in mine:
+            _release(path)
 
     def _lock(self, key: str) -> None:
         """Hold the key's lock, waiting up to _WAIT_S for another thread of this build, then for

@@ -110,6 +110,20 @@ def test_units_sharing_a_dependency_set_run_the_installer_once(tmp_path: Path, w
         assert line.split(":", 1)[0] in (*FUNCTIONS, "shared"), line
 
 
+def test_a_failed_install_lets_its_key_go(tmp_path: Path, wheels: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two units whose shared set cannot install: each fails as it would one at a time (the second
+    is not left waiting for an entry that will never come), and the build holds no key after."""
+    from lpack.bundle import cache
+
+    root = _project(tmp_path / "proj", wheels, missing="billing")
+    (root / "a.txt").write_text((root / "missing.txt").read_text())  # api shares billing's set now
+    assert main(["build", str(root), "--cache-dir", str(tmp_path / "cache"), "--jobs", "4", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lpack: error: api: ") and "lpack: error: billing: " in err
+    assert cache._HELD == {}
+    assert sorted(_zips(root / "dist")) == ["cron.zip", "events.zip", "shared.zip", "web.zip"]
+
+
 def test_a_failing_unit_leaves_the_others_built_as_one_at_a_time_does(tmp_path: Path, wheels: Path,
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
     outcomes = []
