@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,8 @@ class RemoteCache:
         self.read_only = read_only
         self._warn = warn
         self._client: Any = None
+        self._guard = threading.Lock()  # units building at once (--jobs) make one client, say one warning
         self.failed: str | None = None  # why the remote is off, once it is
-        self.fetched = 0
-        self.stored = 0
 
     def _object(self, key: str, ext: str) -> str:
         return f"{self.prefix}v{CACHE_FORMAT}/{key}.{ext}"
@@ -90,7 +90,6 @@ class RemoteCache:
         except OSError as exc:
             shutil.rmtree(staged, ignore_errors=True)
             raise cannot_write(staged, exc, tip=CACHE_TIP) from exc
-        self.fetched += 1
         return cache.commit(key, staged)
 
     def store(self, key: str, entry: Path) -> None:
@@ -110,7 +109,6 @@ class RemoteCache:
         except _remote_errors() as exc:
             self._fail(exc)
             return
-        self.stored += 1
 
     # -- S3 ------------------------------------------------------------------------------------
 
@@ -137,14 +135,17 @@ class RemoteCache:
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            self._client = make_client(self.endpoint)
-        return self._client
+        with self._guard:
+            if self._client is None:
+                self._client = make_client(self.endpoint)
+            return self._client
 
     def _fail(self, why: object) -> None:
-        if self.failed is None:
+        with self._guard:
+            if self.failed is not None:
+                return
             self.failed = _reason(why)
-            self._warn(f"remote cache {self.url}: {self.failed}; building locally")
+        self._warn(f"remote cache {self.url}: {self.failed}; building locally")
 
 
 def parse_url(url: str) -> tuple[str, str]:

@@ -266,3 +266,21 @@ def test_the_cache_key_is_the_same_on_two_machines_and_follows_the_lock(
     assert main(["cache", "key", str(a_root), "--combined"]) == 0
     assert capsys.readouterr().out == a["combined"] + "\n"
     shutil.rmtree(tmp_path / "a")
+
+
+def test_units_building_at_once_share_one_warning(
+    tmp_path: Path, wheels: Path, aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = tmp_path / "app"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "lambda_function.py").write_text(HANDLER)
+    for pin in ("1.0", "1.1"):
+        (root / f"requirements-{pin}.txt").write_text(f"--no-index\n--find-links {wheels}\ndemo-remote=={pin}\n")
+    (root / "pyproject.toml").write_text(
+        '[tool.lpack]\nsource = "src"\n\n'
+        '[tool.lpack.functions.one]\nhandler = "lambda_function.lambda_handler"\nrequirements = "requirements-1.0.txt"\n\n'
+        '[tool.lpack.functions.two]\nhandler = "lambda_function.lambda_handler"\nrequirements = "requirements-1.1.txt"\n')
+    code, report, err = build(root, tmp_path / "cache", monkeypatch, capsys, "--jobs", "2",
+                              *remote(f"http://127.0.0.1:{_free_port()}", "any-bucket"))
+    assert code == 0 and [a["dependencies"] for a in report["artifacts"]] == ["installed", "installed"]
+    assert err.count("lpack: warning: remote cache") == 1, err
