@@ -116,12 +116,13 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
     plan_ = [(unit, _not_built(unit, alone=len(units) == 1)) for unit in units]
     building = [unit for unit, why in plan_ if why is None]
     jobs = min(max(options.jobs, 1), len(building))
+    runner = _Runner(jobs)
     if jobs > 1:
-        progress = _whole_lines(progress)
+        progress = _whole_lines(progress, runner.stopped)
     builder = _Builder(project, options, progress)
     built = _Built({unit.name for unit in building})
     result = BuildResult(builder.warnings)
-    with _Runner(jobs) as runner:
+    with runner:
         outcomes = []
         for unit, why in plan_:
             if why is None:
@@ -198,14 +199,21 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def _whole_lines(progress: Progress) -> Progress:
-    """``progress`` called by one thread at a time, so the lines of units building at once never mix."""
+def _whole_lines(progress: Progress, stopped: threading.Event) -> Progress:
+    """``progress`` called by one thread at a time, so the lines of units building at once never
+    mix; once the run is stopped (Ctrl-C, an internal error), a unit goes no further than its next step."""
     lock = threading.Lock()
 
     def say(unit: str, message: str) -> None:
+        if stopped.is_set():
+            raise _Stopped(unit)
         with lock:
             progress(unit, message)
     return say
+
+
+class _Stopped(Exception):
+    """Not an error of the unit's (no LpackError, so not a failure in the report): its run is over."""
 
 
 class _Built:
@@ -236,12 +244,15 @@ class _Runner:
         from concurrent.futures import ThreadPoolExecutor
 
         self._pool = ThreadPoolExecutor(jobs, thread_name_prefix="lpack-build") if jobs > 1 else None
+        self.stopped = threading.Event()
 
     def __enter__(self) -> _Runner:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:  # an error or Ctrl-C: the builds not started never start
+        if self._pool is not None:  # an error or Ctrl-C: the builds not started never start, and
+            if exc[0] is not None:  # those running stop at their next step (not one more install)
+                self.stopped.set()
             self._pool.shutdown(wait=True, cancel_futures=exc[0] is not None)
 
     def submit(self, func: Callable[..., _Outcome], *args: Any) -> Any:

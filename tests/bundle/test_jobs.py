@@ -186,3 +186,28 @@ def test_two_concurrent_processes_with_jobs_share_one_entry(tmp_path: Path, whee
     assert all({"deps.zip", "meta.json"} <= {p.name for p in entry.iterdir()} for entry in entries)
     assert list((cache / "tmp").iterdir()) == []
     shutil.rmtree(cache)
+
+
+def test_an_interrupted_parallel_build_stops_and_leaves_nothing_half_done(tmp_path: Path, wheels: Path) -> None:
+    """Ctrl-C (here: raised while one unit installs) ends the run with KeyboardInterrupt; the
+    other units stop at their next step, no key stays held and no half entry or zip is left."""
+    from lpack.bundle import cache
+    from lpack.bundle.builder import BuildOptions, build_project
+    from lpack.inputs.detect import load
+
+    root = _project(tmp_path / "proj", wheels)
+    cache_dir = tmp_path / "cache"
+
+    interrupted: list[str] = []
+
+    def progress(unit: str, message: str) -> None:
+        if message.startswith("installing") and not interrupted:
+            interrupted.append(unit)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_project(load(root, None)[0], BuildOptions(jobs=4, cache_dir=cache_dir), progress)
+    assert cache._HELD == {}
+    assert list((cache_dir / "tmp").glob("entry-*")) == []
+    assert not (root / "dist" / f"{interrupted[0]}.zip").exists()
+    assert [p.name for p in (root / "dist").glob("*") if not p.name.endswith(".zip")] in ([], ["lpack-manifest.json"])
