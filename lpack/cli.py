@@ -486,8 +486,9 @@ def _plan_parser(commands: Any) -> None:
         description="For each function and layer: its target, source, artifact, the sha256 of its inputs (what "
         "`lpack check` compares with dist/lpack-manifest.json), whether dist/ has a zip built from them (current), "
         "and with --changed-since REF whether git says its inputs changed since REF: its source files as packaged, "
-        "its lock or requirements and the local folders they install from, its configuration file (any change "
-        "to it counts for every unit it configures), and lpack's version. Nothing is built. "
+        "its lock or requirements and the local folders they install from, its settings (lpack.toml or "
+        "[tool.lpack] compared as parsed with REF's; any change to a template counts for all its units), and "
+        "lpack's version. Nothing is built. "
         "The JSON form is described by schemas/plan.schema.json.",
         epilog=_epilog("lpack plan", "lpack plan --changed-since origin/main",
                        "lpack plan --format json --changed-since origin/main   (a CI matrix: docs/ci.md)",

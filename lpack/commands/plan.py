@@ -8,9 +8,12 @@ A unit's inputs, as git sees them (`unit_inputs`):
   packaged root; a source folder that is a Python project counts whole (its wheel is built from it);
 - its dependency declaration (requirements file and the files it includes, lock, manifest, the
   lock's manifest) and the local folders it installs from (find-links, path dependencies);
-- its configuration file (lpack.toml, pyproject.toml, the template): any change to it marks every
-  unit it configures as changed — the unit's own section is not compared; with no runtime
-  configured, the project's .python-version and pyproject.toml (requires-python) too;
+- its settings: when lpack.toml / pyproject.toml changed, the unit's parsed settings (all of them,
+  memory and environment too: a deploy needs them) are compared with those at REF, so a comment
+  or another function's section changes nothing; a change to the project-wide settings (dist,
+  installer, follow-links), a file lpack cannot read at REF, or a SAM/CloudFormation template
+  changing counts for every unit it configures; with no runtime configured, the project's
+  .python-version and pyproject.toml (requires-python) count as files;
 - lpack's version: a zip dist/lpack-manifest.json records as built by another lpack.
 The modules a handler imports from outside its source are not in its package (Lambda imports
 only what the zip and its layers hold), so they are not its inputs, unless the source links to
@@ -59,16 +62,53 @@ class UnitState(NamedTuple):
 def unit_states(project: Project, units: Sequence[Unit] | None = None, runtime: str | None = None,
                 architecture: str | None = None, since: str | None = None) -> list[UnitState]:
     """The state of each unit (default: all the project's), with ``since`` compared with git."""
-    changed: frozenset[Path] | None = None
+    changed: Changed | None = None
     if since is not None:
-        from lpack.inputs.git import changed_paths
+        from lpack.inputs.git import changes
 
-        changed = changed_paths(project.root, since)
+        found = changes(project.root, since)
+        changed = Changed(found.paths, _units_at(project, found))
     manifest = read_manifest(project.dist)
     return [_state(plan(project, unit, runtime, architecture), manifest, changed) for unit in units or project.units]
 
 
-def _state(unit_plan: Plan, manifest: dict[str, dict[str, Any]], changed: frozenset[Path] | None) -> UnitState:
+class Changed(NamedTuple):
+    paths: frozenset[Path]  # what git says changed
+    units_before: dict[str, Unit] | None  # the configuration's units as REF had them; None: not compared
+
+
+def _units_at(project: Project, found: Any) -> dict[str, Unit] | None:
+    """The units of the project's lpack.toml / [tool.lpack] as the merge base had them, when that
+    file changed: a unit whose parsed settings are the same there did not change by it. None when
+    they cannot be compared (a template, a configuration lpack cannot read there): then any change
+    to the file counts for every unit. Empty when the project-wide settings changed (dist,
+    installer, follow-links) or the file is new: every unit counts as changed."""
+    from lpack.core.compat import tomllib
+    from lpack.core.errors import LpackError
+    from lpack.inputs.config import project_from_table
+    from lpack.inputs.git import file_at
+
+    config = project.config_path
+    if config is None or config.name not in ("lpack.toml", "pyproject.toml") or config.resolve() not in found.paths:
+        return None
+    text = file_at(found, config)
+    if text is None:
+        return {}
+    try:
+        data = tomllib.loads(text)
+        tool = data.get("tool")
+        table = data if config.name == "lpack.toml" else tool.get("lpack") if isinstance(tool, dict) else None
+        if not isinstance(table, dict):
+            return {}
+        before = project_from_table(config, project.root, table)
+    except (LpackError, ValueError, RecursionError):  # TOMLDecodeError is a ValueError
+        return None
+    if (before.dist, before.installer, before.follow_links) != (project.dist, project.installer, project.follow_links):
+        return {}
+    return {unit.name: unit for unit in before.units}
+
+
+def _state(unit_plan: Plan, manifest: dict[str, dict[str, Any]], changed: Changed | None) -> UnitState:
     unit, target, artifact = unit_plan.unit, unit_plan.target, unit_plan.artifact
     built_here = unit_plan.built_here and unit.settings.features.not_here() is None
     digest = inputs_digest(unit_plan) if built_here else None
@@ -93,7 +133,8 @@ def _state(unit_plan: Plan, manifest: dict[str, dict[str, Any]], changed: frozen
 class Inputs(NamedTuple):
     """What a unit is built from, as resolved paths: a change to one of ``files``, under one of
     ``folders``, or a deleted file under one of ``deleted_under`` (it has no file left to match)
-    changes the unit; ``config`` are the configuration files among ``files``."""
+    changes the unit; a change to its configuration file (``config``) does when its settings there
+    changed (see `_units_at`)."""
 
     files: frozenset[Path]
     folders: tuple[Path, ...]
@@ -101,7 +142,7 @@ class Inputs(NamedTuple):
     config: frozenset[Path]
 
     def hits(self, changed: Iterable[Path]) -> list[Path]:
-        return sorted(p for p in changed if p in self.files or _under(p, self.folders)
+        return sorted(p for p in changed if p in self.files or p in self.config or _under(p, self.folders)
                       or (not p.exists() and _under(p, self.deleted_under)))
 
 
@@ -109,15 +150,18 @@ def _under(path: Path, folders: Iterable[Path]) -> bool:
     return any(f == path or f in path.parents for f in folders)
 
 
-def _changes(unit_plan: Plan, changed: frozenset[Path]) -> list[str]:
+def _changes(unit_plan: Plan, changed: Changed) -> list[str]:
     inputs = unit_inputs(unit_plan)
-    hits = inputs.hits(changed)
+    hits = inputs.hits(changed.paths)
     root = unit_plan.project.root.resolve()
     why = []
-    configs = [p for p in hits if p in inputs.config]
-    if configs:
+    configs = [p for p in hits if p in inputs.config and p not in inputs.files]
+    before = changed.units_before
+    if configs and before is None:
         why.append(f"its configuration changed: {', '.join(_relative(p, root) or '' for p in configs)}")
-    others = [p for p in hits if p not in inputs.config]
+    elif configs and before is not None and before.get(unit_plan.unit.name) != unit_plan.unit:
+        why.append(f"its settings in {_relative(configs[0], root)} changed")
+    others = [p for p in hits if p not in configs]
     if others:
         listed = ", ".join(_relative(p, root) or "" for p in others[:3])
         why.append(f"its inputs changed: {listed}{f' and {len(others) - 3} more' if len(others) > 3 else ''}")
@@ -130,9 +174,9 @@ def unit_inputs(unit_plan: Plan) -> Inputs:
 
     project, unit = unit_plan.project, unit_plan.unit
     config = {p.resolve() for p in (project.config_path,) if p is not None}
+    files: set[Path] = set()
     if unit.runtime is None:  # the project's Python settings may choose the runtime
-        config |= {(project.root / name).resolve() for name in (".python-version", "pyproject.toml")}
-    files = set(config)
+        files |= {(project.root / name).resolve() for name in (".python-version", "pyproject.toml")}
     folders: list[Path] = []
     deleted_under: tuple[Path, ...] = ()
     if unit.source is not None:

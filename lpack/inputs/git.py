@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import NamedTuple
 
 from lpack.core.errors import UsageError
 
 
-def changed_paths(folder: Path, ref: str) -> frozenset[Path]:
-    """The absolute, resolved paths changed since ``ref`` in the repository holding ``folder``."""
+class Changes(NamedTuple):
+    paths: frozenset[Path]  # absolute, resolved
+    top: Path  # the repository's root
+    base: str  # the merge base of REF and HEAD
+
+
+def changes(folder: Path, ref: str) -> Changes:
+    """The paths changed since ``ref`` in the repository holding ``folder``."""
     top = Path(_git(folder, ["rev-parse", "--show-toplevel"], f"{folder}: not in a git repository",
                     "--changed-since compares with git; run it in a clone").strip())
     if ref.startswith("-"):
@@ -25,7 +32,18 @@ def changed_paths(folder: Path, ref: str) -> frozenset[Path]:
     names = _git(folder, ["diff", "--name-only", "--no-renames", "-z", base, "--"], f"git diff {base} failed in {top}")
     names += _git(folder, ["ls-files", "--others", "--exclude-standard", "-z", "--full-name", ":/"],
                   f"git ls-files failed in {top}")
-    return frozenset((top / name).resolve() for name in names.split("\0") if name)
+    return Changes(frozenset((top / name).resolve() for name in names.split("\0") if name), top.resolve(), base)
+
+
+def file_at(changes: Changes, path: Path) -> str | None:
+    """The text of ``path`` at the merge base; None when it did not exist there (or is not text)."""
+    try:
+        rel = path.resolve().relative_to(changes.top).as_posix()
+        done = subprocess.run(["git", "show", f"{changes.base}:{rel}"], cwd=changes.top, capture_output=True,
+                              check=False)
+        return done.stdout.decode("utf-8") if done.returncode == 0 else None
+    except (ValueError, OSError, UnicodeDecodeError):
+        return None
 
 
 def _git(folder: Path, args: list[str], error: str, tip: str | None = None) -> str:

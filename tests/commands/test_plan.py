@@ -148,12 +148,39 @@ def test_a_shared_lock_change_rebuilds_every_function(capsys: pytest.CaptureFixt
         "a": ["2.0"], "b": ["2.0"]}
 
 
-def test_a_config_change_marks_all_its_units(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+@pytest.mark.parametrize(("edit", "expected"), [
+    (lambda text: text + "\n# a comment: the file changed, its settings did not\n", {"a": [], "b": []}),
+    (lambda text: text.replace('[functions.b]\nsource = "b"', '[functions.b]\nsource = "b"\nmemory = 512'),
+     {"a": [], "b": ["its settings in lpack.toml changed"]}),
+    (lambda text: text.replace('runtime = "python3.12"', 'runtime = "python3.13"'),
+     {"a": ["its settings in lpack.toml changed"], "b": ["its settings in lpack.toml changed"]}),
+    (lambda text: text + '\n[functions.c]\nsource = "a"\nhandler = "app.handler"\n',
+     {"a": [], "b": [], "c": ["its settings in lpack.toml changed"]}),
+    (lambda text: text + "\nthis is not TOML [\n", None),
+], ids=["comment-only", "one-section", "top-level", "new-function", "unreadable-now"])
+def test_a_config_change_counts_for_the_units_whose_settings_changed(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, edit: object, expected: dict[str, list[str]] | None) -> None:
     root = repo(tmp_path)
-    (root / "lpack.toml").write_text(CONFIG + "\n# a comment: the file changed, the settings did not\n")
+    config = root / "lpack.toml"
+    config.write_text(edit(config.read_text()))  # type: ignore[operator]
+    if expected is None:  # the configuration as it is now is an error, as in every command
+        capsys.readouterr()
+        assert main(["plan", str(root), "--changed-since", "HEAD"]) == 2
+        assert "lpack.toml: invalid TOML" in capsys.readouterr().err
+        return
     units = plan(capsys, root, "--changed-since", "HEAD")
-    assert {n: (u["changed"], u["why"]) for n, u in units.items()} == {
-        n: (True, ["its configuration changed: lpack.toml"]) for n in ("a", "b")}
+    assert {n: u["why"] for n, u in units.items()} == expected
+    assert {n: u["changed"] for n, u in units.items()} == {n: bool(why) for n, why in expected.items()}
+
+
+def test_a_config_lpack_cannot_read_at_ref_counts_for_every_unit(capsys: pytest.CaptureFixture[str],
+                                                                 tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    (root / "lpack.toml").write_text("this is not TOML [\n")
+    git(root, "commit", "-qam", "broken")
+    (root / "lpack.toml").write_text(CONFIG)
+    units = plan(capsys, root, "--changed-since", "HEAD")
+    assert {n: u["why"] for n, u in units.items()} == {n: ["its configuration changed: lpack.toml"] for n in "ab"}
 
 
 def test_a_deleted_source_file_changes_its_function(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
