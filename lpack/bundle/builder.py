@@ -174,16 +174,19 @@ def _collect(result: BuildResult, name: str, outcome: _Outcome) -> None:
         result.artifacts.append(artifact)
 
 
+_WORK = {"installed": 0, "remote": 1}  # what a unit that found no local entry did; else "cached"
+
+
 def _installs_first(artifacts: list[Artifact], keys: dict[str, str]) -> list[Artifact]:
     """Of the units that share a dependency set, the report says the first (in unit order)
-    installed it, as a build one unit at a time does, whichever of the units building at once
-    got to the installer first: the report is the same whatever --jobs."""
+    installed it (or fetched it from the remote cache), as a build one unit at a time does,
+    whichever of the units building at once got there first: the report is the same whatever --jobs."""
     states: dict[str, list[str]] = {}
     for a in artifacts:
         if a.name in keys:
             states.setdefault(keys[a.name], []).append(a.dependencies)
-    for group in states.values():
-        group.sort(key=lambda state: state != "installed", reverse=True)  # popped from the end
+    for group in states.values():  # installed, then fetched from the remote cache, then cached
+        group.sort(key=lambda state: _WORK.get(state, len(_WORK)), reverse=True)  # popped from the end
     return [a._replace(dependencies=states[keys[a.name]].pop()) if a.name in keys else a for a in artifacts]
 
 

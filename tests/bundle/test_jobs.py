@@ -211,3 +211,21 @@ def test_an_interrupted_parallel_build_stops_and_leaves_nothing_half_done(tmp_pa
     assert list((cache_dir / "tmp").glob("entry-*")) == []
     assert not (root / "dist" / f"{interrupted[0]}.zip").exists()
     assert [p.name for p in (root / "dist").glob("*") if not p.name.endswith(".zip")] in ([], ["lpack-manifest.json"])
+
+
+@pytest.mark.parametrize("finished", [
+    ("cached", "installed", "cached"), ("installed", "cached", "cached"), ("cached", "remote", "cached"),
+    ("remote", "cached", "cached"), ("installed", "installed", "cached"),  # --refresh, or a failed first try
+], ids=["installed-second", "installed-first", "remote-second", "remote-first", "two-installs"])
+def test_the_report_names_the_first_unit_of_a_set_as_the_one_that_did_the_work(finished: tuple[str, ...]) -> None:
+    from typing import NamedTuple
+
+    from lpack.bundle.builder import _installs_first
+
+    class Built(NamedTuple):
+        name: str
+        dependencies: str
+
+    units = [Built(name, state) for name, state in zip(("a", "b", "c"), finished)]
+    reported = _installs_first(units, dict.fromkeys(("a", "b", "c"), "key"))  # type: ignore[arg-type]
+    assert [u.dependencies for u in reported] == sorted(finished, key=["installed", "remote", "cached"].index)
