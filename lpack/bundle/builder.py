@@ -695,6 +695,17 @@ class _Scratch:
         return self._path
 
 
+# what an inputs digest covers, and how: records of another version are not compared (version 3:
+# paths relative to the project; before, absolute paths made every checkout folder "changed")
+_INPUTS_VERSION = 3
+
+
+def _portable(path: Path | None, root: Path) -> str | None:
+    if path is None:
+        return None
+    return Path(os.path.relpath(path, root)).as_posix()
+
+
 def inputs_digest(unit_plan: Plan, files: list[tuple[str, Path]] | None = None) -> str:
     """sha256 over what a unit's package is built from: its source files (as the build walks
     them), its dependency declaration, the settings that shape the zip, and the target.
@@ -702,9 +713,12 @@ def inputs_digest(unit_plan: Plan, files: list[tuple[str, Path]] | None = None) 
     import hashlib
 
     unit = unit_plan.unit
-    # the settings that shape the zip (not memory, environment or which findings to ignore)
-    shaping = (unit_plan.target.label, unit.kind, unit.handler, unit.exclude, unit.layers, tuple(unit.selection),
-               str(unit.source), str(unit.dependencies))
+    root = unit_plan.project.root
+    # the settings that shape the zip (not memory, environment or which findings to ignore); paths
+    # relative to the project, so a checkout in another folder (another CI runner, a CDK app on
+    # another machine) has the same digest
+    shaping = (_INPUTS_VERSION, unit_plan.target.label, unit.kind, unit.handler, unit.exclude, unit.layers,
+               tuple(unit.selection), _portable(unit.source, root), _portable(unit.dependencies, root))
     digest = hashlib.sha256(repr(shaping).encode())
     if unit.dependencies is not None and unit.dependencies.is_file():
         digest.update(hashlib.sha256(unit.dependencies.read_bytes()).digest())
@@ -732,7 +746,7 @@ def write_inputs_manifest(unit_plan: Plan, zip_sha256: str, files: list[tuple[st
     digest = inputs_digest(unit_plan, files)
     with _INPUTS_LOCK:  # units of one run with the same bytes (a shared source) each add theirs
         known = [d for d in _recorded_inputs(zip_sha256) or () if d != digest]
-        record = {"version": 2, "inputs_sha256": [digest, *known][:_INPUTS_KEPT]}
+        record = {"version": _INPUTS_VERSION, "inputs_sha256": [digest, *known][:_INPUTS_KEPT]}
         try:
             atomic_write_text(_inputs_record(zip_sha256), json.dumps(record) + "\n", durable=False)
         except OSError:
@@ -745,10 +759,10 @@ def _recorded_inputs(zip_sha256: str) -> list[str] | None:
     try:
         record = json.loads(_inputs_record(zip_sha256).read_text(encoding="utf-8"))
         recorded = record["inputs_sha256"]
+        if record["version"] != _INPUTS_VERSION:  # digests of another kind: not comparable
+            return None
     except (OSError, ValueError, TypeError, KeyError):
         return None
-    if isinstance(recorded, str):  # version 1: one digest
-        return [recorded]
     return [d for d in recorded if isinstance(d, str)] if isinstance(recorded, list) else None
 
 

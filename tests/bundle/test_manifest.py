@@ -150,3 +150,25 @@ def test_the_manifest_lists_the_installed_dist_info(tmp_path: Path) -> None:
     assert main(["build", str(root), "-q", "-f", "deps"]) == 0
     with zipfile.ZipFile(root / "dist" / "deps.zip") as zf:
         assert "python/other_dep-3.1.dist-info/METADATA" in zf.namelist()
+
+
+def test_a_checkout_in_another_folder_is_not_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """CI runners check out to different folders (and a CDK asset hash must not change with the
+    machine): the inputs digest holds paths relative to the project, so dist/ restored beside a
+    checkout elsewhere is current there, and an edit still makes it stale."""
+    import shutil
+
+    root = project(tmp_path)
+    assert main(["build", str(root), "-q"]) == 0
+    moved = Path(shutil.copytree(root, tmp_path / "elsewhere" / "checkout"))
+    monkeypatch.setenv("LPACK_CACHE_DIR", str(tmp_path / "fresh-cache"))
+    capsys.readouterr()
+    main(["check", str(moved)])
+    assert "older than its inputs" not in capsys.readouterr().err
+    assert main(["plan", str(moved), "--format", "json"]) == 0
+    assert all(unit["current"] for unit in json.loads(capsys.readouterr().out)["units"])
+
+    (moved / "worker" / "app.py").write_text("def handler(event, context):\n    return 'edited'\n")
+    main(["check", str(moved)])
+    assert "worker.zip is older than its inputs" in capsys.readouterr().err
