@@ -431,6 +431,27 @@ def test_a_local_library_may_link_to_a_folder_the_project_lists(tmp_path: Path, 
     assert '"dependencies": "installed"' in capsys.readouterr().out
 
 
+def test_a_fresh_checkout_of_a_wheelhouse_keeps_the_cache_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A --find-links folder kept in git gets new modification times on every checkout (every CI
+    runner): the dependency key follows the wheels' contents, so the cache (or a shared one) still
+    hits; a wheel rebuilt with other contents is a new key."""
+    house = tmp_path / "house"
+    house.mkdir()
+    make_wheel(house, "heavy", "1.0")
+    root = project(tmp_path / "fn", local(house, "heavy==1.0"))
+    assert main(["build", str(root), "--format", "json"]) == 0
+    assert '"dependencies": "installed"' in capsys.readouterr().out
+    for wheel in house.iterdir():
+        os.utime(wheel, ns=(1_000_000_000, 1_000_000_000))  # a checkout's new mtimes, same bytes
+    assert main(["build", str(root), "--format", "json"]) == 0
+    assert '"dependencies": "cached"' in capsys.readouterr().out
+    for wheel in house.iterdir():
+        wheel.unlink()
+    make_wheel(house, "heavy", "1.0", files={"heavy/__init__.py": "CHANGED = True\n"})
+    assert main(["build", str(root), "--format", "json"]) == 0
+    assert '"dependencies": "installed"' in capsys.readouterr().out
+
+
 def test_progress_names_the_installers_steps(tmp_path: Path, wheelhouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """In a CI log (no terminal) each step is a plain line: resolving, installing, writing."""
 
