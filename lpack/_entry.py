@@ -25,7 +25,10 @@ import os
 import sys
 import time
 import zlib
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import, and a replay needs nothing else from lpack
+    from typing import Any
 
 FORMAT = 1
 _KEEP_SECONDS = 7 * 24 * 3600  # entries unused this long are removed when a new one is written
@@ -37,6 +40,11 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
 def main() -> int:
     argv = sys.argv[1:]
+    if argv == ["--version"]:
+        version = _version()
+        if version is not None:
+            sys.stdout.write(version)
+            return 0
     if not _replayable(argv):
         from lpack.cli import main as run
 
@@ -48,6 +56,30 @@ def main() -> int:
     if replayed is not None:
         return replayed
     return _record(argv, folder, name, key)
+
+
+def _version() -> str | None:
+    """What argparse's version action prints for ``lpack --version`` (the text, wrapped to the
+    terminal's width less 2, argparse's, plus a newline) when it fits on one line, without
+    importing the command line; None when argparse would wrap it (a very narrow terminal)."""
+    from lpack._version import describe
+
+    text = " ".join(describe().split())
+    return f"{text}\n" if len(text) <= max(_columns() - 2, 11) else None
+
+
+def _columns() -> int:
+    """The width argparse wraps to: ``shutil.get_terminal_size().columns``, without importing shutil."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns
 
 
 def _replayable(argv: list[str]) -> bool:

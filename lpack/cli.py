@@ -169,15 +169,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _version() -> str:
     """lpack's version and the date of its offline IAM action data (read without loading it)."""
-    import json
+    from lpack._version import describe
 
-    meta_path = Path(__file__).parent / "iam" / "data" / "meta.json"
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        data = f"IAM action data {meta['generated']} from {meta['source']}"
-    except (OSError, ValueError, KeyError):
-        data = "IAM action data missing"
-    return f"lpack {__version__} ({data})"
+    return describe()
 
 
 def _common(parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "json")) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -76,6 +77,28 @@ def test_python_m_lpack_version_in_a_real_process() -> None:
     )
 
     assert (done.returncode, done.stdout, done.stderr) == (0, f"lpack {lpack.__version__} {IAM_DATA}\n", "")
+
+
+VERSION_PROBE = ("import sys; sys.argv = ['lpack', '--version']; from lpack._entry import main; code = main(); "
+                 "sys.stdout.flush(); print('cli' if 'lpack.cli' in sys.modules else 'no cli', 'argparse' in sys.modules, "
+                 "code, file=sys.stderr)")
+
+
+@pytest.mark.parametrize("columns", ["200", "69", "68", "20", "0", "wide"], ids=lambda c: f"COLUMNS={c}")
+def test_version_without_the_cli_prints_what_argparse_does(columns: str) -> None:
+    """`lpack --version` alone is answered before the command line is imported, with argparse's
+    exact output (wrapped to COLUMNS - 2); a terminal too narrow for one line goes to argparse."""
+    env = {**os.environ, "COLUMNS": columns}
+    fast = subprocess.run([sys.executable, "-c", VERSION_PROBE], capture_output=True, text=True, check=False,
+                          cwd=REPO, env=env, timeout=60)
+    slow = subprocess.run([sys.executable, "-c", "from lpack.cli import main; main(['--version'])"],
+                          capture_output=True, text=True, check=False, cwd=REPO, env=env, timeout=60)
+
+    assert fast.stdout == slow.stdout
+    width = (int(columns) if columns.isdigit() and int(columns) else 80) - 2  # not a terminal: 80 unless COLUMNS
+    fits = len(slow.stdout) - 1 <= width
+    # too narrow: argparse printed it and exited (SystemExit) before the probe's report
+    assert (fast.returncode, fast.stderr.split()) == ((0, ["no", "cli", "False", "0"]) if fits else (0, []))
 
 
 def test_help_lists_commands_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,6 +1,6 @@
 """The Lambda features a function is configured with, beyond its size, memory and timeout.
 
-One frozen record per function, filled from a template's properties (``lpack.inputs.template``)
+One immutable record (a NamedTuple, cheaper to define at import than a dataclass) per function, filled from a template's properties (``lpack.inputs.template``)
 or from ``[tool.lpack]`` keys, and read by the rules that judge combinations Lambda refuses and
 by ``lpack invoke``. Values are kept as configured (a string where a number belongs stays a
 string), so a rule can name what is wrong; ``None`` means "not configured".
@@ -9,12 +9,13 @@ string), so a rule can name what is wrong; ``None`` means "not configured".
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import NamedTuple
+
+_NO_LINES: Mapping[str, int] = MappingProxyType({})
 
 
-@dataclass(frozen=True, kw_only=True)
-class CapacityProvider:
+class CapacityProvider(NamedTuple):
     """``CapacityProviderConfig``: the function runs on Lambda Managed Instances."""
 
     arn: object = None
@@ -22,16 +23,14 @@ class CapacityProvider:
     max_concurrency: object = None  # PerExecutionEnvironmentMaxConcurrency
 
 
-@dataclass(frozen=True, kw_only=True)
-class Durable:
+class Durable(NamedTuple):
     """``DurableConfig``: a durable function."""
 
     execution_timeout: object = None  # seconds
     retention_days: object = None  # RetentionPeriodInDays
 
 
-@dataclass(frozen=True, kw_only=True)
-class CodeSigning:
+class CodeSigning(NamedTuple):
     """``CodeSigningConfigArn``, and the config's allowed publishers when the template defines it."""
 
     config: object = None  # the ARN, or the logical ID of an AWS::Lambda::CodeSigningConfig in the template
@@ -39,8 +38,7 @@ class CodeSigning:
     enforce: object = None  # CodeSigningPolicies.UntrustedArtifactOnDeployment: "Warn" (default) or "Enforce"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Features:
+class Features(NamedTuple):
     """Everything here defaults to "not configured"."""
 
     package_type: str = "Zip"  # "Zip" or "Image"
@@ -60,7 +58,7 @@ class Features:
     exec_wrapper: str | None = None  # AWS_LAMBDA_EXEC_WRAPPER: a script the runtime starts instead of itself
     # feature -> template line: "snap-start", "function-url", "api-streaming" ..., and each event source kind
     # ("Api", "SQS" ...) -> its first Events entry or EventSourceMapping
-    lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    lines: Mapping[str, int] = _NO_LINES
 
     @property
     def managed_instances(self) -> bool:

@@ -62,9 +62,7 @@ class FunctionSettings(NamedTuple):
         wrapper = (self.environment or {}).get("AWS_LAMBDA_EXEC_WRAPPER")
         if not isinstance(wrapper, str) or self.features.exec_wrapper is not None:
             return self.features
-        from dataclasses import replace
-
-        return replace(self.features, exec_wrapper=wrapper)
+        return self.features._replace(exec_wrapper=wrapper)
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> FunctionSettings:

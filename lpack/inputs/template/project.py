@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -126,7 +125,7 @@ class _Reader:
             settings["prebuilt-package"] = str(package)  # already packaged: checked and run as it is
         features = read_features(name, resource, props, self.resources, self.resolver)
         if source is None and "prebuilt-package" not in settings:
-            features = replace(features, code_elsewhere=self.code_elsewhere(props, "ImageUri" if image else code_key))
+            features = features._replace(code_elsewhere=self.code_elsewhere(props, "ImageUri" if image else code_key))
         for key, prop in (("memory", "MemorySize"), ("timeout", "Timeout")):
             if prop in props and (value := self.resolver.value(props[prop])) is not None:
                 settings[key], lines[key] = _number(value), props.line_of(prop)
