@@ -80,6 +80,7 @@ class Artifact(NamedTuple):
     target_passed_over: tuple[str, ...] = ()  # the project's Python settings that did not decide it, and why
     packages: int = 0  # the distributions among its dependencies (their .dist-info folders)
     inputs_sha256: str = ""  # `inputs_digest` of what it was built from (dist/lpack-manifest.json records it)
+    current: bool = False  # its inputs are as its stamp recorded: dist/'s zip was kept, nothing built (lpack.bundle.stamps)
 
     @property
     def sha256_base64(self) -> str:
@@ -96,6 +97,7 @@ class Artifact(NamedTuple):
             "target_source": self.target_source or "default",
             "seconds": round(self.seconds, 3),
             "largest": [{"name": n, "size_unzipped": s} for n, s in self.largest],
+            **({"current": True} if self.current else {}),
         }
 
 
@@ -329,6 +331,10 @@ class _Builder:
         self._left_out: dict[str, tuple[str, ...]] = {}  # unit name -> its files left out by default
         self._walked: dict[str, list[tuple[str, Path]]] = {}  # unit name -> its source files, walked once
         self.layer_zips = _layer_zips(options.layers)  # read once, before any build
+        self._declared: dict[str, tuple[list[Path], list[Path]]] = {}  # unit name -> its requirements' files, local paths
+        self._locals: dict[str, bool] = {}  # a local path's recorded stats (as JSON) -> whether they are as now
+        self._stamp_parts: dict[str, Any] | None = None  # what every unit's stamp key shares
+        self._touched: set[str] = set()  # the dependency cache entries kept zips used, marked once
         self.warnings: list[str] = []
         self.remote = _remote(options, self.warnings.append)
         self._installer_lock = threading.Lock()  # units building at once find the installer once
@@ -367,6 +373,8 @@ class _Builder:
         findings = [f._replace(function=unit.name) for f in findings + engine.check_lockfile(unit.requirements or unit.lock)]
         if lifecycle(target.runtime, self.today) == "blocked":
             return None, findings
+        if (kept := self._current(unit_plan, built, start)) is not None:
+            return kept[0], findings + kept[1]
         self.progress(unit.name, f"target {target.label}")
         prefix = LAYER_PREFIX if unit.kind == "layer" else ""
         excludes = select.spec(unit.exclude)
@@ -393,7 +401,8 @@ class _Builder:
         index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode, offset=offset,
                                                      method=m.method, crc=m.crc) for m, offset in zip(ordered, offsets)))
         built.add(unit.name, index)
-        findings += at_source_files(self._package_findings(unit, target, index, built), unit_plan.packaged_files)
+        package_findings = at_source_files(self._package_findings(unit, target, index, built), unit_plan.packaged_files)
+        findings += package_findings
         artifact = Artifact(
             name=unit.name, kind=unit.kind, path=path, target=target,
             size_zipped=index.size_zipped, size_unzipped=index.size_unzipped, files=index.files,
@@ -404,7 +413,114 @@ class _Builder:
             dependency_source=self._sources.get(unit.name, ""), left_out=self._left_out.get(unit.name, ()),
             packages=_distributions(deps_members), inputs_sha256=inputs_sha256,
         )
+        self._stamp(unit_plan, artifact, package_findings)
         return artifact, findings
+
+    # -- stamps: a unit whose inputs' stats are as they were is not built (lpack.bundle.stamps) ---
+
+    def _stamp_key(self, unit_plan: Plan) -> str:
+        from lpack.bundle.stamps import canonical, stats
+
+        if self._stamp_parts is None:
+            project, options = self.project, self.options
+            self._stamp_parts = {
+                "stamp": 1, "root": str(project.root), "dist": str(project.dist), "config": str(project.config_path),
+                "installer": project.installer, "links": [str(p) for p in project.follow_links], "cwd": os.getcwd(),
+                "options": [options.installer, options.as_layer, options.build_isolation],
+                "given": stats(options.layers), "env": {k: os.environ[k] for k in INSTALLER_ENV if k in os.environ},
+                "pip": pipconfig.settings()}
+        return make_key({**self._stamp_parts, "unit": canonical(unit_plan.unit), "target": unit_plan.target.label})
+
+    @staticmethod
+    def _stampable(unit: Unit) -> bool:
+        """A unit whose packaged files are its source walk (not a Python project's wheel)."""
+        return unit.source is None or not is_python_project(unit.source)
+
+    def _declared_files(self, unit: Unit) -> tuple[list[Path], list[Path]]:
+        from lpack.inputs.declared import manifest_of
+
+        files, local = self._declared.get(unit.name, ([], []))
+        named = [unit.requirements, unit.lock, unit.manifest, manifest_of(unit.lock) if unit.lock else None, *files]
+        return [p for p in dict.fromkeys(named) if p is not None and p.exists()], local
+
+    def _stamp(self, unit_plan: Plan, artifact: Artifact, findings: list[Finding]) -> None:
+        from lpack.bundle import stamps
+
+        unit = unit_plan.unit
+        if not self._stampable(unit) or (unit.source is not None and unit.name not in self._walked):
+            return
+        declared, local = self._declared_files(unit)
+        layers = [p for name, p in unit_plan.layer_artifacts().items()]
+        record = {
+            "zip": stamps.stat_of(artifact.path), "layers": stamps.stats(layers), "declared": stamps.stats(declared),
+            "local": stamps.local_stats(local), "files": stamps.stats(p for _rel, p in self._walked.get(unit.name, [])),
+            "folders": stamps.folders(unit.source, prune=not unit.include) if unit.source is not None else [],
+            "inputs_sha256": artifact.inputs_sha256, "sha256": artifact.sha256, "deps_key": self.keys.get(unit.name),
+            "artifact": {"size_zipped": artifact.size_zipped, "size_unzipped": artifact.size_unzipped,
+                         "files": artifact.files, "largest": artifact.largest, "dependencies": artifact.dependencies,
+                         "dependency_source": artifact.dependency_source, "left_out": artifact.left_out,
+                         "packages": artifact.packages},
+            "findings": [stamps.finding_to_json(f) for f in findings],
+        }
+        stamps.write_stamp(self.cache.root, self._stamp_key(unit_plan), record)
+
+    def _current(self, unit_plan: Plan, built: _Built, start: float) -> tuple[Artifact, list[Finding]] | None:
+        """The unit's artifact and package findings as its stamp recorded them, when its inputs
+        are as they were (by stat; where only the source's stats differ, by content); else None."""
+        from lpack.bundle import stamps
+
+        unit = unit_plan.unit
+        if self.options.refresh or not self._stampable(unit):
+            return None
+        for name in unit.layers:  # a project layer this run builds: its zip's stat is the new one's
+            built.get(name, wait=unit.kind == "function")
+        key = self._stamp_key(unit_plan)
+        record = stamps.read_stamp(self.cache.root, key)
+        try:
+            if record is None or record["zip"] is None or not stamps.same([record["zip"], *record["layers"], *record["declared"]]):
+                return None
+            if not self._same_local(record["local"]):
+                return None
+            if not (stamps.same(record["files"]) and stamps.same_folders(record["folders"])):
+                files = list(unit_plan.source_files())
+                if inputs_digest(unit_plan, files) != record["inputs_sha256"]:
+                    return None
+                record["files"] = stamps.stats(p for _rel, p in files)  # touched, not changed: stamped anew
+                record["folders"] = stamps.folders(unit.source, prune=not unit.include) if unit.source else []
+                stamps.write_stamp(self.cache.root, key, record)
+            kept = record["artifact"]
+            findings = [stamps.finding_from_json(f) for f in record["findings"]]
+            artifact = Artifact(
+                name=unit.name, kind=unit.kind, path=unit_plan.artifact, target=unit_plan.target,
+                size_zipped=kept["size_zipped"], size_unzipped=kept["size_unzipped"], files=kept["files"],
+                sha256=record["sha256"], largest=[(str(n), int(s)) for n, s in kept["largest"]],
+                dependencies="cached" if kept["dependencies"] in _WORK else kept["dependencies"],
+                seconds=time.perf_counter() - start, target_defaulted=unit_plan.target_defaulted,
+                dependency_source=kept["dependency_source"], left_out=tuple(kept["left_out"]),
+                target_source=unit_plan.target_source, target_passed_over=unit_plan.target_passed_over,
+                packages=kept["packages"], inputs_sha256=record["inputs_sha256"], current=True)
+        except (KeyError, TypeError, ValueError):  # a stamp of another shape: built, and stamped anew
+            return None
+        self._used(record.get("deps_key"))
+        self.progress(unit.name, f"unchanged: kept {display_path(unit_plan.artifact)}")
+        return artifact, findings
+
+    def _used(self, key: object) -> None:
+        """A kept zip still uses its dependencies' cache entry: `lpack cache prune` keeps it."""
+        if isinstance(key, str) and key not in self._touched:
+            self._touched.add(key)
+            entry = self.cache.entry(key)
+            if (entry / "meta.json").is_file():
+                self.cache.used(entry)
+
+    def _same_local(self, recorded: list[Any]) -> bool:
+        """Whether a declaration's local paths are as recorded; each set is looked at once a run."""
+        from lpack.bundle import stamps
+
+        seen = json.dumps(recorded)
+        if seen not in self._locals:
+            self._locals[seen] = stamps.same(recorded)
+        return self._locals[seen]
 
     def _layered(self, unit_plan: Plan) -> None:
         """Say that --as-layer builds the function without its dependencies, replacing a full zip."""
@@ -478,6 +594,7 @@ class _Builder:
         if found is None:
             return [], "none"
         reqs, files = found
+        self._declared[unit.name] = (list(reqs.files), list(reqs.local_paths))
         key = self._dependency_key(reqs, target)
         self.keys[unit.name] = key
         entry, state = None if self.options.refresh else self.cache.lookup(key), "cached"

@@ -56,13 +56,20 @@ def render(entries: Iterable[Mapping[str, Any]]) -> str:
 
 def write_manifest(dist: Path, built: Iterable[Mapping[str, Any]]) -> Path:
     """Merge ``built`` into dist/'s manifest (replacing their names' entries), drop the entries
-    whose zip is gone, and write it atomically. Returns its path."""
+    whose zip is gone, and write it atomically (not at all when that changes nothing: a no-op
+    build leaves dist/ as it was). Returns its path."""
     from lpack.core.files import atomic_write_text
 
     entries = {name: e for name, e in read_manifest(dist).items() if (dist / str(e.get("path", ""))).is_file()}
     entries.update({str(e["name"]): dict(e) for e in built})
     path = manifest_path(dist)
-    atomic_write_text(path, render(entries.values()),
+    text = render(entries.values())
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return path
+    except (OSError, UnicodeDecodeError):
+        pass
+    atomic_write_text(path, text,
                       tip=f"{dist} must be a folder you can write to; the zips there are built")
     return path
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from lpack.bundle.builder import (
+    Artifact,
     BuildOptions,
     BuildResult,
     Progress,
@@ -88,9 +89,12 @@ def record_manifest(project: Project, options: BuildOptions, result: BuildResult
     from lpack.plan import plan
 
     entries = []
+    recorded = manifest.read_manifest(project.dist)
     for artifact in result.artifacts:
         if not artifact.path.is_relative_to(project.dist):
             continue  # a zip lpack does not keep in dist/
+        if artifact.current and _recorded(recorded.get(artifact.name), artifact):
+            continue  # kept as it was, and the manifest says so already
         name = artifact.name
         if options.as_layer and name not in {u.name for u in project.units}:
             name = name.removesuffix("-layer")  # --as-layer's NAME-layer installs its function's declaration
@@ -100,8 +104,15 @@ def record_manifest(project: Project, options: BuildOptions, result: BuildResult
         except ConfigError:
             hashes = {}
         entries.append(manifest.entry(artifact, project.dist, artifact.inputs_sha256, hashes))
-    if entries:
+    if result.artifacts:  # also drops the entries whose zip is gone
         manifest.write_manifest(project.dist, entries)
+
+
+def _recorded(entry: dict[str, object] | None, artifact: Artifact) -> bool:
+    from lpack import __version__
+
+    return entry is not None and entry.get("sha256") == artifact.sha256 and \
+        entry.get("inputs_sha256") == artifact.inputs_sha256 and entry.get("lpack_version") == __version__
 
 
 def load_project(project_path: Path, template: Path | None, config: Path | None, options: BuildOptions) -> Project:
