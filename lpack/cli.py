@@ -811,6 +811,7 @@ def _check(args: argparse.Namespace) -> int:
 
         found = targets(args.paths)
         paths = [*found.projects, *found.policies]
+        options = options._replace(changed=tuple(args.paths))  # only the functions the files belong to
         if not paths:
             reporter(args.format, args.color).nothing_to_check(sys.stdout, args.quiet)
             return 0

@@ -42,6 +42,9 @@ class CheckOptions(NamedTuple):
     role: tuple[Path, ...] = ()  # one execution role's complete set of permission policies
     role_inline: tuple[Path, ...] = ()  # that role's inline policies
     source: bool = False  # check a project's source even when dist/ holds a (maybe stale) zip
+    # `check --files`: the changed files; a project checks only the units they belong to (all of
+    # them when one is not inside any unit's source: a configuration, lock, template, policy, event)
+    changed: tuple[Path, ...] = ()
     note: Callable[[str], None] = lambda _message: None  # told what check sets aside, and why
     # told what each thing checked was read from: ("function", "dist/*.zip"), ("layer", "source"),
     # ("package", "zip"), ("policy", "json"): the summary says what was looked at
@@ -159,8 +162,11 @@ def check_project(project: Project, options: CheckOptions, template: Template | 
     today = options.today or clock.today()
     names = set(options.functions)
     given = _given_events(options)
+    touched = changed_units(project, options.changed) if options.changed else None
     for unit in project.units:
         if names and unit.name not in names:
+            continue
+        if touched is not None and unit.name not in touched:
             continue
         from lpack.inputs.declared import refuse_unlocked
 
@@ -180,6 +186,59 @@ def check_project(project: Project, options: CheckOptions, template: Template | 
                   for f in _unit_package(unit_plan, options.source, options.note, options.looked)]
         per_unit.append((unit, _at_template_lines(found, template, unit, where) if template else found))
     return _said_once(per_unit)
+
+
+def changed_units(project: Project, changed: Sequence[Path]) -> set[str]:
+    """The units the changed files belong to: those whose source folder holds one, and the
+    functions using such a layer; every unit when a file is what they all may read (the
+    configuration, a lock, the template, a policy, an event: `_read_by_all`). Other files in no
+    unit's source (a README, tests) choose none; when no file chooses any, every unit."""
+    from lpack.inputs.changed import project_of
+
+    root = project.root.resolve()
+    ours = [f.resolve() for f in changed]  # not another project's, nested in this one or beside it
+    ours = [f for f in ours if root in f.parents and project_of(f, root) == root]
+    # folders as the configuration names them (absolute), and as links resolve: a path's string
+    # is compared, as resolving every unit's folder would cost more than checking the one changed
+    sources = [(unit, _folder_names(unit.source)) for unit in project.units if unit.source is not None]
+    names: set[str] = set()
+    for file in ours:
+        if _read_by_all(project, file):
+            return {unit.name for unit in project.units}
+        names |= {unit.name for unit, folder in sources if _within(file, folder)}
+    if not names:  # only files no unit packages or reads (a README): checked whole, as without --files
+        return {unit.name for unit in project.units}
+    return names | {unit.name for unit in project.units if names.intersection(unit.layers)}
+
+
+def _folder_names(folder: Path) -> tuple[str, ...]:
+    import os
+
+    named = os.path.normpath(os.path.abspath(folder))
+    return (named,) if not os.path.islink(named) else (named, os.path.realpath(named))
+
+
+def _within(file: Path, folders: tuple[str, ...]) -> bool:
+    import os
+
+    return any(str(file) == f or str(file).startswith(f.rstrip(os.sep) + os.sep) for f in folders)
+
+
+def _read_by_all(project: Project, file: Path) -> bool:
+    """A file any unit may read wherever it is: the configuration, a dependency declaration,
+    a template, a .json document (an IAM policy, a test event)."""
+    import fnmatch
+
+    from lpack.inputs.changed import TEMPLATE_NAMES
+    from lpack.plan import BUILD_INPUTS
+
+    if project.config_path is not None and file == project.config_path.resolve():
+        return True
+    patterns = ("requirements*.txt", "requirements*.in", "pylock*.toml", "*.json", "*.yaml", "*.yml", "*.template")
+    if file.name in (*BUILD_INPUTS, *TEMPLATE_NAMES) or any(fnmatch.fnmatch(file.name, p) for p in patterns):
+        return True
+    declared = (p for u in project.units for p in (u.requirements, u.lock, u.manifest) if p is not None)
+    return any(p.name == file.name and p.resolve() == file for p in declared)
 
 
 # findings about what several functions share, said once naming them all: a runtime's lifecycle
