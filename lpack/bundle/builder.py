@@ -631,10 +631,17 @@ class _Builder:
         return make_key({
             "requirements": reqs.fingerprint(within=(self.project.root, *self.project.follow_links)), "runtime": target.runtime.name,
             "architecture": target.architecture, "tags": target.platform_tags(),
-            "installer": [self.installer.name, self.installer.identity],
+            "installer": [self.installer.name, self.installer.identity, *self._layout()],
             "env": {k: os.environ[k] for k in INSTALLER_ENV if k in os.environ},
             "pip": pipconfig.settings(),
         })
+
+    def _layout(self) -> list[str]:
+        """How the entry's members are made, when not installed and compressed: the same contents,
+        other bytes, so another key (LPACK_WHEEL_COPY=0 never reuses a copied entry, nor the reverse)."""
+        from lpack.bundle.installer import wheel_copy
+
+        return ["wheel-copy"] if self.installer.name == "uv" and wheel_copy() else []
 
     def _extra_requirements(self, unit: Unit) -> list[str]:
         """What a source folder that is a Python project adds to the unit's requirements (its
@@ -722,13 +729,18 @@ class _Builder:
                 wheels = {p: self._build_wheel(p, work / str(i)) for i, p in enumerate(reqs.local_projects)}
                 copies = rewrite(reqs, wheels, work, hashed=reqs.has_hashes)
                 files = [copies[reqs.files.index(f.resolve())] for f in files]
+            from lpack.bundle import wheelcopy
             from lpack.bundle.install import install, requirement_args
 
             args = requirement_args(files, reqs.has_hashes) + (["--no-deps"] if reqs.no_deps else [])
-            install(self.installer, target, tree, args, reqs, cwd=files[0].parent,
-                    on_step=lambda line: self.progress(unit.name, f"{self.installer.name}: {line}"))
-            members: list[zipwriter.Member] = []
-            if tree.exists():
+            on_step = lambda line: self.progress(unit.name, f"{self.installer.name}: {line}")
+            # the wheels' members copied as they are (issue #23), else installed and compressed
+            copied = wheelcopy.install_members(self.installer, target, args, reqs, files[0].parent,
+                                               self.cache.root, staged / "work", on_step)
+            members: list[zipwriter.Member] = [] if copied is None else copied
+            if copied is None:
+                install(self.installer, target, tree, args, reqs, cwd=files[0].parent, on_step=on_step)
+            if copied is None and tree.exists():
                 select.tidy_records(tree, select.DEPENDENCY_EXCLUDES)
                 self.progress(unit.name, "compressing the dependencies")
                 members = zipwriter.compress_files(select.walk(tree, select.DEPENDENCY_EXCLUDES))
@@ -742,7 +754,8 @@ class _Builder:
             if self.remote is not None and not self.remote.read_only:
                 self.progress(unit.name, f"sharing the install with the remote cache {self.remote.url}")
                 self.remote.store(key, entry)
-            return members
+            # copied members point at the wheels, which need not outlive the build: the entry's instead
+            return members if copied is None else zipwriter.read_members(entry / "deps.zip")
         except BaseException as exc:
             shutil.rmtree(staged, ignore_errors=True)  # never a half entry
             if is_refused_write(exc):  # the installer's tree, a RECORD rewritten, a wheel built

@@ -46,6 +46,14 @@ class Installer(NamedTuple):
         return cmd + list(args), {}
 
 
+WHEEL_COPY_ENV = "LPACK_WHEEL_COPY"  # "0": install and compress, never copy the wheels' members
+
+
+def wheel_copy() -> bool:
+    """Whether uv's resolved wheels are installed by copying their compressed members (issue #23)."""
+    return os.environ.get(WHEEL_COPY_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 def find_installer(preferred: str | None) -> Installer:
     """uv unless pip is asked for, or uv is unavailable."""
     if preferred in (None, "uv"):

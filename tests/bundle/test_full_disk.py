@@ -67,11 +67,14 @@ def test_a_full_disk_keeps_the_old_zip_and_is_an_input_error(
     assert sorted(p.name for p in dist.iterdir()) == ["fn.zip", "lpack-manifest.json"]  # the first build's
 
 
+@pytest.mark.parametrize("wheel_copy", ["0", "1"])
 def test_a_cache_disk_that_fills_at_any_write_is_an_input_error(
         tmp_path: Path, small_disk: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], wheel_copy: str) -> None:
     """The cache's disk is left a page more free each round, so the first refused write moves
-    from the installer's tree to deps.zip and meta.json, until the build fits."""
+    from the installer's tree (installed and compressed; copying the wheels' members writes
+    none) to deps.zip and meta.json, until the build fits."""
+    monkeypatch.setenv("LPACK_WHEEL_COPY", wheel_copy)
     root = tmp_path / "fn"
     root.mkdir()
     (root / "lambda_function.py").write_text(HANDLER)
@@ -95,7 +98,8 @@ def test_a_cache_disk_that_fills_at_any_write_is_an_input_error(
         assert not (root / "dist").exists() or list((root / "dist").iterdir()) == []
     else:
         pytest.fail("the build never fitted on the disk")
-    assert any(e.startswith(f"lpack: error: uv could not install into {cache_dir}/tmp/entry-") for e in refused)
+    assert any(e.startswith(f"lpack: error: uv could not install into {cache_dir}/tmp/entry-") for e in refused) \
+        == (wheel_copy == "0")
     assert any(e.startswith(f"lpack: error: cannot write {cache_dir}/tmp/entry-") and "/meta.json:" in e
                for e in refused), refused
     [entry] = (cache_dir / "deps").glob("*/*")

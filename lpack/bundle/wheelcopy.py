@@ -1,0 +1,342 @@
+"""Install resolved wheels by copying their members' compressed bytes (issue #23).
+
+A wheel is a zip whose members are already deflated. uv resolves the set for the target
+(``uv pip compile --format pylock.toml``: each package's wheels, with their sha256), lpack picks
+the wheel uv would install (the target's most preferred tag), fetches it (a ``--find-links`` file
+in place; else downloaded once into ``CACHE/wheels/``, by its sha256) and verifies it
+against uv's hash and the lock's ``--hash`` values. Its members then go into the cache entry as
+they are, CRC and sizes included, with only what an install changes rewritten: ``.data/purelib``
+and ``.data/platlib`` moved to the root, ``.data/scripts`` (and console-script wrappers, which
+uv writes to ``bin/``) not shipped, ``INSTALLER`` and ``REQUESTED`` added, ``RECORD`` rewritten.
+The entry holds the same names, contents and modes as ``uv pip install --target`` and lpack's
+dependency excludes give (tests/bundle/test_wheel_copy.py compares both).
+
+A wheel that cannot be copied (a member compressed otherwise than stored or deflated, encrypted,
+``.data/headers`` or ``.data/data``) is installed by uv from the verified file; when the set
+cannot be resolved or fetched this way (pip as the installer, an index that wants credentials,
+a hash that does not match, uv's error), the caller installs as before, so its messages hold.
+``LPACK_WHEEL_COPY=0`` always installs as before.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import os
+import re
+import struct
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from lpack.bundle import pipconfig, zipwriter
+from lpack.bundle.installer import Installer, wheel_copy
+from lpack.core import select
+from lpack.core.targets import Target
+from lpack.inputs.requirements_file import Requirements
+
+_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_COPIED = (zipwriter.STORED, zipwriter.DEFLATED)
+
+
+class Wheel(NamedTuple):
+    name: str  # the project's name as the resolution gives it
+    url: str  # file:// or http(s)://
+    sha256: str
+
+
+class _Unresolved(Exception):
+    """This set cannot be installed by copying: the caller installs it as before."""
+
+
+def install_members(installer: Installer, target: Target, args: Sequence[str], reqs: Requirements, cwd: Path,
+                    cache_root: Path, work: Path, on_step: Callable[[str], None] = lambda _line: None,
+                    ) -> list[zipwriter.Member] | None:
+    """The dependency set's members, sorted by name, or None when it must be installed as before.
+    ``work`` is a scratch folder for the wheels uv installs itself."""
+    if installer.name != "uv" or not wheel_copy():
+        return None
+    try:
+        wheels = resolve(installer, target, args, cwd)
+        on_step(f"Resolved {_packages(len(wheels))}")
+        locked = locked_hashes(reqs) if reqs.has_hashes else None
+        paths = _fetch_all(wheels, cache_root / "wheels", locked)
+    except _Unresolved:
+        return None
+    members: dict[str, zipwriter.Member] = {}
+    leftovers: list[Path] = []
+    for path in paths:
+        copied = wheel_members(path)
+        if copied is None:
+            leftovers.append(path)
+        else:
+            members.update((m.name, m) for m in copied)
+    if leftovers:
+        members.update((m.name, m) for m in _install_leftovers(installer, target, leftovers, reqs, work, on_step))
+    on_step(f"Installed {_packages(len(paths))} (their wheels' members copied as they are)")
+    return [members[name] for name in sorted(members)]
+
+
+def _packages(count: int) -> str:
+    return f"{count} package{'s' * (count != 1)}"
+
+
+# -- resolution ---------------------------------------------------------------------------------
+
+def resolve(installer: Installer, target: Target, args: Sequence[str], cwd: Path) -> list[Wheel]:
+    """The wheel uv would install for each package of the set, as ``uv pip compile`` lists them.
+    ``--python``: uv searching for an interpreter of the target's version took half a second."""
+    cmd = [*installer.command, "pip", "compile", "--format", "pylock.toml", "--no-header", "--quiet",
+           "--no-python-downloads", "--python", sys.executable, "--python-version", target.runtime.python_version,
+           "--python-platform", target.uv_platform(), "--only-binary", ":all:", "--no-progress"]
+    options, environment = pipconfig.as_uv(hashed="--require-hashes" in args)
+    cmd += options + [arg for arg in args if arg not in ("--require-hashes", "-r")]  # compile takes files as they are
+    env = {**os.environ, **environment, "UV_NO_PROGRESS": "1"}
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env, check=False)
+    if done.returncode != 0:
+        raise _Unresolved  # uv install says what is wrong, as it always did
+    return _choose(done.stdout, _ranks(target))
+
+
+def _ranks(target: Target) -> dict[str, int]:
+    """The target's wheel tags, most preferred first (as uv and pip rank them)."""
+    from packaging import tags
+
+    version = tuple(int(p) for p in target.runtime.python_version.split("."))
+    platforms = target.platform_tags()
+    ordered = [*tags.cpython_tags(version, None, platforms),
+               *tags.compatible_tags(version, f"cp{version[0]}{version[1]}", platforms)]
+    ranks: dict[str, int] = {}
+    for rank, tag in enumerate(ordered):
+        ranks.setdefault(str(tag), rank)
+    return ranks
+
+
+def _choose(pylock: str, ranks: dict[str, int]) -> list[Wheel]:
+    from lpack.core.compat import tomllib
+
+    try:
+        packages = tomllib.loads(pylock).get("packages", [])
+    except ValueError as exc:
+        raise _Unresolved from exc
+    chosen = []
+    for package in packages:
+        best: tuple[int, Wheel] | None = None
+        for wheel in package.get("wheels") or []:
+            url, sha256 = wheel.get("url") or "", (wheel.get("hashes") or {}).get("sha256", "")
+            if not url and wheel.get("path"):
+                url = Path(wheel["path"]).resolve().as_uri()
+            rank = _rank(url.rsplit("/", 1)[-1], ranks)
+            if rank is not None and sha256 and (best is None or rank < best[0]):
+                best = (rank, Wheel(package["name"], url, sha256))
+        if best is None:  # an sdist, a VCS or folder requirement: not for copying
+            raise _Unresolved
+        chosen.append(best[1])
+    return chosen
+
+
+def _rank(filename: str, ranks: dict[str, int]) -> int | None:
+    from urllib.parse import unquote
+
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    try:
+        _name, _version, _build, wheel_tags = parse_wheel_filename(unquote(filename))
+    except InvalidWheelFilename:
+        return None
+    found = [ranks[str(tag)] for tag in wheel_tags if str(tag) in ranks]
+    return min(found) if found else None
+
+
+def locked_hashes(reqs: Requirements) -> dict[str, set[str]]:
+    """The sha256 values the requirements files allow for each project (pip's ``--hash`` lines)."""
+    allowed: dict[str, set[str]] = {}
+    for path in reqs.files:
+        text = re.sub(r"\\\r?\n", " ", path.read_text(encoding="utf-8"))
+        for line in text.splitlines():
+            line = line.split(" #", 1)[0].strip()
+            found = re.findall(r"--hash[=\s]+sha256:([0-9a-fA-F]{64})", line)
+            name = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", line)
+            if found and name:
+                allowed.setdefault(_key(name[0]), set()).update(h.lower() for h in found)
+    return allowed
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+# -- fetching -----------------------------------------------------------------------------------
+
+def _fetch_all(wheels: list[Wheel], store: Path, locked: dict[str, set[str]] | None) -> list[Path]:
+    if locked is not None:
+        for wheel in wheels:
+            if wheel.sha256 not in locked.get(_key(wheel.name), ()):
+                raise _Unresolved  # uv install reports the mismatch (or the missing hash) in its words
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda wheel: _fetch(wheel, store), wheels))
+
+
+def _fetch(wheel: Wheel, store: Path) -> Path:
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(wheel.url)
+    if parsed.scheme == "file":
+        path = Path(unquote(parsed.path))
+        if _sha256(path) != wheel.sha256:
+            raise _Unresolved
+        return path
+    filename = unquote(parsed.path.rsplit("/", 1)[-1])  # uv installs a leftover by its file's name
+    kept = store / wheel.sha256[:2] / wheel.sha256 / filename
+    if kept.is_file():
+        return kept
+    if parsed.scheme not in ("http", "https") or parsed.username or parsed.password or "/" in filename:
+        raise _Unresolved
+    data = _download(wheel.url)
+    if hashlib.sha256(data).hexdigest() != wheel.sha256:
+        raise _Unresolved
+    from lpack.core.files import atomic_writer
+
+    try:
+        with atomic_writer(kept, durable=False) as out:
+            out.write(data)
+    except OSError as exc:
+        raise _Unresolved from exc
+    return kept
+
+
+def _download(url: str) -> bytes:
+    import ssl
+    import urllib.request
+
+    context = None
+    for name in ("SSL_CERT_FILE", "UV_CERT", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
+        if os.environ.get(name) and Path(os.environ[name]).is_file():
+            context = ssl.create_default_context(cafile=os.environ[name])
+            break
+    try:
+        with urllib.request.urlopen(url, timeout=60, context=context) as response:
+            return bytes(response.read())
+    except (OSError, ValueError) as exc:  # an index that wants credentials, a proxy, a timeout
+        raise _Unresolved from exc
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# -- installing by copying ------------------------------------------------------------------------
+
+def wheel_members(path: Path) -> list[zipwriter.Member] | None:
+    """The members an install of the wheel at ``path`` ships, pointing at its compressed bytes
+    (plus INSTALLER, REQUESTED and RECORD, written here); None if it cannot be installed by copying."""
+    try:
+        with zipfile.ZipFile(path) as zf, open(path, "rb") as raw:
+            return _members(zf, raw, path)
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, struct.error):
+        return None
+
+
+def _members(zf: zipfile.ZipFile, raw: io.BufferedReader, path: Path) -> list[zipwriter.Member] | None:
+    infos = [info for info in zf.infolist() if not info.is_dir()]
+    dist_info = _dist_info(infos)
+    if dist_info is None:
+        return None
+    data_dir = dist_info[:-len(".dist-info")] + ".data/"
+    record_name = f"{dist_info}/RECORD"
+    recorded = _recorded(zf.read(record_name))
+    members: list[zipwriter.Member] = []
+    hashes: dict[str, tuple[str, str]] = {}
+    for info in infos:
+        name = info.filename
+        if name in (record_name, f"{dist_info}/INSTALLER", f"{dist_info}/REQUESTED"):
+            continue
+        installed = _installed_name(name, data_dir)
+        if installed == "":
+            continue  # .data/scripts: uv puts them in bin/, which does not ship
+        if installed is None or info.compress_type not in _COPIED or info.flag_bits & 0x1:
+            return None
+        if select.DEPENDENCY_EXCLUDES.match_file(installed):
+            continue
+        raw.seek(info.header_offset)
+        header = _LOCAL.unpack(raw.read(_LOCAL.size))
+        if header[0] != 0x04034B50:
+            return None
+        offset = info.header_offset + _LOCAL.size + header[9] + header[10]
+        mode = zipwriter.EXEC_MODE if (info.external_attr >> 16) & 0o111 else zipwriter.FILE_MODE
+        method = info.compress_type if info.file_size else zipwriter.STORED
+        members.append(zipwriter.Member(installed, mode, info.CRC, info.file_size,
+                                        info.compress_size if info.file_size else 0, method, None if info.file_size else b"",
+                                        path if info.file_size else None, offset))
+        hashes[installed] = recorded[name] if name in recorded else _hash_of(zf.read(name))
+    for extra, data in ((f"{dist_info}/INSTALLER", b"uv"), (f"{dist_info}/REQUESTED", b"")):
+        members.append(zipwriter.compress(extra, data, zipwriter.FILE_MODE))
+        hashes[extra] = _hash_of(data)
+    members.append(zipwriter.compress(record_name, _record(hashes, record_name), zipwriter.FILE_MODE))
+    return members
+
+
+def _dist_info(infos: list[zipfile.ZipInfo]) -> str | None:
+    found = {info.filename.split("/", 1)[0] for info in infos
+             if info.filename.count("/") == 1 and info.filename.endswith(".dist-info/RECORD")}
+    return found.pop() if len(found) == 1 else None
+
+
+def _installed_name(name: str, data_dir: str) -> str | None:
+    """Where an install puts the wheel's member: its path in the tree; "" for not shipped; None
+    for a place lpack does not copy to (the caller lets uv install the wheel)."""
+    if ".." in name.split("/") or name.startswith("/") or "\\" in name:
+        return None
+    if not name.startswith(data_dir):
+        return name
+    scheme, _, rest = name[len(data_dir):].partition("/")
+    if scheme in ("purelib", "platlib") and rest:
+        return rest
+    if scheme == "scripts":
+        return ""
+    return None  # headers, data: installed by uv as before
+
+
+def _recorded(record: bytes) -> dict[str, tuple[str, str]]:
+    rows = csv.reader(io.StringIO(record.decode("utf-8")))
+    return {row[0]: (row[1], row[2]) for row in rows if len(row) >= 3}  # as uv keeps them: a hash, or none
+
+
+def _hash_of(data: bytes) -> tuple[str, str]:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"sha256={digest}", str(len(data))
+
+
+def _record(hashes: dict[str, tuple[str, str]], record_name: str) -> bytes:
+    """RECORD as uv writes it (sorted by path, RECORD's own line without a hash), less the lines
+    of files that do not ship (as ``select.tidy_records`` leaves an installed RECORD)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for name in sorted([*hashes, record_name]):
+        writer.writerow([name, *hashes.get(name, ("", ""))])
+    return out.getvalue().encode("utf-8")
+
+
+# -- the wheels copying cannot install ------------------------------------------------------------
+
+def _install_leftovers(installer: Installer, target: Target, wheels: list[Path], reqs: Requirements, work: Path,
+                       on_step: Callable[[str], None]) -> list[zipwriter.Member]:
+    """Install verified wheel files with uv as before (``--no-deps``: the set is resolved)."""
+    from lpack.bundle.install import install
+
+    tree = work / "leftovers"
+    work.mkdir(parents=True, exist_ok=True)
+    install(installer, target, tree, ["--no-deps", *map(str, wheels)], reqs, cwd=work, on_step=on_step)
+    select.tidy_records(tree, select.DEPENDENCY_EXCLUDES)
+    return zipwriter.compress_files(list(select.walk(tree, select.DEPENDENCY_EXCLUDES)))

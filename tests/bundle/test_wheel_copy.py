@@ -1,0 +1,251 @@
+"""Cold builds without recompression (issue #23): the wheels' members copied into the cache entry
+and the zip hold what `uv pip install --target` and compressing gave (LPACK_WHEEL_COPY=0)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import importlib
+import io
+import stat
+import sys
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from lpack.bundle import wheelcopy
+from lpack.cli import main
+from tests.factories import make_native_wheel, make_wheel
+from tests.factories.index import make_simple_index, serve
+
+HANDLER = ("def lambda_handler(event, context):\n"
+           "    import alpha, beta, gamma, stored\n"
+           "    return {'alpha': alpha.x, 'beta': beta.b, 'gamma': gamma.__version__, 'stored': stored.s}\n")
+EXPECTED = {"alpha": 1, "beta": 2, "gamma": "2.0", "stored": "s"}
+
+
+def _record_hash(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def hand_made_wheel(house: Path, name: str, files: dict[str, tuple[bytes, int, int]],
+                    hashed: bool = True) -> Path:
+    """A wheel written member by member: ``files`` maps a path to (data, compression, mode);
+    ``hashed=False`` leaves the files' hashes out of RECORD (some tools do)."""
+    dist_info = f"{name}-1.0.dist-info"
+    meta = {f"{dist_info}/METADATA": (f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n\n".encode(), zipfile.ZIP_DEFLATED, 0o644),
+            f"{dist_info}/WHEEL": (b"Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n",
+                                   zipfile.ZIP_STORED, 0o644)}
+    entries = {**files, **meta}
+    record = io.StringIO()
+    writer = csv.writer(record, lineterminator="\n")
+    for path, (data, _method, _mode) in entries.items():
+        writer.writerow([path, _record_hash(data) if hashed else "", len(data) if hashed else ""])
+    writer.writerow([f"{dist_info}/RECORD", "", ""])
+    entries[f"{dist_info}/RECORD"] = (record.getvalue().encode(), zipfile.ZIP_DEFLATED, 0o644)
+    out = house / f"{name}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(out, "w") as zf:
+        for path, (data, method, mode) in entries.items():
+            info = zipfile.ZipInfo(path, date_time=(1980, 1, 1, 0, 0, 0))
+            info.create_system, info.external_attr, info.compress_type = 3, (0o100000 | mode) << 16, method
+            zf.writestr(info, data, compresslevel=1)
+    return out
+
+
+@pytest.fixture(scope="module")
+def house(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    house = tmp_path_factory.mktemp("copyhouse")
+    make_wheel(house, "alpha", "1.0", requires=["gamma"], console_scripts={"alpha-cli": "alpha:main"},
+               files={"alpha/__init__.py": "x = 1\n", "alpha-1.0.data/purelib/beta.py": "b = 2\n",
+                      "alpha-1.0.data/scripts/tool": "#!python\nprint(1)\n",
+                      "alpha/__pycache__/__init__.cpython-312.pyc": b"\0\0"})
+    make_wheel(house, "gamma", "2.0", tag="py3-none-any")
+    make_wheel(house, "gamma", "2.0", tag="cp312-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64")
+    for machine in ("x86_64", "aarch64"):
+        make_native_wheel(house, "fastlib", "1.0", python="cp312", machine=machine)
+    text = b"s = 's'\n" + b"# padding padding padding\n" * 40
+    hand_made_wheel(house, "stored", {
+        "stored/__init__.py": (text, zipfile.ZIP_STORED, 0o644),
+        "stored/run.sh": (b"#!/bin/sh\necho hi\n", zipfile.ZIP_DEFLATED, 0o755),
+        "stored/empty.txt": (b"", zipfile.ZIP_DEFLATED, 0o644),
+        "stored/level1.txt": (b"level one " * 200, zipfile.ZIP_DEFLATED, 0o644),
+        "stored-1.0.data/platlib/stored_plat.py": (b"p = 1\n", zipfile.ZIP_DEFLATED, 0o644),
+    }, hashed=False)
+    hand_made_wheel(house, "other", {  # another compression: uv installs it, as before
+        "other/__init__.py": (b"o = 1\n" * 50, zipfile.ZIP_BZIP2, 0o644),
+    })
+    hand_made_wheel(house, "withdata", {  # .data/data: uv installs it, as before
+        "withdata/__init__.py": (b"w = 1\n", zipfile.ZIP_DEFLATED, 0o644),
+        "withdata-1.0.data/data/share/withdata.txt": (b"shared\n", zipfile.ZIP_DEFLATED, 0o644),
+    })
+    return house
+
+
+REQUIREMENTS = ["alpha==1.0", "fastlib==1.0", "stored==1.0", "withdata==1.0"]
+
+
+def project(root: Path, requirements: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "lambda_function.py").write_text(HANDLER)
+    (root / "requirements.txt").write_text(requirements)
+    return root
+
+
+def local(house: Path, *lines: str) -> str:
+    return "\n".join(["--no-index", f"--find-links {house}", *lines]) + "\n"
+
+
+def build_zip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, requirements: str, *, copy: bool, name: str,
+              arch: str = "x86_64") -> Path:
+    """Build into a new, empty dependency cache; the built zip."""
+    monkeypatch.setenv("LPACK_WHEEL_COPY", "1" if copy else "0")
+    monkeypatch.setenv("LPACK_CACHE_DIR", str(tmp_path / f"cache-{name}"))
+    root = project(tmp_path / name, requirements)
+    assert main(["build", "-q", str(root), "--runtime", "python3.12", "--arch", arch]) == 0
+    return root / "dist" / f"{name}.zip"
+
+
+def copied(built: Path, house: Path) -> bool:
+    """Whether the zip holds the stored wheel's level-1 deflated member as the wheel has it."""
+    with zipfile.ZipFile(house / "stored-1.0-py3-none-any.whl") as wheel, zipfile.ZipFile(built) as zf:
+        return zf.getinfo("stored/level1.txt").compress_size == wheel.getinfo("stored/level1.txt").compress_size
+
+
+def contents(path: Path) -> dict[str, tuple[bytes, int]]:
+    """Every entry's uncompressed bytes and mode."""
+    with zipfile.ZipFile(path) as zf:
+        return {info.filename: (zf.read(info), stat.S_IMODE(info.external_attr >> 16)) for info in zf.infolist()}
+
+
+def zip_of(path: Path) -> str:
+    return path.name.removesuffix(".zip")
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "arm64"])
+def test_copied_install_holds_what_uv_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, house: Path,
+                                                arch: str) -> None:
+    reqs = local(house, *REQUIREMENTS)
+    old_zip = build_zip(tmp_path, monkeypatch, reqs, copy=False, name="old", arch=arch)
+    new_zip = build_zip(tmp_path, monkeypatch, reqs, copy=True, name="new", arch=arch)
+    assert copied(new_zip, house) and not copied(old_zip, house)
+    old, new = contents(old_zip), contents(new_zip)
+    assert sorted(new) == sorted(old)
+    assert new == old
+    assert "beta.py" in new and "stored_plat.py" in new  # .data/purelib and platlib moved to the root
+    assert not [n for n in new if n.startswith("bin/") or "__pycache__" in n]  # scripts, wrappers, caches
+    assert new["stored/run.sh"][1] == 0o755 and new["stored/empty.txt"] == (b"", 0o644)
+    assert new["alpha-1.0.dist-info/INSTALLER"][0] == b"uv"
+    machine = "x86_64" if arch == "x86_64" else "aarch64"
+    assert f"fastlib/_native.cpython-312-{machine}-linux-gnu.so" in new
+    if arch == "x86_64":  # the abi3 manylinux wheel, preferred to the pure one
+        assert "manylinux" in new["gamma-2.0.dist-info/WHEEL"][0].decode()
+
+
+def test_copies_the_wheels_compressed_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, house: Path) -> None:
+    """The member deflated at level 1 in the wheel is in the zip as the wheel has it, not recompressed."""
+    built = build_zip(tmp_path, monkeypatch, local(house, "stored==1.0"), copy=True, name="fn")
+    with zipfile.ZipFile(house / "stored-1.0-py3-none-any.whl") as wheel, zipfile.ZipFile(built) as zf:
+        for name in ("stored/level1.txt", "stored/__init__.py"):
+            assert zf.getinfo(name).compress_size == wheel.getinfo(name).compress_size
+            assert zf.getinfo(name).compress_type == wheel.getinfo(name).compress_type
+        data = b"level one " * 200
+        packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+        assert zf.getinfo("stored/level1.txt").compress_size != len(packer.compress(data) + packer.flush())
+
+
+def test_record_lists_what_ships(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, house: Path) -> None:
+    built = contents(build_zip(tmp_path, monkeypatch, local(house, "alpha==1.0"), copy=True, name="fn"))
+    rows = list(csv.reader(io.StringIO(built["alpha-1.0.dist-info/RECORD"][0].decode())))
+    listed = {row[0]: row[1] for row in rows}
+    assert set(listed) == {n for n in built if n.startswith(("alpha", "beta")) and not n.endswith("/")}
+    for name, digest in listed.items():
+        if digest:
+            assert digest == _record_hash(built[name][0])
+    assert listed["alpha-1.0.dist-info/RECORD"] == ""
+
+
+def test_two_cold_builds_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, house: Path) -> None:
+    reqs = local(house, *REQUIREMENTS)
+    first = build_zip(tmp_path / "a", monkeypatch, reqs, copy=True, name="fn")
+    second = build_zip(tmp_path / "b", monkeypatch, reqs, copy=True, name="fn")
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_the_handler_runs_from_the_zip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, house: Path) -> None:
+    built = build_zip(tmp_path, monkeypatch, local(house, "alpha==1.0", "stored==1.0"), copy=True, name="fn")
+    sys.path.insert(0, str(built))
+    try:
+        module = importlib.import_module("lambda_function")
+        assert module.lambda_handler({}, None) == EXPECTED
+        assert module.__file__ is not None and str(built) in module.__file__
+    finally:
+        sys.path.remove(str(built))
+        for name in ("lambda_function", "alpha", "beta", "gamma", "stored"):
+            sys.modules.pop(name, None)
+
+
+def hashed(house: Path, *names: str, wrong: str = "") -> str:
+    lines = []
+    for wheel in sorted(house.glob("*.whl")):
+        project = wheel.name.split("-")[0]
+        if project in names:
+            digest = "0" * 64 if project == wrong else hashlib.sha256(wheel.read_bytes()).hexdigest()
+            lines.append((project, f"--hash=sha256:{digest}"))
+    pins = {p: [h for q, h in lines if q == p] for p, _ in lines}
+    return local(house, *[f"{p}=={'2.0' if p == 'gamma' else '1.0'} " + " ".join(hs) for p, hs in pins.items()])
+
+
+def test_a_hashed_lock_installs_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, house: Path) -> None:
+    reqs = hashed(house, "alpha", "gamma", "stored")
+    old = contents(build_zip(tmp_path, monkeypatch, reqs, copy=False, name="old"))
+    new = contents(build_zip(tmp_path, monkeypatch, reqs, copy=True, name="new"))
+    assert new == old
+
+
+def test_a_hash_mismatch_still_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, house: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("LPACK_WHEEL_COPY", "1")
+    root = project(tmp_path / "fn", hashed(house, "alpha", "gamma", "stored", wrong="stored"))
+    assert main(["build", "-q", str(root), "--runtime", "python3.12"]) == 2
+    assert "hash mismatch for stored" in capsys.readouterr().err
+    assert not (root / "dist" / "fn.zip").exists()
+
+
+def test_from_a_simple_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, house: Path) -> None:
+    index = make_simple_index(house, tmp_path / "index")
+    with serve(index) as url:
+        reqs = "\n".join([f"--index-url {url}/simple", *REQUIREMENTS]) + "\n"
+        old = contents(build_zip(tmp_path, monkeypatch, reqs, copy=False, name="old"))
+        new = contents(build_zip(tmp_path, monkeypatch, reqs, copy=True, name="new"))
+    assert new == old
+    assert list((tmp_path / "cache-new" / "wheels").glob("*/*/*.whl"))  # downloaded once, kept by sha256
+
+
+def test_unresolvable_sets_install_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, house: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """uv's own messages, as before: the set goes the old way when it cannot be resolved."""
+    monkeypatch.setenv("LPACK_WHEEL_COPY", "1")
+    root = project(tmp_path / "fn", local(house, "nosuchthing==1.0"))
+    assert main(["build", "-q", str(root), "--runtime", "python3.12"]) == 2
+    assert "nosuchthing: not found in the --find-links folders" in capsys.readouterr().err
+
+
+def test_the_switch_keys_the_cache_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, house: Path) -> None:
+    monkeypatch.setenv("LPACK_CACHE_DIR", str(tmp_path / "cache"))
+    keys = []
+    for value in ("1", "0"):
+        root = project(tmp_path / f"fn{value}", local(house, "alpha==1.0"))
+        monkeypatch.setenv("LPACK_WHEEL_COPY", value)
+        assert main(["build", "-q", str(root), "--runtime", "python3.12"]) == 0
+        keys.append({p.name for p in (tmp_path / "cache" / "deps").glob("*/*")})
+    assert len(keys[0]) == 1 and len(keys[1]) == 2
+
+
+def test_wheel_members_refuses_what_it_cannot_copy(house: Path) -> None:
+    assert wheelcopy.wheel_members(house / "other-1.0-py3-none-any.whl") is None
+    assert wheelcopy.wheel_members(house / "withdata-1.0-py3-none-any.whl") is None
+    members = wheelcopy.wheel_members(house / "alpha-1.0-py3-none-any.whl")
+    assert members is not None and "beta.py" in {m.name for m in members}
