@@ -901,16 +901,14 @@ def stale_package(unit_plan: Plan, zip_path: Path) -> bool:
     dist/lpack-manifest.json records for the zip's bytes (a CI runner with a restored dist/ and a
     fresh cache), and those lpack's cache remembers. A zip neither records, built by another tool
     or on another machine, is taken as it is."""
-    import hashlib
-
     from lpack.bundle.manifest import recorded_inputs
+    from lpack.bundle.stamps import file_sha256, stamped_digest
 
-    try:
-        zip_sha256 = hashlib.sha256(zip_path.read_bytes()).hexdigest()
-    except OSError:
+    zip_sha256 = file_sha256(zip_path)  # both remembered by stat: an unchanged zip and source are not read
+    if zip_sha256 is None:
         return False
     known = [*(recorded_inputs(zip_path.parent, zip_sha256) or ()), *(_recorded_inputs(zip_sha256) or ())]
-    return bool(known) and inputs_digest(unit_plan) not in known
+    return bool(known) and stamped_digest(unit_plan, inputs_digest) not in known
 
 
 def _copy_tree(source: Path, dest: Path, within: tuple[Path, ...]) -> None:

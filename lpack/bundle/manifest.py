@@ -20,6 +20,7 @@ their zip does.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import zipfile
@@ -41,12 +42,23 @@ def read_manifest(dist: Path) -> dict[str, dict[str, Any]]:
     """The entries of dist/'s manifest by name; none when there is none or it cannot be read (a
     manifest lpack cannot read is rewritten whole by the next build, never trusted)."""
     try:
-        data = json.loads(manifest_path(dist).read_text(encoding="utf-8"))
+        path = manifest_path(dist)
+        st = path.stat()
+        text = path.read_text(encoding="utf-8")
+        if path.stat().st_mtime_ns != st.st_mtime_ns:
+            raise OSError("changed while read")
+        data = _parsed(str(path), st.st_size, st.st_mtime_ns, st.st_ino, text)
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION or not isinstance(data.get("artifacts"), list):
         return {}
     return {e["name"]: e for e in data["artifacts"] if isinstance(e, dict) and isinstance(e.get("name"), str)}
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(_path: str, _size: int, _mtime_ns: int, _inode: int, text: str) -> Any:
+    """The manifest's JSON, parsed once per version of the file (`lpack check` asks it per zip)."""
+    return json.loads(text)
 
 
 def render(entries: Iterable[Mapping[str, Any]]) -> str:

@@ -150,3 +150,54 @@ def finding_to_json(f: Finding) -> list[Any]:
 def finding_from_json(data: list[Any]) -> Finding:
     code, name, severity, message, location, function, fix = data
     return Finding(code, name, Severity(severity), message, Location(*location), function, fix)
+
+
+def file_sha256(path: Path) -> str | None:
+    """A file's sha256, remembered by its path, size, mtime and inode (as wheelhouse files are)."""
+    import hashlib
+
+    from lpack.core.cache import default_root, memo
+
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    where = {"path": str(path.resolve()), "size": st.st_size, "mtime": st.st_mtime_ns, "inode": st.st_ino}
+
+    def digest() -> str:
+        sha = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                sha.update(chunk)
+        return sha.hexdigest()
+
+    try:
+        return memo(default_root(), "file-sha256", where, digest)
+    except OSError:
+        return None
+
+
+def stamped_digest(unit_plan: Any, digest_of: Any) -> str:
+    """``digest_of(unit_plan, files)`` (`inputs_digest`), remembered with the stats of what it
+    read (the source's files and folders, the dependency declaration): while they are as they
+    were, the digest is not computed again (`lpack check` asks it of every built zip)."""
+    from lpack.core.cache import default_root, make_key
+
+    unit = unit_plan.unit
+    root = default_root()
+    key = make_key({"digest-stamp": STAMP_VERSION, "unit": canonical(unit), "target": unit_plan.target.label,
+                    "root": str(unit_plan.project.root)})
+    record = read_stamp(root, key)
+    try:
+        if record is not None and same(record["declared"]) and same(record["files"]) and \
+                same_folders(record["folders"]):
+            return str(record["digest"])
+    except (KeyError, TypeError, ValueError):
+        pass
+    declared = stats([unit.dependencies] if unit.dependencies is not None else [])
+    folder_stats = folders(unit.source, prune=not unit.include) if unit.source is not None else []
+    files = list(unit_plan.source_files())
+    digest = str(digest_of(unit_plan, files))
+    write_stamp(root, key, {"declared": declared, "files": stats(p for _rel, p in files), "folders": folder_stats,
+                            "digest": digest})
+    return digest

@@ -385,7 +385,7 @@ def _unit_package(unit_plan: Plan, source: bool = False, note: Callable[[str], N
     project, unit, target = unit_plan.project, unit_plan.unit, unit_plan.target
     built = unit_plan.artifact
     layer_zips = unit_plan.layer_artifacts()
-    layers = tuple(read_package(z) for z in layer_zips.values() if z.is_file())
+    built_layers = [z for z in layer_zips.values() if z.is_file()]
     # a project layer not built yet: its declared dependencies tell what it will provide
     described = [project.unit(name) for name, z in layer_zips.items() if not z.is_file()]
     handler = unit.handler if unit.kind == "function" else None
@@ -397,12 +397,22 @@ def _unit_package(unit_plan: Plan, source: bool = False, note: Callable[[str], N
             note(f"{display_path(built)} is older than its inputs (changed since it was built): "
                  "checked the source instead; run `lpack build` to check the package")
     if built.is_file() and (not source or not unit_plan.built_here):
-        subject = PackageSubject(package=read_package(built), kind=unit.kind, layers=layers,
-                                 layer_count=len(unit.layers), upload=unit.upload, function=unit.name,
-                                 target=target, handler=handler, features=unit.settings.lambda_features)
+        from lpack.bundle.stamps import canonical
+        from lpack.commands import check_index
+
+        def compute() -> list[Finding]:
+            subject = PackageSubject(package=read_package(built), kind=unit.kind,
+                                     layers=tuple(read_package(z) for z in built_layers),
+                                     layer_count=len(unit.layers), upload=unit.upload, function=unit.name,
+                                     target=target, handler=handler, features=unit.settings.lambda_features)
+            return engine.check_package(subject)
+
         looked(unit.kind, "dist/*.zip" if unit_plan.built_here else "zip")
-        findings = engine.check_package(subject)
+        parts = {"kind": unit.kind, "layer_count": len(unit.layers), "upload": unit.upload, "function": unit.name,
+                 "target": target.label, "handler": handler, "features": canonical(unit.settings.lambda_features)}
+        findings = check_index.package_findings(built, built_layers, parts, compute)
         return at_source_files(findings, unit_plan.packaged_files) if unit_plan.built_here else findings
+    layers = tuple(read_package(z) for z in built_layers)
     looked(unit.kind, "source" if unit.source is not None else "settings")
     if unit.source is None:
         return []
