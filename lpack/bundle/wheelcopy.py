@@ -63,11 +63,11 @@ def install_members(installer: Installer, target: Target, args: Sequence[str], r
         return None
     try:
         wheels = resolve(installer, target, args, cwd)
-        on_step(f"Resolved {_packages(len(wheels))}")
         locked = locked_hashes(reqs) if reqs.has_hashes else None
         paths = _fetch_all(wheels, cache_root / "wheels", locked)
     except _Unresolved:
         return None
+    on_step(f"Resolved {_packages(len(wheels))}")
     members: dict[str, zipwriter.Member] = {}
     leftovers: list[Path] = []
     for path in paths:
@@ -100,7 +100,7 @@ def resolve(installer: Installer, target: Target, args: Sequence[str], cwd: Path
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env, check=False)
     if done.returncode != 0:
         raise _Unresolved  # uv install says what is wrong, as it always did
-    return _choose(done.stdout, _ranks(target))
+    return _choose(done.stdout, _ranks(target), cwd)
 
 
 def _ranks(target: Target) -> dict[str, int]:
@@ -117,7 +117,7 @@ def _ranks(target: Target) -> dict[str, int]:
     return ranks
 
 
-def _choose(pylock: str, ranks: dict[str, int]) -> list[Wheel]:
+def _choose(pylock: str, ranks: dict[str, int], cwd: Path) -> list[Wheel]:
     from lpack.core.compat import tomllib
 
     try:
@@ -127,10 +127,11 @@ def _choose(pylock: str, ranks: dict[str, int]) -> list[Wheel]:
     chosen = []
     for package in packages:
         best: tuple[int, Wheel] | None = None
-        for wheel in package.get("wheels") or []:
+        archive = package.get("archive")  # a wheel named by its path or URL (a local project's, built here)
+        for wheel in package.get("wheels") or ([archive] if isinstance(archive, dict) else []):
             url, sha256 = wheel.get("url") or "", (wheel.get("hashes") or {}).get("sha256", "")
             if not url and wheel.get("path"):
-                url = Path(wheel["path"]).resolve().as_uri()
+                url = (cwd / wheel["path"]).resolve().as_uri()  # relative to where uv ran
             rank = _rank(url.rsplit("/", 1)[-1], ranks)
             if rank is not None and sha256 and (best is None or rank < best[0]):
                 best = (rank, Wheel(package["name"], url, sha256))
@@ -196,6 +197,10 @@ def _fetch(wheel: Wheel, store: Path) -> Path:
     filename = unquote(parsed.path.rsplit("/", 1)[-1])  # uv installs a leftover by its file's name
     kept = store / wheel.sha256[:2] / wheel.sha256 / filename
     if kept.is_file():
+        try:
+            os.utime(kept)  # its last use, for pruning
+        except OSError:
+            pass  # a read-only cache
         return kept
     if parsed.scheme not in ("http", "https") or parsed.username or parsed.password or "/" in filename:
         raise _Unresolved

@@ -144,6 +144,15 @@ def test_copied_install_holds_what_uv_installed(tmp_path: Path, monkeypatch: pyt
         assert "manylinux" in new["gamma-2.0.dist-info/WHEEL"][0].decode()
 
 
+def test_a_wheel_named_by_its_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, house: Path) -> None:
+    """A requirement that is a wheel file (as a local project's, built for the build, is named)."""
+    reqs = local(house, str(house / "stored-1.0-py3-none-any.whl"), "alpha==1.0")
+    old_zip = build_zip(tmp_path, monkeypatch, reqs, copy=False, name="old")
+    new_zip = build_zip(tmp_path, monkeypatch, reqs, copy=True, name="new")
+    assert copied(new_zip, house)
+    assert contents(new_zip) == contents(old_zip)
+
+
 def test_copies_the_wheels_compressed_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, house: Path) -> None:
     """The member deflated at level 1 in the wheel is in the zip as the wheel has it, not recompressed."""
     built = build_zip(tmp_path, monkeypatch, local(house, "stored==1.0"), copy=True, name="fn")
