@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import http.server
 import importlib
 import io
 import stat
@@ -258,3 +259,44 @@ def test_wheel_members_refuses_what_it_cannot_copy(house: Path) -> None:
     assert wheelcopy.wheel_members(house / "withdata-1.0-py3-none-any.whl") is None
     members = wheelcopy.wheel_members(house / "alpha-1.0-py3-none-any.whl")
     assert members is not None and "beta.py" in {m.name for m in members}
+
+
+class _Guarded(http.server.SimpleHTTPRequestHandler):
+    """A simple index that wants Basic credentials for every page and file."""
+
+    expected = "Basic " + base64.b64encode(b"ci:s3cret-token").decode()
+
+    def do_GET(self) -> None:
+        if self.headers.get("Authorization") != self.expected:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="index"')
+            self.end_headers()
+            return
+        super().do_GET()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_an_index_that_wants_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, house: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Its wheels are installed as before (lpack does not send the credentials itself), never echoed."""
+    import functools
+    import threading
+
+    index = make_simple_index(house, tmp_path / "index")
+    handler = functools.partial(_Guarded, directory=str(index))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://ci:s3cret-token@127.0.0.1:{server.server_address[1]}/simple"
+        reqs = "\n".join([f"--index-url {url}", "alpha==1.0", "stored==1.0"]) + "\n"
+        old = contents(build_zip(tmp_path, monkeypatch, reqs, copy=False, name="old"))
+        new = contents(build_zip(tmp_path, monkeypatch, reqs, copy=True, name="new"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert new == old and "stored/level1.txt" in new
+    out, err = capsys.readouterr()
+    assert "s3cret" not in out + err
+    assert not list((tmp_path / "cache-new").glob("wheels/*/*/*.whl"))
