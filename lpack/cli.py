@@ -764,7 +764,10 @@ def _cache_prune(args: argparse.Namespace) -> int:
     for entry in done.kept_in_use:
         print(f"kept {entry.key[:16]}  {human_bytes(entry.size_bytes)} (in use)")
     freed = sum(e.size_bytes for e in done.removed)
-    print(f"{verb} {len(done.removed)} dependency set{'s' * (len(done.removed) != 1)}, {human_bytes(freed)}; "
+    wheels = len(done.wheels_removed)
+    also = f" and {wheels} downloaded wheel{'s' * (wheels != 1)}, {human_bytes(sum(e.size_bytes for e in done.wheels_removed))}" \
+        if wheels else ""
+    print(f"{verb} {len(done.removed)} dependency set{'s' * (len(done.removed) != 1)}, {human_bytes(freed)}{also}; "
           f"{human_bytes(done.remaining_bytes)} left")
     return 0
 

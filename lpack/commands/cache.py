@@ -45,15 +45,18 @@ class Pruned(NamedTuple):
     removed: list[CacheEntry]
     kept_in_use: list[CacheEntry]  # chosen, but a build holds or just used them
     remaining_bytes: int
+    wheels_removed: tuple[CacheEntry, ...] = ()  # downloaded wheels (CACHE/wheels, issue #23)
 
 
 def prune(root: Path | None, older_than_s: float | None, max_size_bytes: int | None, *,
           dry_run: bool = False, now: float | None = None) -> Pruned:
     """Remove entries not used for ``older_than_s``, then the least recently used until the rest
-    fit ``max_size_bytes``. Never an entry a build holds (its lock) or used in the last IN_USE_S."""
+    fit ``max_size_bytes``. Never an entry a build holds (its lock) or used in the last IN_USE_S.
+    The wheels builds downloaded to copy their members count as entries too."""
     cache = DependencyCache(root or default_root())
     now = time.time() if now is None else now
-    entries = sorted(cache.entries(), key=lambda e: e.last_used)
+    wheels = _wheels(cache.root)
+    entries = sorted([*cache.entries(), *wheels], key=lambda e: e.last_used)
     chosen = [e for e in entries if older_than_s is not None and now - e.last_used > older_than_s]
     if max_size_bytes is not None:
         total = sum(e.size_bytes for e in entries if e not in chosen)
@@ -63,13 +66,40 @@ def prune(root: Path | None, older_than_s: float | None, max_size_bytes: int | N
             if entry not in chosen:
                 chosen.append(entry)
                 total -= entry.size_bytes
-    removed, in_use = [], []
+    removed, in_use, wheels_removed = [], [], []
     for entry in chosen:
-        if now - entry.last_used < IN_USE_S or not (dry_run or cache.remove(entry.key)):
+        if entry in wheels:
+            if now - entry.last_used >= IN_USE_S and (dry_run or _remove_wheel(entry.path)):
+                wheels_removed.append(entry)
+        elif now - entry.last_used < IN_USE_S or not (dry_run or cache.remove(entry.key)):
             in_use.append(entry)
         else:
             removed.append(entry)
-    return Pruned(removed, in_use, sum(e.size_bytes for e in entries) - sum(e.size_bytes for e in removed))
+    gone = sum(e.size_bytes for e in removed + wheels_removed)
+    return Pruned(removed, in_use, sum(e.size_bytes for e in entries) - gone, tuple(wheels_removed))
+
+
+def _wheels(root: Path) -> list[CacheEntry]:
+    """The downloaded wheels (``wheels/AB/SHA256/NAME.whl``), last used when their mtime says."""
+    found = []
+    for path in sorted((root / "wheels").glob("??/*/*.whl")):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        found.append(CacheEntry(path.name, path, info.st_size, info.st_mtime))
+    return found
+
+
+def _remove_wheel(path: Path) -> bool:
+    try:
+        path.unlink()
+        path.parent.rmdir()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        pass  # the folder holds another file: the wheel is gone all the same
+    return True
 
 
 def parse_size(text: str) -> int:

@@ -234,6 +234,24 @@ def test_from_a_simple_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ho
     assert list((tmp_path / "cache-new" / "wheels").glob("*/*/*.whl"))  # downloaded once, kept by sha256
 
 
+def test_cache_prune_removes_downloaded_wheels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, house: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    index = make_simple_index(house, tmp_path / "index")
+    with serve(index) as url:
+        build_zip(tmp_path, monkeypatch, f"--index-url {url}/simple\nstored==1.0\n", copy=True, name="fn")
+    cache = tmp_path / "cache-fn"
+    [wheel] = cache.glob("wheels/*/*/*.whl")
+    for path in [wheel, *cache.glob("deps/*/*/*")]:
+        os.utime(path, (1_000_000, 1_000_000))
+    capsys.readouterr()
+    assert main(["cache", "prune", "--older-than", "1d", "--cache-dir", str(cache)]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("removed 1 dependency set, ") and " and 1 downloaded wheel, " in last
+    assert not wheel.exists() and not wheel.parent.exists()
+
+
 def test_unresolvable_sets_install_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, house: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     """uv's own messages, as before: the set goes the old way when it cannot be resolved."""
