@@ -26,6 +26,8 @@ import sys
 import time
 import zlib
 
+from lpack import __version__
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import, and a replay needs nothing else from lpack
     from typing import Any
@@ -106,7 +108,7 @@ def _key(argv: list[str]) -> str:
         except OSError:
             terminal = "tty"
     return json.dumps({
-        "format": FORMAT, "argv": argv, "cwd": os.getcwd(), "date": time.strftime("%Y-%m-%d"),
+        "format": FORMAT, "lpack": __version__, "argv": argv, "cwd": os.getcwd(), "date": time.strftime("%Y-%m-%d"),
         "python": [sys.executable, sys.version, sys.flags.optimize],
         "env": _digest(json.dumps(environment)), "tty": [sys.stdout.isatty(), sys.stderr.isatty(), terminal],
     }, sort_keys=True)
@@ -212,8 +214,7 @@ class _Recorder:
             path = args[0] if args else "."
             if isinstance(path, (str, bytes, os.PathLike)) and not isinstance(path, int):
                 self.folders.add(os.path.abspath(os.fsdecode(path)))
-        elif event.startswith(("subprocess.", "os.exec", "os.posix_spawn", "os.fork", "socket.connect",
-                               "os.system")):
+        else:  # one of _SPOILERS
             self.spoiled = self.spoiled or event
 
     def _open(self, args: tuple[Any, ...]) -> None:
@@ -227,15 +228,22 @@ class _Recorder:
             if not full.startswith(self.cache_root) and not full.endswith(".pyc"):  # bytecode of an import
                 self.spoiled = self.spoiled or f"wrote {full}"
             return
-        if not full.endswith(".pyc"):  # bytecode follows its source, which is recorded
-            self.files.add(full)
+        self.files.add(full)  # lpack's own modules too (their .pyc when compiled): a new lpack is a new check
 
 
 _recorder: _Recorder | None = None
 
 
+# audit events that start another program or reach the network: what they do is not recorded
+_SPOILERS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.spawn", "os.posix_spawn", "os.fork",
+                       "os.forkpty", "pty.spawn", "socket.connect"})
+_WATCHED = frozenset({"open", "os.scandir", "os.listdir"}) | _SPOILERS
+
+
 def _hook(event: str, args: tuple[Any, ...]) -> None:
-    if _recorder is not None:
+    # called for every audit event of the run (imports compile and exec ~1,000 times): the set
+    # lookup turns the others away at once
+    if event in _WATCHED and _recorder is not None:
         _recorder(event, args)
 
 
@@ -297,7 +305,9 @@ def _save(name: str, key: str, argv: list[str], recorder: _Recorder, code: int, 
     entry = {
         "key": key, "code": code, "stdout": stdout, "stderr": stderr,
         "files": {p: _stamp(p) for p in sorted(stamped) if _depends(p, cache_root)},
-        "folders": {p: _listing(p) for p in sorted(folders) if _depends(p, cache_root)},
+        # folders the import system listed (sys.path, packages) are not inputs: the code imported is
+        "folders": {p: _listing(p) for p in sorted(folders)
+                    if _depends(p, cache_root) and not (p + os.sep).startswith(code_folders)},
     }
     try:
         os.makedirs(os.path.dirname(name), exist_ok=True)

@@ -36,7 +36,10 @@ class Run:
 
 def lpack(args: list[str], cwd: Path, cache: Path, **env: str) -> Run:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("LPACK_")}
-    environment.update(LPACK_CACHE_DIR=str(cache), PYTHONDONTWRITEBYTECODE="1", LPACK_CHECK_CACHE_DEBUG="1", **env)
+    environment.update({"LPACK_CACHE_DIR": str(cache), "PYTHONDONTWRITEBYTECODE": "1", "LPACK_CHECK_CACHE_DEBUG": "1",
+                        **env})
+    if not environment["PYTHONDONTWRITEBYTECODE"]:
+        del environment["PYTHONDONTWRITEBYTECODE"]
     done = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, env=environment, capture_output=True,
                           text=True, timeout=60, check=False)
     return Run(done.returncode, done.stdout, done.stderr)
@@ -153,3 +156,19 @@ def test_the_date_is_part_of_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     today = _entry._key(["check"])
     monkeypatch.setattr(_entry.time, "strftime", lambda _fmt: "2099-01-01")
     assert _entry._key(["check"]) != today
+
+
+def test_lpacks_own_code_is_an_input(project: Path, tmp_path: Path) -> None:
+    """An upgraded (or edited) lpack must not replay what the old one printed: the modules the
+    recorded check imported are among its inputs, compiled or not, and lpack's version is in the key."""
+    import lpack as package
+
+    rules = Path(package.__file__).parent / "rules"
+    cache = tmp_path / "cache"
+    for bytecode in ("1", ""):  # without bytecode imports open the .py files; with it, the .pyc files
+        assert lpack(["check", str(project)], tmp_path, cache, PYTHONDONTWRITEBYTECODE=bytecode).imported
+        (entry,) = (cache / "check").iterdir()
+        recorded = json.loads(entry.read_text())
+        assert any(Path(p).is_relative_to(rules) for p in recorded["files"]), "no lpack.rules module recorded"
+        assert json.loads(recorded["key"])["lpack"] == package.__version__
+        shutil.rmtree(cache)
