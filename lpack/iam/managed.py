@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from lpack.core.facts.compute import DURABLE_POLICY, DURABLE_POLICY_ARN
+from lpack.core.facts.event_sources import DOCUMENTS as EVENT_SOURCE_POLICIES
 
 _LOGS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
 
@@ -27,6 +28,8 @@ MANAGED: dict[str, dict[str, object]] = {
         }],
     },
     DURABLE_POLICY_ARN: DURABLE_POLICY,  # what SAM attaches to a durable function instead of the basic one
+    # what SAM attaches for a Kinesis or DynamoDB stream event (lpack.core.facts.event_sources, with their sources)
+    **EVENT_SOURCE_POLICIES,
 }
 
 

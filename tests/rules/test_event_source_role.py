@@ -201,3 +201,24 @@ def test_the_sam_generated_role_gets_the_event_policy(tmp_path: Path) -> None:
 
     iam = load_template(template(tmp_path, "", None)).iam["Fn"]
     assert "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole" in iam.opaque
+
+
+@pytest.mark.parametrize(("policy", "flagged"), [
+    ("AWSLambdaDynamoDBExecutionRole", False),  # grants the four stream actions: quiet, and now known to be right
+    ("AWSLambdaKinesisExecutionRole", True),  # readable now: a Kinesis policy does not cover a DynamoDB stream
+])
+def test_the_event_source_managed_policies_are_read(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                    policy: str, flagged: bool) -> None:
+    mapping = ROLE + BASIC + f"""\
+        - arn:aws:iam::aws:policy/service-role/{policy}
+  Table:
+    Type: AWS::DynamoDB::Table
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref Fn
+      EventSourceArn: !GetAtt Table.StreamArn
+      StartingPosition: LATEST
+"""
+    found = lp595(capsys, template(tmp_path, "Role: !GetAtt Role.Arn\n", mapping, events=""))
+    assert [function for function, *_ in found] == (["Fn"] if flagged else [])
