@@ -153,26 +153,12 @@ def finding_from_json(data: list[Any]) -> Finding:
 
 
 def file_sha256(path: Path) -> str | None:
-    """A file's sha256, remembered by its path, size, mtime and inode (as wheelhouse files are)."""
-    import hashlib
-
-    from lpack.core.cache import default_root, memo
-
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    where = {"path": str(path.resolve()), "size": st.st_size, "mtime": st.st_mtime_ns, "inode": st.st_ino}
-
-    def digest() -> str:
-        sha = hashlib.sha256()
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1 << 20):
-                sha.update(chunk)
-        return sha.hexdigest()
+    """A file's sha256, remembered by its path, size, mtime and inode (as wheelhouse files are);
+    None when it cannot be read."""
+    from lpack.core.cache import remembered_sha256
 
     try:
-        return memo(default_root(), "file-sha256", where, digest)
+        return remembered_sha256(path)
     except OSError:
         return None
 

@@ -60,3 +60,20 @@ def file_digest(path: Path | None) -> str:
     if path is None or not path.is_file():
         return ""
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def remembered_sha256(path: Path) -> str:
+    """sha256 of a file, remembered in lpack's cache by its path, size, mtime and inode, so an
+    unchanged file (a wheelhouse's wheel, a built zip) is hashed once, not on every run. Raises
+    OSError when the file cannot be read."""
+    st = path.stat()
+    where = {"path": str(path.resolve()), "size": st.st_size, "mtime": st.st_mtime_ns, "inode": st.st_ino}
+
+    def digest() -> str:
+        sha = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                sha.update(chunk)
+        return sha.hexdigest()
+
+    return memo(default_root(), "file-sha256", where, digest)

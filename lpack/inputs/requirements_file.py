@@ -168,29 +168,12 @@ def _path_fingerprint(path: Path, within: tuple[Path, ...] = ()) -> str:
     """Names and contents of a local folder's files (a --find-links folder, a local project), or of
     one local file: the same on every machine and checkout, so a dependency cache key (shared in
     CI) does not change with a git checkout's new modification times."""
+    from lpack.core.cache import remembered_sha256
     from lpack.core.select import SOURCE_EXCLUDES, walk
 
     if path.is_file():
-        return f"{path.name}:{_content_digest(path)}\n"
-    return "\n".join(f"{rel}:{_content_digest(child)}" for rel, child in walk(path, SOURCE_EXCLUDES, within=within)) + "\n"
-
-
-def _content_digest(path: Path) -> str:
-    """sha256 of a file, remembered in lpack's cache by where it is and its size, mtime and inode,
-    so an unchanged wheelhouse is hashed once per machine, not on every build."""
-    from lpack.core.cache import default_root, memo
-
-    stat = path.stat()
-    where = {"path": str(path.resolve()), "size": stat.st_size, "mtime": stat.st_mtime_ns, "inode": stat.st_ino}
-
-    def digest() -> str:
-        sha = hashlib.sha256()
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1 << 20):
-                sha.update(chunk)
-        return sha.hexdigest()
-
-    return memo(default_root(), "file-sha256", where, digest)
+        return f"{path.name}:{remembered_sha256(path)}\n"
+    return "\n".join(f"{rel}:{remembered_sha256(child)}" for rel, child in walk(path, SOURCE_EXCLUDES, within=within)) + "\n"
 
 
 def rewrite(reqs: Requirements, wheels: dict[Path, Path], folder: Path, *, hashed: bool = False) -> list[Path]:

@@ -8,16 +8,7 @@ from lpack.analysis.subjects import RoleSubject
 from lpack.core.facts import compute
 from lpack.core.findings import Finding, Severity
 from lpack.rules import Rule, rule
-from lpack.rules.iam_role import _covers_action, _statements
-
-
-def _allowed(s: RoleSubject, action: str) -> bool:
-    for statement in _statements(s, "Allow"):
-        if statement.actions and _covers_action(statement.actions, action):
-            return True
-        if not statement.actions and statement.not_actions and not _covers_action(statement.not_actions, action):
-            return True
-    return False
+from lpack.rules.iam_role import _allowed_anywhere
 
 
 @rule("LP590", "durable-role-no-checkpoint", Severity.ERROR, subject=RoleSubject,
@@ -42,7 +33,7 @@ def durable_role_cannot_checkpoint(r: Rule, s: RoleSubject) -> Iterator[Finding]
     """
     if s.features.durable is None or s.opaque or s.unreadable or not (s.policies or s.inline):
         return
-    missing = [action for action in compute.DURABLE_ACTIONS if not _allowed(s, action)]
+    missing = [action for action in compute.DURABLE_ACTIONS if not _allowed_anywhere(s, action)]
     if missing:
         yield r.finding(
             f"the execution role of durable function {s.function or ''} does not allow {' and '.join(missing)}: "

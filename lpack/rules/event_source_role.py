@@ -9,19 +9,12 @@ from lpack.analysis.subjects import RoleSubject
 from lpack.core.facts import event_sources
 from lpack.core.findings import Finding, Severity
 from lpack.rules import Rule, rule
-from lpack.rules.iam_role import _covers_action, _denied, _statements
+from lpack.rules.iam_role import _allowed_anywhere, _denied, _statements
 
 
 def _allowed(s: RoleSubject, action: str) -> bool:
     """Some Allow grants the action (resources not judged) and no unconditional Deny takes it away."""
-    if any(_denied(st, action) for st in _statements(s, "Deny")):
-        return False
-    for statement in _statements(s, "Allow"):
-        if statement.actions and _covers_action(statement.actions, action):
-            return True
-        if not statement.actions and statement.not_actions and not _covers_action(statement.not_actions, action):
-            return True
-    return False
+    return not any(_denied(st, action) for st in _statements(s, "Deny")) and _allowed_anywhere(s, action)
 
 
 @rule("LP595", "event-source-role-cannot-read", Severity.ERROR, subject=RoleSubject, source=event_sources.SQS_URL)

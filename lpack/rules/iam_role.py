@@ -35,13 +35,22 @@ def _covers_resource(patterns: tuple[str, ...], type_pattern: str) -> bool:
     return any(p == "*" or arn_matches(type_pattern, p) for p in patterns)
 
 
+def _names_action(statement: Statement, action: str) -> bool:
+    """Whether the statement's Action (or NotAction) takes in ``action``."""
+    if statement.actions:
+        return _covers_action(statement.actions, action)
+    return bool(statement.not_actions) and not _covers_action(statement.not_actions, action)
+
+
+def _allowed_anywhere(s: RoleSubject, action: str) -> bool:
+    """Some Allow statement of the role's policies grants the action, on whatever resources."""
+    return any(_names_action(statement, action) for statement in _statements(s, "Allow"))
+
+
 def _grants(statement: Statement, action: str, type_pattern: str) -> bool:
     """Whether an Allow statement can grant ``action`` on the log stream (conditions are taken as
     satisfiable: only a sure gap is reported)."""
-    if statement.actions:
-        if not _covers_action(statement.actions, action):
-            return False
-    elif not statement.not_actions or _covers_action(statement.not_actions, action):
+    if not _names_action(statement, action):
         return False
     if statement.resources:
         return _covers_resource(statement.resources, type_pattern)
