@@ -42,7 +42,6 @@ import platform
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -266,12 +265,6 @@ def dist_digests(root: Path) -> dict[str, str]:
 
 # ---------------------------------------------------------------- the S3 server
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
            "AWS_EC2_METADATA_DISABLED": "true"}
 
@@ -279,29 +272,10 @@ AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "
 @contextmanager
 def s3_server(logdir: Path) -> Iterator[str]:
     """moto's server on 127.0.0.1 and a free port; its URL. Always stopped and waited for."""
-    port = free_port()
-    log = (logdir / "moto.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **AWS_ENV})
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"moto.server did not start (exit {server.poll()}), see {logdir / 'moto.log'}") from None
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+    from tests.factories.s3 import moto_server
+
+    with moto_server(logdir / "moto.log", AWS_ENV) as url:
+        yield url
 
 
 def create_bucket(endpoint: str, aws_env: dict[str, str]) -> str:

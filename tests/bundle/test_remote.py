@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +18,7 @@ from typing import Any
 import pytest
 
 from lpack.cli import main
+from tests.factories.s3 import free_port, moto_server
 from tests.factories.wheels import make_wheel
 
 boto3 = pytest.importorskip("boto3")
@@ -31,40 +28,12 @@ SECRET = "planted-Secret-0123456789abcdefGHIJ"  # must never appear in anything 
 HANDLER = "import demo_remote\n\n\ndef lambda_handler(event, context):\n    return demo_remote.VALUE\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """moto_server on 127.0.0.1 and a free port; its URL. Stopped (and waited for) after the module."""
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("moto") / "server.log").open("wb")
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto_server did not start (exit {server.poll()})") from None
-                time.sleep(0.1)
+    log = tmp_path_factory.mktemp("moto") / "server.log"
+    with moto_server(log, {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 @pytest.fixture
@@ -182,7 +151,7 @@ def test_an_unreachable_remote_is_one_warning_and_a_local_build(
     endpoint: str, tmp_path: Path, wheels: Path, aws: None,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    url = f"http://127.0.0.1:{_free_port()}" if endpoint == "stopped" else "http://lpack-no-such-host.invalid"
+    url = f"http://127.0.0.1:{free_port()}" if endpoint == "stopped" else "http://lpack-no-such-host.invalid"
     root, cache = machine(tmp_path, "a", wheels)
     started = time.monotonic()
     code, report, err = build(root, cache, monkeypatch, capsys, *remote(url, "any-bucket"))
@@ -281,6 +250,6 @@ def test_units_building_at_once_share_one_warning(
         '[tool.lpack.functions.one]\nhandler = "lambda_function.lambda_handler"\nrequirements = "requirements-1.0.txt"\n\n'
         '[tool.lpack.functions.two]\nhandler = "lambda_function.lambda_handler"\nrequirements = "requirements-1.1.txt"\n')
     code, report, err = build(root, tmp_path / "cache", monkeypatch, capsys, "--jobs", "2",
-                              *remote(f"http://127.0.0.1:{_free_port()}", "any-bucket"))
+                              *remote(f"http://127.0.0.1:{free_port()}", "any-bucket"))
     assert code == 0 and [a["dependencies"] for a in report["artifacts"]] == ["installed", "installed"]
     assert err.count("lpack: warning: remote cache") == 1, err
