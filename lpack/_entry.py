@@ -225,10 +225,17 @@ class _Recorder:
         writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
             isinstance(flags, int) and mode is None and flags & _WRITE_FLAGS)
         if writing:
-            if not full.startswith(self.cache_root) and not full.endswith(".pyc"):  # bytecode of an import
+            if not full.startswith(self.cache_root) and not _bytecode(full):
                 self.spoiled = self.spoiled or f"wrote {full}"
             return
         self.files.add(full)  # lpack's own modules too (their .pyc when compiled): a new lpack is a new check
+
+
+def _bytecode(path: str) -> bool:
+    """Whether an import is writing ``path``: a ``.pyc``, or the temporary file importlib writes it
+    through (``name.pyc.<number>``, renamed into place), as every first import of a module does."""
+    stem, dot, tail = path.rpartition(".")
+    return tail == "pyc" or (bool(dot) and tail.isdigit() and stem.endswith(".pyc"))
 
 
 _recorder: _Recorder | None = None

@@ -165,8 +165,11 @@ def test_lpacks_own_code_is_an_input(project: Path, tmp_path: Path) -> None:
 
     rules = Path(package.__file__).parent / "rules"
     cache = tmp_path / "cache"
-    for bytecode in ("1", ""):  # without bytecode imports open the .py files; with it, the .pyc files
-        assert lpack(["check", str(project)], tmp_path, cache, PYTHONDONTWRITEBYTECODE=bytecode).imported
+    # without bytecode imports open the .py files; with it, the .pyc files, which a fresh cache
+    # folder makes every import write first (as on a fresh install): writing bytecode is no output
+    for bytecode in ("1", ""):
+        fresh = {"PYTHONPYCACHEPREFIX": str(tmp_path / "bytecode")} if not bytecode else {}
+        assert lpack(["check", str(project)], tmp_path, cache, PYTHONDONTWRITEBYTECODE=bytecode, **fresh).imported
         (entry,) = (cache / "check").iterdir()
         recorded = json.loads(entry.read_text())
         assert any(Path(p).is_relative_to(rules) for p in recorded["files"]), "no lpack.rules module recorded"
