@@ -436,12 +436,41 @@ def end_output() -> None:
 
 
 def max_rss_kb() -> int | None:
+    """This process's own peak resident memory (KiB): the kernel's high-water mark, VmHWM.
+
+    Not getrusage's ru_maxrss where /proc has the answer: Linux keeps ru_maxrss across execve, so
+    a child starts with the peak of the process that spawned it (lpack's, which a build or an
+    install of boto3 can take past 200 MB), and a 40 MB function would report lpack's peak."""
+    hwm = _proc_status_kb("VmHWM")
+    if hwm is not None:
+        return hwm
+    peak = _rusage_peak_kb()
+    return peak if peak is not None and peak > _INHERITED_PEAK_KB else None  # else it may be lpack's
+
+
+def _proc_status_kb(field: str) -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _rusage_peak_kb() -> int | None:
     try:
         import resource
     except ImportError:
         return None
     peak = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     return peak // 1024 if sys.platform == "darwin" else peak  # bytes on macOS, KiB on Linux
+
+
+# Where /proc is missing, the peak this process started with (perhaps the spawning process's): only
+# a peak above it is surely this process's own.
+_INHERITED_PEAK_KB = _rusage_peak_kb() or 0
 
 
 def main() -> None:

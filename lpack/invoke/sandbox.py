@@ -143,14 +143,21 @@ class _Process:
         self.peak_kb = max(self.peak_kb, int(fields.get("VmHWM", "0 kB").split()[0]), rss_kb)
         return rss_kb
 
+    def over_limit(self, peak_kb: int = 0) -> bool:
+        """With --enforce-memory, whether the child has used more than the memory size: its peak
+        (VmHWM, which a short spike between two looks raises too), not only its memory now."""
+        return self._limit_kb is not None and max(self.peak_kb, peak_kb) > self._limit_kb
+
+    def kill_for_memory(self) -> None:
+        self.oom = True
+        self.kill()
+
     def _watch_memory(self) -> None:
         while self.proc.poll() is None:
-            rss_kb = self.read_peak()
-            if rss_kb is None:
+            if self.read_peak() is None:
                 return
-            if self._limit_kb is not None and rss_kb > self._limit_kb:
-                self.oom = True
-                self.kill()
+            if self.over_limit():
+                self.kill_for_memory()
                 return
             # VmHWM is a high-water mark: without a limit to enforce, an occasional look is enough
             time.sleep(_POLL_S if self._limit_kb is not None else _PEAK_POLL_S)
@@ -240,8 +247,12 @@ class Sandbox:
             return self._timed_out(process, request, started, init_ms, init_logs)
         if result is None:  # the child exited: sys.exit, a crash, or the memory limit
             return self._exited(process, request, started, init_ms, init_logs)
+        process.read_peak()
+        peak_kb = process.peak_kb = max(process.peak_kb, result.get("max_rss_kb") or 0)
+        if process.over_limit(peak_kb):  # Lambda would have stopped it before it answered
+            process.kill_for_memory()
+            return self._exited(process, request, started, init_ms, init_logs)
         logs = process.take_output()
-        peak_kb = max(process.peak_kb, result.get("max_rss_kb") or 0)
         if result["type"] == "error":
             return self._outcome(request, "failed", error=result["error"], logs=logs, init_ms=init_ms,
                                  init_logs=init_logs, duration_ms=result["duration_ms"], peak_kb=peak_kb)
