@@ -77,6 +77,19 @@ def installed_runtime(runtimes: Sequence[Runtime]) -> Runtime | None:
     return None
 
 
+def nearest_runtime(wanted: Runtime, runtimes: Sequence[Runtime]) -> tuple[Runtime, Interpreter] | None:
+    """Of ``runtimes`` other than ``wanted``, the installed one whose Python is nearest to its
+    (the newer of two as near) and its interpreter, or None."""
+    def distance(runtime: Runtime) -> tuple[int, int]:
+        return abs(runtime.python[1] - wanted.python[1]), -runtime.python[1]
+
+    for runtime in sorted((r for r in runtimes if r.python != wanted.python), key=distance):
+        found = find_interpreter(runtime)
+        if found.matches:
+            return runtime, found
+    return None
+
+
 def _explicit(runtime: Runtime, explicit: str) -> Interpreter:
     facts = _probe(shutil.which(explicit) or explicit)
     if not isinstance(facts, _Facts):

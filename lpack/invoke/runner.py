@@ -24,10 +24,16 @@ from lpack.core import limits
 from lpack.core.errors import LpackError, UsageError
 from lpack.core.features import NONE as NO_FEATURES
 from lpack.core.features import Features
-from lpack.core.targets import Target, make_target
+from lpack.core.targets import Runtime, Target, make_target
 from lpack.inputs.config import FunctionSettings, Project, Unit
 from lpack.invoke import runtime_modules
-from lpack.invoke.interpreter import Interpreter, find_interpreter, host_problem, installed_runtime
+from lpack.invoke.interpreter import (
+    Interpreter,
+    find_interpreter,
+    host_problem,
+    installed_runtime,
+    nearest_runtime,
+)
 from lpack.invoke.sandbox import BOOTSTRAP, Outcome, Request, Sandbox, Spec, new_request_id
 from lpack.plan import Plan as UnitPlan
 from lpack.plan import plan as plan_unit
@@ -122,9 +128,7 @@ def invoke(target: str | None, options: InvokeOptions, progress: Progress = lamb
     plan = _plan(target, options, progress, note)
     interpreter = find_interpreter(plan.target.runtime, options.python)
     if not interpreter.matches:
-        note(f"{plan.target.runtime.name} is not installed here (looked on PATH, in pyenv and uv); running under "
-             f"Python {interpreter.full_version} ({interpreter.path}): install it (`uv python install "
-             f"{plan.target.runtime.python_version}`) or pass --python")
+        note(_not_installed(plan.target.runtime, interpreter, options))
     spec = _spec(plan, interpreter, options, progress)
     _emulated(plan, spec, note)
     if plan.features.durable is not None:
@@ -149,7 +153,37 @@ def invoke(target: str | None, options: InvokeOptions, progress: Progress = lamb
                 note(_snapstart_order(plan, outcome))
             invocations.append(Invocation(event, outcome))
             on_result(plan, interpreter, invocations[-1])
+            _hint(plan, invocations, note)
     return InvokeRun(plan, interpreter, invocations)
+
+
+def _hint(plan: Plan, invocations: list[Invocation], note: Note) -> None:
+    """What to do about the last invocation's error, said once, after the error it explains."""
+    *before, last = invocations
+    if _no_credentials(last.outcome) and not any(_no_credentials(i.outcome) for i in before):
+        note(_credentials_hint(plan))
+
+
+def _not_installed(runtime: Runtime, interpreter: Interpreter, options: InvokeOptions) -> str:
+    """The runtime's Python is not here: what runs instead, and (unless --python chose it) the
+    nearest Lambda runtime that is installed, to run as with --runtime."""
+    text = (f"{runtime.name} is not installed here (looked on PATH, in pyenv and uv); running under Python "
+            f"{interpreter.full_version} ({interpreter.path}): install it (`uv python install "
+            f"{runtime.python_version}`) or pass --python")
+    nearest = None if options.python else _nearest(runtime)
+    if nearest is None:
+        return text
+    other, found = nearest
+    return (f"{text}; the nearest Lambda runtime installed here is {other.name} (Python {found.full_version}, "
+            f"{found.path}): pass --runtime {other.name} to run as it")
+
+
+def _nearest(runtime: Runtime) -> tuple[Runtime, Interpreter] | None:
+    from lpack.core import clock
+    from lpack.core.targets import RUNTIMES, lifecycle
+
+    creatable = [r for r in RUNTIMES.values() if lifecycle(r, clock.today()) != "blocked"]
+    return nearest_runtime(runtime, creatable)
 
 
 def _snapstart_order(plan: Plan, outcome: Outcome) -> str:
@@ -159,6 +193,23 @@ def _snapstart_order(plan: Plan, outcome: Outcome) -> str:
     return (f"SnapStart: ran init (imported {plan.handler.rsplit('.', 1)[0]}), the before-snapshot hooks ({before}; "
             f"reverse order of registration), then restored: the after-restore hooks ({after}; order of "
             f"registration, Restore Duration {restore:.2f} ms), then the invocation")
+
+
+NO_CREDENTIALS = "NoCredentialsError"  # botocore.exceptions: "Unable to locate credentials"
+
+
+def _no_credentials(outcome: Outcome) -> bool:
+    """botocore looked for AWS credentials and found none: raised from botocore's own code."""
+    error = outcome.error or {}
+    trace = error.get("stackTrace") or []
+    return (error.get("errorType") == NO_CREDENTIALS
+            and any("botocore" in str(frame).replace("\\", "/").split("/") for frame in trace))
+
+
+def _credentials_hint(plan: Plan) -> str:
+    return (f"{plan.function}: botocore found no AWS credentials: the function sees only the variables Lambda "
+            "would set, not your shell's; pass your profile with --pass-env AWS_PROFILE --pass-env HOME (or your "
+            "keys: --pass-env AWS_ACCESS_KEY_ID --pass-env AWS_SECRET_ACCESS_KEY --pass-env AWS_SESSION_TOKEN)")
 
 
 def _emulated(plan: Plan, spec: Spec, note: Note) -> None:
