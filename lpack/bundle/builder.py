@@ -82,6 +82,7 @@ class Artifact(NamedTuple):
     packages: int = 0  # the distributions among its dependencies (their .dist-info folders)
     inputs_sha256: str = ""  # `inputs_digest` of what it was built from (dist/lpack-manifest.json records it)
     current: bool = False  # its inputs are as its stamp recorded: dist/'s zip was kept, nothing built (lpack.bundle.stamps)
+    fetched: bool = False  # its zip came from the remote cache, built elsewhere from the same inputs (lpack.bundle.artifacts)
 
     @property
     def sha256_base64(self) -> str:
@@ -99,6 +100,7 @@ class Artifact(NamedTuple):
             "seconds": round(self.seconds, 3),
             "largest": [{"name": n, "size_unzipped": s} for n, s in self.largest],
             **({"current": True} if self.current else {}),
+            **({"artifact": "remote"} if self.fetched else {}),
         }
 
 
@@ -136,6 +138,8 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
                 result.skipped.append((unit.name, why))
         for unit, outcome in outcomes:
             _collect(result, unit.name, outcome.result())
+    if builder.remote is not None:
+        builder.remote.finish()  # the packages it shares, uploaded in the background
     result.artifacts = _installs_first(result.artifacts, builder.keys)
     return result
 
@@ -346,6 +350,7 @@ class _Builder:
         self._python_work = threading.Lock()
         self._holding = threading.local()
         self._keys_by_declaration: dict[tuple[Any, ...], str] = {}
+        self._artifact_keys: dict[str, tuple[str, str] | None] = {}  # unit name -> its package's remote key, inputs digest
 
     @property
     def installer(self) -> Installer:
@@ -388,6 +393,8 @@ class _Builder:
             return None, findings
         if (kept := self._current(unit_plan, built, start)) is not None:
             return kept[0], findings + kept[1]
+        if (fetched := self._fetched(unit_plan, built, start)) is not None:
+            return fetched[0], findings + fetched[1]
         self.progress(unit.name, f"target {target.label}")
         prefix = LAYER_PREFIX if unit.kind == "layer" else ""
         excludes = select.spec(unit.exclude)
@@ -399,14 +406,16 @@ class _Builder:
                 self._layered(unit_plan)
             else:
                 deps_members, deps_state = self._dependencies(unit, target, extra_requirements, scratch)
-        return self._write(unit, unit_plan, built, start, findings, prefix, excludes, source_members,
-                           deps_members, deps_state)
+        written = self._write(unit, unit_plan, built, start, findings, prefix, excludes, source_members,
+                              deps_members, deps_state)
+        self._share(unit_plan, written[0])
+        return written
 
     def _write(self, unit: Unit, unit_plan: Plan, built: _Built, start: float, findings: list[Finding], prefix: str,
                excludes: Any, source_members: list[zipwriter.Member], deps_members: list[zipwriter.Member],
                deps_state: str) -> tuple[Artifact | None, list[Finding]]:
         """The unit's zip from its members, judged as written, and its stamp."""
-        where, target = unit_plan.where, unit_plan.target
+        where = unit_plan.where
         members: dict[str, zipwriter.Member] = {}
         for member in deps_members + source_members:  # the function's own files win
             if not excludes.match_file(member.name):
@@ -421,21 +430,83 @@ class _Builder:
         offsets = zipwriter.local_offsets(ordered)
         index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode, offset=offset,
                                                      method=m.method, crc=m.crc) for m, offset in zip(ordered, offsets)))
+        artifact, package_findings = self._judged(unit_plan, index, built, digest, deps_state,
+                                                  _distributions(deps_members), inputs_sha256, start)
+        return artifact, findings + package_findings
+
+    def _judged(self, unit_plan: Plan, index: PackageIndex, built: _Built, sha256: str, deps_state: str,
+                packages: int, inputs_sha256: str, start: float, fetched: bool = False) -> tuple[Artifact, list[Finding]]:
+        """The artifact of the unit's zip (``index``) and its package findings; its stamp written."""
+        unit, target = unit_plan.unit, unit_plan.target
         built.add(unit.name, index)
         package_findings = at_source_files(self._package_findings(unit, target, index, built), unit_plan.packaged_files)
-        findings += package_findings
         artifact = Artifact(
-            name=unit.name, kind=unit.kind, path=path, target=target,
+            name=unit.name, kind=unit.kind, path=unit_plan.artifact, target=target,
             size_zipped=index.size_zipped, size_unzipped=index.size_unzipped, files=index.files,
-            sha256=digest, largest=largest_top_level(index, strip=prefix),
+            sha256=sha256, largest=largest_top_level(index, strip=LAYER_PREFIX if unit.kind == "layer" else ""),
             dependencies=deps_state, seconds=time.perf_counter() - start,
             target_defaulted=unit_plan.target_defaulted, target_source=unit_plan.target_source,
             target_passed_over=unit_plan.target_passed_over,
             dependency_source=self._sources.get(unit.name, ""), left_out=self._left_out.get(unit.name, ()),
-            packages=_distributions(deps_members), inputs_sha256=inputs_sha256,
+            packages=packages, inputs_sha256=inputs_sha256, fetched=fetched,
         )
         self._stamp(unit_plan, artifact, package_findings)
-        return artifact, findings
+        return artifact, package_findings
+
+    # -- finished packages in the remote cache (lpack.bundle.artifacts) ---------------------------
+
+    def _artifact_key(self, unit_plan: Plan) -> tuple[str, str] | None:
+        """The key of the unit's package in the remote cache and its inputs digest; None when it
+        is not shared there (no remote, a Python project's wheel, a code-only --as-layer function)."""
+        unit = unit_plan.unit
+        if self.remote is None or not self._stampable(unit) or (self.options.as_layer and unit.kind == "function"):
+            return None
+        if unit.name not in self._artifact_keys:
+            from lpack.bundle.artifacts import artifact_key
+
+            files = self._source_walk(unit_plan)
+            deps_key = None
+            with _Scratch() as scratch:
+                if (found := self._requirements(unit, unit_plan.target, [], scratch)) is not None:
+                    self._declared[unit.name] = (list(found[0].files), list(found[0].local_paths))
+                    deps_key = self._dependency_key(found[0], unit_plan.target)
+            options = {"as_layer": self.options.as_layer, "installer": self.options.installer or self.project.installer,
+                       "build_isolation": self.options.build_isolation}
+            inputs = inputs_digest(unit_plan, files)
+            self._artifact_keys[unit.name] = (artifact_key(unit_plan, files, inputs, deps_key, options), inputs)
+        return self._artifact_keys[unit.name]
+
+    def _fetched(self, unit_plan: Plan, built: _Built, start: float) -> tuple[Artifact, list[Finding]] | None:
+        """The unit's package downloaded from the remote cache (built elsewhere from the same
+        inputs) and judged as a built one; None when the remote does not have it."""
+        from lpack.bundle import artifacts
+
+        if self.options.refresh or self.remote is None or (found := self._artifact_key(unit_plan)) is None:
+            return None
+        with self._waiting():
+            record = artifacts.fetch(self.remote, found[0], unit_plan.artifact)
+        if record is None:
+            return None
+        unit = unit_plan.unit
+        self.progress(unit.name, f"fetched {display_path(unit_plan.artifact)} from the remote cache {self.remote.url}")
+        inputs_sha256 = write_inputs_manifest(unit_plan, record["sha256"], self._walked.get(unit.name))
+        deps_state = "remote" if unit.name in self._declared else "none"
+        return self._judged(unit_plan, read_package(unit_plan.artifact), built, record["sha256"], deps_state,
+                            int(record.get("packages", 0)), inputs_sha256, start, fetched=True)
+
+    def _share(self, unit_plan: Plan, artifact: Artifact | None) -> None:
+        """Upload a package built here to the remote cache (not read-only; in the background)."""
+        if artifact is None or self.remote is None or self.remote.read_only:
+            return
+        found = self._artifact_key(unit_plan)
+        if found is None or found[1] != artifact.inputs_sha256:  # no key, or its source changed while built
+            return
+        from lpack import __version__
+        from lpack.bundle import artifacts
+
+        record = {"sha256": artifact.sha256, "size": artifact.size_zipped, "name": artifact.name, "kind": artifact.kind,
+                  "packages": artifact.packages, "inputs_sha256": artifact.inputs_sha256, "lpack_version": __version__}
+        artifacts.store(self.remote, found[0], artifact.path, record)
 
     # -- stamps: a unit whose inputs' stats are as they were is not built (lpack.bundle.stamps) ---
 
@@ -564,12 +635,18 @@ class _Builder:
             # Requires-Dist (a requirements file of options only, e.g. --find-links, adds to it)
             pinned = unit.lock or (unit.requirements and read_requirements(unit.requirements).lines)
             return members, [] if pinned else requires
-        left_out: list[str] = []
-        files = list(unit_plan.source_files(left_out))
-        self._left_out[unit.name] = tuple(left_out)
-        self._walked[unit.name] = files
+        files = self._source_walk(unit_plan)
         self.progress(unit.name, f"compressing {len(files)} source files")
         return zipwriter.compress_files(files), []
+
+    def _source_walk(self, unit_plan: Plan) -> list[tuple[str, Path]]:
+        """The unit's source files as packaged, walked once a run (and what was left out)."""
+        unit = unit_plan.unit
+        if unit.name not in self._walked:
+            left_out: list[str] = []
+            self._walked[unit.name] = list(unit_plan.source_files(left_out))
+            self._left_out[unit.name] = tuple(left_out)
+        return self._walked[unit.name]
 
     def _project_wheel(self, unit: Unit, target: Target, tmp: Path) -> tuple[list[zipwriter.Member], list[str]]:
         """A source folder that is a Python project: build its wheel (PEP 517), install it alone."""
@@ -760,6 +837,8 @@ class _Builder:
     def _say_source(self, unit: Unit, text: str) -> None:
         if unit.dependency_note:
             text += f"; {unit.dependency_note}"
+        if self._sources.get(unit.name) == text:
+            return  # said already (the remote cache's lookup reads the declaration first)
         self._sources[unit.name] = text
         self.progress(unit.name, f"dependencies: {text}")
 

@@ -30,7 +30,7 @@ from lpack.core.errors import UsageError, redact
 REMOTE_ENV = "LPACK_REMOTE_CACHE"
 READ_ONLY_ENV = "LPACK_REMOTE_CACHE_READ_ONLY"
 INSTALL_TIP = "pip install 'lpack-lambda[s3]'"
-_MAX_RECORD_BYTES = 1 << 20
+MAX_RECORD_BYTES = 1 << 20
 
 
 class RemoteCache:
@@ -49,7 +49,10 @@ class RemoteCache:
         self.read_only = read_only
         self._warn = warn
         self._client: Any = None
+        self._client_pid = 0  # a client is made in the process that uses it (never before a fork)
         self._guard = threading.Lock()  # units building at once (--jobs) make one client, say one warning
+        self._pool: Any = None  # uploads in the background (lpack.bundle.artifacts), made on first use
+        self._pending: list[Any] = []
         self.failed: str | None = None  # why the remote is off, once it is
 
     def _object(self, key: str, ext: str) -> str:
@@ -61,12 +64,12 @@ class RemoteCache:
         if self.failed is not None:
             return None
         try:
-            record = self._get(self._object(key, "json"))
+            record = self._get(self._object(key, "json"), MAX_RECORD_BYTES)
             if record is None:
                 return None
             info = json.loads(record)
             data = self._get(self._object(key, "zip"))
-        except _remote_errors() as exc:
+        except remote_errors() as exc:
             self._fail(exc)
             return None
         except ValueError:
@@ -106,22 +109,54 @@ class RemoteCache:
         try:
             self._put(self._object(key, "zip"), data, {"sha256": digest})
             self._put(self._object(key, "json"), json.dumps(record, indent=2).encode() + b"\n", {})
-        except _remote_errors() as exc:
+        except remote_errors() as exc:
             self._fail(exc)
             return
 
     # -- S3 ------------------------------------------------------------------------------------
 
-    def _get(self, name: str) -> bytes | None:
+    def get(self, name: str, limit: int | None = None) -> bytes | None:
+        """The object's bytes, or None when there is none; a remote error raises (`remote_errors`),
+        and an object over ``limit`` bytes is a ValueError."""
+        return self._get(name, limit)
+
+    def put(self, name: str, data: bytes, metadata: dict[str, str]) -> None:
+        self._put(name, data, metadata)
+
+    def fail(self, why: object) -> None:
+        """Turn the remote off for the rest of the run, with one warning."""
+        self._fail(why)
+
+    def submit(self, func: Callable[..., None], *args: Any) -> None:
+        """Run ``func(*args)`` on a small pool of threads (boto3 lets go of the interpreter while
+        it waits on the network); `finish` waits for all of them."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with self._guard:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(4, thread_name_prefix="lpack-remote")
+            self._pending.append(self._pool.submit(func, *args))
+
+    def finish(self) -> None:
+        """Wait for the uploads `submit` started (an error of theirs is raised here)."""
+        with self._guard:
+            pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
+    def _get(self, name: str, limit: int | None = None) -> bytes | None:
         client = self.client
         from botocore.exceptions import ClientError
 
         try:
             body = client.get_object(Bucket=self.bucket, Key=name)["Body"]
             try:
-                return bytes(body.read())
+                data = bytes(body.read() if limit is None else body.read(limit + 1))
             finally:
                 body.close()
+            if limit is not None and len(data) > limit:
+                raise ValueError(f"{name} is larger than {limit} bytes")
+            return data
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
@@ -136,8 +171,8 @@ class RemoteCache:
     @property
     def client(self) -> Any:
         with self._guard:
-            if self._client is None:
-                self._client = make_client(self.endpoint)
+            if self._client is None or self._client_pid != os.getpid():
+                self._client, self._client_pid = make_client(self.endpoint), os.getpid()
             return self._client
 
     def _fail(self, why: object) -> None:
@@ -178,7 +213,7 @@ class _Missing(Exception):
     """boto3 is not installed: a reason like any other remote failure."""
 
 
-def _remote_errors() -> tuple[type[BaseException], ...]:
+def remote_errors() -> tuple[type[BaseException], ...]:
     """What a remote call can raise (botocore is imported by the time one does)."""
     try:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -101,6 +101,8 @@ def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Find
 
 def _dependency_state(artifact: Any) -> str:
     """Under -v: whether this build installed the dependencies or reused the cache's install."""
+    if getattr(artifact, "fetched", False):
+        return "in the package from the remote cache (built elsewhere from the same inputs; nothing built here)"
     if artifact.dependencies == "cached":
         return "cached (nothing installed)"
     if artifact.dependencies == "remote":

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from lpack.cli import main
@@ -102,28 +103,94 @@ def zip_digest(root: Path) -> str:
     return hashlib.sha256((root / "dist" / "fn.zip").read_bytes()).hexdigest()
 
 
-def test_machine_b_with_an_empty_cache_installs_nothing_and_writes_the_same_zip(
+def test_machine_b_with_an_empty_cache_downloads_the_same_zip_and_reports_the_same_findings(
     tmp_path: Path, wheels: Path, s3_server: str, bucket: str,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     a_root, a_cache = machine(tmp_path, "a", wheels)
-    code, report, err = build(a_root, a_cache, monkeypatch, capsys, *remote(s3_server, bucket))
-    assert (code, report["artifacts"][0]["dependencies"], err.count("warning")) == (0, "installed", 0)
+    (a_root / "lambda_function.py").write_text("import no_such_module_here\n" + HANDLER)  # a finding, to compare
+    code, report_a, err = build(a_root, a_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    assert (code, report_a["artifacts"][0]["dependencies"], err.count("warning")) == (1, "installed", 0)
+    assert "artifact" not in report_a["artifacts"][0]
     stored = objects(s3_server, bucket)
-    assert len(stored) == 2 and stored[0].startswith("team/lpack/v1/") and stored[0].endswith(".json")
+    assert [k.rsplit("/", 1)[0] for k in stored] == ["team/lpack/artifacts/v1"] * 2 + ["team/lpack/v1"] * 2
     assert stored[1] == stored[0].removesuffix(".json") + ".zip"
+    record = json.loads(s3(s3_server).get_object(Bucket=bucket, Key=stored[0])["Body"].read())
+    assert record["sha256"] == zip_digest(a_root) and record["name"] == "fn"
+
+    b_root, b_cache = machine(tmp_path, "b", wheels)
+    (b_root / "lambda_function.py").write_text("import no_such_module_here\n" + HANDLER)
+    code, report_b, err = build(b_root, b_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    [artifact] = report_b["artifacts"]
+    assert (code, artifact["artifact"], artifact["dependencies"], err) == (1, "remote", "remote", "")
+    jsonschema.validate(report_b, json.loads((Path(__file__).parents[2] / "schemas" / "report.schema.json").read_text()))
+    assert zip_digest(b_root) == zip_digest(a_root)
+    # judged as a built zip, and on B's own source file
+    assert relative(report_b["findings"], b_root) == relative(report_a["findings"], a_root)
+    assert [(f["code"], f["path"]) for f in relative(report_b["findings"], b_root)] == [("LP209", "lambda_function.py")]
+    assert {k: artifact[k] for k in ("sha256", "size_unzipped", "files", "largest", "packages")} == \
+        {k: report_a["artifacts"][0][k] for k in ("sha256", "size_unzipped", "files", "largest", "packages")}
+    manifest = "dist/lpack-manifest.json"
+    assert (b_root / manifest).read_text() == (a_root / manifest).read_text()
+    assert list((b_cache / "deps").glob("*/*/meta.json")) == []  # nothing installed, nothing fetched
+
+    # B's next build is a no-op (its stamp), and B wrote nothing back
+    code, report_b, _ = build(b_root, b_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    assert report_b["artifacts"][0]["current"] is True
+    assert relative(report_b["findings"], b_root) == relative(report_a["findings"], a_root)
+    assert objects(s3_server, bucket) == stored
+
+
+def relative(findings: list[dict[str, Any]], root: Path) -> list[dict[str, Any]]:
+    return [{**f, "path": Path(f["path"]).relative_to(root).as_posix()} for f in findings]
+
+
+@pytest.mark.parametrize("change", ["source", "mode", "SOURCE_DATE_EPOCH"])
+def test_a_change_that_changes_the_zip_builds_it_from_the_shared_dependencies(
+    change: str, tmp_path: Path, wheels: Path, s3_server: str, bucket: str,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    a_root, a_cache = machine(tmp_path, "a", wheels)
+    build(a_root, a_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    stored = objects(s3_server, bucket)
+
+    b_root, b_cache = machine(tmp_path, "b", wheels)
+    if change == "source":
+        (b_root / "lambda_function.py").write_text(HANDLER + "# edited on B\n")
+    elif change == "mode":
+        (b_root / "lambda_function.py").chmod(0o755)
+    else:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    code, report, err = build(b_root, b_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    assert (code, report["artifacts"][0]["dependencies"], err) == (0, "remote", "")
+    assert "artifact" not in report["artifacts"][0] and zip_digest(b_root) != zip_digest(a_root)
+    added = sorted(set(objects(s3_server, bucket)) - set(stored))  # B shares its package in turn
+    assert [k.rsplit("/", 1)[0] for k in added] == ["team/lpack/artifacts/v1"] * 2
+
+
+def test_a_corrupted_remote_package_is_never_used(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    a_root, a_cache = machine(tmp_path, "a", wheels)
+    build(a_root, a_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    [zip_object] = [k for k in objects(s3_server, bucket) if k.endswith(".zip") and "/artifacts/" in k]
+    flip_a_byte(s3_server, bucket, zip_object)
 
     b_root, b_cache = machine(tmp_path, "b", wheels)
     code, report, err = build(b_root, b_cache, monkeypatch, capsys, *remote(s3_server, bucket))
-    assert (code, report["artifacts"][0]["dependencies"], err) == (0, "remote", "")
+    assert (code, report["artifacts"][0]["dependencies"]) == (0, "installed")  # the remote is off after
+    assert "artifact" not in report["artifacts"][0]
+    assert err == (f"lpack: warning: remote cache s3://{bucket}/team/lpack: {zip_object} does not match its "
+                   "recorded sha256; not used; building locally\n")
     assert zip_digest(b_root) == zip_digest(a_root)
-    meta = json.loads(next((b_cache / "deps").glob("*/*/meta.json")).read_text())
-    assert meta["from"] == "remote"
 
-    # B's local cache now has it: no remote needed, and B wrote nothing back
-    code, report, _ = build(b_root, b_cache, monkeypatch, capsys, *remote(s3_server, bucket))
-    assert report["artifacts"][0]["dependencies"] == "cached"
-    assert objects(s3_server, bucket) == stored
+
+def flip_a_byte(endpoint: str, bucket: str, key: str) -> None:
+    client = s3(endpoint)
+    data = bytearray(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte, same size
+    client.put_object(Bucket=bucket, Key=key, Body=bytes(data))
 
 
 def test_a_corrupted_remote_entry_is_never_used(
@@ -132,11 +199,11 @@ def test_a_corrupted_remote_entry_is_never_used(
 ) -> None:
     a_root, a_cache = machine(tmp_path, "a", wheels)
     build(a_root, a_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    for key in objects(s3_server, bucket):
+        if "/artifacts/" in key:  # the package is not there: the dependencies are looked up
+            s3(s3_server).delete_object(Bucket=bucket, Key=key)
     [zip_object] = [k for k in objects(s3_server, bucket) if k.endswith(".zip")]
-    client = s3(s3_server)
-    data = bytearray(client.get_object(Bucket=bucket, Key=zip_object)["Body"].read())
-    data[len(data) // 2] ^= 0xFF  # one flipped byte, same size
-    client.put_object(Bucket=bucket, Key=zip_object, Body=bytes(data))
+    flip_a_byte(s3_server, bucket, zip_object)
 
     b_root, b_cache = machine(tmp_path, "b", wheels)
     code, report, err = build(b_root, b_cache, monkeypatch, capsys, *remote(s3_server, bucket))
@@ -175,6 +242,15 @@ def test_read_only_reads_but_never_writes(
     monkeypatch.setenv("LPACK_REMOTE_CACHE_READ_ONLY", "1")
     code, report, err = build(root, tmp_path / "fork" / "cache2", monkeypatch, capsys)
     assert (report["artifacts"][0]["dependencies"], objects(s3_server, bucket)) == ("installed", [])
+
+    monkeypatch.delenv("LPACK_REMOTE_CACHE_READ_ONLY")  # another machine shares its package...
+    other, other_cache = machine(tmp_path, "main", wheels)
+    build(other, other_cache, monkeypatch, capsys)
+    stored = objects(s3_server, bucket)
+    monkeypatch.setenv("LPACK_REMOTE_CACHE_READ_ONLY", "1")  # ...which a read-only build downloads
+    code, report, err = build(root, tmp_path / "fork" / "cache3", monkeypatch, capsys)
+    assert (code, report["artifacts"][0].get("artifact"), err) == (0, "remote", "")
+    assert zip_digest(root) == zip_digest(other) and objects(s3_server, bucket) == stored
 
 
 def test_credentials_never_appear_in_what_lpack_prints(

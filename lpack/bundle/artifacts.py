@@ -1,0 +1,124 @@
+"""Finished packages in the remote cache (issue #16): a unit whose inputs another machine has
+built already is downloaded, not built, as Bazel's and Turborepo's remote caches do.
+
+The key of a unit's package (`artifact_key`) is everything that shapes its bytes: lpack's version,
+the unit's inputs digest (its source files' paths and contents, its dependency declaration's
+bytes, the settings and target `inputs_digest` covers), the packaged files' modes, the dependency
+cache key (the declaration's files and local wheelhouses, the installer and its version and
+environment, pip's configuration), every setting of the unit (paths relative to the project, so
+two checkouts in different folders agree), the build options that shape a zip (--as-layer, the
+installer, build isolation) and the zip's timestamp (SOURCE_DATE_EPOCH). A unit whose package is a
+Python project's wheel (built by its backend) is never shared this way; its dependencies still are.
+
+Each package is two objects under ``PREFIX/artifacts/v{ARTIFACT_FORMAT}/``: ``KEY.zip``, the zip's
+bytes, and ``KEY.json``, a small record (the zip's sha256 and size, the unit's name and kind, its
+distribution count, the inputs digest, lpack's version), written last. A downloaded zip is checked
+against the record's sha256 and size before it is renamed into dist/; a mismatch or any remote
+failure is one warning (the remote is off for the rest of the run) and a local build. The package
+checks run on the downloaded zip as on a built one: the findings are the local build's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lpack.core.cache import make_key
+
+if TYPE_CHECKING:
+    from lpack.bundle.remote import RemoteCache
+    from lpack.plan import Plan
+
+ARTIFACT_FORMAT = 1
+
+
+def artifact_key(unit_plan: Plan, files: list[tuple[str, Path]], inputs_sha256: str, deps_key: str | None,
+                 options: Mapping[str, Any]) -> str:
+    """The key of the package a unit builds into: the same on every machine whose build would
+    write the same bytes (make_key adds lpack's version)."""
+    from lpack.bundle import zipwriter
+    from lpack.bundle.stamps import canonical
+
+    root = unit_plan.project.root
+    return make_key({
+        "artifact": ARTIFACT_FORMAT, "inputs": inputs_sha256, "deps": deps_key, "target": unit_plan.target.label,
+        "unit": portable(canonical(unit_plan.unit), str(root)), "options": portable(canonical(dict(options)), str(root)),
+        "modes": [zipwriter.file_mode(path) for _rel, path in files], "date": list(zipwriter.source_date()),
+    })
+
+
+def portable(value: Any, root: str) -> Any:
+    """``value`` (canonical JSON) with the paths under ``root`` made relative to it."""
+    if isinstance(value, str) and (value == root or value.startswith(root + os.sep)):
+        return Path(os.path.relpath(value, root)).as_posix()
+    if isinstance(value, dict):
+        return {k: portable(v, root) for k, v in value.items()}
+    if isinstance(value, list):
+        return [portable(v, root) for v in value]
+    return value
+
+
+def _object(remote: RemoteCache, key: str, ext: str) -> str:
+    return f"{remote.prefix}artifacts/v{ARTIFACT_FORMAT}/{key}.{ext}"
+
+
+def fetch(remote: RemoteCache, key: str, dest: Path) -> dict[str, Any] | None:
+    """The package stored under ``key``, verified and renamed into ``dest``; its record, or None
+    when the remote has none (or is off, or its zip is not what the record says)."""
+    from lpack.bundle.remote import MAX_RECORD_BYTES, remote_errors
+
+    if remote.failed is not None:
+        return None
+    try:
+        text = remote.get(_object(remote, key, "json"), MAX_RECORD_BYTES)
+        if text is None:
+            return None
+        record = json.loads(text)
+        if not isinstance(record, dict) or record.get("version") != ARTIFACT_FORMAT:
+            raise ValueError
+        data = remote.get(_object(remote, key, "zip"))
+    except remote_errors() as exc:
+        remote.fail(exc)
+        return None
+    except ValueError:
+        remote.fail(f"{_object(remote, key, 'json')} is not an lpack artifact record")
+        return None
+    if data is None or len(data) != record.get("size") or hashlib.sha256(data).hexdigest() != record.get("sha256"):
+        remote.fail(f"{_object(remote, key, 'zip')} does not match its recorded sha256; not used")
+        return None
+    from lpack.core.files import atomic_writer
+
+    with atomic_writer(dest, tip=f"{dest.parent} must be a folder you can write to") as out:
+        out.write(data)
+    return record
+
+
+def store(remote: RemoteCache, key: str, zip_path: Path, record: Mapping[str, Any]) -> None:
+    """Share a built package (in the background: `RemoteCache.finish` waits for it): its zip,
+    then its record; nothing when the zip on disk is no longer the one built."""
+    if remote.read_only:
+        return
+    remote.submit(_upload, remote, key, zip_path, dict(record))
+
+
+def _upload(remote: RemoteCache, key: str, zip_path: Path, record: dict[str, Any]) -> None:
+    from lpack.bundle.remote import remote_errors
+
+    if remote.failed is not None:
+        return
+    try:
+        data = zip_path.read_bytes()
+    except OSError:
+        return
+    if hashlib.sha256(data).hexdigest() != record["sha256"] or len(data) != record["size"]:
+        return  # rewritten since (another build): not the bytes this key's inputs made
+    try:
+        remote.put(_object(remote, key, "zip"), data, {"sha256": record["sha256"]})
+        remote.put(_object(remote, key, "json"), json.dumps({**record, "version": ARTIFACT_FORMAT},
+                                                            indent=2, sort_keys=True).encode() + b"\n", {})
+    except remote_errors() as exc:
+        remote.fail(exc)
