@@ -406,8 +406,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _remote_cache(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--remote-cache", metavar="s3://BUCKET/PREFIX",
-                        help="a dependency cache shared on S3 (default: $LPACK_REMOTE_CACHE): an install the local "
-                        "cache lacks is downloaded from it, verified by sha256, and one this build makes is uploaded; "
+                        help="a cache shared on S3 (default: $LPACK_REMOTE_CACHE) of dependency installs and finished "
+                        "packages: a package built elsewhere from the same inputs, or an install the local cache lacks, "
+                        "is downloaded from it, verified by sha256, and what this build makes is uploaded; "
                         "if it fails (credentials, network, 403), one warning and the build goes on locally. "
                         "Credentials, region and endpoint from the standard AWS environment or profile. "
                         "Needs boto3: pip install 'lpack-lambda[s3]'")

@@ -12,10 +12,17 @@ Python project's wheel (built by its backend) is never shared this way; its depe
 
 Each package is two objects under ``PREFIX/artifacts/v{ARTIFACT_FORMAT}/``: ``KEY.zip``, the zip's
 bytes, and ``KEY.json``, a small record (the zip's sha256 and size, the unit's name and kind, its
-distribution count, the inputs digest, lpack's version), written last. A downloaded zip is checked
-against the record's sha256 and size before it is renamed into dist/; a mismatch or any remote
-failure is one warning (the remote is off for the rest of the run) and a local build. The package
-checks run on the downloaded zip as on a built one: the findings are the local build's.
+distribution count, the inputs digest, lpack's version; its sizes, largest entries and the package
+checks' findings, with the zip's path left out; the distributions dist/lpack-manifest.json lists),
+written last. A downloaded zip is checked against the record's sha256 and size before it is
+renamed into dist/; a mismatch or any remote failure is one warning (the remote is off for the
+rest of the run) and a local build.
+
+Findings: the package checks see the zip, the unit's settings and target (all in the key) and the
+layers the function is deployed with (not in it). So a function without layers reports the
+findings its record holds (re-pointed at this machine's zip and source files), which is what the
+checks give on the same bytes (measured: judging each downloaded zip again cost B about a third of
+its time); a layer, or a function with layers, is judged again here on the downloaded zip.
 """
 
 from __future__ import annotations
@@ -25,15 +32,28 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lpack.core.cache import make_key
+from lpack.core.findings import Finding
 
 if TYPE_CHECKING:
     from lpack.bundle.remote import RemoteCache
     from lpack.plan import Plan
 
 ARTIFACT_FORMAT = 1
+_ZIP = "\u2063zip\u2063"  # where a finding named the zip's path, in a record (an invisible separator around it)
+
+
+class Judged(NamedTuple):
+    """What a build learns from its zip: sizes, largest top-level entries and the package checks'
+    findings (as they name the zip's entries, before they are pointed at source files)."""
+
+    size_zipped: int
+    size_unzipped: int
+    files: int
+    largest: list[tuple[str, int]]
+    findings: list[Finding]
 
 
 def artifact_key(unit_plan: Plan, files: list[tuple[str, Path]], inputs_sha256: str, deps_key: str | None,
@@ -97,12 +117,53 @@ def fetch(remote: RemoteCache, key: str, dest: Path) -> dict[str, Any] | None:
     return record
 
 
-def store(remote: RemoteCache, key: str, zip_path: Path, record: Mapping[str, Any]) -> None:
+def judged(record: Mapping[str, Any], zip_path: Path) -> Judged | None:
+    """What the record says the build that made the zip learnt from it, its findings naming
+    ``zip_path`` as this machine shows it; None when the record has none (or another shape)."""
+    from lpack.analysis.package import display_path
+    from lpack.bundle.stamps import finding_from_json
+
+    data = record.get("judged")
+    try:
+        shown = display_path(zip_path)
+        return Judged(int(data["size_zipped"]), int(data["size_unzipped"]), int(data["files"]),  # type: ignore[index]
+                      [(str(n), int(size)) for n, size in data["largest"]],  # type: ignore[index]
+                      [finding_from_json(_swapped(f, _ZIP, shown)) for f in data["findings"]])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def installed(record: Mapping[str, Any]) -> list[dict[str, str]] | None:
+    """The distributions the record lists in the zip (manifest.installed), or None."""
+    found = record.get("installed")
+    if not isinstance(found, list) or not all(isinstance(d, dict) and set(d) == {"name", "version"} for d in found):
+        return None
+    return [{"name": str(d["name"]), "version": str(d["version"])} for d in found]
+
+
+def _swapped(value: Any, old: str, new: str) -> Any:
+    """A finding's JSON with ``old`` (the zip's path, or its stand-in) written ``new``."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, list):
+        return [_swapped(v, old, new) for v in value]
+    return value
+
+
+def store(remote: RemoteCache, key: str, zip_path: Path, record: Mapping[str, Any], judgement: Judged | None) -> None:
     """Share a built package (in the background: `RemoteCache.finish` waits for it): its zip,
     then its record; nothing when the zip on disk is no longer the one built."""
     if remote.read_only:
         return
-    remote.submit(_upload, remote, key, zip_path, dict(record))
+    from lpack.analysis.package import display_path
+    from lpack.bundle.stamps import finding_to_json
+
+    record = dict(record)
+    if judgement is not None:
+        shown = display_path(zip_path)
+        record["judged"] = {**judgement._asdict(), "findings": [_swapped(finding_to_json(f), shown, _ZIP)
+                                                                for f in judgement.findings]}
+    remote.submit(_upload, remote, key, zip_path, record)
 
 
 def _upload(remote: RemoteCache, key: str, zip_path: Path, record: dict[str, Any]) -> None:
@@ -116,6 +177,9 @@ def _upload(remote: RemoteCache, key: str, zip_path: Path, record: dict[str, Any
         return
     if hashlib.sha256(data).hexdigest() != record["sha256"] or len(data) != record["size"]:
         return  # rewritten since (another build): not the bytes this key's inputs made
+    from lpack.bundle.manifest import installed
+
+    record["installed"] = installed(zip_path)
     try:
         remote.put(_object(remote, key, "zip"), data, {"sha256": record["sha256"]})
         remote.put(_object(remote, key, "json"), json.dumps({**record, "version": ARTIFACT_FORMAT},

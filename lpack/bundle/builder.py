@@ -38,6 +38,7 @@ from lpack.plan import Plan, is_python_project, plan
 from lpack.rules import engine
 
 if TYPE_CHECKING:
+    from lpack.bundle.artifacts import Judged
     from lpack.bundle.installer import Installer
     from lpack.bundle.remote import RemoteCache
 
@@ -83,6 +84,7 @@ class Artifact(NamedTuple):
     inputs_sha256: str = ""  # `inputs_digest` of what it was built from (dist/lpack-manifest.json records it)
     current: bool = False  # its inputs are as its stamp recorded: dist/'s zip was kept, nothing built (lpack.bundle.stamps)
     fetched: bool = False  # its zip came from the remote cache, built elsewhere from the same inputs (lpack.bundle.artifacts)
+    installed: list[dict[str, str]] | None = None  # the distributions in it (manifest.installed), when known unread
 
     @property
     def sha256_base64(self) -> str:
@@ -127,7 +129,7 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
     builder = _Builder(project, options, progress)
     built = _Built({unit.name for unit in building})
     result = BuildResult(builder.warnings)
-    with runner:
+    with builder.remote_work(building), runner:  # the remote's downloads and uploads, in the background
         outcomes = []
         for unit, why in plan_:
             if why is None:
@@ -138,8 +140,6 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
                 result.skipped.append((unit.name, why))
         for unit, outcome in outcomes:
             _collect(result, unit.name, outcome.result())
-    if builder.remote is not None:
-        builder.remote.finish()  # the packages it shares, uploaded in the background
     result.artifacts = _installs_first(result.artifacts, builder.keys)
     return result
 
@@ -351,6 +351,8 @@ class _Builder:
         self._holding = threading.local()
         self._keys_by_declaration: dict[tuple[Any, ...], str] = {}
         self._artifact_keys: dict[str, tuple[str, str] | None] = {}  # unit name -> its package's remote key, inputs digest
+        self._prefetched: dict[str, Any] = {}  # unit name -> the download of its package (a Future)
+        self._judgements: dict[str, Judged] = {}  # unit name -> what its zip built here was judged
 
     @property
     def installer(self) -> Installer:
@@ -430,25 +432,35 @@ class _Builder:
         offsets = zipwriter.local_offsets(ordered)
         index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode, offset=offset,
                                                      method=m.method, crc=m.crc) for m, offset in zip(ordered, offsets)))
-        artifact, package_findings = self._judged(unit_plan, index, built, digest, deps_state,
+        judged = self._judgements[unit.name] = self._judge(unit_plan, index, built)
+        artifact, package_findings = self._judged(unit_plan, judged, digest, deps_state,
                                                   _distributions(deps_members), inputs_sha256, start)
         return artifact, findings + package_findings
 
-    def _judged(self, unit_plan: Plan, index: PackageIndex, built: _Built, sha256: str, deps_state: str,
-                packages: int, inputs_sha256: str, start: float, fetched: bool = False) -> tuple[Artifact, list[Finding]]:
-        """The artifact of the unit's zip (``index``) and its package findings; its stamp written."""
-        unit, target = unit_plan.unit, unit_plan.target
+    def _judge(self, unit_plan: Plan, index: PackageIndex, built: _Built) -> Judged:
+        """The package checks on the unit's zip (``index``), which its functions then see."""
+        from lpack.bundle.artifacts import Judged
+
+        unit = unit_plan.unit
         built.add(unit.name, index)
-        package_findings = at_source_files(self._package_findings(unit, target, index, built), unit_plan.packaged_files)
+        return Judged(index.size_zipped, index.size_unzipped, index.files,
+                      largest_top_level(index, strip=LAYER_PREFIX if unit.kind == "layer" else ""),
+                      self._package_findings(unit, unit_plan.target, index, built))
+
+    def _judged(self, unit_plan: Plan, judged: Judged, sha256: str, deps_state: str, packages: int,
+                inputs_sha256: str, start: float, **more: Any) -> tuple[Artifact, list[Finding]]:
+        """The artifact of the unit's zip and its package findings (on the unit's own source files
+        where they point into them); its stamp written."""
+        unit = unit_plan.unit
+        package_findings = at_source_files(judged.findings, unit_plan.packaged_files)
         artifact = Artifact(
-            name=unit.name, kind=unit.kind, path=unit_plan.artifact, target=target,
-            size_zipped=index.size_zipped, size_unzipped=index.size_unzipped, files=index.files,
-            sha256=sha256, largest=largest_top_level(index, strip=LAYER_PREFIX if unit.kind == "layer" else ""),
-            dependencies=deps_state, seconds=time.perf_counter() - start,
+            name=unit.name, kind=unit.kind, path=unit_plan.artifact, target=unit_plan.target,
+            size_zipped=judged.size_zipped, size_unzipped=judged.size_unzipped, files=judged.files,
+            sha256=sha256, largest=judged.largest, dependencies=deps_state, seconds=time.perf_counter() - start,
             target_defaulted=unit_plan.target_defaulted, target_source=unit_plan.target_source,
             target_passed_over=unit_plan.target_passed_over,
             dependency_source=self._sources.get(unit.name, ""), left_out=self._left_out.get(unit.name, ()),
-            packages=packages, inputs_sha256=inputs_sha256, fetched=fetched,
+            packages=packages, inputs_sha256=inputs_sha256, **more,
         )
         self._stamp(unit_plan, artifact, package_findings)
         return artifact, package_findings
@@ -481,18 +493,62 @@ class _Builder:
         inputs) and judged as a built one; None when the remote does not have it."""
         from lpack.bundle import artifacts
 
+        unit = unit_plan.unit
+        prefetched = self._prefetched.pop(unit.name, None)
         if self.options.refresh or self.remote is None or (found := self._artifact_key(unit_plan)) is None:
             return None
         with self._waiting():
-            record = artifacts.fetch(self.remote, found[0], unit_plan.artifact)
+            record = artifacts.fetch(self.remote, found[0], unit_plan.artifact) if prefetched is None \
+                else prefetched.result()
         if record is None:
             return None
-        unit = unit_plan.unit
         self.progress(unit.name, f"fetched {display_path(unit_plan.artifact)} from the remote cache {self.remote.url}")
         inputs_sha256 = write_inputs_manifest(unit_plan, record["sha256"], self._walked.get(unit.name))
+        # what the package checks found on the machine that built it, for a function judged alone
+        # (a layer's index serves its functions; layers' contents are not in the key)
+        alone = unit.kind == "function" and not unit.layers and not self.layer_zips
+        judged = artifacts.judged(record, unit_plan.artifact) if alone else None
+        if judged is None:
+            judged = self._judge(unit_plan, read_package(unit_plan.artifact), built)
         deps_state = "remote" if unit.name in self._declared else "none"
-        return self._judged(unit_plan, read_package(unit_plan.artifact), built, record["sha256"], deps_state,
-                            int(record.get("packages", 0)), inputs_sha256, start, fetched=True)
+        installed = artifacts.installed(record)
+        return self._judged(unit_plan, judged, record["sha256"], deps_state, int(record.get("packages", 0)),
+                            inputs_sha256, start, fetched=True, installed=installed)
+
+    @contextlib.contextmanager
+    def remote_work(self, units: list[Unit]) -> Iterator[None]:
+        """The remote cache's downloads of ``units``' packages started, and its transfers waited
+        for at the end (those not started are dropped when the build stops on an error or Ctrl-C)."""
+        if self.remote is None:
+            yield
+            return
+        try:
+            self.prefetch(units)
+            yield
+        except BaseException:
+            self.remote.finish(cancel=True)
+            raise
+        self.remote.finish()
+
+    def prefetch(self, units: list[Unit]) -> None:
+        """Start downloading, on the remote cache's threads, the packages of the units whose zip
+        dist/ lacks (a fresh checkout: a zip there is most likely current); each unit's build
+        then waits for its own."""
+        from lpack.bundle import artifacts
+
+        if self.remote is None or self.options.refresh:
+            return
+        for unit in units:
+            try:
+                unit_plan = plan(self.project, unit, self.options.runtime, self.options.architecture)
+                if unit_plan.artifact.exists() or lifecycle(unit_plan.target.runtime, self.today) == "blocked":
+                    continue
+                found = self._artifact_key(unit_plan)
+            except LpackError:
+                continue  # its build says why
+            if found is not None:
+                self._prefetched[unit.name] = self.remote.submit(artifacts.fetch, self.remote, found[0],
+                                                                 unit_plan.artifact)
 
     def _share(self, unit_plan: Plan, artifact: Artifact | None) -> None:
         """Upload a package built here to the remote cache (not read-only; in the background)."""
@@ -506,7 +562,7 @@ class _Builder:
 
         record = {"sha256": artifact.sha256, "size": artifact.size_zipped, "name": artifact.name, "kind": artifact.kind,
                   "packages": artifact.packages, "inputs_sha256": artifact.inputs_sha256, "lpack_version": __version__}
-        artifacts.store(self.remote, found[0], artifact.path, record)
+        artifacts.store(self.remote, found[0], artifact.path, record, self._judgements.pop(artifact.name, None))
 
     # -- stamps: a unit whose inputs' stats are as they were is not built (lpack.bundle.stamps) ---
 

@@ -96,7 +96,8 @@ def entry(artifact: Any, dist: Path, inputs_sha256: str, declared_hashes: Mappin
         "size_bytes": artifact.size_zipped,
         "runtime": artifact.target.runtime.name, "architecture": artifact.target.architecture,
         "inputs_sha256": inputs_sha256, "lpack_version": __version__,
-        "dependencies": [{**d, "hashes": declared_hashes.get(_normal(d["name"]), [])} for d in installed(path)],
+        "dependencies": [{**d, "hashes": declared_hashes.get(_normal(d["name"]), [])}
+                         for d in (installed(path) if getattr(artifact, "installed", None) is None else artifact.installed)],
     }
 
 

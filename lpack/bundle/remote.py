@@ -20,12 +20,15 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from lpack.bundle.cache import CACHE_TIP, DependencyCache
 from lpack.core.cache import CACHE_FORMAT
 from lpack.core.errors import UsageError, redact
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 REMOTE_ENV = "LPACK_REMOTE_CACHE"
 READ_ONLY_ENV = "LPACK_REMOTE_CACHE_READ_ONLY"
@@ -51,7 +54,8 @@ class RemoteCache:
         self._client: Any = None
         self._client_pid = 0  # a client is made in the process that uses it (never before a fork)
         self._guard = threading.Lock()  # units building at once (--jobs) make one client, say one warning
-        self._pool: Any = None  # uploads in the background (lpack.bundle.artifacts), made on first use
+        self._pool: Any = None  # downloads and uploads in the background (lpack.bundle.artifacts), made on first use
+        self._pool_pid = 0
         self._pending: list[Any] = []
         self.failed: str | None = None  # why the remote is off, once it is
 
@@ -127,20 +131,30 @@ class RemoteCache:
         """Turn the remote off for the rest of the run, with one warning."""
         self._fail(why)
 
-    def submit(self, func: Callable[..., None], *args: Any) -> None:
+    def submit(self, func: Callable[..., Any], *args: Any) -> Future[Any]:
         """Run ``func(*args)`` on a small pool of threads (boto3 lets go of the interpreter while
-        it waits on the network); `finish` waits for all of them."""
+        it waits on the network), made in the process that uses it; `finish` waits for them all."""
         from concurrent.futures import ThreadPoolExecutor
 
         with self._guard:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(4, thread_name_prefix="lpack-remote")
-            self._pending.append(self._pool.submit(func, *args))
+            if self._pool is None or self._pool_pid != os.getpid():
+                self._pool, self._pool_pid = ThreadPoolExecutor(4, thread_name_prefix="lpack-remote"), os.getpid()
+            future: Future[Any] = self._pool.submit(func, *args)
+            self._pending.append(future)
+            return future
 
-    def finish(self) -> None:
-        """Wait for the uploads `submit` started (an error of theirs is raised here)."""
+    def finish(self, cancel: bool = False) -> None:
+        """Wait for what `submit` started (an error of theirs is raised here); with ``cancel``,
+        drop what has not started and wait only for what has."""
         with self._guard:
             pending, self._pending = self._pending, []
+        if cancel:
+            for future in pending:
+                future.cancel()
+            from concurrent.futures import wait
+
+            wait(pending)
+            return
         for future in pending:
             future.result()
 

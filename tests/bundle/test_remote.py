@@ -117,6 +117,8 @@ def test_machine_b_with_an_empty_cache_downloads_the_same_zip_and_reports_the_sa
     assert stored[1] == stored[0].removesuffix(".json") + ".zip"
     record = json.loads(s3(s3_server).get_object(Bucket=bucket, Key=stored[0])["Body"].read())
     assert record["sha256"] == zip_digest(a_root) and record["name"] == "fn"
+    assert [f[0] for f in record["judged"]["findings"]] == ["LP209"] and str(tmp_path) not in json.dumps(record)
+    assert [d["version"] for d in record["installed"]] == ["1.0", "2.0"]  # what dist/lpack-manifest.json lists
 
     b_root, b_cache = machine(tmp_path, "b", wheels)
     (b_root / "lambda_function.py").write_text("import no_such_module_here\n" + HANDLER)
@@ -329,3 +331,38 @@ def test_units_building_at_once_share_one_warning(
                               *remote(f"http://127.0.0.1:{free_port()}", "any-bucket"))
     assert code == 0 and [a["dependencies"] for a in report["artifacts"]] == ["installed", "installed"]
     assert err.count("lpack: warning: remote cache") == 1, err
+
+
+def test_a_function_with_a_layer_is_judged_again_with_this_machines_layer(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    def project(name: str) -> Path:
+        root = tmp_path / name / "app"
+        (root / "src").mkdir(parents=True)
+        (root / "src" / "lambda_function.py").write_text("import no_such_module_here\n" + HANDLER)
+        (root / "requirements.txt").write_text(f"--no-index\n--find-links {wheels}\ndemo-remote==1.0\n")
+        (root / "pyproject.toml").write_text(
+            '[tool.lpack]\nsource = "src"\n\n[tool.lpack.layers.deps]\nrequirements = "requirements.txt"\n\n'
+            '[tool.lpack.functions.fn]\nhandler = "lambda_function.lambda_handler"\nlayers = ["deps"]\n')
+        return root
+
+    a_root, b_root = project("a"), project("b")
+    code, report_a, _ = build(a_root, tmp_path / "a" / "cache", monkeypatch, capsys, *remote(s3_server, bucket))
+    code, report_b, err = build(b_root, tmp_path / "b" / "cache", monkeypatch, capsys, *remote(s3_server, bucket))
+    assert [(a["name"], a.get("artifact")) for a in report_b["artifacts"]] == [("deps", "remote"), ("fn", "remote")]
+    assert relative(report_b["findings"], b_root) == relative(report_a["findings"], a_root)
+    assert [f["code"] for f in report_b["findings"]] == ["LP209"] and err == ""
+
+    # deployed with one more layer, which has the module: the same zip, judged with it, is fine
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "extra.zip", "w") as zf:
+        zf.writestr("python/no_such_module_here.py", "")
+    shutil.rmtree(b_root / "dist")
+    code, report_b, err = build(b_root, tmp_path / "b" / "cache2", monkeypatch, capsys,
+                                *remote(s3_server, bucket), "--layer", str(tmp_path / "extra.zip"))
+    assert [(a["name"], a.get("artifact")) for a in report_b["artifacts"]] == [("deps", "remote"), ("fn", "remote")]
+    assert (code, report_b["findings"], err) == (0, [], "")
+    for name in ("deps", "fn"):
+        assert (b_root / "dist" / f"{name}.zip").read_bytes() == (a_root / "dist" / f"{name}.zip").read_bytes()
