@@ -81,6 +81,36 @@ given here. Runs under python3.X for the target runtime when one is installed (P
 else under this Python, and says so. Nothing here talks to AWS.
 """
 
+SERVE_DESCRIPTION = """\
+Serve the project's HTTP routes on one local port, as API Gateway (REST or HTTP API), a function
+URL or an ALB would call the functions: each request becomes that integration's event, runs in a
+warm execution environment of its function (built first, as `lpack invoke` does: the package that
+runs is the one that ships), and the result becomes that integration's HTTP response.
+
+Routes come from the SAM template's Api, HttpApi, FunctionUrlConfig and ALB events; a project
+without HTTP events (lpack.toml, pyproject.toml) needs --event-shape, which serves each function at
+/NAME/... (and at / when there is one). Matching is API Gateway's: exact paths, then {param},
+then {proxy+}; an unmatched path gets the integration's own 403/404.
+
+Warm environments: one per function, reused across requests (init runs once; the first request's
+REPORT has the Init Duration), up to --concurrency per function, each running one request at a
+time, as Lambda does. A request that finds them all busy waits for one (Lambda would throttle
+at once: 429); after max(30 s, the timeout) it gets 429. The function's timeout is enforced
+(the integration's 504) and the environment restarts. Each request prints its access line, then
+the function's START/END/REPORT lines and logs.
+
+Reload on save: the project's files are polled every 0.25 s; a change rebuilds (a source-only
+edit installs nothing) and new requests run in fresh environments while in-flight ones finish on
+the old. A change that does not build is printed, and every request answers 502 with the error
+until it is fixed; the server keeps running.
+
+Binds to 127.0.0.1. Another host (e.g. 0.0.0.0) needs --allow-remote: anyone who reaches it can
+run your functions with your environment. Ctrl-C (or SIGTERM) ends every environment's process.
+"""
+
+SERVE_EPILOG = ("Exit codes: 130 stopped with Ctrl-C or SIGTERM, 2 usage/config/build error at start (or "
+                "--debug-port without debugpy, or the port in use), 3 internal error.")
+
 INVOKE_EPILOG = ("Exit codes: 0 every invocation succeeded, 1 a handler error, runtime error or timeout, "
                  "2 usage/config/input error, 3 internal error.")
 
@@ -372,6 +402,7 @@ def _parser() -> argparse.ArgumentParser:
     _output(lock, "no progress output", file=False)
 
     _invoke_parser(commands)
+    _serve_parser(commands)
     validate = commands.add_parser(
         "validate-config", help="validate [tool.lpack] or lpack.toml against lpack's schema",
         description="Validate the configuration against schemas/lpack.schema.json and resolve it as a build would "
@@ -574,6 +605,49 @@ def _invoke_parser(commands: Any) -> None:
                         help="text: the console's test result per event; json: one document on stdout")
     invoke.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE")
     _output(invoke, "no progress output")
+
+
+def _serve_parser(commands: Any) -> None:
+    from lpack.commands.serve import EVENT_SHAPES
+
+    serve = commands.add_parser(
+        "serve", help="serve the project's HTTP routes locally: warm functions, reload on save",
+        description=SERVE_DESCRIPTION,
+        epilog=_epilog("lpack serve", "lpack serve examples/serve-api --port 8080 --concurrency 4",
+                       "lpack serve --event-shape api-gateway-v2", "lpack serve --debug-port 5678",
+                       exits=SERVE_EPILOG),
+    )
+    serve.add_argument("target", nargs="?", metavar="TARGET",
+                       help="project folder or SAM template (default: the project in .)")
+    serve.add_argument("--port", "-p", type=int, default=3000, help="the port to listen on; 0 picks a free one "
+                       "(default: 3000)")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to bind (default: 127.0.0.1)")
+    serve.add_argument("--allow-remote", action="store_true",
+                       help="allow a --host other machines can reach (e.g. 0.0.0.0); prints a warning")
+    serve.add_argument("--concurrency", "-c", type=_jobs, default=1, metavar="N",
+                       help="warm environments per function, each one request at a time (default: 1)")
+    serve.add_argument("--event-shape", choices=EVENT_SHAPES,
+                       help="the integration whose events functions without HTTP events get, served at /NAME/...")
+    serve.add_argument("--debug-port", type=int, metavar="PORT",
+                       help="run the handler under debugpy, waiting on 127.0.0.1:PORT for a debugger to attach "
+                       "(needs debugpy: pip install 'lpack-lambda[debug]'; docs/serve.md)")
+    serve.add_argument("--no-reload", dest="reload", action="store_false",
+                       help="do not watch the project's files for changes")
+    _target(serve)
+    serve.add_argument("--memory", dest="memory_mb", type=int, metavar="MB",
+                       help="memory size in MB (default: config, else 128)")
+    serve.add_argument("--timeout", dest="timeout_s", type=float, metavar="SECONDS",
+                       help="timeout in seconds (default: config, else 3)")
+    serve.add_argument("--env", type=Path, metavar="JSON",
+                       help='environment variables over the configured ones: {"K": "V"} or {"Variables": {...}}')
+    serve.add_argument("--pass-env", action="append", default=[], metavar="NAME",
+                       help="copy this variable from your shell, e.g. AWS_PROFILE and HOME to call AWS (repeatable)")
+    serve.add_argument("--python", metavar="PATH", help="the interpreter to run the handlers under")
+    serve.add_argument("--region", help="AWS_REGION the functions see (default: $AWS_REGION, else us-east-1)")
+    serve.add_argument("--cache-dir", type=Path, metavar="DIR", help="dependency and extraction cache")
+    serve.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE")
+    serve.add_argument("-q", "--quiet", action="count", default=0,
+                       help="print the access lines only (-qq: nothing but errors)")
 
 
 def _terraform_parser(commands: Any) -> None:
@@ -866,6 +940,49 @@ def _invoke(args: argparse.Namespace) -> int:
     return 0 if run.ok else 1
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from lpack.commands.serve import ServeOptions, serve
+    from lpack.invoke.runner import InvokeOptions
+    from lpack.report import serving
+    from lpack.report.text import ProgressPrinter
+
+    invoke = InvokeOptions(
+        runtime=args.runtime, architecture=args.architecture, memory_mb=args.memory_mb, timeout_s=args.timeout_s,
+        env=args.env, pass_env=tuple(args.pass_env), python=args.python, config=args.config, region=args.region,
+        cache_dir=args.cache_dir)
+    options = ServeOptions(host=args.host, port=args.port, allow_remote=args.allow_remote,
+                           concurrency=args.concurrency, event_shape=args.event_shape, debug_port=args.debug_port,
+                           reload=args.reload, invoke=invoke)
+    note = _noter(args.quiet >= 2)
+
+    def served(record: Any) -> None:
+        if args.quiet >= 2:
+            return
+        text = serving.access_line(record) if args.quiet else serving.served_text(record)
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    def ready(what: Any) -> None:
+        sys.stdout.write(serving.ready_text(what) + "\n")
+        sys.stdout.flush()
+
+    with ProgressPrinter(quiet=args.quiet > 0) as progress:
+        starting = [True]
+
+        def progress_while_starting(unit: str, message: str) -> None:
+            if starting[0]:
+                progress(unit, message)
+
+        def ready_then_quiet(what: Any) -> None:
+            starting[0] = False
+            if progress.status is not None:
+                progress.status.stop()
+            ready(what)
+
+        serve(args.target, options, served, ready_then_quiet, progress_while_starting, note)
+    return 0
+
+
 def _lock(args: argparse.Namespace) -> int:
     from lpack.commands.lock import LockOptions, lock_project
     from lpack.inputs.detect import load
@@ -950,5 +1067,5 @@ def _terraform_external(args: argparse.Namespace) -> int:
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "build": _build, "plan": _plan, "check": _check, "invoke": _invoke, "events": _events,
     "validate-config": _validate_config, "lock": _lock, "rules": _rules, "sam-makefile": _sam_makefile,
-    "terraform-external": _terraform_external, "cache": _cache,
+    "terraform-external": _terraform_external, "cache": _cache, "serve": _serve,
 }

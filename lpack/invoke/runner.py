@@ -665,3 +665,24 @@ def billed_duration_ms(outcome: Outcome) -> int:
     if outcome.restore_duration_ms is not None:
         return math.ceil(outcome.duration_ms)
     return math.ceil(outcome.duration_ms + (outcome.init_duration_ms or 0.0))
+
+
+# -- for lpack serve: one function's environment without test events ---------------------------
+
+def prepare(project: Project, name: str, options: InvokeOptions, progress: Progress = lambda _u, _m: None,
+            note: Note = lambda _m: None) -> tuple[Plan, Interpreter, Spec]:
+    """Build one function of a loaded project and describe its execution environment, as ``invoke``
+    does before its first event; the requests ``lpack serve`` receives are its events."""
+    unit = _runnable(project, project.unit(name))
+    plan = _project_plan(project, unit, options._replace(events=(), sample=None, payload="{}"), progress, note)
+    plan = plan._replace(events=())
+    interpreter = find_interpreter(plan.target.runtime, options.python)
+    spec = _spec(plan, interpreter, options, progress)
+    _emulated(plan, spec, note)
+    return plan, interpreter, spec
+
+
+def request_for(plan: Plan, event_text: str, request_id: str, region: str | None) -> Request:
+    """One Invoke of the function with this event, as ``invoke`` sends its test events."""
+    arn = f"arn:aws:lambda:{_region(region)}:{ACCOUNT_ID}:function:{plan.function}"
+    return Request(request_id, event_text, arn, tenant_id=plan.tenant_id)

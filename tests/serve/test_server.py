@@ -1,0 +1,273 @@
+"""`lpack serve`: a real server in a child process, a real HTTP client, real execution environments.
+
+The SAM cases serve examples/serve-api (two functions behind SAM's implicit REST API); the
+others a small lpack.toml project served with --event-shape, whose handler can hold a request
+until the test releases it (so concurrency is shown without relying on timing), sleep past its
+timeout, fail, or answer what API Gateway cannot translate.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from lpack.cli import main
+from tests.serve._running import REPO, Reply, Running, alive
+
+EXAMPLE = REPO / "examples" / "serve-api"
+REPORT = re.compile(r"^REPORT RequestId: [0-9a-f-]{36}\tDuration: [^\n]*$", re.MULTILINE)
+
+APP = '''\
+import json, os, time
+
+CALLS = []
+VERSION = 1
+
+
+def handler(event, context):
+    CALLS.append(context.aws_request_id)
+    action = event["pathParameters"]["proxy"]
+    query = event.get("queryStringParameters") or {}
+    print(f"action {action}")
+    if action == "hold":  # say it started, then wait until the test releases it
+        folder = query["dir"]
+        with open(os.path.join(folder, f"started-{os.getpid()}-{len(CALLS)}"), "w"):
+            pass
+        while not os.path.exists(os.path.join(folder, "release")):
+            time.sleep(0.01)
+    if action == "sleep":
+        time.sleep(float(query["s"]))
+    if action == "boom":
+        raise ValueError("boom")
+    if action == "bad":
+        return {"statusCode": 200, "body": {"not": "a string"}}
+    body = {"pid": os.getpid(), "calls": len(CALLS), "version": VERSION, "action": action}
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+'''
+
+
+@pytest.fixture
+def app_project(tmp_path: Path) -> Path:
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "lpack.toml").write_text('name = "app"\nhandler = "app.handler"\ntimeout = 2\n')
+    (root / "app.py").write_text(APP)
+    return root
+
+
+@pytest.fixture
+def sam_project(tmp_path: Path) -> Path:
+    root = tmp_path / "serve-api"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("dist", "__pycache__"))
+    return root
+
+
+def serve_app(root: Path, *more: str) -> Running:
+    return Running([str(root), "--event-shape", "api-gateway-v1", *more])
+
+
+def as_json(reply: Reply) -> dict[str, object]:
+    assert reply.status == 200, (reply.status, reply.body)
+    document = json.loads(reply.body)
+    assert isinstance(document, dict)
+    return document
+
+
+def test_a_sam_api_is_served_on_one_port_with_warm_environments(sam_project: Path) -> None:
+    with Running([str(sam_project)]) as server:
+        assert re.search(r"GET +http://127\.0\.0\.1:\d+/items/\{id\} +-> ItemsFunction", server.stdout)
+        first = server.request("/items/42?fields=name")
+        second = server.request("/items/7")
+        page = server.request("/")
+        missing = server.request("/nothing/here")
+        server.wait_for(re.compile(r'"GET /nothing/here HTTP/1.1" 403'))
+        output = server.stdout
+
+    assert as_json(first) == {"id": "42", "fields": "name", "invocations": 1}
+    assert as_json(second) == {"id": "7", "fields": None, "invocations": 2}  # the same warm environment
+    assert first.header("Content-Type") == "application/json"
+    assert page.status == 200 and "<form" in page.text and page.header("Content-Type") == "text/html; charset=utf-8"
+    assert missing.status == 403 and json.loads(missing.body) == {"message": "Missing Authentication Token"}
+    reports = REPORT.findall(output)
+    assert len(reports) == 3  # one per invocation; none for the unmatched path
+    assert "Init Duration" in reports[0] and "Init Duration" not in reports[1]  # init once per environment
+    assert "Init Duration" in reports[2]  # the page is another function: its own environment
+    assert re.search(r'^127\.0\.0\.1 "GET /items/42\?fields=name HTTP/1\.1" 200 \d+ B [\d.]+ ms -> ItemsFunction '
+                     r"\(GET /items/\{id\}\)\nINIT_START .*\nSTART RequestId: ", output, re.MULTILINE)
+
+
+def test_concurrent_requests_get_their_own_environments_up_to_the_limit(app_project: Path, tmp_path: Path) -> None:
+    def hold(server: Running, results: list[Reply]) -> threading.Thread:
+        thread = threading.Thread(target=lambda: results.append(server.request(f"/app/hold?dir={tmp_path}")))
+        thread.start()
+        return thread
+
+    def started(count: int) -> list[Path]:
+        deadline = time.monotonic() + 60
+        while len(found := sorted(tmp_path.glob("started-*"))) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return found
+
+    results: list[Reply] = []
+    with serve_app(app_project, "--concurrency", "2") as server:
+        threads = [hold(server, results), hold(server, results)]
+        both = started(2)  # two requests in two environments at once
+        (tmp_path / "release").touch()
+        for thread in threads:
+            thread.join(60)
+    assert len(both) == 2 and len({p.name.split("-")[1] for p in both}) == 2
+    assert len({as_json(r)["pid"] for r in results}) == 2
+
+    for path in tmp_path.glob("started-*"):
+        path.unlink()
+    (tmp_path / "release").unlink()
+    results = []
+    with serve_app(app_project) as server:  # --concurrency 1: the second request waits for the first
+        threads = [hold(server, results)]
+        started(1)
+        threads.append(hold(server, results))
+        time.sleep(0.5)  # time for the second to be (wrongly) started if the limit were not kept
+        assert len(list(tmp_path.glob("started-*"))) == 1
+        (tmp_path / "release").touch()
+        for thread in threads:
+            thread.join(60)
+    assert [r.status for r in results] == [200, 200]
+    assert len({as_json(r)["pid"] for r in results}) == 1
+
+
+def test_a_timeout_answers_504_and_the_next_request_gets_a_new_environment(app_project: Path) -> None:
+    with serve_app(app_project, "--timeout", "1") as server:
+        before = as_json(server.request("/app/hello"))
+        late = server.request("/app/sleep?s=5")
+        after = as_json(server.request("/app/hello"))
+        output = server.stdout
+    assert late.status == 504 and json.loads(late.body) == {"message": "Endpoint request timed out"}
+    assert "Status: timeout" in output and "Task timed out after 1.00 seconds" in output
+    assert after["pid"] != before["pid"] and after["calls"] == 1
+
+
+def test_a_handler_error_or_a_bad_response_is_api_gateways_502_and_the_console_says_why(app_project: Path) -> None:
+    with serve_app(app_project) as server:
+        boom = server.request("/app/boom")
+        bad = server.request("/app/bad")
+        fine = as_json(server.request("/app/hello"))
+        output = server.stdout
+    assert boom.status == 502 and json.loads(boom.body) == {"message": "Internal server error"}
+    assert boom.header("X-Lpack-Error") == "ValueError: boom"
+    assert bad.status == 502 and json.loads(bad.body) == {"message": "Internal server error"}
+    assert "lpack: 502: the function failed (ValueError)" in output
+    assert "lpack: 502: the function's response is not valid here: " in output
+    assert fine["calls"] == 3  # an exception leaves the environment warm
+
+
+def test_a_save_reloads_and_a_broken_save_is_shown_until_fixed(app_project: Path) -> None:
+    source = app_project / "app.py"
+    with serve_app(app_project) as server:
+        assert as_json(server.request("/app/x"))["version"] == 1
+        source.write_text(APP.replace("VERSION = 1", "VERSION = 2"))
+        assert _eventually(server, lambda r: r.status == 200 and json.loads(r.body)["version"] == 2)
+
+        source.write_text(APP.replace("def handler(event, context):", "def handler(event, context:"))
+        broken = _eventually(server, lambda r: r.status == 502)
+        assert "SyntaxError" in (broken.header("X-Lpack-Error") or "")
+        assert server.proc.poll() is None
+
+        (app_project / "lpack.toml").write_text('name = "app"\nhandler = "app.handler"\ntimeout = "soon"\n')
+        config = _eventually(server, lambda r: r.status == 502 and b"does not build" in r.body)
+        assert "lpack.toml" in config.text
+
+        (app_project / "lpack.toml").write_text('name = "app"\nhandler = "app.handler"\n')
+        source.write_text(APP.replace("VERSION = 1", "VERSION = 3"))
+        fixed = _eventually(server, lambda r: r.status == 200 and json.loads(r.body)["version"] == 3)
+        assert json.loads(fixed.body)["calls"] == 1  # a fresh environment
+        errors = server.stderr
+    assert "changed: app.py; rebuilding" in errors
+    assert "the rebuild failed; every request shows this until it is fixed" in errors
+
+
+def _eventually(server: Running, wanted: object, timeout_s: float = 60.0) -> Reply:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        reply = server.request("/app/x")
+        if wanted(reply):  # type: ignore[operator]
+            return reply
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still {reply.status} {reply.body!r}")
+        time.sleep(0.05)
+
+
+def test_ctrl_c_stops_the_server_and_every_environment(sam_project: Path) -> None:
+    server = Running([str(sam_project), "--concurrency", "2"])
+    try:
+        for path in ("/items/1", "/", "/items/2"):
+            assert server.request(path).status == 200
+        children = server.descendants()
+        assert len(children) >= 2  # one environment per function at least
+        code = server.stop(signal.SIGINT)
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+    assert code == 130
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in children if alive(pid)] == []
+    assert "lpack: interrupted" in server.stderr
+
+
+def test_sigterm_stops_it_too(app_project: Path) -> None:
+    server = serve_app(app_project)
+    assert server.request("/app/x").status == 200
+    children = server.descendants()
+    assert server.stop(signal.SIGTERM) == 130
+    time.sleep(0.2)
+    assert [pid for pid in children if alive(pid)] == []
+
+
+def test_another_host_needs_allow_remote(app_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", str(app_project), "--host", "0.0.0.0", "--event-shape", "alb"]) == 2
+    assert "--host 0.0.0.0 would let other machines run your functions" in capsys.readouterr().err
+
+
+def test_a_remote_host_with_allow_remote_is_served_with_a_warning(app_project: Path) -> None:
+    with Running([str(app_project), "--event-shape", "api-gateway-v1", "--host", "0.0.0.0", "--allow-remote"]) as server:
+        assert server.url.startswith("http://0.0.0.0:")
+        server.host = "127.0.0.1"
+        assert server.request("/app/x").status == 200
+        assert "anyone who can reach this machine can call the functions" in server.stderr
+
+
+def test_a_port_in_use_is_an_error_that_says_what_to_do(app_project: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["serve", str(app_project), "--event-shape", "api-gateway-v1", "--port", str(port),
+                     "--no-reload", "-q"])
+    assert code == 2
+    assert "pass another --port (0 picks a free one)" in capsys.readouterr().err
+
+
+def test_a_project_without_http_events_needs_an_event_shape(app_project: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", str(app_project), "-q"]) == 2
+    assert "no function has an HTTP event" in capsys.readouterr().err
+
+
+def test_debug_port_without_debugpy_says_how_to_install_it(app_project: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("debugpy") is not None:
+        pytest.skip("debugpy is installed here")
+    assert main(["serve", str(app_project), "--event-shape", "alb", "--debug-port", "5678"]) == 2
+    assert "--debug-port needs debugpy" in capsys.readouterr().err
