@@ -559,6 +559,21 @@ def _sam_makefile_parser(commands: Any) -> None:
     _output(sam, "print nothing but errors", file=False)
 
 
+def _function_settings(parser: argparse.ArgumentParser, enforce_memory: bool = False) -> None:
+    """What a local run may set over the function's configuration: memory, timeout, environment."""
+    parser.add_argument("--memory", dest="memory_mb", type=int, metavar="MB",
+                        help="memory size in MB (default: config, else 128)")
+    parser.add_argument("--timeout", dest="timeout_s", type=float, metavar="SECONDS",
+                        help="timeout in seconds (default: config, else 3)")
+    if enforce_memory:
+        parser.add_argument("--enforce-memory", action="store_true",
+                            help="stop the function when it uses more than its memory size (Runtime.OutOfMemory)")
+    parser.add_argument("--env", type=Path, metavar="JSON",
+                        help='environment variables over the configured ones: {"K": "V"} or {"Variables": {...}}')
+    parser.add_argument("--pass-env", action="append", default=[], metavar="NAME",
+                        help="copy this variable from your shell, e.g. AWS_PROFILE and HOME to call AWS (repeatable)")
+
+
 def _invoke_parser(commands: Any) -> None:
 
     invoke = commands.add_parser(
@@ -580,16 +595,7 @@ def _invoke_parser(commands: Any) -> None:
     invoke.add_argument("--handler", metavar="MODULE.FUNCTION", help="the handler of a .zip")
     _layer_zips(invoke)
     _target(invoke)
-    invoke.add_argument("--memory", dest="memory_mb", type=int, metavar="MB",
-                        help="memory size in MB (default: config, else 128)")
-    invoke.add_argument("--timeout", dest="timeout_s", type=float, metavar="SECONDS",
-                        help="timeout in seconds (default: config, else 3)")
-    invoke.add_argument("--enforce-memory", action="store_true",
-                        help="stop the function when it uses more than its memory size (Runtime.OutOfMemory)")
-    invoke.add_argument("--env", type=Path, metavar="JSON",
-                        help='environment variables over the configured ones: {"K": "V"} or {"Variables": {...}}')
-    invoke.add_argument("--pass-env", action="append", default=[], metavar="NAME",
-                        help="copy this variable from your shell, e.g. AWS_PROFILE and HOME to call AWS (repeatable)")
+    _function_settings(invoke, enforce_memory=True)
     invoke.add_argument("--python", metavar="PATH", help="the interpreter to run the handler under")
     invoke.add_argument("--region", help="AWS_REGION the function sees (default: $AWS_REGION, else us-east-1)")
     invoke.add_argument("--no-build", dest="build", action="store_false",
@@ -634,14 +640,7 @@ def _serve_parser(commands: Any) -> None:
     serve.add_argument("--no-reload", dest="reload", action="store_false",
                        help="do not watch the project's files for changes")
     _target(serve)
-    serve.add_argument("--memory", dest="memory_mb", type=int, metavar="MB",
-                       help="memory size in MB (default: config, else 128)")
-    serve.add_argument("--timeout", dest="timeout_s", type=float, metavar="SECONDS",
-                       help="timeout in seconds (default: config, else 3)")
-    serve.add_argument("--env", type=Path, metavar="JSON",
-                       help='environment variables over the configured ones: {"K": "V"} or {"Variables": {...}}')
-    serve.add_argument("--pass-env", action="append", default=[], metavar="NAME",
-                       help="copy this variable from your shell, e.g. AWS_PROFILE and HOME to call AWS (repeatable)")
+    _function_settings(serve)
     serve.add_argument("--python", metavar="PATH", help="the interpreter to run the handlers under")
     serve.add_argument("--region", help="AWS_REGION the functions see (default: $AWS_REGION, else us-east-1)")
     serve.add_argument("--cache-dir", type=Path, metavar="DIR", help="dependency and extraction cache")

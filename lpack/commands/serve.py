@@ -148,7 +148,8 @@ def _function(project: Project, name: str, options: ServeOptions, progress: Prog
     if options.debug_port is not None:
         from lpack.serve.debug import under_debugpy
 
-        spec = under_debugpy(spec, options.debug_port, options.invoke.cache_dir)
+        spec = under_debugpy(spec, options.debug_port, options.invoke.cache_dir, name)
+        note(f"--debug-port: {name} runs from {spec.task_root} (the remoteRoot of VS Code's pathMappings)")
     return Function(plan, interpreter, Pool(spec, options.concurrency))
 
 

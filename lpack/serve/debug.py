@@ -34,8 +34,10 @@ handler = getattr(importlib.import_module(_MODULE), _NAME)
 '''
 
 
-def under_debugpy(spec: Spec, port: int, cache_dir: Path | None) -> Spec:
-    """The same environment, with the handler run through the debugpy shim on ``port``."""
+def under_debugpy(spec: Spec, port: int, cache_dir: Path | None, function: str) -> Spec:
+    """The same environment, with the handler run through the debugpy shim on ``port``, from a task
+    root whose path stays the same across rebuilds (a link to the extracted package), so a debugger's
+    pathMappings keep working after a reload."""
     from lpack.core.cache import default_root
 
     found = importlib.util.find_spec("debugpy")
@@ -44,16 +46,31 @@ def under_debugpy(spec: Spec, port: int, cache_dir: Path | None) -> Spec:
     folder = (cache_dir or default_root()) / "serve" / "debugpy"
     folder.mkdir(parents=True, exist_ok=True)
     _write(folder / f"{SHIM_MODULE}.py", SHIM)
-    link = folder / "debugpy"
-    package = Path(next(iter(found.submodule_search_locations)))
-    if not link.is_symlink() or link.resolve() != package.resolve():
-        temporary = folder / f".debugpy.{os.getpid()}"
-        temporary.unlink(missing_ok=True)
-        temporary.symlink_to(package, target_is_directory=True)
-        os.replace(temporary, link)
-    environment = {**spec.environment, "LPACK_DEBUG_PORT": str(port)}
-    return spec._replace(handler=f"{SHIM_MODULE}.handler", environment=environment,
+    _link(folder / "debugpy", Path(next(iter(found.submodule_search_locations))))
+    task_root = task_folder(cache_dir, function)
+    _link(task_root, spec.task_root)
+    environment = {**spec.environment, "LPACK_DEBUG_PORT": str(port), "LAMBDA_TASK_ROOT": str(task_root),
+                   "PYDEVD_DISABLE_FILE_VALIDATION": "1"}  # its frozen-modules warning is about the stdlib
+    return spec._replace(handler=f"{SHIM_MODULE}.handler", environment=environment, task_root=task_root,
                          extra_paths=(*spec.extra_paths, str(folder)))
+
+
+def task_folder(cache_dir: Path | None, function: str) -> Path:
+    """Where a function's code is seen from under --debug-port: the ``remoteRoot`` of pathMappings."""
+    from lpack.core.cache import default_root
+
+    return (cache_dir or default_root()) / "serve" / "task" / function
+
+
+def _link(link: Path, target: Path) -> None:
+    """``link`` -> ``target``, replaced atomically."""
+    if link.is_symlink() and link.resolve() == target.resolve():
+        return
+    link.parent.mkdir(parents=True, exist_ok=True)
+    temporary = link.with_name(f".{link.name}.{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(target, target_is_directory=True)
+    os.replace(temporary, link)
 
 
 def _write(path: Path, text: str) -> None:

@@ -23,7 +23,14 @@ from lpack.invoke.runner import Plan, request_for
 from lpack.invoke.sandbox import Outcome, new_request_id
 from lpack.serve.environments import Function, Generation, Throttled
 from lpack.serve.routes import Route, match
-from lpack.serve.shapes import BadResponse, HttpRequest, HttpResponse, error_response, to_event, to_response
+from lpack.serve.shapes import (
+    BadResponse,
+    HttpRequest,
+    HttpResponse,
+    error_response,
+    to_event,
+    to_response,
+)
 
 THROTTLED = HttpResponse(429, [("Content-Type", "application/json")], b'{"message":"Too Many Requests"}')
 ERROR_HEADER_CHARS = 500
@@ -164,6 +171,12 @@ class Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"  # keep-alive: a browser or a benchmark reuses its connection
     server: HttpServer
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body are two writes: without this, Nagle's algorithm holds the body back
+        # until the client's delayed ACK (~40 ms a request on Linux)
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _serve(self) -> None:
         body = self._body()

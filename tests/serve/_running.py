@@ -57,7 +57,7 @@ class Running:
         self.host, port = self.url.removeprefix("http://").rsplit(":", 1)
         self.port = int(port)
 
-    def __enter__(self) -> Running:
+    def __enter__(self) -> Running:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -271,3 +271,64 @@ def test_debug_port_without_debugpy_says_how_to_install_it(app_project: Path,
         pytest.skip("debugpy is installed here")
     assert main(["serve", str(app_project), "--event-shape", "alb", "--debug-port", "5678"]) == 2
     assert "--debug-port needs debugpy" in capsys.readouterr().err
+
+
+def test_debug_port_runs_the_handler_under_debugpy_once_a_debugger_attaches(app_project: Path) -> None:
+    """A real DAP client (debugpy's protocol: initialize, attach, configurationDone) attaches; until it
+    does, the request waits at init."""
+    import importlib.util
+
+    if importlib.util.find_spec("debugpy") is None:
+        pytest.skip("needs debugpy (pip install 'lpack-lambda[debug]')")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    replies: list[Reply] = []
+    with serve_app(app_project, "--debug-port", str(port)) as server:
+        waiting = threading.Thread(target=lambda: replies.append(server.request("/app/debugged")))
+        waiting.start()
+        debugger = _attach(port)
+        try:
+            waiting.join(60)
+        finally:
+            debugger.close()
+        assert replies and as_json(replies[0])["action"] == "debugged"
+        errors = server.stderr
+    assert f"runs from {Path(errors.split('runs from ')[1].split(' ')[0])}" in errors
+    assert "serve/task/app" in errors
+
+
+def _attach(port: int) -> socket.socket:
+    """Connect when debugpy listens, and do the Debug Adapter Protocol's attach handshake."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            connection = socket.create_connection(("127.0.0.1", port), timeout=60)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    stream = connection.makefile("rb")
+
+    def send(seq: int, command: str, **arguments: object) -> None:
+        body = json.dumps({"seq": seq, "type": "request", "command": command, "arguments": arguments}).encode()
+        connection.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    def until(kind: str, name: str) -> None:
+        while True:
+            length = 0
+            while (line := stream.readline().strip()):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            message = json.loads(stream.read(length))
+            if message.get("type") == kind and name in (message.get("command"), message.get("event")):
+                return
+
+    send(1, "initialize", adapterID="debugpy", clientID="lpack-tests", pathFormat="path")
+    until("response", "initialize")
+    send(2, "attach", justMyCode=True)
+    until("event", "initialized")
+    send(3, "configurationDone")
+    until("response", "configurationDone")
+    return connection
