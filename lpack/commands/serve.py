@@ -183,7 +183,8 @@ def _watch(path: Path, options: ServeOptions, app: Any, note: Note) -> Any:
             else:
                 note("reloaded: new requests run the new code")
 
-    skip = frozenset({(root / "dist").resolve()})
+    # what lpack writes: dist/, and a --cache-dir inside the project (rebuilding would write it again)
+    skip = frozenset(p.resolve() for p in (root / "dist", options.invoke.cache_dir) if p is not None)
     return Watcher(root.resolve(), rebuild, skip).start()
 
 

@@ -36,6 +36,7 @@ class Pool:
         self.spec = spec
         self.size = size
         self._idle: list[Sandbox] = []
+        self._every: set[Sandbox] = set()  # idle or busy
         self._count = 0
         self._closed = False
         self._free = threading.Condition()
@@ -54,7 +55,9 @@ class Pool:
             if self._idle:
                 return self._idle.pop()
             self._count += 1
-            return Sandbox(self.spec)
+            sandbox = Sandbox(self.spec)
+            self._every.add(sandbox)
+            return sandbox
 
     def _release(self, sandbox: Sandbox) -> None:
         with self._free:
@@ -63,6 +66,7 @@ class Pool:
                 self._free.notify()
                 return
             self._count -= 1
+            self._every.discard(sandbox)
         sandbox.close()  # its generation was replaced while it ran: end it now that it is done
 
     @property
@@ -70,14 +74,17 @@ class Pool:
         """How many environments this pool has made (busy or idle)."""
         return self._count
 
-    def close(self) -> None:
-        """End the idle environments now and the busy ones when their request is done."""
+    def close(self, now: bool = False) -> None:
+        """End the idle environments now and the busy ones when their request is done (``now``:
+        the busy ones too, their requests failing, as when the server stops)."""
         with self._free:
             self._closed = True
-            idle, self._idle = self._idle, []
-            self._count -= len(idle)
+            ending = set(self._every) if now else set(self._idle)
+            self._idle = []
+            self._every -= ending
+            self._count = len(self._every)
             self._free.notify_all()
-        for sandbox in idle:
+        for sandbox in ending:
             sandbox.close()
 
 
@@ -96,9 +103,14 @@ class Generation(NamedTuple):
     functions: Mapping[str, Function]
     error: str | None = None  # the build's or configuration's error, shown on every request until fixed
 
-    def close(self) -> None:
+    def close(self, now: bool = False) -> None:
         for function in self.functions.values():
-            function.pool.close()
+            function.pool.close(now)
+
+    @property
+    def running(self) -> int:
+        """Environments still alive (busy ones of a replaced generation finish their request)."""
+        return sum(function.pool.started for function in self.functions.values())
 
 
 def broken(error: str, routes: Sequence[Any] = ()) -> Generation:

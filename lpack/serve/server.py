@@ -23,14 +23,9 @@ from lpack.invoke.runner import Plan, request_for
 from lpack.invoke.sandbox import Outcome, new_request_id
 from lpack.serve.environments import Function, Generation, Throttled
 from lpack.serve.routes import Route, match
-from lpack.serve.shapes import (
-    BadResponse,
-    HttpRequest,
-    HttpResponse,
-    error_response,
-    to_event,
-    to_response,
-)
+from lpack.serve.shapes import BadResponse, HttpRequest, HttpResponse, error_response
+from lpack.serve.shapes import to_event as event_for
+from lpack.serve.shapes import to_response as response_for
 
 THROTTLED = HttpResponse(429, [("Content-Type", "application/json")], b'{"message":"Too Many Requests"}')
 ERROR_HEADER_CHARS = 500
@@ -61,6 +56,7 @@ class App:
         self.region = region
         self.on_served = on_served
         self._generation = generation
+        self._draining: list[Generation] = []  # replaced, with requests still running in them
         self._building = False
         self._changed = threading.Condition()
 
@@ -78,6 +74,7 @@ class App:
             self._building = False
             self._changed.notify_all()
         old.close()
+        self._draining = [g for g in (*self._draining, old) if g.running]
         return old
 
     def current(self) -> Generation:
@@ -86,11 +83,13 @@ class App:
             return self._generation
 
     def close(self) -> None:
+        """End every environment, busy or not, of every generation: the server is stopping."""
         with self._changed:
             self._building = False
             self._changed.notify_all()
-            generation = self._generation
-        generation.close()
+            generations = [self._generation, *self._draining]
+        for generation in generations:
+            generation.close(now=True)
 
     # -- one request ----------------------------------------------------------------------------
 
@@ -113,7 +112,7 @@ class App:
         function = generation.functions[route.function]
         served = blank._replace(route=route, plan=function.plan, python=function.interpreter.full_version)
         request_id = new_request_id()
-        event = to_event(route, params, request, request_id=request_id, now_ms=int(time.time() * 1000))
+        event = event_for(route, params, request, request_id=request_id, now_ms=int(time.time() * 1000))
         text = json.dumps(event)
         if len(text.encode("utf-8")) > limits.SYNC_PAYLOAD.value:
             return error_response(route, "too-large"), served._replace(
@@ -145,7 +144,7 @@ def _response(route: Route, outcome: Outcome, request: HttpRequest) -> tuple[Htt
             f"the response is over Lambda's {limits.SYNC_RESPONSE.value:,}-byte limit")
     try:
         result = json.loads(outcome.response) if not outcome.binary else outcome.response
-        return to_response(route, result, request), None
+        return response_for(route, result, request), None
     except (BadResponse, ValueError) as exc:
         reason = getattr(exc, "reason", None) or str(exc)
         return error_response(route, "bad-response"), f"the function's response is not valid here: {reason}"

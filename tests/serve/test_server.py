@@ -332,3 +332,28 @@ def _attach(port: int) -> socket.socket:
     send(3, "configurationDone")
     until("response", "configurationDone")
     return connection
+
+
+def test_ctrl_c_during_a_request_ends_its_environment_too(app_project: Path, tmp_path: Path) -> None:
+    server = serve_app(app_project, "--timeout", "300")
+    replies: list[object] = []
+
+    def call() -> None:
+        try:
+            replies.append(server.request(f"/app/hold?dir={tmp_path}"))
+        except OSError as exc:  # the server closes the connection as it stops
+            replies.append(exc)
+
+    waiting = threading.Thread(target=call)
+    waiting.start()
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob("started-*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    children = server.descendants()
+    assert children and list(tmp_path.glob("started-*"))  # the handler is running, held
+    assert server.stop(signal.SIGINT) == 130
+    waiting.join(30)
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in children if alive(pid)] == []
