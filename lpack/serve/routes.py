@@ -57,11 +57,16 @@ def routes(project: Project, event_shape: str | None) -> list[Route]:
     found = [route for route in _template_routes(project) if route.function in functions]
     if event_shape is not None:
         if event_shape not in SHAPES:
-            raise ValueError(f"unknown event shape {event_shape!r}; one of {', '.join(SHAPES)}")
+            from lpack.core.errors import UsageError
+
+            raise UsageError(f"--event-shape {event_shape}: not an event shape; use one of {', '.join(SHAPES)}")
         served = {route.function for route in found}
         plain = [name for name in functions if name not in served]
         found += [r for name in plain for r in _plain_routes(name, event_shape, alone=len(functions) == 1)]
-    return sorted(found, key=_precedence)
+    unique: dict[tuple[str, str, str, str], Route] = {}
+    for route in found:  # SAM writes an event's route into its API's OpenAPI body too: keep one
+        unique.setdefault((route.function, route.shape, route.method, route.path), route)
+    return sorted(unique.values(), key=_precedence)
 
 
 def _template_routes(project: Project) -> list[Route]:

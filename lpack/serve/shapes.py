@@ -26,6 +26,7 @@ JSON, XML, JavaScript); a ``application/x-www-form-urlencoded`` body arrives bas
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -80,14 +81,14 @@ def to_event(route: Route, params: dict[str, str], request: HttpRequest, *, requ
     if route.shape in (V2, FUNCTION_URL):
         return _v2_event(route, params, request, request_id, now_ms, account_id, api_id)
     if route.shape == ALB:
-        return _alb_event(route, request, account_id)
+        return _alb_event(route, request, account_id, trace_id(request_id, now_ms))
     raise ValueError(f"unknown event shape {route.shape!r}")
 
 
 def _v1_event(route: Route, params: dict[str, str], request: HttpRequest, request_id: str, now_ms: int,
               account_id: str, api_id: str) -> dict[str, Any]:
     http_api = route.shape == V2
-    headers = _forwarded(request, lower=http_api)
+    headers = _forwarded(request, trace_id(request_id, now_ms), lower=http_api)
     query = _query_pairs(request.query, decode=True)
     content_type = _header(headers, "content-type")
     binary = bool(request.body) and (_is_binary(content_type) if http_api
@@ -118,14 +119,16 @@ def _v1_event(route: Route, params: dict[str, str], request: HttpRequest, reques
 def _v2_event(route: Route, params: dict[str, str], request: HttpRequest, request_id: str, now_ms: int,
               account_id: str, api_id: str) -> dict[str, Any]:
     url = route.shape == FUNCTION_URL
-    received = _forwarded(request, lower=True)
+    received = _forwarded(request, trace_id(request_id, now_ms), lower=True)
     cookies = [c.strip() for name, value in received if name == "cookie" for c in value.split(";") if c.strip()]
     headers = [(name, value) for name, value in received if name != "cookie"]
     query = _query_pairs(request.query, decode=True)
     binary = bool(request.body) and _is_binary(_header(headers, "content-type"))
     domain = f"{URL_ID}.lambda-url.{REGION}.on.aws" if url else request.host.split(":")[0]
     route_key = "$default" if url or route.resource == "$default" else f"{route.method} {route.path}"
-    event: dict[str, Any] = {"version": "2.0", "routeKey": route_key, "rawPath": request.path,
+    # a named stage is the first segment of the URL, and of rawPath; $default has none
+    raw_path = request.path if url or route.stage in ("", "$default") else f"/{route.stage}{request.path}"
+    event: dict[str, Any] = {"version": "2.0", "routeKey": route_key, "rawPath": raw_path,
                              "rawQueryString": request.query}
     if cookies:
         event["cookies"] = cookies
@@ -135,7 +138,7 @@ def _v2_event(route: Route, params: dict[str, str], request: HttpRequest, reques
     event["requestContext"] = {
         "accountId": "anonymous" if url else account_id, "apiId": URL_ID if url else api_id,
         "domainName": domain, "domainPrefix": domain.split(".")[0],
-        "http": {"method": request.method, "path": request.path, "protocol": request.protocol,
+        "http": {"method": request.method, "path": raw_path, "protocol": request.protocol,
                  "sourceIp": request.source_ip, "userAgent": _header(headers, "user-agent") or ""},
         "requestId": request_id, "routeKey": route_key, "stage": "$default" if url else route.stage,
         "time": _clf_time(now_ms), "timeEpoch": now_ms,
@@ -151,8 +154,8 @@ def _v2_event(route: Route, params: dict[str, str], request: HttpRequest, reques
     return event
 
 
-def _alb_event(route: Route, request: HttpRequest, account_id: str) -> dict[str, Any]:
-    headers = _forwarded(request, lower=True)
+def _alb_event(route: Route, request: HttpRequest, account_id: str, trace: str) -> dict[str, Any]:
+    headers = _forwarded(request, trace, lower=True)
     query = _query_pairs(request.query, decode=False)  # the load balancer passes them as received
     binary = bool(request.body) and _is_binary(_header(headers, "content-type"))
     arn = TARGET_GROUP.format(region=REGION, account=account_id, function=route.function.lower()[:32])
@@ -169,20 +172,25 @@ def _alb_event(route: Route, request: HttpRequest, account_id: str) -> dict[str,
     return event
 
 
-def _forwarded(request: HttpRequest, *, lower: bool) -> list[tuple[str, str]]:
-    """The request's headers as the front door passes them on: with ``X-Forwarded-For``, ``-Port``
-    and ``-Proto`` added (or extended) as API Gateway and ALB add them; names lower-cased when
-    ``lower`` (HTTP API, function URLs, ALB)."""
+def _forwarded(request: HttpRequest, trace: str, *, lower: bool) -> list[tuple[str, str]]:
+    """The request's headers as the front door passes them on, with what API Gateway, function URLs
+    and ALB add when the client did not send it: ``X-Amzn-Trace-Id``, ``X-Forwarded-For``, ``-Port``
+    and ``-Proto``; names lower-cased when ``lower`` (HTTP API, function URLs, ALB)."""
     headers = list(request.headers)
     names = {name.lower() for name, _ in headers}
     if "host" not in names:
         headers.insert(0, ("Host", request.host))
     port = request.host.rsplit(":", 1)[1] if ":" in request.host else "80"
-    for name, value in (("X-Forwarded-For", request.source_ip), ("X-Forwarded-Port", port),
-                        ("X-Forwarded-Proto", "http")):
+    for name, value in (("X-Amzn-Trace-Id", trace), ("X-Forwarded-For", request.source_ip),
+                        ("X-Forwarded-Port", port), ("X-Forwarded-Proto", "http")):
         if name.lower() not in names:
             headers.append((name, value))
     return [(name.lower(), value) for name, value in headers] if lower else headers
+
+
+def trace_id(request_id: str, now_ms: int) -> str:
+    """An X-Ray trace header for the request: ``Root=1-<epoch seconds, hex>-<24 hex digits>``."""
+    return f"Root=1-{now_ms // 1000:08x}-{hashlib.sha256(request_id.encode()).hexdigest()[:24]}"
 
 
 def _header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
@@ -254,9 +262,9 @@ def _clf_time(now_ms: int) -> str:
     return time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now_ms / 1000))
 
 
-def _resource_id(route: Route) -> str:
-    import hashlib
-
+def _resource_id(route: Route) -> str | None:
+    if route.shape != REST:
+        return None  # an HTTP API's payload 1.0 has none
     return hashlib.sha256(f"{route.method} {route.resource}".encode()).hexdigest()[:6]
 
 
@@ -282,6 +290,8 @@ def _v1_response(route: Route, result: Any, request: HttpRequest | None) -> Http
         raise BadResponse(f"the response has keys a proxy integration does not take: {', '.join(extra)}")
     status = _status(result)
     headers = _merged_headers(result.get("headers"), result.get("multiValueHeaders"))
+    if route.shape == REST and _header(headers, "content-type") is None:
+        headers.append(("Content-Type", "application/json"))  # what a REST API answers without one
     encoded = _flag(result)
     body = _text_body(result.get("body"))
     if encoded and route.shape == REST and not _v1_decodes(route, headers, request):
@@ -337,20 +347,20 @@ def _status(result: Mapping[str, Any]) -> int:
 
 
 def _merged_headers(single: object, multi: object) -> list[tuple[str, str]]:
-    """``headers`` and ``multiValueHeaders`` as one list: a name in both keeps only its
-    multiValueHeaders values (API Gateway's rule)."""
+    """``headers`` and ``multiValueHeaders`` merged into one list, as API Gateway merges them: a
+    name and value given in both appears once (the multiValueHeaders one)."""
     if single is not None and not isinstance(single, dict):
         raise BadResponse(f"headers is {_kind(single)}, not a JSON object")
     if multi is not None and not isinstance(multi, dict):
         raise BadResponse(f"multiValueHeaders is {_kind(multi)}, not a JSON object")
-    multi_names = {str(name).lower() for name in multi or {}}
-    out = [(str(name), _header_value(name, value)) for name, value in (single or {}).items()
-           if str(name).lower() not in multi_names]
+    many: list[tuple[str, str]] = []
     for name, values in (multi or {}).items():
         if not isinstance(values, list):
             raise BadResponse(f"multiValueHeaders[{name!r}] is {_kind(values)}, not a list")
-        out += [(str(name), _header_value(name, value)) for value in values]
-    return out
+        many += [(str(name), _header_value(name, value)) for value in values]
+    given = {(name.lower(), value) for name, value in many}
+    ones = [(str(name), _header_value(name, value)) for name, value in (single or {}).items()]
+    return [(name, value) for name, value in ones if (name.lower(), value) not in given] + many
 
 
 def _header_value(name: object, value: object) -> str:

@@ -4,14 +4,17 @@ route as API Gateway matches it."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from lpack.core.errors import UsageError
 from lpack.inputs.config import load_project
 from lpack.inputs.template import load_template
 from lpack.serve.routes import ALB, CATCH_ALL, FUNCTION_URL, REST, V2, Route, match, routes
 
+DATA = Path(__file__).parent.parent / "data" / "serve"
 SAM = "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\n"
 
 
@@ -65,13 +68,18 @@ def test_without_triggers_or_event_shape_there_is_no_route_but_with_one_each_fun
 
 
 def test_a_plain_project_with_one_function_is_served_at_the_root_too(tmp_path: Path) -> None:
-    (tmp_path / "lambda_function.py").write_text("def lambda_handler(event, context):\n    return event\n")
-    project = load_project(tmp_path)
-    found = routes(project, REST)
-    assert {r.path for r in found} == {"/", "/lambda_function", "/lambda_function/{proxy+}"} or \
-        {r.path for r in found} == {"/", f"/{project.units[0].name}", f"/{project.units[0].name}{CATCH_ALL}"}
-    assert all(r.shape == REST and r.stage == "Prod" and r.where == "--event-shape" for r in found)
-    assert match(found, "POST", "/")[0].path == "/"  # type: ignore[index]
+    folder = tmp_path / "hello"  # zero config: the folder names the function
+    folder.mkdir()
+    (folder / "lambda_function.py").write_text("def lambda_handler(event, context):\n    return event\n")
+    found = routes(load_project(folder), REST)
+    assert [(r.function, r.method, r.path, r.stage, r.where) for r in found] == [
+        ("hello", "ANY", "/", "Prod", "--event-shape"), ("hello", "ANY", "/hello", "Prod", "--event-shape"),
+        ("hello", "ANY", "/hello/{proxy+}", "Prod", "--event-shape")]
+    assert match(found, "POST", "/") == (found[0], {})
+    assert match(found, "GET", "/hello/a/b") == (found[2], {"proxy": "a/b"})
+    assert routes(load_project(folder), None) == []
+    with pytest.raises(UsageError, match="--event-shape rest: not an event shape; use one of api-gateway-v1, "):
+        routes(load_project(folder), "rest")
 
 
 def test_http_api_events_default_route_and_payload_version(tmp_path: Path) -> None:
@@ -182,3 +190,49 @@ def test_no_route_for_an_unmatched_path_or_method() -> None:
     assert match(table, "GET", "/items") is None  # a greedy parameter needs at least one segment
     assert match(table, "POST", "/items/1") is None
     assert match(table, "GET", "/") is None
+
+
+def test_a_cdk_synthesized_template_routes_its_cloudformation_methods_and_http_api_routes(tmp_path: Path) -> None:
+    """``AWS::ApiGateway::Method``s under a chain of ``AWS::ApiGateway::Resource``s, with an
+    ``Fn::Join`` integration URI as ``cdk synth`` writes it; a MOCK method makes no route; an
+    ``AWS::ApiGatewayV2::Route`` whose target is an AWS_PROXY ``Integration``."""
+    shutil.copytree(DATA / "cdk-rest", tmp_path / "app")
+    found = routes(load_template(tmp_path / "app" / "template.json").project, None)
+    function = "Handler886CB40B"
+    assert [(r.function, r.shape, r.method, r.path, r.stage, r.binary_types) for r in found] == [
+        (function, REST, "ANY", "/", "prod", ("image/png",)),
+        (function, REST, "GET", "/items/{id}", "prod", ("image/png",)),
+        (function, V2, "GET", "/orders/{orderId}", "$default", ()),
+    ]
+    assert match(found, "POST", "/items") is None
+    assert match(found, "GET", "/orders/7") == (found[2], {"orderId": "7"})
+
+
+def test_an_http_api_quick_create_target_is_a_default_route(tmp_path: Path) -> None:
+    found = template_routes(tmp_path, function("Fn") + (
+        "  Quick:\n    Type: AWS::ApiGatewayV2::Api\n    Properties:\n      ProtocolType: HTTP\n"
+        "      Target: !GetAtt Fn.Arn\n"))
+    assert found == [Route("Fn", V2, "ANY", CATCH_ALL, "$default", "$default", "template.yaml: Resources.Quick",
+                           payload_version="2.0")]
+
+
+def test_an_event_written_into_its_apis_openapi_body_too_is_one_route(tmp_path: Path) -> None:
+    found = template_routes(tmp_path, (
+        "  Rest:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: Prod\n      DefinitionBody:\n"
+        "        paths:\n          /a:\n            get:\n              x-amazon-apigateway-integration:\n"
+        "                type: aws_proxy\n                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/"
+        "2015-03-31/functions/${Fn.Arn}/invocations\n")
+        + function("Fn", events=(
+            "        Get:\n          Type: Api\n          Properties:\n            Path: /a\n"
+            "            Method: get\n            RestApiId: !Ref Rest\n")))
+    assert len(found) == 1 and found[0].where == "template.yaml: Resources.Rest.DefinitionBody.paths./a.get"
+
+
+def test_only_functions_the_project_has_get_routes(tmp_path: Path) -> None:
+    """A function lpack skips (another language) keeps its events out of the routes."""
+    found = template_routes(tmp_path, function("Py", events=(
+        "        Get:\n          Type: Api\n          Properties:\n            Path: /py\n            Method: get\n"))
+        + "  Node:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n"
+        "      Handler: index.handler\n      Runtime: nodejs22.x\n      Events:\n"
+        "        Get:\n          Type: Api\n          Properties:\n            Path: /node\n            Method: get\n")
+    assert [r.path for r in found] == ["/py"]

@@ -113,6 +113,19 @@ def test_http_api_event_matches_the_documented_2_0_sample() -> None:
     assert context["time"] == "04/Mar/2020:19:03:58 +0000" and context["timeEpoch"] == NOW_MS
 
 
+def test_http_api_named_stage_is_the_first_segment_of_raw_path() -> None:
+    got = event(V2_ROUTE._replace(stage="beta"), request(path="/my/x"), {"name": "x"})
+    assert got["rawPath"] == "/beta/my/x" and got["requestContext"]["http"]["path"] == "/beta/my/x"
+    assert got["requestContext"]["stage"] == "beta"
+
+
+def test_front_doors_add_trace_and_forwarded_headers_unless_sent() -> None:
+    got = event(V2_ROUTE, request(headers=[("Host", "h:8080"), ("X-Forwarded-For", "203.0.113.9")]))
+    assert got["headers"]["x-forwarded-for"] == "203.0.113.9" and got["headers"]["x-forwarded-port"] == "3000"
+    trace = got["headers"]["x-amzn-trace-id"]
+    assert trace.startswith("Root=1-5e5ffb9e-") and len(trace) == len("Root=1-") + 8 + 1 + 24
+
+
 def test_http_api_default_route_and_absent_optional_fields() -> None:
     route = V2_ROUTE._replace(path=CATCH_ALL, resource="$default")
     got = event(route, request(path="/anything"))
@@ -177,11 +190,21 @@ def test_alb_multi_value_event() -> None:
 # ("Output format of a Lambda function for proxy integration")
 
 def test_rest_response_merges_headers_and_multi_value_headers() -> None:
-    got = to_response(REST_ROUTE, {"statusCode": 201, "headers": {"X-A": "1", "X-B": "single"},
-                                   "multiValueHeaders": {"X-B": ["m1", "m2"], "Set-Cookie": ["a=1", "b=2"]},
+    # "If the same key-value pair is specified in both, only the values from multiValueHeaders will
+    # appear in the merged list."
+    got = to_response(REST_ROUTE, {"statusCode": 201, "headers": {"X-A": "1", "X-B": "single", "X-C": "m1"},
+                                   "multiValueHeaders": {"X-C": ["m1", "m2"], "Set-Cookie": ["a=1", "b=2"]},
                                    "body": "made"})
-    assert got == HttpResponse(201, [("X-A", "1"), ("X-B", "m1"), ("X-B", "m2"), ("Set-Cookie", "a=1"),
-                                     ("Set-Cookie", "b=2")], b"made")
+    assert got == HttpResponse(201, [("X-A", "1"), ("X-B", "single"), ("X-C", "m1"), ("X-C", "m2"),
+                                     ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
+                                     ("Content-Type", "application/json")], b"made")
+
+
+def test_http_api_payload_1_0_needs_the_rest_response_format_but_takes_other_keys() -> None:
+    route = V2_ROUTE._replace(payload_version="1.0")
+    with pytest.raises(BadResponse, match="the response is a string"):
+        to_response(route, "hello")
+    assert to_response(route, {"statusCode": 204, "extra": 1}) == HttpResponse(204, [], b"")
 
 
 @pytest.mark.parametrize(("result", "reason"), [

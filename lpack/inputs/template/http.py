@@ -18,6 +18,7 @@ The template is read with the same reader as ``load_template``; values an intrin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -30,6 +31,7 @@ API_STAGE = "Prod"  # the stage of SAM's implicit REST API (ServerlessRestApi)
 HTTP_API_STAGE = "$default"
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "x-amazon-apigateway-any-method")
 _MULTI_VALUE = "lambda.multi_value_headers.enabled"
+_INTEGRATION_TARGET = re.compile(r"integrations/\$\{([A-Za-z0-9]+)\}")
 
 
 class HttpTrigger(NamedTuple):
@@ -68,14 +70,23 @@ class _Triggers:
             kind = resource.get("Type")
             props = resource.get("Properties")
             props = props if isinstance(props, Located) else Located(resource.line)
+            where = f"Resources.{name}"
             if kind == SAM_FUNCTION:
                 yield from self.sam_events(str(name), self.resolver.properties(resource))
-            if kind in ("AWS::Serverless::Api", "AWS::ApiGateway::RestApi", "AWS::Serverless::HttpApi"):
+            elif kind in ("AWS::Serverless::Api", "AWS::ApiGateway::RestApi", "AWS::Serverless::HttpApi"):
                 yield from self.definition(str(name), str(kind), props)
             elif kind == "AWS::Lambda::Url" and (target := self.function_named(props.get("TargetFunctionArn"))):
-                yield HttpTrigger(target, "FunctionUrl", "ANY", "", "", f"Resources.{name}", resource.line)
+                yield HttpTrigger(target, "FunctionUrl", "ANY", "", "", where, resource.line)
             elif kind == "AWS::ElasticLoadBalancingV2::TargetGroup":
-                yield from self.target_group(str(name), resource.line, props)
+                yield from self.target_group(where, resource.line, props)
+            elif kind == "AWS::ApiGateway::Method":
+                yield from self.rest_method(where, resource.line, props)
+            elif kind == "AWS::ApiGatewayV2::Route":
+                yield from self.v2_route(where, resource.line, props)
+            elif kind == "AWS::ApiGatewayV2::Api" and (target := self.function_named(props.get("Target"))):
+                # quick create: one $default route to the function, payload 2.0, stage $default
+                yield HttpTrigger(target, "HttpApi", "ANY", "$default", HTTP_API_STAGE, where, resource.line,
+                                  payload_version="2.0")
 
     def sam_events(self, name: str, props: Located) -> Iterator[HttpTrigger]:
         events = props.get("Events")
@@ -154,14 +165,19 @@ class _Triggers:
                     payload_version=(version if version in ("1.0", "2.0") else "2.0") if http else "",
                     binary_types=() if http else self.binary_types(props))
 
-    def integrated(self, integration: object) -> str | None:
-        """The function a Lambda proxy integration's URI names (``!Sub ...${Fn.Arn}/invocations``)."""
-        if not isinstance(integration, Located) or str(integration.get("type", "")).lower() != "aws_proxy":
+    def integrated(self, integration: object, *, type_key: str = "type", uri_key: str = "uri") -> str | None:
+        """The function a Lambda proxy integration's URI names (``!Sub ...${Fn.Arn}/invocations``,
+        ``!GetAtt Fn.Arn``, a ``!Join`` of them)."""
+        if not isinstance(integration, Located) \
+                or str(self.resolver.value(integration.get(type_key))).lower() != "aws_proxy":
             return None
-        text = self.resolver.text(integration.get("uri")) or ""
+        uri = integration.get(uri_key)
+        if (direct := self.function_named(uri)) is not None:
+            return direct
+        text = self.resolver.text(uri) or ""
         return next((n for n in _NAMED.findall(text) if self.is_function(n)), None)
 
-    def target_group(self, name: str, line: int, props: Located) -> Iterator[HttpTrigger]:
+    def target_group(self, where: str, line: int, props: Located) -> Iterator[HttpTrigger]:
         if str(self.resolver.value(props.get("TargetType"))).lower() != "lambda":
             return
         attributes = props.get("TargetGroupAttributes")
@@ -171,7 +187,67 @@ class _Triggers:
         targets = props.get("Targets")
         for target in targets if isinstance(targets, list) else ():
             if isinstance(target, Located) and (function := self.function_named(target.get("Id"))):
-                yield HttpTrigger(function, "ALB", "ANY", "", "", f"Resources.{name}", line, multi_value=multi)
+                yield HttpTrigger(function, "ALB", "ANY", "", "", where, line, multi_value=multi)
+
+    def rest_method(self, where: str, line: int, props: Located) -> Iterator[HttpTrigger]:
+        """A CloudFormation REST API method (``AWS::ApiGateway::Method``, as ``cdk synth`` writes
+        them) whose AWS_PROXY integration names a function; its path from the resource chain."""
+        integration = props.get("Integration")
+        target = self.integrated(integration, type_key="Type", uri_key="Uri")
+        method = self.resolver.value(props.get("HttpMethod"))
+        path = self.resource_path(props.get("ResourceId"), 0)
+        if target is None or not isinstance(method, str) or path is None:
+            return
+        api_id = ref_target(props.get("RestApiId"))
+        api = self.api_props(props.get("RestApiId"))
+        yield HttpTrigger(target, "Api", _method(method), path, self.stage_of(api_id, "AWS::ApiGateway::Stage", API_STAGE),
+                          where, line, binary_types=self.binary_types(api) if api is not None else ())
+
+    def resource_path(self, ref: object, depth: int) -> str | None:
+        """``/items/{id}`` for a chain of ``AWS::ApiGateway::Resource`` (``PathPart`` under
+        ``ParentId``), ``/`` for a RestApi's ``RootResourceId``; None when the template does not say."""
+        if isinstance(ref, dict) and "Fn::GetAtt" in ref:
+            return "/"  # !GetAtt Api.RootResourceId
+        target = ref_target(ref)
+        resource = self.resources.get(target) if target is not None else None
+        if not isinstance(resource, Located) or resource.get("Type") != "AWS::ApiGateway::Resource" or depth > 30:
+            return None
+        props = resource.get("Properties")
+        if not isinstance(props, Located):
+            return None
+        part = self.resolver.value(props.get("PathPart"))
+        parent = self.resource_path(props.get("ParentId"), depth + 1)
+        if not isinstance(part, str) or parent is None:
+            return None
+        return parent.rstrip("/") + "/" + part
+
+    def v2_route(self, where: str, line: int, props: Located) -> Iterator[HttpTrigger]:
+        """A CloudFormation HTTP API route (``AWS::ApiGatewayV2::Route``) whose target
+        (``integrations/<id>``) is an AWS_PROXY integration naming a function."""
+        key = self.resolver.value(props.get("RouteKey"))
+        found = _INTEGRATION_TARGET.search(self.resolver.text(props.get("Target")) or "")
+        resource = self.resources.get(found.group(1)) if found is not None else None
+        integration = resource.get("Properties") if isinstance(resource, Located) else None
+        target = self.integrated(integration, type_key="IntegrationType", uri_key="IntegrationUri")
+        if target is None or not isinstance(key, str) or not isinstance(integration, Located):
+            return
+        method, _, path = key.partition(" ")
+        version = self.resolver.value(integration.get("PayloadFormatVersion"))
+        api_id = ref_target(props.get("ApiId"))
+        yield HttpTrigger(target, "HttpApi", "ANY" if key == "$default" else _method(method),
+                          "$default" if key == "$default" else path,
+                          self.stage_of(api_id, "AWS::ApiGatewayV2::Stage", HTTP_API_STAGE), where, line,
+                          payload_version=version if version in ("1.0", "2.0") else "2.0")
+
+    def stage_of(self, api_id: str | None, kind: str, default: str) -> str:
+        """The StageName of the first stage resource of the API, else ``default``."""
+        for resource in self.resources.values():
+            props = resource.get("Properties") if isinstance(resource, Located) else None
+            if isinstance(props, Located) and resource.get("Type") == kind and api_id is not None \
+                    and ref_target(props.get("RestApiId", props.get("ApiId"))) == api_id \
+                    and isinstance(stage := self.resolver.value(props.get("StageName")), str):
+                return stage
+        return default
 
     def function_named(self, value: object) -> str | None:
         """The template function a ``!Ref Fn``/``!GetAtt Fn.Arn`` (or its logical ID) names."""
