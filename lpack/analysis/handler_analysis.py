@@ -22,13 +22,13 @@ from lpack.analysis.bindings import Bindings, bindings, registers_modules
 from lpack.analysis.distributions import Distribution, distributions
 from lpack.analysis.handler_name import split_handler
 from lpack.analysis.import_paths import (
-    RUNTIME_MAYBE,
     RUNTIME_PROVIDED,
     RUNTIME_SUBMODULES,
     Found,
     ImportPath,
     Missing,
     ModuleLocation,
+    runtime_site_packages,
 )
 from lpack.analysis.imports import ImportRef, imports
 from lpack.analysis.package import PackageReader
@@ -252,8 +252,8 @@ class HandlerAnalysis:
 
     def _elsewhere(self, top: str) -> bool:
         """Whether ``top`` may come from outside the package and the layers lpack sees."""
-        return (top in self.stdlib or top in RUNTIME_PROVIDED or top in RUNTIME_MAYBE or top in self.s.provided
-                or top == "__main__" or self.unseen_layers)
+        return (top in self.stdlib or top in RUNTIME_PROVIDED or top in runtime_site_packages(self.python)
+                or top in self.s.provided or top == "__main__" or self.unseen_layers)
 
     def _resolve(self, dotted: str) -> Found | str:
         top = dotted.partition(".")[0]

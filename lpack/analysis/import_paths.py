@@ -22,9 +22,15 @@ RUNTIME_PROVIDED = frozenset({
     "boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six",
     "awslambdaric", "simplejson", "snapshot_restore_py",
 })
-# May be in a runtime's own site-packages (whether pip and setuptools are installed differs between
-# runtimes and is not documented): never reported missing.
-RUNTIME_MAYBE = frozenset({"pip", "setuptools", "pkg_resources", "_distutils_hack"})
+
+
+def runtime_site_packages(python: Python) -> frozenset[str]:
+    """What the runtime of ``python`` has in its own site-packages besides the SDK: pip, and setuptools
+    (pkg_resources) up to python3.11 (lpack.core.facts.runtime_packages, with the sources)."""
+    from lpack.core.facts.runtime_packages import site_packages
+
+    return site_packages(python)
+
 
 # Submodules no file holds: their parent module creates them when it is imported. Keyed by the
 # parent's last name, so vendored copies count (urllib3.packages.six, botocore.vendored.six).

@@ -478,6 +478,7 @@ _KNOWN_IMPORT_NAMES: dict[str, tuple[str, ...]] = {
     "pycryptodome": ("Crypto",), "pycryptodomex": ("Cryptodome",), "python_multipart": ("multipart", "python_multipart"),
     "msgpack_python": ("msgpack",), "typing_extensions": ("typing_extensions",), "pydantic_settings": ("pydantic_settings",),
     "python_dotenv": ("dotenv",), "faiss_cpu": ("faiss",), "mysqlclient": ("MySQLdb",), "ruamel_yaml": ("ruamel",),
+    "setuptools": ("setuptools", "pkg_resources", "_distutils_hack"),
 }
 
 

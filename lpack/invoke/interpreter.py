@@ -159,8 +159,9 @@ def _probe(path: str) -> _Facts | str:
 
 
 def _identity(path: str) -> str | None:
-    """The resolved binary with its size and mtime: a new install at the same path is a new key.
-    Scripts (shims, wrappers) are not remembered: what they run can change under them."""
+    """The path run and the resolved binary with its size and mtime: a new install at the same path is
+    a new key, and so is another virtual environment of the same binary (its own sys.executable and
+    site-packages). Scripts (shims, wrappers) are not remembered: what they run can change under them."""
     try:
         real = os.path.realpath(path)
         info = os.stat(real)
@@ -169,7 +170,7 @@ def _identity(path: str) -> str | None:
                 return None
     except OSError:
         return None
-    return f"{real}:{info.st_size}:{info.st_mtime_ns}"
+    return f"{real}:{info.st_size}:{info.st_mtime_ns}:{os.path.abspath(path)}"
 
 
 def _probe_cache_file() -> Path:

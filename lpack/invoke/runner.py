@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from lpack.analysis.import_paths import RUNTIME_PROVIDED
+from lpack.analysis.import_paths import RUNTIME_PROVIDED, runtime_site_packages
 from lpack.analysis.package import display_path
 from lpack.core import limits
 from lpack.core.errors import LpackError, UsageError
@@ -153,15 +153,52 @@ def invoke(target: str | None, options: InvokeOptions, progress: Progress = lamb
                 note(_snapstart_order(plan, outcome))
             invocations.append(Invocation(event, outcome))
             on_result(plan, interpreter, invocations[-1])
-            _hint(plan, invocations, note)
+            _hint(plan, interpreter, invocations, note)
     return InvokeRun(plan, interpreter, invocations)
 
 
-def _hint(plan: Plan, invocations: list[Invocation], note: Note) -> None:
+def _hint(plan: Plan, interpreter: Interpreter, invocations: list[Invocation], note: Note) -> None:
     """What to do about the last invocation's error, said once, after the error it explains."""
     *before, last = invocations
-    if _no_credentials(last.outcome) and not any(_no_credentials(i.outcome) for i in before):
-        note(_credentials_hint(plan))
+    for hint in (_credentials_hint, _site_packages_hint):
+        text = hint(plan, interpreter, last.outcome)
+        if text and not any(hint(plan, interpreter, i.outcome) for i in before):
+            note(text)
+
+
+def _site_packages_hint(plan: Plan, interpreter: Interpreter, outcome: Outcome) -> str | None:
+    """pip or setuptools (pkg_resources) missing: in the runtime's own site-packages but not in the
+    local Python's, or not in this runtime at all (setuptools from python3.12)."""
+    from lpack.core.facts.runtime_packages import SITE_PACKAGES
+
+    runtime = plan.target.runtime
+    shipped = runtime_site_packages(runtime.python)
+    module = runtime_modules.missing_module(outcome.error, frozenset(SITE_PACKAGES))
+    if module is None:
+        return None
+    distribution = "pip" if module == "pip" else "setuptools"
+    if module not in shipped:
+        return (f"{module} is not in the {runtime.name} runtime, as on Lambda (the python3.11 and older runtimes "
+                f"have setuptools): add {distribution} to the requirements"
+                + (", or use importlib.metadata and importlib.resources" if module == "pkg_resources" else ""))
+    return (f"{module} is in the {runtime.name} runtime's own site-packages ({distribution}), not in Python "
+            f"{interpreter.full_version}'s here ({interpreter.path}): install {distribution} for that Python, or "
+            "pass --python with one that has it")
+
+
+NO_CREDENTIALS = "NoCredentialsError"  # botocore.exceptions: "Unable to locate credentials"
+
+
+def _credentials_hint(plan: Plan, _interpreter: Interpreter, outcome: Outcome) -> str | None:
+    """botocore looked for AWS credentials and found none: raised from botocore's own code."""
+    error = outcome.error or {}
+    trace = error.get("stackTrace") or []
+    if error.get("errorType") != NO_CREDENTIALS or not any(
+            "botocore" in str(frame).replace("\\", "/").split("/") for frame in trace):
+        return None
+    return (f"{plan.function}: botocore found no AWS credentials: the function sees only the variables Lambda "
+            "would set, not your shell's; pass your profile with --pass-env AWS_PROFILE --pass-env HOME (or your "
+            "keys: --pass-env AWS_ACCESS_KEY_ID --pass-env AWS_SECRET_ACCESS_KEY --pass-env AWS_SESSION_TOKEN)")
 
 
 def _not_installed(runtime: Runtime, interpreter: Interpreter, options: InvokeOptions) -> str:
@@ -193,23 +230,6 @@ def _snapstart_order(plan: Plan, outcome: Outcome) -> str:
     return (f"SnapStart: ran init (imported {plan.handler.rsplit('.', 1)[0]}), the before-snapshot hooks ({before}; "
             f"reverse order of registration), then restored: the after-restore hooks ({after}; order of "
             f"registration, Restore Duration {restore:.2f} ms), then the invocation")
-
-
-NO_CREDENTIALS = "NoCredentialsError"  # botocore.exceptions: "Unable to locate credentials"
-
-
-def _no_credentials(outcome: Outcome) -> bool:
-    """botocore looked for AWS credentials and found none: raised from botocore's own code."""
-    error = outcome.error or {}
-    trace = error.get("stackTrace") or []
-    return (error.get("errorType") == NO_CREDENTIALS
-            and any("botocore" in str(frame).replace("\\", "/").split("/") for frame in trace))
-
-
-def _credentials_hint(plan: Plan) -> str:
-    return (f"{plan.function}: botocore found no AWS credentials: the function sees only the variables Lambda "
-            "would set, not your shell's; pass your profile with --pass-env AWS_PROFILE --pass-env HOME (or your "
-            "keys: --pass-env AWS_ACCESS_KEY_ID --pass-env AWS_SECRET_ACCESS_KEY --pass-env AWS_SESSION_TOKEN)")
 
 
 def _emulated(plan: Plan, spec: Spec, note: Note) -> None:
@@ -585,7 +605,8 @@ def _spec(plan: Plan, interpreter: Interpreter, options: InvokeOptions, progress
     return Spec(
         python=interpreter.path, handler=plan.handler, task_root=task_root, opt_root=opt_root,
         environment=environment, timeout_s=plan.timeout_s, memory_mb=plan.memory_mb,
-        enforce_memory=options.enforce_memory, runtime_provided=tuple(sorted(RUNTIME_PROVIDED)),
+        enforce_memory=options.enforce_memory,
+        runtime_provided=tuple(sorted(RUNTIME_PROVIDED | runtime_site_packages(plan.target.runtime.python))),
         runtime_paths=_provided_before(cache, plan.target),
         extra_paths=_python_path(plan.environment.get("PYTHONPATH", ""), task_root, opt_root),
     )

@@ -25,12 +25,12 @@ def folder(cache_root: Path, target: Target) -> Path:
     return cache_root / "invoke" / "runtime" / f"{target.runtime.name}-{target.architecture}"
 
 
-def missing_module(error: dict[str, object] | None) -> str | None:
-    """The runtime-provided top-level module an error document says is missing, if any."""
+def missing_module(error: dict[str, object] | None, among: frozenset[str] = RUNTIME_PROVIDED) -> str | None:
+    """The top-level module of ``among`` (the runtime-provided ones) an error document says is missing, if any."""
     if not error:
         return None
     match = _MISSING.search(str(error.get("errorMessage", "")))
-    if match and match["name"] in RUNTIME_PROVIDED:
+    if match and match["name"] in among:
         return match["name"]
     return None
 

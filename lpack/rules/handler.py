@@ -21,12 +21,18 @@ from lpack.analysis.handler_analysis import (
     analysis,
 )
 from lpack.analysis.handler_name import HandlerName, split_handler
-from lpack.analysis.import_paths import RUNTIME_MAYBE, RUNTIME_PROVIDED, Missing, ModuleLocation
+from lpack.analysis.import_paths import (
+    RUNTIME_PROVIDED,
+    Missing,
+    ModuleLocation,
+    runtime_site_packages,
+)
 from lpack.analysis.package import Entry
 from lpack.analysis.signature import call_error, is_generator
 from lpack.analysis.subjects import HandlerSubject, PackageSubject
 from lpack.core import stdlib
 from lpack.core.facts import delivery as facts
+from lpack.core.facts import runtime_packages
 from lpack.core.findings import Finding, Severity
 from lpack.core.units import exact_bytes
 from lpack.rules import Rule, rule
@@ -260,7 +266,7 @@ def handler_module_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     top = h.dotted.split(".")[0]
     if not isinstance(loc, Missing) or (loc.name == top and top in a.stdlib):
         return  # found, or LP203
-    if loc.name == top and (top in RUNTIME_PROVIDED or top in RUNTIME_MAYBE or top in s.provided):
+    if loc.name == top and (top in RUNTIME_PROVIDED or top in runtime_site_packages(a.python) or top in s.provided):
         return  # installed by the requirements (a function that is itself a distribution)
     yield r.finding(f"Runtime.ImportModuleError: Unable to import module '{h.module}': {loc.message}",
                     s.display, function=s.function, fix=_module_hint(a, h))
@@ -482,6 +488,8 @@ def _import_text(a: HandlerAnalysis, p: ImportProblem) -> tuple[str, str]:
             backport = stdlib.BACKPORTS.get(top)
             fix = f"target python{added[0]}.{added[1]} or newer" + (f", or add {backport} to the requirements"
                                                                       if backport else "")
+        elif runtime_packages.shipped_until(top):
+            note, fix = _gone_from_runtime(a, top)
         else:
             fix = _requirement_hint(a, top)
     elif p.missing:
@@ -494,6 +502,16 @@ def _import_text(a: HandlerAnalysis, p: ImportProblem) -> tuple[str, str]:
     else:
         fix = "use fewer dots, or an absolute import"
     return note, fix
+
+
+def _gone_from_runtime(a: HandlerAnalysis, top: str) -> tuple[str, str]:
+    """A module older runtimes had in their own site-packages (setuptools' pkg_resources)."""
+    last = runtime_packages.shipped_until(top) or (0, 0)
+    older = f"python{last[0]}.{last[1]}"
+    fix = "add setuptools to the requirements" + (
+        ", or use importlib.metadata and importlib.resources" if top == "pkg_resources" else "")
+    return (f"the {older} and older runtimes have setuptools ('{top}') in their own site-packages, "
+            f"{_runtime(a)} does not"), fix
 
 
 def _requirement_hint(a: HandlerAnalysis, top: str) -> str:
@@ -525,7 +543,8 @@ def import_not_found(r: Rule, s: HandlerSubject) -> Iterator[Finding]:
     bare `app.egg-info` (from `setup.py develop`) names. Each `import x` / `from x import y` must
     find `x` in the package, its layers, the target Python's standard library (lpack/stdlib.py),
     the runtime (boto3, botocore, s3transfer, jmespath, urllib3, dateutil, six, awslambdaric,
-    simplejson, snapshot_restore_py) or, for a source folder, the requirements. Relative imports must resolve
+    simplejson, snapshot_restore_py; pip, and setuptools with `pkg_resources` on python3.11 and older
+    only) or, for a source folder, the requirements. Relative imports must resolve
     inside the package, and `from x import y` of the package's own module must find `y` (or be an
     attribute every module has: `__doc__`, `__file__`, `__name__`, `__spec__`, `__path__` of a
     package, ...).
