@@ -63,3 +63,33 @@ def test_a_function_under_its_memory_size_runs(tmp_path: Path, capsys: pytest.Ca
     (invocation,) = report["invocations"]
     assert invocation["response"] == 40 * 1024 * 1024
     assert 40 <= invocation["max_memory_used_mb"] < 128
+
+
+@pytest.mark.network
+def test_a_cold_cache_boto3_install_is_not_the_functions_memory(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The case seen on real projects: the first run installs boto3 from PyPI into an empty cache, in
+    a large lpack process, then runs the function again; its Max Memory Used is the warm run's."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.invoke.test_runner import RUNTIME, invoke
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    package = make_zip(tmp_path / "app.zip", {
+        "app.py": "import boto3\nS3 = boto3.client('s3', region_name='us-east-1')\n\n"
+                  "def handler(event, context):\n    return boto3.__version__\n"})
+    args = (str(package), "--handler", "app.handler", "--runtime", RUNTIME, "--python", str(venv / "bin" / "python"),
+            "--payload", "{}", "--format", "json", "--cache-dir", str(tmp_path / "cache"))
+    ballast = _touched(300)
+    used, notes = [], []
+    for _ in ("cold", "warm"):
+        code, out, err = invoke(capsys, *args)
+        assert code == 0, out + err
+        used.append(json.loads(out)["invocations"][0]["max_memory_used_mb"])
+        notes.append("installed boto3" in err)
+    assert len(ballast) and notes == [True, False]
+    cold, warm = used
+    assert cold < 150 and abs(cold - warm) <= 20
