@@ -136,8 +136,9 @@ def invoke(target: str | None, options: InvokeOptions, progress: Progress = lamb
 
         outcomes = run_durable(plan, interpreter, spec)
         ran = [Invocation(e, _checked(o, plan)) for e, o in zip(plan.events, outcomes)]
-        for invocation in ran:
+        for i, invocation in enumerate(ran):
             on_result(plan, interpreter, invocation)
+            _hint(plan, interpreter, ran[:i + 1], note)
         return InvokeRun(plan, interpreter, ran)
     invocations: list[Invocation] = []
     provisioned = False
