@@ -435,9 +435,10 @@ class Bench:
         if differ or differ_local:
             self.bug("remote_b", f"zips differ: B vs A {differ[:5]} ({len(differ)}), "
                      f"B vs local cold {differ_local[:5]} ({len(differ_local)})")
-        self.checks.append(f"machine B: {fetched} of {len(b)} zips from the remote, "
-                           f"{len(b) - len(differ)} byte-identical to machine A's, "
-                           f"{len(b) - len(differ_local)} to the local cold build's")
+        line = (f"machine B: {fetched} of {len(b)} zips from the remote, {len(b) - len(differ)} byte-identical "
+                f"to machine A's, {len(b) - len(differ_local)} to the local cold build's")
+        if line not in self.checks:  # the same in every round: said once
+            self.checks.append(line)
 
     def medians(self) -> dict[str, float]:
         return {k: statistics.median(v) for k, v in self.samples.items() if v}
