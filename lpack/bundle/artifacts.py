@@ -11,7 +11,8 @@ installer, build isolation) and the zip's timestamp (SOURCE_DATE_EPOCH). A unit 
 Python project's wheel (built by its backend) is never shared this way; its dependencies still are.
 
 Each package is two objects under ``PREFIX/artifacts/v{ARTIFACT_FORMAT}/``: ``KEY.zip``, the zip's
-bytes, and ``KEY.json``, a small record (the zip's sha256 and size, the unit's name and kind, its
+bytes (with the record as its ``x-amz-meta-lpack-record`` when it fits in S3's 2 KB of user
+metadata: one request downloads both), and ``KEY.json``, a small record (the zip's sha256 and size, the unit's name and kind, its
 distribution count, the inputs digest, lpack's version; its sizes, largest entries and the package
 checks' findings, with the zip's path left out; the distributions dist/lpack-manifest.json lists),
 written last. A downloaded zip is checked against the record's sha256 and size before it is
@@ -42,6 +43,10 @@ if TYPE_CHECKING:
     from lpack.plan import Plan
 
 ARTIFACT_FORMAT = 1
+# the record also rides on the zip object as user metadata when it fits (S3 allows 2 KB of it in
+# all), so a download is one request; a record too long for it is read from KEY.json
+_RECORD_META = "lpack-record"
+_MAX_META_BYTES = 1800
 _ZIP = "\u2063zip\u2063"  # where a finding named the zip's path, in a record (an invisible separator around it)
 
 
@@ -94,20 +99,23 @@ def fetch(remote: RemoteCache, key: str, dest: Path) -> dict[str, Any] | None:
     if remote.failed is not None:
         return None
     try:
-        text = remote.get(_object(remote, key, "json"), MAX_RECORD_BYTES)
-        if text is None:
+        found = remote.get_with_metadata(_object(remote, key, "zip"))
+        if found is None:
             return None
+        data, metadata = found
+        text = metadata.get(_RECORD_META) or remote.get(_object(remote, key, "json"), MAX_RECORD_BYTES)
+        if text is None:
+            return None  # its record is not written yet (or was not): as if it were not there
         record = json.loads(text)
         if not isinstance(record, dict) or record.get("version") != ARTIFACT_FORMAT:
             raise ValueError
-        data = remote.get(_object(remote, key, "zip"))
     except remote_errors() as exc:
         remote.fail(exc)
         return None
     except ValueError:
         remote.fail(f"{_object(remote, key, 'json')} is not an lpack artifact record")
         return None
-    if data is None or len(data) != record.get("size") or hashlib.sha256(data).hexdigest() != record.get("sha256"):
+    if len(data) != record.get("size") or hashlib.sha256(data).hexdigest() != record.get("sha256"):
         remote.fail(f"{_object(remote, key, 'zip')} does not match its recorded sha256; not used")
         return None
     from lpack.core.files import atomic_writer
@@ -180,9 +188,11 @@ def _upload(remote: RemoteCache, key: str, zip_path: Path, record: dict[str, Any
     from lpack.bundle.manifest import installed
 
     record["installed"] = installed(zip_path)
+    record["version"] = ARTIFACT_FORMAT
+    compact = json.dumps(record, sort_keys=True, separators=(",", ":"))  # ASCII: an HTTP header can carry it
+    metadata = {"sha256": record["sha256"], **({_RECORD_META: compact} if len(compact) <= _MAX_META_BYTES else {})}
     try:
-        remote.put(_object(remote, key, "zip"), data, {"sha256": record["sha256"]})
-        remote.put(_object(remote, key, "json"), json.dumps({**record, "version": ARTIFACT_FORMAT},
-                                                            indent=2, sort_keys=True).encode() + b"\n", {})
+        remote.put(_object(remote, key, "zip"), data, metadata)
+        remote.put(_object(remote, key, "json"), json.dumps(record, indent=2, sort_keys=True).encode() + b"\n", {})
     except remote_errors() as exc:
         remote.fail(exc)

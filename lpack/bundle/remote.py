@@ -124,6 +124,10 @@ class RemoteCache:
         and an object over ``limit`` bytes is a ValueError."""
         return self._get(name, limit)
 
+    def get_with_metadata(self, name: str) -> tuple[bytes, dict[str, str]] | None:
+        """The object's bytes and its user metadata (``x-amz-meta-*``), or None; as `get`."""
+        return self._get_object(name, None)
+
     def put(self, name: str, data: bytes, metadata: dict[str, str]) -> None:
         self._put(name, data, metadata)
 
@@ -159,18 +163,23 @@ class RemoteCache:
             future.result()
 
     def _get(self, name: str, limit: int | None = None) -> bytes | None:
+        found = self._get_object(name, limit)
+        return None if found is None else found[0]
+
+    def _get_object(self, name: str, limit: int | None) -> tuple[bytes, dict[str, str]] | None:
         client = self.client
         from botocore.exceptions import ClientError
 
         try:
-            body = client.get_object(Bucket=self.bucket, Key=name)["Body"]
+            response = client.get_object(Bucket=self.bucket, Key=name)
+            body = response["Body"]
             try:
                 data = bytes(body.read() if limit is None else body.read(limit + 1))
             finally:
                 body.close()
             if limit is not None and len(data) > limit:
                 raise ValueError(f"{name} is larger than {limit} bytes")
-            return data
+            return data, dict(response.get("Metadata") or {})
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None

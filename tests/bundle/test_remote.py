@@ -152,8 +152,7 @@ def test_a_change_that_changes_the_zip_builds_it_from_the_shared_dependencies(
     change: str, tmp_path: Path, wheels: Path, s3_server: str, bucket: str,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    a_root, a_cache = machine(tmp_path, "a", wheels)
-    build(a_root, a_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    a_root = built_on_a(tmp_path, wheels, s3_server, bucket, monkeypatch, capsys)
     stored = objects(s3_server, bucket)
 
     b_root, b_cache = machine(tmp_path, "b", wheels)
@@ -170,14 +169,14 @@ def test_a_change_that_changes_the_zip_builds_it_from_the_shared_dependencies(
     assert [k.rsplit("/", 1)[0] for k in added] == ["team/lpack/artifacts/v1"] * 2
 
 
+@pytest.mark.parametrize("record", ["on the zip", "in its own object"])
 def test_a_corrupted_remote_package_is_never_used(
-    tmp_path: Path, wheels: Path, s3_server: str, bucket: str,
+    record: str, tmp_path: Path, wheels: Path, s3_server: str, bucket: str,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    a_root, a_cache = machine(tmp_path, "a", wheels)
-    build(a_root, a_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    a_root = built_on_a(tmp_path, wheels, s3_server, bucket, monkeypatch, capsys)
     [zip_object] = [k for k in objects(s3_server, bucket) if k.endswith(".zip") and "/artifacts/" in k]
-    flip_a_byte(s3_server, bucket, zip_object)
+    flip_a_byte(s3_server, bucket, zip_object, keep_metadata=record == "on the zip")
 
     b_root, b_cache = machine(tmp_path, "b", wheels)
     code, report, err = build(b_root, b_cache, monkeypatch, capsys, *remote(s3_server, bucket))
@@ -188,19 +187,52 @@ def test_a_corrupted_remote_package_is_never_used(
     assert zip_digest(b_root) == zip_digest(a_root)
 
 
-def flip_a_byte(endpoint: str, bucket: str, key: str) -> None:
+def built_on_a(tmp_path: Path, wheels: Path, endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch,
+               capsys: pytest.CaptureFixture[str]) -> Path:
+    """Machine A's project, built with the remote cache (which it writes back)."""
+    a_root, a_cache = machine(tmp_path, "a", wheels)
+    build(a_root, a_cache, monkeypatch, capsys, *remote(endpoint, bucket))
+    return a_root
+
+
+def flip_a_byte(endpoint: str, bucket: str, key: str, keep_metadata: bool = False) -> None:
     client = s3(endpoint)
-    data = bytearray(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    found = client.get_object(Bucket=bucket, Key=key)
+    data = bytearray(found["Body"].read())
     data[len(data) // 2] ^= 0xFF  # one flipped byte, same size
-    client.put_object(Bucket=bucket, Key=key, Body=bytes(data))
+    client.put_object(Bucket=bucket, Key=key, Body=bytes(data), Metadata=found["Metadata"] if keep_metadata else {})
+
+
+def test_a_package_is_one_request_and_one_without_a_record_is_not_there(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    a_root = built_on_a(tmp_path, wheels, s3_server, bucket, monkeypatch, capsys)
+    record_object, zip_object = [k for k in objects(s3_server, bucket) if "/artifacts/" in k]
+    client = s3(s3_server)
+    on_zip = json.loads(client.get_object(Bucket=bucket, Key=zip_object)["Metadata"]["lpack-record"])
+    assert on_zip == json.loads(client.get_object(Bucket=bucket, Key=record_object)["Body"].read())
+
+    client.delete_object(Bucket=bucket, Key=record_object)  # the zip carries its record
+    b_root, b_cache = machine(tmp_path, "b", wheels)
+    code, report, err = build(b_root, b_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    assert (code, report["artifacts"][0].get("artifact"), err) == (0, "remote", "")
+
+    # a zip whose record is not written (an upload cut short): not there, no warning
+    data = client.get_object(Bucket=bucket, Key=zip_object)["Body"].read()
+    client.put_object(Bucket=bucket, Key=zip_object, Body=data)
+    c_root, c_cache = machine(tmp_path, "c", wheels)
+    code, report, err = build(c_root, c_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    assert (code, report["artifacts"][0].get("artifact"), report["artifacts"][0]["dependencies"], err) == \
+        (0, None, "remote", "")
+    assert zip_digest(c_root) == zip_digest(a_root)
 
 
 def test_a_corrupted_remote_entry_is_never_used(
     tmp_path: Path, wheels: Path, s3_server: str, bucket: str,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    a_root, a_cache = machine(tmp_path, "a", wheels)
-    build(a_root, a_cache, monkeypatch, capsys, *remote(s3_server, bucket))
+    a_root = built_on_a(tmp_path, wheels, s3_server, bucket, monkeypatch, capsys)
     for key in objects(s3_server, bucket):
         if "/artifacts/" in key:  # the package is not there: the dependencies are looked up
             s3(s3_server).delete_object(Bucket=bucket, Key=key)
