@@ -96,7 +96,13 @@ class App:
     def answer(self, request: HttpRequest) -> tuple[HttpResponse, Served]:
         started = time.perf_counter()
         generation = self.current()
-        response, served = self._answer(generation, request)
+        try:
+            response, served = self._answer(generation, request)
+        except Exception as exc:  # noqa: BLE001 -- a bug answers this request, and the server goes on
+            problem = f"internal error: {type(exc).__name__}: {exc} (please report it to lpack)"
+            body = f"lpack serve: {problem}\n".encode()
+            response = HttpResponse(500, [("Content-Type", "text/plain; charset=utf-8")], body)
+            served = Served(request, 0, 0, 0.0, problem=problem)
         duration_ms = (time.perf_counter() - started) * 1000
         return response, served._replace(status=response.status, size_bytes=len(response.body),
                                          duration_ms=duration_ms)
