@@ -614,7 +614,7 @@ def _invoke_parser(commands: Any) -> None:
 
 
 def _serve_parser(commands: Any) -> None:
-    from lpack.commands.serve import EVENT_SHAPES
+    from lpack.serve.routes import SHAPES  # light: lpack.commands.serve loads the runtime emulation
 
     serve = commands.add_parser(
         "serve", help="serve the project's HTTP routes locally: warm functions, reload on save",
@@ -632,7 +632,7 @@ def _serve_parser(commands: Any) -> None:
                        help="allow a --host other machines can reach (e.g. 0.0.0.0); prints a warning")
     serve.add_argument("--concurrency", "-c", type=_jobs, default=1, metavar="N",
                        help="warm environments per function, each one request at a time (default: 1)")
-    serve.add_argument("--event-shape", choices=EVENT_SHAPES,
+    serve.add_argument("--event-shape", choices=SHAPES,
                        help="the integration whose events functions without HTTP events get, served at /NAME/...")
     serve.add_argument("--debug-port", type=int, metavar="PORT",
                        help="run the handler under debugpy, waiting on 127.0.0.1:PORT for a debugger to attach "

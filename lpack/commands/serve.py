@@ -15,16 +15,19 @@ import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lpack.core.errors import LpackError, UsageError
 from lpack.inputs.config import Project
 from lpack.invoke.runner import InvokeOptions, Note, Progress, prepare
 from lpack.serve.environments import Function, Generation, Pool, broken
 
+if TYPE_CHECKING:
+    from lpack.serve.reload import Watcher
+    from lpack.serve.server import App
+
 DEBUG_TIMEOUT_S = 900.0  # Lambda's longest timeout: a paused breakpoint does not time the request out
 DEBUG_INSTALL = "pip install 'lpack-lambda[debug]'  (or: pip install debugpy)"
-EVENT_SHAPES = ("api-gateway-v1", "api-gateway-v2", "function-url", "alb")
 
 
 class ServeOptions(NamedTuple):
@@ -119,14 +122,14 @@ def _debugging(options: ServeOptions, note: Note) -> ServeOptions:
 def build_generation(path: Path, options: ServeOptions, progress: Progress, note: Note) -> Generation:
     """Load the project, find its routes, build each routed function and describe its environment;
     an error (the configuration's, or a build's) becomes a generation that serves that error."""
-    from lpack.serve.routes import routes
+    from lpack.serve.routes import SHAPES, routes
 
     try:
         project = _load(path, options.invoke)
         found = routes(project, options.event_shape)
         if not found:
             raise UsageError(f"{project.describe()}: no function has an HTTP event (Api, HttpApi, a function URL "
-                             f"or an ALB target); pass --event-shape ({' | '.join(EVENT_SHAPES)}) to serve every "
+                             f"or an ALB target); pass --event-shape ({' | '.join(SHAPES)}) to serve every "
                              "function at /NAME/... with that integration's events")
         functions = {name: _function(project, name, options, progress, note)
                      for name in dict.fromkeys(r.function for r in found)}
@@ -160,32 +163,41 @@ def _one_line(exc: LpackError) -> str:
 
 # -- reload and stop ------------------------------------------------------------------------------
 
-def _watch(path: Path, options: ServeOptions, app: Any, note: Note) -> Any:
+def _watch(path: Path, options: ServeOptions, app: App, note: Note) -> Watcher:
+    """A watcher whose every burst of changes rebuilds and swaps in the new generation (one
+    rebuild at a time: the watcher's thread runs them)."""
     from lpack.serve.reload import Watcher
 
-    root = path if path.is_dir() else path.parent
-    lock = threading.Lock()
+    root = (path if path.is_dir() else path.parent).resolve()
 
     def rebuild(paths: list[str]) -> None:
-        with lock:
-            app.reloading()
-            shown = ", ".join(str(Path(p).relative_to(root.resolve()) if Path(p).is_relative_to(root.resolve())
-                                  else p) for p in paths[:3]) + (" ..." if len(paths) > 3 else "")
-            note(f"changed: {shown}; rebuilding")
-            # a bug must not leave every request waiting for a reload that never ends
-            try:
-                generation = build_generation(path, options, note=lambda _m: None, progress=lambda _u, _m: None)
-            except Exception as exc:  # noqa: BLE001
-                generation = broken(f"internal error while rebuilding: {type(exc).__name__}: {exc}")
-            app.swap(generation)
-            if generation.error is not None:
-                note(f"the rebuild failed; every request shows this until it is fixed:\n{generation.error}")
-            else:
-                note("reloaded: new requests run the new code")
+        app.reloading()
+        note(f"changed: {_shown(paths, root)}; rebuilding")
+        generation = _rebuilt(path, options)
+        app.swap(generation)
+        if generation.error is not None:
+            note(f"the rebuild failed; every request shows this until it is fixed:\n{generation.error}")
+        else:
+            note("reloaded: new requests run the new code")
 
     # what lpack writes: dist/, and a --cache-dir inside the project (rebuilding would write it again)
     skip = frozenset(p.resolve() for p in (root / "dist", options.invoke.cache_dir) if p is not None)
-    return Watcher(root.resolve(), rebuild, skip).start()
+    return Watcher(root, rebuild, skip).start()
+
+
+def _rebuilt(path: Path, options: ServeOptions) -> Generation:
+    """The new generation; a bug must not leave every request waiting for a reload that never ends."""
+    try:
+        return build_generation(path, options, note=lambda _m: None, progress=lambda _u, _m: None)
+    except Exception as exc:  # noqa: BLE001
+        return broken(f"internal error while rebuilding: {type(exc).__name__}: {exc} (please report it)")
+
+
+def _shown(paths: list[str], root: Path) -> str:
+    def relative(path: str) -> str:
+        return str(Path(path).relative_to(root)) if Path(path).is_relative_to(root) else path
+
+    return ", ".join(relative(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
 def _stop_on_sigterm() -> Callable[[], None]:
