@@ -9,7 +9,9 @@ for a source folder that is itself a Python project, from where its wheel takes 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import NamedTuple
 
@@ -115,10 +117,23 @@ def build_inputs(project: Project, unit: Unit) -> list[Path]:
     skip = [project.dist, *(p for p in (project.config_path, unit.dependencies) if p)]
     if unit.requirements is not None:
         skip.append(unit.requirements.with_suffix(".in"))  # what `lpack lock` locks it from
-    for folder in dict.fromkeys([project.root, unit.source]):
-        skip += [folder / name for name in BUILD_INPUTS]
-        skip += [p for pattern in ("pylock*.toml", "requirements*.txt", "requirements*.in") for p in folder.glob(pattern)]
+    for folder in dict.fromkeys([project.root, unit.source]):  # one listing each: what is not there skips nothing
+        skip += [folder / name for name in _names(folder) if _build_input(name)]
     return skip
+
+
+def _names(folder: Path) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
+def _build_input(name: str) -> bool:
+    return name in BUILD_INPUTS or any(fnmatchcase(name, pattern) for pattern in _BUILD_INPUT_PATTERNS)
+
+
+_BUILD_INPUT_PATTERNS = ("pylock*.toml", "requirements*.txt", "requirements*.in")
 
 
 def _handler_files(handler: str | None) -> tuple[str, ...]:

@@ -195,17 +195,15 @@ def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = (),
     inside = [root.resolve()]  # where a linked file may point: root, and the folders linked into it
     allowed = (*(p.resolve() for p in within), inside[0])  # where a linked folder may point
 
-    def resolve(path: Path) -> Path:
-        return path.resolve() if skipped else path
-
     for folder, dirs, files in os.walk(root, followlinks=True):
         here = Path(folder)
+        real_here = here.resolve() if skipped else here  # once a folder: resolving every entry was most of a walk
         rel_dir = here.relative_to(root).as_posix()
         prefix = "" if rel_dir == "." else rel_dir + "/"
         kept = []
         for name in sorted(dirs):
             path = here / name
-            if excludes.match_file(prefix + name + "/") or resolve(path) in skipped:
+            if excludes.match_file(prefix + name + "/") or (skipped and _real(path, real_here) in skipped):
                 continue
             if (path / "pyvenv.cfg").is_file():
                 continue  # a virtual environment, whatever its name
@@ -218,10 +216,15 @@ def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = (),
         for name in sorted(files):
             rel = prefix + name
             path = here / name
-            if not excludes.match_file(rel) and path.is_file() and resolve(path) not in skipped:
+            if not excludes.match_file(rel) and path.is_file() and not (skipped and _real(path, real_here) in skipped):
                 if path.is_symlink():
                     _check_link(path, inside)
                 yield rel, path
+
+
+def _real(path: Path, real_folder: Path) -> Path:
+    """Where ``path`` really is, given where its folder really is: a link is resolved itself."""
+    return path.resolve() if path.is_symlink() else real_folder / path.name
 
 
 # Folders of the running system, never source: /proc/self alone holds the build's environment and,

@@ -52,7 +52,9 @@ def test_hostile_template(tmp_path: Path, capsys: pytest.CaptureFixture[str], na
     path.write_text(text)
     start = time.monotonic()
     assert message in one_error(capsys, ["check", str(path)], path)
-    assert time.monotonic() - start < 5
+    # a guard against a parser that never ends (billion laughs), not a measure of speed (that is
+    # benchmarks/' job): ~1 s of CPU here, so a busy CI machine stays far inside it
+    assert time.monotonic() - start < 120
 
 
 def test_a_few_anchors_still_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
