@@ -74,14 +74,15 @@ class BadResponse(Exception):
 # -- request -> event ------------------------------------------------------------------------------
 
 def to_event(route: Route, params: dict[str, str], request: HttpRequest, *, request_id: str, now_ms: int,
-             account_id: str = "123456789012", api_id: str = "local") -> dict[str, Any]:
-    """The event AWS sends for ``request`` arriving on ``route``."""
+             account_id: str = "123456789012", api_id: str = "local", region: str | None = None) -> dict[str, Any]:
+    """The event AWS sends for ``request`` arriving on ``route`` (``region`` names the function
+    URL's domain and the target group's ARN; us-east-1 when None)."""
     if route.shape == REST or (route.shape == V2 and route.payload_version == "1.0"):
         return _v1_event(route, params, request, request_id, now_ms, account_id, api_id)
     if route.shape in (V2, FUNCTION_URL):
-        return _v2_event(route, params, request, request_id, now_ms, account_id, api_id)
+        return _v2_event(route, params, request, request_id, now_ms, account_id, api_id, region or REGION)
     if route.shape == ALB:
-        return _alb_event(route, request, account_id, trace_id(request_id, now_ms))
+        return _alb_event(route, request, account_id, trace_id(request_id, now_ms), region or REGION)
     raise ValueError(f"unknown event shape {route.shape!r}")
 
 
@@ -117,14 +118,14 @@ def _v1_event(route: Route, params: dict[str, str], request: HttpRequest, reques
 
 
 def _v2_event(route: Route, params: dict[str, str], request: HttpRequest, request_id: str, now_ms: int,
-              account_id: str, api_id: str) -> dict[str, Any]:
+              account_id: str, api_id: str, region: str) -> dict[str, Any]:
     url = route.shape == FUNCTION_URL
     received = _forwarded(request, trace_id(request_id, now_ms), lower=True)
     cookies = [c.strip() for name, value in received if name == "cookie" for c in value.split(";") if c.strip()]
     headers = [(name, value) for name, value in received if name != "cookie"]
     query = _query_pairs(request.query, decode=True)
     binary = bool(request.body) and _is_binary(_header(headers, "content-type"))
-    domain = f"{URL_ID}.lambda-url.{REGION}.on.aws" if url else request.host.split(":")[0]
+    domain = f"{URL_ID}.lambda-url.{region}.on.aws" if url else request.host.split(":")[0]
     route_key = "$default" if url or route.resource == "$default" else f"{route.method} {route.path}"
     # a named stage is the first segment of the URL, and of rawPath; $default has none
     raw_path = request.path if url or route.stage in ("", "$default") else f"/{route.stage}{request.path}"
@@ -154,11 +155,11 @@ def _v2_event(route: Route, params: dict[str, str], request: HttpRequest, reques
     return event
 
 
-def _alb_event(route: Route, request: HttpRequest, account_id: str, trace: str) -> dict[str, Any]:
+def _alb_event(route: Route, request: HttpRequest, account_id: str, trace: str, region: str) -> dict[str, Any]:
     headers = _forwarded(request, trace, lower=True)
     query = _query_pairs(request.query, decode=False)  # the load balancer passes them as received
     binary = bool(request.body) and _is_binary(_header(headers, "content-type"))
-    arn = TARGET_GROUP.format(region=REGION, account=account_id, function=route.function.lower()[:32])
+    arn = TARGET_GROUP.format(region=region, account=account_id, function=route.function.lower()[:32])
     event: dict[str, Any] = {"requestContext": {"elb": {"targetGroupArn": arn}},
                              "httpMethod": request.method, "path": request.path}
     if route.multi_value:
@@ -270,14 +271,17 @@ def _resource_id(route: Route) -> str | None:
 
 # -- result -> response ----------------------------------------------------------------------------
 
-def to_response(route: Route, result: Any, request: HttpRequest | None = None) -> HttpResponse:
+def to_response(route: Route, result: Any, request: HttpRequest | None = None, *,
+                raw: str | None = None) -> HttpResponse:
     """The HTTP response the trigger sends for the handler's (JSON-decoded) ``result``; raises
-    BadResponse when the trigger would refuse it. ``request`` (optional) gives a REST API the
-    ``Accept`` header it matches against BinaryMediaTypes."""
+    BadResponse when the trigger would refuse it. Optional: ``request`` gives a REST API the
+    ``Accept`` header it matches against BinaryMediaTypes; ``raw``, the response as the function
+    sent it, is the body an HTTP API or function URL passes on when the result is a bare value
+    (else the value is written out again, its spacing perhaps not the function's)."""
     if route.shape == REST or (route.shape == V2 and route.payload_version == "1.0"):
         return _v1_response(route, result, request)
     if route.shape in (V2, FUNCTION_URL):
-        return _v2_response(result)
+        return _v2_response(result, raw)
     if route.shape == ALB:
         return _alb_response(route, result)
     raise ValueError(f"unknown event shape {route.shape!r}")
@@ -307,9 +311,10 @@ def _v1_decodes(route: Route, headers: Sequence[tuple[str, str]], request: HttpR
     return any(_is_binary_v1(t, route.binary_types) for t in types)
 
 
-def _v2_response(result: Any) -> HttpResponse:
-    if not isinstance(result, dict) or "statusCode" not in result:
-        return HttpResponse(200, [("content-type", "application/json")], json.dumps(result).encode())  # bare value
+def _v2_response(result: Any, raw: str | None) -> HttpResponse:
+    if not isinstance(result, dict) or "statusCode" not in result:  # a bare value is the body
+        text = raw if raw is not None else json.dumps(result)
+        return HttpResponse(200, [("content-type", "application/json")], text.encode())
     status = _status(result)
     headers = [(name, value) for name, value in _merged_headers(result.get("headers"), None)]
     cookies = result.get("cookies")

@@ -236,6 +236,17 @@ def test_http_api_takes_a_bare_value_as_the_json_body(result: object) -> None:
         assert json.loads(got.body) == result
 
 
+def test_a_bare_value_keeps_the_functions_own_text_when_given() -> None:
+    assert to_response(V2_ROUTE, {"a": 1}, raw='{"a":1}').body == b'{"a":1}'
+
+
+def test_the_region_names_the_function_url_domain_and_target_group() -> None:
+    url = to_event(URL_ROUTE, {}, request(), request_id="r", now_ms=NOW_MS, region="eu-west-1")
+    assert url["requestContext"]["domainName"] == "local.lambda-url.eu-west-1.on.aws"
+    alb = to_event(ALB_ROUTE, {}, request(), request_id="r", now_ms=NOW_MS, region="eu-west-1")
+    assert alb["requestContext"]["elb"]["targetGroupArn"].startswith("arn:aws:elasticloadbalancing:eu-west-1:")
+
+
 def test_http_api_cookies_become_set_cookie_headers_and_base64_bodies_are_decoded() -> None:
     got = to_response(V2_ROUTE, {"statusCode": 200, "headers": {"content-type": "image/png"},
                                  "cookies": ["a=1; Path=/", "b=2"], "isBase64Encoded": True,
