@@ -622,7 +622,7 @@ def _provided_before(cache: Path, target: Target) -> tuple[str, ...]:
 def lambda_environment(plan: Plan, task_root: Path, opt_root: Path | None, region: str | None) -> dict[str, str]:
     """The variables the runtime defines ("Defined runtime environment variables"), over the
     function's own; a reserved name the function sets is Lambda's value, as Lambda refuses it."""
-    region = _region(region)
+    region = region_of(region)
     opt = str(opt_root) if opt_root else "/opt"
     today = dt.datetime.now(dt.timezone.utc).strftime("%Y/%m/%d")
     host_path = os.environ.get("PATH", os.defpath)
@@ -659,13 +659,13 @@ def _python_path(value: str, task_root: Path, opt_root: Path | None) -> tuple[st
     return tuple(local(e) for e in value.split(os.pathsep) if e and e != "/var/runtime")
 
 
-def _region(given: str | None) -> str:
+def region_of(given: str | None) -> str:
     """--region, else the shell's AWS_REGION / AWS_DEFAULT_REGION, else us-east-1."""
     return given or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 
 
 def _request(plan: Plan, event: Event, options: InvokeOptions) -> Request:
-    arn = f"arn:aws:lambda:{_region(options.region)}:{ACCOUNT_ID}:function:{plan.function}"
+    arn = f"arn:aws:lambda:{region_of(options.region)}:{ACCOUNT_ID}:function:{plan.function}"
     return Request(new_request_id(), event.text, arn, tenant_id=plan.tenant_id)
 
 
@@ -706,5 +706,5 @@ def prepare(project: Project, name: str, options: InvokeOptions, progress: Progr
 
 def request_for(plan: Plan, event_text: str, request_id: str, region: str | None) -> Request:
     """One Invoke of the function with this event, as ``invoke`` sends its test events."""
-    arn = f"arn:aws:lambda:{_region(region)}:{ACCOUNT_ID}:function:{plan.function}"
+    arn = f"arn:aws:lambda:{region_of(region)}:{ACCOUNT_ID}:function:{plan.function}"
     return Request(request_id, event_text, arn, tenant_id=plan.tenant_id)

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 
 from lpack.core import limits
-from lpack.invoke.runner import Plan, request_for
+from lpack.invoke.runner import Plan, region_of, request_for
 from lpack.invoke.sandbox import Outcome, new_request_id
 from lpack.serve.environments import Function, Generation, Throttled
 from lpack.serve.routes import Route, match
@@ -118,7 +118,8 @@ class App:
         function = generation.functions[route.function]
         served = blank._replace(route=route, plan=function.plan, python=function.interpreter.full_version)
         request_id = new_request_id()
-        event = event_for(route, params, request, request_id=request_id, now_ms=int(time.time() * 1000))
+        event = event_for(route, params, request, request_id=request_id, now_ms=int(time.time() * 1000),
+                          region=region_of(self.region))
         text = json.dumps(event)
         if len(text.encode("utf-8")) > limits.SYNC_PAYLOAD.value:
             return error_response(route, "too-large"), served._replace(
@@ -150,7 +151,7 @@ def _response(route: Route, outcome: Outcome, request: HttpRequest) -> tuple[Htt
             f"the response is over Lambda's {limits.SYNC_RESPONSE.value:,}-byte limit")
     try:
         result = json.loads(outcome.response) if not outcome.binary else outcome.response
-        return response_for(route, result, request), None
+        return response_for(route, result, request, raw=None if outcome.binary else outcome.response), None
     except (BadResponse, ValueError) as exc:
         reason = getattr(exc, "reason", None) or str(exc)
         return error_response(route, "bad-response"), f"the function's response is not valid here: {reason}"

@@ -357,3 +357,23 @@ def test_ctrl_c_during_a_request_ends_its_environment_too(app_project: Path, tmp
     while any(alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [pid for pid in children if alive(pid)] == []
+
+
+def test_a_function_url_event_names_the_region_and_a_bare_value_is_passed_on_as_sent(tmp_path: Path) -> None:
+    """The function URL's domain is in the region the function runs in (--region), and a handler
+    returning a bare value gets that value's own text as the body, as a function URL answers."""
+    root = tmp_path / "url"
+    root.mkdir()
+    (root / "lpack.toml").write_text('name = "url"\nhandler = "app.handler"\n')
+    (root / "app.py").write_text(
+        "def handler(event, context):\n"
+        "    return {'domain': event['requestContext']['domainName'], 'arn': context.invoked_function_arn,\n"
+        "            'word': 'caf\\u00e9'}\n")
+    # python3.12's runtime writes raw UTF-8 (the others \\u escapes): the body keeps it
+    with Running([str(root), "--event-shape", "function-url", "--region", "eu-west-1", "--runtime", "python3.12"]) as server:
+        reply = server.request("/")
+    assert reply.status == 200
+    document = json.loads(reply.body)
+    assert document["domain"].endswith(".lambda-url.eu-west-1.on.aws"), document
+    assert document["arn"].startswith("arn:aws:lambda:eu-west-1:")
+    assert document["word"] == "café" and b'"word": "caf\xc3\xa9"' in reply.body
