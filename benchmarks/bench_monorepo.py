@@ -4,7 +4,7 @@
 Run from the repository root (hermetic by default; the venv must have boto3 and moto):
 
     python benchmarks/bench_monorepo.py [--functions 200] [--sets 5] [--runs 3] [--wheels local|pypi]
-                                        [--sam] [--sam-functions 20] [--work DIR] [--out FILE]
+                                        [--cold-runs 1] [--sam] [--sam-functions 20] [--work DIR] [--out FILE]
 
 It writes one lpack project of --functions functions (lpack.toml with [functions.fnNNN], each its
 own folder functions/fnNNN/app.py) spread round-robin over --sets dependency sets
@@ -29,9 +29,10 @@ stopped at the end, also on Ctrl-C, SIGTERM or an error. `--wheels local` (defau
 wheels with tests/factories/wheels.py and points the requirements at them with `--no-index
 --find-links`; `--wheels pypi` uses real pinned PyPI releases (needs network). `--sam` also times
 `sam build` (no Docker) on the same kind of project with --sam-functions functions, if `sam` is
-found (PATH, $LPACK_SAM, /tmp/sam-venv/bin/sam) along with a python3.12. Cold rows run once;
-the others --runs times (median). `--only-remote` runs the remote rows alone. The exit code is 0 whatever the results: the goals are
-reported, not enforced.
+found (PATH, $LPACK_SAM, /tmp/sam-venv/bin/sam) along with a python3.12. The cold pair runs
+--cold-runs times, interleaved (median, and each pair's ratio min/median/max); the others --runs
+times (median). `--only-remote` runs the remote rows alone. The exit code is 0 whatever the
+results: the goals are reported, not enforced.
 """
 
 from __future__ import annotations
@@ -305,7 +306,7 @@ def create_bucket(endpoint: str, aws_env: dict[str, str]) -> str:
 
 class Bench:
     def __init__(self, work: Path, functions: int, sets: list[DepSet], bump: tuple[str, str], runs: int,
-                 pypi: bool) -> None:
+                 pypi: bool, cold_runs: int = 1) -> None:
         self.work = work
         self.root = work / "repo"
         self.which = write_project(self.root, functions, sets)
@@ -313,6 +314,7 @@ class Bench:
         self.bump = bump
         self.changed = fn_name(min(7, functions - 1))
         self.runs = runs
+        self.cold_runs = cold_runs
         self.pypi = pypi
         aws_files = {"AWS_CONFIG_FILE": str(work / "no-aws-config"),
                      "AWS_SHARED_CREDENTIALS_FILE": str(work / "no-aws-credentials")}
@@ -364,10 +366,14 @@ class Bench:
             fh.write(f"# edit {time.time_ns()}\n")
 
     def run_local(self) -> dict[str, str]:
-        j1 = self.cold("cold_j1", 1)
-        reference = self.cold("cold_j2", 2)
-        if j1 != reference:
-            self.bug("cold_j2", f"{sum(j1.get(n) != d for n, d in reference.items())} zips differ from --jobs 1's")
+        for _ in range(self.cold_runs):  # the pair interleaved: both see the same machine load
+            j1 = self.cold("cold_j1", 1)
+            reference = self.cold("cold_j2", 2)
+            if j1 != reference:
+                self.bug("cold_j2", f"{sum(j1.get(n) != d for n, d in reference.items())} zips differ from --jobs 1's")
+        pairs = sorted(j2 / j1 for j1, j2 in zip(self.samples["cold_j1"], self.samples["cold_j2"]))
+        self.checks.append(f"cold --jobs 2 / --jobs 1, each pair of {len(pairs)}: min {pairs[0]:.2f}x, "
+                           f"median {statistics.median(pairs):.2f}x, max {pairs[-1]:.2f}x")
         all_fns = list(self.which)
         self.repeat("noop_since", "--changed-since", "HEAD", check=lambda r: self.expect("noop_since", r, []))
         self.repeat("noop_plain")
@@ -519,7 +525,7 @@ def print_report(bench: Bench, meta: dict[str, Any], sam: dict[str, Any] | None)
     print(f"\n## Monorepo benchmark: {meta['functions']} functions, {meta['sets']} dependency sets "
           f"({meta['wheels']} wheels), {RUNTIME} x86_64")
     print(f"{meta['date']}, {meta['cpus']} CPUs, load {meta['load_before']} -> {meta['load_after']}, "
-          f"Python {meta['python']}, lpack {meta['lpack']}, runs {meta['runs']}\n")
+          f"Python {meta['python']}, lpack {meta['lpack']}, runs {meta['runs']}, cold runs {meta['cold_runs']}\n")
     print("| row | median s | ratio | runs (s) | notes |\n| --- | ---: | --- | --- | --- |")
     for r in ROWS:
         if r.key not in med:
@@ -561,7 +567,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--functions", type=int, default=200)
     p.add_argument("--sets", type=int, default=5)
-    p.add_argument("--runs", type=int, default=3, help="runs of the cheap rows (median); cold rows run once")
+    p.add_argument("--runs", type=int, default=3, help="runs of the cheap rows (median)")
+    p.add_argument("--cold-runs", type=int, default=1,
+                   help="cold --jobs 1/--jobs 2 pairs, interleaved (median; each pair's ratio min/median/max)")
     p.add_argument("--wheels", choices=("local", "pypi"), default="local",
                    help="local: hermetic wheels from tests/factories; pypi: real pinned releases (needs network)")
     p.add_argument("--sam", action="store_true", help="also time sam build (no Docker) on --sam-functions functions")
@@ -586,14 +594,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     meta = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cpus": os.cpu_count(),
             "python": platform.python_version(), "lpack": lpack_revision(), "functions": args.functions,
-            "sets": args.sets, "wheels": args.wheels, "runs": args.runs,
+            "sets": args.sets, "wheels": args.wheels, "runs": args.runs, "cold_runs": args.cold_runs,
             "load_before": " ".join(f"{x:.1f}" for x in os.getloadavg())}
     try:
         if args.wheels == "local":
             sets, bump = local_sets(work / "wheels", args.sets)
         else:
             sets, bump = pypi_sets(args.sets)
-        bench = Bench(work, args.functions, sets, bump, args.runs, args.wheels == "pypi")
+        bench = Bench(work, args.functions, sets, bump, args.runs, args.wheels == "pypi", args.cold_runs)
         bench.log(f"project in {bench.root}: {args.functions} functions, {args.sets} sets")
         reference = None if args.only_remote else bench.run_local()
         if not args.no_remote:

@@ -310,9 +310,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="dependency cache (default: $LPACK_CACHE_DIR, else ~/.cache/lpack)")
     _remote_cache(build)
     build.add_argument("--jobs", "-j", type=_jobs, metavar="N",
-                       help="build up to N functions and layers at once, each running at most one installer "
-                       "(default: $LPACK_JOBS, else the CPUs lpack may use; 1 builds one after another). The zips "
-                       "and the report are the same whatever N; units with the same dependencies install them once")
+                       help="build up to N functions and layers at once (default: $LPACK_JOBS, else the CPUs "
+                       "lpack may use; 1 builds one after another): on N worker processes when there are 16 or "
+                       "more to build (Linux), else on N threads that overlap their installs. The zips and the "
+                       "report are the same whatever N; units with the same dependencies install them once")
     build.add_argument("--template", type=Path, metavar="TEMPLATE",
                        help="build the Python functions and layers of a SAM or CloudFormation template "
                        "(CodeUri, Handler, Runtime, Architectures, Layers) into dist/LOGICALID.zip")

@@ -60,7 +60,7 @@ class BuildOptions(NamedTuple):
     remote_cache: str | None = None  # s3://BUCKET/PREFIX; None: $LPACK_REMOTE_CACHE; "": none
     remote_endpoint: str | None = None  # an S3-compatible store's address (else AWS_ENDPOINT_URL[_S3])
     remote_read_only: bool = False  # read the remote cache, never write it (also $LPACK_REMOTE_CACHE_READ_ONLY)
-    jobs: int = 1  # units built at once (threads; each runs at most one installer); see default_jobs
+    jobs: int = 1  # units built at once (worker processes, or threads for a few: lpack.bundle.workers); see default_jobs
 
 
 class Artifact(NamedTuple):
@@ -118,30 +118,75 @@ class BuildResult:
 
 def build_project(project: Project, options: BuildOptions, progress: Progress = lambda _u, _m: None) -> BuildResult:
     """Build the units, layers first; with ``options.jobs`` > 1, units build at once on that many
-    threads, and the result (its lists in unit order) and the zips are the same as one at a time."""
+    worker processes (or threads, for a few units: lpack.bundle.workers), and the result (its
+    lists in unit order) and the zips are the same as one at a time."""
+    from lpack.bundle import workers
+
     units = sorted(_selected_units(project, options), key=lambda u: (u.kind != "layer", u.name))
     plan_ = [(unit, _not_built(unit, alone=len(units) == 1)) for unit in units]
     building = [unit for unit, why in plan_ if why is None]
     jobs = min(max(options.jobs, 1), len(building))
+    builder = _Builder(project, options, progress)
+    result = BuildResult(builder.warnings)
+    if workers.usable(len(building), jobs):
+        _on_processes(builder, plan_, jobs, result)
+    else:
+        _on_threads(builder, plan_, jobs, result, alone=len(units) == 1)
+    result.artifacts = _installs_first(result.artifacts, builder.keys)
+    return result
+
+
+def _on_threads(builder: _Builder, plan_: list[tuple[Unit, str | None]], jobs: int, result: BuildResult,
+                alone: bool) -> None:
+    """One unit after another, or on ``jobs`` threads that overlap the installs."""
     runner = _Runner(jobs)
     if jobs > 1:
-        progress = _whole_lines(progress, runner.stopped)
-    builder = _Builder(project, options, progress)
+        builder.progress = _whole_lines(builder.progress, runner.stopped)
+    building = [unit for unit, why in plan_ if why is None]
     built = _Built({unit.name for unit in building})
-    result = BuildResult(builder.warnings)
     with builder.remote_work(building), runner:  # the remote's downloads and uploads, in the background
         outcomes = []
         for unit, why in plan_:
             if why is None:
-                outcomes.append((unit, runner.submit(_build_one, builder, unit, built, len(units) == 1)))
-            elif unit.settings.package is not None:
-                progress(unit.name, why)
+                outcomes.append((unit, runner.submit(_build_one, builder, unit, built, alone)))
             else:
-                result.skipped.append((unit.name, why))
+                _not_building(builder.progress, result, unit, why)
         for unit, outcome in outcomes:
             _collect(result, unit.name, outcome.result())
-    result.artifacts = _installs_first(result.artifacts, builder.keys)
-    return result
+
+
+def _on_processes(builder: _Builder, plan_: list[tuple[Unit, str | None]], jobs: int, result: BuildResult) -> None:
+    """On ``jobs`` worker processes: the layers, then the functions (judged with those layers)."""
+    from lpack.bundle import workers
+
+    outcomes: dict[str, _Outcome] = {}
+    layers: dict[str, PackageIndex] = {}
+
+    def done(unit: workers.Done) -> None:
+        outcomes[unit.unit] = unit.outcome
+        if unit.key is not None:
+            builder.keys[unit.unit] = unit.key
+        builder.warnings.extend(w for w in unit.warnings if w not in builder.warnings)  # each worker's once
+        if unit.layer is not None:
+            layers[unit.unit] = unit.layer
+
+    for unit, why in plan_:
+        if why is not None:
+            _not_building(builder.progress, result, unit, why)
+    for kind in ("layer", "function"):
+        phase = [unit for unit, why in plan_ if why is None and unit.kind == kind]
+        if phase:
+            workers.build(builder, phase, min(jobs, len(phase)), layers, done)
+    for unit, why in plan_:
+        if why is None:
+            _collect(result, unit.name, outcomes[unit.name])
+
+
+def _not_building(progress: Progress, result: BuildResult, unit: Unit, why: str) -> None:
+    if unit.settings.package is not None:
+        progress(unit.name, why)
+    else:
+        result.skipped.append((unit.name, why))
 
 
 def _not_built(unit: Unit, alone: bool) -> str | None:

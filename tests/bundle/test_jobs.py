@@ -139,15 +139,20 @@ def test_a_failing_unit_leaves_the_others_built_as_one_at_a_time_does(tmp_path: 
     assert sorted(outcomes[1][2]) == ["api.zip", "cron.zip", "events.zip", "shared.zip", "web.zip"]
 
 
+def _old_huge_layer(path: Path) -> None:
+    """A layer zip an earlier build left, over the 250 MB limit: a function judged with it fails."""
+    path.parent.mkdir()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, \
+            zf.open("python/huge.bin", "w", force_zip64=True) as big:
+        for _ in range(251):
+            big.write(bytes(1 << 20))
+
+
 def test_a_function_waits_for_its_layer_built_in_the_same_run(tmp_path: Path, wheels: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     """A function is judged with the layer this run builds, not a dist/ zip from an earlier build."""
     root = _project(tmp_path / "proj", wheels)
-    (root / "dist").mkdir()
-    with zipfile.ZipFile(root / "dist" / "shared.zip", "w", zipfile.ZIP_DEFLATED) as zf, \
-            zf.open("python/huge.bin", "w", force_zip64=True) as big:  # an old layer, over the 250 MB limit
-        for _ in range(251):
-            big.write(bytes(1 << 20))
+    _old_huge_layer(root / "dist" / "shared.zip")
     code, report = _build(root, tmp_path / "cache", "--jobs", "8", capsys=capsys)  # all at once
     assert code == 0, report
     with zipfile.ZipFile(root / "dist" / "shared.zip") as zf:

@@ -1,0 +1,250 @@
+"""``lpack build --jobs N`` on worker processes: each builds its share of the units and reports
+every step and every unit's outcome through its own pipe, as it goes.
+
+Threads sharing one interpreter take turns for it, and a build is mostly Python work (walking,
+compressing, writing and judging zips): 200 functions built 1.03x faster on two threads than on
+one. Processes run that work at once. They are forked (Linux): the modules are already imported
+and the project and options need no pickling. The parent builds nothing here, so it holds no
+installer, remote cache client or thread pool of ours when it forks; each worker makes those on
+first use. The workers never print and never touch what another thread of the parent may hold
+(a terminal's spinner): their only way out is their pipe.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
+
+from lpack.analysis.package import PackageIndex
+from lpack.inputs.config import Unit
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
+    from lpack.bundle.builder import _Builder, _Outcome
+
+# Below this many units to build, threads: a forked worker costs ~5-10 ms to start and stop and a
+# unit's Python work ~13 ms (200 functions in 2.6 s, one job), so a handful of units gains little;
+# the installs, which dominate a small cold build, overlap on threads as well. Measured on 2 CPUs
+# (benchmarks/README.md, "--jobs"): at 16 units two workers already build in ~0.6x one job's time.
+PROCESS_THRESHOLD = 16
+# A worker told to stop (Ctrl-C, another unit's internal error) has this long to clean up (its
+# installer's process, its staging folder, its zip's temporary file) before it is killed.
+STOP_GRACE_S = 10.0
+
+
+class Done(NamedTuple):
+    """A unit's outcome, as a worker reports it to the parent."""
+    unit: str
+    outcome: _Outcome
+    key: str | None  # its dependencies' cache key (the report's installed/cached turns on it)
+    warnings: list[str]  # what the worker's remote cache warned while building it
+    layer: PackageIndex | None  # a layer's package: the functions using it are judged with it
+
+
+def usable(units: int, jobs: int) -> bool:
+    """Whether ``units`` builds on ``jobs`` worker processes rather than threads."""
+    return jobs > 1 and units >= PROCESS_THRESHOLD and "fork" in multiprocessing.get_all_start_methods()
+
+
+def partition(units: list[Unit], jobs: int) -> list[list[Unit]]:
+    """``units`` in ``jobs`` shares whose counts differ by one at most; the units of one
+    dependency set go to one worker where they fit (it installs the set, the others reuse it and
+    none waits for another worker's install). Sets are placed largest first, each on the share
+    with the most room; one that does not fit is split (at most ``jobs`` - 1 are), and the units of
+    it a worker did not start with come last in its share, when the install is likely done."""
+    groups: dict[object, list[Unit]] = {}
+    for unit in units:  # units without dependencies install nothing: each is a group of its own
+        groups.setdefault(unit.dependencies or ("none", unit.name), []).append(unit)
+    room = [len(units) // jobs + (i < len(units) % jobs) for i in range(jobs)]
+    first: list[list[Unit]] = [[] for _ in range(jobs)]
+    later: list[list[Unit]] = [[] for _ in range(jobs)]
+    for group in sorted(groups.values(), key=len, reverse=True):
+        shares = first
+        while group:
+            i = max(range(jobs), key=lambda j: room[j])
+            shares[i].extend(group[:room[i]])
+            group, room[i], shares = group[room[i]:], max(room[i] - len(group), 0), later
+    order = {unit.name: n for n, unit in enumerate(units)}
+    return [sorted(a, key=lambda u: order[u.name]) + sorted(b, key=lambda u: order[u.name])
+            for a, b in zip(first, later) if a or b]
+
+
+def build(builder: _Builder, units: list[Unit], jobs: int, layers: dict[str, PackageIndex],
+          on_done: Callable[[Done], None]) -> None:
+    """Build ``units`` on ``jobs`` forked workers; ``builder.progress`` hears each step and
+    ``on_done`` each unit's outcome, in the parent, as they come. An error or Ctrl-C in the
+    parent, or an internal error in a worker, stops every worker before it returns."""
+    with _workers(builder, partition(units, jobs), layers) as pipes:
+        _listen(pipes, builder.progress, on_done)
+
+
+@contextmanager
+def _workers(builder: _Builder, shares: list[list[Unit]],
+             layers: dict[str, PackageIndex]) -> Iterator[dict[Connection, list[str]]]:
+    """Start one forked worker per share; yield each one's pipe and the units it has still to
+    report. On the way out every worker is reaped; on an error or Ctrl-C, stopped first."""
+    context = multiprocessing.get_context("fork")
+    pipes: dict[Connection, list[str]] = {}
+    processes: list[BaseProcess] = []
+    try:
+        for share in shares:
+            reader, writer = context.Pipe(duplex=False)
+            process: BaseProcess = context.Process(target=_work, args=(builder, share, layers, writer, os.getpid()),
+                                      name="lpack-build")
+            process.start()
+            writer.close()  # the worker's end: the parent reads EOF once the worker is gone
+            processes.append(process)
+            pipes[reader] = [unit.name for unit in share]
+        yield pipes
+    except BaseException:
+        _stop(processes)
+        raise
+    finally:
+        for process in processes:  # done (each has closed its pipe), or stopped
+            process.join()
+        for reader in pipes:
+            reader.close()
+
+
+def _listen(pipes: dict[Connection, list[str]], progress: Callable[[str, str], None],
+            on_done: Callable[[Done], None]) -> None:
+    from multiprocessing.connection import wait
+
+    open_ = list(pipes)
+    while open_:
+        for ready in wait(open_):
+            reader = cast("Connection", ready)
+            try:
+                message = reader.recv()
+            except EOFError:  # the worker is gone: having reported every unit, or not
+                open_.remove(reader)
+                if pipes[reader]:
+                    raise RuntimeError(f"a build worker ended before building {', '.join(pipes[reader])}") from None
+                continue
+            _heard(message, pipes[reader], progress, on_done)
+
+
+def _heard(message: tuple[Any, ...], pending: list[str], progress: Callable[[str, str], None],
+           on_done: Callable[[Done], None]) -> None:
+    kind, *rest = message
+    if kind == "say":
+        progress(*rest)
+    elif kind == "done":
+        done = Done(*rest)
+        pending.remove(done.unit)
+        on_done(done)
+    else:  # "crash": an internal error in the worker stops the run, as it does on one job
+        raise rest[0]
+
+
+def _stop(processes: list[BaseProcess]) -> None:
+    """Ask each worker still running to stop (it cleans up as on Ctrl-C); one that has not
+    stopped within STOP_GRACE_S is killed."""
+    for process in processes:
+        if process.is_alive() and process.pid is not None:
+            with _gone_already():
+                os.kill(process.pid, signal.SIGTERM)
+    for process in processes:
+        process.join(STOP_GRACE_S)
+        if process.is_alive():
+            process.kill()
+
+
+@contextmanager
+def _gone_already() -> Iterator[None]:
+    try:
+        yield
+    except ProcessLookupError:  # it ended between is_alive and kill
+        pass
+
+
+# -- in the worker ------------------------------------------------------------------------------
+
+def _work(builder: _Builder, units: list[Unit], layers: dict[str, PackageIndex], pipe: Connection,
+          parent: int) -> None:
+    """A worker's life: build its units one after another, reporting through ``pipe``."""
+    signal.signal(signal.SIGTERM, _interrupted)
+    signal.signal(signal.SIGINT, _interrupted)
+    try:
+        _build_share(builder, units, layers, pipe, parent)
+        _quiet()  # all reported: a stop the parent sends now finds nothing to stop
+    except KeyboardInterrupt:  # stopped: the parent knows, and says so
+        _tidy(builder)
+        raise SystemExit(130) from None
+    except BaseException as exc:  # noqa: BLE001  an internal error: the parent raises it
+        _report_crash(pipe, exc)
+        raise SystemExit(1) from None
+    finally:
+        pipe.close()
+
+
+def _build_share(builder: _Builder, units: list[Unit], layers: dict[str, PackageIndex], pipe: Connection,
+                 parent: int) -> None:
+    from lpack.bundle.builder import _build_one, _Built
+
+    builder.progress = lambda unit, message: pipe.send(("say", unit, message))
+    built = _Built({unit.name for unit in units})  # the run's layers are built: none is waited for
+    for name, index in layers.items():
+        built.add(name, index)
+    with builder.remote_work(units):  # the remote cache's transfers, on this worker's own threads
+        for unit in units:
+            if os.getppid() != parent:  # the parent is gone (killed): nobody reads the rest
+                return
+            warned = len(builder.warnings)
+            outcome = _build_one(builder, unit, built, False)
+            layer = built.get(unit.name, wait=False) if unit.kind == "layer" else None
+            pipe.send(("done", unit.name, outcome, builder.keys.get(unit.name), builder.warnings[warned:], layer))
+
+
+def _tidy(builder: _Builder) -> None:
+    """What the worker was writing when it was stopped, should the stop have come between making
+    a temporary file or folder and the block that removes it on an error."""
+    import shutil
+
+    pid = os.getpid()
+    for folder in (builder.cache.root / "tmp").glob(f"entry-{pid}-*"):
+        shutil.rmtree(folder, ignore_errors=True)
+    for path in builder.project.dist.glob(f".*.{pid}.*.tmp"):
+        path.unlink(missing_ok=True)
+
+
+def _interrupted(_signum: int, _frame: object) -> None:
+    """SIGTERM or SIGINT: stop where the worker is, cleaning up as on Ctrl-C; a second signal
+    does not interrupt that cleanup."""
+    _quiet()
+    raise KeyboardInterrupt
+
+
+def _quiet() -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):  # not SIG_IGN: one already arrived would be
+        signal.signal(signum, _ignored)  # reported "ignored due to race condition", with a traceback
+
+
+def _ignored(_signum: int, _frame: object) -> None:
+    """A stop signal after the first (Ctrl-C at a terminal, then the parent's SIGTERM)."""
+
+
+def _report_crash(pipe: Connection, exc: BaseException) -> None:
+    import pickle
+    import traceback
+
+    try:
+        payload: BaseException = pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001  an exception that does not pickle: its traceback, as text
+        payload = RuntimeError("".join(traceback.format_exception(exc)))
+    with _pipe_closed():
+        pipe.send(("crash", payload))
+
+
+@contextmanager
+def _pipe_closed() -> Iterator[None]:
+    try:
+        yield
+    except (BrokenPipeError, OSError):  # the parent stopped listening
+        pass
