@@ -166,7 +166,6 @@ def _on_processes(builder: _Builder, plan_: list[tuple[Unit, str | None]], jobs:
         outcomes[unit.unit] = unit.outcome
         if unit.key is not None:
             builder.keys[unit.unit] = unit.key
-        builder.warnings.extend(w for w in unit.warnings if w not in builder.warnings)  # each worker's once
         if unit.layer is not None:
             layers[unit.unit] = unit.layer
 

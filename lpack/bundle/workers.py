@@ -43,7 +43,6 @@ class Done(NamedTuple):
     unit: str
     outcome: _Outcome
     key: str | None  # its dependencies' cache key (the report's installed/cached turns on it)
-    warnings: list[str]  # what the worker's remote cache warned while building it
     layer: PackageIndex | None  # a layer's package: the functions using it are judged with it
 
 
@@ -77,11 +76,12 @@ def partition(units: list[Unit], jobs: int) -> list[list[Unit]]:
 
 def build(builder: _Builder, units: list[Unit], jobs: int, layers: dict[str, PackageIndex],
           on_done: Callable[[Done], None]) -> None:
-    """Build ``units`` on ``jobs`` forked workers; ``builder.progress`` hears each step and
-    ``on_done`` each unit's outcome, in the parent, as they come. An error or Ctrl-C in the
+    """Build ``units`` on ``jobs`` forked workers; ``builder.progress`` hears each step,
+    ``builder.warnings`` gets each warning (once) and ``on_done`` each unit's outcome, in the
+    parent, as they come. An error or Ctrl-C in the
     parent, or an internal error in a worker, stops every worker before it returns."""
     with _workers(builder, partition(units, jobs), layers) as pipes:
-        _listen(pipes, builder.progress, on_done)
+        _listen(pipes, builder, on_done)
 
 
 @contextmanager
@@ -112,8 +112,7 @@ def _workers(builder: _Builder, shares: list[list[Unit]],
             reader.close()
 
 
-def _listen(pipes: dict[Connection, list[str]], progress: Callable[[str, str], None],
-            on_done: Callable[[Done], None]) -> None:
+def _listen(pipes: dict[Connection, list[str]], builder: _Builder, on_done: Callable[[Done], None]) -> None:
     from multiprocessing.connection import wait
 
     open_ = list(pipes)
@@ -127,14 +126,16 @@ def _listen(pipes: dict[Connection, list[str]], progress: Callable[[str, str], N
                 if pipes[reader]:
                     raise RuntimeError(f"a build worker ended before building {', '.join(pipes[reader])}") from None
                 continue
-            _heard(message, pipes[reader], progress, on_done)
+            _heard(message, pipes[reader], builder, on_done)
 
 
-def _heard(message: tuple[Any, ...], pending: list[str], progress: Callable[[str, str], None],
-           on_done: Callable[[Done], None]) -> None:
+def _heard(message: tuple[Any, ...], pending: list[str], builder: _Builder, on_done: Callable[[Done], None]) -> None:
     kind, *rest = message
     if kind == "say":
-        progress(*rest)
+        builder.progress(*rest)
+    elif kind == "warn":  # e.g. the remote cache is off: each worker finds it, the report says it once
+        if rest[0] not in builder.warnings:
+            builder.warnings.append(rest[0])
     elif kind == "done":
         done = Done(*rest)
         pending.remove(done.unit)
@@ -196,10 +197,17 @@ def _build_share(builder: _Builder, units: list[Unit], layers: dict[str, Package
         for unit in units:
             if os.getppid() != parent:  # the parent is gone (killed): nobody reads the rest
                 return
-            warned = len(builder.warnings)
             outcome = _build_one(builder, unit, built, False)
             layer = built.get(unit.name, wait=False) if unit.kind == "layer" else None
-            pipe.send(("done", unit.name, outcome, builder.keys.get(unit.name), builder.warnings[warned:], layer))
+            _send_warnings(builder, pipe)
+            pipe.send(("done", unit.name, outcome, builder.keys.get(unit.name), layer))
+    _send_warnings(builder, pipe)  # those of the last uploads
+
+
+def _send_warnings(builder: _Builder, pipe: Connection) -> None:
+    for warning in builder.warnings:
+        pipe.send(("warn", warning))
+    builder.warnings.clear()
 
 
 def _tidy(builder: _Builder) -> None:
