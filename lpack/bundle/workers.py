@@ -28,10 +28,13 @@ if TYPE_CHECKING:
 
     from lpack.bundle.builder import _Builder, _Outcome
 
-# Below this many units to build, threads: a forked worker costs ~5-10 ms to start and stop and a
-# unit's Python work ~13 ms (200 functions in 2.6 s, one job), so a handful of units gains little;
-# the installs, which dominate a small cold build, overlap on threads as well. Measured on 2 CPUs
-# (benchmarks/README.md, "--jobs"): at 16 units two workers already build in ~0.6x one job's time.
+# Below this many units to build, threads. A unit's Python work is ~14 ms (200 functions, warm
+# cache) and each worker pays a fixed ~40 ms (fork, its installer lookup and pip settings, its
+# first pipe messages), so few units gain little. Measured with --jobs 2 on 2 CPUs, in CPU
+# seconds on the critical path (the parent's plus half the workers'; the machine was too busy
+# for wall time to show it): 8 units 0.80x one job, 16 units 0.71x, 32 units 0.70x, a cold 200
+# 0.56x, a warm rebuild of 200 0.62x; threads 0.95-1.02x at every size. The installs, which
+# dominate a small cold build, overlap on threads as well. See benchmarks/README.md, "worker processes".
 PROCESS_THRESHOLD = 16
 # A worker told to stop (Ctrl-C, another unit's internal error) has this long to clean up (its
 # installer's process, its staging folder, its zip's temporary file) before it is killed.
