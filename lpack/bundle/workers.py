@@ -2,7 +2,7 @@
 every step and every unit's outcome through its own pipe, as it goes.
 
 Threads sharing one interpreter take turns for it, and a build is mostly Python work (walking,
-compressing, writing and judging zips): 200 functions built 1.03x faster on two threads than on
+compressing, writing and judging zips): 200 functions took 1.03x as long on two threads as on
 one. Processes run that work at once. They are forked (Linux): the modules are already imported
 and the project and options need no pickling. The parent builds nothing here, so it holds no
 installer, remote cache client or thread pool of ours when it forks; each worker makes those on
@@ -81,8 +81,8 @@ def build(builder: _Builder, units: list[Unit], jobs: int, layers: dict[str, Pac
           on_done: Callable[[Done], None]) -> None:
     """Build ``units`` on ``jobs`` forked workers; ``builder.progress`` hears each step,
     ``builder.warnings`` gets each warning (once) and ``on_done`` each unit's outcome, in the
-    parent, as they come. An error or Ctrl-C in the
-    parent, or an internal error in a worker, stops every worker before it returns."""
+    parent, as they come. An error or Ctrl-C in the parent, or an internal error in a worker,
+    stops every worker before it returns."""
     with _workers(builder, partition(units, jobs), layers) as pipes:
         _listen(pipes, builder, on_done)
 
@@ -98,8 +98,8 @@ def _workers(builder: _Builder, shares: list[list[Unit]],
     try:
         for share in shares:
             reader, writer = context.Pipe(duplex=False)
-            process: BaseProcess = context.Process(target=_work, args=(builder, share, layers, writer, os.getpid()),
-                                      name="lpack-build")
+            process: BaseProcess = context.Process(target=_work, name="lpack-build",
+                                                   args=(builder, share, layers, writer, os.getpid()))
             process.start()
             writer.close()  # the worker's end: the parent reads EOF once the worker is gone
             processes.append(process)
