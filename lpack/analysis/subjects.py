@@ -1,4 +1,5 @@
-"""What the rules look at: one keyword-only, frozen dataclass per kind of subject.
+"""What the rules look at: one immutable value per kind of subject (a NamedTuple of its fields,
+and the class the rules are registered for, which adds its tag and how findings name it).
 
 A rule is registered for exactly one of these classes (``lpack.rules.rule(..., subject=...)``), and
 ``lpack.rules.run(subject)`` runs the rules registered for the subject's class. The subjects hold
@@ -8,10 +9,8 @@ data only: reading a package, parsing a policy or hashing a lock's input happens
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -27,12 +26,12 @@ if TYPE_CHECKING:
     from lpack.iam.policy import ParsedPolicy
 
 
-@dataclass(frozen=True, kw_only=True)
 class Subject:
     """The base of every subject. ``tag`` names the kind in SARIF's rule properties and in
     ``lpack rules --format json``; ``display`` is how a finding about the subject as a whole
     (e.g. a rule that crashed on it) names it."""
 
+    __slots__ = ()
     tag: ClassVar[str] = ""
 
     @property
@@ -40,14 +39,11 @@ class Subject:
         raise NotImplementedError
 
 
-@dataclass(frozen=True, kw_only=True)
-class PackageSubject(Subject):
-    """What the package rules look at: one artifact, the layers it is deployed with,
-    its target and handler. ``reader`` is None when only the central directory may be used
-    (``lpack build`` after writing): rules that need contents then stay quiet."""
+# Each subject is a NamedTuple of its fields (``_...Fields``; creating a NamedTuple class costs a
+# tenth of a frozen dataclass, and `lpack check` in a pre-commit hook creates nine) and the class
+# the rules are registered for, which adds the tag and how findings name it.
 
-    tag: ClassVar[str] = "package"
-
+class _PackageFields(NamedTuple):
     package: PackageIndex
     kind: str  # "function" or "layer"
     layers: tuple[PackageIndex, ...] = ()
@@ -63,6 +59,15 @@ class PackageSubject(Subject):
     described_layers: int = 0  # layers not in ``layers`` whose modules ``provided`` already lists
     features: Features = NO_FEATURES  # the function's SnapStart, Managed Instances ... settings
 
+
+class PackageSubject(_PackageFields, Subject):
+    """What the package rules look at: one artifact, the layers it is deployed with,
+    its target and handler. ``reader`` is None when only the central directory may be used
+    (``lpack build`` after writing): rules that need contents then stay quiet."""
+
+    __slots__ = ()
+    tag: ClassVar[str] = "package"
+
     @property
     def display(self) -> str:
         """How findings name this package: its path, relative to the working folder if inside."""
@@ -76,18 +81,17 @@ class PackageSubject(Subject):
         return Location(self.display, entry)
 
 
-@dataclass(frozen=True, kw_only=True)
 class HandlerSubject(PackageSubject):
     """What the handler rules look at: a function's package with its handler string, read with
     its contents (``reader``), and its layers' readers."""
 
+    __slots__ = ()
     tag: ClassVar[str] = "handler"
 
     @classmethod
     def of(cls, package: PackageSubject, **changes: Any) -> HandlerSubject:
         """The handler subject of a package subject, with ``changes`` (e.g. its readers)."""
-        fields = {f.name: getattr(package, f.name) for f in dataclasses.fields(package)}
-        return cls(**{**fields, **changes})
+        return cls(**{**package._asdict(), **changes})
 
 
 class EventFile(NamedTuple):
@@ -96,12 +100,7 @@ class EventFile(NamedTuple):
     invocation: str  # "sync" or "async": which payload limit applies
 
 
-@dataclass(frozen=True, kw_only=True)
-class FunctionSubject(Subject):
-    """What the configuration rules look at: one function's settings and its test events."""
-
-    tag: ClassVar[str] = "function"
-
+class _FunctionFields(NamedTuple):
     name: str
     where: str  # the file the settings come from, as findings name it
     target: Target
@@ -115,11 +114,18 @@ class FunctionSubject(Subject):
     events: tuple[EventFile, ...] = ()
     config_text: str = ""  # the configuration file's text, to find the line of a key
     section: str = ""  # the function's table in it, e.g. "tool.lpack.functions.api"
-    lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # setting -> line, when known (a template's)
+    lines: Mapping[str, int] = MappingProxyType({})  # setting -> line, when known (a template's)
     log_format: object = None  # Lambda's LoggingConfig.LogFormat, as configured
     log_level: object = None  # LoggingConfig.ApplicationLogLevel, as configured
     features: Features = NO_FEATURES  # SnapStart, Managed Instances, durable, tenancy, URLs, event sources
     layers: tuple[str, ...] = ()  # its layers: ARNs, or the names of the project's layers
+
+
+class FunctionSubject(_FunctionFields, Subject):
+    """What the configuration rules look at: one function's settings and its test events."""
+
+    __slots__ = ()
+    tag: ClassVar[str] = "function"
 
     @property
     def display(self) -> str:
@@ -149,60 +155,60 @@ class FunctionSubject(Subject):
         return None if self.section else min(tables.values(), default=None)
 
 
-@dataclass(frozen=True, kw_only=True)
-class RuntimeSubject(Subject):
-    """What the runtime rules look at: the target runtime, on a given day."""
-
-    tag: ClassVar[str] = "runtime"
-
+class _RuntimeFields(NamedTuple):
     target: Target
     today: dt.date
     where: str  # the file that chose the runtime, as findings name it
+
+
+class RuntimeSubject(_RuntimeFields, Subject):
+    """What the runtime rules look at: the target runtime, on a given day."""
+
+    __slots__ = ()
+    tag: ClassVar[str] = "runtime"
 
     @property
     def display(self) -> str:
         return self.where
 
 
-@dataclass(frozen=True, kw_only=True)
-class LockfileSubject(Subject):
-    """What a lock file's header records (one `lpack lock` wrote), against its input as it is now."""
-
-    tag: ClassVar[str] = "lockfile"
-
+class _LockfileFields(NamedTuple):
     lock: Path
     input: Path
     recorded_sha256: str
     current_sha256: str
+
+
+class LockfileSubject(_LockfileFields, Subject):
+    """What a lock file's header records (one `lpack lock` wrote), against its input as it is now."""
+
+    __slots__ = ()
+    tag: ClassVar[str] = "lockfile"
 
     @property
     def display(self) -> str:
         return display_path(self.lock)
 
 
-@dataclass(frozen=True, kw_only=True)
-class PolicySubject(Subject):
-    """What the IAM policy rules look at: one parsed policy document and its kind."""
-
-    tag: ClassVar[str] = "iam-policy"
-
+class _PolicyFields(NamedTuple):
     policy: ParsedPolicy
     kind: str  # "identity", "resource" or "trust": from config, --policy-kind, else inferred
     where: str  # the file, as findings name it
     inline: bool = False  # an inline role policy: its size counts toward the role's 10,240, not 6,144
+
+
+class PolicySubject(_PolicyFields, Subject):
+    """What the IAM policy rules look at: one parsed policy document and its kind."""
+
+    __slots__ = ()
+    tag: ClassVar[str] = "iam-policy"
 
     @property
     def display(self) -> str:
         return self.where
 
 
-@dataclass(frozen=True, kw_only=True)
-class RoleSubject(Subject):
-    """One execution role: every permission policy attached to it (``--role``, or a function's
-    ``policies`` in the configuration), and the function it runs, when known."""
-
-    tag: ClassVar[str] = "iam-role"
-
+class _RoleFields(NamedTuple):
     policies: tuple[ParsedPolicy, ...]
     where: str  # how findings name the role: its first policy file
     function: str | None = None  # names the log group /aws/lambda/NAME
@@ -211,21 +217,31 @@ class RoleSubject(Subject):
     unreadable: int = 0  # documents lpack cannot read all of (a template's, made at deployment)
     features: Features = NO_FEATURES  # the function's, when known: a durable function needs checkpoint rights
 
+
+class RoleSubject(_RoleFields, Subject):
+    """One execution role: every permission policy attached to it (``--role``, or a function's
+    ``policies`` in the configuration), and the function it runs, when known."""
+
+    __slots__ = ()
+    tag: ClassVar[str] = "iam-role"
+
     @property
     def display(self) -> str:
         return self.where
 
 
-@dataclass(frozen=True, kw_only=True)
-class ImageSubject(Subject):
-    """What the container image rules look at: one image read from disk (``lpack.analysis.image``),
-    and the architecture the function is to run on (Lambda's name: x86_64 or arm64)."""
-
-    tag: ClassVar[str] = "image"
-
+class _ImageFields(NamedTuple):
     image: Image
     architecture: str
     where: str  # the tar or the layout folder, as findings name it
+
+
+class ImageSubject(_ImageFields, Subject):
+    """What the container image rules look at: one image read from disk (``lpack.analysis.image``),
+    and the architecture the function is to run on (Lambda's name: x86_64 or arm64)."""
+
+    __slots__ = ()
+    tag: ClassVar[str] = "image"
 
     @property
     def display(self) -> str:

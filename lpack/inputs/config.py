@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -340,22 +341,23 @@ def project_from_table(config: Path | None, root: Path, table: dict[str, Any]) -
     if config is not None:
         _validate(table, config)
     prefix = "" if config is None or config.name == "lpack.toml" else "tool.lpack."
+    paths = _Paths(root)
     project_layers = table.get("layers", {})
     if isinstance(project_layers, list):  # one function's layer ARNs, not layers to build
         project_layers = {}
     layers = {
-        name: _unit(root, label, f"{prefix}layers.{name}", name, "layer", _inherit(table, spec, with_requirements=True))
+        name: _unit(paths, label, f"{prefix}layers.{name}", name, "layer", _inherit(table, spec, with_requirements=True))
         for name, spec in project_layers.items()
     }
     functions: dict[str, Unit] = {}
     for name, spec in table.get("functions", {}).items():
         uses_project_layer = any(layer in layers for layer in spec.get("layers", []))
         merged = _inherit_function(table, spec, with_dependencies=not uses_project_layer)
-        functions[name] = _unit(root, label, f"{prefix}functions.{name}", name, "function", merged,
+        functions[name] = _unit(paths, label, f"{prefix}functions.{name}", name, "function", merged,
                                 detect=not uses_project_layer)
     if not functions and not layers or ("handler" in table and not functions):
         name = table.get("name") or _function_name(root)
-        functions[name] = _unit(root, label, prefix.rstrip(".") or "project", name, "function", table)
+        functions[name] = _unit(paths, label, prefix.rstrip(".") or "project", name, "function", table)
     for fn in functions.values():
         for layer in fn.layers:
             if layer not in layers and not layer.startswith("arn:"):
@@ -372,7 +374,7 @@ def project_from_table(config: Path | None, root: Path, table: dict[str, Any]) -
         installer=table.get("installer"), units=(*functions.values(), *layers.values()),
         select=tuple(table.get("select", ())), ignore=tuple(table.get("ignore", ())),
         per_path_ignores=tuple((glob, tuple(codes)) for glob, codes in table.get("per-path-ignores", {}).items()),
-        follow_links=tuple(_linkable(root, value, label, f"{prefix}follow-links") for value in table.get("follow-links", ())),
+        follow_links=tuple(_linkable(paths, value, label, f"{prefix}follow-links") for value in table.get("follow-links", ())),
     )
 
 
@@ -408,12 +410,12 @@ def _function_name(root: Path) -> str:
     return name[:64] or "function"
 
 
-def _unit(root: Path, label: str, where: str, name: str, kind: str, spec: Mapping[str, Any],
+def _unit(paths: _Paths, label: str, where: str, name: str, kind: str, spec: Mapping[str, Any],
           *, detect: bool = True) -> Unit:
-    source = _existing_dir(root, spec.get("source"), label, f"{where}.source") if "source" in spec else None
+    source = _existing_dir(paths, spec.get("source"), label, f"{where}.source") if "source" in spec else None
     if kind == "function" and source is None:
-        source = root
-    choice = _dependencies(root, label, where, kind, spec, source if detect else None)
+        source = paths.root
+    choice = _dependencies(paths, label, where, kind, spec, source if detect else None)
     if kind == "layer" and source is None and choice.path is None:
         raise ConfigError(f"{label}: {where}: a layer needs `requirements`, `lock` or `source`")
     settings = FunctionSettings.from_table(spec)
@@ -429,17 +431,42 @@ def _unit(root: Path, label: str, where: str, name: str, kind: str, spec: Mappin
     )
 
 
-def _dependencies(root: Path, label: str, where: str, kind: str, spec: Mapping[str, Any],
+def _dependencies(paths: _Paths, label: str, where: str, kind: str, spec: Mapping[str, Any],
                   source: Path | None) -> Choice:
     """The declaration this unit installs from: configured, else found in the project's root and
     the function's source folder (layers only install what they name)."""
     from lpack.inputs.declared import choose
 
-    requirements = _existing_file(root, spec.get("requirements"), label, f"{where}.requirements")
-    lock = _existing_file(root, spec.get("lock"), label, f"{where}.lock")
+    requirements = _existing_file(paths, spec.get("requirements"), label, f"{where}.requirements")
+    lock = _existing_file(paths, spec.get("lock"), label, f"{where}.lock")
     if requirements or lock or kind == "layer" or source is None:
         return choose((), f"{label}: {where}", requirements=requirements, lock=lock)
-    return choose(dict.fromkeys([root, source]), f"{label}: {where}")
+    return choose(dict.fromkeys([paths.root, source]), f"{label}: {where}")
+
+
+class _Paths:
+    """The paths one configuration names, resolved under its (resolved) root as
+    ``(root / value).resolve()`` would, asking once per load whether each folder on the way is a
+    link: 400 functions' folders share their parents, and resolving each whole (a stat per part
+    of the path) was most of loading a large project. A path with a link or ``..`` on the way,
+    or an absolute one, is resolved whole."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.plain: set[str] = {str(root)}  # paths known to be no link
+
+    def resolve(self, value: str) -> Path:
+        parts = [part for part in value.split("/") if part not in ("", ".")] if isinstance(value, str) else [".."]
+        if ".." in parts or os.sep != "/" or value.startswith("/"):
+            return (self.root / value).resolve()
+        here = str(self.root)
+        for part in parts:
+            here = os.path.join(here, part)
+            if here not in self.plain:
+                if os.path.islink(here):
+                    return (self.root / value).resolve()
+                self.plain.add(here)
+        return Path(here)
 
 
 def _no_nul(value: object, label: str, key: str) -> None:
@@ -447,20 +474,20 @@ def _no_nul(value: object, label: str, key: str) -> None:
         raise ConfigError(f"{label}: {key}: {value!r} holds a NUL character, which no path can; remove it")
 
 
-def _existing_dir(root: Path, value: str | None, label: str, key: str) -> Path | None:
+def _existing_dir(paths: _Paths, value: str | None, label: str, key: str) -> Path | None:
     if value is None:
         return None
     _no_nul(value, label, key)
-    path = (root / value).resolve()
+    path = paths.resolve(value)
     if not path.is_dir():
-        raise ConfigError(f"{label}: {key}: folder {value!r} does not exist under {root}")
+        raise ConfigError(f"{label}: {key}: folder {value!r} does not exist under {paths.root}")
     return path
 
 
-def _linkable(root: Path, value: str, label: str, key: str) -> Path:
+def _linkable(paths: _Paths, value: str, label: str, key: str) -> Path:
     """A folder the project's links may lead to (``follow-links``): one that exists."""
     _no_nul(value, label, key)
-    path = (root / value).resolve()
+    path = paths.resolve(value)
     if not path.is_dir():
         what = "is not a folder" if path.exists() else "does not exist"
         raise ConfigError(f"{label}: {key}: {value!r} ({path}) {what}; list the folders that links in the "
@@ -468,11 +495,11 @@ def _linkable(root: Path, value: str, label: str, key: str) -> Path:
     return path
 
 
-def _existing_file(root: Path, value: str | None, label: str, key: str) -> Path | None:
+def _existing_file(paths: _Paths, value: str | None, label: str, key: str) -> Path | None:
     if value is None:
         return None
     _no_nul(value, label, key)
-    path = (root / value).resolve()
+    path = paths.resolve(value)
     if not path.is_file():
-        raise ConfigError(f"{label}: {key}: file {value!r} does not exist under {root}")
+        raise ConfigError(f"{label}: {key}: file {value!r} does not exist under {paths.root}")
     return path

@@ -7,7 +7,6 @@ them; nothing below ``lpack.commands`` calls ``lpack.rules.run`` on its own.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,7 +39,7 @@ def check_package(subject: PackageSubject, *, contents: bool = True) -> list[Fin
     ``contents=False`` runs the package rules on the central directory alone, as a build does
     on the zip it has just written. Each package and layer is read once, and closed after."""
     readers = [PackageReader(subject.package), *(PackageReader(layer) for layer in subject.layers)]
-    read = dataclasses.replace(subject, reader=readers[0], layer_readers=tuple(readers[1:]))
+    read = subject._replace(reader=readers[0], layer_readers=tuple(readers[1:]))
     try:
         findings = rules.run(read if contents else subject)
         if subject.kind == "function" and subject.handler:
