@@ -4,7 +4,6 @@ for what Lambda's runtime would do when it loads the handler -- and near misses 
 from __future__ import annotations
 
 import ast
-import dataclasses
 import inspect
 import json
 import os
@@ -964,7 +963,7 @@ def test_reads_only_what_the_handler_imports(tmp_path: Path) -> None:
     files.update({"app.py": "import helpers\nimport pkg3.mod4\n" + HANDLER, "helpers.py": "import json\n"})
     index = read_package(make_zip(tmp_path / "fn.zip", files))
     reader = RecordingReader(index)
-    s = dataclasses.replace(subject(index, "app.handler"), reader=reader)
+    s = subject(index, "app.handler")._replace(reader=reader)
     assert codes(rules.run(s)) == ["LP209"]
     assert sorted(set(reader.reads)) == ["app.py", "helpers.py", "pkg3/mod4.py"]
 
@@ -1026,7 +1025,7 @@ RUN_SH = '#!/bin/bash\nexec python -m uvicorn --port="$PORT" app:app\n'
 
 def wrapped(index: PackageIndex, handler: str, wrapper: str = "/opt/bootstrap") -> list[Finding]:
     s = subject(index, handler, layer_count=1)
-    return rules.run(dataclasses.replace(s, features=Features(exec_wrapper=wrapper)))
+    return rules.run(s._replace(features=Features(exec_wrapper=wrapper)))
 
 
 def script_folder(tmp_path: Path, files: Files, mode: int = 0o755) -> PackageIndex:
@@ -1102,7 +1101,7 @@ def test_compiled_start_program_needs_no_shebang(tmp_path: Path) -> None:
 def test_a_wrapper_that_keeps_the_python_handler_still_checks_it(tmp_path: Path) -> None:
     """A wrapper like ADOT's /opt/otel-instrument runs the managed runtime, which imports the handler."""
     index = folder_index(write(tmp_path / "src", {"app.py": HANDLER}))
-    s = dataclasses.replace(subject(index, "missing.handler"), features=Features(exec_wrapper="/opt/otel-instrument"))
+    s = subject(index, "missing.handler")._replace(features=Features(exec_wrapper="/opt/otel-instrument"))
     assert codes(rules.run(s)) == ["LP204"]
     assert wrapped(index, "app.handler", "/opt/otel-instrument") == []
 
