@@ -198,30 +198,29 @@ def changed_units(project: Project, changed: Sequence[Path]) -> set[str]:
     root = project.root.resolve()
     ours = [f.resolve() for f in changed]  # not another project's, nested in this one or beside it
     ours = [f for f in ours if root in f.parents and project_of(f, root) == root]
-    # folders as the configuration names them (absolute), and as links resolve: a path's string
-    # is compared, as resolving every unit's folder would cost more than checking the one changed
-    sources = [(unit, _folder_names(unit.source)) for unit in project.units if unit.source is not None]
-    names: set[str] = set()
-    for file in ours:
-        if _read_by_all(project, file):
-            return {unit.name for unit in project.units}
-        names |= {unit.name for unit, folder in sources if _within(file, folder)}
+    if any(_read_by_all(project, file) for file in ours):
+        return {unit.name for unit in project.units}
+    names = _holding(project.units, ours)
     if not names:  # only files no unit packages or reads (a README): checked whole, as without --files
         return {unit.name for unit in project.units}
     return names | {unit.name for unit in project.units if names.intersection(unit.layers)}
 
 
-def _folder_names(folder: Path) -> tuple[str, ...]:
+def _holding(units: Sequence[Unit], files: Sequence[Path]) -> set[str]:
+    """The units whose source folder holds one of the (resolved) files: the folder as the
+    configuration names it (absolute), or as its link resolves. A string lookup among the files'
+    folders, as resolving every unit's folder would cost more than checking the one changed."""
     import os
 
-    named = os.path.normpath(os.path.abspath(folder))
-    return (named,) if not os.path.islink(named) else (named, os.path.realpath(named))
-
-
-def _within(file: Path, folders: tuple[str, ...]) -> bool:
-    import os
-
-    return any(str(file) == f or str(file).startswith(f.rstrip(os.sep) + os.sep) for f in folders)
+    held = {str(folder) for file in files for folder in (file, *file.parents)}
+    names = set()
+    for unit in units:
+        if unit.source is None:
+            continue
+        named = os.path.normpath(os.path.abspath(unit.source))
+        if named in held or (os.path.islink(named) and os.path.realpath(named) in held):
+            names.add(unit.name)
+    return names
 
 
 def _read_by_all(project: Project, file: Path) -> bool:

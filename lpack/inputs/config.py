@@ -453,20 +453,23 @@ class _Paths:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.plain: set[str] = {str(root)}  # paths known to be no link
+        self.plain: dict[str, Path] = {}  # each path on the way, as named ("functions/api"), known to be no link
 
     def resolve(self, value: str) -> Path:
         parts = [part for part in value.split("/") if part not in ("", ".")] if isinstance(value, str) else [".."]
         if ".." in parts or os.sep != "/" or value.startswith("/"):
             return (self.root / value).resolve()
-        here = str(self.root)
+        here, named = self.root, ""
         for part in parts:
-            here = os.path.join(here, part)
-            if here not in self.plain:
-                if os.path.islink(here):
+            named = f"{named}/{part}"
+            known = self.plain.get(named)
+            if known is None:
+                known = here / part
+                if os.path.islink(known):
                     return (self.root / value).resolve()
-                self.plain.add(here)
-        return Path(here)
+                self.plain[named] = known
+            here = known
+        return here
 
 
 def _no_nul(value: object, label: str, key: str) -> None:

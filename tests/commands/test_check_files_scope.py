@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from lpack.cli import main
+from lpack.commands.check import changed_units
+from lpack.inputs.config import load_project
 
 GOOD = "def lambda_handler(event, context):\n    return {'ok': True}\n"
 BAD = "def handler(event, context):\n    return {'ok': True}\n"  # not the configured handler's name
@@ -78,3 +80,17 @@ def test_a_file_every_function_reads_checks_them_all(
     assert code == 1
     assert f"checked {COUNT} functions from source; 1 layer from source" in text
     assert functions == {f"fn{i:03d}" for i in range(9, COUNT, 10)}
+
+
+def test_a_unit_whose_folder_is_a_link_holds_the_files_it_leads_to(root: Path) -> None:
+    """A source folder named through a link (a template layer's ``python/``) holds a changed file
+    by the folder it leads to, and by its own name; the other units do not."""
+    (root / "shared").mkdir()
+    (root / "shared" / "lib.py").write_text("Z = 3\n")
+    (root / "fn005" / "python").symlink_to(root / "shared")
+    project = load_project(root)
+    units = tuple(u._replace(source=root / "fn005" / "python") if u.name == "fn005" else u for u in project.units)
+    project = project._replace(units=units)
+    assert changed_units(project, [root / "shared" / "lib.py"]) == {"fn005"}
+    assert changed_units(project, [root / "fn005" / "python" / "lib.py"]) == {"fn005"}
+    assert changed_units(project, [root / "fn006" / "app.py"]) == {"fn006"}

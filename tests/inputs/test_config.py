@@ -656,3 +656,24 @@ def test_validate_config_says_a_pyproject_without_the_table_is_not_lpacks(
     assert capsys.readouterr().out == f"{tmp_path / 'pyproject.toml'}: no [tool.lpack] table; nothing to validate\n"
     assert main(["validate-config", "-q", str(tmp_path / "pyproject.toml")]) == 0
     assert capsys.readouterr().out == ""
+
+
+# -- paths and the parsed configuration, as a large project loads them (issue #23) -------------
+
+@pytest.mark.parametrize("named", [
+    "functions/a", "./functions/a/", "functions//a", "linked/a", "functions/../functions/a", "elsewhere",
+    "functions/missing/../a",
+])
+def test_a_configured_folder_is_resolved_as_the_path_itself_would_be(tmp_path: Path, named: str) -> None:
+    """Folders are asked once per load whether they are links; what a unit names is the same
+    folder ``(root / value).resolve()`` gives, through links and '..' alike."""
+    root = make_project(tmp_path / "repo", {"functions/a/app.py": HANDLER, "reqs/base.txt": "",
+                                            "../outside/app.py": HANDLER})
+    (root / "linked").symlink_to(root / "functions")
+    (root / "elsewhere").symlink_to(tmp_path / "outside")
+    (root / "functions" / "missing").mkdir()
+    (root / "lpack.toml").write_text(f'handler = "app.lambda_handler"\n[functions.x]\nsource = "{named}"\n'
+                                     f'requirements = "linked/../reqs/base.txt"\n[functions.y]\nsource = "{named}"\n')
+    x, y = load_project(root).units
+    assert x.source == y.source == (root / named).resolve()
+    assert x.requirements == (root / "reqs" / "base.txt").resolve()
