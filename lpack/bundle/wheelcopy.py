@@ -32,13 +32,16 @@ import sys
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from lpack.bundle import pipconfig, zipwriter
 from lpack.bundle.installer import Installer, wheel_copy
 from lpack.core import select
 from lpack.core.targets import Target
 from lpack.inputs.requirements_file import Requirements
+
+if TYPE_CHECKING:
+    from lpack.bundle._downloads import Downloads
 
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _COPIED = (zipwriter.STORED, zipwriter.DEFLATED)
@@ -62,9 +65,7 @@ def install_members(installer: Installer, target: Target, args: Sequence[str], r
     if installer.name != "uv" or not wheel_copy():
         return None
     try:
-        wheels = resolve(installer, target, args, cwd)
-        locked = locked_hashes(reqs) if reqs.has_hashes else None
-        paths = _fetch_all(wheels, cache_root / "wheels", locked)
+        wheels, paths = _resolve_and_fetch(installer, target, args, reqs, cwd, cache_root / "wheels")
     except _Unresolved:
         return None
     on_step(f"Resolved {_packages(len(wheels))}")
@@ -88,19 +89,56 @@ def _packages(count: int) -> str:
 
 # -- resolution ---------------------------------------------------------------------------------
 
-def resolve(installer: Installer, target: Target, args: Sequence[str], cwd: Path) -> list[Wheel]:
-    """The wheel uv would install for each package of the set, as ``uv pip compile`` lists them.
+def _resolve_and_fetch(installer: Installer, target: Target, args: Sequence[str], reqs: Requirements, cwd: Path,
+                       store: Path) -> tuple[list[Wheel], list[Path]]:
+    """The wheel uv would install for each package of the set, and its verified file.
+
+    uv checks the index while it resolves (a round trip per project: most of a cold build's
+    time). Meanwhile the same resolution from uv's cached index pages alone (``--offline``, a few
+    milliseconds) gives the wheels it will most likely choose, and those are fetched early; the
+    index's answer decides what is used, and what it chose otherwise is fetched after."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from lpack.bundle._downloads import Downloads
+
+    pool = ThreadPoolExecutor(max_workers=8)
+    with Downloads() as http:
+        try:
+            online = pool.submit(_compile, installer, target, args, cwd, offline=False)
+            ranks = _ranks(target)
+            early: dict[Wheel, Future[Path]] = {wheel: pool.submit(_fetch, wheel, store, http)
+                                                for wheel in _guess(installer, target, args, cwd, ranks)}
+            wheels = _choose(online.result(), ranks, cwd)
+            if reqs.has_hashes:
+                _check_locked(wheels, locked_hashes(reqs))
+            fetching = [early.get(wheel) or pool.submit(_fetch, wheel, store, http) for wheel in wheels]
+            return wheels, [future.result() for future in fetching]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # an early fetch the index did not confirm ends here
+
+
+def _guess(installer: Installer, target: Target, args: Sequence[str], cwd: Path, ranks: dict[str, int]) -> list[Wheel]:
+    """The wheels a resolution from uv's cache alone chooses; none when the cache cannot say."""
+    try:
+        return _choose(_compile(installer, target, args, cwd, offline=True), ranks, cwd)
+    except _Unresolved:
+        return []
+
+
+def _compile(installer: Installer, target: Target, args: Sequence[str], cwd: Path, *, offline: bool) -> str:
+    """``uv pip compile``'s pylock.toml for the set and the target.
     ``--python``: uv searching for an interpreter of the target's version took half a second."""
     cmd = [*installer.command, "pip", "compile", "--format", "pylock.toml", "--no-header", "--quiet",
            "--no-python-downloads", "--python", sys.executable, "--python-version", target.runtime.python_version,
            "--python-platform", target.uv_platform(), "--only-binary", ":all:", "--no-progress"]
     options, environment = pipconfig.as_uv(hashed="--require-hashes" in args)
-    cmd += options + [arg for arg in args if arg not in ("--require-hashes", "-r")]  # compile takes files as they are
+    cmd += options + (["--offline"] if offline else [])
+    cmd += [arg for arg in args if arg not in ("--require-hashes", "-r")]  # compile takes files as they are
     env = {**os.environ, **environment, "UV_NO_PROGRESS": "1"}
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env, check=False)
     if done.returncode != 0:
         raise _Unresolved  # uv install says what is wrong, as it always did
-    return _choose(done.stdout, _ranks(target), cwd)
+    return done.stdout
 
 
 def _ranks(target: Target) -> dict[str, int]:
@@ -174,18 +212,13 @@ def _key(name: str) -> str:
 
 # -- fetching -----------------------------------------------------------------------------------
 
-def _fetch_all(wheels: list[Wheel], store: Path, locked: dict[str, set[str]] | None) -> list[Path]:
-    if locked is not None:
-        for wheel in wheels:
-            if wheel.sha256 not in locked.get(_key(wheel.name), ()):
-                raise _Unresolved  # uv install reports the mismatch (or the missing hash) in its words
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(lambda wheel: _fetch(wheel, store), wheels))
+def _check_locked(wheels: list[Wheel], locked: dict[str, set[str]]) -> None:
+    for wheel in wheels:
+        if wheel.sha256 not in locked.get(_key(wheel.name), ()):
+            raise _Unresolved  # uv install reports the mismatch (or the missing hash) in its words
 
 
-def _fetch(wheel: Wheel, store: Path) -> Path:
+def _fetch(wheel: Wheel, store: Path, http: Downloads) -> Path:
     from urllib.parse import unquote, urlparse
 
     parsed = urlparse(wheel.url)
@@ -204,7 +237,10 @@ def _fetch(wheel: Wheel, store: Path) -> Path:
         return kept
     if parsed.scheme not in ("http", "https") or parsed.username or parsed.password or "/" in filename:
         raise _Unresolved
-    data = _download(wheel.url)
+    try:
+        data = http.get(wheel.url)
+    except (OSError, ValueError) as exc:  # an index that wants credentials, a proxy, a timeout
+        raise _Unresolved from exc
     if hashlib.sha256(data).hexdigest() != wheel.sha256:
         raise _Unresolved
     from lpack.core.files import atomic_writer
@@ -215,22 +251,6 @@ def _fetch(wheel: Wheel, store: Path) -> Path:
     except OSError as exc:
         raise _Unresolved from exc
     return kept
-
-
-def _download(url: str) -> bytes:
-    import ssl
-    import urllib.request
-
-    context = None
-    for name in ("SSL_CERT_FILE", "UV_CERT", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
-        if os.environ.get(name) and Path(os.environ[name]).is_file():
-            context = ssl.create_default_context(cafile=os.environ[name])
-            break
-    try:
-        with urllib.request.urlopen(url, timeout=60, context=context) as response:
-            return bytes(response.read())
-    except (OSError, ValueError) as exc:  # an index that wants credentials, a proxy, a timeout
-        raise _Unresolved from exc
 
 
 def _sha256(path: Path) -> str:

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from lpack.bundle import wheelcopy
+from lpack.bundle.installer import find_installer
 from lpack.cli import main
+from lpack.core.targets import make_target
 from tests.factories import make_native_wheel, make_wheel
 from tests.factories.index import make_simple_index, serve
 
@@ -318,3 +320,26 @@ def test_an_index_that_wants_credentials(tmp_path: Path, monkeypatch: pytest.Mon
     out, err = capsys.readouterr()
     assert "s3cret" not in out + err
     assert not list((tmp_path / "cache-new").glob("wheels/*/*/*.whl"))
+
+
+def test_a_stale_guess_gives_way_to_the_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wheels fetched early (uv's cached pages, --offline) are only a guess: when the index has
+    published since, the zip holds what the index's answer chose, as `uv pip install` would."""
+    wheels = tmp_path / "wheels"
+    make_wheel(wheels, "gamma", "2.0")
+    index = make_simple_index(wheels, tmp_path / "index")
+    with serve(index, {"Cache-Control": "max-age=0, must-revalidate"}) as url:  # uv asks the index every time
+        reqs = f"--index-url {url}/simple\ngamma\n"
+        first = contents(build_zip(tmp_path, monkeypatch, reqs, copy=True, name="first"))
+        make_wheel(wheels, "gamma", "3.0")
+        make_simple_index(wheels, index)
+        target, root = make_target("python3.12", "x86_64", where="test"), tmp_path / "first"
+        guess = wheelcopy._guess(find_installer("uv"), target, ["-r", str(root / "requirements.txt")], root,
+                                 wheelcopy._ranks(target))
+        second = contents(build_zip(tmp_path, monkeypatch, reqs, copy=True, name="second"))
+        third = contents(build_zip(tmp_path, monkeypatch, reqs, copy=False, name="third"))
+    assert [wheel.url.rsplit("/", 1)[-1] for wheel in guess] == ["gamma-2.0-py3-none-any.whl"]  # stale, as meant
+    assert first["gamma/__init__.py"][0] == b'__version__ = "2.0"\n'
+    assert second["gamma/__init__.py"][0] == b'__version__ = "3.0"\n'
+    assert "gamma-3.0.dist-info/RECORD" in second and "gamma-2.0.dist-info/RECORD" not in second
+    assert second == third  # what installing with uv gives

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 __all__ = ["make_simple_index", "serve"]
 
@@ -41,16 +42,26 @@ def make_simple_index(wheels: Path, dest: Path) -> Path:
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *args: Any, extra_headers: dict[str, str] | None = None, **kwargs: Any) -> None:
+        self.extra_headers = extra_headers or {}
+        super().__init__(*args, **kwargs)  # which answers the request
+
+    def end_headers(self) -> None:
+        for name, value in self.extra_headers.items():
+            self.send_header(name, value)
+        super().end_headers()
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
 
 @contextmanager
-def serve(root: Path) -> Iterator[str]:
-    """Serve ``root`` on 127.0.0.1 (a free port); yields ``http://127.0.0.1:PORT``."""
+def serve(root: Path, headers: dict[str, str] | None = None) -> Iterator[str]:
+    """Serve ``root`` on 127.0.0.1 (a free port), adding ``headers`` to every answer; yields
+    ``http://127.0.0.1:PORT``."""
 
     def handler(*args: object, **kwargs: object) -> _Quiet:
-        return _Quiet(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
+        return _Quiet(*args, directory=str(root), extra_headers=headers, **kwargs)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # type: ignore[arg-type]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
