@@ -71,6 +71,7 @@ class Downloads:
             conn.close()
             return _urlopen(url)
         if response.status != 200:
+            response.close()
             conn.close()
             return _urlopen(url)  # a redirect followed, an error said, as urllib does
         if response.will_close:
@@ -145,7 +146,12 @@ def _proxied(host: str) -> bool:
 
 
 def _urlopen(url: str) -> bytes:
+    import urllib.error
     import urllib.request
 
-    with urllib.request.urlopen(url, timeout=_TIMEOUT_S, context=tls_context()) as response:
-        return bytes(response.read())
+    try:
+        with urllib.request.urlopen(url, timeout=_TIMEOUT_S, context=tls_context()) as response:
+            return bytes(response.read())
+    except urllib.error.HTTPError as exc:
+        exc.close()  # its answer's connection, now: left to the collector, it warned of an unclosed socket
+        raise OSError(f"HTTP {exc.code} {exc.reason} for {url}") from None
