@@ -20,6 +20,7 @@ from lpack.bundle import workers
 from lpack.cli import main
 from tests.bundle.test_jobs import _comparable, _old_huge_layer, _zips
 from tests.factories import make_wheel
+from tests.factories.processes import interruptible_python
 
 HANDLER = "def lambda_handler(event, context):\n    return {'ok': True}\n"
 FUNCTIONS = 24  # over workers.PROCESS_THRESHOLD: --jobs 2 forks two workers
@@ -185,8 +186,8 @@ def test_ctrl_c_stops_every_worker_and_leaves_nothing_half_written(
     does) while its workers build: exit 130, no process of it left, nothing half-written."""
     root = _project(tmp_path / "proj", wheels)
     cache = tmp_path / "cache"
-    with subprocess.Popen([sys.executable, "-m", "lpack", "build", str(root), "--cache-dir", str(cache),
-                           "--jobs", "2"], stderr=subprocess.PIPE, text=True, env=lpack_env,
+    with subprocess.Popen(interruptible_python("-m", "lpack", "build", str(root), "--cache-dir", str(cache),
+                                               "--jobs", "2"), stderr=subprocess.PIPE, text=True, env=lpack_env,
                           start_new_session=True) as build:
         assert build.stderr is not None
         for line in build.stderr:  # until both workers are at the functions (the layer is built)

@@ -7,12 +7,13 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
+
+from tests.factories.processes import interruptible_python
 
 REPO = Path(__file__).resolve().parents[2]
 LISTENING = re.compile(r"^lpack serve: listening on (http://\S+)", re.MULTILINE)
@@ -38,7 +39,7 @@ class Running:
     def __init__(self, args: Sequence[str], cwd: Path | None = None) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
                "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "lpack", "serve", *args, "--port", "0"], cwd=cwd,
+        self.proc = subprocess.Popen(interruptible_python("-m", "lpack", "serve", *args, "--port", "0"), cwd=cwd,
                                      env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self._out: list[str] = []
