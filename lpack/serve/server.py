@@ -218,15 +218,15 @@ class Handler(BaseHTTPRequestHandler):
         return bytes(body)
 
     def _write(self, response: HttpResponse) -> None:
-        self.send_response_only(response.status)
-        for name, value in response.headers:
-            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
-                self.send_header(name, value)
-        self.send_header("Date", self.date_time_string())
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+        """The status line, headers and body in one write (a system call and a client read fewer a
+        request than BaseHTTPRequestHandler's flush of the headers before the body)."""
+        reason = self.responses.get(response.status, ("",))[0]
+        lines = [f"{self.protocol_version} {response.status} {reason}"]
+        lines += [f"{name}: {value}" for name, value in response.headers
+                  if name.lower() not in ("content-length", "transfer-encoding", "connection")]
+        lines += [f"Date: {self.date_time_string()}", f"Content-Length: {len(response.body)}"]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "strict")
+        self.wfile.write(head if self.command == "HEAD" else head + response.body)
 
     def log_message(self, format: str, *args: Any) -> None:
         """The console's access line comes from ``Served``; http.server's own lines would repeat it."""
