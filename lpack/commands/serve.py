@@ -65,7 +65,7 @@ def serve(target: str | None, options: ServeOptions, on_served: Any, on_ready: O
     first = build_generation(path, options, progress, note)
     if first.error is not None:
         raise UsageError(first.error)
-    app = App(first, on_served, options.invoke.region)
+    app = App(first, on_served, options.invoke.region, _runtime_modules(options.invoke, progress, note))
     try:
         server = listen(options.host, options.port, app)
     except OSError as exc:
@@ -154,6 +154,35 @@ def _function(project: Project, name: str, options: ServeOptions, progress: Prog
         spec = under_debugpy(spec, options.debug_port, options.invoke.cache_dir, name)
         note(f"--debug-port: {name} runs from {spec.task_root} (the remoteRoot of VS Code's pathMappings)")
     return Function(plan, interpreter, Pool(spec, options.concurrency))
+
+
+def _runtime_modules(options: InvokeOptions, progress: Progress, note: Note) -> Callable[[Function, str], bool]:
+    """What a function missing a module the Lambda runtime ships (boto3 & co.) gets, as `lpack
+    invoke` does it: boto3 for its target installed into the cache (once), its environments
+    restarted with it, and the request run again; False when it already had it or it cannot be
+    installed (the request then answers the function's ImportModuleError, with a note)."""
+    lock = threading.Lock()
+
+    def provide(function: Function, module: str) -> bool:
+        from lpack.core.cache import default_root
+        from lpack.invoke import runtime_modules
+
+        with lock:  # requests failing at once install it once
+            if function.pool.spec.runtime_paths:
+                return False  # it has the runtime's modules: the module is missing on Lambda too
+            progress(function.plan.function, f"{module} is part of the Lambda runtime: installing boto3 for local runs")
+            try:
+                path = runtime_modules.install(options.cache_dir or default_root(), function.plan.target)
+            except LpackError as exc:
+                note(f"{module} is part of the Lambda runtime, not of Python {function.interpreter.full_version}, "
+                     f"and lpack could not install it ({exc}); install boto3 for that Python, or bundle it")
+                return False
+            function.pool.provide((str(path),))
+            note(f"{module} is part of the Lambda runtime; lpack installed boto3 for {function.plan.target.label} "
+                 f"into {path} for local runs (once); {function.plan.function}'s environments restarted with it")
+            return True
+
+    return provide
 
 
 def _one_line(exc: LpackError) -> str:

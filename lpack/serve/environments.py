@@ -59,9 +59,21 @@ class Pool:
             self._every.add(sandbox)
             return sandbox
 
+    def provide(self, runtime_paths: tuple[str, ...]) -> None:
+        """Run with the runtime's modules (boto3) from ``runtime_paths`` from now on: the idle
+        environments end, and a busy one ends when its request is done."""
+        with self._free:
+            self.spec = self.spec._replace(runtime_paths=runtime_paths)
+            ending, self._idle = self._idle, []
+            self._every -= set(ending)
+            self._count = len(self._every)
+            self._free.notify_all()
+        for sandbox in ending:
+            sandbox.close()
+
     def _release(self, sandbox: Sandbox) -> None:
         with self._free:
-            if not self._closed:
+            if not self._closed and sandbox.spec is self.spec:
                 self._idle.append(sandbox)
                 self._free.notify()
                 return

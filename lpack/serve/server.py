@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 
 from lpack.core import limits
+from lpack.invoke import runtime_modules
 from lpack.invoke.runner import Plan, region_of, request_for
 from lpack.invoke.sandbox import Outcome, new_request_id
 from lpack.serve.environments import Function, Generation, Throttled
@@ -47,13 +48,16 @@ class Served(NamedTuple):
 
 
 OnServed = Callable[[Served], None]
+Provide = Callable[[Function, str], bool]  # (function, missing module) -> whether it is now provided
 
 
 class App:
     """What the handler threads share: the current generation, swapped whole on reload."""
 
-    def __init__(self, generation: Generation, on_served: OnServed, region: str | None = None) -> None:
+    def __init__(self, generation: Generation, on_served: OnServed, region: str | None = None,
+                 provide: Provide = lambda _function, _module: False) -> None:
         self.region = region
+        self.provide = provide  # installs the runtime's modules (boto3) a function misses, as invoke does
         self.on_served = on_served
         self._generation = generation
         self._draining: list[Generation] = []  # replaced, with requests still running in them
@@ -127,6 +131,10 @@ class App:
         try:
             outcome = function.pool.invoke(request_for(function.plan, text, request_id, self.region),
                                            _wait_s(function))
+            module = runtime_modules.missing_module(outcome.error)
+            if module is not None and self.provide(function, module):  # as on Lambda, boto3 is there
+                outcome = function.pool.invoke(request_for(function.plan, text, request_id, self.region),
+                                               _wait_s(function))
         except Throttled:
             return THROTTLED, served._replace(problem=f"all {function.pool.size} environment(s) of "
                                               f"{route.function} stayed busy (raise --concurrency)")

@@ -378,3 +378,25 @@ def test_a_function_url_event_names_the_region_and_a_bare_value_is_passed_on_as_
     assert document["domain"].endswith(".lambda-url.eu-west-1.on.aws"), document
     assert document["arn"].startswith("arn:aws:lambda:eu-west-1:")
     assert document["word"] == "café" and b'"word": "caf\xc3\xa9"' in reply.body
+
+
+def test_a_module_the_runtime_ships_is_provided_and_the_request_run_again(tmp_path: Path) -> None:
+    """`import boto3` works on Lambda without bundling it: as `lpack invoke` does, serve provides
+    the runtime's modules (installed into the cache once; here already there, put in place after the
+    server started so no index is needed) and runs the request again instead of answering 502."""
+    root = tmp_path / "uses-boto3"
+    root.mkdir()
+    (root / "lpack.toml").write_text('name = "uses-boto3"\nhandler = "app.handler"\nruntime = "python3.12"\n')
+    (root / "app.py").write_text("import boto3\n\n\ndef handler(event, context):\n"
+                                 "    return {'statusCode': 200, 'body': boto3.__version__}\n")
+    cache = tmp_path / "cache"
+    with Running([str(root), "--event-shape", "api-gateway-v1", "--cache-dir", str(cache), "--no-reload"]) as server:
+        provided = cache / "invoke" / "runtime" / "python3.12-x86_64" / "boto3"
+        provided.mkdir(parents=True)
+        (provided / "__init__.py").write_text("__version__ = '1.40.0-provided'\n")
+        first = server.request("/uses-boto3")
+        second = server.request("/uses-boto3")  # the note is printed before the first answer is sent
+        output = server.stdout + server.stderr
+    assert (first.status, first.body) == (200, b"1.40.0-provided"), (first, output)
+    assert (second.status, second.body) == (200, b"1.40.0-provided")
+    assert output.count("installed boto3") == 1  # once, not per request
