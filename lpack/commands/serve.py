@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lpack.core.errors import LpackError, UsageError
 from lpack.inputs.config import Project
-from lpack.invoke.runner import InvokeOptions, Note, Progress, prepare
+from lpack.invoke.runner import InvokeOptions, Note, Progress, prepare, runtime_modules_for
 from lpack.serve.environments import Function, Generation, Pool, broken
 
 if TYPE_CHECKING:
@@ -164,18 +164,11 @@ def _runtime_modules(options: InvokeOptions, progress: Progress, note: Note) -> 
     lock = threading.Lock()
 
     def provide(function: Function, module: str) -> bool:
-        from lpack.core.cache import default_root
-        from lpack.invoke import runtime_modules
-
         with lock:  # requests failing at once install it once
             if function.pool.spec.runtime_paths:
                 return False  # it has the runtime's modules: the module is missing on Lambda too
-            progress(function.plan.function, f"{module} is part of the Lambda runtime: installing boto3 for local runs")
-            try:
-                path = runtime_modules.install(options.cache_dir or default_root(), function.plan.target)
-            except LpackError as exc:
-                note(f"{module} is part of the Lambda runtime, not of Python {function.interpreter.full_version}, "
-                     f"and lpack could not install it ({exc}); install boto3 for that Python, or bundle it")
+            path = runtime_modules_for(module, function.plan, function.interpreter, options.cache_dir, progress, note)
+            if path is None:
                 return False
             function.pool.provide((str(path),))
             note(f"{module} is part of the Lambda runtime; lpack installed boto3 for {function.plan.target.label} "

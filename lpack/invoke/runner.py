@@ -270,21 +270,30 @@ def _provide_runtime_modules(sandbox: Sandbox, module: str, plan: Plan, interpre
                              options: InvokeOptions, progress: Progress, note: Note) -> bool:
     """Install boto3 for the target into the cache and restart the environment with it; False
     (with a note saying what to do) when it cannot be installed."""
-    from lpack.core.cache import default_root
-
-    progress(plan.function, f"{module} is part of the Lambda runtime: installing boto3 for local runs")
-    try:
-        path = runtime_modules.install(options.cache_dir or default_root(), plan.target)
-    except LpackError as exc:
-        note(f"{module} is part of the Lambda runtime, not of Python {interpreter.full_version} "
-             f"({interpreter.path}), and lpack could not install it ({exc}); install boto3 for that Python, "
-             "or bundle it in requirements")
+    path = runtime_modules_for(module, plan, interpreter, options.cache_dir, progress, note)
+    if path is None:
         return False
     note(f"{module} is part of the Lambda runtime; lpack installed boto3 for {plan.target.label} into "
          f"{display_path(path)} for local runs (once) and ran the event again")
     sandbox.close()
     sandbox.spec = sandbox.spec._replace(runtime_paths=(str(path),))
     return True
+
+
+def runtime_modules_for(module: str, plan: Plan, interpreter: Interpreter, cache_dir: Path | None,
+                        progress: Progress, note: Note) -> Path | None:
+    """The folder of the runtime's modules (boto3 & co.) for the plan's target, installed into the
+    cache the first time; None (with a note saying what to do) when it cannot be installed."""
+    from lpack.core.cache import default_root
+
+    progress(plan.function, f"{module} is part of the Lambda runtime: installing boto3 for local runs")
+    try:
+        return runtime_modules.install(cache_dir or default_root(), plan.target)
+    except LpackError as exc:
+        note(f"{module} is part of the Lambda runtime, not of Python {interpreter.full_version} "
+             f"({interpreter.path}), and lpack could not install it ({exc}); install boto3 for that Python, "
+             "or bundle it in requirements")
+        return None
 
 
 # -- the plan ---------------------------------------------------------------------------------
