@@ -28,7 +28,6 @@ its time); a layer, or a function with layers, is judged again here on the downl
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -94,7 +93,7 @@ def _object(remote: RemoteCache, key: str, ext: str) -> str:
 def fetch(remote: RemoteCache, key: str, dest: Path) -> dict[str, Any] | None:
     """The package stored under ``key``, verified and renamed into ``dest``; its record, or None
     when the remote has none (or is off, or its zip is not what the record says)."""
-    from lpack.bundle.remote import MAX_RECORD_BYTES, remote_errors
+    from lpack.bundle.remote import MAX_RECORD_BYTES, matches, remote_errors
 
     if remote.failed is not None:
         return None
@@ -115,7 +114,7 @@ def fetch(remote: RemoteCache, key: str, dest: Path) -> dict[str, Any] | None:
     except ValueError:
         remote.fail(f"{_object(remote, key, 'json')} is not an lpack artifact record")
         return None
-    if len(data) != record.get("size") or hashlib.sha256(data).hexdigest() != record.get("sha256"):
+    if not matches(data, record):
         remote.fail(f"{_object(remote, key, 'zip')} does not match its recorded sha256; not used")
         return None
     from lpack.core.files import atomic_writer
@@ -175,7 +174,7 @@ def store(remote: RemoteCache, key: str, zip_path: Path, record: Mapping[str, An
 
 
 def _upload(remote: RemoteCache, key: str, zip_path: Path, record: dict[str, Any]) -> None:
-    from lpack.bundle.remote import remote_errors
+    from lpack.bundle.remote import matches, remote_errors
 
     if remote.failed is not None:
         return
@@ -183,7 +182,7 @@ def _upload(remote: RemoteCache, key: str, zip_path: Path, record: dict[str, Any
         data = zip_path.read_bytes()
     except OSError:
         return
-    if hashlib.sha256(data).hexdigest() != record["sha256"] or len(data) != record["size"]:
+    if not matches(data, record):
         return  # rewritten since (another build): not the bytes this key's inputs made
     from lpack.bundle.manifest import installed
 

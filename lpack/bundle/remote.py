@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -79,7 +79,7 @@ class RemoteCache:
         except ValueError:
             self._fail(f"{self._object(key, 'json')} is not an lpack cache record")
             return None
-        if data is None or hashlib.sha256(data).hexdigest() != info.get("sha256") or len(data) != info.get("size"):
+        if data is None or not matches(data, info):
             self._fail(f"{self._object(key, 'zip')} does not match its recorded sha256; not used")
             return None
         return self._commit(key, data, info, cache)
@@ -234,6 +234,11 @@ def make_client(endpoint: str | None) -> Any:
 
 class _Missing(Exception):
     """boto3 is not installed: a reason like any other remote failure."""
+
+
+def matches(data: bytes, record: Mapping[str, Any]) -> bool:
+    """Whether ``data`` is what ``record`` says was stored: its size and sha256."""
+    return len(data) == record.get("size") and hashlib.sha256(data).hexdigest() == record.get("sha256")
 
 
 def remote_errors() -> tuple[type[BaseException], ...]:
