@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from lpack.bundle.artifacts import Judged
     from lpack.bundle.installer import Installer
     from lpack.bundle.remote import RemoteCache
+    from lpack.bundle.slim import FindPython, Saved
 
 Progress = Callable[[str, str], None]
 LAYER_PREFIX = "python/"
@@ -61,6 +62,8 @@ class BuildOptions(NamedTuple):
     remote_endpoint: str | None = None  # an S3-compatible store's address (else AWS_ENDPOINT_URL[_S3])
     remote_read_only: bool = False  # read the remote cache, never write it (also $LPACK_REMOTE_CACHE_READ_ONLY)
     jobs: int = 1  # units built at once (worker processes, or threads for a few: lpack.bundle.workers); see default_jobs
+    slim: bool = False  # --slim: every unit slim, as `slim = true` makes one (lpack.bundle.slim)
+    find_python: FindPython | None = None  # a Python of the target for --slim's import check (lpack invoke's finder)
 
 
 class Artifact(NamedTuple):
@@ -85,6 +88,8 @@ class Artifact(NamedTuple):
     current: bool = False  # its inputs are as its stamp recorded: dist/'s zip was kept, nothing built (lpack.bundle.stamps)
     fetched: bool = False  # its zip came from the remote cache, built elsewhere from the same inputs (lpack.bundle.artifacts)
     installed: list[dict[str, str]] | None = None  # the distributions in it (manifest.installed), when known unread
+    upload: str = "direct"  # how it is deployed: "s3" lifts the 50 MB direct-upload quota
+    slimmed: tuple[Saved, ...] = ()  # what --slim left out, by package
 
     @property
     def sha256_base64(self) -> str:
@@ -103,6 +108,8 @@ class Artifact(NamedTuple):
             "largest": [{"name": n, "size_unzipped": s} for n, s in self.largest],
             **({"current": True} if self.current else {}),
             **({"artifact": "remote"} if self.fetched else {}),
+            **({"slim": {"saved_bytes": sum(s.size for s in self.slimmed),
+                         "packages": [s.as_dict() for s in self.slimmed]}} if self.slimmed else {}),
         }
 
 
@@ -114,6 +121,7 @@ class BuildResult:
         self.failures: list[tuple[str, LpackError]] = []  # units that could not be built, and why
         self.skipped: list[tuple[str, str]] = []  # functions whose code is not here (images, S3), and why
         self.unchanged: list[tuple[str, str]] = []  # --changed-since: units kept as dist/ has them, and why
+        self.size_report: Path | None = None  # --report: the HTML size map written
 
 
 def build_project(project: Project, options: BuildOptions, progress: Progress = lambda _u, _m: None) -> BuildResult:
@@ -349,6 +357,8 @@ def _remote(options: BuildOptions, warn: Callable[[str], None]) -> RemoteCache |
 
 def _selected_units(project: Project, options: BuildOptions) -> list[Unit]:
     units = [project.unit(name) for name in options.functions] if options.functions else list(project.units)
+    if options.slim:
+        units = [u._replace(slim=True) for u in units]
     if options.as_layer:
         units = [split for u in units for split in (_layer_split(u) if u.kind == "function" else [u])]
     return units
@@ -397,6 +407,7 @@ class _Builder:
         self._artifact_keys: dict[str, tuple[str, str] | None] = {}  # unit name -> its package's remote key, inputs digest
         self._prefetched: dict[str, Any] = {}  # unit name -> the download of its package (a Future)
         self._judgements: dict[str, Judged] = {}  # unit name -> what its zip built here was judged
+        self._slimmed: dict[str, tuple[Saved, ...]] = {}  # unit name -> what --slim left out
 
     @property
     def installer(self) -> Installer:
@@ -462,6 +473,8 @@ class _Builder:
                deps_state: str) -> tuple[Artifact | None, list[Finding]]:
         """The unit's zip from its members, judged as written, and its stamp."""
         where = unit_plan.where
+        if unit.slim and deps_members:
+            deps_members = self._slim(unit, unit_plan.target, deps_members)
         members: dict[str, zipwriter.Member] = {}
         for member in deps_members + source_members:  # the function's own files win
             if not excludes.match_file(member.name):
@@ -480,6 +493,20 @@ class _Builder:
         artifact, package_findings = self._judged(unit_plan, judged, digest, deps_state,
                                                   _distributions(deps_members), inputs_sha256, start)
         return artifact, findings + package_findings
+
+    def _slim(self, unit: Unit, target: Target, deps_members: list[zipwriter.Member]) -> list[zipwriter.Member]:
+        """The dependencies without what --slim proves unneeded (lpack.bundle.slim)."""
+        from lpack.bundle import slim
+        from lpack.core.units import human_bytes
+
+        self.progress(unit.name, "slimming the dependencies (--slim)")
+        with self._waiting():  # strip and the import check run in other processes
+            slimmed = slim.slim(deps_members, target, self.options.find_python)
+        for note in slimmed.kept:
+            self.progress(unit.name, f"slim: {note}")
+        self._slimmed[unit.name] = slimmed.saved
+        self.progress(unit.name, f"slim: left out {human_bytes(sum(s.size for s in slimmed.saved))} unzipped")
+        return slimmed.members
 
     def _judge(self, unit_plan: Plan, index: PackageIndex, built: _Built) -> Judged:
         """The package checks on the unit's zip (``index``), which its functions then see."""
@@ -504,7 +531,8 @@ class _Builder:
             target_defaulted=unit_plan.target_defaulted, target_source=unit_plan.target_source,
             target_passed_over=unit_plan.target_passed_over,
             dependency_source=self._sources.get(unit.name, ""), left_out=self._left_out.get(unit.name, ()),
-            packages=packages, inputs_sha256=inputs_sha256, **more,
+            packages=packages, inputs_sha256=inputs_sha256, upload=unit.upload,
+            slimmed=self._slimmed.get(unit.name, ()), **more,
         )
         self._stamp(unit_plan, artifact, package_findings)
         return artifact, package_findings
@@ -651,7 +679,7 @@ class _Builder:
             "artifact": {"size_zipped": artifact.size_zipped, "size_unzipped": artifact.size_unzipped,
                          "files": artifact.files, "largest": artifact.largest, "dependencies": artifact.dependencies,
                          "dependency_source": artifact.dependency_source, "left_out": artifact.left_out,
-                         "packages": artifact.packages},
+                         "packages": artifact.packages, "slimmed": [list(s) for s in artifact.slimmed]},
             "findings": [stamps.finding_to_json(f) for f in findings],
         }
         stamps.write_stamp(self.cache.root, self._stamp_key(unit_plan), record)
@@ -691,7 +719,8 @@ class _Builder:
                 seconds=time.perf_counter() - start, target_defaulted=unit_plan.target_defaulted,
                 dependency_source=kept["dependency_source"], left_out=tuple(kept["left_out"]),
                 target_source=unit_plan.target_source, target_passed_over=unit_plan.target_passed_over,
-                packages=kept["packages"], inputs_sha256=record["inputs_sha256"], current=True)
+                packages=kept["packages"], inputs_sha256=record["inputs_sha256"], current=True,
+                upload=unit.upload, slimmed=_saved(kept.get("slimmed", ())))
         except (KeyError, TypeError, ValueError):  # a stamp of another shape: built, and stamped anew
             return None
         self._used(record.get("deps_key"))
@@ -1012,6 +1041,13 @@ class _Builder:
         return engine.check_package(subject, contents=False)
 
 
+def _saved(rows: Any) -> tuple[Saved, ...]:
+    """What a stamp recorded --slim left out (rows of Saved's fields)."""
+    from lpack.bundle.slim import Saved
+
+    return tuple(Saved(str(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows)
+
+
 def _distributions(members: list[zipwriter.Member]) -> int:
     return len({m.name.split("/", 1)[0] for m in members if m.name.split("/", 1)[0].endswith(".dist-info")})
 
@@ -1076,8 +1112,10 @@ def inputs_digest(unit_plan: Plan, files: list[tuple[str, Path]] | None = None) 
     # the settings that shape the zip (not memory, environment or which findings to ignore); paths
     # relative to the project, so a checkout in another folder (another CI runner, a CDK app on
     # another machine) has the same digest
-    shaping = (_INPUTS_VERSION, unit_plan.target.label, unit.kind, unit.handler, unit.exclude, unit.layers,
+    shaping: tuple[object, ...] = (_INPUTS_VERSION, unit_plan.target.label, unit.kind, unit.handler, unit.exclude, unit.layers,
                tuple(unit.selection), _portable(unit.source, root), _portable(unit.dependencies, root))
+    if unit.slim:  # another zip from the same files (not added otherwise: earlier digests stay as they were)
+        shaping += ("slim",)
     digest = hashlib.sha256(repr(shaping).encode())
     if unit.dependencies is not None and unit.dependencies.is_file():
         digest.update(hashlib.sha256(unit.dependencies.read_bytes()).digest())

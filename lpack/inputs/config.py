@@ -29,7 +29,7 @@ DEFAULT_MODULE_FILE = "lambda_function.py"
 DEFAULT_REQUIREMENTS = "requirements.txt"
 # What a declared layer inherits from the top level: not `source`, since a layer holds
 # dependencies only (a layer that shipped the functions' code would change with every edit).
-INHERITED = ("runtime", "architecture", "requirements", "upload")
+INHERITED = ("runtime", "architecture", "requirements", "upload", "slim")
 # Keys of the project as a whole: every other top-level key is a function setting that each
 # [tool.lpack.functions.*] table inherits unless it sets its own (environment maps merge).
 PROJECT_KEYS = frozenset({"functions", "layers", "name", "dist", "installer", "select", "ignore", "per-path-ignores",
@@ -125,6 +125,7 @@ class Unit(NamedTuple):
     dependency_note: str = ""  # a declaration set aside, and why
     unlocked: Path | None = None  # requirements.in never locked: `lpack lock` locks it, the rest refuse
     include: tuple[str, ...] = ()  # patterns that bring back files lpack leaves out by default
+    slim: bool = False  # leave out of the dependencies what is provably unneeded (lpack.bundle.slim)
 
     @property
     def dependencies(self) -> Path | None:
@@ -427,7 +428,7 @@ def _unit(paths: _Paths, label: str, where: str, name: str, kind: str, spec: Map
         handler=spec.get("handler", DEFAULT_HANDLER) if kind == "function" else None,
         runtime=spec.get("runtime"), architecture=spec.get("architecture"),
         exclude=tuple(spec.get("exclude", ())), include=tuple(spec.get("include", ())), layers=tuple(spec.get("layers", ())),
-        upload=spec.get("upload", "direct"), settings=settings,
+        upload=spec.get("upload", "direct"), settings=settings, slim=spec.get("slim", False) is True,
     )
 
 

@@ -61,7 +61,35 @@ def _percent(size: int, limit: int) -> str:
     return f"{human_bytes(size)} {size / limit:>4.0%}"
 
 
-def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Finding], verbose: bool = False) -> None:
+def _zipped(artifact: Any) -> str:
+    """The zip's size against the 50 MB direct-upload quota, which an S3 upload does not have
+    (LP101 says the same): there, only the 250 MB unzipped quota applies."""
+    if getattr(artifact, "upload", "direct") == "s3":
+        return f"{human_bytes(artifact.size_zipped)} (S3)"
+    return _percent(artifact.size_zipped, limits.ZIPPED_SIZE.value)
+
+
+NEAR_FRACTION = 0.8  # of a limit: the text report points at the size map
+
+
+def near_limit(artifact: Any) -> bool:
+    """Whether the package is over 80% of a limit that applies to it."""
+    zipped = getattr(artifact, "upload", "direct") != "s3" and \
+        artifact.size_zipped > NEAR_FRACTION * limits.ZIPPED_SIZE.value
+    return bool(zipped or artifact.size_unzipped > NEAR_FRACTION * limits.UNZIPPED_SIZE.value)
+
+
+def _slim_line(artifact: Any) -> str:
+    """``--slim saved 12.3 MB unzipped: numpy 8.0 MB, pandas 4.3 MB``."""
+    saved = getattr(artifact, "slimmed", ())
+    total = sum(s.size for s in saved)
+    biggest = ", ".join(f"{s.package} {human_bytes(s.size)}" for s in saved[:6])
+    more = f" and {len(saved) - 6} more" if len(saved) > 6 else ""
+    return f"--slim saved {human_bytes(total)} unzipped: {biggest}{more}"
+
+
+def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Finding], verbose: bool = False,
+                 report: Path | None = None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -72,14 +100,16 @@ def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Find
         table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
         table.add_column("artifact", no_wrap=True)
         table.add_column("target", no_wrap=True)
-        table.add_column(f"zipped / {human_bytes(limits.ZIPPED_SIZE.value)}", justify="right", no_wrap=True)
+        s3 = all(getattr(a, "upload", "direct") == "s3" for a in artifacts)
+        table.add_column("zipped" if s3 else f"zipped / {human_bytes(limits.ZIPPED_SIZE.value)}", justify="right",
+                         no_wrap=True)
         table.add_column(f"unzipped / {human_bytes(limits.UNZIPPED_SIZE.value)}", justify="right", no_wrap=True)
         table.add_column("files", justify="right", no_wrap=True)
         table.add_column("deps", no_wrap=True)
         for a in artifacts:
             kind = " (layer)" if a.kind == "layer" else ""
             table.add_row(escape(a.name) + kind, a.target.label,
-                          _percent(a.size_zipped, limits.ZIPPED_SIZE.value),
+                          _zipped(a),
                           _percent(a.size_unzipped, limits.UNZIPPED_SIZE.value),
                           f"{a.files:,}", a.dependencies)
         out.print(table)
@@ -96,6 +126,12 @@ def render_build(out: Console, artifacts: Sequence[Any], findings: Sequence[Find
             if len(a.largest) > 1 or verbose:
                 biggest = ", ".join(f"{escape(name)} {human_bytes(size)}" for name, size in a.largest[:6])
                 out.print(f"{a.name}: largest (unzipped): {biggest}", soft_wrap=True)
+            if getattr(a, "slimmed", ()):
+                out.print(f"{a.name}: {escape(_slim_line(a))}", soft_wrap=True, highlight=False)
+            if near_limit(a):
+                where = escape(display_path(report)) if report is not None else "lpack build --report size.html"
+                out.print(f"{a.name}: over 80% of a limit: see what takes the room in {where}",
+                          soft_wrap=True, highlight=False)
     render_findings(out, findings)
 
 
@@ -249,7 +285,8 @@ class TextReporter:
 
                 out.write(findings_text(findings, wants_color(out, self.color)))
             return
-        render_build(console(file=out, color=self.color), result.artifacts, findings, verbose=verbose)
+        render_build(console(file=out, color=self.color), result.artifacts, findings, verbose=verbose,
+                     report=getattr(result, "size_report", None))
         out.write(next_steps(result.artifacts, elapsed_s))
 
     def rules(self, out: TextIO, rules: Sequence[Any]) -> None:

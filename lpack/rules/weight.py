@@ -10,7 +10,7 @@ import functools
 import json
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from lpack.analysis.package import Entry
 from lpack.analysis.subjects import PackageSubject
@@ -196,15 +196,39 @@ def caches_shipped(r: Rule, s: PackageSubject) -> Iterator[Finding]:
 
 def _docs_folders(s: PackageSubject) -> tuple[set[str], set[str]]:
     """(docs folders holding only documents, docs folders holding code, like boto3/docs/)."""
+    return docs_folders(entry.name for entry in package_files(s))
+
+
+def docs_folders(names: Iterable[str]) -> tuple[set[str], set[str]]:
+    """Of file ``names``: (docs folders holding only documents, docs folders holding code)."""
     folders: set[str] = set()
     code: set[str] = set()
-    for entry in package_files(s):
-        folder = _folder(entry.name, _DOC_DIRS)
+    for name in names:
+        folder = _folder(name, _DOC_DIRS)
         if folder is not None:
             folders.add(folder)
-            if entry.name.endswith(_CODE_SUFFIXES):
+            if name.endswith(_CODE_SUFFIXES):
                 code.add(folder)
     return folders - code, code
+
+
+def doc_file(name: str, pure: set[str]) -> bool:
+    """Whether LP145 counts ``name`` as documentation: in a docs folder of ``pure`` (those
+    holding no code), or a ``*.md``/``*.rst`` outside metadata that is not a license."""
+    if _folder(name, _DOC_DIRS) in pure:
+        return True
+    return name.endswith(_DOC_SUFFIXES) and not in_metadata(name) and not _license(name)
+
+
+def test_file(name: str, module: str | None = None) -> bool:
+    """Whether LP143 counts ``name`` as a test file: in a ``tests/`` or ``test/`` folder that is
+    neither a run-time API's (``django/test/``) nor the handler ``module``'s."""
+    return _test_folder(name, module) is not None
+
+
+def cache_file(name: str) -> bool:
+    """Whether ``name`` is in a cache folder LP144 counts (``__pycache__``, tool caches)."""
+    return _folder(name, _CACHE_DIRS) is not None
 
 
 def _license(name: str) -> str:
