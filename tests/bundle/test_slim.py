@@ -198,8 +198,8 @@ def test_debug_sections_are_stripped_and_the_extension_still_loads(tmp_path: Pat
         zf.extractall(tmp_path / "tree")
     assert len(stripped) < len(original) and b".debug_info" in original and b".debug_info" not in stripped
     assert slim.same_load(original, stripped)
-    done = subprocess.run([PYTHON.path, "-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]); import speed; "
-                           "print(speed.add(2, 3))", str(tmp_path / "tree")], capture_output=True, text=True, check=True)
+    done = subprocess.run([PYTHON.path, "-I", "-c", ("import sys; sys.path.insert(0, sys.argv[1]); import speed; "
+                           "print(speed.add(2, 3))"), str(tmp_path / "tree")], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "5"
 
 

@@ -38,7 +38,7 @@ def _project(root: Path, house: Path, upload: str = "direct") -> Path:
 
 
 def _data(page: str) -> dict[str, object]:
-    found = re.search(r'<script type="application/json" id="lpack-size-data">(.*?)</script>', page, re.S)
+    found = re.search(r'<script type="application/json" id="lpack-size-data">(.*?)</script>', page, re.DOTALL)
     assert found is not None
     data: dict[str, object] = json.loads(found.group(1))
     return data
