@@ -20,11 +20,14 @@ With ``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start`` it then runs the SnapStart ho
 ``on_init_complete`` does (``snapshot_restore_py``: before-snapshot hooks popped, after-restore hooks in
 order; a raise is ``Runtime.BeforeSnapshotError``, exit 64, or ``Runtime.AfterRestoreError``, exit 65).
 
-It talks to lpack over two pipes: setup and invoke requests arrive as JSON lines on one, init
-and invoke results leave as JSON lines on the other. Each phase's output ends with a marker on
-stdout so lpack can tell one invocation's logs from the next. Standard library only, and the
-syntax of the oldest runtime lpack runs (Python 3.7): it runs under the target's interpreter,
-which may not have lpack installed.
+It talks to lpack over pipes (``_wire`` frames, lengths in bytes, no JSON inside JSON): setup and
+invoke requests arrive on one, each a JSON header line then the event's bytes. Each phase ends with
+a marker on stdout, so lpack can tell one invocation's logs from the next, and the phase's result
+follows the marker in the same write: one wake-up of lpack per invocation. A result too big for one
+atomic pipe write, or one whose stdout the handler has redirected, goes on a results pipe instead,
+which also tells lpack the process has exited (its end closes only then). Standard library only,
+and the syntax of the oldest runtime lpack runs (Python 3.7): it runs under the target's
+interpreter, which may not have lpack installed.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import logging
 import math
 import os
 import re
+import select
 import site
 import sys
 import time
@@ -403,7 +407,8 @@ def _user_trace(tb: Any) -> list[str]:
     return traceback.format_list(frames)
 
 
-def handle(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
+def handle(handler: Any, request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """One invocation: the result's header, and the response's bytes (the body)."""
     global _request_id, _tenant_id
     _request_id, _tenant_id = request["request_id"], request.get("tenant_id")
     os.environ["_X_AMZN_TRACE_ID"] = request["trace_id"]
@@ -421,42 +426,112 @@ def handle(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
     duration_ms = (time.perf_counter() - started) * 1000
     if error is not None:
         log_error(error)
-        return {"type": "error", "error": error, "duration_ms": duration_ms}
-    return {"type": "result", "body": body.decode("utf-8", "surrogateescape"),
-            "binary": content_type != "application/json", "duration_ms": duration_ms}
+        return {"type": "error", "error": error, "duration_ms": duration_ms}, b""
+    return {"type": "result", "binary": content_type != "application/json", "duration_ms": duration_ms}, body
 
 
-def end_output() -> None:
+def flush_output() -> None:
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             stream.flush()  # type: ignore[union-attr]
         except Exception:  # noqa: BLE001, S110 - a stream the handler closed or replaced
             pass
-    os.write(1, END_MARKER)
 
 
-def max_rss_kb() -> int | None:
+class Results:
+    """Where each phase's result goes: after the end marker on stdout, in one write of at most
+    PIPE_BUF bytes (atomic: no other writer's bytes inside it); else the marker alone on stdout
+    and the result on the results pipe, or only the result there when fd 1 is no longer the
+    stdout lpack gave (the handler redirected it: a marker would be lost)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.stdout = _file_identity(1)
+        self.status = _open_status()
+
+    def send(self, message: dict[str, Any], body: bytes = b"") -> None:
+        flush_output()
+        message["max_rss_kb"] = max_rss_kb(self.status)
+        message["marker"] = ours = _file_identity(1) == self.stdout  # (read when on the results pipe)
+        frame = frame_of(message, body)
+        if ours and len(END_MARKER) + len(frame) <= PIPE_BUF:
+            write_all(1, END_MARKER + frame)
+            return
+        if ours:
+            write_all(1, END_MARKER + b"\n")  # an empty header: the result is on the results pipe
+        write_all(self.fd, frame)
+
+
+# a write to a pipe of at most this many bytes is atomic (4096 on Linux, 512 on macOS)
+PIPE_BUF = getattr(select, "PIPE_BUF", 512)
+
+
+def frame_of(message: dict[str, Any], body: bytes = b"") -> bytes:
+    """One message: a JSON header line, then ``body_bytes`` bytes of body."""
+    if body:
+        message["body_bytes"] = len(body)
+    return json.dumps(message).encode("utf-8") + b"\n" + body
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def read_request(requests: Any) -> dict[str, Any] | None:
+    """The next request from lpack (its event, ``event_bytes`` long, follows the header line)."""
+    line = requests.readline()
+    if not line:
+        return None
+    request: dict[str, Any] = json.loads(line)
+    size = request.pop("event_bytes", None)
+    if size is not None:
+        request["event"] = requests.read(size).decode("utf-8", "surrogatepass")
+    return request
+
+
+def _file_identity(fd: int) -> tuple[int, int] | None:
+    try:
+        status = os.fstat(fd)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def max_rss_kb(status: int | None = None) -> int | None:
     """This process's own peak resident memory (KiB): the kernel's high-water mark, VmHWM.
 
     Not getrusage's ru_maxrss where /proc has the answer: Linux keeps ru_maxrss across execve, so
     a child starts with the peak of the process that spawned it (lpack's, which a build or an
-    install of boto3 can take past 200 MB), and a 40 MB function would report lpack's peak."""
-    hwm = _proc_status_kb("VmHWM")
+    install of boto3 can take past 200 MB), and a 40 MB function would report lpack's peak.
+    ``status``: /proc/self/status kept open (one pread a request instead of an open, a read and a
+    close)."""
+    hwm = _proc_status_kb("VmHWM", status)
     if hwm is not None:
         return hwm
     peak = _rusage_peak_kb()
     return peak if peak is not None and peak > _INHERITED_PEAK_KB else None  # else it may be lpack's
 
 
-def _proc_status_kb(field: str) -> int | None:
+def _open_status() -> int | None:
     try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
-            for line in status:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
+        return os.open("/proc/self/status", os.O_RDONLY)  # not inherited by the handler's children
+    except OSError:
+        return None
+
+
+def _proc_status_kb(field: str, status: int | None = None) -> int | None:
+    try:
+        if status is None:
+            with open("/proc/self/status", "rb") as file:
+                text = file.read()
+        else:
+            text = os.pread(status, 16384, 0)
+        start = text.index(field.encode("ascii") + b":") + len(field) + 1
+        return int(text[start:text.index(b"kB", start)])
+    except (OSError, ValueError):
+        return None
 
 
 def _rusage_peak_kb() -> int | None:
@@ -474,15 +549,9 @@ _INHERITED_PEAK_KB = _rusage_peak_kb() or 0
 
 
 def main() -> None:
-    requests = os.fdopen(int(sys.argv[1]), "r", encoding="utf-8")
-    results = os.fdopen(int(sys.argv[2]), "w", encoding="utf-8")
-
-    def send(message: dict[str, Any]) -> None:
-        message["max_rss_kb"] = max_rss_kb()
-        results.write(json.dumps(message) + "\n")
-        results.flush()
-
-    setup = json.loads(requests.readline())
+    requests = os.fdopen(int(sys.argv[1]), "rb")
+    results = Results(int(sys.argv[2]))
+    setup = read_request(requests) or {}
     os.chdir(setup["task_root"])
     set_search_path(setup)
     sys.stdout = Unbuffered(sys.stdout)
@@ -498,23 +567,22 @@ def main() -> None:
             error = make_error(str(value), type(value).__name__, _user_trace(tb))
         logging.getLogger().warning(LAMBDA_WARNING)
         log_error(error)
-        end_output()
-        send({"type": "init", "error": error})
+        results.send({"type": "init", "error": error})
         sys.exit(1)
     snapshot = None
     if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
         try:
             snapshot = snapstart()
         except FaultException as exc:  # the runtime exits 64 before the snapshot, 65 after the restore
-            end_output()
-            send({"type": "init", "error": make_error(exc.message, exc.error_type, exc.trace)})
+            results.send({"type": "init", "error": make_error(exc.message, exc.error_type, exc.trace)})
             sys.exit(64 if exc.error_type == "Runtime.BeforeSnapshotError" else 65)
-    end_output()
-    send({"type": "init", "error": None, "snapshot": snapshot})
-    for line in requests:
-        outcome = handle(handler, json.loads(line))
-        end_output()
-        send(outcome)
+    results.send({"type": "init", "error": None, "snapshot": snapshot})
+    while True:
+        request = read_request(requests)
+        if request is None:
+            return
+        outcome, body = handle(handler, request)
+        results.send(outcome, body)
 
 
 if __name__ == "__main__":

@@ -75,7 +75,13 @@ class Outcome(NamedTuple):
 
 
 class _Process:
-    """The child and the threads that read its output and results."""
+    """The child, and what it has written that lpack has not taken yet.
+
+    No reader threads: the thread waiting for a result reads the child's stdout and its results
+    pipe itself (one wake-up when the result arrives, no hand-off between threads). The bootstrap
+    ends each phase with END_MARKER on stdout and the result after it (see _bootstrap.Results);
+    between invocations nothing reads, so a background thread that prints a lot waits, as a
+    frozen Lambda environment does, and its output shows in the next invocation's logs."""
 
     def __init__(self, spec: Spec) -> None:
         requests_r, self._requests = os.pipe()
@@ -89,59 +95,94 @@ class _Process:
         )
         os.close(requests_r)
         os.close(results_w)
-        self._results = results_r  # read by the thread waiting for the answer (no hand-off between threads)
-        self._pending = b""
-        self._output = bytearray()
-        self._output_done = threading.Condition()
-        self._eof = False
+        assert self.proc.stdout is not None
+        self._stdout = self.proc.stdout.fileno()
+        self._results = results_r  # closes (EOF) only when the child and its children have exited
+        self._open = [self._stdout, self._results]  # the pipes not at their end yet
+        self._output = bytearray()  # stdout not taken yet
+        self._pending = bytearray()  # results pipe, not taken yet
+        self._marker_seen = False  # the current phase's marker came with an empty header: result piped
+        self._logs: bytes | None = None  # the output of the phase whose result was just read
         self.peak_kb = 0
         self.oom = False
         self._limit_kb = spec.memory_mb * 1024 if spec.enforce_memory else None
-        for target in (self._read_output, self._watch_memory):
-            threading.Thread(target=target, daemon=True).start()
+        threading.Thread(target=self._watch_memory, daemon=True).start()
 
     def send(self, message: Mapping[str, Any]) -> bool:
+        """One request: its JSON header line, then its event's bytes (``event_bytes`` of them)."""
+        header = dict(message)
+        event = header.pop("event", None)
+        body = b"" if event is None else event.encode("utf-8", "surrogatepass")
+        if event is not None:
+            header["event_bytes"] = len(body)
         try:
-            os.write(self._requests, (json.dumps(message) + "\n").encode())
+            _write_all(self._requests, json.dumps(header).encode() + b"\n" + body)
             return True
         except OSError:  # the child is gone
             return False
 
     def result(self, timeout_s: float) -> dict[str, Any] | None:
-        """The child's next message; None once it has exited; queue.Empty after ``timeout_s``."""
+        """The child's next result (its output before it kept for take_output); None once the
+        child has exited; queue.Empty after ``timeout_s``."""
         deadline = time.monotonic() + timeout_s
-        while b"\n" not in self._pending:
-            ready, _, _ = select.select([self._results], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                raise queue.Empty
-            chunk = os.read(self._results, 65536)
-            if not chunk:
+        while True:
+            message = self._after_marker() if not self._marker_seen else None
+            message = message or self._piped()
+            if message is not None:
+                return message
+            if self._results not in self._open:
                 return None
-            self._pending += chunk
-        line, _, self._pending = self._pending.partition(b"\n")
-        message: dict[str, Any] = json.loads(line)
+            if not self._read(deadline):
+                raise queue.Empty
+
+    def _after_marker(self) -> dict[str, Any] | None:
+        """The result that follows the marker on stdout, once all of it has come."""
+        at = self._output.find(END_MARKER)
+        if at < 0:
+            return None
+        start = at + len(END_MARKER)
+        framed = _framed(self._output, start)
+        if framed is None:
+            return None
+        message, end = framed
+        self._logs = bytes(self._output[:at])
+        del self._output[:end]
+        self._marker_seen = message is None
         return message
 
-    def _read_output(self) -> None:
-        assert self.proc.stdout is not None
-        while chunk := self.proc.stdout.read1(65536):  # type: ignore[attr-defined]
-            with self._output_done:
-                self._output += chunk
-                self._output_done.notify_all()
-        with self._output_done:
-            self._eof = True
-            self._output_done.notify_all()
+    def _piped(self) -> dict[str, Any] | None:
+        """A result on the results pipe (too big for one atomic write, or stdout redirected)."""
+        message, end = _framed(self._pending, 0) or (None, 0)
+        if message is None:
+            return None
+        if message.pop("marker") and not self._marker_seen:
+            return None  # its marker, written first, is still on its way through stdout
+        del self._pending[:end]
+        if not self._marker_seen:  # no marker: the output so far is this phase's
+            self._logs, self._output[:] = bytes(self._output), b""
+        self._marker_seen = False
+        return message
+
+    def _read(self, deadline: float) -> bool:
+        """Wait for either pipe until ``deadline`` and take what came; False if nothing did."""
+        ready, _, _ = select.select(self._open, [], [], max(0.0, deadline - time.monotonic()))
+        for fd in ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                self._open.remove(fd)
+            (self._output if fd == self._stdout else self._pending).extend(chunk)
+        return bool(ready)
 
     def take_output(self, wait_s: float = 5.0) -> str:
-        """The output up to the next end marker (or all of it, once the child has exited)."""
-        deadline = time.monotonic() + wait_s
-        with self._output_done:
-            while END_MARKER not in self._output and not self._eof:
-                if not self._output_done.wait(max(0.0, deadline - time.monotonic())):
-                    break
-            head, marker, tail = bytes(self._output).partition(END_MARKER)
-            self._output[:] = tail if marker else b""
-        return head.decode("utf-8", "replace")
+        """The output of the phase whose result was just read; without one (the child exited or
+        was killed), all its output until stdout closes, waiting at most ``wait_s``."""
+        if self._logs is None:
+            deadline = time.monotonic() + wait_s
+            while self._stdout in self._open and self._read(deadline):
+                pass
+            self._logs, self._output[:] = bytes(self._output), b""
+        logs, self._logs = self._logs, None
+        return logs.decode("utf-8", "replace")
 
     def read_peak(self) -> int | None:
         """The child's resident memory now (KiB), updating its peak; None once it is gone."""
@@ -312,6 +353,29 @@ class Sandbox:
             max_memory_used_mb=-(-peak_kb // 1024) if peak_kb else None,
             memory_size_mb=self.spec.memory_mb, timeout_s=self.spec.timeout_s, error_type=error_type,
         )
+
+
+def _framed(data: bytearray, start: int) -> tuple[dict[str, Any] | None, int] | None:
+    """The message framed at ``start`` (a JSON header line, then ``body_bytes`` of body) and where
+    it ends; None until all of it is there. An empty header line is no message (None, its end)."""
+    newline = data.find(b"\n", start)
+    if newline < 0:
+        return None
+    if newline == start:
+        return None, newline + 1
+    message: dict[str, Any] = json.loads(data[start:newline])
+    end = newline + 1 + message.pop("body_bytes", 0)
+    if len(data) < end:
+        return None
+    if message.get("type") == "result":
+        message["body"] = data[newline + 1:end].decode("utf-8", "surrogateescape")
+    return message, end
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _restored(outcome: Outcome, snapshot: dict[str, Any] | None) -> Outcome:
