@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 """What `lpack serve` costs per request, against calling the handler in-process, and how soon a save is served.
 
-1. Warm requests. Baseline: a bare ``http.server`` (ThreadingHTTPServer, HTTP/1.1 keep-alive) in a
-   child process that imports the handler and calls it in-process with a small REST-API-like event
-   (no isolation, no timeout, no report). Against it: ``lpack serve`` of the same trivial handler
-   (--event-shape api-gateway-v1, one warm environment, -q so the console prints access lines only).
-   One keep-alive client sends --requests sequential GETs to each, rounds interleaved (baseline,
-   lpack, baseline, ...); each round gives a median latency and requests/s. Goal: lpack's latency
-   at most 3x the baseline's, and at least 200 requests/s, on this 2-core machine.
-   ``--clients 4`` also runs four clients at once against ``--concurrency 2``.
+1. Warm requests. Two baselines, each a bare ``http.server`` (ThreadingHTTPServer, HTTP/1.1
+   keep-alive, TCP_NODELAY) in a child process that imports the handler and calls it in-process:
+   - ``bare``: with a small REST-API-like event of its own (no request context, no multi-value
+     headers), its result's fields written back as the response;
+   - ``bare+shapes``: with the event lpack's own code builds for the route (lpack.serve.shapes:
+     the same API Gateway event, request id and trace header) and the response translated by it,
+     status line, headers and body in one write as lpack does. What it leaves out is exactly the
+     execution environment: a separate process, the event and response as JSON through a pipe,
+     the context (deadline, ARN, trace id), the logs captured per request, the REPORT's figures.
+   Against them: ``lpack serve`` of the same trivial handler (--event-shape api-gateway-v1, or
+   --shape, one warm environment, -qq so nothing is printed). One keep-alive client sends
+   --requests sequential GETs to each, rounds interleaved (bare, bare+shapes, lpack, bare, ...);
+   each round gives a median latency and requests/s. Goal: lpack's latency at most 3x the
+   baseline's, and at least 200 requests/s, on this 2-core machine. ``--clients 4`` also runs four
+   clients at once against ``--concurrency 2``.
 2. Reload after save: a project with a dependency (a wheel built here, installed from a local
    --find-links folder) served with reload on; the handler's source is edited (a source-only edit)
    and the time from the write to the first response carrying the new code is measured, --runs
@@ -16,7 +23,7 @@
    average).
 
 Hermetic (no network). Usage:
-    python benchmarks/bench_serve.py [--runs 7] [--requests 500] [--clients 4]
+    python benchmarks/bench_serve.py [--runs 7] [--requests 500] [--clients 4] [--shape api-gateway-v2]
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.serve._running import Running
+from tests.serve._running import REPO, Running
 
 APP = """\
 import json
@@ -44,7 +51,7 @@ VERSION = 1
 
 def handler(event, context):
     return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
-            "body": json.dumps({"ok": True, "version": VERSION, "path": event["path"]})}
+            "body": json.dumps({"ok": True, "version": VERSION, "path": event.get("rawPath") or event["path"]})}
 """
 
 BARE = """\
@@ -74,6 +81,46 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+SHAPED = """\
+import socket, sys, time, uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from app import handler
+from lpack.inputs.detect import load
+from lpack.serve.routes import match, routes
+from lpack.serve.shapes import HttpRequest, to_event, to_response
+
+ROUTES = routes(load(Path(sys.argv[1]))[0], sys.argv[2])
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self):
+        path, _, query = self.path.partition("?")
+        request = HttpRequest(self.command, path, query, list(self.headers.items()), b"", self.client_address[0],
+                              self.headers.get("Host"), self.request_version)
+        route, params = match(ROUTES, request.method, request.path)
+        event = to_event(route, params, request, request_id=str(uuid.uuid4()), now_ms=int(time.time() * 1000))
+        response = to_response(route, handler(event, None), request)
+        lines = [f"HTTP/1.1 {response.status} OK", *(f"{k}: {v}" for k, v in response.headers),
+                 f"Date: {self.date_time_string()}", f"Content-Length: {len(response.body)}"]
+        self.wfile.write(("\\r\\n".join(lines) + "\\r\\n\\r\\n").encode("latin-1") + response.body)
 
     def log_message(self, *args):
         pass
@@ -126,44 +173,51 @@ def spread(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
     return " / ".join(f"{v * scale:.{digits}f}" for v in (min(values), statistics.median(values), max(values)))
 
 
-def warm(work: Path, runs: int, count: int, clients: int) -> None:
+def baseline(script: str, root: Path, shape: str) -> tuple[subprocess.Popen[str], int]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    server = subprocess.Popen([sys.executable, "-c", script, str(root), shape], stdout=subprocess.PIPE, text=True,
+                              env=env)
+    assert server.stdout is not None
+    return server, int(server.stdout.readline())
+
+
+def warm(work: Path, runs: int, count: int, clients: int, shape: str) -> None:
     root = project(work / "warm")
-    bare = subprocess.Popen([sys.executable, "-c", BARE, str(root)], stdout=subprocess.PIPE, text=True)
-    assert bare.stdout is not None
-    bare_port = int(bare.stdout.readline())
-    rows: dict[str, list[float]] = {"bare latency": [], "lpack latency": [], "bare rps": [], "lpack rps": [],
-                                    "ratio": []}
+    servers = dict(zip(("bare", "bare+shapes"), (baseline(script, root, shape) for script in (BARE, SHAPED))))
+    latency: dict[str, list[float]] = {name: [] for name in (*servers, "lpack")}
+    rps: dict[str, list[float]] = {name: [] for name in latency}
+    args = [str(root), "--event-shape", shape, "--no-reload", "-qq"]
     try:
-        with Running([str(root), "--event-shape", "api-gateway-v1", "--no-reload", "-qq"]) as served:
-            load(served.host, served.port, "/app/x", 20)  # init, and warm both
-            load("127.0.0.1", bare_port, "/app/x", 20)
+        with Running(args) as served:
+            ports = {**{name: ("127.0.0.1", port) for name, (_, port) in servers.items()},
+                     "lpack": (served.host, served.port)}
+            for host, port in ports.values():
+                load(host, port, "/app/x", 20)  # init, and warm each
             for _ in range(runs):
-                base = load("127.0.0.1", bare_port, "/app/x", count)
-                ours = load(served.host, served.port, "/app/x", count)
-                rows["bare latency"].append(statistics.median(base))
-                rows["lpack latency"].append(statistics.median(ours))
-                rows["bare rps"].append(count / sum(base))
-                rows["lpack rps"].append(count / sum(ours))
-                rows["ratio"].append(statistics.median(ours) / statistics.median(base))
-        print(f"warm requests, {runs} interleaved rounds of {count} sequential GETs (min / median / max):")
-        print(f"  bare http.server, handler in-process: {spread(rows['bare latency'], 1000, 3)} ms, "
-              f"{spread(rows['bare rps'], digits=0)} req/s")
-        print(f"  lpack serve:                          {spread(rows['lpack latency'], 1000, 3)} ms, "
-              f"{spread(rows['lpack rps'], digits=0)} req/s")
-        print(f"  latency ratio lpack / bare:           {spread(rows['ratio'])}x  (goal <= 3x; >= 200 req/s)")
+                for name, (host, port) in ports.items():
+                    samples = load(host, port, "/app/x", count)
+                    latency[name].append(statistics.median(samples))
+                    rps[name].append(count / sum(samples))
+        print(f"warm requests ({shape}), {runs} interleaved rounds of {count} sequential GETs (min / median / max):")
+        for name, medians in latency.items():
+            print(f"  {name:<12} {spread(medians, 1000, 3)} ms, {spread(rps[name], digits=0)} req/s")
+        for name in servers:
+            ratios = [ours / base for ours, base in zip(latency["lpack"], latency[name])]
+            print(f"  latency ratio lpack / {name:<12} {spread(ratios)}x  (goal <= 3x; >= 200 req/s)")
         if clients > 1:
-            with Running([str(root), "--event-shape", "api-gateway-v1", "--no-reload", "-qq",
-                          "--concurrency", "2"]) as served:
+            host, port = ports["bare"]
+            with Running([*args, "--concurrency", "2"]) as served:
                 parallel(served.host, served.port, "/app/x", 20, clients)
                 ours_p, base_p = [], []
                 for _ in range(runs):
-                    base_p.append(parallel("127.0.0.1", bare_port, "/app/x", count // clients, clients))
+                    base_p.append(parallel(host, port, "/app/x", count // clients, clients))
                     ours_p.append(parallel(served.host, served.port, "/app/x", count // clients, clients))
             print(f"  {clients} clients at once, --concurrency 2: bare {spread(base_p, digits=0)} req/s, "
                   f"lpack {spread(ours_p, digits=0)} req/s")
     finally:
-        bare.kill()
-        bare.wait()
+        for server, _ in servers.values():
+            server.kill()
+            server.wait()
 
 
 def reload_after_save(work: Path, runs: int) -> None:
@@ -193,12 +247,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--shape", default="api-gateway-v1", help="the event shape served (--event-shape)")
     args = parser.parse_args()
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["LPACK_CACHE_DIR"] = str(Path(tmp) / "cache")
         os.environ["UV_CACHE_DIR"] = str(Path(tmp) / "uv-cache")
-        warm(Path(tmp), args.runs, args.requests, args.clients)
+        warm(Path(tmp), args.runs, args.requests, args.clients, args.shape)
         reload_after_save(Path(tmp), args.runs)
     return 0
 

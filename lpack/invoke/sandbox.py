@@ -405,8 +405,8 @@ def _signal_text(number: int) -> str:
 
 
 def _trace_id() -> str:
-    now = int(time.time())
-    return f"Root=1-{now:08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
+    digits = os.urandom(20).hex()  # the root's 24 hex digits and the parent's 16
+    return f"Root=1-{int(time.time()):08x}-{digits[:24]};Parent={digits[24:]};Sampled=0"
 
 
 def new_request_id() -> str:

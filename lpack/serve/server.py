@@ -10,6 +10,7 @@ here: every request ends in one ``Served`` record passed to ``on_served`` (the C
 
 from __future__ import annotations
 
+import email.utils
 import json
 import socket
 import threading
@@ -232,12 +233,25 @@ class Handler(BaseHTTPRequestHandler):
         lines = [f"{self.protocol_version} {response.status} {reason}"]
         lines += [f"{name}: {value}" for name, value in response.headers
                   if name.lower() not in ("content-length", "transfer-encoding", "connection")]
-        lines += [f"Date: {self.date_time_string()}", f"Content-Length: {len(response.body)}"]
+        lines += [f"Date: {_http_date()}", f"Content-Length: {len(response.body)}"]
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "strict")
         self.wfile.write(head if self.command == "HEAD" else head + response.body)
 
     def log_message(self, format: str, *args: Any) -> None:
         """The console's access line comes from ``Served``; http.server's own lines would repeat it."""
+
+
+_date = (0, "")  # (second, its HTTP date): formatted once a second, not once a request
+
+
+def _http_date() -> str:
+    global _date
+    now = int(time.time())
+    second, text = _date
+    if second != now:
+        text = email.utils.formatdate(now, usegmt=True)
+        _date = (now, text)
+    return text
 
 
 class HttpServer(ThreadingHTTPServer):

@@ -26,6 +26,7 @@ JSON, XML, JavaScript); a ``application/x-www-form-urlencoded`` body arrives bas
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import time
@@ -263,6 +264,7 @@ def _clf_time(now_ms: int) -> str:
     return time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now_ms / 1000))
 
 
+@functools.lru_cache(maxsize=1024)  # per route: a hash a request need not compute again
 def _resource_id(route: Route) -> str | None:
     if route.shape != REST:
         return None  # an HTTP API's payload 1.0 has none
