@@ -20,8 +20,8 @@ With ``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start`` it then runs the SnapStart ho
 ``on_init_complete`` does (``snapshot_restore_py``: before-snapshot hooks popped, after-restore hooks in
 order; a raise is ``Runtime.BeforeSnapshotError``, exit 64, or ``Runtime.AfterRestoreError``, exit 65).
 
-It talks to lpack over pipes (``_wire`` frames, lengths in bytes, no JSON inside JSON): setup and
-invoke requests arrive on one, each a JSON header line then the event's bytes. Each phase ends with
+It talks to lpack over pipes: setup and invoke requests arrive on one, each its size on a line then
+the request marshalled (lpack serve's events are values, not JSON text). Each phase ends with
 a marker on stdout, so lpack can tell one invocation's logs from the next, and the phase's result
 follows the marker in the same write: one wake-up of lpack per invocation. A result too big for one
 atomic pipe write, or one whose stdout the handler has redirected, goes on a results pipe instead,
@@ -38,6 +38,7 @@ import importlib.abc
 import importlib.machinery
 import json
 import logging
+import marshal
 import math
 import os
 import re
@@ -416,7 +417,9 @@ def handle(handler: Any, request: dict[str, Any]) -> tuple[dict[str, Any], bytes
     error = None
     try:
         context = LambdaContext(request)
-        event = unmarshal_request(request["event"])
+        # the JSON text as Lambda's Invoke receives it, or (lpack serve) the event lpack built: the
+        # same values json.loads would give, handed over without writing and parsing JSON
+        event = request["value"] if "value" in request else unmarshal_request(request["event"])
         body, content_type = marshal_response(handler(event, context))
     except FaultException as exc:
         error = make_error(exc.message, exc.error_type, exc.trace, _request_id)
@@ -480,14 +483,12 @@ def write_all(fd: int, data: bytes) -> None:
 
 
 def read_request(requests: Any) -> dict[str, Any] | None:
-    """The next request from lpack (its event, ``event_bytes`` long, follows the header line)."""
-    line = requests.readline()
-    if not line:
+    """The next request from lpack: its size in bytes on a line, then the request, marshalled
+    (format 2, which every Python 3 reads; no references, so no two parts are one object)."""
+    size = requests.readline()
+    if not size:
         return None
-    request: dict[str, Any] = json.loads(line)
-    size = request.pop("event_bytes", None)
-    if size is not None:
-        request["event"] = requests.read(size).decode("utf-8", "surrogatepass")
+    request: dict[str, Any] = marshal.loads(requests.read(int(size)))
     return request
 
 

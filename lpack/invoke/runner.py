@@ -713,7 +713,7 @@ def prepare(project: Project, name: str, options: InvokeOptions, progress: Progr
     return plan, interpreter, spec
 
 
-def request_for(plan: Plan, event_text: str, request_id: str, region: str | None) -> Request:
-    """One Invoke of the function with this event, as ``invoke`` sends its test events."""
+def request_for(plan: Plan, event: Mapping[str, object], request_id: str, region: str | None) -> Request:
+    """One Invoke of the function with this event (built by lpack serve: handed over as a value)."""
     arn = f"arn:aws:lambda:{region_of(region)}:{ACCOUNT_ID}:function:{plan.function}"
-    return Request(request_id, event_text, arn, tenant_id=plan.tenant_id)
+    return Request(request_id, "", arn, tenant_id=plan.tenant_id, value=event)

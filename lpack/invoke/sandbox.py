@@ -9,6 +9,7 @@ next invocation starts a new one (a cold start again, with an Init Duration).
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import queue
 import select
@@ -47,11 +48,12 @@ class Spec(NamedTuple):
 
 class Request(NamedTuple):
     request_id: str
-    event: str  # the JSON text, as Lambda's Invoke receives it
+    event: str  # the JSON text, as Lambda's Invoke receives it ("" when ``value`` is given)
     invoked_function_arn: str
     client_context: Any = None
     identity: Any = None
     tenant_id: str | None = None  # Invoke's X-Amz-Tenant-Id, context.tenant_id in the handler
+    value: Any = None  # lpack serve: the event itself (dicts, lists, str, int, bool, None), not as JSON text
 
 
 class Outcome(NamedTuple):
@@ -108,15 +110,11 @@ class _Process:
         self._limit_kb = spec.memory_mb * 1024 if spec.enforce_memory else None
         threading.Thread(target=self._watch_memory, daemon=True).start()
 
-    def send(self, message: Mapping[str, Any]) -> bool:
-        """One request: its JSON header line, then its event's bytes (``event_bytes`` of them)."""
-        header = dict(message)
-        event = header.pop("event", None)
-        body = b"" if event is None else event.encode("utf-8", "surrogatepass")
-        if event is not None:
-            header["event_bytes"] = len(body)
+    def send(self, message: dict[str, Any]) -> bool:
+        """One request: its size on a line, then the request marshalled (see _bootstrap.read_request)."""
+        data = marshal.dumps(message, 2)
         try:
-            _write_all(self._requests, json.dumps(header).encode() + b"\n" + body)
+            _write_all(self._requests, b"%d\n" % len(data) + data)
             return True
         except OSError:  # the child is gone
             return False
@@ -293,7 +291,10 @@ class Sandbox:
     def _invoke(self, process: _Process, request: Request, init_ms: float | None, init_logs: str) -> Outcome:
         deadline_ms = int(time.time() * 1000 + self.spec.timeout_s * 1000)
         started = time.perf_counter()
-        sent = process.send({**request._asdict(), "deadline_ms": deadline_ms, "trace_id": _trace_id()})
+        message = {**request._asdict(), "deadline_ms": deadline_ms, "trace_id": _trace_id()}
+        if request.value is None:
+            del message["value"]
+        sent = process.send(message)
         try:
             result = process.result(self.spec.timeout_s) if sent else None
         except queue.Empty:

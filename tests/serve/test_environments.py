@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from lpack.core.targets import RUNTIMES
+from lpack.invoke.interpreter import find_interpreter
 from lpack.invoke.sandbox import Outcome, Request, Sandbox, Spec, new_request_id
 
 APP = '''\
@@ -25,7 +27,7 @@ def handler(event, context):
     if action == "echo":
         return event
     if action == "big":  # more output than a pipe holds, then a response bigger than one atomic write
-        print("x" * 200_000)
+        print("x" * 200000)
         return {"body": "é" * event["size"]}
     if action == "later":  # a thread that writes after this invocation has ended
         go = event["go"]
@@ -46,25 +48,43 @@ def handler(event, context):
         os.dup2(null, 1)
         print("lost", flush=True)
         return "redirected"
+    if action == "alias":  # lpack serve hands the event over as values: are they the handler's own?
+        event["a"].append("changed")
+        return {"b": event["b"], "rest": {k: v for k, v in event.items() if k not in ("a", "b")}}
     if action == "bytes":
         return bytes(range(256)) * 40
     raise ValueError(action)
 '''
 
 
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+def oldest_python() -> str:
+    """The oldest runtime's interpreter, where one is installed: the bootstrap and its wire format
+    must work there too (it runs under the target's Python, which may be years older than lpack's)."""
+    runtime = min(RUNTIMES.values(), key=lambda r: r.python)
+    found = find_interpreter(runtime)
+    if not found.matches:
+        pytest.skip(f"no {runtime.name} interpreter installed here")
+    return found.path
+
+
+@pytest.fixture(params=["this", "oldest"])
+def sandbox(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    python = sys.executable if request.param == "this" else oldest_python()
     root = tmp_path / "task"
     root.mkdir()
     (root / "app.py").write_text(APP)
-    spec = Spec(sys.executable, "app.handler", root, None, {"PYTHONIOENCODING": "utf-8"}, 30.0, 512)
+    spec = Spec(python, "app.handler", root, None, {"PYTHONIOENCODING": "utf-8"}, 30.0, 512)
     with Sandbox(spec) as box:
         yield box
 
 
-def invoke(sandbox: Sandbox, event: str | dict[str, object]) -> Outcome:
-    text = event if isinstance(event, str) else json.dumps(event)
-    outcome = sandbox.invoke(Request(new_request_id(), text, "arn:aws:lambda:us-east-1:123456789012:function:app"))
+def invoke(sandbox: Sandbox, event: str | dict[str, object], *, as_value: bool = False) -> Outcome:
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:app"
+    if as_value:  # as lpack serve sends the events it builds
+        request = Request(new_request_id(), "", arn, value=event)
+    else:  # as lpack invoke sends an event file's text
+        request = Request(new_request_id(), event if isinstance(event, str) else json.dumps(event), arn)
+    outcome = sandbox.invoke(request)
     assert outcome.status == "succeeded", outcome.error
     return outcome
 
@@ -108,3 +128,12 @@ def test_a_handler_that_redirects_its_stdout_is_still_answered(sandbox: Sandbox)
     assert outcome.response == '"redirected"'
     assert outcome.logs == "before the redirect\n"
     assert json.loads(invoke(sandbox, {"action": "echo", "n": 2}).response or "") == {"action": "echo", "n": 2}
+
+
+def test_an_event_handed_over_as_values_is_what_json_would_give(sandbox: Sandbox) -> None:
+    shared = ["v"]
+    rest = {"action": "alias", "text": "Zoë \ud83d \x00", "big": 2**70, "none": None, "yes": True,
+            "nested": {"list": [1, "2", [3.5]], "empty": {}}}
+    outcome = invoke(sandbox, {**rest, "a": shared, "b": shared}, as_value=True)
+    assert json.loads(outcome.response or "") == {"b": ["v"], "rest": rest}  # a and b are not one list there
+    assert shared == ["v"]

@@ -169,6 +169,20 @@ def test_a_handler_error_or_a_bad_response_is_api_gateways_502_and_the_console_s
     assert fine["calls"] == 3  # an exception leaves the environment warm
 
 
+def test_an_event_over_lambdas_request_limit_is_api_gateways_413_and_one_under_it_is_served(
+        app_project: Path) -> None:
+    # a control character is 6 bytes in the event's JSON (\\u0001): 1,000,000 of them make a 6 MB event
+    with serve_app(app_project, "--no-reload") as server:
+        over = server.request("/app/big", method="POST", body=b"\x01" * 1_050_000)
+        under = server.request("/app/big", method="POST", body=b"\x01" * 1_000_000)
+        plain = server.request("/app/big", method="POST", body=b"x" * 6_000_000)
+        output = server.stdout
+    assert over.status == 413 and json.loads(over.body) == {"message": "Request Too Long"}
+    assert "lpack: 413: the event is over Lambda's 6,291,456-byte request limit" in output
+    assert as_json(under)["action"] == "big"
+    assert as_json(plain)["action"] == "big"
+
+
 def test_a_save_reloads_and_a_broken_save_is_shown_until_fixed(app_project: Path) -> None:
     source = app_project / "app.py"
     with serve_app(app_project) as server:
