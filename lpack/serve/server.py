@@ -24,6 +24,7 @@ from lpack.invoke import runtime_modules
 from lpack.invoke.runner import Plan, region_of, request_for
 from lpack.invoke.sandbox import Outcome, new_request_id
 from lpack.serve.environments import Function, Generation, Throttled
+from lpack.serve.request_head import BadHead, read_head
 from lpack.serve.routes import Route, match
 from lpack.serve.shapes import BadResponse, HttpRequest, HttpResponse, error_response
 from lpack.serve.shapes import to_event as event_for
@@ -196,12 +197,27 @@ class Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"  # keep-alive: a browser or a benchmark reuses its connection
     server: HttpServer
+    raw_requestline: bytes  # set by handle_one_request
 
     def setup(self) -> None:
         super().setup()
         # headers and body are two writes: without this, Nagle's algorithm holds the body back
         # until the client's delayed ACK (~40 ms a request on Linux)
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def parse_request(self) -> bool:
+        """BaseHTTPRequestHandler's, with the head read by request_head instead of the email package."""
+        self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        try:
+            head = read_head(self.requestline, self.rfile, self.protocol_version)
+        except BadHead as bad:
+            self.command, self.request_version, self.close_connection = "", bad.version, True
+            if bad.status is not None:
+                self.send_error(bad.status, bad.message, bad.explain)
+            return False
+        self.command, self.path, self.request_version = head.command, head.path, head.version
+        self.headers, self.close_connection = head.headers, head.close
+        return self.handle_expect_100() if head.expect_continue else True
 
     def _serve(self) -> None:
         body = self._body()
