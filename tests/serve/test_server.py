@@ -149,6 +149,7 @@ def test_a_timeout_answers_504_and_the_next_request_gets_a_new_environment(app_p
         before = as_json(server.request("/app/hello"))
         late = server.request("/app/sleep?s=5")
         after = as_json(server.request("/app/hello"))
+        server.wait_for(re.compile("Status: timeout"))  # printed after the answer, in its own thread
         output = server.stdout
     assert late.status == 504 and json.loads(late.body) == {"message": "Endpoint request timed out"}
     assert "Status: timeout" in output and "Task timed out after 1.00 seconds" in output
@@ -160,6 +161,9 @@ def test_a_handler_error_or_a_bad_response_is_api_gateways_502_and_the_console_s
         boom = server.request("/app/boom")
         bad = server.request("/app/bad")
         fine = as_json(server.request("/app/hello"))
+        # each request's console lines come after its answer (in its connection's thread): wait for them
+        server.wait_for(re.compile("lpack: 502: the function failed"))
+        server.wait_for(re.compile("lpack: 502: the function's response is not valid here"))
         output = server.stdout
     assert boom.status == 502 and json.loads(boom.body) == {"message": "Internal server error"}
     assert boom.header("X-Lpack-Error") == "ValueError: boom"
@@ -176,9 +180,8 @@ def test_an_event_over_lambdas_request_limit_is_api_gateways_413_and_one_under_i
         over = server.request("/app/big", method="POST", body=b"\x01" * 1_050_000)
         under = server.request("/app/big", method="POST", body=b"\x01" * 1_000_000)
         plain = server.request("/app/big", method="POST", body=b"x" * 6_000_000)
-        output = server.stdout
+        server.wait_for(re.compile("lpack: 413: the event is over Lambda's 6,291,456-byte request limit"))
     assert over.status == 413 and json.loads(over.body) == {"message": "Request Too Long"}
-    assert "lpack: 413: the event is over Lambda's 6,291,456-byte request limit" in output
     assert as_json(under)["action"] == "big"
     assert as_json(plain)["action"] == "big"
 
