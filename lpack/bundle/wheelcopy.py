@@ -106,8 +106,8 @@ def _resolve_and_fetch(installer: Installer, target: Target, args: Sequence[str]
         try:
             online = pool.submit(_compile, installer, target, args, cwd, offline=False)
             ranks = _ranks(target)
-            early: dict[Wheel, Future[Path]] = {wheel: pool.submit(_fetch, wheel, store, http)
-                                                for wheel in _guess(installer, target, args, cwd, ranks)}
+            guess = _guess(installer, target, args, cwd, ranks) if _asks_a_server(reqs) else []
+            early: dict[Wheel, Future[Path]] = {wheel: pool.submit(_fetch, wheel, store, http) for wheel in guess}
             wheels = _choose(online.result(), ranks, cwd)
             if reqs.has_hashes:
                 _check_locked(wheels, locked_hashes(reqs))
@@ -115,6 +115,41 @@ def _resolve_and_fetch(installer: Installer, target: Target, args: Sequence[str]
             return wheels, [future.result() for future in fetching]
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # an early fetch the index did not confirm ends here
+
+
+def _asks_a_server(reqs: Requirements) -> bool:
+    """Whether resolving the set may wait for a server: not when the index is off (``--no-index``
+    in a requirements file, pip's settings or UV_NO_INDEX) and every ``--find-links`` is a local
+    folder or file. Then the resolution from uv's cache alone would only repeat the online one: a
+    second uv process reading the same files, with nothing to fetch early, whose CPU a build on
+    every core takes from the build itself."""
+    options = [line.split() for path in reqs.files for line in _option_lines(path)]
+    settings = pipconfig.settings()
+    no_index = any(words[0] == "--no-index" for words in options) or "no-index" in settings or \
+        os.environ.get("UV_NO_INDEX", "").lower() in ("1", "true", "yes", "on")
+    places = [*_find_links(options), *settings.get("find-links", []),
+              *os.environ.get("UV_FIND_LINKS", "").replace(",", " ").split()]
+    return not no_index or any(re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", place) and not place.startswith("file:")
+                               for place in places)
+
+
+def _option_lines(path: Path) -> list[str]:
+    """The option lines (``-f``, ``--no-index`` ...) of one requirements file."""
+    try:
+        text = re.sub(r"\\\r?\n", " ", path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return ["--find-links=unreadable://"]  # the install says what is wrong; guess as before
+    return [line for line in (raw.split(" #", 1)[0].strip() for raw in text.splitlines()) if line.startswith("-")]
+
+
+def _find_links(options: list[list[str]]) -> list[str]:
+    """The places ``-f PLACE``, ``--find-links PLACE`` and ``--find-links=PLACE`` name."""
+    places = []
+    for words in options:
+        flag, _, value = words[0].partition("=")
+        if flag in ("-f", "--find-links"):
+            places += [value] if value else words[1:2]
+    return places
 
 
 def _guess(installer: Installer, target: Target, args: Sequence[str], cwd: Path, ranks: dict[str, int]) -> list[Wheel]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from lpack.bundle import wheelcopy
-from lpack.bundle.installer import find_installer
+from lpack.bundle.installer import Installer, find_installer
 from lpack.cli import main
 from lpack.core.targets import make_target
 from tests.factories import make_native_wheel, make_wheel
@@ -343,3 +343,67 @@ def test_a_stale_guess_gives_way_to_the_index(tmp_path: Path, monkeypatch: pytes
     assert second["gamma/__init__.py"][0] == b'__version__ = "3.0"\n'
     assert "gamma-3.0.dist-info/RECORD" in second and "gamma-2.0.dist-info/RECORD" not in second
     assert second == third  # what installing with uv gives
+
+
+def _logging_uv(tmp_path: Path) -> tuple[Installer, Path]:
+    """The real uv, behind a script that notes each command line."""
+    real = find_installer("uv")
+    log, script = tmp_path / "uv-calls.txt", tmp_path / "uv-logged"
+    script.write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec {" ".join(real.command)} "$@"\n')
+    script.chmod(0o755)
+    return real._replace(command=(str(script),)), log
+
+
+def test_a_set_from_local_wheels_only_is_resolved_once_and_one_from_an_index_twice(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The early guess (uv's cached pages, --offline) only helps while uv waits for a server: with
+    the index off and only local --find-links it would be the same resolution again, a second uv
+    process for nothing. From an index, both run, and the zip is the same either way."""
+    from lpack.inputs.requirements_file import read_requirements
+
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    installer, log = _logging_uv(tmp_path)
+    target = make_target("python3.12", "x86_64", where="test")
+    house = tmp_path / "house"
+    make_wheel(house, "gamma", "2.0")
+    index = make_simple_index(house, tmp_path / "index")
+    found = {}
+    with serve(index, {}) as url:
+        for name, lines in (("local", f"--no-index\n--find-links {house}\ngamma==2.0\n"),
+                            ("index", f"--index-url {url}/simple\ngamma==2.0\n")):
+            folder = tmp_path / f"set-{name}"
+            folder.mkdir()
+            (folder / "requirements.txt").write_text(lines)
+            reqs = read_requirements(folder / "requirements.txt")
+            log.write_text("")
+            wheels, paths = wheelcopy._resolve_and_fetch(installer, target, ["-r", str(folder / "requirements.txt")],
+                                                         reqs, folder, tmp_path / "store")
+            compiles = [line for line in log.read_text().splitlines() if line.startswith("pip compile")]
+            found[name] = ([w.name for w in wheels], [p.read_bytes() for p in paths],
+                           sorted("--offline" in line.split() for line in compiles))
+    assert found["local"][:2] == found["index"][:2] and found["local"][0] == ["gamma"]
+    assert found["local"][2] == [False]  # one uv process: the resolution itself
+    assert found["index"][2] == [False, True]  # the resolution, and the guess beside it
+
+
+@pytest.mark.parametrize(("lines", "environment", "asks"), [
+    ("--no-index\n--find-links ./wheels\nx==1\n", {}, False),
+    ("--no-index\n--find-links=file:///srv/wheels\nx==1\n", {}, False),
+    ("--find-links ./wheels\nx==1\n", {}, True),  # the index is on
+    ("--no-index\n--find-links https://example.org/wheels/\nx==1\n", {}, True),  # a server's page
+    ("--find-links ./wheels\nx==1\n", {"PIP_NO_INDEX": "1"}, False),  # off in pip's settings
+    ("--find-links ./wheels\nx==1\n", {"UV_NO_INDEX": "true"}, False),
+    ("--no-index\nx==1\n", {"UV_FIND_LINKS": "./a,https://example.org/w/"}, True),
+])
+def test_whether_resolving_a_set_may_wait_for_a_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: str,
+                                                       environment: dict[str, str], asks: bool) -> None:
+    from lpack.inputs.requirements_file import read_requirements
+
+    (tmp_path / "wheels").mkdir()
+    (tmp_path / "requirements.txt").write_text(lines)
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    for name in ("PIP_NO_INDEX", "PIP_FIND_LINKS", "UV_NO_INDEX", "UV_FIND_LINKS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert wheelcopy._asks_a_server(read_requirements(tmp_path / "requirements.txt")) is asks

@@ -677,3 +677,42 @@ def test_a_configured_folder_is_resolved_as_the_path_itself_would_be(tmp_path: P
     x, y = load_project(root).units
     assert x.source == y.source == (root / named).resolve()
     assert x.requirements == (root / "reqs" / "base.txt").resolve()
+
+
+def test_validating_does_not_import_jsonschemas_format_modules_which_stay_importable(tmp_path: Path) -> None:
+    """jsonschema imports rfc3987_syntax when it is installed (jsonschema[format], which
+    cyclonedx-python-lib or Jupyter pull in), and that import compiles ~40 grammars: 0.8 s of every
+    cold build. lpack checks no string formats, so its validation imports jsonschema without those
+    modules; they still import after (another library in the process may use them). Here a stand-in
+    rfc3987_syntax, first on the path, notes each import; the validation still finds a mistake."""
+    fake = tmp_path / "site" / "rfc3987_syntax"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("import os\nopen(os.environ['IMPORTS_NOTED'], 'a').write('imported\\n')\n"
+                                      "def is_valid_syntax_iri(value):\n    return True\n")
+    project = make_project(tmp_path / "proj", {**FUNCTION_FILES, "lpack.toml": 'runtime = "python3.12"\ncolour = 1\n'})
+    noted = tmp_path / "imports.txt"
+    noted.touch()
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from lpack.core.errors import ConfigError\n"
+        "from lpack.inputs.config import load_project\n"
+        "try:\n"
+        f"    load_project(Path({str(project)!r}))\n"
+        "except ConfigError as exc:\n"
+        "    print('error:', exc)\n"
+        "print('jsonschema' in sys.modules, 'rfc3987_syntax' in sys.modules)\n"
+        "import rfc3987_syntax\n"
+        "print('rfc3987_syntax' in sys.modules)\n"
+    )
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "IMPORTS_NOTED": str(noted), "LPACK_CACHE_DIR": str(tmp_path / "cache"),
+           "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), *sys.path])}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("error: ") and "colour: unknown key" in lines[0]
+    assert lines[1:] == ["True False", "True"]  # validated without it; importable after
+    assert noted.read_text() == "imported\n"  # once: by the script, not by the validation
