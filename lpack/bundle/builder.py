@@ -124,7 +124,11 @@ class BuildResult:
         self.size_report: Path | None = None  # --report: the HTML size map written
 
 
-def build_project(project: Project, options: BuildOptions, progress: Progress = lambda _u, _m: None) -> BuildResult:
+def silent(_unit: str, _message: str) -> None:
+    """The progress of a build nobody watches (-q, --format json)."""
+
+
+def build_project(project: Project, options: BuildOptions, progress: Progress = silent) -> BuildResult:
     """Build the units, layers first; with ``options.jobs`` > 1, units build at once on that many
     worker processes (or threads, for a few units: lpack.bundle.workers), and the result (its
     lists in unit order) and the zips are the same as one at a time."""

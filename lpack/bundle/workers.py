@@ -3,11 +3,12 @@ every step and every unit's outcome through its own pipe, as it goes.
 
 Threads sharing one interpreter take turns for it, and a build is mostly Python work (walking,
 compressing, writing and judging zips): 200 functions took 1.03x as long on two threads as on
-one. Processes run that work at once. They are forked (Linux): the modules are already imported
-and the project and options need no pickling. The parent builds nothing here, so it holds no
-installer, remote cache client or thread pool of ours when it forks; each worker makes those on
-first use. The workers never print and never touch what another thread of the parent may hold
-(a terminal's spinner): their only way out is their pipe.
+one. Processes run that work at once. They are forked (Linux): the project and options need no
+pickling, and what every worker would do first is done once before (the build's modules imported,
+the installer found). The parent builds nothing here, so it holds no remote cache client or
+thread pool of ours when it forks; each worker makes those on first use. The workers take their
+units one at a time from shared shares (lpack.bundle.workers._Queue), never print and never touch
+what another thread of the parent may hold (a terminal's spinner): their only way out is their pipe.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from lpack.analysis.package import PackageIndex
+from lpack.core.errors import LpackError
 from lpack.inputs.config import Unit
 
 if TYPE_CHECKING:
@@ -39,6 +41,8 @@ PROCESS_THRESHOLD = 16
 # A worker told to stop (Ctrl-C, another unit's internal error) has this long to clean up (its
 # installer's process, its staging folder, its zip's temporary file) before it is killed.
 STOP_GRACE_S = 10.0
+
+
 
 
 class Done(NamedTuple):
@@ -83,27 +87,89 @@ def build(builder: _Builder, units: list[Unit], jobs: int, layers: dict[str, Pac
     ``builder.warnings`` gets each warning (once) and ``on_done`` each unit's outcome, in the
     parent, as they come. An error or Ctrl-C in the parent, or an internal error in a worker,
     stops every worker before it returns."""
+    _prepare(builder, units)
     with _workers(builder, partition(units, jobs), layers) as pipes:
-        _listen(pipes, builder, on_done)
+        _listen(pipes, {unit.name for unit in units}, builder, on_done)
+
+
+def _prepare(builder: _Builder, units: list[Unit]) -> None:
+    """What every worker would otherwise do for itself, done once before they fork: import the
+    modules a build uses on first use (~40 ms) and find the installer (its version is part of
+    every dependency key)."""
+    import importlib
+
+    for module in _BUILD_MODULES:
+        importlib.import_module(module)
+    if any(unit.dependencies for unit in units):
+        with suppress(LpackError):  # none to be found: each unit that needs one says so
+            builder.installer  # noqa: B018  a property: looked up once, here, for every worker
+
+
+# The modules a unit's build imports on first use (lazily, to keep `lpack check` and the
+# command line's start-up small): measured as what `sys.modules` gains over a cold build.
+_BUILD_MODULES = (
+    "concurrent.futures", "csv", "subprocess", "packaging.tags", "packaging.utils",
+    "lpack.analysis.distributions", "lpack.analysis.handler_analysis", "lpack.bundle.artifacts",
+    "lpack.bundle.install", "lpack.bundle.installer", "lpack.bundle.manifest", "lpack.bundle.stamps",
+    "lpack.bundle.wheelcopy", "lpack.bundle._downloads", "lpack.rules.package",
+)
+
+
+class _Queue:
+    """The shares' units, which the workers take one at a time: each from the front of its own
+    share, then, its own done, from the back of the share with the most left, so that no worker
+    idles while another has units waiting (a share with more installs takes longer). Not with a
+    remote cache: a worker starts downloading its own share's packages at once."""
+
+    def __init__(self, context: Any, shares: list[list[Unit]], steal: bool) -> None:
+        self.shares = shares
+        self.steal = steal
+        # per share: the next unit from the front, and one past the last unit left
+        self.bounds = context.Array("i", [n for share in shares for n in (0, len(share))])
+
+    def take(self, mine: int) -> Unit | None:
+        bounds = self.bounds
+        with bounds.get_lock():
+            front, end = int(bounds[2 * mine]), int(bounds[2 * mine + 1])
+            if front < end:
+                bounds[2 * mine] = front + 1
+                return self.shares[mine][front]
+            if not self.steal:
+                return None
+            other = max(range(len(self.shares)), key=lambda i: int(bounds[2 * i + 1] - bounds[2 * i]))
+            front, end = int(bounds[2 * other]), int(bounds[2 * other + 1])
+            if end <= front:
+                return None
+            bounds[2 * other + 1] = end - 1
+            return self.shares[other][end - 1]
 
 
 @contextmanager
-def _workers(builder: _Builder, shares: list[list[Unit]],
-             layers: dict[str, PackageIndex]) -> Iterator[dict[Connection, list[str]]]:
-    """Start one forked worker per share; yield each one's pipe and the units it has still to
-    report. On the way out every worker is reaped; on an error or Ctrl-C, stopped first."""
+def _workers(builder: _Builder, shares: list[list[Unit]], layers: dict[str, PackageIndex]) -> Iterator[list[Connection]]:
+    """Start one forked worker per share; yield their pipes. Everything the parent allocated
+    is out of the collector's reach while they fork (``gc.freeze``), so that a worker's
+    collections do not write to, and so copy, the memory it shares with the parent. On the way
+    out every worker is reaped; on an error or Ctrl-C, stopped first."""
+    import gc
+
     context = multiprocessing.get_context("fork")
-    pipes: dict[Connection, list[str]] = {}
+    queue = _Queue(context, shares, steal=builder.remote is None)
+    names = {unit.name for share in shares for unit in share}
+    pipes: list[Connection] = []
     processes: list[BaseProcess] = []
     try:
-        for share in shares:
-            reader, writer = context.Pipe(duplex=False)
-            process: BaseProcess = context.Process(target=_work, name="lpack-build",
-                                                   args=(builder, share, layers, writer, os.getpid()))
-            process.start()
-            writer.close()  # the worker's end: the parent reads EOF once the worker is gone
-            processes.append(process)
-            pipes[reader] = [unit.name for unit in share]
+        gc.freeze()
+        try:
+            for mine in range(len(shares)):
+                reader, writer = context.Pipe(duplex=False)
+                process: BaseProcess = context.Process(target=_work, name="lpack-build",
+                                                       args=(builder, queue, mine, names, layers, writer, os.getpid()))
+                process.start()
+                writer.close()  # the worker's end: the parent reads EOF once the worker is gone
+                processes.append(process)
+                pipes.append(reader)
+        finally:
+            gc.unfreeze()  # the parent's own garbage is collected again
         yield pipes
     except BaseException:
         _stop(processes)
@@ -115,7 +181,7 @@ def _workers(builder: _Builder, shares: list[list[Unit]],
             reader.close()
 
 
-def _listen(pipes: dict[Connection, list[str]], builder: _Builder, on_done: Callable[[Done], None]) -> None:
+def _listen(pipes: list[Connection], pending: set[str], builder: _Builder, on_done: Callable[[Done], None]) -> None:
     from multiprocessing.connection import wait
 
     open_ = list(pipes)
@@ -124,15 +190,15 @@ def _listen(pipes: dict[Connection, list[str]], builder: _Builder, on_done: Call
             reader = cast("Connection", ready)
             try:
                 message = reader.recv()
-            except EOFError:  # the worker is gone: having reported every unit, or not
+            except EOFError:  # the worker is gone: done, or killed (the others take what it left)
                 open_.remove(reader)
-                if pipes[reader]:
-                    raise RuntimeError(f"a build worker ended before building {', '.join(pipes[reader])}") from None
                 continue
-            _heard(message, pipes[reader], builder, on_done)
+            _heard(message, pending, builder, on_done)
+    if pending:
+        raise RuntimeError(f"a build worker ended before building {', '.join(sorted(pending))}")
 
 
-def _heard(message: tuple[Any, ...], pending: list[str], builder: _Builder, on_done: Callable[[Done], None]) -> None:
+def _heard(message: tuple[Any, ...], pending: set[str], builder: _Builder, on_done: Callable[[Done], None]) -> None:
     kind, *rest = message
     if kind == "say":
         builder.progress(*rest)
@@ -141,7 +207,7 @@ def _heard(message: tuple[Any, ...], pending: list[str], builder: _Builder, on_d
             builder.warnings.append(rest[0])
     elif kind == "done":
         done = Done(*rest)
-        pending.remove(done.unit)
+        pending.discard(done.unit)
         on_done(done)
     else:  # "crash": an internal error in the worker stops the run, as it does on one job
         raise rest[0]
@@ -170,13 +236,13 @@ def _gone_already() -> Iterator[None]:
 
 # -- in the worker ------------------------------------------------------------------------------
 
-def _work(builder: _Builder, units: list[Unit], layers: dict[str, PackageIndex], pipe: Connection,
-          parent: int) -> None:
-    """A worker's life: build its units one after another, reporting through ``pipe``."""
+def _work(builder: _Builder, queue: _Queue, mine: int, names: set[str], layers: dict[str, PackageIndex],
+          pipe: Connection, parent: int) -> None:
+    """A worker's life: build units from ``queue`` one after another, reporting through ``pipe``."""
     signal.signal(signal.SIGTERM, _interrupted)
     signal.signal(signal.SIGINT, _interrupted)
     try:
-        _build_share(builder, units, layers, pipe, parent)
+        _build_share(builder, queue, mine, names, layers, pipe, parent)
         _quiet()  # all reported: a stop the parent sends now finds nothing to stop
     except KeyboardInterrupt:  # stopped: the parent knows, and says so
         _tidy(builder)
@@ -188,16 +254,17 @@ def _work(builder: _Builder, units: list[Unit], layers: dict[str, PackageIndex],
         pipe.close()
 
 
-def _build_share(builder: _Builder, units: list[Unit], layers: dict[str, PackageIndex], pipe: Connection,
-                 parent: int) -> None:
-    from lpack.bundle.builder import _build_one, _Built
+def _build_share(builder: _Builder, queue: _Queue, mine: int, names: set[str], layers: dict[str, PackageIndex],
+                 pipe: Connection, parent: int) -> None:
+    from lpack.bundle.builder import _build_one, _Built, silent
 
-    builder.progress = lambda unit, message: pipe.send(("say", unit, message))
-    built = _Built({unit.name for unit in units})  # the run's layers are built: none is waited for
+    if builder.progress is not silent:  # -q, --format json: nothing to say
+        builder.progress = lambda unit, message: pipe.send(("say", unit, message))
+    built = _Built(names)  # the run's layers are built: none is waited for
     for name, index in layers.items():
         built.add(name, index)
-    with builder.remote_work(units):  # the remote cache's transfers, on this worker's own threads
-        for unit in units:
+    with builder.remote_work(queue.shares[mine]):  # the remote cache's transfers, on this worker's own threads
+        while (unit := queue.take(mine)) is not None:
             if os.getppid() != parent:  # the parent is gone (killed): nobody reads the rest
                 return
             outcome = _with_distributions(_build_one(builder, unit, built, False))

@@ -233,3 +233,39 @@ def test_a_partition_balances_counts_and_keeps_a_set_on_one_worker_where_it_fits
         starts = {u.name.split("-")[0] for u in share if u.name.endswith("-000") or u.name.startswith("none")}
         late = [u.name.split("-")[0] not in starts for u in share]
         assert late == sorted(late)
+
+
+@pytest.mark.parametrize("steal", [True, False])
+def test_a_worker_whose_share_is_done_takes_from_the_back_of_the_fullest_share(steal: bool) -> None:
+    """Units are taken one at a time: each worker from the front of its own share, then (without
+    a remote cache, whose downloads each worker starts for its own share) from the back of the
+    share with the most left, so no worker idles while another's units wait."""
+    from lpack.inputs.config import Unit
+
+    def unit(name: str) -> Unit:
+        return Unit(name=name, kind="function", where="lpack.toml", source=None, handler="app.handler",  # type: ignore[call-arg]
+                    requirements=None)
+
+    shares = [[unit(n) for n in "abcdef"], [unit("g")], [unit(n) for n in "hij"]]
+    queue = workers._Queue(multiprocessing.get_context("fork"), shares, steal=steal)
+    taken = [(worker, getattr(queue.take(worker), "name", None)) for worker in (1, 1, 1, 2, 0, 1, 2, 2, 2, 0, 1, 1)]
+    if steal:
+        assert taken == [(1, "g"), (1, "f"), (1, "e"), (2, "h"), (0, "a"), (1, "d"), (2, "i"), (2, "j"),
+                         (2, "c"), (0, "b"), (1, None), (1, None)]
+    else:
+        assert taken == [(1, "g"), (1, None), (1, None), (2, "h"), (0, "a"), (1, None), (2, "i"), (2, "j"),
+                         (2, None), (0, "b"), (1, None), (1, None)]
+
+
+def test_the_parents_garbage_is_collected_again_after_the_workers_fork(tmp_path: Path, wheels: Path) -> None:
+    """What the parent had allocated is kept from the collector while the workers fork (their
+    collections then copy none of the memory they share with it), and given back after."""
+    import gc
+
+    from lpack.bundle.builder import BuildOptions, build_project
+    from lpack.inputs.detect import load
+
+    root = _project(tmp_path / "proj", wheels)
+    result = build_project(load(root, None)[0], BuildOptions(jobs=2, cache_dir=tmp_path / "cache"))
+    assert not result.failures and len(result.artifacts) == FUNCTIONS + 1
+    assert gc.get_freeze_count() == 0
