@@ -143,7 +143,11 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
     if workers.usable(len(building), jobs):
         _on_processes(builder, plan_, jobs, result)
     else:
-        _on_threads(builder, plan_, jobs, result, alone=len(units) == 1)
+        try:
+            builder.resolve_early(building[:jobs])
+            _on_threads(builder, plan_, jobs, result, alone=len(units) == 1)
+        finally:
+            builder.forget_early()
     result.artifacts = _installs_first(result.artifacts, builder.keys)
     return result
 
@@ -412,6 +416,47 @@ class _Builder:
         self._prefetched: dict[str, Any] = {}  # unit name -> the download of its package (a Future)
         self._judgements: dict[str, Judged] = {}  # unit name -> what its zip built here was judged
         self._slimmed: dict[str, tuple[Saved, ...]] = {}  # unit name -> what --slim left out
+        self._early = False  # a resolution started before its install needed it (resolve_early)
+
+    def resolve_early(self, units: list[Unit]) -> None:
+        """Start resolving the dependency sets of ``units`` that the cache lacks (issue #23):
+        those from one requirements file, nothing to build first and no remote cache to ask, of
+        units whose zip dist/ lacks (a rebuild reads nothing it need not: its stamps decide).
+        Each unit's install takes its set's answer; it starts the resolution itself for the rest."""
+        from lpack.bundle.installer import wheel_copy
+
+        if self.options.refresh or self.remote is not None or not wheel_copy() or \
+                self.options.as_layer or self.options.installer not in (None, "uv"):
+            return
+        for unit in units:
+            if unit.requirements is None or (unit.source is not None and is_python_project(unit.source)):
+                continue
+            try:
+                self._resolve_early(unit)
+            except (LpackError, OSError):
+                continue  # its build says what is wrong
+
+    def _resolve_early(self, unit: Unit) -> None:
+        from lpack.bundle import wheelcopy
+        from lpack.bundle.install import requirement_args
+
+        assert unit.requirements is not None
+        unit_plan = plan(self.project, unit, self.options.runtime, self.options.architecture)
+        if unit_plan.artifact.exists():
+            return
+        target = unit_plan.target
+        reqs = read_requirements(unit.requirements)
+        if reqs.empty or reqs.local_projects or self.cache.entry(self._dependency_key(reqs, target)).exists():
+            return
+        self._early = True
+        wheelcopy.resolve_early(self.installer, target, requirement_args([unit.requirements], reqs.has_hashes),
+                                reqs, unit.requirements.parent)
+
+    def forget_early(self) -> None:
+        if self._early:
+            from lpack.bundle import wheelcopy
+
+            wheelcopy.forget_early()
 
     @property
     def installer(self) -> Installer:

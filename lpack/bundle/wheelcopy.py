@@ -161,19 +161,57 @@ def _guess(installer: Installer, target: Target, args: Sequence[str], cwd: Path,
 
 
 def _compile(installer: Installer, target: Target, args: Sequence[str], cwd: Path, *, offline: bool) -> str:
-    """``uv pip compile``'s pylock.toml for the set and the target.
-    ``--python``: uv searching for an interpreter of the target's version took half a second."""
+    """``uv pip compile``'s pylock.toml for the set and the target (the answer of the resolution
+    `resolve_early` started, if it did)."""
+    cmd, env = _compile_command(installer, target, args, offline=offline)
+    started = _early.pop((tuple(cmd), str(cwd)), None)
+    if started is not None:
+        stdout, _stderr = started.communicate()
+        returncode = started.returncode
+    else:
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env, check=False)
+        stdout, returncode = done.stdout, done.returncode
+    if returncode != 0:
+        raise _Unresolved  # uv install says what is wrong, as it always did
+    return stdout
+
+
+def _compile_command(installer: Installer, target: Target, args: Sequence[str], *,
+                     offline: bool) -> tuple[list[str], dict[str, str]]:
+    """``--python``: uv searching for an interpreter of the target's version took half a second."""
     cmd = [*installer.command, "pip", "compile", "--format", "pylock.toml", "--no-header", "--quiet",
            "--no-python-downloads", "--python", sys.executable, "--python-version", target.runtime.python_version,
            "--python-platform", target.uv_platform(), "--only-binary", ":all:", "--no-progress"]
     options, environment = pipconfig.as_uv(hashed="--require-hashes" in args)
     cmd += options + (["--offline"] if offline else [])
     cmd += [arg for arg in args if arg not in ("--require-hashes", "-r")]  # compile takes files as they are
-    env = {**os.environ, **environment, "UV_NO_PROGRESS": "1"}
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env, check=False)
-    if done.returncode != 0:
-        raise _Unresolved  # uv install says what is wrong, as it always did
-    return done.stdout
+    return cmd, {**os.environ, **environment, "UV_NO_PROGRESS": "1"}
+
+
+# Resolutions started before the build needs them, by command line and folder (`resolve_early`).
+_early: dict[tuple[tuple[str, ...], str], subprocess.Popen[str]] = {}
+
+
+def resolve_early(installer: Installer, target: Target, args: Sequence[str], reqs: Requirements, cwd: Path) -> None:
+    """Start uv's resolution of a set the build will install (and the guess beside it), so that
+    uv asks the index while lpack goes on starting up (imports, checks, the source walk);
+    `install_members` then takes their answers. Only for uv copying wheels, as `install_members`."""
+    if installer.name != "uv" or not wheel_copy():
+        return
+    for offline in (False, True) if _asks_a_server(reqs) else (False,):
+        cmd, env = _compile_command(installer, target, args, offline=offline)
+        if (tuple(cmd), str(cwd)) not in _early:
+            _early[tuple(cmd), str(cwd)] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                                            text=True, cwd=cwd, env=env)
+
+
+def forget_early() -> None:
+    """Stop the resolutions started early that no install took (the unit failed before it, or
+    the build was stopped)."""
+    while _early:
+        _key, process = _early.popitem()
+        process.kill()
+        process.communicate()
 
 
 def _ranks(target: Target) -> dict[str, int]:

@@ -9,6 +9,7 @@ import hashlib
 import http.server
 import importlib
 import io
+import os
 import stat
 import sys
 import zipfile
@@ -407,3 +408,57 @@ def test_whether_resolving_a_set_may_wait_for_a_server(tmp_path: Path, monkeypat
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     assert wheelcopy._asks_a_server(read_requirements(tmp_path / "requirements.txt")) is asks
+
+
+def _lines_within(log: Path, start: str, count: int, seconds: float) -> list[str]:
+    """The lines of ``log`` that begin with ``start``, once there are ``count`` of them (a process
+    started notes itself a moment later) or ``seconds`` have passed."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        lines = [line for line in log.read_text().splitlines() if line.startswith(start)]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.01)
+
+
+def test_a_cold_build_asks_uv_to_resolve_before_it_starts_on_the_unit_and_a_warm_one_not_at_all(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """uv's resolution (the index's answer: most of a cold one-function build) starts as soon as
+    the build knows its set is not cached, and runs while lpack starts up, checks and walks the
+    source; the install takes its answer (no second resolution). A rebuild, its set cached,
+    starts no uv at all. The zip is the one uv's own install gives."""
+    from lpack.bundle.builder import BuildOptions, build_project
+    from lpack.inputs.detect import load
+
+    installer, log = _logging_uv(tmp_path)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "uv").symlink_to(installer.command[0])
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    house = tmp_path / "house"
+    make_wheel(house, "gamma", "2.0")
+    index = make_simple_index(house, tmp_path / "index")
+    runs = {}
+    with serve(index, {}) as url:
+        reqs = f"--index-url {url}/simple\ngamma==2.0\n"
+        root = project(tmp_path / "early", reqs)
+        for name in ("cold", "warm"):
+            log.write_text("")
+            seen: list[str] = []  # the uv commands started by the time the unit's first step is heard
+
+            def progress(_unit: str, _message: str, seen: list[str] = seen, wait: float = 10 * (name == "cold")) -> None:
+                if not seen:  # the build waits here: a uv started now was started before
+                    seen += _lines_within(log, "pip compile", 2, seconds=wait) or ["(none)"]
+
+            result = build_project(load(root, None)[0], BuildOptions(cache_dir=tmp_path / "cache", runtime="python3.12",
+                                                                     architecture="x86_64"), progress)
+            assert not result.failures
+            runs[name] = (contents(root / "dist" / "early.zip"), seen, log.read_text().splitlines())
+        installed = contents(build_zip(tmp_path, monkeypatch, reqs, copy=False, name="installed"))
+    compiles = [line for line in runs["cold"][2] if line.startswith("pip compile")]
+    assert sorted("--offline" in line.split() for line in compiles) == [False, True]  # once each
+    assert [line for line in runs["cold"][1] if line.startswith("pip compile")] == compiles  # before the unit's first step
+    assert [line for line in runs["warm"][2] if line.startswith("pip ")] == []
+    assert runs["cold"][0] == runs["warm"][0] == installed and "gamma/__init__.py" in installed
