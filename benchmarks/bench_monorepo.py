@@ -44,6 +44,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import signal
 import statistics
@@ -324,6 +325,7 @@ class Bench:
         self.notes: dict[str, str] = {}
         self.bugs: dict[str, str] = {}
         self.checks: list[str] = []
+        self.cpu: dict[str, list[float]] = {}  # the cold rows' CPU seconds (user + system), run by run
 
     def log(self, msg: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
@@ -341,7 +343,10 @@ class Bench:
     def cold(self, key: str, jobs: int) -> dict[str, str]:
         self.local.reset()
         shutil.rmtree(self.root / "dist", ignore_errors=True)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         res = build(self.local, self.root, "--jobs", str(jobs))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # lpack, its workers and installers
+        self.cpu.setdefault(key, []).append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         self.samples[key].append(res.seconds)
         self.notes[key] = f"{len(built(res.report))} zips, deps {deps(res.report)}"
         self.log(f"{key}: {res.seconds:.2f} s ({self.notes[key]})")
@@ -374,6 +379,10 @@ class Bench:
         pairs = sorted(j2 / j1 for j1, j2 in zip(self.samples["cold_j1"], self.samples["cold_j2"]))
         self.checks.append(f"cold --jobs 2 / --jobs 1, each pair of {len(pairs)}: min {pairs[0]:.2f}x, "
                            f"median {statistics.median(pairs):.2f}x, max {pairs[-1]:.2f}x")
+        for key in ("cold_j1", "cold_j2"):  # wall time on a busy machine is the scheduler's; CPU time is ours
+            cpu = sorted(self.cpu[key])
+            self.checks.append(f"{key} CPU seconds (lpack, workers, installers): min {cpu[0]:.2f}, "
+                               f"median {statistics.median(cpu):.2f}, max {cpu[-1]:.2f}")
         all_fns = list(self.which)
         self.repeat("noop_since", "--changed-since", "HEAD", check=lambda r: self.expect("noop_since", r, []))
         self.repeat("noop_plain")
@@ -551,7 +560,7 @@ def print_report(bench: Bench, meta: dict[str, Any], sam: dict[str, Any] | None)
         for k, v in sam.items():
             print(f"- {k}: {v}")
     return {"meta": meta, "samples": bench.samples, "medians": med, "ratios": ratio, "notes": bench.notes,
-            "bugs": bench.bugs, "goals": goals, "checks": bench.checks, "sam": sam}
+            "bugs": bench.bugs, "goals": goals, "checks": bench.checks, "cpu": bench.cpu, "sam": sam}
 
 
 def lpack_revision() -> str:
