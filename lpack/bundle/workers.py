@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from lpack.bundle.builder import _Builder, _Outcome
 
 # Below this many units to build, threads. A unit's Python work is ~14 ms (200 functions, warm
-# cache) and each worker pays a fixed ~40 ms (fork, its installer lookup and pip settings, its
-# first pipe messages), so few units gain little. Measured with --jobs 2 on 2 CPUs, in CPU
+# cache) and each worker paid a fixed ~40 ms (fork, imports, installer lookup, pip settings, first
+# pipe messages; the imports and the lookup are now done once before the fork), so few units gain little. Measured with --jobs 2 on 2 CPUs, in CPU
 # seconds on the critical path (the parent's plus half the workers'; the machine was too busy
 # for wall time to show it): 8 units 0.80x one job, 16 units 0.71x, 32 units 0.70x, a cold 200
 # 0.56x, a warm rebuild of 200 0.62x; threads 0.95-1.02x at every size. The installs, which
