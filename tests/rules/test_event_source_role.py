@@ -196,11 +196,13 @@ def test_near_misses_stay_quiet(capsys: pytest.CaptureFixture[str], tmp_path: Pa
 
 
 def test_the_sam_generated_role_gets_the_event_policy(tmp_path: Path) -> None:
-    """The model of SAM's role carries AWSLambdaSQSQueueExecutionRole (read-only to lpack: opaque)."""
+    """The model of SAM's role carries AWSLambdaSQSQueueExecutionRole, read from the managed-policy
+    snapshot (it was opaque before lpack shipped one)."""
     from lpack.inputs.template import load_template
 
     iam = load_template(template(tmp_path, "", None)).iam["Fn"]
-    assert "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole" in iam.opaque
+    assert "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole" in [p.path for p in iam.managed]
+    assert iam.opaque == ()
 
 
 @pytest.mark.parametrize(("policy", "flagged"), [
