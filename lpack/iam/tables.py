@@ -68,9 +68,20 @@ CREDENTIAL_ACTIONS = frozenset({
 BULK_READ_ACTIONS = frozenset({
     "s3:getobject", "s3:getobjectversion",
     "dynamodb:scan", "dynamodb:query", "dynamodb:getitem", "dynamodb:batchgetitem",
-    "dynamodb:getrecords", "kinesis:getrecords", "sqs:receivemessage",
-    "logs:getlogevents", "logs:filterlogevents", "athena:getqueryresults",
+    "dynamodb:partiqlselect", "dynamodb:getrecords",
+    "kinesis:getrecords", "kinesis:subscribetoshard", "sqs:receivemessage",
+    "logs:getlogevents", "logs:filterlogevents", "logs:startquery", "athena:getqueryresults",
+    "timestream:select", "es:eshttpget", "glacier:getjoboutput", "ebs:getsnapshotblock",
+    "codecommit:gitpull",
 })
+
+# Listing actions that return the names of stored data (object keys and versions): an action
+# wildcard reaching them reaches data the author may not have meant to expose (LP531).
+DATA_LISTING_ACTIONS = frozenset({"s3:listbucket", "s3:listbucketversions"})
+
+# What an action wildcard must not reach unseen (LP531): bulk data reads, secrets and credentials,
+# and the listing of stored data. All are Read or List in the action data except kms:Decrypt (Write).
+SENSITIVE_READS = BULK_READ_ACTIONS | CREDENTIAL_ACTIONS | DATA_LISTING_ACTIONS
 
 # Actions that change a resource policy, ACL or sharing (LP545). iam:UpdateAssumeRolePolicy is
 # LP541's. All are Permissions management in the action data except the Lambda function URL,
@@ -96,8 +107,14 @@ ACCOUNT_KEYS = frozenset({
 SOURCE_KEYS = frozenset({
     "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourceorgid", "aws:sourceorgpaths",
 })
-# Single-valued keys: `ForAllValues:` on them is true when the key is absent (LP552).
-SINGLE_VALUED_KEYS = ACCOUNT_KEYS | {
+# Multivalued global keys (the global condition keys page says "Multivalued" for these): a set
+# operator belongs on them, and `ForAnyValue:StringLike aws:PrincipalOrgPaths` is AWS's own example.
+MULTIVALUED_KEYS = frozenset({
+    "aws:principalorgpaths", "aws:sourceorgpaths", "aws:resourceorgpaths", "aws:tagkeys",
+    "aws:calledvia", "aws:principalservicenameslist",
+})
+# Single-valued keys: `ForAllValues:` on them is true when the key is absent or its set empty (LP552).
+SINGLE_VALUED_KEYS = (ACCOUNT_KEYS - MULTIVALUED_KEYS) | {
     "aws:sourceip", "aws:principaltype", "aws:userid", "aws:username", "aws:requestedregion",
     "aws:securetransport", "aws:multifactorauthpresent", "aws:resourceaccount", "iam:passedtoservice",
     "kms:viaservice", "kms:calleraccount", "lambda:functionurlauthtype",

@@ -23,6 +23,7 @@ from lpack.iam.tables import (
     PERMISSIONS_URL,
     RESOURCE_POLICY_URL,
     SELF_SERVICE_ACTIONS,
+    SENSITIVE_READS,
     SENSITIVE_SERVICES,
     SINGLE_VALUED_KEYS,
     SOURCE_KEYS,
@@ -73,8 +74,19 @@ def _has_wildcard(text: str) -> bool:
     return "*" in text or "?" in text
 
 
+def _matches_anything(value: str) -> bool:
+    """A condition value that matches every value of its key: only wildcards (``*``), or an ARN
+    whose account and resource are only wildcards (``arn:aws:s3:::*``, ``arn:aws:sns:*:*:*``): any
+    resource of the service in any account. An account or a name in it narrows."""
+    if set(value) <= {"*", "?"}:
+        return True
+    fields = value.split(":", 5)
+    return (len(fields) == 6 and fields[0].lower() == "arn"
+            and set(fields[4]) <= {"*", "?"} and set(fields[5]) <= {"*", "?"})
+
+
 def _wildcard_only(values: Iterable[str]) -> bool:
-    return all(set(v) <= {"*", "?"} for v in values)
+    return all(_matches_anything(v) for v in values)
 
 
 def _narrows(c: Condition) -> bool:
@@ -284,32 +296,66 @@ def wildcard_reaches_write(r: Rule, s: PolicySubject) -> Iterator[Finding]:
     ## How to fix
     List the actions the function calls.
     """
+    for st, pattern in _name_wildcards(s):
+        expanded = _expand(pattern)
+        perms_first = sorted(expanded, key=lambda item: item[1] != "Permissions management")
+        write_set = _writes(pattern)
+        if write_set:
+            writes = [n for n, _ in perms_first if n in write_set]
+            perms = sum(1 for _, level in expanded if level == "Permissions management")
+            yield r.finding(
+                f'{_label(st)}: "{pattern}" matches {len(expanded)} actions, {len(writes)} of '
+                f"them Write or Permissions management ({perms} permissions management): "
+                f"{_names(_spelled(writes))}", s.where, line=st.line,
+                fix="list the actions the function calls instead of the pattern")
+
+
+def _name_wildcards(s: PolicySubject) -> Iterator[tuple[Statement, str]]:
+    """(statement, pattern) for each Allow'd action pattern with a wildcard inside the action name
+    (``s3:Get*``); ``svc:*`` and ``*`` are LP521's and LP520's."""
     for st in _allows(s):
         for pattern in st.actions:
             service, _, name = pattern.partition(":")
-            if not _has_wildcard(name) or name == "*" or _has_wildcard(service):
-                continue
-            expanded = _expand(pattern)
-            perms_first = sorted(expanded, key=lambda item: item[1] != "Permissions management")
-            writes = [n for n, level in perms_first if level in ("Write", "Permissions management")]
-            if writes:
-                perms = sum(1 for _, level in expanded if level == "Permissions management")
-                yield r.finding(
-                    f'{_label(st)}: "{pattern}" matches {len(expanded)} actions, {len(writes)} of '
-                    f"them Write or Permissions management ({perms} permissions management): "
-                    f"{_names(_spelled(writes))}", s.where, line=st.line,
-                    fix="list the actions the function calls instead of the pattern")
+            if _has_wildcard(name) and name != "*" and not _has_wildcard(service):
+                yield st, pattern
+
+
+def _writes(pattern: str) -> set[str]:
+    return {n for n, level in _expand(pattern) if level in ("Write", "Permissions management")}
+
+
+@rule("LP531", "wildcard-reaches-sensitive-read", Severity.WARNING, subject=SUBJECT, source=PERMISSIONS_URL)
+def wildcard_reaches_sensitive_read(r: Rule, s: PolicySubject) -> Iterator[Finding]:
+    """## What it does
+    Flags an `Allow` of an action pattern with a wildcard inside the name that reaches no Write
+    action (LP530 reports those) but does reach reads of sensitive data, and names them:
+    `s3:Get*` (`s3:GetObject`, `s3:GetObjectVersion`), `s3:List*` (`s3:ListBucket`,
+    `s3:ListBucketVersions`: every object key), `secretsmanager:Get*`
+    (`secretsmanager:GetSecretValue`), `ssm:Get*` (`ssm:GetParameter*`), `dynamodb:*Item`... The
+    sensitive reads are LP544's bulk data reads, LP543's secret and credential reads, and the
+    two S3 listings of object keys. Patterns reaching only other reads (`ec2:Describe*`,
+    `lambda:List*`, `cloudwatch:Get*`) are quiet, whatever the resource.
+
+    ## Why is this bad?
+    A read-only pattern looks harmless, but `s3:Get*` hands over every object version the
+    function can reach (deleted ones included) and `ssm:Get*` the parameter history; the
+    pattern also grants every matching action AWS adds later.
+
+    ## How to fix
+    List the actions the function calls (`s3:GetObject`, `secretsmanager:GetSecretValue`).
+    """
+    for st, pattern in _name_wildcards(s):
+        reads = sorted(n for n, _ in _expand(pattern) if n in SENSITIVE_READS)
+        if reads and not _writes(pattern):
+            yield r.finding(f'{_label(st)}: "{pattern}" matches {len(_expand(pattern))} actions, '
+                            f"among them reads of stored data or secrets: {_names(_spelled(reads))}",
+                            s.where, line=st.line, fix="list the actions the function calls instead of the pattern")
 
 
 def _spelled(names: list[str]) -> list[str]:
     from lpack.iam import actions
 
     return [found.full_name if (found := actions.action(n)) else n for n in names]
-
-
-# Actions with a rule of their own on "*" (LP540, LP541, LP543, LP545): LP532 leaves them to it.
-# Bulk reads stay LP532's on "*": its message names their risk, and LP544 does not repeat it.
-_OWN_RULE = ESCALATION_ACTIONS | CREDENTIAL_ACTIONS | EXPOSURE_ACTIONS | {"iam:passrole", "sts:assumerole"}
 
 
 def _resource_level(pattern: str) -> list[str]:
@@ -335,9 +381,10 @@ def resource_star_scopable(r: Rule, s: PolicySubject) -> Iterator[Finding]:
     (`logs:CreateLogGroup`, `logs:CreateLogStream`, `logs:PutLogEvents`) and
     `AWSLambdaVPCAccessExecutionRole` grant on `"*"`, and for statements with a condition that
     narrows the grant (`aws:ResourceTag/...`, `aws:SourceArn`, ...). `svc:*` and `*` are LP521
-    and LP520; `iam:PassRole`, escalation, credential and resource-exposure actions are
-    LP540, LP541, LP543 and LP545. Bulk data reads (`s3:GetObject`, `dynamodb:Scan`, ...) stay
-    here on `"*"`, and the message names their exfiltration risk (LP544 does not repeat it).
+    and LP520. An action that a more specific rule also reports on `"*"` (`iam:PassRole` LP540,
+    escalation LP541, secrets LP543, bulk reads LP544, resource exposure LP545) is reported here
+    too: that rule says what the grant allows, this one that a resource ARN would scope it, and
+    the fixes differ (remove the action, or name its resources).
 
     ## Why is this bad?
     The function can act on every resource of that type in the account, not only its own.
@@ -349,11 +396,8 @@ def resource_star_scopable(r: Rule, s: PolicySubject) -> Iterator[Finding]:
     """
     for st in _allows(s):
         for pattern, scopable in _scopable(st).items():
-            reads = [a for a in scopable if a.lower() in BULK_READ_ACTIONS]
-            risk = (f"; {_names(reads)} can read all of that data (data exfiltration)"
-                    if reads else "")
             yield r.finding(f'{_label(st)}: "{pattern}" on Resource "*", but '
-                            f"{_names(scopable)} can be limited to named resources{risk}",
+                            f"{_names(scopable)} can be limited to named resources",
                             s.where, line=st.line, fix="name the resource ARNs the function uses")
 
 
@@ -365,7 +409,7 @@ def _scopable(st: Statement) -> dict[str, list[str]]:
     for pattern in st.actions:
         if pattern in _EVERYTHING or pattern.endswith(":*"):
             continue
-        scopable = [a for a in _resource_level(pattern) if a.lower() not in _OWN_RULE]
+        scopable = _resource_level(pattern)
         if scopable:
             found[pattern] = scopable
     return found
@@ -533,10 +577,12 @@ def _passes_elsewhere(st: Statement) -> bool:
 @rule("LP543", "credentials-exposure", Severity.WARNING, subject=SUBJECT, source=EXECUTION_ROLE_URL)
 def credentials_exposure(r: Rule, s: PolicySubject) -> Iterator[Finding]:
     """## What it does
-    Flags an `Allow` on `Resource: "*"`, without a narrowing condition, of actions that read
-    secrets or mint credentials: `secretsmanager:GetSecretValue`, `ssm:GetParameter*`,
-    `kms:Decrypt`, `sts:GetFederationToken`. `ecr:GetAuthorizationToken` is not flagged: it
-    accepts only `"*"` and every image pull needs it.
+    Flags an `Allow` on `Resource: "*"` or a whole-service wildcard ARN
+    (`arn:aws:secretsmanager:*:*:secret:*`, `arn:aws:ssm:*:*:parameter/*`,
+    `arn:aws:kms:*:*:key/*`), without a narrowing condition, of actions that read secrets or
+    mint credentials: `secretsmanager:GetSecretValue`, `ssm:GetParameter*`, `kms:Decrypt`,
+    `sts:GetFederationToken`. `ecr:GetAuthorizationToken` is not flagged: it accepts only `"*"`
+    and every image pull needs it.
 
     ## Why is this bad?
     The function can read every secret, parameter or encrypted value in the account, not only
@@ -547,11 +593,13 @@ def credentials_exposure(r: Rule, s: PolicySubject) -> Iterator[Finding]:
     `kms:ViaService` or `aws:ResourceTag/app`.
     """
     for st in _allows(s):
-        if not _on_star(st) or _narrowed(st):
+        if _narrowed(st):
             continue
-        found = sorted(_granted(st) & CREDENTIAL_ACTIONS)
+        found = sorted(name for name in _granted(st) & CREDENTIAL_ACTIONS if _broad_for(name, st.resources))
         if found:
-            yield r.finding(f'{_label(st)}: allows {_names(_spelled(found))} on Resource "*": '
+            where = ", ".join(f'Resource "{res}"' if res == "*" else res for res in st.resources
+                              if any(_broad_for(name, (res,)) for name in found))
+            yield r.finding(f"{_label(st)}: allows {_names(_spelled(found))} on {where}: "
                             "every secret or key in the account", s.where, line=st.line,
                             fix="name the secrets, parameters or keys the function reads")
 
@@ -597,13 +645,17 @@ def data_exfiltration(r: Rule, s: PolicySubject) -> Iterator[Finding]:
     `arn:aws:dynamodb:*:*:table/*`, `arn:aws:logs:*:*:log-group:*`). The bulk reads are the
     Read-level data-plane actions that return stored data: `s3:GetObject`,
     `s3:GetObjectVersion`, `dynamodb:GetItem`, `dynamodb:BatchGetItem`, `dynamodb:Query`,
-    `dynamodb:Scan`, `dynamodb:GetRecords`, `kinesis:GetRecords`, `sqs:ReceiveMessage`,
-    `logs:GetLogEvents`, `logs:FilterLogEvents`, `athena:GetQueryResults`. Wildcards are
-    expanded (`s3:Get*` counts). Quiet for a named bucket, table, queue or log group, and for
-    `Deny`. On `Resource: "*"` LP532 already reports these actions (its message names the
-    exfiltration risk), so LP544 reports only what LP532 does not: wildcard ARNs, and `svc:*`.
-    Write-level copies (`dynamodb:ExportTableToPointInTime`, `rds:CopyDBSnapshot`,
-    `ec2:CreateSnapshot`) are not reads; sharing a copy is LP545.
+    `dynamodb:Scan`, `dynamodb:PartiQLSelect`, `dynamodb:GetRecords`, `kinesis:GetRecords`,
+    `kinesis:SubscribeToShard`, `sqs:ReceiveMessage`, `logs:GetLogEvents`,
+    `logs:FilterLogEvents`, `logs:StartQuery`, `athena:GetQueryResults`, `timestream:Select`,
+    `es:ESHttpGet`, `glacier:GetJobOutput`, `ebs:GetSnapshotBlock`, `codecommit:GitPull` (each
+    Read in the Service Authorization Reference). Wildcards are expanded (`s3:Get*`, `s3:*`
+    count). Quiet for a named bucket, table, queue or log group, and for `Deny`. Secrets,
+    parameters and keys (`secretsmanager:GetSecretValue`, `ssm:GetParameter*`, `kms:Decrypt`)
+    are LP543's. On `Resource: "*"` LP532 also reports these actions: LP532's fix is to name
+    resources, LP544 says what the grant exposes. Write-level copies
+    (`dynamodb:ExportTableToPointInTime`, `rds:CopyDBSnapshot`, `ec2:CreateSnapshot`) are not
+    reads; sharing a copy is LP545.
 
     ## Why is this bad?
     The function can read every object, item, record, message or log event of that type in the
@@ -616,11 +668,10 @@ def data_exfiltration(r: Rule, s: PolicySubject) -> Iterator[Finding]:
     for st in _allows(s):
         if _narrowed(st) or any(a in _EVERYTHING for a in st.actions):
             continue
-        lp532 = {a.lower() for found in _scopable(st).values() for a in found}
         found = sorted(name for name in _granted(st) & BULK_READ_ACTIONS
-                       if name not in lp532 and _broad_for(name, st.resources))
+                       if _broad_for(name, st.resources))
         if found:
-            where = ", ".join(res for res in st.resources
+            where = ", ".join(f'Resource "{res}"' if res == "*" else res for res in st.resources
                               if any(_broad_for(name, (res,)) for name in found))
             yield r.finding(f"{_label(st)}: allows {_names(_spelled(found))} on {where}: "
                             "every resource of that type can be read in bulk (data exfiltration)",
@@ -693,11 +744,18 @@ def _principal_values(st: Statement, kind: str) -> tuple[str, ...]:
 
 
 def _public_url(st: Statement) -> bool:
-    """A deliberately public Lambda function URL (AuthType NONE), as Lambda writes it."""
-    url_keys = {"lambda:functionurlauthtype", "lambda:invokedviafunctionurl"}
+    """The statements Lambda writes for a function URL with AuthType NONE: ``InvokeFunctionUrl``
+    with ``lambda:FunctionUrlAuthType`` NONE, and (since October 2025) ``InvokeFunction`` with
+    ``lambda:InvokedViaFunctionUrl`` true. With AWS_IAM, callers sign their requests."""
     names = {a.lower() for a in st.actions}
-    return bool(names) and names <= {"lambda:invokefunctionurl", "lambda:invokefunction"} and any(
-        c.key in url_keys for c in st.conditions)
+    if not names or not names <= {"lambda:invokefunctionurl", "lambda:invokefunction"}:
+        return False
+    for c in st.conditions:
+        values = {v.upper() for v in c.values}
+        if (c.key == "lambda:functionurlauthtype" and values == {"NONE"}) or (
+                c.key == "lambda:invokedviafunctionurl" and values == {"TRUE"}):
+            return True
+    return False
 
 
 @rule("LP550", "public-principal", Severity.ERROR, subject=SUBJECT, source=RESOURCE_POLICY_URL)
@@ -707,29 +765,42 @@ def public_principal(r: Rule, s: PolicySubject) -> Iterator[Finding]:
     without a condition that limits callers to an account, organization or source
     (`aws:SourceAccount`, `aws:SourceArn`, `aws:PrincipalOrgID`, `aws:PrincipalAccount`,
     `aws:SourceOwner`, ...) that every caller must meet (`...IfExists`, negated operators and
-    wildcard-only values do not count). A public function URL (`lambda:FunctionUrlAuthType`
-    condition, as Lambda writes it) is deliberate and not flagged; a layer shared with everyone
-    (only `lambda:GetLayerVersion`) is a warning, as public layers are a published pattern.
+    wildcard-only values do not count). A function URL with `AuthType: NONE` (the statements
+    Lambda writes for it: `lambda:InvokeFunctionUrl` with `lambda:FunctionUrlAuthType` `NONE`,
+    and `lambda:InvokeFunction` with `lambda:InvokedViaFunctionUrl` `true`) is a warning: it is
+    public on purpose more often than not, but anyone on the internet can call it, unsigned. With
+    `lambda:FunctionUrlAuthType` `AWS_IAM` and `Principal: "*"`, any AWS account's signed request
+    is allowed: an error like any other. A layer shared with everyone (only
+    `lambda:GetLayerVersion`) is a warning, as public layers are a published pattern.
 
     ## Why is this bad?
-    Anyone with an AWS account can invoke the function (or assume the role).
+    Anyone with an AWS account can invoke the function (or assume the role); through a URL with
+    `AuthType: NONE`, anyone at all, and every call is billed to you.
 
     ## How to fix
     Name the principal, or add `"Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-..."}}`
-    or `aws:SourceAccount`.
+    or `aws:SourceAccount`. For a function URL, use `AuthType: AWS_IAM` with a named principal,
+    or put it behind CloudFront with origin access control; if it is public on purpose (a
+    webhook that checks its own signature, a public API), ignore LP550 for this policy.
     """
     if s.kind == "identity":
         return
     for st in _allows(s):
-        if "*" not in _principal_values(st, "AWS") or _public_url(st):
+        if "*" not in _principal_values(st, "AWS") or any(_limits(c, ACCOUNT_KEYS) for c in st.conditions):
             continue
-        if not any(_limits(c, ACCOUNT_KEYS) for c in st.conditions):
-            layer = {a.lower() for a in st.actions} == {"lambda:getlayerversion"}
-            yield r.finding(f'{_label(st)}: allows any principal ("*") without a condition that '
-                            "limits callers to an account or organization", s.where, line=st.line,
-                            severity=Severity.WARNING if layer else r.severity,
-                            fix="name the principal or add an aws:PrincipalOrgID or "
-                            "aws:SourceAccount condition")
+        if _public_url(st):
+            yield r.finding(f"{_label(st)}: a function URL with AuthType NONE: anyone on the internet can "
+                            "invoke the function without signing the request", s.where, line=st.line,
+                            severity=Severity.WARNING,
+                            fix="use AuthType AWS_IAM with a named principal, or ignore LP550 here "
+                            "if the URL is public on purpose")
+            continue
+        layer = {a.lower() for a in st.actions} == {"lambda:getlayerversion"}
+        yield r.finding(f'{_label(st)}: allows any principal ("*") without a condition that '
+                        "limits callers to an account or organization", s.where, line=st.line,
+                        severity=Severity.WARNING if layer else r.severity,
+                        fix="name the principal or add an aws:PrincipalOrgID or "
+                        "aws:SourceAccount condition")
 
 
 @rule("LP551", "service-principal-confused-deputy", Severity.WARNING, subject=SUBJECT,
@@ -738,8 +809,11 @@ def service_principal_confused_deputy(r: Rule, s: PolicySubject) -> Iterator[Fin
     """## What it does
     Flags an `Allow` to a service principal (`s3.amazonaws.com`, `sns.amazonaws.com`,
     `events.amazonaws.com`, `apigateway.amazonaws.com`, ...) in a resource policy without an
-    `aws:SourceArn` or `aws:SourceAccount` condition (keys compared case-insensitively, as IAM
-    does). Trust policies are not checked: the standard Lambda trust policy names
+    `aws:SourceArn` or `aws:SourceAccount` condition that every caller must meet (keys compared
+    case-insensitively, as IAM does). A condition that does not limit counts as none:
+    `...IfExists`, `ForAllValues:` (true when the key is absent), and values made only of
+    wildcards, ARNs included (`arn:aws:s3:::*` is any bucket of any account: S3 ARNs name no
+    account). Trust policies are not checked: the standard Lambda trust policy names
     `lambda.amazonaws.com` alone.
 
     ## Why is this bad?
@@ -755,20 +829,28 @@ def service_principal_confused_deputy(r: Rule, s: PolicySubject) -> Iterator[Fin
     for st in _allows(s):
         services = _principal_values(st, "Service")
         if services and not any(_limits(c, SOURCE_KEYS) for c in st.conditions):
-            yield r.finding(f"{_label(st)}: allows service principal {', '.join(services)} "
-                            "without an aws:SourceArn or aws:SourceAccount condition", s.where,
-                            line=st.line, fix="add aws:SourceArn and aws:SourceAccount conditions")
+            weak = [c.raw_key or c.key for c in st.conditions if c.key in SOURCE_KEYS]
+            why = (f"but its {', '.join(weak)} condition does not limit the source" if weak
+                   else "without an aws:SourceArn or aws:SourceAccount condition")
+            yield r.finding(f"{_label(st)}: allows service principal {', '.join(services)}{',' if weak else ''} {why}",
+                            s.where, line=st.line,
+                            fix="add aws:SourceArn (a named resource) and aws:SourceAccount conditions")
 
 
 @rule("LP552", "condition-not-restrictive", Severity.WARNING, subject=SUBJECT, source=RESOURCE_POLICY_URL)
 def condition_not_restrictive(r: Rule, s: PolicySubject) -> Iterator[Finding]:
     """## What it does
     Flags a condition in an `Allow` statement that looks restrictive but is not: values that
-    are only wildcards (`"aws:SourceArn": "*"`), and `ForAllValues:` on a single-valued key
-    such as `aws:SourceArn` or `aws:SourceAccount` (true when the key is absent).
+    are only wildcards (`"aws:SourceArn": "*"`), ARNs whose account and resource are only
+    wildcards (`arn:aws:s3:::*`, `arn:aws:sns:*:*:*`: any resource of the service in any
+    account), and `ForAllValues:` on a single-valued key such as `aws:SourceArn` or
+    `aws:SourceAccount`. Multivalued keys (`aws:PrincipalOrgPaths`, `aws:TagKeys`,
+    `aws:CalledVia`, ...) take set operators and are not flagged for them.
 
     ## Why is this bad?
-    The statement grants as if the condition were not there.
+    The statement grants as if the condition were not there. IAM documents that `ForAllValues`
+    returns true when the request has no value for the key (an empty set), and says not to use
+    set operators with single-valued keys.
 
     ## How to fix
     Give real values, and use the plain operator (`StringEquals`, `ArnLike`) for single-valued
@@ -779,9 +861,10 @@ def condition_not_restrictive(r: Rule, s: PolicySubject) -> Iterator[Finding]:
             if not c.known or c.operator == "Null" or c.operator.startswith(_NEGATED):
                 continue
             if c.values and _wildcard_only(c.values):
-                why = f"its only value is {', '.join(c.values)}, which matches anything"
+                what = "any resource in any account" if any(":" in v for v in c.values) else "anything"
+                why = f"its only value is {', '.join(c.values)}, which matches {what}"
             elif c.qualifier == "ForAllValues" and c.key in SINGLE_VALUED_KEYS:
-                why = "ForAllValues on a single-valued key is true when the key is absent"
+                why = "ForAllValues on a single-valued key is true when the key is absent or empty"
             else:
                 continue
             yield r.finding(f"{_label(st)}: condition {c.raw_operator or c.operator} "

@@ -79,10 +79,14 @@ CLEAN = [
     pytest.param(OWN_LOGS, None, id="own-log-group"),
     pytest.param(TRACING, None, id="only-star-actions"),
     pytest.param(S3_APP, None, id="s3-objects-and-bucket"),
-    pytest.param(PUBLIC_URL, "resource", id="public-function-url"),
     pytest.param(WEB_IDENTITY, None, id="web-identity-trust"),
     pytest.param(GUARD, None, id="deny-notaction-guard"),
 ]
+
+
+def _replace_condition(document: dict[str, Any], condition: dict[str, object]) -> dict[str, Any]:
+    [only] = document["Statement"]
+    return {**document, "Statement": [{**only, "Condition": condition}]}
 
 
 def lint(document: object, kind: str | None = None) -> list[Finding]:
@@ -242,6 +246,38 @@ def test_lp530_wildcard_reaches_write(document: object, fragment: str | None) ->
     check("LP530", document, None, fragment)
 
 
+@pytest.mark.parametrize(("document", "fragment"), [
+    pytest.param(policy(statement(Action="s3:Get*")), "s3:GetObject, s3:GetObjectVersion", id="s3-get"),
+    pytest.param(policy(statement(Action="s3:List*", Resource="arn:aws:s3:::b")), "s3:ListBucket", id="s3-list"),
+    pytest.param(policy(statement(Action="secretsmanager:Get*", Resource="*")), "secretsmanager:GetSecretValue",
+                 id="secrets-get"),
+    pytest.param(policy(statement(Action="ssm:GetParameter*", Resource="arn:aws:ssm:*:*:parameter/app/*")),
+                 "ssm:GetParameter, ssm:GetParameterHistory", id="ssm-parameters"),
+    pytest.param(policy(statement(Action="dynamodb:*Get*", Resource=TABLE)), "dynamodb:BatchGetItem",
+                 id="dynamodb-gets"),
+    pytest.param(policy(statement(Action="ec2:Describe*", Resource="*")), None, id="describe"),
+    pytest.param(policy(statement(Action="lambda:List*", Resource="*")), None, id="lambda-list"),
+    pytest.param(policy(statement(Action="cloudwatch:Get*", Resource="*")), None, id="metrics"),
+    pytest.param(policy(statement(Action="s3:GetObject")), None, id="no-wildcard"),
+    pytest.param(policy(statement(Action="dynamodb:*Item", Resource=TABLE)), None, id="writes-are-lp530"),
+    pytest.param(policy(statement(Action="s3:*")), None, id="service-wide-is-lp521"),
+    pytest.param(policy(statement(Effect="Deny", Action="s3:Get*")), None, id="deny"),
+])
+def test_lp531_wildcard_reaches_sensitive_read(document: object, fragment: str | None) -> None:
+    check("LP531", document, None, fragment)
+
+
+def test_sensitive_reads_are_known_actions() -> None:
+    from lpack.iam import actions
+    from lpack.iam.tables import DATA_LISTING_ACTIONS, SENSITIVE_READS
+
+    for name in SENSITIVE_READS:
+        assert actions.action(name) is not None, name
+    for name in DATA_LISTING_ACTIONS:
+        found = actions.action(name)
+        assert found is not None and found.access_level == "List", name
+
+
 def test_lp530_counts_and_names() -> None:
     [found] = check("LP530", policy(statement(Action="iam:Put*Policy")), None, "matches 3 actions")
     assert "3 of them Write or Permissions management" in found.message
@@ -378,6 +414,12 @@ def test_lp542_function_with_pass_role(document: object, fragment: str | None) -
     pytest.param(policy(statement(Action="secretsmanager:GetSecretValue",
                                   Resource=f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:db-*")),
                  None, id="named-secret"),
+    pytest.param(policy(statement(Action="secretsmanager:GetSecretValue", Resource="arn:aws:secretsmanager:*:*:secret:*")),
+                 "on arn:aws:secretsmanager:*:*:secret:*", id="every-secret-arn"),
+    pytest.param(policy(statement(Action="ssm:GetParametersByPath", Resource=f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/*")),
+                 "ssm:GetParametersByPath", id="every-parameter-arn"),
+    pytest.param(policy(statement(Action="ssm:GetParametersByPath", Resource=f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/app/*")),
+                 None, id="parameter-path"),
     pytest.param(policy(statement(Action="ecr:GetAuthorizationToken", Resource="*")), None, id="ecr-token"),
     pytest.param(policy(statement(Effect="Deny", Action="kms:Decrypt", Resource="*")), None, id="deny"),
 ])
@@ -411,11 +453,33 @@ ORG = {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}
                  id="source-account-any-case"),
     pytest.param(invoke({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}), "resource", None, id="named-account"),
     pytest.param(invoke("*", Effect="Deny"), "resource", None, id="deny"),
-    pytest.param(PUBLIC_URL, "resource", None, id="public-function-url"),
+    pytest.param(_replace_condition(PUBLIC_URL, {"StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}}),
+                 "resource", "any principal", id="iam-auth-url-to-everyone"),
 ])
 def test_lp550_public_principal(document: object, kind: str, fragment: str | None) -> None:
     found = check("LP550", document, kind, fragment)
     assert all(f.severity == Severity.ERROR for f in found)
+
+
+# Since October 2025 Lambda writes a second statement for a URL with AuthType NONE.
+URL_INVOKE = policy(statement(Sid="FunctionURLInvokeAllowPublicAccess", Principal="*",
+                              Action="lambda:InvokeFunction", Resource=FN,
+                              Condition={"Bool": {"lambda:InvokedViaFunctionUrl": "true"}}))
+
+
+@pytest.mark.parametrize(("document", "fragment"), [
+    pytest.param(PUBLIC_URL, "AuthType NONE", id="invoke-function-url"),
+    pytest.param(URL_INVOKE, "AuthType NONE", id="invoked-via-function-url"),
+    pytest.param(_replace_condition(PUBLIC_URL, {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE",
+                                                                  "aws:SourceAccount": ACCOUNT}}),
+                 None, id="limited-to-an-account"),
+    pytest.param(_replace_condition(URL_INVOKE, {"Bool": {"lambda:InvokedViaFunctionUrl": "false"}}),
+                 "any principal", id="not-via-url-is-plain-public"),
+])
+def test_lp550_public_function_url_is_a_warning(document: object, fragment: str | None) -> None:
+    found = check("LP550", document, "resource", fragment)
+    assert all(f.severity == Severity.WARNING for f in found if "AuthType NONE" in f.message)
+    assert all(f.severity == Severity.ERROR for f in found if "AuthType NONE" not in f.message)
 
 
 def test_lp550_public_layer_is_a_warning() -> None:
@@ -431,6 +495,16 @@ def test_lp550_public_layer_is_a_warning() -> None:
                  "resource", "sns.amazonaws.com", id="org-is-not-source"),
     pytest.param(invoke({"Service": "events.amazonaws.com"}, {"ArnLike": {"aws:SourceArn": "*"}}), "resource",
                  "events.amazonaws.com", id="wildcard-source"),
+    pytest.param(invoke({"Service": "s3.amazonaws.com"}, {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::*"}}), "resource",
+                 "its aws:SourceArn condition does not limit", id="every-bucket-of-every-account"),
+    pytest.param(invoke({"Service": "s3.amazonaws.com"}, {"ForAllValues:ArnEquals": {"aws:SourceArn": "arn:aws:s3:::b"}}),
+                 "resource", "does not limit", id="forallvalues-source-arn"),
+    pytest.param(invoke({"Service": "sns.amazonaws.com"}, {"ArnLike": {"aws:SourceArn": "arn:aws:sns:*:*:*"}}),
+                 "resource", "does not limit", id="every-topic"),
+    pytest.param(invoke({"Service": "s3.amazonaws.com"}, {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::uploads-*"}}),
+                 "resource", None, id="bucket-prefix"),
+    pytest.param(invoke({"Service": "sns.amazonaws.com"}, {"ArnLike": {"aws:SourceArn": f"arn:aws:sns:*:{ACCOUNT}:*"}}),
+                 "resource", None, id="every-topic-of-one-account"),
     pytest.param(S3_INVOKE, None, None, id="lambda-example"),
     pytest.param(invoke({"Service": "apigateway.amazonaws.com"},
                         {"ArnLike": {"AWS:SourceArn": f"arn:aws:execute-api:us-east-1:{ACCOUNT}:api/*"}}),
@@ -452,6 +526,15 @@ def test_lp551_service_principal_confused_deputy(document: object, kind: str | N
                  "matches anything", id="identity-too"),
     pytest.param(policy(statement(Condition={"ForAllValues:StringEquals": {"aws:TagKeys": ["app"]}})), None,
                  None, id="forallvalues-multi"),
+    pytest.param(invoke("*", {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-a1b2c3/r-ab12/ou-ab12-11111111/*"}}),
+                 "resource", None, id="org-paths-are-multivalued"),
+    pytest.param(invoke({"Service": "s3.amazonaws.com"}, {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::*"}}), "resource",
+                 "matches any resource in any account", id="every-bucket"),
+    pytest.param(invoke({"Service": "s3.amazonaws.com"}, {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::uploads"}}),
+                 "resource", None, id="one-bucket"),
+    pytest.param(invoke({"Service": "events.amazonaws.com"},
+                        {"ArnLike": {"aws:SourceArn": f"arn:aws:events:*:{ACCOUNT}:rule/*"}}),
+                 "resource", None, id="account-narrows"),
     pytest.param(S3_INVOKE, None, None, id="lambda-example"),
     pytest.param(policy(statement(Condition={"StringNotLike": {"s3:prefix": "*"}})), None, None, id="negated"),
     pytest.param(policy(statement(Effect="Deny", Condition={"StringLike": {"s3:prefix": "*"}})), None, None,
@@ -494,7 +577,7 @@ def test_rule_table() -> None:
     table: list[Any] = [(r.code, r.name, r.severity.value) for r in IAM_RULES]
     assert len({name for _, name, _ in table}) == len(table)
     assert [code for code, _, _ in table] == [
-        "LP520", "LP521", "LP522", "LP525", "LP526", "LP527", "LP530", "LP532", "LP535",
+        "LP520", "LP521", "LP522", "LP525", "LP526", "LP527", "LP530", "LP531", "LP532", "LP535",
         "LP540", "LP541", "LP542", "LP543", "LP544", "LP545", "LP550", "LP551", "LP552",
     ]
 
@@ -539,10 +622,17 @@ def test_bulk_read_and_exposure_lists_are_known_actions() -> None:
                  "logs:FilterLogEvents, logs:GetLogEvents", id="every-log-group"),
     pytest.param(policy(statement(Action="kinesis:GetRecords", Resource="arn:aws:kinesis:*:*:stream/*")),
                  "kinesis:GetRecords", id="every-stream"),
-    pytest.param(policy(statement(Action="dynamodb:*", Resource="*")), "dynamodb:Scan", id="service-wide-on-star"),
+    pytest.param(policy(statement(Action="dynamodb:*", Resource="*")), "dynamodb:BatchGetItem", id="service-wide-on-star"),
     pytest.param(policy(statement(Resource=["arn:aws:s3:::*/*", BUCKET + "/*"])), "on arn:aws:s3:::*/*:",
                  id="names-only-the-broad-arn"),
-    pytest.param(policy(statement(Resource="*")), None, id="star-is-lp532"),
+    pytest.param(policy(statement(Resource="*")), 's3:GetObject on Resource "*"', id="star"),
+    pytest.param(policy(statement(Action=["sqs:ReceiveMessage", "sqs:DeleteMessage"], Resource="*")),
+                 "sqs:ReceiveMessage", id="queue-consumer-on-star"),
+    pytest.param(policy(statement(Action="dynamodb:PartiQLSelect", Resource="*")), "dynamodb:PartiQLSelect",
+                 id="partiql"),
+    pytest.param(policy(statement(Action="secretsmanager:GetSecretValue", Resource="*")), None,
+                 id="secrets-are-lp543"),
+    pytest.param(policy(statement(Action="s3:GetObjectAcl", Resource="*")), None, id="metadata-is-not-data"),
     pytest.param(policy(statement(Resource=BUCKET + "/*")), None, id="named-bucket"),
     pytest.param(policy(statement(Resource="arn:aws:s3:::uploads-*/*")), None, id="bucket-prefix"),
     pytest.param(DYNAMODB_CRUD, None, id="one-table"),
@@ -564,12 +654,14 @@ def test_lp544_data_exfiltration(document: object, fragment: str | None) -> None
     assert all(f.severity == Severity.WARNING for f in found)
 
 
-def test_lp544_does_not_repeat_lp532_on_star() -> None:
+def test_lp544_and_lp532_both_speak_on_star() -> None:
+    """Each says its own thing: LP544 what the grant exposes, LP532 that an ARN would scope it."""
     document = policy(statement(Action=["s3:GetObject", "dynamodb:Scan"], Resource="*"))
-    codes = [f.code for f in ours(document)]
-    assert codes.count("LP532") == 2 and "LP544" not in codes
-    [scopable, _] = check("LP532", document, None, "data exfiltration")
-    assert "s3:GetObject can read all of that data" in scopable.message
+    found = ours(document)
+    assert sorted(f.code for f in found) == ["LP532", "LP532", "LP544"]
+    [exfiltration] = [f for f in found if f.code == "LP544"]
+    assert "dynamodb:Scan, s3:GetObject" in exfiltration.message
+    assert "data exfiltration" not in " ".join(f.message for f in found if f.code == "LP532")
 
 
 @pytest.mark.parametrize(("document", "fragment", "severity"), [
@@ -626,8 +718,10 @@ def test_lp545_resource_exposure(document: object, fragment: str | None, severit
     assert all(f.severity == severity for f in found)
 
 
-def test_lp545_is_not_repeated_by_lp532_or_lp541() -> None:
-    codes = [f.code for f in ours(policy(statement(Action="s3:PutBucketPolicy", Resource="*")))]
-    assert codes == ["LP545"]
-    codes = [f.code for f in ours(policy(statement(Action="iam:UpdateAssumeRolePolicy", Resource="*")))]
-    assert codes == ["LP541"]
+def test_resource_star_is_said_beside_the_specific_rule() -> None:
+    """LP532 no longer stays quiet where LP541, LP543 or LP545 speak: their fix is to remove the
+    action, LP532's to name its resources. LP541 does not repeat LP545, nor LP545 LP541."""
+    for action, specific in (("s3:PutBucketPolicy", "LP545"), ("iam:UpdateAssumeRolePolicy", "LP541"),
+                             ("secretsmanager:GetSecretValue", "LP543"), ("iam:PassRole", "LP540")):
+        codes = sorted(f.code for f in ours(policy(statement(Action=action, Resource="*"))))
+        assert codes == sorted(["LP532", specific]), (action, codes)
