@@ -40,6 +40,21 @@ STAR_IS_NORMAL = {
     "ec2:deletenetworkinterface": "AWSLambdaVPCAccessExecutionRole",
     "ec2:assignprivateipaddresses": "AWSLambdaVPCAccessExecutionRole",
     "ec2:unassignprivateipaddresses": "AWSLambdaVPCAccessExecutionRole",
+    "ec2:detachnetworkinterface": "SAM's VPCAccessPolicy template (Lambda's network interfaces)",
+}
+
+# API operations that are not IAM actions: IAM authorizes each with the action named here, and a
+# policy naming the operation grants nothing by that name (LP526). SQS: "Amazon SQS API permissions"
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html);
+# S3: the API reference's Permissions section of HeadObject, HeadBucket, ListObjects(V2).
+AUTHORIZED_BY = {
+    "sqs:sendmessagebatch": "sqs:SendMessage",
+    "sqs:deletemessagebatch": "sqs:DeleteMessage",
+    "sqs:changemessagevisibilitybatch": "sqs:ChangeMessageVisibility",
+    "s3:headobject": "s3:GetObject",
+    "s3:headbucket": "s3:ListBucket",
+    "s3:listobjects": "s3:ListBucket",
+    "s3:listobjectsv2": "s3:ListBucket",
 }
 
 # Actions that let a role raise its own privileges whatever resource they name (LP541).

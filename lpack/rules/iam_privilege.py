@@ -14,6 +14,7 @@ from lpack.core.findings import Finding, Severity
 from lpack.iam.policy import Condition, Statement
 from lpack.iam.tables import (
     ACCOUNT_KEYS,
+    AUTHORIZED_BY,
     BULK_READ_ACTIONS,
     CREDENTIAL_ACTIONS,
     ESCALATION_ACTIONS,
@@ -248,6 +249,12 @@ def unknown_action(r: Rule, s: PolicySubject) -> Iterator[Finding]:
     Flags an action the service does not have (`s3:GetObjects`), with a did-you-mean. Action
     names are compared case-insensitively, as IAM does. Checks `Allow` and `Deny`.
 
+    An API operation that IAM authorizes with another action (`sqs:SendMessageBatch`,
+    `sqs:DeleteMessageBatch`, `sqs:ChangeMessageVisibilityBatch` with the single-message
+    actions; `s3:HeadObject` with `s3:GetObject`; `s3:HeadBucket`, `s3:ListObjectsV2` with
+    `s3:ListBucket`) is named with that action: a warning when the statement grants it too (the
+    name is only dead weight, as in SAM's `SQSPollerPolicy`), an error when it does not.
+
     ## Why is this bad?
     IAM accepts the policy but the action grants nothing: the call fails with `AccessDenied`.
 
@@ -256,9 +263,18 @@ def unknown_action(r: Rule, s: PolicySubject) -> Iterator[Finding]:
     added the action after lpack's data snapshot (`lpack --version`), ignore LP526 for this file.
     """
     for st, pattern, suggestion in _unknowns(s, "action"):
-        yield r.finding(f'{_label(st)}: "{pattern}" is not an action of '
-                        f'{pattern.partition(":")[0]}{_did_you_mean(suggestion)}',
-                        s.where, line=st.line, fix="use the action name AWS documents")
+        action = AUTHORIZED_BY.get(pattern.lower())
+        if action is None:
+            yield r.finding(f'{_label(st)}: "{pattern}" is not an action of '
+                            f'{pattern.partition(":")[0]}{_did_you_mean(suggestion)}',
+                            s.where, line=st.line, fix="use the action name AWS documents")
+            continue
+        granted = action.lower() in _granted(st)
+        yield r.finding(f'{_label(st)}: "{pattern}" is an API operation, not an IAM action: IAM '
+                        f"authorizes it with {action}"
+                        + (", which the statement grants" if granted else ", which the statement does not grant"),
+                        s.where, line=st.line, severity=Severity.WARNING if granted else r.severity,
+                        fix=f"remove {pattern}" if granted else f"grant {action} instead of {pattern}")
 
 
 @rule("LP527", "action-pattern-matches-nothing", Severity.ERROR, subject=SUBJECT, source=PERMISSIONS_URL)
@@ -316,8 +332,14 @@ def _name_wildcards(s: PolicySubject) -> Iterator[tuple[Statement, str]]:
     for st in _allows(s):
         for pattern in st.actions:
             service, _, name = pattern.partition(":")
-            if _has_wildcard(name) and name != "*" and not _has_wildcard(service):
+            if _has_wildcard(name) and name != "*" and not _has_wildcard(service) and not _as_named(pattern):
                 yield st, pattern
+
+
+def _as_named(pattern: str) -> bool:
+    """``sqs:SendMessage*`` matches only ``sqs:SendMessage``: no wider than the name it spells."""
+    expanded = _expand(pattern)
+    return len(expanded) == 1 and expanded[0][0] == pattern.rstrip("*").lower()
 
 
 def _writes(pattern: str) -> set[str]:

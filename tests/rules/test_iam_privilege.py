@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -218,6 +219,27 @@ def test_lp526_unknown_action(document: object, fragment: str | None) -> None:
     check("LP526", document, None, fragment)
 
 
+QUEUE_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:orders"
+
+
+@pytest.mark.parametrize(("actions", "fragment", "severity"), [
+    pytest.param(["sqs:DeleteMessage", "sqs:DeleteMessageBatch"], "which the statement grants", Severity.WARNING,
+                 id="batch-beside-its-action"),
+    pytest.param(["sqs:SendMessageBatch"], "IAM authorizes it with sqs:SendMessage, which the statement does not",
+                 Severity.ERROR, id="batch-alone"),
+    pytest.param(["sqs:ChangeMessage*", "sqs:ChangeMessageVisibilityBatch"], "which the statement grants",
+                 Severity.WARNING, id="granted-through-a-pattern"),
+])
+def test_lp526_api_operations_name_their_action(actions: list[str], fragment: str, severity: Severity) -> None:
+    [found] = check("LP526", policy(statement(Action=actions, Resource=QUEUE_ARN)), None, fragment)
+    assert found.severity == severity and "is an API operation, not an IAM action" in found.message
+
+
+def test_lp526_s3_operations() -> None:
+    [found] = check("LP526", policy(statement(Action="s3:HeadObject")), None, "s3:GetObject")
+    assert found.severity == Severity.ERROR and found.fix == "grant s3:GetObject instead of s3:HeadObject"
+
+
 @pytest.mark.parametrize(("document", "fragment"), [
     pytest.param(policy(statement(Action="s3:Gett*")), '"s3:Gett*" matches no action', id="prefix"),
     pytest.param(policy(statement(Action="dynamodb:*Items", Resource=TABLE)), "matches no action", id="suffix"),
@@ -239,6 +261,10 @@ def test_lp527_action_pattern_matches_nothing(document: object, fragment: str | 
     pytest.param(policy(statement(Action="dynamodb:*Item", Resource=TABLE)), "of them Write", id="items"),
     pytest.param(policy(statement(Action="s3:Get*")), None, id="read-only"),
     pytest.param(policy(statement(Action="ec2:Describe*", Resource="*")), None, id="list-only"),
+    pytest.param(policy(statement(Action="sqs:SendMessage*", Resource=f"arn:aws:sqs:*:{ACCOUNT}:q")), None,
+                 id="matches-only-its-own-name"),
+    pytest.param(policy(statement(Action="sqs:SendMess*", Resource=f"arn:aws:sqs:*:{ACCOUNT}:q")), "sqs:SendMessage",
+                 id="one-match-other-name"),
     pytest.param(policy(statement(Effect="Deny", Action="s3:Put*")), None, id="deny"),
     pytest.param(policy(statement(Action="s3:*")), None, id="service-wide-is-lp521"),
 ])
@@ -725,3 +751,44 @@ def test_resource_star_is_said_beside_the_specific_rule() -> None:
                              ("secretsmanager:GetSecretValue", "LP543"), ("iam:PassRole", "LP540")):
         codes = sorted(f.code for f in ours(policy(statement(Action=action, Resource="*"))))
         assert codes == sorted(["LP532", specific]), (action, codes)
+
+
+URL_TEMPLATE = """\
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.13
+      Handler: app.handler
+      Code: src/
+      Role: arn:aws:iam::123456789012:role/fn
+  FnUrl:
+    Type: AWS::Lambda::Url
+    Properties:
+      TargetFunctionArn: !GetAtt Fn.Arn
+      AuthType: {auth}
+  FnUrlPermission:
+    Type: AWS::Lambda::Permission
+    Properties:
+      FunctionName: !Ref Fn
+      Action: lambda:InvokeFunctionUrl
+      Principal: "*"
+      FunctionUrlAuthType: {auth}
+"""
+
+
+@pytest.mark.parametrize(("auth", "severity", "fragment"), [
+    ("NONE", "warning", "function URL with AuthType NONE"),
+    ("AWS_IAM", "error", 'any principal ("*")'),
+])
+def test_lp550_function_url_permission_in_a_template(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     auth: str, severity: str, fragment: str) -> None:
+    from lpack.cli import main
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    (tmp_path / "template.yaml").write_text(URL_TEMPLATE.format(auth=auth))
+    main(["check", str(tmp_path / "template.yaml"), "--format", "json"])
+    found = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["code"] == "LP550"]
+    assert [(f["severity"], fragment in f["message"]) for f in found] == [(severity, True)]
+    assert found[0]["line"] == 14  # the AWS::Lambda::Permission resource in the template
