@@ -10,10 +10,14 @@ What "identical" and "unchanged" mean, so that a replay can never differ from a 
 - the same command line, working folder, local date (runtime lifecycles change with it), Python,
   environment (hashed: values are never stored) and, at a terminal, the same terminal size;
 - every file the recorded run opened (its project files, templates, policies, zips, lpack's and
-  Python's own modules as they were imported) has the same size, mtime and inode;
-- every folder it listed has the same entries, each with the same size and mtime; the folder of
-  every file it opened, and each folder above each path on the command line, has the same
-  mtime (a file created beside them, such as a new lock, changes it).
+  Python's own modules as they were imported) has the same size, mtime, inode and mode;
+- every folder it listed has the same entries, each with the same size, mtime and mode; the
+  folder of every file it opened, and each folder above each path on the command line, has the
+  same mtime (a file created beside them, such as a new lock, changes it).
+A file with a new mtime or inode but the same size and mode (pre-commit's stash and unstash, a
+git checkout or a rebase rewrite files that way) still counts as unchanged when its bytes have
+the digest recorded for them (project files up to 1 MiB; never lpack's or Python's modules),
+and a folder with a new mtime when it holds the same names: no check reads a file's mtime.
 A run that wrote a file outside lpack's cache, started a process, opened a socket, or ended in
 an error (exit 2 or 3) is not recorded. `LPACK_CHECK_CACHE=0` turns replays off.
 """
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat  # imported by os already
 import sys
 import time
 import zlib
@@ -32,12 +37,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import, and a replay needs nothing else from lpack
     from typing import Any
 
-FORMAT = 1
+FORMAT = 2
 _KEEP_SECONDS = 7 * 24 * 3600  # entries unused this long are removed when a new one is written
 # environment variables that change between identical runs and cannot change a check
 _VOLATILE_ENV = ("PWD", "OLDPWD", "SHLVL", "_", "TERM_SESSION_ID", "WINDOWID", "SSH_CLIENT", "SSH_CONNECTION",
                  "SSH_TTY", "TMUX_PANE", "PS1", "PROMPT_COMMAND", "LPACK_CHECK_CACHE_DEBUG")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+_DIGEST_MAX_BYTES = 1 << 20  # a larger file is told apart by its stamp alone (no digest recorded)
 
 
 def main() -> int:
@@ -114,13 +120,13 @@ def _key(argv: list[str]) -> str:
     }, sort_keys=True)
 
 
-def _digest(text: str) -> str:
-    """A digest of text that must not be stored as it is (the environment may hold secrets)."""
+def _digest(data: str | bytes) -> str:
+    """A digest of what must not be stored as it is (the environment, a file: either may hold secrets)."""
     try:
         from _blake2 import blake2b  # what hashlib wraps, without loading OpenSSL
     except ImportError:  # pragma: no cover - a Python built without it
         from hashlib import blake2b
-    return blake2b(text.encode(), digest_size=32).hexdigest()
+    return blake2b(data.encode() if isinstance(data, str) else data, digest_size=32).hexdigest()
 
 
 # -- replaying -----------------------------------------------------------------------------------
@@ -131,30 +137,92 @@ def _replay(name: str, key: str) -> int | None:
             entry = json.load(handle)
     except (OSError, ValueError):
         return None
-    if not isinstance(entry, dict) or entry.get("key") != key or not _unchanged(entry):
+    if not isinstance(entry, dict) or entry.get("key") != key:
+        return None
+    unchanged = _unchanged(entry)
+    if not unchanged:
         return None
     sys.stdout.write(entry["stdout"])
     sys.stdout.flush()
     sys.stderr.write(entry["stderr"])
     sys.stderr.flush()
-    try:
-        os.utime(name)  # in use: kept by the clean-up of old entries
-    except OSError:
-        pass
+    if unchanged is _RESTAMPED:  # the new stamps, so that the next replay need not read the files again
+        _write(name, entry)
+    else:
+        try:
+            os.utime(name)  # in use: kept by the clean-up of old entries
+        except OSError:
+            pass
     return int(entry["code"])
 
 
-def _unchanged(entry: dict[str, Any]) -> bool:
+_RESTAMPED = "restamped"  # unchanged, but some files and folders only by their digests
+
+
+def _unchanged(entry: dict[str, Any]) -> bool | str:
+    """Whether every input is as recorded: True; ``_RESTAMPED`` when some only by their digests
+    (``entry``'s stamps and listings are then updated); False on the first change."""
+    restamped = False
     try:
-        for path, stamp in entry["files"].items():
-            if _stamp(path) != stamp:
-                return _changed(path)
-        for path, listing in entry["folders"].items():
-            if _listing(path) != listing:
-                return _changed(f"{path}{os.sep} (its entries)")
-    except (KeyError, TypeError, AttributeError):
+        digests = entry.get("digests") or {}
+        files = entry["files"]
+        for path, stamp in files.items():
+            if (now := _stamp(path)) != stamp:
+                if not _same_content(path, stamp, now, digests):
+                    return _changed(path)
+                files[path], restamped = now, True
+        folders = entry["folders"]
+        for path, listing in folders.items():
+            if (now_listed := _listing(path)) != listing:
+                if not _same_listing(path, listing, now_listed, digests, folders):
+                    return _changed(f"{path}{os.sep} (its entries)")
+                folders[path], restamped = now_listed, True
+    except (KeyError, TypeError, AttributeError, IndexError):
         return False
+    return _RESTAMPED if restamped else True
+
+
+def _same_content(path: str, stamp: list[Any], now: list[Any] | None, digests: dict[str, str]) -> bool:
+    """A file rewritten with the same bytes (same size and mode, new mtime or inode), or a folder
+    that holds the same names (new mtime or size): what a check reads of it is the same."""
+    if now is None or stamp is None or path not in digests or now[3] != stamp[3]:
+        return False
+    folder = stat.S_ISDIR(now[3])
+    return (folder or now[0] == stamp[0]) and _content_digest(path, folder) == digests[path]
+
+
+def _same_listing(path: str, listing: list[list[Any]], now: list[list[Any]] | None, digests: dict[str, str],
+                  folders: dict[str, Any]) -> bool:
+    """A listed folder whose entries differ from the recorded ones only by mtimes: each such
+    file's bytes have their recorded digest; each such folder is itself compared (listed or stamped)."""
+    if now is None or len(now) != len(listing):
+        return False
+    for old, new in zip(listing, now):
+        if old == new:
+            continue
+        if old[:2] != new[:2] or old[4:] != new[4:]:  # name and kind, mode
+            return False
+        inner = os.path.join(path, new[0])
+        if new[1]:  # a folder: its own listing or stamp says whether what it holds changed
+            if inner not in folders and inner not in digests:
+                return False
+        elif old[2] != new[2] or inner not in digests or _content_digest(inner, False) != digests[inner]:
+            return False
     return True
+
+
+def _content_digest(path: str, folder: bool) -> str | None:
+    """What a check depends on in a file (its bytes) or a folder (its entries' names and kinds)."""
+    try:
+        if folder:
+            with os.scandir(path) as entries:
+                names = sorted(f"{e.name}/" if e.is_dir() else e.name for e in entries if e.name != "__pycache__")
+            return _digest("\0".join(names))
+        with open(path, "rb") as handle:
+            data = handle.read(_DIGEST_MAX_BYTES + 1)
+    except OSError:
+        return None
+    return _digest(data) if len(data) <= _DIGEST_MAX_BYTES else None
 
 
 def _changed(what: str) -> bool:
@@ -165,28 +233,31 @@ def _changed(what: str) -> bool:
 
 
 def _stamp(path: str) -> list[int] | None:
-    """What changes when a file or folder changes: size, mtime and inode (None: it is gone)."""
+    """What changes when a file or folder changes: size, mtime, inode and mode (None: it is gone)."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
+    return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_mode]
 
 
 def _listing(path: str) -> list[list[Any]] | None:
-    """A folder's entries, each with its kind, size and mtime (None: it cannot be listed)."""
+    """A folder's entries, each with its kind, size, mtime and mode (None: it cannot be listed)."""
     try:
         with os.scandir(path) as entries:
             found: list[list[Any]] = []
             for item in entries:
                 if item.name == "__pycache__":  # written by imports; follows the sources listed beside it
                     continue
+                if item.name == ".git":  # its existence marks a repository's root; what it holds is git's
+                    found.append([item.name, item.is_dir()])
+                    continue
                 try:
                     st = item.stat()
                 except OSError:
                     found.append([item.name, None])
                     continue
-                found.append([item.name, item.is_dir(), st.st_size, st.st_mtime_ns])
+                found.append([item.name, item.is_dir(), st.st_size, st.st_mtime_ns, st.st_mode])
     except OSError:
         return None
     return sorted(found, key=lambda row: row[0])
@@ -309,22 +380,41 @@ def _save(name: str, key: str, argv: list[str], recorder: _Recorder, code: int, 
         if not arg.startswith("-") and os.path.exists(arg):
             stamped.update(_probed(os.path.abspath(arg)))
     stamped.add(os.getcwd())
+    stamps = {p: _stamp(p) for p in sorted(stamped) if _depends(p, cache_root)}
     entry = {
-        "key": key, "code": code, "stdout": stdout, "stderr": stderr,
-        "files": {p: _stamp(p) for p in sorted(stamped) if _depends(p, cache_root)},
+        "key": key, "code": code, "stdout": stdout, "stderr": stderr, "files": stamps,
         # folders the import system listed (sys.path, packages) are not inputs: the code imported is
         "folders": {p: _listing(p) for p in sorted(folders)
                     if _depends(p, cache_root) and not (p + os.sep).startswith(code_folders)},
+        "digests": _digests(stamps, code_folders),
     }
+    if _write(name, entry):
+        _clean(os.path.dirname(name))
+
+
+def _digests(stamps: dict[str, list[int] | None], code_folders: tuple[str, ...]) -> dict[str, str]:
+    """The digests of the project's files and folders the check read, by which a replay still
+    knows them after a rewrite that changed only their mtime (not lpack's or Python's code)."""
+    found = {}
+    for path, stamp in stamps.items():
+        if stamp is None or path.startswith(code_folders) or stamp[0] > _DIGEST_MAX_BYTES:
+            continue
+        digest = _content_digest(path, stat.S_ISDIR(stamp[3]))
+        if digest is not None:
+            found[path] = digest
+    return found
+
+
+def _write(name: str, entry: dict[str, Any]) -> bool:
     try:
         os.makedirs(os.path.dirname(name), exist_ok=True)
         partial = f"{name}.{os.getpid()}.tmp"
         with open(partial, "w", encoding="utf-8") as handle:
             json.dump(entry, handle, separators=(",", ":"))
         os.replace(partial, name)
-        _clean(os.path.dirname(name))
     except OSError:
-        pass  # a cache that cannot be written only costs speed
+        return False  # a cache that cannot be written only costs speed
+    return True
 
 
 def _probed(path: str) -> list[str]:

@@ -175,3 +175,70 @@ def test_lpacks_own_code_is_an_input(project: Path, tmp_path: Path) -> None:
         assert any(Path(p).is_relative_to(rules) for p in recorded["files"]), "no lpack.rules module recorded"
         assert json.loads(recorded["key"])["lpack"] == package.__version__
         shutil.rmtree(cache)
+
+
+def _touched(path: Path) -> None:
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+
+
+def _recreated(path: Path) -> None:
+    """What git checkout and pre-commit's unstash do: a new file (new inode; its folder's mtime
+    changes) with the same bytes."""
+    data = path.read_bytes()
+    path.unlink()
+    path.write_bytes(data)
+
+
+def _checked_out(path: Path) -> None:
+    path.unlink()
+    subprocess.run(["git", "checkout", "--", path.name], cwd=path.parent, check=True, capture_output=True)
+
+
+@pytest.mark.parametrize("rewrite", [_touched, _recreated, _checked_out], ids=["touched", "recreated", "git-checkout"])
+def test_a_file_rewritten_with_the_same_bytes_is_still_replayed(project: Path, tmp_path: Path,
+                                                                 rewrite: Callable[[Path], None]) -> None:
+    """A file whose mtime or inode changed but not its bytes changes nothing a check says: the
+    pre-commit hook's check is replayed after pre-commit's stash/unstash or a git checkout."""
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    cache = tmp_path / "cache"
+    args = ["check", "--files", "lambda_function.py", "lpack.toml", "policy.json"]
+    first = lpack(args, project, cache)
+    assert first.imported and first.code in (0, 1)
+    for name in ("lambda_function.py", "lpack.toml", "policy.json"):
+        rewrite(project / name)
+        replayed = lpack(args, project, cache)
+        assert not replayed.imported, f"{name}: {replayed.why}"
+        assert replayed.shown() == first.shown()
+    assert not lpack(args, project, cache).imported  # and again, from the stamps the replay recorded
+
+
+def test_other_bytes_of_the_same_size_are_not_replayed(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    args = ["check", "--files", "lambda_function.py", "--format", "json"]
+    first = lpack(args, project, cache)
+    handler = project / "lambda_function.py"
+    handler.write_text(HANDLER.replace("lambda_handler", "lambda_handlex"))  # LP2xx: the handler is gone
+    _touched(handler)
+    cached = lpack(args, project, cache)
+    fresh = lpack(args, project, tmp_path / "no-cache", LPACK_CHECK_CACHE="0")
+    assert cached.imported and cached.shown() == fresh.shown() != first.shown()
+
+
+def test_a_changed_mode_is_not_replayed(project: Path, tmp_path: Path) -> None:
+    """chmod changes no size or mtime, but a source's execute bits are what LP213 reads."""
+    wrapper = project / "wrapper.sh"
+    wrapper.write_text('#!/bin/bash\nexec "$@"\n')
+    wrapper.chmod(0o755)
+    with open(project / "lpack.toml", "a") as config:
+        config.write('[environment]\nAWS_LAMBDA_EXEC_WRAPPER = "/var/task/wrapper.sh"\n')
+    cache = tmp_path / "cache"
+    args = ["check", "--files", "wrapper.sh"]
+    first = lpack(args, project, cache)
+    wrapper.chmod(0o644)
+    cached = lpack(args, project, cache)
+    fresh = lpack(args, project, tmp_path / "no-cache", LPACK_CHECK_CACHE="0")
+    assert cached.imported, "the execute bit is an input"
+    assert cached.shown() == fresh.shown() != first.shown()
+    assert "LP213" in fresh.out
