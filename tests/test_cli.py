@@ -170,6 +170,31 @@ def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
     assert err.splitlines()[-1] == "lpack: tip: did you mean 'python3.9'?"
 
 
+def _parsed(parser: object, argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[object, str, str]:
+    try:
+        result: object = vars(parser.parse_args(argv))  # type: ignore[attr-defined]
+    except SystemExit as exc:
+        result = exc.code
+    out, err = capsys.readouterr()
+    return result, out, err
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", "--help"], ["check", "-q", "--files", "a.py", "b.py"], ["check", "--format", "jsn"],
+    ["check", "--selec", "LP1"], ["check", "--version"], ["check", "--layer"], ["build", "--help"],
+    ["build", "--layer"], ["build", "--jobs", "0"], ["cache", "kee"], ["cache", "key", "--help"],
+    ["invoke", "--help"], ["serve", "--help"], ["rules", "--format"], ["sam-makefile", "--bogus"],
+], ids=" ".join)
+def test_a_command_parses_alone_as_among_all(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """`lpack COMMAND ...` builds only COMMAND's parser (start-up for the pre-commit hook): its
+    help, errors, tips and parsed arguments are what the whole command line gives."""
+    from lpack.cli import _parser
+
+    alone = _parsed(_parser(argv[0]), argv, capsys)
+    assert alone == _parsed(_parser(), argv, capsys)
+    assert alone[1] or alone[2] or isinstance(alone[0], dict)
+
+
 # -- rules -------------------------------------------------------------------------------------
 
 
