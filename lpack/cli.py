@@ -131,6 +131,13 @@ class _Formatter(argparse.HelpFormatter):
     wrapped whole; a paragraph with indented lines (examples) is kept line for line. Words
     are never split, not even at a hyphen."""
 
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        from lpack._terminal import columns
+
+        # argparse's own default width imports shutil (with bz2 and lzma): ~2 ms of every start-up
+        super().__init__(prog, indent_increment, max_help_position, columns() - 2 if width is None else width)
+
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         import textwrap
 

@@ -7,7 +7,6 @@ texts (a lock's set for a target, a staleness verdict) by the bytes they came fr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -30,6 +29,8 @@ def default_root() -> Path:
 
 
 def make_key(parts: Mapping[str, Any]) -> str:
+    import hashlib  # here: its import loads OpenSSL (~2 ms), which a check that memoizes nothing never needs
+
     stamp = {"lpack": __version__, "cache_format": CACHE_FORMAT}
     blob = json.dumps({**stamp, **parts}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -59,6 +60,8 @@ def file_digest(path: Path | None) -> str:
     """sha256 of a file's bytes ("" for none or a missing file)."""
     if path is None or not path.is_file():
         return ""
+    import hashlib
+
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -70,6 +73,8 @@ def remembered_sha256(path: Path) -> str:
     where = {"path": str(path.resolve()), "size": st.st_size, "mtime": st.st_mtime_ns, "inode": st.st_ino}
 
     def digest() -> str:
+        import hashlib
+
         sha = hashlib.sha256()
         with open(path, "rb") as handle:
             while chunk := handle.read(1 << 20):

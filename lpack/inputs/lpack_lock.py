@@ -3,7 +3,6 @@ input's sha256, which the lock-out-of-date rule compares with the input as it is
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
@@ -18,6 +17,8 @@ def input_sha256(path: Path) -> str:
     """sha256 of the input's bytes, followed by those of the files it includes (-r, -c), in order:
     for an input without includes, what `sha256sum requirements.in` prints. For a pyproject.toml,
     of its dependency tables only: editing [tool.lpack] does not make its lock out of date."""
+    import hashlib  # here: its import loads OpenSSL, and most checks need no digest
+
     from lpack.inputs.requirements_file import read_requirements
 
     if path.name == "pyproject.toml":
@@ -29,6 +30,7 @@ def input_sha256(path: Path) -> str:
 
 
 def _pyproject_sha256(path: Path) -> str:
+    import hashlib
     import json
 
     from lpack.inputs.declared import read_toml

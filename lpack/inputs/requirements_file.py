@@ -7,7 +7,6 @@ shapes the result, notes whether hashes are present, and lists the top-level req
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shlex
@@ -48,6 +47,8 @@ class Requirements:
     def fingerprint(self, within: tuple[Path, ...] = ()) -> str:
         """A digest of the files and of the local folders they name; links in those folders are
         followed as far as ``within`` (the project's root and its follow-links) lets a build."""
+        import hashlib  # here: its import loads OpenSSL, and most checks need no digest
+
         digest = hashlib.sha256()
         for path in self.files:
             digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
@@ -209,4 +210,6 @@ def _rewrite_line(line: str, base: Path, copies: dict[Path, Path], wheels: dict[
 
 
 def _sha256(path: Path) -> str:
+    import hashlib
+
     return hashlib.sha256(path.read_bytes()).hexdigest()
