@@ -59,7 +59,7 @@ class App:
 
     def __init__(self, generation: Generation, on_served: OnServed, region: str | None = None,
                  provide: Provide = lambda _function, _module: False) -> None:
-        self.region = region
+        self.region = region_of(region)  # --region, else the shell's AWS_REGION ...: looked up once
         self.provide = provide  # installs the runtime's modules (boto3) a function misses, as invoke does
         self.on_served = on_served
         self._generation = generation
@@ -126,7 +126,7 @@ class App:
         served = blank._replace(route=route, plan=function.plan, python=function.interpreter.full_version)
         request_id = new_request_id()
         event = event_for(route, params, request, request_id=request_id, now_ms=int(time.time() * 1000),
-                          region=region_of(self.region))
+                          region=self.region)
         if _event_too_large(request, event):
             return error_response(route, "too-large"), served._replace(
                 problem=f"the event is over Lambda's {limits.SYNC_PAYLOAD.value:,}-byte request limit")
