@@ -40,9 +40,18 @@ class Head(NamedTuple):
     command: str
     path: str
     version: str  # "HTTP/1.1", "HTTP/1.0", or "HTTP/0.9" for a line without a version
-    headers: http.client.HTTPMessage
+    fields: list[tuple[str, str]]  # the header fields in order, names as sent, repeated names kept
+    first: dict[str, str]  # lower-cased name -> its first value (as email.message.Message.get gives)
     close: bool  # whether the connection closes after the answer
     expect_continue: bool  # the client waits for "100 Continue" before sending the body
+
+    @property
+    def headers(self) -> http.client.HTTPMessage:
+        """The fields as http.server's handlers hold them."""
+        message = http.client.HTTPMessage()
+        for name, value in self.fields:
+            message[name] = value
+        return message
 
 
 def read_head(line: str, rfile: io.BufferedIOBase, protocol: str) -> Head:
@@ -65,14 +74,15 @@ def read_head(line: str, rfile: io.BufferedIOBase, protocol: str) -> Head:
         raise BadHead(400, f"Bad HTTP/0.9 request type ({command!r})", version)
     if path.startswith("//"):
         path = "/" + path.lstrip("/")
-    headers = read_headers(rfile, version)
-    connection = (headers.get("Connection") or "").lower()
+    fields = read_headers(rfile, version)
+    first = {name.lower(): value for name, value in reversed(fields)}
+    connection = first.get("connection", "").lower()
     if connection == "close":
         close = True
     elif connection == "keep-alive" and protocol >= "HTTP/1.1":
         close = False
-    expect = (headers.get("Expect") or "").lower() == "100-continue"
-    return Head(command, path, version, headers, close,
+    expect = first.get("expect", "").lower() == "100-continue"
+    return Head(command, path, version, fields, first, close,
                 expect and protocol >= "HTTP/1.1" and version >= "HTTP/1.1")
 
 
@@ -84,11 +94,10 @@ def _version_number(version: str) -> tuple[int, int]:
     return int(parts[0]), int(parts[1])
 
 
-def read_headers(rfile: io.BufferedIOBase, version: str = "HTTP/1.1") -> http.client.HTTPMessage:
+def read_headers(rfile: io.BufferedIOBase, version: str = "HTTP/1.1") -> list[tuple[str, str]]:
     """The header fields up to the empty line, in order, names as sent, repeated names kept."""
-    headers = http.client.HTTPMessage()
+    fields: list[tuple[str, str]] = []
     count = 0
-    last: tuple[str, str] | None = None
     while True:
         raw = rfile.readline(MAX_LINE_BYTES + 1)
         if len(raw) > MAX_LINE_BYTES:
@@ -98,18 +107,13 @@ def read_headers(rfile: io.BufferedIOBase, version: str = "HTTP/1.1") -> http.cl
         if count > MAX_LINES:
             raise BadHead(431, "Too many headers", version, f"got more than {MAX_LINES} headers")
         if raw in (b"\r\n", b"\n", b""):
-            break
+            return fields
         text = str(raw, "iso-8859-1").rstrip("\r\n")
-        if text[:1] in (" ", "\t") and last is not None:  # obs-fold: the previous value goes on
-            name, value = last
-            last = (name, " ".join(filter(None, (value, text.strip(" \t")))))
+        if text[:1] in (" ", "\t") and fields:  # obs-fold: the previous value goes on
+            name, value = fields[-1]
+            fields[-1] = (name, " ".join(filter(None, (value, text.strip(" \t")))))
             continue
-        if last is not None:
-            headers[last[0]] = last[1]
         name, colon, value = text.partition(":")
         if not colon or not _NAME.fullmatch(name):
             raise BadHead(400, f"Bad header line ({text[:100]!r})", version)
-        last = (name, value.strip(" \t"))
-    if last is not None:
-        headers[last[0]] = last[1]
-    return headers
+        fields.append((name, value.strip(" \t")))

@@ -24,7 +24,7 @@ from lpack.invoke import runtime_modules
 from lpack.invoke.runner import Plan, region_of, request_for
 from lpack.invoke.sandbox import Outcome, new_request_id
 from lpack.serve.environments import Function, Generation, Throttled
-from lpack.serve.request_head import BadHead, read_head
+from lpack.serve.request_head import BadHead, Head, read_head
 from lpack.serve.routes import Route, match
 from lpack.serve.shapes import BadResponse, HttpRequest, HttpResponse, error_response
 from lpack.serve.shapes import to_event as event_for
@@ -198,6 +198,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: a browser or a benchmark reuses its connection
     server: HttpServer
     raw_requestline: bytes  # set by handle_one_request
+    head: Head  # the request's head, as read by parse_request
 
     def setup(self) -> None:
         super().setup()
@@ -216,7 +217,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_error(bad.status, bad.message, bad.explain)
             return False
         self.command, self.path, self.request_version = head.command, head.path, head.version
-        self.headers, self.close_connection = head.headers, head.close
+        self.head, self.headers, self.close_connection = head, head.headers, head.close
         return self.handle_expect_100() if head.expect_continue else True
 
     def _serve(self) -> None:
@@ -224,8 +225,8 @@ class Handler(BaseHTTPRequestHandler):
         if body is None:
             return
         path, _, query = self.path.partition("?")
-        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
-        request = HttpRequest(self.command, path, query, list(self.headers.items()), body,
+        host = self.head.first.get("host") or "{}:{}".format(*self.server.server_address[:2])
+        request = HttpRequest(self.command, path, query, self.head.fields, body,
                               self.client_address[0], host, self.request_version)
         response, served = self.server.app.answer(request)
         self._write(response)
@@ -234,10 +235,10 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
     def _body(self) -> bytes | None:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+        if "chunked" in self.head.first.get("transfer-encoding", "").lower():
             return self._chunked()
         try:
-            length = int(self.headers.get("Content-Length") or 0)
+            length = int(self.head.first.get("content-length") or 0)
         except ValueError:
             self.send_error(400, "Bad Content-Length")
             return None

@@ -90,11 +90,11 @@ def test_the_heads_stdlib_would_refuse_are_answered_as_it_answers_them() -> None
 
 def test_an_obsolete_folded_line_continues_the_value_after_one_space() -> None:
     head = io.BytesIO(b"X-Folded: one\r\n   two\r\n\tthree  \r\nHost: a\r\n\r\n")
-    assert list(read_headers(head).items()) == [("X-Folded", "one two three"), ("Host", "a")]
+    assert read_headers(head) == [("X-Folded", "one two three"), ("Host", "a")]
 
 
 def test_a_value_loses_the_spaces_around_it() -> None:
-    assert list(read_headers(io.BytesIO(b"X-A: \t spaced \t\r\n\r\n")).items()) == [("X-A", "spaced")]
+    assert read_headers(io.BytesIO(b"X-A: \t spaced \t\r\n\r\n")) == [("X-A", "spaced")]
 
 
 @pytest.mark.parametrize("line", [b"No colon here", b"Bad Name: x", b": no name", b" X-First: folded"],
