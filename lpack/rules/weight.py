@@ -1,4 +1,5 @@
-"""Dead-weight rules (LP143-LP145): tests, caches and documentation shipped in the package.
+"""Dead-weight rules: tests, caches and documentation shipped in the package (LP143-LP145), and
+the same distribution shipped twice, in the function and a layer or in two layers (LP146, LP147).
 
 Each gives the ``exclude`` patterns that drop what it counts and the bytes that saves; the three
 count each file once (tests, then caches, then docs), so their savings add up.
@@ -6,19 +7,24 @@ count each file once (tests, then caches, then docs), so their savings add up.
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import posixpath
 import re
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
-from lpack.analysis.package import Entry
+from lpack.analysis.distributions import normalize
+from lpack.analysis.package import Entry, PackageIndex, PackageReader, display_path
 from lpack.analysis.subjects import PackageSubject
 from lpack.core import limits
+from lpack.core.errors import LpackError
 from lpack.core.findings import Finding, Severity
 from lpack.core.units import human_bytes
-from lpack.rules import Rule, rule
+from lpack.rules import Rule, _package, rule
 from lpack.rules._package import (
+    SITE_PACKAGES,
     cached_pycs,
     count,
     handler_module,
@@ -287,3 +293,152 @@ def docs_shipped(r: Rule, s: PackageSubject) -> Iterator[Finding]:
     patterns += sorted(kept) if suffixes else []
     yield from _weight_finding(r, s, "docs", groups, files, patterns,
                                "libraries usually never read them at run time")
+
+
+# -- the same distribution shipped twice (LP146, LP147) ------------------------------------------
+
+_DIST_INFO = re.compile(r"(?P<name>[^/-]+)-(?P<version>[^/-]+)\.dist-info/")
+
+
+class _Copy(NamedTuple):
+    """One installed copy of a distribution: where (the package and its root) and which version."""
+
+    where: str  # the package's display name
+    root: str  # "" a function's root; "python/" or "python/lib/python3.X/site-packages/" in a layer
+    folder: str  # "requests-2.32.3.dist-info"
+    version: str
+    layer: int  # -1 the function; else the layer's place in the function's list
+
+
+def _copies(index: PackageIndex, roots: tuple[str, ...], where: str, layer: int) -> dict[str, list[_Copy]]:
+    """Normalised project name -> its copies in ``index`` (from the central directory)."""
+    found: dict[str, list[_Copy]] = {}
+    seen: set[str] = set()
+    for entry in index.entries:
+        root = next((r for r in sorted(roots, key=len, reverse=True) if entry.name.startswith(r)), None)
+        if root is None or (match := _DIST_INFO.match(entry.name, len(root))) is None:
+            continue
+        folder = match.group(0)[:-1]
+        if root + folder not in seen:
+            seen.add(root + folder)
+            found.setdefault(normalize(match["name"]), []).append(_Copy(where, root, folder, match["version"], layer))
+    return found
+
+
+def _layer_roots(index: PackageIndex, s: PackageSubject) -> tuple[str, ...]:
+    if s.target is not None:
+        return (f"python/lib/python3.{s.target.runtime.python[1]}/site-packages/", "python/")
+    return (*sorted({m.group(0) for e in index.entries if (m := SITE_PACKAGES.match(e.name))}), "python/")
+
+
+def _copy_bytes(index: PackageIndex, reader: PackageReader | None, copy: _Copy) -> int:
+    """The unzipped bytes of the files a copy's RECORD lists (its dist-info folder's without one)."""
+    sizes = {e.name: e.size for e in index.entries}
+    listed: set[str] = set()
+    own = reader if reader is not None else PackageReader(index)
+    try:
+        text = own.text(f"{copy.root}{copy.folder}/RECORD")
+        listed = {copy.root + row[0] for row in csv.reader(text.splitlines()) if row and row[0]}
+    except LpackError:
+        pass
+    finally:
+        if reader is None:
+            own.close()
+    if not listed:
+        listed = {n for n in sizes if n.startswith(f"{copy.root}{copy.folder}/")}
+    return sum(sizes.get(n, 0) for n in listed)
+
+
+def _packages(s: PackageSubject) -> list[tuple[PackageIndex, PackageReader | None, dict[str, list[_Copy]]]]:
+    """The function and each layer it is deployed with, with their readers and copies."""
+    readers = s.layer_readers if len(s.layer_readers) == len(s.layers) else (None,) * len(s.layers)
+    found = [(s.package, s.reader, _copies(s.package, ("",), s.display, -1))]
+    for i, (layer, reader) in enumerate(zip(s.layers, readers)):
+        found.append((layer, reader, _copies(layer, _layer_roots(layer, s), display_path(layer.path), i)))
+    return found
+
+
+@rule("LP146", "function-and-layer-duplicate", Severity.WARNING, subject=PackageSubject, source=_package.LAYERS_URL)
+def function_and_layer_duplicate(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+    """## What it does
+    Finds a distribution (a `*.dist-info` folder, by project name) installed both in the function
+    package and in a layer the function is deployed with, and says which copy Python imports,
+    both versions and the bytes of the copy that is never imported (the files its RECORD lists).
+
+    ## Why is this bad?
+    Lambda's `sys.path` puts the function (`/var/task`) before every layer (`/opt/python/...`):
+    the function's copy wins and the layer's is never imported by this function, yet both count
+    towards the 250 MB unzipped limit of the function and its layers. With different versions,
+    code written against the layer's version silently runs the function's.
+
+    ## How to fix
+    Take the distribution out of the function's requirements (it comes from the layer), or out
+    of the layer. Distributions that only share a namespace package (`google-cloud-*`) are
+    different projects and are not reported; a layer the function is not deployed with is not
+    looked at.
+    """
+    if s.kind != "function" or not s.layers:
+        return
+    packages = _packages(s)
+    mine = packages[0][2]
+    for name, copies in sorted(mine.items()):
+        for index, reader, theirs in packages[1:]:
+            for other in theirs.get(name, ()):
+                own = copies[0]
+                versions = f"{own.version} in both" if own.version == other.version else \
+                    f"the function's {own.version}, the layer's {other.version}"
+                size = _copy_bytes(index, reader, other)
+                yield r.finding(
+                    f"{other.folder.split('-')[0]} is in the function ({own.folder}) and in the layer {other.where} "
+                    f"({other.root}{other.folder}): {versions}; the function's copy is imported (/var/task comes "
+                    f"first on sys.path), the layer's {human_bytes(size)} never is but counts towards the "
+                    f"250 MB unzipped limit",
+                    s.where(f"{own.folder}/"), function=s.function,
+                    fix="remove it from the function's requirements (the layer provides it) or from the layer",
+                )
+
+
+@rule("LP147", "layers-duplicate", Severity.WARNING, subject=PackageSubject, source=_package.LAYERS_URL)
+def layers_duplicate(r: Rule, s: PackageSubject) -> Iterator[Finding]:
+    """## What it does
+    Finds a distribution installed in two of the layers a function is deployed with, and says
+    which copy Python imports, both versions and the bytes of the copy that is not imported.
+
+    ## Why is this bad?
+    Both copies count towards the 250 MB unzipped limit. Lambda extracts the layers into `/opt`
+    in the order they are listed, a later layer's files replacing an earlier one's at the same
+    path: with different versions the result mixes files of both, and both `*.dist-info`
+    folders stay, so `importlib.metadata` may report either version. `/opt/python/lib/python3.X/
+    site-packages` comes before `/opt/python` on `sys.path`, so a copy there wins over one in
+    `python/`.
+
+    ## How to fix
+    Keep the distribution in one layer (usually a shared base layer) and out of the others.
+    """
+    if s.kind != "function" or len(s.layers) < 2:
+        return
+    layers = _packages(s)[1:]
+    for name in sorted({n for _i, _r, copies in layers for n in copies}):
+        found = [(index, reader, c) for index, reader, copies in layers for c in copies.get(name, ())]
+        if len({c.layer for _i, _r, c in found}) < 2:
+            continue
+        winner = _imported(found)
+        for index, reader, loser in (f for f in found if f[2] is not winner[2] and f[2].layer != winner[2].layer):
+            won = winner[2]
+            versions = f"{won.version} in both" if won.version == loser.version else \
+                f"{won.version} and {loser.version}"
+            yield r.finding(
+                f"{won.folder.split('-')[0]} is in the layers {loser.where} ({loser.root}{loser.folder}) and "
+                f"{won.where} ({won.root}{won.folder}): {versions}; {won.where}'s copy is imported, the other's "
+                f"{human_bytes(_copy_bytes(index, reader, loser))} counts towards the 250 MB unzipped limit"
+                + ("; with both dist-info folders in /opt, importlib.metadata may report either version"
+                   if won.root == loser.root and won.version != loser.version else ""),
+                s.display, function=s.function,
+                fix="keep the distribution in one layer and out of the others",
+            )
+
+
+def _imported(found: list[tuple[PackageIndex, PackageReader | None, _Copy]]) -> tuple[PackageIndex, PackageReader | None, _Copy]:
+    """The copy Python imports: site-packages before python/; at the same root, the last layer
+    listed (extracted last, its files replace the earlier ones')."""
+    return max(found, key=lambda f: (f[2].root != "python/", f[2].layer))

@@ -127,7 +127,7 @@ def test_rules_are_registered_with_docs_and_sources() -> None:
     mine = [r for r in rules.rules_for(PackageSubject) if 120 <= int(r.code[2:]) <= 159]
     assert [r.code for r in mine] == ["LP120", "LP121", "LP122", "LP123", "LP124", "LP125", "LP126", "LP127",
                                       "LP130", "LP131", "LP132", "LP140", "LP141", "LP142", "LP143", "LP144",
-                                      "LP145"]
+                                      "LP145", "LP146", "LP147"]
     for r in mine:
         assert r.doc.startswith("## What it does") and "## Why is this bad?" in r.doc and "## How to fix" in r.doc
         assert r.source.startswith("https://docs.aws.amazon.com/lambda/")
