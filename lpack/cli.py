@@ -323,7 +323,7 @@ def _build_parser(commands: Any) -> None:
     build.add_argument("--slim", action="store_true",
                        help="leave out of the dependencies what is provably unneeded at run time (as slim = true): "
                        "tests, docs, caches, *.pyi stubs (RECORD fixed, every *.dist-info kept) and shared "
-                       "libraries' debug sections where strip is proved safe; the bytes saved are reported per package")
+                       "libraries' debug symbols where the strip is proved safe; the bytes saved are reported per package")
     build.add_argument("--report", type=Path, metavar="FILE.html", dest="size_report",
                        help="also write a self-contained HTML size map of the built zips (package, folder, file; "
                        "zipped and unzipped sizes; what --slim would save)")

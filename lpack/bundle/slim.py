@@ -6,9 +6,11 @@ and ``*.pyi`` stubs (read by type checkers, never imported). Every ``*.dist-info
 RECORD loses the lines of the files left out, so ``importlib.metadata`` and pip agree with the
 package (serverless-python-requirements #441: their slim broke ``importlib.metadata``).
 
-ELF shared libraries lose their debug sections with a real ``strip --strip-debug`` only when
-the result is proved to load the same: it still parses as ELF for the same machine, and every
-section the loader maps (``SHF_ALLOC``: code, data, ``.dynsym``, ``.dynamic``...) has the very
+ELF shared libraries lose what only debuggers read with a real ``strip --strip-unneeded`` (the
+debug sections and the static symbol table ``.symtab``; what Debian's dh_strip does to shared
+libraries: ``--strip-debug`` alone left pyarrow's 100 MB of libraries as they were) only when the
+result is proved to load the same: it still parses as ELF for the same machine, and every section
+the loader maps (``SHF_ALLOC``: code, data, ``.dynsym``, ``.dynamic``, relocations...) has the very
 bytes it had; then, when a Python of the target is installed, each top-level package holding a
 stripped library is imported from the slim tree. Anything else keeps the original file
 (serverless-python-requirements #318: their strip broke ``.so`` files).
@@ -161,7 +163,7 @@ def _fixed_record(member: zipwriter.Member, gone: dict[str, str]) -> zipwriter.M
     return zipwriter.compress(member.name, "".join(kept).encode("utf-8"), member.mode)
 
 
-# -- shared libraries: strip --strip-debug, proved -----------------------------------------------
+# -- shared libraries: strip --strip-unneeded, proved --------------------------------------------
 
 def shared_library(name: str) -> bool:
     base = name.rsplit("/", 1)[-1]
@@ -177,7 +179,7 @@ def strip_tool(target: Target) -> list[str] | None:
     names = ["strip"] if host == wanted else []
     names += [f"{wanted}-linux-gnu-strip", "llvm-strip"]
     found = next((shutil.which(n) for n in names if shutil.which(n)), None)
-    return None if found is None else [found, "--strip-debug"]
+    return None if found is None else [found, "--strip-unneeded"]
 
 
 class _Candidate(NamedTuple):
@@ -199,9 +201,10 @@ def _stripped(members: list[zipwriter.Member], target: Target, find_python: Find
         for c in candidates:
             result[c.at] = c.stripped
         failed = _import_failures(result, members, candidates, target, find_python, Path(work))
-    for c in candidates:
+    packages = set(top_level_packages(m.name for m in result))
+    for c in candidates:  # a failed package's libraries go back, and those of folders like numpy.libs/
         top = c.member.name.split("/", 1)[0]
-        if top in failed:
+        if top in failed or (failed and top not in packages):
             result[c.at] = c.member
             notes.append(f"{c.member.name}: kept unstripped: {failed[top]}")
         else:
@@ -226,19 +229,34 @@ def _strip_one(tool: list[str], index: int, member: zipwriter.Member, work: Path
     return _Candidate(index, member, zipwriter.compress(member.name, stripped, member.mode))
 
 
-_SHF_ALLOC = 2
+_SHF_ALLOC, _SHT_NOBITS = 2, 8
 
 
-def loaded_sections(data: bytes) -> tuple[int, dict[str, bytes]] | None:
-    """(e_machine, {name: bytes} of every SHF_ALLOC section) of an ELF file, or None when it does
-    not parse. SHT_NOBITS (.bss) sections give their size, not bytes."""
+class LoadImage(NamedTuple):
+    """What the dynamic loader reads of an ELF file: its machine, its program headers with the
+    file bytes each maps, and (to name them) its SHF_ALLOC sections' bytes."""
+
+    machine: int
+    segments: tuple[tuple[tuple[int, ...], bytes], ...]
+    sections: dict[str, bytes]
+
+
+def load_image(data: bytes) -> LoadImage | None:
+    """The load image of an ELF file, or None when it does not parse."""
     try:
         if data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] not in (1, 2):
             return None
         end = "<" if data[5] == 1 else ">"
         wide = data[4] == 2
         head = struct.Struct(end + ("HHIQQQIHHHHHH" if wide else "HHIIIIIHHHHHH"))
-        (_t, machine, _v, _e, _ph, shoff, _f, _eh, _phs, _phn, shentsize, shnum, shstrndx) = head.unpack_from(data, 16)
+        (_t, machine, _v, _e, phoff, shoff, _f, _eh, phentsize, phnum, shentsize, shnum, shstrndx) = \
+            head.unpack_from(data, 16)
+        program = struct.Struct(end + ("IIQQQQQQ" if wide else "IIIIIIII"))
+        headers = [program.unpack_from(data, phoff + i * phentsize) for i in range(phnum)]
+        # (type, flags, offset, vaddr, paddr, filesz, memsz, align) in 64-bit order; 32-bit puts flags 7th
+        offsets = [(h[2], h[5]) if wide else (h[1], h[4]) for h in headers]
+        mapped = _without_section_table(data, wide)  # the first segment maps the ELF header too
+        segments = tuple((tuple(h), mapped[offset:offset + size]) for h, (offset, size) in zip(headers, offsets))
         section = struct.Struct(end + ("IIQQQQIIQQ" if wide else "IIIIIIIIII"))
         rows = [section.unpack_from(data, shoff + i * shentsize) for i in range(shnum)]
         names = rows[shstrndx]
@@ -247,17 +265,29 @@ def loaded_sections(data: bytes) -> tuple[int, dict[str, bytes]] | None:
         for name, kind, flags, _addr, offset, size, *_rest in rows:
             if flags & _SHF_ALLOC:
                 label = strings[name:strings.index(b"\0", name)].decode("utf-8", "replace")
-                found[label] = str(size).encode() if kind == 8 else data[offset:offset + size]  # 8: NOBITS
-        return machine, found
+                found[label] = str(size).encode() if kind == _SHT_NOBITS else data[offset:offset + size]
+        return LoadImage(machine, segments, found)
     except (struct.error, ValueError, IndexError):
         return None
 
 
+def _without_section_table(data: bytes, wide: bool) -> bytes:
+    """``data`` with the ELF header's section-table fields (e_shoff; e_shentsize, e_shnum,
+    e_shstrndx) zeroed: strip rewrites them, and the loader never reads them."""
+    shoff, shfields = ((40, 48), (58, 64)) if wide else ((32, 36), (46, 52))
+    image = bytearray(data[:max(shoff[1], shfields[1])])
+    image[shoff[0]:shoff[1]] = bytes(shoff[1] - shoff[0])
+    image[shfields[0]:shfields[1]] = bytes(shfields[1] - shfields[0])
+    return bytes(image) + data[len(image):]
+
+
 def same_load(original: bytes, stripped: bytes) -> bool:
-    """Whether ``stripped`` parses as ELF for the same machine as ``original`` with every section
-    the loader maps byte for byte the same (so the same dynamic symbols, code and data)."""
-    before, after = loaded_sections(original), loaded_sections(stripped)
-    return before is not None and after is not None and before == after and bool(before[1])
+    """Whether ``stripped`` parses as ELF for the same machine as ``original``, with the same
+    program headers mapping the same bytes (what the loader reads: code, data, the dynamic
+    symbols and relocations, at the same addresses and alignment) and every SHF_ALLOC section
+    the same. A file that strip had to lay out anew (one patchelf edited) fails: its segments move."""
+    before, after = load_image(original), load_image(stripped)
+    return before is not None and after is not None and before == after and bool(before.segments)
 
 
 def top_level_packages(names: Iterable[str]) -> list[str]:
@@ -281,7 +311,9 @@ def _import_failures(slimmed: list[zipwriter.Member], original: list[zipwriter.M
     if python is None:
         return {}
     touched = {c.member.name.split("/", 1)[0] for c in candidates}
-    packages = [p for p in top_level_packages(m.name for m in slimmed) if p in touched]
+    packages = top_level_packages(m.name for m in slimmed)
+    if touched <= set(packages):  # else a library outside packages (numpy.libs/): any package may load it
+        packages = [p for p in packages if p in touched]
     failed = import_errors(python, _unpacked(slimmed, work / "slim"), packages)
     if failed:  # a package that fails without strip too fails for another reason: not strip's
         before = import_errors(python, _unpacked(original, work / "original"), list(failed))
