@@ -375,6 +375,8 @@ def _check_parser(commands: Any) -> None:
                        help="handler of a .zip (Lambda's Handler setting; '/' reads as '.')")
     _target(check)
     check.add_argument("--kind", choices=("function", "layer"), help="what a .zip is (default: function)")
+    check.add_argument("--report", type=Path, metavar="FILE.html", dest="size_report",
+                       help="also write a self-contained HTML size map of the .zip files given (as lpack build --report)")
     _layer_zips(check)
     check.add_argument("--env", type=Path, metavar="JSON",
                        help='environment variables: {"K": "V"} or {"Variables": {...}}')
@@ -944,7 +946,14 @@ def _check(args: argparse.Namespace) -> int:
         if not paths:
             reporter(args.format, args.color).nothing_to_check(sys.stdout, args.quiet)
             return 0
+    mapped = None
+    if args.size_report is not None:  # refused before anything is checked when no .zip is given
+        from lpack.report.size_html import of_zips, write_size_report
+
+        mapped = of_zips(paths, args.kind or "function")
     findings = check_and_decide(paths, options, _codes(args.select), _codes(args.ignore))
+    if args.size_report is not None and mapped is not None:
+        write_size_report(args.size_report, mapped)
     reporter(args.format, args.color).check(sys.stdout, findings, args.quiet, looked)
     return 0 if args.exit_zero else _exit_code(findings, args.strict)
 

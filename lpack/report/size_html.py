@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lpack.analysis.package import Entry, read_package
 from lpack.core import limits
@@ -96,6 +96,26 @@ def render(data: dict[str, Any]) -> str:
     payload = json.dumps(data, separators=(",", ":"), sort_keys=True).replace("</", "<\\/")
     title = "lpack size map: " + ", ".join(a["name"] for a in data["artifacts"])
     return _PAGE.replace("@TITLE@", html.escape(title)).replace("@DATA@", payload)
+
+
+class Shown(NamedTuple):
+    """A zip to map, as ``lpack check`` names it (a build's Artifact has the same fields)."""
+
+    name: str
+    kind: str
+    path: Path
+    upload: str = "direct"
+
+
+def of_zips(paths: Sequence[Path], kind: str) -> list[Shown]:
+    """The .zip files among ``paths`` (``lpack check --report``); a UsageError when there are none."""
+    from lpack.core.errors import UsageError
+
+    zips = [Shown(p.stem, kind, p) for p in paths if p.suffix == ".zip" and p.is_file()]
+    if not zips:
+        raise UsageError("--report maps .zip packages, and no .zip file was given",
+                         tip="lpack check dist/NAME.zip --report size.html, or lpack build --report size.html")
+    return zips
 
 
 def write_size_report(path: Path, artifacts: Sequence[Any]) -> Path:

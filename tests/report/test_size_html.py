@@ -82,6 +82,20 @@ def test_the_table_shows_no_direct_upload_limit_for_s3(tmp_path: Path, house: Pa
     assert "zipped / 50.0 MB" not in out and "(S3)" in out and "unzipped / 250.0 MB" in out
 
 
+def test_check_maps_the_zips_it_is_given(tmp_path: Path, house: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _project(tmp_path / "fn", house)
+    assert main(["build", "-q", str(root)]) == 0
+    zip_path = root / "dist" / "fn.zip"
+    main(["check", "-q", str(zip_path), "--handler", "lambda_function.lambda_handler", "--runtime", "python3.12",
+          "--report", str(tmp_path / "check.html")])
+    (artifact,) = _data((tmp_path / "check.html").read_text())["artifacts"]  # type: ignore[misc]
+    assert artifact["name"] == "fn" and artifact["size_unzipped"] == sum(_unzipped_by_top(zip_path).values())
+    capsys.readouterr()
+    assert main(["check", str(root), "--report", str(tmp_path / "none.html")]) == 2
+    assert capsys.readouterr().err.startswith("lpack: error: --report maps .zip packages, and no .zip file was given")
+    assert not (tmp_path / "none.html").exists()
+
+
 def _png_colours(png: bytes) -> set[tuple[int, ...]]:
     """The distinct pixel colours of an 8-bit RGB or RGBA PNG (what Chromium writes)."""
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
