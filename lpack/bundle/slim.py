@@ -206,7 +206,8 @@ def _stripped(members: list[zipwriter.Member], target: Target, find_python: Find
         top = c.member.name.split("/", 1)[0]
         if top in failed or (failed and top not in packages):
             result[c.at] = c.member
-            notes.append(f"{c.member.name}: kept unstripped: {failed[top]}")
+            why = failed.get(top) or "; ".join(f"{p}: {e}" for p, e in sorted(failed.items()))
+            notes.append(f"{c.member.name}: kept unstripped: an import failed after the strip ({why})")
         else:
             _add(saved, _owner(c.member.name, owners), c.member.size - c.stripped.size, c.member.size - c.stripped.size)
     return result, notes
@@ -219,6 +220,7 @@ def _strip_one(tool: list[str], index: int, member: zipwriter.Member, work: Path
         return None
     source, out = work / "in.so", work / "out.so"
     source.write_bytes(original)
+    out.unlink(missing_ok=True)
     done = subprocess.run([*tool, "-o", str(out), str(source)], capture_output=True, check=False)
     stripped = out.read_bytes() if done.returncode == 0 and out.is_file() else b""
     if not stripped or len(stripped) >= len(original):

@@ -7,7 +7,6 @@ count each file once (tests, then caches, then docs), so their savings add up.
 
 from __future__ import annotations
 
-import csv
 import functools
 import json
 import posixpath
@@ -333,6 +332,8 @@ def _layer_roots(index: PackageIndex, s: PackageSubject) -> tuple[str, ...]:
 
 def _copy_bytes(index: PackageIndex, reader: PackageReader | None, copy: _Copy) -> int:
     """The unzipped bytes of the files a copy's RECORD lists (its dist-info folder's without one)."""
+    import csv  # only a package with a duplicated distribution pays for it
+
     sizes = {e.name: e.size for e in index.entries}
     listed: set[str] = set()
     own = reader if reader is not None else PackageReader(index)

@@ -11,6 +11,7 @@ import sysconfig
 import zipfile
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from lpack.bundle import slim
@@ -153,6 +154,8 @@ def test_bytes_saved_are_reported_per_package(tmp_path: Path, house: Path, capsy
     assert packages["heavy"]["saved_bytes"] == sum(len(HEAVY[n].encode()) for n in removed)
     assert packages["keeps"] == {"package": "keeps", "files": 1, "saved_bytes": len(b"notes\n"), "stripped_bytes": 0}
     assert artifact["slim"]["saved_bytes"] == sum(p["saved_bytes"] for p in packages.values())
+    schema = Path(__file__).parents[2] / "schemas" / "report.schema.json"
+    jsonschema.validate(report, json.loads(schema.read_text()))
     assert main(["build", str(root)]) == 0  # the text report: unchanged, from its stamp
     out = capsys.readouterr().out
     assert "fn: --slim saved " in out and "heavy " in out
