@@ -603,8 +603,13 @@ class _Builder:
                 if (found := self._requirements(unit, unit_plan.target, [], scratch)) is not None:
                     self._declared[unit.name] = (list(found[0].files), list(found[0].local_paths))
                     deps_key = self._dependency_key(found[0], unit_plan.target)
-            options = {"as_layer": self.options.as_layer, "installer": self.options.installer or self.project.installer,
-                       "build_isolation": self.options.build_isolation}
+            options: dict[str, Any] = {"as_layer": self.options.as_layer,
+                                       "installer": self.options.installer or self.project.installer,
+                                       "build_isolation": self.options.build_isolation}
+            if unit.slim:  # another strip may write other bytes: a zip shared only between the same tools
+                from lpack.bundle.slim import tools
+
+                options["slim"] = tools(unit_plan.target, self.options.find_python)
             inputs = inputs_digest(unit_plan, files)
             self._artifact_keys[unit.name] = (artifact_key(unit_plan, files, inputs, deps_key, options), inputs)
         return self._artifact_keys[unit.name]

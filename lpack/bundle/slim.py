@@ -182,6 +182,19 @@ def strip_tool(target: Target) -> list[str] | None:
     return None if found is None else [found, "--strip-unneeded"]
 
 
+def tools(target: Target, find_python: FindPython | None) -> list[str]:
+    """What decides a slim zip's bytes besides its members: the strip (its version line) and
+    whether a Python of the target checks the imports (a remote cache's key holds them)."""
+    tool = strip_tool(target)
+    version = ""
+    if tool is not None:
+        done = subprocess.run([tool[0], "--version"], capture_output=True, text=True, check=False)
+        version = " ".join(line.strip() for line in done.stdout.splitlines()[:3])
+    python = find_python(target) if find_python is not None else None
+    name = os.path.basename(tool[0]) if tool is not None else "no strip"
+    return [name, version, "import check" if python else "no import check"]
+
+
 class _Candidate(NamedTuple):
     at: int  # its place in the members
     member: zipwriter.Member
