@@ -344,7 +344,7 @@ def _role(policies: list[str], root: Path, function: str | None,
             parsed.append(read(item, inline=False))
         elif (text := managed.document(item)) is not None:
             parsed.append(parse_policy(text, item, "identity"))
-            findings += _managed_findings(parsed[-1])
+            findings += _managed_findings(parsed[-1], function)
         else:
             opaque += 1
     inline = [read(item, inline=True) for item in inline_files]
@@ -353,10 +353,11 @@ def _role(policies: list[str], root: Path, function: str | None,
     return findings + engine.check_role(parsed, inline, where, function, opaque)
 
 
-def _managed_findings(parsed: ParsedPolicy) -> list[Finding]:
+def _managed_findings(parsed: ParsedPolicy, function: str | None) -> list[Finding]:
     """An attached AWS managed policy judged like a policy file (except AWS's execution-role policies
     for Lambda features, lpack.iam.managed.judged): findings name it by ARN, without a line (the
-    document is AWS's, not in the project), one per rule, as the fix is the same for all: replace it."""
+    document is AWS's, not in the project), one per rule, as the fix is the same for all: replace it;
+    and the function whose role attaches it, as several functions may attach the same policy."""
     from lpack.iam import managed
 
     if not managed.judged(parsed.path):
@@ -365,9 +366,10 @@ def _managed_findings(parsed: ParsedPolicy) -> list[Finding]:
     for finding in engine.check_policy(parsed, "identity"):
         by_code.setdefault(finding.code, []).append(finding)
     fix = "attach a policy of your own that names only what the function uses, instead of this one"
-    return [found[0]._replace(line=None, fix=fix, message=found[0].message + (
+    role = f" (attached to the role of function {function})" if function else ""
+    return [found[0]._replace(line=None, fix=fix, function=function, message=found[0].message + (
         f" (and {len(found) - 1} more {code} finding{'s' if len(found) > 2 else ''} in this AWS managed policy)"
-        if len(found) > 1 else ""))
+        if len(found) > 1 else "") + role)
         for code, found in by_code.items()]
 
 
@@ -388,7 +390,7 @@ def _template_policies(template: Template, unit: Unit) -> list[Finding]:
     for parsed in iam.inline:
         findings += lint(parsed, "identity", inline=True)
     for parsed in iam.managed:
-        findings += _managed_findings(parsed)
+        findings += _managed_findings(parsed, unit.name)
     for document, kind in ((iam.trust, "trust"), (iam.resource, "resource")):
         if document is not None:
             findings += lint(document, kind)

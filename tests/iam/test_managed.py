@@ -112,10 +112,20 @@ def test_attached_managed_policies_are_judged_by_content(tmp_path: Path, capsys:
                                                          policy: str, expected: set[tuple[str, str]]) -> None:
     found = findings(capsys, str(project(tmp_path, [BASIC, POLICY + policy])))
     assert {(f["code"], f["severity"]) for f in found} == expected
-    assert all(f["path"] == POLICY + policy and "line" not in f for f in found)
+    assert all(f["path"] == POLICY + policy and "line" not in f and f["function"] == "orders" for f in found)
     # one finding per rule and policy: the fix is the same for all, replace the policy
     assert len(found) == len(expected)
     assert all("instead of this one" in str(f["fix"]) for f in found)
+
+
+def test_each_role_attaching_a_policy_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = project(tmp_path, [BASIC, POLICY + "AdministratorAccess"])
+    with (root / "pyproject.toml").open("a") as config:
+        config.write('[tool.lpack.functions.billing]\nhandler = "lambda_function.lambda_handler"\n'
+                     f'policies = ["{POLICY}AdministratorAccess"]\n')
+    found = findings(capsys, str(root))
+    assert sorted((f["code"], f["function"]) for f in found) == [("LP520", "billing"), ("LP520", "orders")]
+    assert all(str(f["message"]).endswith(f"(attached to the role of function {f['function']})") for f in found)
 
 
 def test_execution_role_policies_stay_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
