@@ -157,11 +157,13 @@ def _swapped(value: Any, old: str, new: str) -> Any:
     return value
 
 
-def store(remote: RemoteCache, key: str, zip_path: Path, record: Mapping[str, Any], judgement: Judged | None) -> None:
+def store(remote: RemoteCache, key: str, zip_path: Path, record: Mapping[str, Any],
+          judgement: Judged | None) -> dict[str, Any] | None:
     """Share a built package (in the background: `RemoteCache.finish` waits for it): its zip,
-    then its record; nothing when the zip on disk is no longer the one built."""
+    then its record; nothing when the zip on disk is no longer the one built. Returns the record
+    (without the distributions, which the upload reads), or None when read-only."""
     if remote.read_only:
-        return
+        return None
     from lpack.analysis.package import display_path
     from lpack.bundle.stamps import finding_to_json
 
@@ -170,7 +172,8 @@ def store(remote: RemoteCache, key: str, zip_path: Path, record: Mapping[str, An
         shown = display_path(zip_path)
         record["judged"] = {**judgement._asdict(), "findings": [_swapped(finding_to_json(f), shown, _ZIP)
                                                                 for f in judgement.findings]}
-    remote.submit(_upload, remote, key, zip_path, record)
+    remote.submit(_upload, remote, key, zip_path, dict(record))
+    return record
 
 
 def _upload(remote: RemoteCache, key: str, zip_path: Path, record: dict[str, Any]) -> None:
@@ -184,10 +187,7 @@ def _upload(remote: RemoteCache, key: str, zip_path: Path, record: dict[str, Any
         return
     if not matches(data, record):
         return  # rewritten since (another build): not the bytes this key's inputs made
-    from lpack.bundle.manifest import installed
-
-    record["installed"] = installed(zip_path)
-    record["version"] = ARTIFACT_FORMAT
+    record = full_record(record, zip_path, None)
     compact = json.dumps(record, sort_keys=True, separators=(",", ":"))  # ASCII: an HTTP header can carry it
     metadata = {"sha256": record["sha256"], **({_RECORD_META: compact} if len(compact) <= _MAX_META_BYTES else {})}
     try:
@@ -195,3 +195,207 @@ def _upload(remote: RemoteCache, key: str, zip_path: Path, record: dict[str, Any
         remote.put(_object(remote, key, "json"), json.dumps(record, indent=2, sort_keys=True).encode() + b"\n", {})
     except remote_errors() as exc:
         remote.fail(exc)
+
+
+# -- one archive per build: every unit's package in one object -----------------------------------
+#
+# A cold machine whose build is one another machine has finished (CI's next job, a new runner)
+# downloads its packages in one request instead of one per unit: ``PREFIX/builds/v{SET_FORMAT}/
+# SETKEY.tar``, an uncompressed tar whose first member, ``index.json``, maps each package's key
+# to its record (as KEY.json holds it), followed by one ``KEY.zip`` per unit. SETKEY is a digest
+# of the sorted (unit name, package key) pairs of the units built, so `-f fn`, another target or a
+# changed function names another archive; such a build falls back to each unit's own object.
+
+SET_FORMAT = 1
+_INDEX = "index.json"
+_CHUNK = 1 << 20
+
+
+class SetMember(NamedTuple):
+    """A unit of the build, its package's key and where its zip goes."""
+    name: str
+    key: str
+    dest: Path
+
+
+def set_key(members: list[SetMember]) -> str:
+    """The key of the archive of exactly these units' packages."""
+    return make_key({"set": SET_FORMAT, "artifact": ARTIFACT_FORMAT, "units": sorted([m.name, m.key] for m in members)})
+
+
+def set_object(remote: RemoteCache, key: str) -> str:
+    return f"{remote.prefix}builds/v{SET_FORMAT}/{key}.tar"
+
+
+def fetch_set(remote: RemoteCache, members: list[SetMember]) -> dict[str, dict[str, Any]] | None:
+    """Every member's package from its build's archive, each checked against its record's sha256
+    and size and only then renamed into place (all or none); their records by unit name. None
+    when the remote has no such archive; an archive that is not whole is one warning and None
+    (each unit then fetches its own package, the remote stays on)."""
+    import tarfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lpack.bundle.remote import remote_errors
+    from lpack.core.files import WriteError
+
+    if remote.failed is not None or not members:
+        return None
+    name = set_object(remote, set_key(members))
+    staged: list[tuple[Path, Path]] = []
+    # each zip is flushed to disk, as a built one is, on threads while the next ones arrive
+    with ThreadPoolExecutor(8, thread_name_prefix="lpack-flush") as flushing:
+        try:
+            with remote.stream(name) as body:
+                if body is None:
+                    return None
+                with tarfile.open(fileobj=body, mode="r|") as archive:
+                    records = _unpack(archive, {m.key: m for m in members}, _Staging(staged, flushing))
+        except WriteError:
+            _drop(staged, flushing)
+            raise
+        except remote_errors() as exc:
+            _drop(staged, flushing)
+            remote.fail(exc)
+            return None
+        except (tarfile.TarError, ValueError, KeyError, TypeError, EOFError) as exc:
+            _drop(staged, flushing)
+            remote.warn(f"{name} is not a whole archive of this build ({exc or type(exc).__name__}); "
+                        "fetching each package on its own")
+            return None
+        except BaseException:
+            _drop(staged, flushing)
+            raise
+    for tmp, dest in staged:
+        os.replace(tmp, dest)
+    return records
+
+
+class _Staging(NamedTuple):
+    files: list[tuple[Path, Path]]  # (temporary file, destination)
+    flushing: Any  # the threads that flush each to disk
+
+
+def _unpack(archive: Any, members: dict[str, SetMember], staging: _Staging) -> dict[str, dict[str, Any]]:
+    """Stage (beside its destination) each member's zip, checked against the index's record;
+    the records by unit name, once all are flushed to disk."""
+    first = archive.next()
+    if first is None or first.name != _INDEX or not first.isreg():
+        raise ValueError(f"its first member is not {_INDEX}")
+    index = json.loads(archive.extractfile(first).read())
+    records = index["packages"]
+    if index.get("version") != SET_FORMAT or set(records) != set(members):
+        raise ValueError("its index lists other packages")
+    by_name: dict[str, dict[str, Any]] = {}
+    flushed = []
+    while (info := archive.next()) is not None:  # (iterating the archive would start again at the index)
+        key = info.name.removesuffix(".zip")
+        member, record = members.get(key), records.get(key)
+        if member is None or record is None or member.name in by_name or not info.isreg():
+            raise ValueError(f"unexpected member {info.name}")
+        if not isinstance(record, dict) or record.get("version") != ARTIFACT_FORMAT or record.get("name") != member.name:
+            raise ValueError(f"{info.name}'s record is not {member.name}'s")
+        flushed.append(_stage(archive.extractfile(info), member.dest, record, staging))
+        by_name[member.name] = record
+    if len(by_name) != len(members):
+        raise ValueError(f"{len(members) - len(by_name)} packages missing")
+    for done in flushed:
+        done.result()
+    return by_name
+
+
+def _stage(source: Any, dest: Path, record: Mapping[str, Any], staging: _Staging) -> Any:
+    """``source``'s bytes as a temporary file beside ``dest`` (ValueError, the file removed, when
+    they are not the record's size and sha256); the Future of its flush to disk."""
+    import hashlib
+    import time
+
+    from lpack.core.files import cannot_write
+
+    digest, size = hashlib.sha256(), 0
+    tmp = dest.parent / f".{dest.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        out = open(tmp, "xb")  # noqa: SIM115  closed by _flush, on another thread
+    except OSError as exc:
+        raise cannot_write(dest, exc) from exc
+    staging.files.append((tmp, dest))
+    try:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+    except OSError as exc:
+        out.close()
+        raise cannot_write(dest, exc) from exc
+    except BaseException:
+        out.close()
+        raise
+    if size != record.get("size") or digest.hexdigest() != record.get("sha256"):
+        out.close()
+        raise ValueError(f"{dest.name} does not match its recorded sha256")
+    return staging.flushing.submit(_flush, out, dest)
+
+
+def _flush(out: Any, dest: Path) -> None:
+    from lpack.core.files import cannot_write
+
+    try:
+        with out:
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(out.name, 0o644)
+    except OSError as exc:
+        raise cannot_write(dest, exc) from exc
+
+
+def _drop(staged: list[tuple[Path, Path]], flushing: Any) -> None:
+    flushing.shutdown(wait=True)  # every staged file closed
+    for tmp, _dest in staged:
+        tmp.unlink(missing_ok=True)
+
+
+def store_set(remote: RemoteCache, members: list[tuple[SetMember, dict[str, Any]]], scratch: Path) -> None:
+    """Share this build's packages as one archive (their records as each unit's KEY.json has
+    them); nothing when read-only, or when a zip is no longer the one its record names."""
+    import tarfile
+    import tempfile
+
+    from lpack.bundle.remote import matches, remote_errors
+
+    if remote.read_only or remote.failed is not None or not members:
+        return
+    index = {"version": SET_FORMAT, "packages": {m.key: record for m, record in members}}
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch, prefix="set-") as folder:
+        path = Path(folder) / "set.tar"
+        with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as archive:
+            _add(archive, _INDEX, json.dumps(index, sort_keys=True).encode())
+            for member, record in members:
+                try:
+                    data = member.dest.read_bytes()
+                except OSError:
+                    return
+                if not matches(data, record):
+                    return  # rewritten since (another build)
+                _add(archive, f"{member.key}.zip", data)
+        try:
+            remote.put_file(set_object(remote, set_key([m for m, _r in members])), path)
+        except remote_errors() as exc:
+            remote.fail(exc)
+
+
+def _add(archive: Any, name: str, data: bytes) -> None:
+    import io
+    import tarfile
+
+    info = tarfile.TarInfo(name)
+    info.size, info.mode = len(data), 0o644
+    archive.addfile(info, io.BytesIO(data))
+
+
+def full_record(record: Mapping[str, Any], zip_path: Path, installed_: list[dict[str, str]] | None) -> dict[str, Any]:
+    """A built package's record as its KEY.json holds it: with the distributions in it."""
+    from lpack.bundle.manifest import installed as read_installed
+
+    return {**record, "installed": read_installed(zip_path) if installed_ is None else installed_,
+            "version": ARTIFACT_FORMAT}

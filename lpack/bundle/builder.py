@@ -90,6 +90,7 @@ class Artifact(NamedTuple):
     installed: list[dict[str, str]] | None = None  # the distributions in it (manifest.installed), when known unread
     upload: str = "direct"  # how it is deployed: "s3" lifts the 50 MB direct-upload quota
     slimmed: tuple[Saved, ...] = ()  # what --slim left out, by package
+    shared: tuple[str, dict[str, Any]] | None = None  # its key and record in the remote cache (lpack.bundle.artifacts)
 
     @property
     def sha256_base64(self) -> str:
@@ -140,6 +141,7 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
     jobs = min(max(options.jobs, 1), len(building))
     builder = _Builder(project, options, progress)
     result = BuildResult(builder.warnings)
+    whole = builder.fetch_set(building)  # one download of the build's packages, when another machine made them
     if workers.usable(len(building), jobs):
         _on_processes(builder, plan_, jobs, result)
     else:
@@ -149,6 +151,8 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
         finally:
             builder.forget_early()
     result.artifacts = _installs_first(result.artifacts, builder.keys)
+    if not whole:
+        builder.share_set(building, result.artifacts)
     return result
 
 
@@ -417,6 +421,7 @@ class _Builder:
         self._judgements: dict[str, Judged] = {}  # unit name -> what its zip built here was judged
         self._slimmed: dict[str, tuple[Saved, ...]] = {}  # unit name -> what --slim left out
         self._early = False  # a resolution started before its install needed it (resolve_early)
+        self._from_set: dict[str, dict[str, Any]] = {}  # unit name -> its record, its zip fetched with the build's archive
 
     def resolve_early(self, units: list[Unit]) -> None:
         """Start resolving the dependency sets of ``units`` that the cache lacks (issue #23):
@@ -514,7 +519,8 @@ class _Builder:
                 deps_members, deps_state = self._dependencies(unit, target, extra_requirements, scratch)
         written = self._write(unit, unit_plan, built, start, findings, prefix, excludes, source_members,
                               deps_members, deps_state)
-        self._share(unit_plan, written[0])
+        if (shared := self._share(unit_plan, written[0])) is not None:
+            return written[0]._replace(shared=shared), written[1]  # type: ignore[union-attr]
         return written
 
     def _write(self, unit: Unit, unit_plan: Plan, built: _Built, start: float, findings: list[Finding], prefix: str,
@@ -623,9 +629,11 @@ class _Builder:
         prefetched = self._prefetched.pop(unit.name, None)
         if self.options.refresh or self.remote is None or (found := self._artifact_key(unit_plan)) is None:
             return None
-        with self._waiting():
-            record = artifacts.fetch(self.remote, found[0], unit_plan.artifact) if prefetched is None \
-                else prefetched.result()
+        record = self._from_set.pop(unit.name, None)
+        if record is None:
+            with self._waiting():
+                record = artifacts.fetch(self.remote, found[0], unit_plan.artifact) if prefetched is None \
+                    else prefetched.result()
         if record is None:
             return None
         self.progress(unit.name, f"fetched {display_path(unit_plan.artifact)} from the remote cache {self.remote.url}")
@@ -639,7 +647,7 @@ class _Builder:
         deps_state = "remote" if unit.name in self._declared else "none"
         installed = artifacts.installed(record)
         return self._judged(unit_plan, judged, record["sha256"], deps_state, int(record.get("packages", 0)),
-                            inputs_sha256, start, fetched=True, installed=installed)
+                            inputs_sha256, start, fetched=True, installed=installed, shared=(found[0], record))
 
     @contextlib.contextmanager
     def remote_work(self, units: list[Unit]) -> Iterator[None]:
@@ -676,19 +684,60 @@ class _Builder:
                 self._prefetched[unit.name] = self.remote.submit(artifacts.fetch, self.remote, found[0],
                                                                  unit_plan.artifact)
 
-    def _share(self, unit_plan: Plan, artifact: Artifact | None) -> None:
-        """Upload a package built here to the remote cache (not read-only; in the background)."""
+    def _share(self, unit_plan: Plan, artifact: Artifact | None) -> tuple[str, dict[str, Any]] | None:
+        """Upload a package built here to the remote cache (not read-only; in the background);
+        its key and record."""
         if artifact is None or self.remote is None or self.remote.read_only:
-            return
+            return None
         found = self._artifact_key(unit_plan)
         if found is None or found[1] != artifact.inputs_sha256:  # no key, or its source changed while built
-            return
+            return None
         from lpack import __version__
         from lpack.bundle import artifacts
 
         record = {"sha256": artifact.sha256, "size": artifact.size_zipped, "name": artifact.name, "kind": artifact.kind,
                   "packages": artifact.packages, "inputs_sha256": artifact.inputs_sha256, "lpack_version": __version__}
-        artifacts.store(self.remote, found[0], artifact.path, record, self._judgements.pop(artifact.name, None))
+        stored = artifacts.store(self.remote, found[0], artifact.path, record, self._judgements.pop(artifact.name, None))
+        return None if stored is None else (found[0], stored)
+
+    def fetch_set(self, units: list[Unit]) -> bool:
+        """Every unit's package from the remote cache's one archive of this build (lpack.bundle.
+        artifacts), written into dist/ before the units are built (each then takes its own as
+        fetched); whether it was there and whole."""
+        from lpack.bundle import artifacts
+
+        if self.remote is None or self.options.refresh or len(units) < 2:
+            return False
+        members = []
+        for unit in units:
+            try:
+                unit_plan = plan(self.project, unit, self.options.runtime, self.options.architecture)
+                if unit_plan.artifact.exists() or lifecycle(unit_plan.target.runtime, self.today) == "blocked":
+                    return False  # not a fresh checkout (its zips are most likely current), or not all built
+                found = self._artifact_key(unit_plan)
+            except LpackError:
+                return False  # its build says why
+            if found is None:
+                return False
+            members.append(artifacts.SetMember(unit.name, found[0], unit_plan.artifact))
+        records = artifacts.fetch_set(self.remote, members)
+        self._from_set = records or {}
+        return records is not None
+
+    def share_set(self, units: list[Unit], built: list[Artifact]) -> None:
+        """Upload the build's packages as one archive, when every unit has one in the remote cache."""
+        from lpack.bundle import artifacts
+
+        if self.remote is None or self.remote.read_only or self.remote.failed is not None or len(units) < 2:
+            return
+        by_name = {a.name: a for a in built}
+        members = []
+        for unit in units:
+            if (a := by_name.get(unit.name)) is None or a.shared is None:
+                return
+            members.append((artifacts.SetMember(unit.name, a.shared[0], a.path),
+                            artifacts.full_record(a.shared[1], a.path, a.installed)))
+        artifacts.store_set(self.remote, members, self.cache.root / "tmp")
 
     # -- stamps: a unit whose inputs' stats are as they were is not built (lpack.bundle.stamps) ---
 

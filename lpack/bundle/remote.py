@@ -14,11 +14,12 @@ the rest of the run with one warning; the build goes on locally. boto3 is import
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -130,6 +131,32 @@ class RemoteCache:
 
     def put(self, name: str, data: bytes, metadata: dict[str, str]) -> None:
         self._put(name, data, metadata)
+
+    @contextlib.contextmanager
+    def stream(self, name: str) -> Iterator[Any]:
+        """The object's body to read as it arrives (one GET), or None when there is none; a
+        remote error raises (`remote_errors`)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=name)["Body"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                yield None
+                return
+            raise
+        try:
+            yield body
+        finally:
+            body.close()
+
+    def put_file(self, name: str, path: Path) -> None:
+        """Upload the file at ``path`` (in parts when large, as boto3's transfer manager does)."""
+        self.client.upload_file(str(path), self.bucket, name)
+
+    def warn(self, message: str) -> None:
+        """One warning about the remote that leaves it on."""
+        self._warn(f"remote cache {self.url}: {message}")
 
     def fail(self, why: object) -> None:
         """Turn the remote off for the rest of the run, with one warning."""

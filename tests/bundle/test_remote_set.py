@@ -1,0 +1,169 @@
+"""One archive per build in the remote cache (lpack.bundle.artifacts, ``builds/v1/SETKEY.tar``),
+against a real S3 server (moto's, as tests/bundle/test_remote.py starts it): a cold machine
+whose build another machine finished downloads every package in one request, and gets what
+the per-package path gives, byte for byte and word for word; any other set of units, or an
+archive that is not whole, falls back to each package's own object."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lpack.bundle.artifacts import SetMember, set_key
+from lpack.cli import main
+from tests.bundle.test_jobs import _zips
+from tests.bundle.test_remote import aws, bucket, objects, remote, s3, s3_server  # noqa: F401  (fixtures)
+from tests.bundle.test_workers import FUNCTIONS, _project, fn, wheels  # noqa: F401  (a fixture)
+
+UNITS = FUNCTIONS + 1  # and the layer
+
+
+def lpack_build(root: Path, cache: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[dict[str, Any], str]:
+    code = main(["build", str(root), "--cache-dir", str(cache), "--format", "json", *args])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out), err
+
+
+def machine(tmp_path: Path, name: str, wheels: Path, endpoint: str, bucket: str, capsys: pytest.CaptureFixture[str],
+            *args: str, project: Path | None = None) -> tuple[Path, dict[str, Any], str]:
+    """A fresh checkout (a copy of ``project``, else a new one) and an empty cache, built with the remote."""
+    root = tmp_path / name / "proj"
+    if project is None:
+        _project(root, wheels)
+    else:
+        shutil.copytree(project, root, ignore=shutil.ignore_patterns("dist"))
+    report, err = lpack_build(root, tmp_path / name / "cache", capsys, *remote(endpoint, bucket), *args)
+    return root, report, err
+
+
+def archives(endpoint: str, bucket: str) -> list[str]:
+    return [k for k in objects(endpoint, bucket) if k.startswith("team/lpack/builds/v1/")]
+
+
+def delete(endpoint: str, bucket: str, keys: list[str]) -> None:
+    for key in keys:
+        s3(endpoint).delete_object(Bucket=bucket, Key=key)
+
+
+def origins(report: dict[str, Any]) -> list[str | None]:
+    return [a.get("artifact") for a in report["artifacts"]]
+
+
+def portable(value: Any, root: Path) -> Any:
+    """A report or manifest with this checkout's folder written ROOT and the timings left out."""
+    if isinstance(value, dict):
+        return {k: portable(v, root) for k, v in value.items() if k != "seconds"}
+    if isinstance(value, list):
+        return [portable(v, root) for v in value]
+    return value.replace(str(root), "ROOT") if isinstance(value, str) else value
+
+
+def manifest(root: Path) -> Any:
+    return portable(json.loads((root / "dist" / "lpack-manifest.json").read_text()), root)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])  # threads, worker processes
+def test_a_cold_machine_gets_the_whole_build_from_one_archive_as_each_package_would_give_it(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str], jobs: str,
+) -> None:
+    a, report_a, err = machine(tmp_path, "a", wheels, s3_server, bucket, capsys, "--jobs", "2")
+    assert err == "" and origins(report_a) == [None] * UNITS
+    [archive] = archives(s3_server, bucket)  # machine A shared its build as one archive, beside each package
+
+    # machine C: without the archive, each package's own object (and C shares the archive again)
+    delete(s3_server, bucket, [archive])
+    c, report_c, err = machine(tmp_path, "c", wheels, s3_server, bucket, capsys, "--jobs", jobs, project=a)
+    assert (err, origins(report_c)) == ("", ["remote"] * UNITS)
+    assert archives(s3_server, bucket) == [archive]
+
+    # machine B: the archive alone (each package's objects are gone), the same zips, report and manifest
+    delete(s3_server, bucket, [k for k in objects(s3_server, bucket) if k not in (archive,)])
+    b, report_b, err = machine(tmp_path, "b", wheels, s3_server, bucket, capsys, "--jobs", jobs, project=a)
+    assert (err, origins(report_b)) == ("", ["remote"] * UNITS)
+    assert _zips(b / "dist") == _zips(a / "dist") == _zips(c / "dist")
+    assert portable(report_b, b) == portable(report_c, c)
+    assert manifest(b) == manifest(c)
+    assert objects(s3_server, bucket) == [archive]  # B wrote nothing back: the archive was there
+    assert not list((b / "dist").glob(".*.tmp"))
+
+    # and B's next build finds every unit unchanged (the stamps written as for any fetched zip)
+    report, _err = lpack_build(b, tmp_path / "b" / "cache", capsys, *remote(s3_server, bucket), "--jobs", jobs)
+    assert [a.get("current") for a in report["artifacts"]] == [True] * UNITS
+
+
+def test_a_change_to_one_function_misses_the_archive_and_fetches_the_rest_one_by_one(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    a, _report, _err = machine(tmp_path, "a", wheels, s3_server, bucket, capsys, "--jobs", "2")
+    [archive] = archives(s3_server, bucket)
+    pr = tmp_path / "pr"
+    shutil.copytree(a, pr, ignore=shutil.ignore_patterns("dist"))
+    (pr / fn(5) / "app.py").write_text((pr / fn(5) / "app.py").read_text() + "# changed in a pull request\n")
+
+    b, report_b, err = machine(tmp_path, "b", wheels, s3_server, bucket, capsys, "--jobs", "2", project=pr)
+    assert err == ""
+    assert origins(report_b) == ["remote" if a["name"] != fn(5) else None for a in report_b["artifacts"]]
+    same = {name: data for name, data in _zips(a / "dist").items() if name != f"{fn(5)}.zip"}
+    assert {name: data for name, data in _zips(b / "dist").items() if name != f"{fn(5)}.zip"} == same
+    assert len(archives(s3_server, bucket)) == 2  # B's build, every package now shared, is an archive of its own
+
+    # the pull request's next job: its whole build from that archive, the changed function included
+    c, report_c, err = machine(tmp_path, "c", wheels, s3_server, bucket, capsys, "--jobs", "2", project=pr)
+    assert (err, origins(report_c)) == ("", ["remote"] * UNITS)
+    assert _zips(c / "dist") == _zips(b / "dist")
+
+    # a build of two of the functions is another set of units: their own objects, then an archive of them
+    d, report_d, err = machine(tmp_path, "d", wheels, s3_server, bucket, capsys, "-f", fn(1), "-f", fn(2), project=a)
+    assert (err, origins(report_d)) == ("", ["remote", "remote"])
+    assert archive in archives(s3_server, bucket) and len(archives(s3_server, bucket)) == 3
+
+
+@pytest.mark.parametrize("damage", ["a flipped byte", "cut short", "not a tar"])
+def test_an_archive_that_is_not_whole_is_one_warning_and_each_package_is_fetched(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str], damage: str,
+) -> None:
+    a, _report, _err = machine(tmp_path, "a", wheels, s3_server, bucket, capsys, "--jobs", "2")
+    [archive] = archives(s3_server, bucket)
+    data = bytearray(s3(s3_server).get_object(Bucket=bucket, Key=archive)["Body"].read())
+    if damage == "a flipped byte":
+        data[len(data) // 2] ^= 0xFF  # inside one of the zips (the index is short, at the start)
+    elif damage == "cut short":
+        del data[len(data) * 2 // 3:]
+    else:
+        data = bytearray(b"not an archive\n" * 100)
+    s3(s3_server).put_object(Bucket=bucket, Key=archive, Body=bytes(data))
+
+    b, report_b, err = machine(tmp_path, "b", wheels, s3_server, bucket, capsys, "--jobs", "2", project=a)
+    assert err.count("lpack: warning:") == 1 and f"{archive} is not a whole archive of this build" in err, err
+    assert origins(report_b) == ["remote"] * UNITS  # the remote stayed on: each package from its own object
+    assert _zips(b / "dist") == _zips(a / "dist")
+    assert not list((b / "dist").glob(".*.tmp"))
+
+
+def test_read_only_takes_the_archive_and_never_writes_one(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    a, _report, _err = machine(tmp_path, "a", wheels, s3_server, bucket, capsys, "--jobs", "2")
+    [archive] = archives(s3_server, bucket)
+    b, report_b, err = machine(tmp_path, "b", wheels, s3_server, bucket, capsys, "--remote-cache-read-only",
+                               project=a)
+    assert (err, origins(report_b)) == ("", ["remote"] * UNITS)
+
+    delete(s3_server, bucket, [archive])
+    stored = objects(s3_server, bucket)
+    c, report_c, err = machine(tmp_path, "c", wheels, s3_server, bucket, capsys, "--remote-cache-read-only",
+                               project=a)
+    assert (err, origins(report_c)) == ("", ["remote"] * UNITS)
+    assert objects(s3_server, bucket) == stored  # every package was there, and still no archive written
+
+
+def test_the_archive_key_names_the_set_of_units_whatever_their_order(tmp_path: Path) -> None:
+    one, two = SetMember("fn1", "k1", tmp_path / "fn1.zip"), SetMember("fn2", "k2", tmp_path / "fn2.zip")
+    assert set_key([one, two]) == set_key([two, one])
+    assert set_key([one, two]) != set_key([one]) != set_key([one._replace(key="k3")])
+    assert set_key([one, two]) != set_key([one._replace(name="fn3"), two])  # a renamed function is another build
