@@ -29,7 +29,7 @@ def lpack_build(root: Path, cache: Path, capsys: pytest.CaptureFixture[str], *ar
     return json.loads(out), err
 
 
-def machine(tmp_path: Path, name: str, wheels: Path, endpoint: str, bucket: str, capsys: pytest.CaptureFixture[str],
+def machine(tmp_path: Path, name: str, wheels: Path, endpoint: str, bucket: str, capsys: pytest.CaptureFixture[str],  # noqa: F811
             *args: str, project: Path | None = None) -> tuple[Path, dict[str, Any], str]:
     """A fresh checkout (a copy of ``project``, else a new one) and an empty cache, built with the remote."""
     root = tmp_path / name / "proj"
@@ -41,11 +41,11 @@ def machine(tmp_path: Path, name: str, wheels: Path, endpoint: str, bucket: str,
     return root, report, err
 
 
-def archives(endpoint: str, bucket: str) -> list[str]:
+def archives(endpoint: str, bucket: str) -> list[str]:  # noqa: F811
     return [k for k in objects(endpoint, bucket) if k.startswith("team/lpack/builds/v1/")]
 
 
-def delete(endpoint: str, bucket: str, keys: list[str]) -> None:
+def delete(endpoint: str, bucket: str, keys: list[str]) -> None:  # noqa: F811
     for key in keys:
         s3(endpoint).delete_object(Bucket=bucket, Key=key)
 
@@ -69,7 +69,7 @@ def manifest(root: Path) -> Any:
 
 @pytest.mark.parametrize("jobs", ["1", "2"])  # threads, worker processes
 def test_a_cold_machine_gets_the_whole_build_from_one_archive_as_each_package_would_give_it(
-    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str], jobs: str,
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str], jobs: str,  # noqa: F811
 ) -> None:
     a, report_a, err = machine(tmp_path, "a", wheels, s3_server, bucket, capsys, "--jobs", "2")
     assert err == "" and origins(report_a) == [None] * UNITS
@@ -97,7 +97,7 @@ def test_a_cold_machine_gets_the_whole_build_from_one_archive_as_each_package_wo
 
 
 def test_a_change_to_one_function_misses_the_archive_and_fetches_the_rest_one_by_one(
-    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str],  # noqa: F811
 ) -> None:
     a, _report, _err = machine(tmp_path, "a", wheels, s3_server, bucket, capsys, "--jobs", "2")
     [archive] = archives(s3_server, bucket)
@@ -118,14 +118,14 @@ def test_a_change_to_one_function_misses_the_archive_and_fetches_the_rest_one_by
     assert _zips(c / "dist") == _zips(b / "dist")
 
     # a build of two of the functions is another set of units: their own objects, then an archive of them
-    d, report_d, err = machine(tmp_path, "d", wheels, s3_server, bucket, capsys, "-f", fn(1), "-f", fn(2), project=a)
+    _d, report_d, err = machine(tmp_path, "d", wheels, s3_server, bucket, capsys, "-f", fn(1), "-f", fn(2), project=a)
     assert (err, origins(report_d)) == ("", ["remote", "remote"])
     assert archive in archives(s3_server, bucket) and len(archives(s3_server, bucket)) == 3
 
 
 @pytest.mark.parametrize("damage", ["a flipped byte", "cut short", "not a tar"])
 def test_an_archive_that_is_not_whole_is_one_warning_and_each_package_is_fetched(
-    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str], damage: str,
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str], damage: str,  # noqa: F811
 ) -> None:
     a, _report, _err = machine(tmp_path, "a", wheels, s3_server, bucket, capsys, "--jobs", "2")
     [archive] = archives(s3_server, bucket)
@@ -146,17 +146,17 @@ def test_an_archive_that_is_not_whole_is_one_warning_and_each_package_is_fetched
 
 
 def test_read_only_takes_the_archive_and_never_writes_one(
-    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str],  # noqa: F811
 ) -> None:
     a, _report, _err = machine(tmp_path, "a", wheels, s3_server, bucket, capsys, "--jobs", "2")
     [archive] = archives(s3_server, bucket)
-    b, report_b, err = machine(tmp_path, "b", wheels, s3_server, bucket, capsys, "--remote-cache-read-only",
+    _b, report_b, err = machine(tmp_path, "b", wheels, s3_server, bucket, capsys, "--remote-cache-read-only",
                                project=a)
     assert (err, origins(report_b)) == ("", ["remote"] * UNITS)
 
     delete(s3_server, bucket, [archive])
     stored = objects(s3_server, bucket)
-    c, report_c, err = machine(tmp_path, "c", wheels, s3_server, bucket, capsys, "--remote-cache-read-only",
+    _c, report_c, err = machine(tmp_path, "c", wheels, s3_server, bucket, capsys, "--remote-cache-read-only",
                                project=a)
     assert (err, origins(report_c)) == ("", ["remote"] * UNITS)
     assert objects(s3_server, bucket) == stored  # every package was there, and still no archive written
