@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import glob
 import os
 import re
 import time
@@ -57,7 +56,7 @@ def atomic_writer(path: Path, *, durable: bool = True, mode: int = 0o644, tip: s
     stays as it was."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        remove_litter(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
+        remove_litter(temporaries(path))
         tmp = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except OSError as exc:
@@ -97,6 +96,19 @@ def remove_litter(paths: Iterable[Path]) -> None:
             else:
                 with contextlib.suppress(OSError):
                     path.unlink(missing_ok=True)
+
+
+def temporaries(path: Path) -> list[Path]:
+    """The temporary files of ``path``'s writers (``.NAME.*.tmp`` beside it): what
+    ``path.parent.glob`` finds, without compiling a pattern for each name (a build writes
+    hundreds of stamps and records, each under a name of its own)."""
+    prefix = f".{path.name}."
+    try:
+        with os.scandir(path.parent) as entries:
+            return [path.parent / e.name for e in entries
+                    if e.name.startswith(prefix) and e.name[len(prefix):].endswith(".tmp")]
+    except OSError:
+        return []
 
 
 def is_litter(path: Path, *, max_age_s: float = 24 * 3600) -> bool:
