@@ -248,7 +248,7 @@ def fetch_set(remote: RemoteCache, members: list[SetMember]) -> dict[str, dict[s
             with remote.stream(name) as body:
                 if body is None:
                     return None
-                with tarfile.open(fileobj=body, mode="r|") as archive:
+                with tarfile.open(fileobj=body, mode="r|", bufsize=_CHUNK) as archive:
                     records = _unpack(archive, {m.key: m for m in members}, _Staging(staged, flushing))
         except WriteError:
             _drop(staged, flushing)
