@@ -233,13 +233,21 @@ class Machine:
 class Result(NamedTuple):
     seconds: float
     report: dict[str, Any]
+    cpu_s: float = 0.0  # user + system CPU of lpack and what it ran (its workers, installers)
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def build(machine: Machine, root: Path, *args: str) -> Result:
     cmd = [*lpack_command(), "build", str(root), "--format", "json", "-q", *args]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(cmd, env=machine.env(), cwd=root, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
     try:
         report = json.loads(done.stdout)
     except json.JSONDecodeError:
@@ -247,7 +255,7 @@ def build(machine: Machine, root: Path, *args: str) -> Result:
     if done.returncode != 0 or not report:
         tail = "\n".join((done.stderr + done.stdout).strip().splitlines()[-20:])
         raise SystemExit(f"lpack build failed ({done.returncode}): {' '.join(cmd)}\n{tail}")
-    return Result(seconds, report)
+    return Result(seconds, report, cpu)
 
 
 def built(report: dict[str, Any]) -> list[str]:
@@ -413,32 +421,39 @@ class Bench:
         """--runs rounds of: a cold build without the remote, machine A, machine B (fresh clones,
         fresh caches, a new bucket each round), so B's ratio is to a cold build of the same moment."""
         ratios: list[float] = []
+        cpu: dict[str, list[float]] = {"cold": [], "a": [], "b": []}
         with s3_server(self.work) as endpoint:
             for round_ in range(self.runs):
-                cold, b = self.remote_round(endpoint, round_, reference)
-                ratios.append(b / cold)
+                seconds, cpu_s = self.remote_round(endpoint, round_, reference)
+                ratios.append(seconds["b"] / seconds["cold"])
+                for who, spent in cpu.items():
+                    spent.append(cpu_s[who])
+        b_cpu = [b / cold for b, cold in zip(cpu["b"], cpu["cold"])]
         self.notes["remote_b"] += (f"; B / cold per round: min {min(ratios):.2f}x, median "
-                                   f"{statistics.median(ratios):.2f}x, max {max(ratios):.2f}x")
+                                   f"{statistics.median(ratios):.2f}x, max {max(ratios):.2f}x; in CPU s (lpack and "
+                                   f"its children) cold {_spread(cpu['cold'])}, A {_spread(cpu['a'])}, "
+                                   f"B {_spread(cpu['b'])}, B / cold per round {_spread(b_cpu, 'x')}")
 
-    def remote_round(self, endpoint: str, round_: int, reference: dict[str, str] | None) -> tuple[float, float]:
+    def remote_round(self, endpoint: str, round_: int,
+                     reference: dict[str, str] | None) -> tuple[dict[str, float], dict[str, float]]:
         bucket = create_bucket(endpoint, self.aws_env)
         remote = ["--remote-cache", f"s3://{bucket}/team/lpack", "--remote-cache-endpoint", endpoint, "--jobs", "2"]
         clones = {who: self.work / f"round{round_}" / f"machine-{who}-repo" for who in ("cold", "a", "b")}
         for clone in clones.values():
             run(["git", "clone", "-q", str(self.root), str(clone)], clean_env())
         machines = {who: Machine(self.work / f"round{round_}" / f"machine-{who}", self.aws_env) for who in clones}
-        seconds = {}
+        seconds, cpu = {}, {}
         for who, key, args in (("cold", "remote_cold", ["--jobs", "2"]), ("a", "remote_a", remote),
                                ("b", "remote_b", remote)):
             res = build(machines[who], clones[who], *args)
-            seconds[who] = res.seconds
+            seconds[who], cpu[who] = res.seconds, res.cpu_s
             self.samples[key].append(res.seconds)
             self.notes[key] = f"deps {deps(res.report)}, artifact {origins(res.report)}"
-            self.log(f"{key} (round {round_ + 1}): {res.seconds:.2f} s ({self.notes[key]})")
+            self.log(f"{key} (round {round_ + 1}): {res.seconds:.2f} s, {res.cpu_s:.2f} CPU s ({self.notes[key]})")
         self.compare_remote(res.report, dist_digests(clones["a"]), dist_digests(clones["b"]),
                             reference or dist_digests(clones["cold"]))
         shutil.rmtree(self.work / f"round{round_}", ignore_errors=True)
-        return seconds["cold"], seconds["b"]
+        return seconds, cpu
 
     def compare_remote(self, report_b: dict[str, Any], a: dict[str, str], b: dict[str, str],
                        reference: dict[str, str]) -> None:
@@ -460,6 +475,11 @@ class Bench:
 
 
 # ---------------------------------------------------------------- SAM, for comparison
+
+def _spread(values: list[float], unit: str = "") -> str:
+    """min / median / max."""
+    return " / ".join(f"{v:.2f}{unit}" for v in (min(values), statistics.median(values), max(values)))
+
 
 def find_sam() -> str | None:
     for cand in (os.environ.get("LPACK_SAM"), shutil.which("sam"), "/tmp/sam-venv/bin/sam"):
