@@ -356,32 +356,43 @@ def _drop(staged: list[tuple[Path, Path]], flushing: Any) -> None:
 
 def store_set(remote: RemoteCache, members: list[tuple[SetMember, dict[str, Any]]], scratch: Path) -> None:
     """Share this build's packages as one archive (their records as each unit's KEY.json has
-    them); nothing when read-only, or when a zip is no longer the one its record names."""
-    import tarfile
+    them), written in ``scratch`` first; nothing when read-only, when a zip is no longer the one
+    its record names, or when ``scratch`` cannot hold it (the archive only saves requests)."""
     import tempfile
 
-    from lpack.bundle.remote import matches, remote_errors
+    from lpack.bundle.remote import remote_errors
 
     if remote.read_only or remote.failed is not None or not members:
         return
+    try:
+        scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=scratch, prefix="set-") as folder:
+            path = Path(folder) / "set.tar"
+            if not _archive(path, members):
+                return
+            try:
+                remote.put_file(set_object(remote, set_key([m for m, _r in members])), path)
+            except remote_errors() as exc:
+                remote.fail(exc)
+    except OSError:
+        return
+
+
+def _archive(path: Path, members: list[tuple[SetMember, dict[str, Any]]]) -> bool:
+    """The archive of ``members`` at ``path``; False when a zip is not what its record says."""
+    import tarfile
+
+    from lpack.bundle.remote import matches
+
     index = {"version": SET_FORMAT, "packages": {m.key: record for m, record in members}}
-    scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=scratch, prefix="set-") as folder:
-        path = Path(folder) / "set.tar"
-        with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as archive:
-            _add(archive, _INDEX, json.dumps(index, sort_keys=True).encode())
-            for member, record in members:
-                try:
-                    data = member.dest.read_bytes()
-                except OSError:
-                    return
-                if not matches(data, record):
-                    return  # rewritten since (another build)
-                _add(archive, f"{member.key}.zip", data)
-        try:
-            remote.put_file(set_object(remote, set_key([m for m, _r in members])), path)
-        except remote_errors() as exc:
-            remote.fail(exc)
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as archive:
+        _add(archive, _INDEX, json.dumps(index, sort_keys=True).encode())
+        for member, record in members:
+            data = member.dest.read_bytes()
+            if not matches(data, record):
+                return False  # rewritten since (another build)
+            _add(archive, f"{member.key}.zip", data)
+    return True
 
 
 def _add(archive: Any, name: str, data: bytes) -> None:
