@@ -18,9 +18,10 @@ uses, each a bounded range, in file order: never the whole file. Errors of the s
 
 from __future__ import annotations
 
-import re
 import struct
 from typing import IO, NamedTuple
+
+from lpack.core.patterns import lazy
 
 # ELF e_machine (gABI), Mach-O cputype (<mach/machine.h>), PE Machine -> a name people know.
 ELF_MACHINES = {2: "sparc", 3: "i386", 8: "mips", 20: "ppc", 21: "ppc64", 22: "s390x", 40: "arm",
@@ -37,7 +38,7 @@ _MACHO_FAT = {b"\xca\xfe\xba\xbe": (">", 20), b"\xbe\xba\xfe\xca": ("<", 20),  #
               b"\xca\xfe\xba\xbf": (">", 32), b"\xbf\xba\xfe\xca": ("<", 32)}  # FAT_MAGIC_64
 _MACHO_FILETYPES = {1: "object", 2: "executable", 6: "dylib", 8: "bundle"}
 _FAT_MAX_ARCHES = 20  # 0xcafebabe also starts Java class files, whose next word is >= 45
-_GLIBC = re.compile(r"GLIBC_(\d+(?:\.\d+)+)")
+_GLIBC = lazy(r"GLIBC_(\d+(?:\.\d+)+)")
 _PARSE_ERRORS = (struct.error, LookupError, ValueError, OverflowError)
 _HEAD_BYTES = 4096  # the ELF header, a Mach-O (fat) header, a PE's MS-DOS stub
 _RANGE_MAX_BYTES = 64 << 20  # of a section table or section: a larger one is read only this far
@@ -55,7 +56,7 @@ class Binary(NamedTuple):
     @property
     def glibc(self) -> tuple[int, ...] | None:
         """The newest numbered ``GLIBC_x.y`` version needed; GLIBC_PRIVATE and others don't count."""
-        numbers = [tuple(int(p) for p in m[1].split(".")) for v in self.versions if (m := _GLIBC.fullmatch(v))]
+        numbers = [tuple(int(p) for p in m[1].split(".")) for v in self.versions if (m := _GLIBC().fullmatch(v))]
         return max(numbers, default=None)
 
     def describe(self) -> str:

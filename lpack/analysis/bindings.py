@@ -4,12 +4,12 @@ names may appear at run time, and whether it adds modules to the import system."
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from lpack.analysis._nodes import TRY_STAR, dotted_name
 from lpack.analysis.versions import Python, truth
+from lpack.core.patterns import lazy
 
 
 class Bindings(NamedTuple):
@@ -55,7 +55,7 @@ def _statement_names(node: ast.stmt) -> Iterator[str]:
 
 # Text any of the constructs bindings() looks for anywhere in a module must contain: modules without
 # it skip the walk over every node.
-_ANYWHERE = re.compile(rb"\bglobal\b|:=|\b(?:globals|vars|locals|exec)\s*\(|\bmodules\b")
+_ANYWHERE = lazy(rb"\bglobal\b|:=|\b(?:globals|vars|locals|exec)\s*\(|\bmodules\b")
 
 
 def bindings(tree: ast.Module, python: Python, source: bytes | None = None) -> Bindings:
@@ -93,7 +93,7 @@ def bindings(tree: ast.Module, python: Python, source: bytes | None = None) -> B
                             names.setdefault(captured, []).append(node)
 
     visit(tree.body)
-    everything = ast.walk(tree) if source is None or _ANYWHERE.search(source) else iter(())
+    everything = ast.walk(tree) if source is None or _ANYWHERE().search(source) else iter(())
     for node in everything:
         if isinstance(node, ast.Global):
             for name in node.names:
@@ -107,8 +107,8 @@ def bindings(tree: ast.Module, python: Python, source: bytes | None = None) -> B
     return Bindings(names, dynamic)
 
 
-_REGISTERS = re.compile(rb"\bmodules\b|\bmeta_path\b|\bpath_hooks\b")
-_SYS_MODULES = re.compile(r"\w*sys\.modules")  # sys.modules, or _sys.modules after ``import sys as _sys``
+_REGISTERS = lazy(rb"\bmodules\b|\bmeta_path\b|\bpath_hooks\b")
+_SYS_MODULES = lazy(r"\w*sys\.modules")  # sys.modules, or _sys.modules after ``import sys as _sys``
 
 
 def registers_modules(tree: ast.Module, source: bytes | None = None) -> bool:
@@ -116,17 +116,17 @@ def registers_modules(tree: ast.Module, source: bytes | None = None) -> bool:
     submodules may work with no file behind them: it assigns into ``sys.modules``
     (``sys.modules[name] = m``, ``.update``, ``.setdefault``) or installs a finder
     (``sys.meta_path``, ``sys.path_hooks``). ``source``, when given, lets the walk be skipped."""
-    if source is not None and not _REGISTERS.search(source):
+    if source is not None and not _REGISTERS().search(source):
         return False
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in ("meta_path", "path_hooks"):
             return True
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Subscript) and _SYS_MODULES.fullmatch(dotted_name(t.value)) for t in targets):
+            if any(isinstance(t, ast.Subscript) and _SYS_MODULES().fullmatch(dotted_name(t.value)) for t in targets):
                 return True
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr in ("update", "setdefault", "__setitem__")
-                and _SYS_MODULES.fullmatch(dotted_name(node.func.value))):
+                and _SYS_MODULES().fullmatch(dotted_name(node.func.value))):
             return True
     return False

@@ -30,8 +30,9 @@ from typing import NamedTuple
 
 from lpack.analysis.package import PackageIndex, PackageReader
 from lpack.core.errors import LpackError
+from lpack.core.patterns import lazy
 
-_FOLDER = re.compile(r"(?P<project>[^/-]+)(?P<version>-[^/]+?)?\.(?P<kind>dist|egg)-info")
+_FOLDER = lazy(r"(?P<project>[^/-]+)(?P<version>-[^/]+?)?\.(?P<kind>dist|egg)-info")
 _NAME_FIELDS = ("Import-Name", "Import-Namespace")
 _MODULE_SUFFIXES = (".py", ".pyc", ".pyi", ".so", ".pyd")
 
@@ -78,7 +79,7 @@ def distributions(index: PackageIndex, reader: PackageReader, root: str = "") ->
         if not entry.name.startswith(root):
             continue
         folder, slash, rest = entry.name[len(root):].partition("/")
-        if _FOLDER.fullmatch(folder) and "/" not in rest:
+        if _FOLDER().fullmatch(folder) and "/" not in rest:
             inside = members.setdefault(folder, set())
             if rest or not slash:
                 inside.add(rest)  # "": the name is a file (a distutils egg-info), not a folder
@@ -98,14 +99,14 @@ def _roots(index: PackageIndex) -> list[str]:
         if "-info" not in entry.name:
             continue  # most names: no metadata folder at all
         parts = entry.name.split("/")
-        found = next((i for i, part in enumerate(parts) if _FOLDER.fullmatch(part)), None)
+        found = next((i for i, part in enumerate(parts) if _FOLDER().fullmatch(part)), None)
         if found is not None:
             roots.add("".join(f"{part}/" for part in parts[:found]))
     return sorted(roots)
 
 
 def _distribution(root: str, folder: str, members: set[str], reader: PackageReader) -> Distribution | None:
-    match = _FOLDER.fullmatch(folder)
+    match = _FOLDER().fullmatch(folder)
     assert match is not None
     if match["kind"] == "dist":
         listing, base, metadata = "RECORD", root, "METADATA"

@@ -14,6 +14,7 @@ import warnings
 from typing import NamedTuple
 
 from lpack.analysis.versions import Python
+from lpack.core.patterns import lazy
 
 HOST: Python = (sys.version_info[0], sys.version_info[1])
 
@@ -59,7 +60,7 @@ NEWER_SYNTAX: dict[Python, tuple[str, ...]] = {
     (3, 13): (),  # PEP 696 type parameter defaults: inside the brackets PEP 695 already matches
     (3, 14): (r"\bexcept\b[^:]*,", r"(?i)(?<![\w])(?:t|rt|tr)['\"]"),  # PEP 758; PEP 750 t-strings
 }
-_TRIPLE_PREFIXED = re.compile(r"(?i)(?<![\w])(?:[rft]{1,2})(?:'''|\"\"\")")
+_TRIPLE_PREFIXED = lazy(r"(?i)(?<![\w])(?:[rft]{1,2})(?:'''|\"\"\")")
 
 _ASK = """\
 import json, sys, warnings
@@ -106,7 +107,7 @@ def _maybe_newer_syntax(source: bytes, error: SyntaxError, python: Python) -> bo
     patterns = [p for v in versions for p in NEWER_SYNTAX[v]]
     if any(re.search(p, window, re.MULTILINE) for p in patterns):
         return True
-    return (3, 12) in versions and _TRIPLE_PREFIXED.search(text) is not None
+    return (3, 12) in versions and _TRIPLE_PREFIXED().search(text) is not None
 
 
 def _pep701_problem(source: bytes) -> tuple[int, str] | None:

@@ -6,15 +6,15 @@ points at (in a file, or in an entry of a package zip)."""
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from lpack.core.findings import Finding, Location
+from lpack.core.patterns import lazy
 
-INLINE = re.compile(r"#\s*lpack:\s*ignore\[(?P<codes>[A-Z0-9,\s]+)\]")
+INLINE = lazy(r"#\s*lpack:\s*ignore\[(?P<codes>[A-Z0-9,\s]+)\]")
 
 
 def filter_findings(findings: Iterable[Finding], select: Iterable[str], ignore: Iterable[str],
@@ -46,7 +46,7 @@ def _path_ignored(f: Finding, per_path: Sequence[tuple[str, Sequence[str]]]) -> 
 
 
 def _inline_codes(text: str) -> set[str]:
-    match = INLINE.search(text)
+    match = INLINE().search(text)
     return {c.strip() for c in match.group("codes").split(",")} if match else set()
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_TOKEN = re.compile(r"\S+")
+from lpack.core.patterns import lazy
+
+_TOKEN = lazy(r"\S+")
 
 
 def redact(text: str) -> str:
@@ -13,7 +15,7 @@ def redact(text: str) -> str:
     Linear in the text's length: each whitespace-separated token is scanned once, so a megabyte
     of anything in an error message costs milliseconds.
     """
-    return _TOKEN.sub(_redact_token, text) if "://" in text else text
+    return _TOKEN().sub(_redact_token, text) if "://" in text else text
 
 
 def _redact_token(match: re.Match[str]) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from lpack.core.patterns import lazy
+
 READ = dt.date(2026, 12, 5)
 
 WRAPPER_URL = "https://docs.aws.amazon.com/lambda/latest/dg/runtimes-modify.html#runtime-wrapper"
@@ -38,7 +40,7 @@ TASK_ROOT = "/var/task/"
 # script, a file in the function's own package, run as a program.
 WEB_ADAPTER_ACCOUNT = "753240598075"
 WEB_ADAPTER_WRAPPER = "/opt/bootstrap"
-WEB_ADAPTER_LAYER = re.compile(r"arn:[^:]*:lambda:[^:]*:\d{12}:layer:LambdaAdapterLayer(X86|Arm64)(:|$)")
+WEB_ADAPTER_LAYER = lazy(r"arn:[^:]*:lambda:[^:]*:\d{12}:layer:LambdaAdapterLayer(X86|Arm64)(:|$)")
 # The adapter's own switch for streaming. WEB_ADAPTER_STREAMING_URL (read 2026-12-05): set
 # AWS_LWA_INVOKE_MODE=response_stream, and it "should match your Lambda Function URL's invoke mode
 # configuration"; README.md: "buffered" or "response_stream", default "buffered". Its src/lib.rs
@@ -94,4 +96,4 @@ def account_of(arn: str) -> str | None:
 
 
 def is_web_adapter_layer(arn: str) -> bool:
-    return WEB_ADAPTER_LAYER.match(arn) is not None
+    return WEB_ADAPTER_LAYER().match(arn) is not None
