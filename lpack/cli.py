@@ -567,6 +567,32 @@ def _plan_parser(commands: Any) -> None:
                       help="write the output to FILE, whole or not at all, instead of stdout")
 
 
+def _policy_parser(commands: Any) -> None:
+    policy = commands.add_parser(
+        "policy", help="print the least-privilege IAM policy a function's code needs",
+        description="Follow the AWS SDK calls of one function's handler and the package modules it imports "
+        "(boto3 clients and resources, as `lpack check` does for LP570) and print the identity policy they "
+        "need, one statement per resource the code names (a literal, or an environment variable the "
+        "configuration or template sets), plus what Lambda itself needs: its log group, and what the "
+        "configuration adds (an event source's reads, VPC interfaces, tracing). Calls lpack cannot follow "
+        "are left out and counted on stderr. Text output is the policy document itself; json wraps it with "
+        "the call sites.",
+        epilog=_epilog("lpack policy", "lpack policy template.yaml -f OrdersFunction > iam/orders.json",
+                       exits="Exit codes: 0 the policy printed; 2 a usage or configuration error, or a handler "
+                       "lpack cannot read."),
+    )
+    policy.add_argument("project", nargs="?", type=Path, default=Path("."),
+                        help="the project folder, its pyproject.toml/lpack.toml, or a SAM/CloudFormation template "
+                        "(default: .)")
+    policy.add_argument("--function", "-f", metavar="NAME", help="the function (needed when there are several)")
+    policy.add_argument("--format", choices=("text", "json"), default="text",
+                        help="output format (default: text, the policy document); json adds the call sites")
+    policy.add_argument("--config", type=Path, metavar="FILE",
+                        help="read [tool.lpack] from FILE (pyproject.toml or lpack.toml)")
+    policy.add_argument("-o", "--output-file", type=Path, metavar="FILE",
+                        help="write the output to FILE, whole or not at all, instead of stdout")
+
+
 def _sam_makefile_parser(commands: Any) -> None:
     sam = commands.add_parser(
         "sam-makefile", help="write the Makefile targets that make `sam build` build with lpack",
@@ -691,7 +717,8 @@ def _terraform_parser(commands: Any) -> None:
 
 # each subcommand's parser, in the order `lpack --help` lists them
 _SUBPARSERS: dict[str, Callable[[Any], None]] = {
-    "build": _build_parser, "plan": _plan_parser, "cache": _cache_parser, "check": _check_parser,
+    "build": _build_parser, "plan": _plan_parser, "policy": _policy_parser, "cache": _cache_parser,
+    "check": _check_parser,
     "lock": _lock_parser, "invoke": _invoke_parser, "serve": _serve_parser, "validate-config": _validate_parser,
     "events": _events_parser, "rules": _rules_parser, "terraform-external": _terraform_parser,
     "sam-makefile": _sam_makefile_parser,
@@ -905,6 +932,17 @@ def _plan(args: argparse.Namespace) -> int:
 
     sys.stdout.write(plan_project(args.project, args.config, tuple(args.function), args.runtime,
                                   args.architecture, args.changed_since, args.format))
+    return 0
+
+
+def _policy(args: argparse.Namespace) -> int:
+    from lpack.commands.policy import policy, render
+
+    suggested = policy(args.project, args.function, args.config)
+    sys.stdout.write(render(suggested, args.format))
+    if suggested.unresolved and args.format == "text":
+        sys.stderr.write(f"lpack: {suggested.unresolved} AWS calls lpack could not follow are not in the policy "
+                         "(`lpack policy --format json` lists them)\n")
     return 0
 
 
@@ -1127,5 +1165,5 @@ def _terraform_external(args: argparse.Namespace) -> int:
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "build": _build, "plan": _plan, "check": _check, "invoke": _invoke, "events": _events,
     "validate-config": _validate_config, "lock": _lock, "rules": _rules, "sam-makefile": _sam_makefile,
-    "terraform-external": _terraform_external, "cache": _cache, "serve": _serve,
+    "terraform-external": _terraform_external, "cache": _cache, "serve": _serve, "policy": _policy,
 }

@@ -21,6 +21,7 @@ from lpack.core.features import Features
 from lpack.core.findings import Location
 
 if TYPE_CHECKING:
+    from lpack.analysis.aws_calls import CodeUse
     from lpack.analysis.image import Image
     from lpack.core.targets import Target
     from lpack.iam.policy import ParsedPolicy
@@ -216,6 +217,7 @@ class _RoleFields(NamedTuple):
     inline: tuple[ParsedPolicy, ...] = ()  # the role's inline policies
     unreadable: int = 0  # documents lpack cannot read all of (a template's, made at deployment)
     features: Features = NO_FEATURES  # the function's, when known: a durable function needs checkpoint rights
+    code: CodeUse | None = None  # what the function's code calls (lpack.analysis.aws_calls), when known
 
 
 class RoleSubject(_RoleFields, Subject):

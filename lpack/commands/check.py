@@ -22,6 +22,7 @@ from lpack.plan import Plan, plan
 from lpack.rules import engine
 
 if TYPE_CHECKING:
+    from lpack.analysis.aws_calls import CodeUse
     from lpack.iam.policy import ParsedPolicy
     from lpack.inputs.template import Template
 
@@ -181,7 +182,8 @@ def check_project(project: Project, options: CheckOptions, template: Template | 
             found += [f._replace(function=unit.name)
                       for f in engine.check_function(_function_subject(project, unit, target, lines, given))]
             found += [f._replace(function=unit.name) for f in
-                      (_template_policies(template, unit) if template else _unit_policies(project, unit))]
+                      (_template_policies(template, unit, unit_plan) if template
+                       else _unit_policies(project, unit, unit_plan))]
         found += [f if f.function else f._replace(function=unit.name)
                   for f in _unit_package(unit_plan, options.source, options.note, options.looked)]
         per_unit.append((unit, _at_template_lines(found, template, unit, where) if template else found))
@@ -299,7 +301,7 @@ def _policy(path: Path, kind: str | None) -> list[Finding]:
     return engine.check_policy_file(path, kind)
 
 
-def _unit_policies(project: Project, unit: Unit) -> list[Finding]:
+def _unit_policies(project: Project, unit: Unit, unit_plan: Plan | None = None) -> list[Finding]:
     """The IAM documents a function's configuration names: the execution role's permission
     policies (files, or AWS managed policy ARNs), its trust policy, and the function's
     resource-based policy."""
@@ -310,7 +312,8 @@ def _unit_policies(project: Project, unit: Unit) -> list[Finding]:
             findings += _policy(_policy_path(project, unit, relative), kind)
     if settings.policies or settings.inline_policies:
         findings += _role(list(settings.policies), project.root, unit.name,
-                          lambda p: _policy_path(project, unit, p), list(settings.inline_policies))
+                          lambda p: _policy_path(project, unit, p), list(settings.inline_policies),
+                          _code(unit_plan))
     return findings
 
 
@@ -321,8 +324,16 @@ def _policy_path(project: Project, unit: Unit, relative: str) -> Path:
     return path
 
 
+def _code(unit_plan: Plan | None, template: Template | None = None) -> CodeUse | None:
+    """What the function's code calls, for the rules that compare it with its role (LP570-LP579)."""
+    from lpack.commands.policy import code_use
+
+    return code_use(unit_plan, template) if unit_plan is not None else None
+
+
 def _role(policies: list[str], root: Path, function: str | None,
-          locate: Callable[[str], Path] | None = None, inline_files: Sequence[str] = ()) -> list[Finding]:
+          locate: Callable[[str], Path] | None = None, inline_files: Sequence[str] = (),
+          code: CodeUse | None = None) -> list[Finding]:
     """Each permission policy on its own, then the role's complete set together."""
     from lpack.iam import managed
     from lpack.iam.policy import parse_policy, read_policy
@@ -350,7 +361,7 @@ def _role(policies: list[str], root: Path, function: str | None,
     inline = [read(item, inline=True) for item in inline_files]
     first = (policies or list(inline_files))[0]
     where = first if managed.is_policy_arn(first) else display_path(root / first)
-    return findings + engine.check_role(parsed, inline, where, function, opaque)
+    return findings + engine.check_role(parsed, inline, where, function, opaque, code=code)
 
 
 def _managed_findings(parsed: ParsedPolicy, function: str | None) -> list[Finding]:
@@ -373,7 +384,7 @@ def _managed_findings(parsed: ParsedPolicy, function: str | None) -> list[Findin
         for code, found in by_code.items()]
 
 
-def _template_policies(template: Template, unit: Unit) -> list[Finding]:
+def _template_policies(template: Template, unit: Unit, unit_plan: Plan | None = None) -> list[Finding]:
     """A template function's IAM documents: each one the template defines on its own (at its
     lines), then the execution role as a whole, as ``_unit_policies`` does for files."""
     def lint(parsed: ParsedPolicy, kind: str, inline: bool = False) -> list[Finding]:
@@ -396,7 +407,8 @@ def _template_policies(template: Template, unit: Unit) -> list[Finding]:
             findings += lint(document, kind)
     if iam.role_known:
         findings += engine.check_role((*iam.managed, *iam.customer), iam.inline, display_path(template.path),
-                                unit.name, len(iam.opaque), len(iam.unreadable), unit.settings.features)
+                                unit.name, len(iam.opaque), len(iam.unreadable), unit.settings.features,
+                                _code(unit_plan, template))
     return findings
 
 

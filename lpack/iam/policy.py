@@ -12,7 +12,7 @@ import bisect
 import fnmatch
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -510,3 +510,59 @@ def read_policy(path: Path, kind: str | None = None) -> ParsedPolicy:
         error = JsonError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", line, column)
         return ParsedPolicy(None, None, error, (), {}, text, str(path))
     return parse_policy(text, str(path), kind)
+
+
+# -- does a role let an action through (the code rules, LP570-LP579) -----------------------------
+
+ALLOWED, DENIED, MISSING = "allowed", "denied", "missing"
+
+
+def _names(patterns: tuple[str, ...], not_patterns: tuple[str, ...], action: str) -> bool:
+    """Whether a statement's Action (or NotAction) takes in ``action``."""
+    from lpack.iam.actions import action_matches
+
+    if patterns:
+        return any(action_matches(p, action) for p in patterns)
+    return bool(not_patterns) and not any(action_matches(p, action) for p in not_patterns)
+
+
+def _covers_all(pattern: str, resource: str) -> bool:
+    """Whether the Resource ``pattern`` takes in every ARN ``resource`` may be: the parts of
+    ``resource`` known only at deployment (``${Region}``) must meet a wildcard."""
+    from lpack.iam.actions import action_matches
+
+    if pattern == "*":
+        return True
+    known = re.sub(r"\$\{[^}]*\}", "\0", resource)
+    return action_matches(pattern, known)
+
+
+def _may_cover(pattern: str, resource: str) -> bool:
+    """Whether the Resource ``pattern`` can match some ARN ``resource`` may be."""
+    from lpack.iam.actions import arn_matches
+
+    return pattern == "*" or arn_matches(resource, pattern)
+
+
+def decide(statements: Sequence[Statement], action: str, resource: str | None) -> str:
+    """``ALLOWED``, ``DENIED`` or ``MISSING``: whether identity policy statements let ``action``
+    through on ``resource`` (an ARN, ``${Placeholder}`` for parts known only at deployment; None
+    when the code does not say which). Only a sure answer is ``DENIED`` or ``MISSING``: an Allow
+    counts whatever its conditions and wherever its Resource may meet the ARN; a Deny counts only
+    without conditions and when its Resource takes in every ARN the call may name."""
+    for st in statements:
+        if st.effect != "Deny" or st.conditions or not _names(st.actions, st.not_actions, action):
+            continue
+        if st.resources and (("*" in st.resources) or resource is not None
+                             and any(_covers_all(p, resource) for p in st.resources)):
+            return DENIED
+    for st in statements:
+        if st.effect != "Allow" or not _names(st.actions, st.not_actions, action):
+            continue
+        if resource is None:
+            return ALLOWED
+        if st.resources and any(_may_cover(p, resource) for p in st.resources):
+            return ALLOWED
+        if st.not_resources and not any(_covers_all(p, resource) for p in st.not_resources):
+            return ALLOWED
+    return MISSING

@@ -69,7 +69,8 @@ FAMILIES = (
     Family("lpack.rules.runtime", "LP400", "LP499", "Runtime lifecycle", RuntimeSubject),
     Family("lpack.rules.iam_grammar", "LP500", "LP519", "IAM policy grammar", PolicySubject),
     Family("lpack.rules.iam_privilege", "LP520", "LP559", "IAM least privilege", PolicySubject),
-    Family("lpack.rules.iam_role", "LP560", "LP589", "IAM execution role", RoleSubject),
+    Family("lpack.rules.iam_role", "LP560", "LP569", "IAM execution role", RoleSubject),
+    Family("lpack.rules.iam_code", "LP570", "LP579", "IAM execution role: what the code calls", RoleSubject),
     Family("lpack.rules.durable_role", "LP590", "LP594", "IAM execution role", RoleSubject),
     Family("lpack.rules.event_source_role", "LP595", "LP599", "IAM execution role", RoleSubject),
 )

@@ -28,6 +28,7 @@ from lpack.core.features import Features
 from lpack.core.findings import Finding
 
 if TYPE_CHECKING:
+    from lpack.analysis.aws_calls import CodeUse
     from lpack.analysis.image import Image
     from lpack.core.targets import Target
     from lpack.iam.policy import ParsedPolicy
@@ -83,10 +84,12 @@ def check_policy_file(path: Path, kind: str | None, inline: bool = False) -> lis
 
 
 def check_role(policies: Sequence[ParsedPolicy], inline: Sequence[ParsedPolicy], where: str,
-               function: str | None, opaque: int, unreadable: int = 0, features: Features = NO_FEATURES) -> list[Finding]:
-    """The execution-role rules on one role's complete set of policies (``features``: its function's)."""
+               function: str | None, opaque: int, unreadable: int = 0, features: Features = NO_FEATURES,
+               code: CodeUse | None = None) -> list[Finding]:
+    """The execution-role rules on one role's complete set of policies (``features``: its function's;
+    ``code``: what its code calls, for the rules that compare the two)."""
     return rules.run(RoleSubject(policies=tuple(policies), where=where, function=function, opaque=opaque,
-                                 inline=tuple(inline), unreadable=unreadable, features=features))
+                                 inline=tuple(inline), unreadable=unreadable, features=features, code=code))
 
 
 def check_image(image: Image, architecture: str, where: str) -> list[Finding]:

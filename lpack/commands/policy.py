@@ -1,0 +1,192 @@
+"""`lpack policy`: the least-privilege identity policy a function's code needs, plus what Lambda
+itself needs with the role, from the code's AWS calls (``lpack.analysis.aws_calls``); and, for
+``lpack check``, what a function's code calls, to compare with its execution role (LP570-LP579).
+
+A command of its own rather than ``check --suggest-policy``: its output is a policy document to
+save or paste (JSON on stdout), not findings, and it takes a function where check takes paths.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from lpack.analysis.package import display_path, index_directory
+from lpack.analysis.subjects import PackageSubject
+from lpack.core.errors import LpackError, UsageError
+
+if TYPE_CHECKING:
+    from lpack.analysis.aws_calls import CodeUse
+    from lpack.inputs.template import Template
+    from lpack.plan import Plan
+
+BASIC_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
+# What Lambda does with the execution role when the function's configuration asks for it
+# (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html):
+# AWSLambdaVPCAccessExecutionRole's network interface actions for VpcConfig
+# (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions),
+# AWSXRayDaemonWriteAccess's for Tracing: Active (https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html),
+# the dead-letter queue's send (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html),
+# kms:Decrypt with a customer managed key for the environment
+# (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html).
+VPC_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+               "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses")
+XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries")
+DESTINATION_ACTIONS = {"SQS": "sqs:SendMessage", "SNS": "sns:Publish", "Lambda": "lambda:InvokeFunction",
+                       "EventBridge": "events:PutEvents", "S3": "s3:PutObject"}
+
+
+def lambda_own(template: Template | None, function: str) -> tuple[str, ...]:
+    """The actions the template's configuration of ``function`` has Lambda use with its role."""
+    if template is None:
+        return ()
+    from lpack.inputs.template.loader import read_template
+
+    data = read_template(template.path)
+    resources = data.get("Resources") if data is not None else None
+    resource = resources.get(function) if isinstance(resources, Mapping) else None
+    props = resource.get("Properties") if isinstance(resource, Mapping) else None
+    globals_ = data.get("Globals") if data is not None else None
+    shared = globals_.get("Function") if isinstance(globals_, Mapping) else None
+    merged: dict[str, Any] = {**(shared if isinstance(shared, Mapping) else {}),
+                              **(props if isinstance(props, Mapping) else {})}
+    own: list[str] = []
+    if merged.get("VpcConfig"):
+        own += VPC_ACTIONS
+    tracing = merged.get("Tracing") or (merged.get("TracingConfig") or {}).get("Mode") \
+        if isinstance(merged.get("TracingConfig", {}), Mapping) else None
+    if tracing in ("Active", "PassThrough"):
+        own += XRAY_ACTIONS
+    if merged.get("DeadLetterQueue") or merged.get("DeadLetterConfig"):
+        own += ["sqs:SendMessage", "sns:Publish"]
+    if merged.get("EventInvokeConfig") or _has_invoke_config(resources, function):
+        own += DESTINATION_ACTIONS.values()
+    if merged.get("KmsKeyArn"):
+        own += ["kms:Decrypt"]
+    return tuple(own)
+
+
+def _has_invoke_config(resources: object, function: str) -> bool:
+    if not isinstance(resources, Mapping):
+        return False
+    for resource in resources.values():
+        if isinstance(resource, Mapping) and resource.get("Type") == "AWS::Lambda::EventInvokeConfig":
+            props = resource.get("Properties")
+            if isinstance(props, Mapping) and function in json.dumps(props.get("FunctionName"), default=str):
+                return True
+    return False
+
+
+def code_use(unit_plan: Plan, template: Template | None = None) -> CodeUse | None:
+    """What the unit's function code calls, read from its source folder as it will be packaged
+    (the user's excludes applied); None when there is no source or the handler cannot be read."""
+    from lpack.analysis.aws_calls import analyse
+    from lpack.analysis.package import PackageReader
+    from lpack.core import select
+    from lpack.plan import packaged_root
+
+    unit = unit_plan.unit
+    if unit.source is None or not unit.handler or unit.kind != "function":
+        return None
+    user = select.spec(unit.exclude)
+    files = [(rel, path) for rel, path in unit_plan.packaged_files() if not user.match_file(rel)]
+    root = packaged_root(unit.source)
+    index = index_directory(root, files)
+    reader = PackageReader(index)
+    try:
+        subject = PackageSubject(package=index, kind="function", target=unit_plan.target, handler=unit.handler,
+                                 reader=reader, is_source=True)
+        environment = unit.settings.environment
+        found = analyse(subject, environment if isinstance(environment, Mapping) else None)
+    finally:
+        reader.close()
+    if found is None:
+        return None
+    gaps = template.iam[unit.name].templates if template is not None and unit.name in template.iam else ()
+    return found._replace(where=display_path(root), lambda_own=lambda_own(template, unit.name),
+                          role_gaps=tuple(gaps))
+
+
+# -- the policy ----------------------------------------------------------------------------------
+
+class Suggested(NamedTuple):
+    function: str
+    document: dict[str, Any]
+    unresolved: int  # calls lpack could not follow: the policy may miss what they need
+    code: CodeUse | None = None
+
+
+def render(suggested: Suggested, form: str) -> str:
+    """``text``: the policy document itself; ``json``: a versioned envelope with the call sites."""
+    if form == "text":
+        return json.dumps(suggested.document, indent=2) + "\n"
+    code = suggested.code
+    where = f"{code.where}/" if code is not None and code.where else ""
+    calls = [{"file": where + c.entry, "line": c.line, "service": c.service, "operation": c.operation,
+              "actions": list(c.actions)} for c in (code.calls if code else ())]
+    unresolved = [{"file": where + u.entry, "line": u.line, "why": u.why} for u in (code.unresolved if code else ())]
+    return json.dumps({"version": 1, "function": suggested.function, "policy": suggested.document,
+                       "calls": calls, "unresolved": unresolved}, indent=2) + "\n"
+
+
+def suggest(code: CodeUse, function: str, event_sources: tuple[str, ...] = ()) -> Suggested:
+    """The least-privilege policy: one statement per resource (or ``*``) with its actions, sorted,
+    then Lambda's own needs (logs on the function's log group, the event source's reads)."""
+    from lpack.core.facts import event_sources as facts
+    from lpack.iam.operations import any_resource, policy_resource
+    from lpack.rules.iam_code import needed
+
+    by_resource: dict[str, set[str]] = {}
+    for action, arn in needed(code):
+        by_resource.setdefault(policy_resource(arn or any_resource(action)), set()).add(action)
+    own = set(code.lambda_own)
+    for kind in event_sources:
+        own.update(facts.ROLE_ACTIONS.get(kind, ()))
+    statements: list[dict[str, Any]] = [
+        {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": f"arn:aws:logs:*:*:log-group:/aws/lambda/{function}:*"},
+    ]
+    for i, (resource, actions) in enumerate(sorted(by_resource.items())):
+        statements.append({"Sid": f"Code{i + 1}", "Effect": "Allow", "Action": sorted(actions, key=str.lower),
+                           "Resource": resource})
+    if own:
+        statements.append({"Sid": "Lambda", "Effect": "Allow", "Action": sorted(own, key=str.lower), "Resource": "*"})
+    document = {"Version": "2012-10-17", "Statement": statements}
+    return Suggested(function, document, len(code.unresolved), code)
+
+
+def policy(target: Path, function: str | None, config: Path | None = None) -> Suggested:
+    """The suggested policy of one function of the project or template at ``target``."""
+    from lpack.inputs.detect import template_path
+    from lpack.plan import plan
+
+    template: Template | None = None
+    found = template_path(target, config) if target.is_dir() else target if target.suffix in (
+        ".yaml", ".yml", ".template") else None
+    if found is not None:
+        from lpack.inputs.template import load_template
+
+        template = load_template(found)
+        project = template.project
+    else:
+        from lpack.inputs.config import load_project
+
+        project = load_project(target, config)
+    functions = [u for u in project.units if u.kind == "function"]
+    if function is not None:
+        functions = [u for u in functions if u.name == function]
+        if not functions:
+            names = ", ".join(u.name for u in project.units if u.kind == "function") or "none"
+            raise UsageError(f"{target}: no function {function!r}; the functions are: {names}")
+    elif len(functions) != 1:
+        names = ", ".join(u.name for u in functions) or "none"
+        raise UsageError(f"{target}: {len(functions)} functions ({names}); name one with -f FUNCTION")
+    unit = functions[0]
+    code = code_use(plan(project, unit, None, None), template)
+    if code is None:
+        raise LpackError(f"{target}: {unit.name}: lpack cannot read the handler {unit.handler!r} in its source "
+                         "folder; check it with `lpack check`")
+    return suggest(code, unit.name, unit.settings.features.event_sources)
