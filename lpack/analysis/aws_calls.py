@@ -127,6 +127,9 @@ class _Val(NamedTuple):
 
 
 _BOTO3 = _Val("boto3")
+_FOREIGN = "other-credentials"
+_CREDENTIALS = frozenset({"aws_access_key_id", "aws_session_token", "profile_name", "botocore_session"})
+_OBJECTS = frozenset({"session", "client", "resource", "collection", "paginator", "waiter", "batch-writer"})
 
 
 class _Module(NamedTuple):
@@ -252,6 +255,7 @@ class _Analyser:
         self.unresolved: list[Unresolved] = []
         self._depth = 0
         self._class_attrs: dict[int, dict[str, list[tuple[ast.expr, _Scope]]]] = {}
+        self.passed: dict[int, dict[str, _Val]] = {}  # a function's parameters -> boto3 objects its callers pass
 
     def scope_of(self, module: _Module) -> _Scope:
         if module.entry not in self.globals:
@@ -447,7 +451,7 @@ class _Analyser:
         if callee.kind == "boto3-fn":
             return self.make_client(callee.name, node, scope)
         if callee.kind == "session-cls":
-            return _Val("session")
+            return _Val("session", name=_FOREIGN if any(k.arg in _CREDENTIALS for k in node.keywords) else "")
         if callee.kind == "func":
             return self.returned(callee.ref, node, scope)
         if callee.kind == "class":
@@ -456,7 +460,9 @@ class _Analyser:
             return self.method_result(callee, node, scope)
         return None
 
-    def make_client(self, which: str, node: ast.Call, scope: _Scope) -> _Val | None:
+    def make_client(self, which: str, node: ast.Call, scope: _Scope, session: _Val | None = None) -> _Val | None:
+        if session is not None and session.name == _FOREIGN or any(k.arg in _CREDENTIALS for k in node.keywords):
+            return None  # calls with other credentials (an assumed role's) are not the execution role's
         service_node = node.args[0] if node.args else next(
             (k.value for k in node.keywords if k.arg == "service_name"), None)
         service = self.value(service_node, scope)
@@ -486,7 +492,7 @@ class _Analyser:
         owner: _Val = method.ref
         name = method.name
         if owner.kind == "session" and name in ("client", "resource"):
-            return self.make_client(name, node, scope)
+            return self.make_client(name, node, scope, owner)
         if owner.kind == "client" and name in ("get_paginator", "get_waiter"):
             op = self.value(node.args[0], scope) if node.args else None
             if op is None or op.kind != "str":
@@ -552,6 +558,7 @@ class _Analyser:
         for stmt in _live(body):
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 inner = _Scope(scope.module, stmt.body, scope, cls, stmt.args)
+                inner.given.update(self.passed.get(id(stmt), {}))
                 self.visit_block(stmt.body, inner)
                 self.visit_expressions([*stmt.decorator_list, *stmt.args.defaults], scope)
             elif isinstance(stmt, ast.ClassDef):
@@ -580,6 +587,8 @@ class _Analyser:
                     callee = self.value(node.func, scope)
                     if callee is not None and callee.kind == "powertools":
                         self.powertools(callee.name, node, scope)
+                    elif callee is not None and callee.kind == "func":
+                        self.pass_arguments(callee.ref[0], node, scope)
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                     self.record(node, node.func, scope)
                 elif isinstance(node, ast.Call) and dotted_name(node.func) == "getattr" and node.args:
@@ -618,6 +627,20 @@ class _Analyser:
             operation = "BatchWriteItem"
         if operation:
             self.add(owner.service, operation, entry, line, target)
+
+    def pass_arguments(self, func: ast.FunctionDef, node: ast.Call, scope: _Scope) -> None:
+        """Note the boto3 objects a call passes to a function of the package (``handle(event, table)``),
+        so that the calls on its parameters are followed too."""
+        params = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
+        if params and params[0] in ("self", "cls") and isinstance(node.func, ast.Attribute):
+            params = params[1:]
+        pairs = [*zip(params, node.args), *((k.arg, k.value) for k in node.keywords if k.arg is not None)]
+        for param, arg in pairs:
+            if isinstance(arg, ast.Starred):
+                break
+            value = self.value(arg, scope)
+            if value is not None and value.kind in _OBJECTS:
+                self.passed.setdefault(id(func), {}).setdefault(param, value)
 
     def powertools(self, dotted: str, node: ast.Call, scope: _Scope) -> None:
         """Powertools' parameters and idempotency utilities: the calls they make for the code."""
@@ -727,6 +750,11 @@ def code_use(modules: Mapping[str, tuple[str, ast.Module, bool]], handler: str,
     own = {entry: _Module(entry, name, tree, is_package) for entry, (name, tree, is_package) in modules.items()}
     analyser = _Analyser(own, environment or {})
     libraries: set[str] = set()
+    for _ in range(2):  # what callers pass to the package's functions, through two calls
+        for module in own.values():
+            analyser.visit_module(module)
+    analyser.calls.clear()
+    analyser.unresolved.clear()
     for module in own.values():
         analyser.visit_module(module)
         libraries.update(_aws_libraries(module.tree))

@@ -180,16 +180,18 @@ def resource_arn(action_name: str, arn: str | None, parts: Mapping[str, str]) ->
     found = action(action_name)
     if found is None:
         return None
+    if arn is not None:
+        return arn if any(arn_matches(rt.arn_pattern, arn) for rt in found.resource_types) else None
+    best: tuple[int, str] | None = None
     for resource_type in found.resource_types:
-        pattern = resource_type.arn_pattern
-        if arn is not None:
-            if arn_matches(pattern, arn):
-                return arn
-            continue
-        names = set(_PLACEHOLDER.findall(pattern)) - _ANYWHERE
-        if names and any(name in parts for name in names):
-            return _PLACEHOLDER.sub(lambda m: parts.get(m.group(1), m.group(0)), pattern)
-    return None
+        names = set(_PLACEHOLDER.findall(resource_type.arn_pattern)) - _ANYWHERE
+        if names & set(parts):  # the type the call names most of: a table rather than its index
+            missing = len(names - set(parts))
+            if best is None or missing < best[0]:
+                best = (missing, resource_type.arn_pattern)
+    if best is None:
+        return None
+    return _PLACEHOLDER.sub(lambda m: parts.get(m.group(1), m.group(0)), best[1])
 
 
 def any_resource(action_name: str) -> str | None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 from lpack.analysis.aws_calls import Call, CodeUse
+from lpack.analysis.package import display_path
 from lpack.analysis.subjects import RoleSubject
 from lpack.core.findings import Finding, Location, Severity
 from lpack.iam.policy import Statement
@@ -17,6 +19,7 @@ from lpack.rules import Rule, rule
 
 LEAST_PRIVILEGE_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege"
 _AWS_MANAGED = "arn:aws:iam::aws:policy/"
+_COPIES = frozenset({"CopyObject", "UploadPartCopy", "copy"})
 
 
 def _statements(s: RoleSubject) -> list[Statement]:
@@ -29,8 +32,9 @@ def needed(code: CodeUse) -> dict[tuple[str, str | None], list[Call]]:
 
     found: dict[tuple[str, str | None], list[Call]] = {}
     for call in code.calls:
-        target = call.target
         for action in call.actions:
+            # a copy reads its source object, which the call's Bucket and Key do not name
+            target = None if call.operation in _COPIES and action == "s3:GetObject" else call.target
             arn = resource_arn(action, target.arn, dict(target.parts)) if target is not None else None
             found.setdefault((action, arn), []).append(call)
     return found
@@ -168,7 +172,7 @@ def grant_unused_by_code(r: Rule, s: RoleSubject) -> Iterator[Finding]:
                 yield r.finding(
                     f"{st.path} grants {', '.join(unused)}, which no code path of the handler calls "
                     f"(lpack followed {len(code.calls)} AWS calls)",
-                    Location(parsed.path, line=st.line), function=s.function,
+                    Location(display_path(Path(parsed.path)), line=st.line), function=s.function,
                     fix=f"remove {', '.join(unused)} from {st.path}",
                 )
 

@@ -1,0 +1,13 @@
+from typing import TYPE_CHECKING
+
+import boto3
+
+s3 = boto3.client("s3")
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+def handler(event, context):
+    if False:
+        s3.delete_object(Bucket="acme-data", Key=event["key"])
+    return s3.get_object(Bucket="acme-data", Key=event["key"])["Body"].read()
