@@ -615,14 +615,13 @@ class _Analyser:
         elif owner.kind == "resource":
             operation = self.resource_operation(owner, name)
         elif owner.kind == "collection":
-            list_op, _parent = owner.ref
             from lpack.iam.operations import resource_model
 
-            parent_model = resource_model(owner.service, _parent) or {}
+            batch = (resource_model(owner.service, owner.name) or {}).get("batch", {})  # the items' batch actions
             if name in _COLLECTION_METHODS:
-                operation = list_op
-            elif name in parent_model.get("batch", {}):
-                operation = parent_model["batch"][name]
+                operation = owner.ref[0]
+            elif name in batch:
+                operation = batch[name]
         elif owner.kind == "batch-writer" and name in ("put_item", "delete_item"):
             operation = "BatchWriteItem"
         if operation:

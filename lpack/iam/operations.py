@@ -101,20 +101,49 @@ EXCEPTIONS: dict[tuple[str, str], Exception_] = {
 TRANSFER_METHODS = frozenset({"upload_file", "upload_fileobj", "download_file", "download_fileobj", "copy"})
 
 
-class Snapshot(NamedTuple):
-    generated: str
-    source: str
-    services: dict[str, Any]  # botocore name -> [iam prefix, [Operation, ...]]
-    waiters: dict[str, dict[str, str]]
-    resources: dict[str, dict[str, Any]]
-    renamed: dict[str, str]  # Operation -> boto3 method, where ``snake`` is not botocore's special case
+class Service(NamedTuple):
+    prefix: str  # the IAM prefix: "states" for botocore's "stepfunctions"
+    operations: tuple[str, ...]
+    waiters: dict[str, str]  # waiter name (snake) -> the operation it polls
+    resources: dict[str, dict[str, Any]]  # boto3's resource model by type ("" the service resource)
+
+
+class Snapshot:
+    """The index of the snapshot; a service's record is decoded when the code first calls it."""
+
+    def __init__(self, head: dict[str, Any], records: bytes) -> None:
+        self.generated: str = head["generated"]
+        self.source: str = head["source"]
+        self.renamed: dict[str, str] = head["renamed"]  # Operation -> boto3 method, botocore's special cases
+        self._index: dict[str, tuple[int, int]] = head["services"]
+        self._records = records
+        self._services: dict[str, Service] = {}
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._index)
+
+    def service(self, name: str) -> Service | None:
+        if name not in self._services:
+            if name not in self._index:
+                return None
+            offset, length = self._index[name]
+            raw = json.loads(zlib.decompress(self._records[offset : offset + length]))
+            self._services[name] = Service(raw["prefix"], tuple(raw["operations"]), raw["waiters"], raw["resources"])
+        return self._services[name]
 
 
 @lru_cache(maxsize=1)
 def snapshot() -> Snapshot:
-    data = json.loads(zlib.decompress(DATA.read_bytes()))
-    return Snapshot(data["generated"], data["source"], data["services"], data["waiters"], data["resources"],
-                    data["renamed"])
+    with DATA.open("rb") as f:
+        head = json.loads(f.readline())
+        return Snapshot(head, f.read())
+
+
+def prefix(service: str) -> str | None:
+    """The IAM prefix of a botocore service name."""
+    found = snapshot().service(service)
+    return found.prefix if found else None
 
 
 _FIRST_CAP = re.compile(r"(.)([A-Z][a-z]+)")
@@ -135,22 +164,24 @@ def snake(name: str) -> str:
 def methods(service: str) -> dict[str, str]:
     """A client's method names -> operation names (empty for a service not in the snapshot)."""
     data = snapshot()
-    found = data.services.get(service)
-    return {data.renamed.get(op) or snake(op): op for op in found[1]} if found else {}
+    found = data.service(service)
+    return {data.renamed.get(op) or snake(op): op for op in found.operations} if found else {}
 
 
 def has_service(service: str) -> bool:
-    return service in snapshot().services
+    return snapshot().service(service) is not None
 
 
 def waiter_operation(service: str, waiter: str) -> str | None:
-    return snapshot().waiters.get(service, {}).get(waiter)
+    found = snapshot().service(service)
+    return found.waiters.get(waiter) if found else None
 
 
 def resource_model(service: str, kind: str) -> dict[str, Any] | None:
     """boto3's resource model of one type (``""`` the service resource), None when boto3 has none."""
-    found = snapshot().resources.get(service, {}).get(kind)
-    return found if isinstance(found, dict) else None
+    found = snapshot().service(service)
+    model = found.resources.get(kind) if found else None
+    return model if isinstance(model, dict) else None
 
 
 def actions_for(service: str, operation: str) -> tuple[tuple[str, ...], str]:
@@ -158,12 +189,12 @@ def actions_for(service: str, operation: str) -> tuple[tuple[str, ...], str]:
     exception = EXCEPTIONS.get((service, operation))
     if exception is not None:
         return exception.actions, exception.note
-    found = snapshot().services.get(service)
+    found = snapshot().service(service)
     if found is None:
         return (), ""
     from lpack.iam.actions import action
 
-    known = action(f"{found[0]}:{operation}")
+    known = action(f"{found.prefix}:{operation}")
     return ((known.full_name,), "") if known is not None else ((), "")
 
 

@@ -155,11 +155,10 @@ def grant_unused_by_code(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     code = s.code
     if code is None or code.opaque_libraries or None in code.unresolved_services():
         return
-    from lpack.iam.operations import snapshot
+    from lpack.iam.operations import prefix
 
     used = {a for call in code.calls for a in call.actions}
-    services = snapshot().services
-    quiet = {services.get(u.service, [u.service])[0] for u in code.unresolved if u.service}
+    quiet = {prefix(u.service) or u.service for u in code.unresolved if u.service}
     own = _lambda_own(s, code)
     for parsed in (*s.policies, *s.inline):
         if parsed.policy is None or parsed.path.startswith(_AWS_MANAGED):

@@ -100,6 +100,7 @@ case("s3-thumbnail-wrong-bucket", THUMBNAIL,
 
 case("s3-list-needs-listbucket", '''
     import os
+
     import boto3
 
     s3 = boto3.client("s3")
@@ -118,6 +119,7 @@ case("s3-list-needs-listbucket", '''
 
 case("s3-head-object-is-getobject", '''
     import os
+
     import boto3
 
     s3 = boto3.client("s3")
@@ -132,6 +134,7 @@ case("s3-head-object-is-getobject", '''
 
 case("s3-copy-between-buckets", '''
     import os
+
     import boto3
 
     s3 = boto3.resource("s3")
@@ -148,6 +151,7 @@ case("s3-copy-between-buckets", '''
 case("s3-object-resource-get", '''
     import json
     import os
+
     import boto3
 
     CONFIG = boto3.resource("s3").Object(os.environ["CONFIG_BUCKET"], "settings.json")
@@ -160,13 +164,16 @@ case("s3-object-resource-get", '''
      about="the sub-resource Object(bucket, key).get() on a bucket the role does not cover")
 
 case("s3-if-false-and-type-checking", '''
+    from __future__ import annotations
+
     from typing import TYPE_CHECKING
 
     import boto3
 
-    s3 = boto3.client("s3")
     if TYPE_CHECKING:
         from mypy_boto3_s3 import S3Client
+
+    s3: S3Client = boto3.client("s3")
 
 
     def handler(event, context):
@@ -204,6 +211,7 @@ case("s3-conditional-deny", '''
 
 case("s3-presigned-upload", '''
     import os
+
     import boto3
 
     s3 = boto3.client("s3")
@@ -320,6 +328,7 @@ case("dynamodb-class-attribute", '''
 
 case("dynamodb-paginator-waiter", '''
     import os
+
     import boto3
 
     ddb = boto3.client("dynamodb")
@@ -332,7 +341,7 @@ case("dynamodb-paginator-waiter", '''
         for page in ddb.get_paginator("scan").paginate(TableName=table):
             total += page["Count"]
         return total
-''', [LOGS, allow("Scan", "dynamodb:Scan", f"arn:aws:dynamodb:*:*:table/audit")], env={"AUDIT": "audit"},
+''', [LOGS, allow("Scan", "dynamodb:Scan", "arn:aws:dynamodb:*:*:table/audit")], env={"AUDIT": "audit"},
      about="a waiter polls DescribeTable; the paginator's Scan is granted")
 
 # -- SQS ----------------------------------------------------------------------------------------
@@ -356,6 +365,7 @@ case("sqs-producer-batch", '''
      about="near miss: SendMessageBatch is authorized as sqs:SendMessage on the queue")
 case("sqs-producer-wrong-queue", '''
     import os
+
     import boto3
 
     queue = boto3.resource("sqs").Queue(os.environ["QUEUE_URL"])
@@ -433,7 +443,7 @@ case("powertools-idempotency", '''
     @idempotent(persistence_store=persistence)
     def handler(event, context):
         return {"payment": event["id"], "status": "accepted"}
-''', [LOGS, allow("Idempotency", ["dynamodb:GetItem", "dynamodb:PutItem"], f"arn:aws:dynamodb:*:*:table/idempotency")],
+''', [LOGS, allow("Idempotency", ["dynamodb:GetItem", "dynamodb:PutItem"], "arn:aws:dynamodb:*:*:table/idempotency")],
      env={"IDEMPOTENCY_TABLE": "idempotency"},
      about="the idempotency layer needs GetItem, PutItem, UpdateItem and DeleteItem")
 
@@ -456,7 +466,7 @@ case("helper-returns-client", {
         import boto3
 
 
-        @functools.lru_cache(maxsize=None)
+        @functools.cache
         def client_for(service):
             return boto3.client(service)
     ''',
@@ -492,7 +502,6 @@ case("handler-passes-resources", {
         import os
 
         import boto3
-
         from backup.handler import handle_request
 
         bucket = boto3.resource("s3").Bucket(os.environ["BACKUP_BUCKET"])
@@ -512,7 +521,7 @@ case("handler-passes-resources", {
             bucket.put_object(Key="backup.json", Body=json.dumps(items))  # expect: s3:PutObject
             return len(items)
     ''',
-}, [LOGS, allow("Scan", "dynamodb:Scan", f"arn:aws:dynamodb:*:*:table/notes"),
+}, [LOGS, allow("Scan", "dynamodb:Scan", "arn:aws:dynamodb:*:*:table/notes"),
     allow("Write", "s3:PutObject", "arn:aws:s3:::acme-backups/daily/*")],
      env={"BACKUP_BUCKET": "acme-backups", "TABLE": "notes"},
      about="resources passed to a function in another module; the grant's prefix misses backup.json")
@@ -586,6 +595,7 @@ case("notaction-allow", '''
 
 case("kms-encrypt-missing", '''
     import os
+
     import boto3
 
     kms = boto3.client("kms")
@@ -613,7 +623,7 @@ case("secrets-rotation", '''
             secrets.put_secret_value(SecretId=arn, ClientRequestToken=token,
                                      SecretString=password["RandomPassword"], VersionStages=["AWSPENDING"])
         elif step == "finishSecret":
-            current = [v for v, stages in metadata["VersionIdsToStages"].items() if "AWSCURRENT" in stages][0]
+            current = next(v for v, stages in metadata["VersionIdsToStages"].items() if "AWSCURRENT" in stages)
             secrets.update_secret_version_stage(SecretId=arn, VersionStage="AWSCURRENT",
                                                 MoveToVersionId=token, RemoveFromVersionId=current)
 ''', [LOGS, allow("Rotate", ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
@@ -624,6 +634,7 @@ case("secrets-rotation", '''
 
 case("ses-send", '''
     import os
+
     import boto3
 
     ses = boto3.client("sesv2")
@@ -671,6 +682,7 @@ case("lambda-invoke", '''
 
 case("eventbridge-put-events", '''
     import json
+
     import boto3
 
     events = boto3.client("events")
@@ -685,6 +697,7 @@ case("eventbridge-put-events", '''
 
 case("sns-publish-wildcard-action", '''
     import os
+
     import boto3
 
     topic = boto3.resource("sns").Topic(os.environ["TOPIC_ARN"])

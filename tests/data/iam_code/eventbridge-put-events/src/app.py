@@ -1,4 +1,5 @@
 import json
+
 import boto3
 
 events = boto3.client("events")

@@ -1,7 +1,6 @@
 import os
 
 import boto3
-
 from backup.handler import handle_request
 
 bucket = boto3.resource("s3").Bucket(os.environ["BACKUP_BUCKET"])

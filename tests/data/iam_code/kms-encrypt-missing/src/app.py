@@ -1,4 +1,5 @@
 import os
+
 import boto3
 
 kms = boto3.client("kms")

@@ -1,4 +1,5 @@
 import os
+
 import boto3
 
 s3 = boto3.resource("s3")

@@ -1,10 +1,13 @@
+from __future__ import annotations
+
 from typing import TYPE_CHECKING
 
 import boto3
 
-s3 = boto3.client("s3")
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+s3: S3Client = boto3.client("s3")
 
 
 def handler(event, context):

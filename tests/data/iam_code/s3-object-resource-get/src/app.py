@@ -1,5 +1,6 @@
 import json
 import os
+
 import boto3
 
 CONFIG = boto3.resource("s3").Object(os.environ["CONFIG_BUCKET"], "settings.json")

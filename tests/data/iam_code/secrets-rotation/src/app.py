@@ -11,6 +11,6 @@ def handler(event, context):
         secrets.put_secret_value(SecretId=arn, ClientRequestToken=token,
                                  SecretString=password["RandomPassword"], VersionStages=["AWSPENDING"])
     elif step == "finishSecret":
-        current = [v for v, stages in metadata["VersionIdsToStages"].items() if "AWSCURRENT" in stages][0]
+        current = next(v for v, stages in metadata["VersionIdsToStages"].items() if "AWSCURRENT" in stages)
         secrets.update_secret_version_stage(SecretId=arn, VersionStage="AWSCURRENT",
                                             MoveToVersionId=token, RemoveFromVersionId=current)

@@ -1,4 +1,5 @@
 import os
+
 import boto3
 
 ses = boto3.client("sesv2")

@@ -1,4 +1,5 @@
 import os
+
 import boto3
 
 topic = boto3.resource("sns").Topic(os.environ["TOPIC_ARN"])

@@ -1,4 +1,5 @@
 import os
+
 import boto3
 
 queue = boto3.resource("sqs").Queue(os.environ["QUEUE_URL"])

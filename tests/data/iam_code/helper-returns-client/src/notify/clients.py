@@ -3,6 +3,6 @@ import functools
 import boto3
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def client_for(service):
     return boto3.client(service)
