@@ -163,9 +163,10 @@ def policy(target: Path, function: str | None, config: Path | None = None) -> Su
     from lpack.inputs.detect import template_path
     from lpack.plan import plan
 
+    from lpack.inputs.template.loader import looks_like_template
+
     template: Template | None = None
-    found = template_path(target, config) if target.is_dir() else target if target.suffix in (
-        ".yaml", ".yml", ".template") else None
+    found = template_path(target, config) if target.is_dir() else target if looks_like_template(target) else None
     if found is not None:
         from lpack.inputs.template import load_template
 

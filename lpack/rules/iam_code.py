@@ -149,11 +149,12 @@ def grant_unused_by_code(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     ## How to fix
     Remove the actions from the statement, or, if a code path lpack cannot see uses them (a
     library that calls AWS, code loaded at run time), keep them and silence this rule for the
-    role. It stays quiet when the code makes calls lpack cannot follow (a service name from a
-    variable) or imports a library known to call AWS itself.
+    role. It stays quiet when lpack follows no AWS call at all in the code (a stub handler, or
+    calls made where lpack does not look), when the code makes calls lpack cannot follow (a
+    service name from a variable), and when it imports a library known to call AWS itself.
     """
     code = s.code
-    if code is None or code.opaque_libraries or None in code.unresolved_services():
+    if code is None or not code.calls or code.opaque_libraries or None in code.unresolved_services():
         return
     from lpack.iam.operations import prefix
 

@@ -173,7 +173,9 @@ def handler_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str], source:
     ("from datetime import datetime\nBOOT: datetime = datetime.now()\n", [("LP231", 2)]),
     ("import os\nimport psycopg2\nconn = psycopg2.connect(os.environ['DSN'])\n", [("LP232", 3)]),
     ("import socket\nsock = socket.create_connection(('db', 5432))\n", [("LP232", 2)]),
-    ("import boto3\ncreds = boto3.client('sts').assume_role(RoleArn='r', RoleSessionName='s')\n", [("LP233", 2)]),
+    # and the role SAM makes (AWSLambdaBasicExecutionRole) does not grant sts:AssumeRole (LP570)
+    ("import boto3\ncreds = boto3.client('sts').assume_role(RoleArn='r', RoleSessionName='s')\n",
+     [("LP570", 2), ("LP233", 2)]),
     ("import boto3\nTOKEN = boto3.client('rds').generate_db_auth_token('h', 5432, 'u')\n", [("LP233", 2)]),
 ], ids=["uuid4", "uuid4-alias", "random-seed", "secrets-class-attr", "urandom", "time", "date-today", "datetime-now",
         "psycopg2", "socket", "assume-role", "db-auth-token"])
@@ -300,4 +302,5 @@ def test_the_snapstart_api_template_gives_exactly_its_finding(capsys: pytest.Cap
     assert main(["check", str(DATA / "snapstart" / "template.yaml"), "--format", "json"]) == 0
     found = json.loads(capsys.readouterr().out)["findings"]
     assert [(f["code"], Path(str(f["path"])).name, f["line"], f["function"]) for f in found] == [
+        ("LP572", "template.yaml", 21, "OrdersFunction"),  # DynamoDBCrudPolicy is a SAM policy template (info)
         ("LP230", "app.py", 17, "OrdersFunction")]

@@ -541,12 +541,15 @@ case("getattr-quiet-for-its-service", '''
 
     s3 = boto3.client("s3")
     sqs = boto3.client("sqs")
+    audit = boto3.resource("dynamodb").Table("audit")
 
 
     def handler(event, context):
+        audit.put_item(Item={"operation": event["operation"]})
         method = getattr(s3, event["operation"])
         return method(**event["params"])
 ''', [LOGS, allow("S3", ["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::acme-data/*"),
+      allow("Audit", "dynamodb:PutItem", f"arn:aws:dynamodb:*:{ACCOUNT}:table/audit"),
       allow("Queue", "sqs:SendMessage", "*")],
      unused={"Queue": ["sqs:SendMessage"]},
      about="getattr on the S3 client: its grants may be used; the SQS grant is not")
