@@ -161,9 +161,8 @@ def suggest(code: CodeUse, function: str, event_sources: tuple[str, ...] = ()) -
 def policy(target: Path, function: str | None, config: Path | None = None) -> Suggested:
     """The suggested policy of one function of the project or template at ``target``."""
     from lpack.inputs.detect import template_path
-    from lpack.plan import plan
-
     from lpack.inputs.template.loader import looks_like_template
+    from lpack.plan import plan
 
     template: Template | None = None
     found = template_path(target, config) if target.is_dir() else target if looks_like_template(target) else None
