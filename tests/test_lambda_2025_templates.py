@@ -60,9 +60,6 @@ EXACT = [
         # app.py:17 makes uuid.uuid4() at import: SnapStart snapshots the initialised memory once per
         # published version and resumes every environment from it, so each one logs the same "unique" id
         ("LP230", "OrdersFunction", "app.py", 17),
-        # its role's DynamoDBCrudPolicy is a SAM policy template lpack does not expand: the calls are
-        # not compared with it, and lpack says so (info)
-        ("LP572", "OrdersFunction", "template.yaml", 21),
     ], id="snapstart"),
     pytest.param("managed-instances", "template.yaml", [
         # an HttpApi event invokes synchronously, and a synchronous invocation stops at 900 s even on

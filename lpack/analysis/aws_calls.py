@@ -18,10 +18,13 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lpack.analysis._nodes import dotted_name
 from lpack.analysis.subjects import PackageSubject
+
+if TYPE_CHECKING:
+    from lpack.iam.policy import ParsedPolicy
 
 # Resource identifiers: how a client call's parameters (and a boto3 resource's identifiers) name
 # the resource, as the placeholder of the IAM resource type's ARN pattern they fill.
@@ -110,6 +113,7 @@ class CodeUse(NamedTuple):
     where: str = ""  # how findings name the package folder (src/)
     opaque_libraries: tuple[str, ...] = ()  # imported libraries that call AWS themselves (awswrangler ...)
     role_gaps: tuple[str, ...] = ()  # grants of the role lpack cannot read (SAM policy templates)
+    grants: tuple[ParsedPolicy, ...] = ()  # the role's SAM policy templates, as the statements SAM makes
 
     def unresolved_services(self) -> frozenset[str | None]:
         return frozenset(u.service for u in self.unresolved)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -19,6 +20,7 @@ from lpack.core.errors import LpackError, UsageError
 
 if TYPE_CHECKING:
     from lpack.analysis.aws_calls import CodeUse
+    from lpack.iam.policy import ParsedPolicy
     from lpack.inputs.template import Template
     from lpack.plan import Plan
 
@@ -39,20 +41,30 @@ DESTINATION_ACTIONS = {"SQS": "sqs:SendMessage", "SNS": "sns:Publish", "Lambda":
                        "EventBridge": "events:PutEvents", "S3": "s3:PutObject"}
 
 
-def lambda_own(template: Template | None, function: str) -> tuple[str, ...]:
-    """The actions the template's configuration of ``function`` has Lambda use with its role."""
-    if template is None:
-        return ()
+class _Props(NamedTuple):
+    resources: Mapping[str, Any]
+    merged: Mapping[str, Any]  # the function's Properties over the template's Globals.Function
+
+
+def _props(template: Template, function: str) -> _Props:
     from lpack.inputs.template.loader import read_template
 
     data = read_template(template.path)
     resources = data.get("Resources") if data is not None else None
-    resource = resources.get(function) if isinstance(resources, Mapping) else None
+    resources = resources if isinstance(resources, Mapping) else {}
+    resource = resources.get(function)
     props = resource.get("Properties") if isinstance(resource, Mapping) else None
     globals_ = data.get("Globals") if data is not None else None
     shared = globals_.get("Function") if isinstance(globals_, Mapping) else None
-    merged: dict[str, Any] = {**(shared if isinstance(shared, Mapping) else {}),
-                              **(props if isinstance(props, Mapping) else {})}
+    return _Props(resources, {**(shared if isinstance(shared, Mapping) else {}),
+                              **(props if isinstance(props, Mapping) else {})})
+
+
+def lambda_own(template: Template | None, function: str) -> tuple[str, ...]:
+    """The actions the template's configuration of ``function`` has Lambda use with its role."""
+    if template is None:
+        return ()
+    resources, merged = _props(template, function)
     own: list[str] = []
     if merged.get("VpcConfig"):
         own += VPC_ACTIONS
@@ -105,9 +117,66 @@ def code_use(unit_plan: Plan, template: Template | None = None) -> CodeUse | Non
         reader.close()
     if found is None:
         return None
-    gaps = template.iam[unit.name].templates if template is not None and unit.name in template.iam else ()
+    grants: tuple[ParsedPolicy, ...] = ()
+    gaps: tuple[str, ...] = ()
+    if template is not None and unit.name in template.iam and template.iam[unit.name].templates:
+        grants, gaps = sam_policy_templates(template, unit.name)
     return found._replace(where=display_path(root), lambda_own=lambda_own(template, unit.name),
-                          role_gaps=tuple(gaps))
+                          role_gaps=gaps, grants=grants)
+
+
+def _parameter(value: object) -> str | None:
+    """A policy template parameter as text: ``!Ref X`` as ``${X}``, ``!GetAtt X.Arn`` as ``${X.Arn}``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and len(value) == 1:
+        (key, arg), = value.items()
+        if key == "Ref" and isinstance(arg, str):
+            return "${" + arg + "}"
+        if key == "Fn::GetAtt":
+            return "${" + (".".join(map(str, arg)) if isinstance(arg, list) else str(arg)) + "}"
+        if key == "Fn::Sub" and isinstance(arg, str):
+            return arg
+    return None
+
+
+def sam_policy_templates(template: Template, function: str) -> tuple[tuple[ParsedPolicy, ...], tuple[str, ...]]:
+    """The function's SAM policy templates (``- DynamoDBCrudPolicy: {TableName: !Ref T}``) as the
+    statements SAM makes of them (lpack/iam/data/sam_policy_templates.json), and the names of those
+    lpack cannot expand (unknown, or a parameter it cannot read)."""
+    import re
+
+    from lpack.iam.policy import parse_document
+
+    known = _sam_templates()
+    policies = _props(template, function).merged.get("Policies")
+    items = policies if isinstance(policies, list) else [policies]
+    grants, gaps = [], []
+    for item in items:
+        if not isinstance(item, Mapping) or len(item) != 1 or "Statement" in item:
+            continue
+        (name, given), = item.items()
+        spec = known.get(str(name))
+        values = {k: _parameter(v) for k, v in given.items()} if isinstance(given, Mapping) else {}
+        if spec is None or any(values.get(p) is None for p in spec["parameters"]):
+            gaps.append(str(name))
+            continue
+
+        def fill(text: str, values: Mapping[str, str | None] = values) -> str:
+            text = re.sub(r"\$\{(\w+)\}", lambda m: values.get(m.group(1)) or m.group(0), text)
+            return text.replace("${AWS::", "${AWS.")  # as the template reader writes pseudo parameters
+
+        statements = [{**st, "Resource": [fill(r) for r in st["Resource"]]} for st in spec["statements"]]
+        document = {"Version": "2012-10-17", "Statement": statements}
+        grants.append(parse_document(document, f"{display_path(template.path)}: {name}", "identity", {}))
+    return tuple(grants), tuple(gaps)
+
+
+@lru_cache(maxsize=1)
+def _sam_templates() -> dict[str, Any]:
+    path = Path(__file__).resolve().parent.parent / "iam" / "data" / "sam_policy_templates.json"
+    templates: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["templates"]
+    return templates
 
 
 # -- the policy ----------------------------------------------------------------------------------

@@ -23,7 +23,10 @@ _COPIES = frozenset({"CopyObject", "UploadPartCopy", "copy"})
 
 
 def _statements(s: RoleSubject) -> list[Statement]:
-    return [st for parsed in (*s.policies, *s.inline) if parsed.policy is not None for st in parsed.policy.statements]
+    """Every statement of the role: its policies, inline policies and SAM policy templates."""
+    extra = s.code.grants if s.code is not None else ()
+    return [st for parsed in (*s.policies, *s.inline, *extra) if parsed.policy is not None
+            for st in parsed.policy.statements]
 
 
 def needed(code: CodeUse) -> dict[tuple[str, str | None], list[Call]]:
@@ -80,7 +83,7 @@ def code_call_not_granted(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     at the call with `# lpack: ignore[LP570] reason`.
     """
     code = s.code
-    if code is None or not code.calls or _why_not_judged(s, code) or not (s.policies or s.inline):
+    if code is None or not code.calls or _why_not_judged(s, code) or not (s.policies or s.inline or code.grants):
         return
     from lpack.iam.operations import policy_resource
     from lpack.iam.policy import DENIED, MISSING, decide
@@ -182,7 +185,8 @@ def role_not_judged_against_code(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     """## What it does
     Says when the code makes AWS calls but lpack cannot compare them with the execution role
     (LP570), because it cannot read all the role grants: an attached managed policy it does not
-    know, documents made at deployment, or a SAM policy template.
+    know, documents made at deployment, or a SAM policy template it cannot expand (one of the
+    two that use conditions, or a parameter made at deployment such as `!Join`).
 
     ## Why is this bad?
     It is not: it says why LP570 is quiet, so that silence is not read as "the role grants

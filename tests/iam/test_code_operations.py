@@ -72,3 +72,14 @@ def test_the_resource_of_a_call_is_the_type_it_names_most_of() -> None:
     assert operations.policy_resource(operations.resource_arn("s3:GetObject", None, {"BucketName": "b"})) == \
         "arn:aws:s3:::b/*"
     assert operations.resource_arn("s3:ListAllMyBuckets", None, {"BucketName": "b"}) is None
+
+
+def test_every_action_of_the_sam_policy_templates_exists() -> None:
+    from lpack.commands.policy import _sam_templates
+
+    templates = _sam_templates()
+    assert {"DynamoDBCrudPolicy", "S3ReadPolicy", "SQSSendMessagePolicy", "SSMParameterReadPolicy"} <= set(templates)
+    unknown = [(name, a) for name, spec in templates.items() for st in spec["statements"] for a in st["Action"]
+               if not actions.expand(a)]
+    # SAM names two API operations IAM authorizes with the single-message actions (granted beside them)
+    assert unknown == [("SQSPollerPolicy", "sqs:ChangeMessageVisibilityBatch"), ("SQSPollerPolicy", "sqs:DeleteMessageBatch")]

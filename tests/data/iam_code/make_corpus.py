@@ -819,8 +819,16 @@ case("sam-vpc-tracing", CONSUMER.replace("MARK", ""), template=sam('''\
 '''), about="near miss: ENI and X-Ray actions are what Lambda needs for VpcConfig and Tracing")
 case("sam-policy-template", CONSUMER.replace("MARK", ""), template=sam('''\
         - DynamoDBCrudPolicy:
-            TableName: !Ref OrdersTable'''), not_judged=True,
-     about="a SAM policy template lpack does not expand: no LP570, one LP572")
+            TableName: !Ref OrdersTable'''),
+     about="near miss: SAM's DynamoDBCrudPolicy on the table grants BatchWriteItem")
+case("sam-policy-template-read-only", CONSUMER.replace("MARK", "  # expect: dynamodb:BatchWriteItem"), template=sam('''\
+        - DynamoDBReadPolicy:
+            TableName: !Ref OrdersTable'''),
+     about="a read policy template for a function that writes")
+case("sam-policy-template-unknown", CONSUMER.replace("MARK", ""), template=sam('''\
+        - AWSSecretsManagerRotationPolicy:
+            FunctionName: rotate'''), not_judged=True,
+     about="a SAM policy template lpack does not expand (its statements use conditions): no LP570, one LP572")
 
 
 # -- writing ------------------------------------------------------------------------------------------
