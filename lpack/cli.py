@@ -356,6 +356,12 @@ def _build_parser(commands: Any) -> None:
                        help="build only the functions and layers whose inputs changed since the git ref REF (its "
                        "merge base with HEAD; committed, staged, unstaged or untracked), or whose zip dist/ lacks; "
                        "the others are reported unchanged and their zips kept (see `lpack plan`)")
+    build.add_argument("--sbom", nargs="?", const="cyclonedx", choices=("cyclonedx", "spdx"), metavar="FORMAT",
+                       help="also write each zip's SBOM beside it: dist/NAME.cdx.json (cyclonedx, the default) or "
+                       "dist/NAME.spdx.json (spdx); see `lpack sbom`. Needs pip install 'lpack-lambda[sbom]' for CycloneDX")
+    build.add_argument("--provenance", action="store_true",
+                       help="also write each zip's SLSA provenance (an unsigned in-toto statement) beside it: "
+                       "dist/NAME.provenance.json (docs/supply-chain.md)")
     _common(build)
 
 
@@ -704,6 +710,99 @@ def _serve_parser(commands: Any) -> None:
                        help="print the access lines only (-qq: nothing but errors)")
 
 
+SBOM_DESCRIPTION = """\
+Print the software bill of materials of exactly what one package ships, read from the zip's own
+*.dist-info folders: each distribution's name, version, purl, licence, the files it owns (with
+RECORD's sha256) and the wheel's sha256 where the lock lists it; the function's own code as the
+root; the target; Requires-Dist edges inside the zip; and the packages the Lambda runtime provides
+(boto3, botocore ...) that the code uses without shipping them, marked as provided, not shipped.
+CycloneDX 1.6 JSON (the default; needs pip install 'lpack-lambda[sbom]') or SPDX 2.3 JSON.
+
+TARGET is a .zip (built by lpack or anything else; its target from --runtime/--arch, else
+dist/lpack-manifest.json) or a project, which is built first as `lpack build` builds it (a zip
+whose inputs are unchanged is kept). The same zip gives the same bytes: the serial number comes
+from the zip's sha256, the timestamp from SOURCE_DATE_EPOCH, else the zip's entries.
+"""
+
+AUDIT_DESCRIPTION = """\
+Look up every distribution a package ships, at its exact version, in a vulnerability database
+(OSV's API, else PyPI's JSON API, which serves the same advisories) and report each known
+vulnerability as a finding (LP601): the advisory id and aliases, the fixed versions, and the
+requirement that pulled the package in. TARGET is read as `lpack sbom` reads it: a .zip, or a
+project that is built first. Only what ships is audited; the runtime's boto3 is AWS's to update.
+
+When the service cannot be reached (offline, a proxy), lpack audit says it could not check and
+exits 2: it never reports "no known vulnerabilities" for what it did not check.
+"""
+
+
+def _sbom_parser(commands: Any) -> None:
+    sbom = commands.add_parser(
+        "sbom", help="print the SBOM (CycloneDX or SPDX) of exactly what a package ships",
+        description=SBOM_DESCRIPTION,
+        epilog=_epilog("lpack sbom dist/orders.zip", "lpack sbom -f orders --format spdx -o orders.spdx.json",
+                       "lpack build --sbom   (dist/NAME.cdx.json beside each zip)",
+                       exits="Exit codes: 0 written, 2 usage/config/input error (or the sbom extra missing), "
+                       "3 internal error."))
+    _package_target(sbom)
+    sbom.add_argument("--format", choices=("cyclonedx", "spdx"), default="cyclonedx",
+                      help="CycloneDX 1.6 JSON or SPDX 2.3 JSON (default: cyclonedx)")
+    sbom.add_argument("-o", "--output-file", type=Path, metavar="FILE",
+                      help="write the SBOM to FILE, whole or not at all, instead of stdout")
+
+
+def _audit_parser(commands: Any) -> None:
+    from lpack.bundle.vulndb import SERVICES
+
+    audit = commands.add_parser(
+        "audit", help="report known vulnerabilities of exactly what a package ships (OSV, PyPI)",
+        description=AUDIT_DESCRIPTION,
+        epilog=_epilog("lpack audit", "lpack audit dist/orders.zip --format sarif -o audit.sarif",
+                       exits="Exit codes: 0 no known vulnerability, 1 known vulnerabilities (error findings), "
+                       "2 usage/config/input error or the service could not be reached (nothing was checked), "
+                       "3 internal error."))
+    _package_target(audit, config=False)
+    audit.add_argument("--service", choices=SERVICES, default="auto",
+                       help="where to look: osv (api.osv.dev), pypi (pypi.org's JSON API), or auto: OSV, else PyPI "
+                       "(default: auto)")
+    _common(audit, formats=("text", "json", "sarif", "github"))
+
+
+def _package_target(parser: argparse.ArgumentParser, config: bool = True) -> None:
+    parser.add_argument("target", nargs="?", type=Path, default=Path("."), metavar="TARGET",
+                        help="a package .zip, or a project folder, its pyproject.toml/lpack.toml or a SAM template "
+                        "(built first) (default: .)")
+    parser.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
+                        help="the function or layer of a project (repeatable for audit)")
+    _target(parser)
+    if config:  # else _common adds it
+        parser.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE")
+
+
+def _sbom(args: argparse.Namespace) -> int:
+    from lpack.commands.sbom import sbom
+
+    sys.stdout.write(sbom(args.target, args.format, tuple(args.function), args.runtime, args.architecture,
+                          args.config))
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from lpack.commands.audit import audit
+
+    done = audit(args.target, tuple(args.function), args.runtime, args.architecture, args.config, args.service,
+                 _codes(args.select), _codes(args.ignore))
+    reporter(args.format, args.color).check(sys.stdout, done.findings, max(args.quiet, 1) if args.format == "text"
+                                            else args.quiet)
+    if args.format == "text" and not args.quiet:
+        from lpack.report.text import counts_text
+
+        packages = f"{done.packages} package{'s' * (done.packages != 1)}"
+        sys.stdout.write(f"audited {done.distributions} distributions in {packages} against {done.service}; "
+                         f"{counts_text(done.findings)}\n")
+    return _exit_code(done.findings, args.strict)
+
+
 def _terraform_parser(commands: Any) -> None:
     commands.add_parser(
         "terraform-external", help="build one function for Terraform's external data source (query on stdin)",
@@ -721,7 +820,7 @@ _SUBPARSERS: dict[str, Callable[[Any], None]] = {
     "check": _check_parser,
     "lock": _lock_parser, "invoke": _invoke_parser, "serve": _serve_parser, "validate-config": _validate_parser,
     "events": _events_parser, "rules": _rules_parser, "terraform-external": _terraform_parser,
-    "sam-makefile": _sam_makefile_parser,
+    "sam-makefile": _sam_makefile_parser, "sbom": _sbom_parser, "audit": _audit_parser,
 }
 
 
@@ -865,14 +964,29 @@ def _build_runner(args: argparse.Namespace, options: Any,
             result, findings, out = build_sam_dir(template, args.sam_build_dir, options, *codes, progress,
                                                   config=args.config)
             wrote = [f"{u.folder} ({u.files} files)" for u in out.unpacked]
-            return result, findings, wrote + ([f"{out.template} (for sam deploy)"] if out.template else [])
+            return result, findings, wrote + ([f"{out.template} (for sam deploy)"] if out.template else []) + \
+                _attest(args, options, result)
         return sam
 
     def plain(progress: Any) -> tuple[Any, list[Finding], list[str]]:
         result, findings, unpacked = build_out(args.project, args.template, args.config, options, *codes,
                                                progress, out=args.out, changed_since=args.changed_since)
-        return result, findings, [f"{u.folder} ({u.files} files)" for u in unpacked]
+        return result, findings, [f"{u.folder} ({u.files} files)" for u in unpacked] + _attest(args, options, result)
     return plain
+
+
+def _attest(args: argparse.Namespace, options: Any, result: Any) -> list[str]:
+    """--sbom / --provenance: what `lpack build` wrote beside each zip in dist/."""
+    if args.sbom is None and not args.provenance:
+        return []
+    from lpack.commands.build import load_project
+    from lpack.commands.sbom import attest
+
+    dist = load_project(args.project, args.template, args.config, options).dist
+    built = [a for a in result.artifacts if a.path.is_relative_to(dist)]
+    parameters = {"installer": options.installer, "as_layer": options.as_layer,
+                  "layers": [p.name for p in options.layers]}
+    return attest(built, dist, args.sbom, args.provenance, parameters)
 
 
 def _cache(args: argparse.Namespace) -> int:
@@ -1166,4 +1280,5 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "build": _build, "plan": _plan, "check": _check, "invoke": _invoke, "events": _events,
     "validate-config": _validate_config, "lock": _lock, "rules": _rules, "sam-makefile": _sam_makefile,
     "terraform-external": _terraform_external, "cache": _cache, "serve": _serve, "policy": _policy,
+    "sbom": _sbom, "audit": _audit,
 }

@@ -1,7 +1,8 @@
 """The rule registry: every check is a rule with a stable code, a name, a severity and a doc.
 
 Codes are stable and never reused; families by hundreds:
-LP1xx package, LP2xx handler, LP3xx limits, configuration and Lambda features, LP4xx runtime, LP5xx IAM.
+LP1xx package, LP2xx handler, LP3xx limits, configuration and Lambda features, LP4xx runtime, LP5xx IAM,
+LP6xx supply chain (`lpack audit`).
 
 A rule is registered for one subject class (``lpack.analysis.subjects``) and is called with the
 ``Rule`` and a subject of that class. ``FAMILIES`` declares every rule module once, with its code
@@ -17,6 +18,7 @@ import importlib
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, TypeVar
 
+from lpack.analysis.advisories import AuditSubject
 from lpack.analysis.subjects import (
     FunctionSubject,
     HandlerSubject,
@@ -73,6 +75,7 @@ FAMILIES = (
     Family("lpack.rules.iam_code", "LP570", "LP579", "IAM execution role: what the code calls", RoleSubject),
     Family("lpack.rules.durable_role", "LP590", "LP594", "IAM execution role", RoleSubject),
     Family("lpack.rules.event_source_role", "LP595", "LP599", "IAM execution role", RoleSubject),
+    Family("lpack.rules.vulnerabilities", "LP601", "LP619", "Known vulnerabilities (lpack audit)", AuditSubject),
 )
 
 
