@@ -81,11 +81,13 @@ def make_wheel(
     files: Mapping[str, bytes | str] | None = None,
     requires: Sequence[str] = (),
     console_scripts: Mapping[str, str] | None = None,
+    metadata: Sequence[str] = (),
 ) -> Path:
     """Write ``{name}-{version}-{tag}.whl`` into ``dest_dir`` and return its path.
 
     ``files`` maps archive paths to contents; by default a package ``{import_name}``
-    with ``__version__`` is written (``import_name`` is the normalised name).
+    with ``__version__`` is written (``import_name`` is the normalised name). ``metadata``:
+    more METADATA header lines (``License-Expression: MIT``, ``Classifier: ...``).
     """
     dist = normalize(name)
     wheel_version = version.replace("-", "_")
@@ -98,8 +100,8 @@ def make_wheel(
     dist_info = f"{dist}-{wheel_version}.dist-info"
     if any(p.split("/")[0] == dist_info for p in payload):
         raise ValueError(f"files must not write into {dist_info}/")
-    metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
-    metadata += [f"Requires-Dist: {r}" for r in requires]
+    header = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}", *metadata]
+    header += [f"Requires-Dist: {r}" for r in requires]
     wheel = [
         "Wheel-Version: 1.0",
         f"Generator: {GENERATOR}",
@@ -107,7 +109,7 @@ def make_wheel(
     ]
     wheel += [f"Tag: {t}" for t in tags]
     meta_files = {
-        f"{dist_info}/METADATA": "\n".join(metadata) + "\n\n",
+        f"{dist_info}/METADATA": "\n".join(header) + "\n\n",
         f"{dist_info}/WHEEL": "\n".join(wheel) + "\n\n",
     }
     if console_scripts:
