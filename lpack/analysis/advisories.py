@@ -84,7 +84,7 @@ def merged(advisories: Iterable[Advisory]) -> tuple[Advisory, ...]:
 
 
 def _one_line(text: str) -> str:
-    line = " ".join(str(text).split())
+    line = " ".join(str(text).split()).rstrip(".")
     return line if len(line) <= 160 else line[:157].rstrip() + "..."
 
 

@@ -105,7 +105,7 @@ def _licenses(dist: Distribution) -> Any:
     try:  # where cyclonedx-python-lib 11.x keeps it; the old place warns that it moved
         from cyclonedx.contrib.license.factories import LicenseFactory
     except ImportError:  # pragma: no cover - cyclonedx-python-lib 10
-        from cyclonedx.factory.license import LicenseFactory  # type: ignore[no-redef]
+        from cyclonedx.factory.license import LicenseFactory  # type: ignore[no-redef,unused-ignore]
 
     stated = licence(dist.license_expression, dist.license, dist.classifiers)
     if stated.expression:
