@@ -9,14 +9,17 @@ from lpack.analysis.shipped import pulled_in_by
 from lpack.core.findings import Finding, Severity
 from lpack.rules import Rule, rule
 
-OSV_URL = "https://osv.dev/"
+# AWS: Amazon Inspector scans a Lambda function's package dependencies for the same advisories,
+# after deployment; lpack audit looks before. The databases themselves are in REFERENCES.
+INSPECTOR_URL = "https://docs.aws.amazon.com/inspector/latest/user/scanning-lambda.html"
 REFERENCES = """\
+- [Amazon Inspector: scanning Lambda functions](https://docs.aws.amazon.com/inspector/latest/user/scanning-lambda.html)
 - [OSV: the PyPI ecosystem](https://osv.dev/list?ecosystem=PyPI)
 - [PyPA advisory database](https://github.com/pypa/advisory-database)
 - [PyPI JSON API: vulnerabilities](https://docs.pypi.org/api/json/)"""
 
 
-@rule("LP601", "known-vulnerability", Severity.ERROR, subject=AuditSubject, source=OSV_URL, references=REFERENCES)
+@rule("LP601", "known-vulnerability", Severity.ERROR, subject=AuditSubject, source=INSPECTOR_URL, references=REFERENCES)
 def known_vulnerability(r: Rule, s: AuditSubject) -> Iterator[Finding]:
     """## What it does
     Looks up every distribution the package ships (each `*.dist-info` in the zip, at its exact
@@ -81,7 +84,7 @@ def _after(fixed: str, version: str) -> bool:
         return True
 
 
-@rule("LP602", "not-audited", Severity.INFO, subject=AuditSubject, source=OSV_URL, references=REFERENCES)
+@rule("LP602", "not-audited", Severity.INFO, subject=AuditSubject, source=INSPECTOR_URL, references=REFERENCES)
 def not_audited(r: Rule, s: AuditSubject) -> Iterator[Finding]:
     """## What it does
     Notes each distribution in the package that the vulnerability service does not know at that
