@@ -47,7 +47,26 @@ def render_cyclonedx(d: Described) -> str:
     refs.update({f"runtime:{name}": comp for name, comp in zip(d.provided, provided)})
     for key, children in _edges(d).items():
         bom.register_dependency(root if key == "" else refs[key], [refs[c] for c in children])
-    return JsonV1Dot6(bom).output_as_string(indent=2) + "\n"
+    return _with_files(JsonV1Dot6(bom).output_as_string(), d)
+
+
+def _with_files(text: str, d: Described) -> str:
+    """The library's document with each component's files added as ``file`` components. The
+    library keeps nested components in sorted sets compared field by field: 10,000 files (a
+    200 MB package) took it 5 s of CPU, the rest of the document 0.1 s. The objects added here
+    are the ones it writes for a file (type, name, bom-ref, hashes), in RECORD's order."""
+    import json
+
+    document = json.loads(text)
+    owned = {_ref(dist): dist.files for dist in d.contents.distributions}
+    for component in document.get("components", []):
+        files = owned.get(component.get("bom-ref"))
+        if files:
+            component["components"] = [_file(f.path, f.sha256) for f in files]
+    own = [_file(entry.name, d.own_sha256.get(entry.name, "")) for entry in d.contents.own]
+    if own:
+        document["metadata"]["component"]["components"] = own
+    return json.dumps(document, separators=(",", ":")) + "\n"  # compact: indenting is pure Python, 5x as slow
 
 
 def _edges(d: Described) -> dict[str, list[str]]:
@@ -75,10 +94,8 @@ def _root(d: Described) -> Any:
     if d.target is not None:
         properties += [Property(name="lpack:target:runtime", value=d.target.runtime.name),
                        Property(name="lpack:target:architecture", value=d.target.architecture)]
-    files = [_file(entry.name, d.own_sha256.get(entry.name, "")) for entry in d.contents.own]
     return Component(type=ComponentType.APPLICATION, name=d.name, bom_ref=f"lpack:{d.kind}:{d.name}",
-                     hashes=[HashType(alg=HashAlgorithm.SHA_256, content=d.zip_sha256)],
-                     properties=properties, components=files)
+                     hashes=[HashType(alg=HashAlgorithm.SHA_256, content=d.zip_sha256)], properties=properties)
 
 
 def _library(d: Described, dist: Distribution) -> Any:
@@ -94,7 +111,7 @@ def _library(d: Described, dist: Distribution) -> Any:
         type=ComponentType.LIBRARY, name=dist.name, version=dist.version, bom_ref=_ref(dist),
         purl=PackageURL(type="pypi", name=dist.key, version=dist.version), description=dist.summary or None,
         licenses=_licenses(dist), hashes=[HashType(alg=HashAlgorithm.SHA_256, content=wheel)] if wheel else None,
-        properties=properties, components=[_file(f.path, f.sha256) for f in dist.files])
+        properties=properties)
 
 
 def _ref(dist: Distribution) -> str:
@@ -116,12 +133,12 @@ def _licenses(dist: Distribution) -> Any:
     return [LicenseFactory().make_with_name(stated.name)] if stated.name else None
 
 
-def _file(path: str, sha256: str) -> Any:
-    from cyclonedx.model import HashAlgorithm, HashType
-    from cyclonedx.model.component import Component, ComponentType
-
-    return Component(type=ComponentType.FILE, name=path, bom_ref=f"file:{path}",
-                     hashes=[HashType(alg=HashAlgorithm.SHA_256, content=sha256)] if sha256 else None)
+def _file(path: str, sha256: str) -> dict[str, Any]:
+    """A file as the library writes a ``file`` component (its keys in the library's order)."""
+    found: dict[str, Any] = {"bom-ref": f"file:{path}"}
+    if sha256:
+        found["hashes"] = [{"alg": "SHA-256", "content": sha256}]
+    return {**found, "name": path, "type": "file"}
 
 
 def _provided(d: Described, name: str) -> Any:
