@@ -984,7 +984,7 @@ def _attest(args: argparse.Namespace, options: Any, result: Any) -> list[str]:
 
     dist = load_project(args.project, args.template, args.config, options).dist
     built = [a for a in result.artifacts if a.path.is_relative_to(dist)]
-    parameters = {"installer": options.installer, "as_layer": options.as_layer,
+    parameters = {"installer": options.installer, "as_layer": options.as_layer, "slim": options.slim,
                   "layers": [p.name for p in options.layers]}
     return attest(built, dist, args.sbom, args.provenance, parameters)
 

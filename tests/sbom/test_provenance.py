@@ -72,3 +72,12 @@ def test_the_wheels_a_lock_lists_several_of_are_annotated_not_guessed(tmp_path: 
     [dep] = statement["predicate"]["buildDefinition"]["resolvedDependencies"]  # type: ignore[index]
     assert "digest" not in dep
     assert dep["annotations"]["lock_sha256"] == sorted([wheel, other])
+
+
+def test_options_that_shape_the_zip_are_external_parameters(tmp_path: Path, sbom_wheels: Path) -> None:
+    root = make_project(tmp_path / "fn", sbom_wheels, "tiny-dep==2.1",
+                        handler="def lambda_handler(event, context):\n    return {}\n")
+    statement = build(root, "--slim", "--installer", "pip")
+    external = statement["predicate"]["buildDefinition"]["externalParameters"]  # type: ignore[index]
+    assert external == {"name": "fn", "kind": "function", "runtime": "python3.12", "architecture": "arm64",
+                        "installer": "pip", "slim": True}
