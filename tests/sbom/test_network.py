@@ -24,6 +24,7 @@ def test_numpy_pandas_pyarrow_arm64_sbom_is_valid_and_complete(tmp_path: Path,
     (root / "lambda_function.py").write_text("import boto3\nimport pandas\nimport pyarrow\n\n\n"
                                              "def lambda_handler(event, context):\n    return {}\n")
     (root / "requirements.txt").write_text(DATA_STACK)
+    (root / "lpack.toml").write_text('upload = "s3"\n')  # 65 MB zipped: over the direct-upload quota
     assert main(["build", str(root), "-q", "--runtime", "python3.12", "--arch", "arm64", "--sbom"]) == 0
     capsys.readouterr()
     bom = cyclonedx_valid((root / "dist" / "fn.cdx.json").read_text())
