@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from lpack.bundle.artifacts import Judged
     from lpack.bundle.installer import Installer
     from lpack.bundle.remote import RemoteCache
-    from lpack.bundle.slim import FindPython, Saved
+    from lpack.bundle.slim import FindPython, Saved, Slimmed
 
 Progress = Callable[[str, str], None]
 LAYER_PREFIX = "python/"
@@ -551,17 +551,44 @@ class _Builder:
 
     def _slim(self, unit: Unit, target: Target, deps_members: list[zipwriter.Member]) -> list[zipwriter.Member]:
         """The dependencies without what --slim proves unneeded (lpack.bundle.slim)."""
-        from lpack.bundle import slim
         from lpack.core.units import human_bytes
 
-        self.progress(unit.name, "slimming the dependencies (--slim)")
-        with self._waiting():  # strip and the import check run in other processes
-            slimmed = slim.slim(deps_members, target, self.options.find_python)
+        with self._waiting():  # strip and the import check run in other processes; another build's wait
+            slimmed = self._slimmed_cached(unit, target, deps_members)
         for note in slimmed.kept:
             self.progress(unit.name, f"slim: {note}")
         self._slimmed[unit.name] = slimmed.saved
         self.progress(unit.name, f"slim: left out {human_bytes(sum(s.size for s in slimmed.saved))} unzipped")
         return slimmed.members
+
+    def _slimmed_cached(self, unit: Unit, target: Target, deps_members: list[zipwriter.Member]) -> Slimmed:
+        """--slim's result of the unit's dependency entry, from the cache when the same tools made
+        it (a source-only edit strips nothing again), else made and kept there."""
+        from lpack.bundle import slim
+        from lpack.bundle.cache import SLIM
+
+        deps_key = self.keys.get(unit.name)
+        if deps_key is None:
+            self.progress(unit.name, "slimming the dependencies (--slim)")
+            return slim.slim(deps_members, target, self.options.find_python)
+        tools = slim.tools(target, self.options.find_python)
+        key = make_key({"slim": deps_key, "tools": tools})  # lpack's version too: its slim may change
+        cache = DependencyCache(self.cache.root, SLIM)
+        entry = None if self.options.refresh else cache.lookup(key)
+        if entry is not None:
+            cache.used(entry)
+            self.progress(unit.name, "slim: dependencies unchanged: reusing the cached slim result")
+            return slim.from_entry(entry)
+        self.progress(unit.name, "slimming the dependencies (--slim)")
+        made = slim.slim(deps_members, target, self.options.find_python)
+        staged = cache.staging()
+        try:
+            slim.write_entry(staged, made, tools)
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            cache.release_mine()
+            raise
+        return slim.from_entry(cache.commit(key, staged))
 
     def _judge(self, unit_plan: Plan, index: PackageIndex, built: _Built) -> Judged:
         """The package checks on the unit's zip (``index``), which its functions then see."""

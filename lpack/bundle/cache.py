@@ -4,7 +4,9 @@ A key is the sha256 of the requirements (every included file and local wheel fol
 the installer and its version, installer settings from the environment, lpack's version and
 CACHE_FORMAT.
 Each entry holds ``deps.zip`` (the selected dependency files, already compressed, so a build
-copies their bytes instead of recompressing) and ``meta.json``. Entries are written to a
+copies their bytes instead of recompressing) and ``meta.json``. ``--slim`` keeps its result of an
+entry in the same shape under ``slim/`` (SLIM: keyed on the entry's key and the slim tools), so a
+source-only edit strips nothing again. Entries are written to a
 temporary folder and renamed into place, so a killed build never leaves a half entry.
 """
 
@@ -21,6 +23,7 @@ from typing import NamedTuple
 _WAIT_S = 30 * 60  # how long a build waits for another installing the same key before installing too
 CACHE_TIP = "free space on its disk, or choose another cache folder with --cache-dir or LPACK_CACHE_DIR"
 USED_MARKER = "used"  # an entry's file whose mtime is when a build last used it
+DEPS, SLIM = "deps", "slim"  # the kinds of entry: an install, and --slim's result of one
 
 
 class CacheEntry(NamedTuple):
@@ -37,11 +40,12 @@ class DependencyCache:
     so a concurrent build or thread waits and then finds the entry, and ``commit`` (or
     ``release_mine`` when a unit's build ends without one) lets them go."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, kind: str = DEPS) -> None:
         self.root = root
+        self.kind = kind
 
     def entry(self, key: str) -> Path:
-        return self.root / "deps" / key[:2] / key
+        return self.root / self.kind / key[:2] / key
 
     def lookup(self, key: str) -> Path | None:
         """The key's entry, else None and this thread holds the key's lock until its commit (or
@@ -120,7 +124,7 @@ class DependencyCache:
     def entries(self) -> list[CacheEntry]:
         """Every whole entry, with its size and when a build last used (or committed) it."""
         found = []
-        for entry in sorted((self.root / "deps").glob("??/*")):
+        for entry in sorted((self.root / self.kind).glob("??/*")):
             if self._complete(entry.name) != entry:
                 continue
             try:

@@ -377,3 +377,27 @@ def import_errors(python: str, tree: Path, packages: list[str]) -> dict[str, str
     if not isinstance(answer, dict):
         return dict.fromkeys(packages, f"the import check failed: {done.stderr.strip()[-300:]}")
     return {str(k): str(v) for k, v in answer.items()}
+
+
+# -- the cache's entry of a slim result (lpack.bundle.cache SLIM) --------------------------------
+
+def write_entry(folder: Path, slimmed: Slimmed, tools_used: list[str]) -> None:
+    """Write ``slimmed`` as a cache entry: its members' bytes as they are (``deps.zip``) and
+    what was left out and kept (``meta.json``)."""
+    import json
+
+    from lpack.bundle.cache import CACHE_TIP
+    from lpack.core.files import atomic_write_text
+
+    zipwriter.atomic_write_zip(folder / "deps.zip", slimmed.members, durable=False, tip=CACHE_TIP)
+    meta = {"tools": tools_used, "saved": [list(s) for s in slimmed.saved], "kept": list(slimmed.kept)}
+    atomic_write_text(folder / "meta.json", json.dumps(meta, indent=2) + "\n", durable=False, tip=CACHE_TIP)
+
+
+def from_entry(entry: Path) -> Slimmed:
+    """The slim result a cache entry holds (``write_entry``)."""
+    import json
+
+    meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+    saved = tuple(Saved(str(p), int(n), int(size), int(s)) for p, n, size, s in meta["saved"])
+    return Slimmed(zipwriter.read_members(entry / "deps.zip"), saved, tuple(str(k) for k in meta["kept"]))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from lpack.bundle.builder import BuildOptions, DependencyKey, dependency_keys
-from lpack.bundle.cache import CacheEntry, DependencyCache
+from lpack.bundle.cache import SLIM, CacheEntry, DependencyCache
 from lpack.core.cache import default_root
 from lpack.core.errors import UsageError
 
@@ -52,11 +52,13 @@ def prune(root: Path | None, older_than_s: float | None, max_size_bytes: int | N
           dry_run: bool = False, now: float | None = None) -> Pruned:
     """Remove entries not used for ``older_than_s``, then the least recently used until the rest
     fit ``max_size_bytes``. Never an entry a build holds (its lock) or used in the last IN_USE_S.
-    The wheels builds downloaded to copy their members count as entries too."""
+    The wheels builds downloaded to copy their members, and --slim's results, count as entries too."""
     cache = DependencyCache(root or default_root())
+    slims = DependencyCache(cache.root, SLIM)  # --slim's results of entries: pruned as entries
     now = time.time() if now is None else now
     wheels = _wheels(cache.root)
-    entries = sorted([*cache.entries(), *wheels], key=lambda e: e.last_used)
+    slimmed = slims.entries()
+    entries = sorted([*cache.entries(), *slimmed, *wheels], key=lambda e: e.last_used)
     chosen = [e for e in entries if older_than_s is not None and now - e.last_used > older_than_s]
     if max_size_bytes is not None:
         total = sum(e.size_bytes for e in entries if e not in chosen)
@@ -71,7 +73,7 @@ def prune(root: Path | None, older_than_s: float | None, max_size_bytes: int | N
         if entry in wheels:
             if now - entry.last_used >= IN_USE_S and (dry_run or _remove_wheel(entry.path)):
                 wheels_removed.append(entry)
-        elif now - entry.last_used < IN_USE_S or not (dry_run or cache.remove(entry.key)):
+        elif now - entry.last_used < IN_USE_S or not (dry_run or (slims if entry in slimmed else cache).remove(entry.key)):
             in_use.append(entry)
         else:
             removed.append(entry)

@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sysconfig
+import time
 import zipfile
 from pathlib import Path
 
@@ -240,3 +241,52 @@ def test_what_slim_would_remove_is_lp143_and_lp145s_view() -> None:
         "a/tests/t.py": "tests", "a/test/t.py": "tests", "a/docs/x.md": "docs", "a/README.rst": "docs",
         "b/docs/y.md": "docs",  # a document beside code that is docs/ (LP145 counts *.md anywhere)
         "a/__pycache__/m.cpython-312.pyc": "caches", "a/m.pyc": "caches", "a/x.pyi": "stubs"}
+
+
+@pytest.mark.skipif(CC is None or not HAS_PYTHON, reason="needs gcc and a Python 3.12 for x86_64 with its headers")
+def test_a_source_only_edit_reuses_the_slim_result(tmp_path: Path, house: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    real = shutil.which("strip")
+    if real is None:
+        pytest.skip("needs binutils' strip")
+    tools = tmp_path / "bin"  # the real strip, each stripping run logged (its --version is part of the key)
+    tools.mkdir()
+    log = tmp_path / "strips.log"
+    (tools / "strip").write_text(f'#!/bin/sh\ncase " $* " in *" --version "*) ;; *) echo "$*" >> {log} ;; esac\n'
+                                 f'exec {real} "$@"\n')
+    (tools / "strip").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:{Path(real).parent}")
+    monkeypatch.setenv("LPACK_CACHE_DIR", str(tmp_path / "cache"))
+    root = _project(tmp_path / "fn", house)
+    first = _build(root, capsys=capsys)["artifacts"][0]  # type: ignore[index]
+    assert log.read_text().count("--strip-unneeded") == 1  # the one shared library
+    before = _dependency_bytes(root / "dist" / "fn.zip")
+    (root / "lambda_function.py").write_text("import heavy\n\ndef lambda_handler(event, context):\n"
+                                             "    return {'version': heavy.version}\n")
+    second = _build(root, capsys=capsys)["artifacts"][0]  # type: ignore[index]
+    assert log.read_text().count("--strip-unneeded") == 1  # not stripped again
+    assert _dependency_bytes(root / "dist" / "fn.zip") == before
+    assert second["slim"] == first["slim"]  # what was left out, as the first build said
+    assert "saved_bytes" in second["slim"] and second["sha256"] != first["sha256"]
+    (root / "lambda_function.py").write_text("import heavy\n\ndef lambda_handler(event, context):\n"
+                                             "    return heavy.version\n")
+    third = _build(root, "--refresh", capsys=capsys)["artifacts"][0]  # type: ignore[index]
+    assert log.read_text().count("--strip-unneeded") == 2  # --refresh slims anew, to the first zip's bytes
+    assert third["sha256"] == first["sha256"]
+
+
+def test_slim_results_are_pruned_like_dependency_sets(tmp_path: Path, house: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lpack.commands.cache import prune
+
+    monkeypatch.setenv("LPACK_CACHE_DIR", str(tmp_path / "cache"))
+    _build(_project(tmp_path / "fn", house))
+    slims = list((tmp_path / "cache" / "slim").glob("??/*/deps.zip"))
+    assert len(slims) == 1
+    pruned = prune(tmp_path / "cache", older_than_s=60, max_size_bytes=None, now=time.time() + 3600)
+    assert slims[0].parent in {e.path for e in pruned.removed} and not slims[0].exists()
+    assert not list((tmp_path / "cache" / "deps").glob("??/*/deps.zip"))
+
+
+def _dependency_bytes(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist() if n != "lambda_function.py"}
