@@ -4,7 +4,8 @@ The execution role: SAM's ``Policies`` (managed policy names and ARNs, inline do
 templates) on the role SAM makes, or the ``AWS::IAM::Role`` the function names with its inline
 policies, its ``ManagedPolicyArns`` and the ``AWS::IAM::Policy``/``ManagedPolicy`` resources attached
 to it, and its trust policy; ``AWS::Lambda::Permission`` resources become the resource-based policy
-``AddPermission`` writes. Each element carries its template line. A policy document CloudFormation
+``AddPermission`` writes, with those SAM adds for a ``FunctionUrlConfig`` with ``AuthType: NONE``.
+Each element carries its template line. A policy document CloudFormation
 makes (``AWS::Include``, a ``!Sub`` of JSON text, ``Statement: !If``) is unreadable, like an unknown
 managed policy.
 """
@@ -36,6 +37,11 @@ _MANAGED_PATHS = {"AWSLambdaBasicExecutionRole": "service-role/", "AWSLambdaVPCA
                   "AWSLambdaKinesisExecutionRole": "service-role/", "AWSLambdaSQSQueueExecutionRole": "service-role/",
                   "AWSLambdaMSKExecutionRole": "service-role/", "AWSXrayWriteOnlyAccess": ""}
 _PLACEHOLDER = re.compile(r"\$\{([^}:*?$]+)\}")  # ours; IAM policy variables have a colon
+# AWS::Lambda::Permission's properties that AddPermission writes as conditions: (property, operator, key)
+_CONDITIONS = (("SourceArn", "ArnLike", "AWS:SourceArn"), ("SourceAccount", "StringEquals", "AWS:SourceAccount"),
+               ("PrincipalOrgID", "StringEquals", "aws:PrincipalOrgID"),
+               ("FunctionUrlAuthType", "StringEquals", "lambda:FunctionUrlAuthType"),
+               ("InvokedViaFunctionUrl", "Bool", "lambda:InvokedViaFunctionUrl"))
 
 
 class FunctionIam(NamedTuple):
@@ -169,26 +175,47 @@ class Policies:
         return any(ref_target(a) == policy_id for a in (role_arns if isinstance(role_arns, list) else ()))
 
     def resource_policy(self, function_id: str) -> ParsedPolicy | None:
-        """The statements ``AWS::Lambda::Permission`` resources add to the function's policy."""
-        statements: list[tuple[str, Located]] = []
+        """The statements ``AWS::Lambda::Permission`` resources add to the function's policy, and
+        those of the permissions SAM makes for its public function URL."""
+        statements: list[tuple[str, Located, int]] = self.url_permissions(function_id)
         for permission_id, resource in self.resources.items():
             props = resource.get("Properties") if isinstance(resource, Located) else None
             if (isinstance(resource, Located) and resource.get("Type") == "AWS::Lambda::Permission"
                     and isinstance(props, Located)
                     and ref_target(props.get("FunctionName")) in (function_id, *_qualified_ids(function_id))):
-                statements.append((str(permission_id), props))
+                statements.append((str(permission_id), props, self.resources.line_of(permission_id)))
         if not statements:
             return None
-        document = Located(statements[0][1].line)
+        document = Located(statements[0][2])
         document.update({"Version": "2012-10-17", "Statement": LocatedList(document.line)})
-        for permission_id, props in statements:
-            document["Statement"].append(self.permission_statement(permission_id, function_id, props))
-            document["Statement"].lines.append(self.resources.line_of(permission_id))
+        for permission_id, props, line in statements:
+            document["Statement"].append(self.permission_statement(permission_id, function_id, props, line))
+            document["Statement"].lines.append(line)
         return self.document(document, document.line, "resource")
 
-    def permission_statement(self, permission_id: str, function_id: str, props: Located) -> Located:
-        """The statement ``AddPermission`` writes for a ``AWS::Lambda::Permission``."""
-        out = Located(self.resources.line_of(permission_id))
+    def url_permissions(self, function_id: str) -> list[tuple[str, Located, int]]:
+        """The ``AWS::Lambda::Permission`` resources SAM adds for a ``FunctionUrlConfig`` with
+        ``AuthType: NONE`` (``_construct_url_permission`` and, since October 2025, the
+        ``InvokeFunction`` one ``_construct_invoke_permission`` makes), at the config's line."""
+        resource = self.resource(function_id, SAM_FUNCTION)
+        props = self.resolver.properties(resource) if resource is not None else None
+        config = props.get("FunctionUrlConfig") if props is not None else None
+        if props is None or not isinstance(config, Located) or is_intrinsic(config) \
+                or self.resolver.text(config.get("AuthType")) != "NONE":
+            return []
+        line = config.line_of("AuthType")
+        made = []
+        for suffix, action, prop, value in (("UrlPublicPermissions", "lambda:InvokeFunctionUrl", "FunctionUrlAuthType", "NONE"),
+                                            ("URLInvokeAllowPublicAccess", "lambda:InvokeFunction", "InvokedViaFunctionUrl", True)):
+            permission = Located(line)
+            for key, item in (("Action", action), ("Principal", "*"), (prop, value)):
+                permission[key], permission.lines[key] = item, line
+            made.append((f"{function_id}{suffix}", permission, line))
+        return made
+
+    def permission_statement(self, permission_id: str, function_id: str, props: Located, line: int) -> Located:
+        """The statement ``AddPermission`` writes for a ``AWS::Lambda::Permission`` (at ``line``)."""
+        out = Located(line)
 
         def put(key: str, value: object, prop: str) -> None:
             out[key] = value
@@ -203,18 +230,15 @@ class Policies:
         put("Resource", f"arn:${{AWS.Partition}}:lambda:${{AWS.Region}}:${{AWS.AccountId}}:function:{function_id}",
             "FunctionName")
         condition = Located(out.line)
-        for prop, operator, key in (("SourceArn", "ArnLike", "AWS:SourceArn"),
-                                    ("SourceAccount", "StringEquals", "AWS:SourceAccount"),
-                                    ("PrincipalOrgID", "StringEquals", "aws:PrincipalOrgID"),
-                                    ("FunctionUrlAuthType", "StringEquals", "lambda:FunctionUrlAuthType")):
+        for prop, operator, key in _CONDITIONS:
             if prop in props:
                 block = condition.setdefault(operator, Located(props.line_of(prop)))
-                block[key] = props[prop]
+                value = props[prop]  # InvokedViaFunctionUrl: true, which the policy holds as "true"
+                block[key] = str(value).lower() if isinstance(value, bool) else value
                 block.lines[key] = props.line_of(prop)
                 condition.lines.setdefault(operator, props.line_of(prop))
         if condition:
-            put("Condition", condition, next(p for p in ("SourceArn", "SourceAccount", "PrincipalOrgID",
-                                                         "FunctionUrlAuthType") if p in props))
+            put("Condition", condition, next(p for p, _o, _k in _CONDITIONS if p in props))
         return out
 
     def add_document(self, data: object, line: int, readable: list[ParsedPolicy], unreadable: list[str],
