@@ -22,8 +22,10 @@ REPO = Path(__file__).resolve().parents[1]
 HANDLER = "def lambda_handler(event, context):\n    return {'ok': True}\n"
 LAYER_ARNS = [f"arn:aws:lambda:us-east-1:123456789012:layer:l{i}:1" for i in range(6)]
 ANSI = re.compile(r"\x1b\[")
-IAM_DATA = "(IAM action data {generated} from {source})".format(
-    **json.loads((Path(lpack.__file__).parent / "iam" / "data" / "meta.json").read_text()))
+IAM_DATA = "(IAM action data {generated}, managed policies {managed})".format(
+    **json.loads((Path(lpack.__file__).parent / "iam" / "data" / "meta.json").read_text()),
+    managed=json.loads((Path(lpack.__file__).parent / "iam" / "data" / "managed.dat").read_bytes().split(b"\n", 1)[0])
+    ["generated"])
 RULE_CODES = ["LP101", "LP102", "LP103", "LP104", "LP105", "LP401", "LP402"]
 
 
@@ -63,7 +65,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert out == f"lpack {lpack.__version__} {IAM_DATA}\n"
-    assert re.fullmatch(r"lpack \d+\.\d+\.\d+ \(IAM action data \d{4}-\d\d-\d\d from \S+ \S+\)\n", out)
+    assert re.fullmatch(r"lpack \d+\.\d+\.\d+ \(IAM action data \d{4}-\d\d-\d\d, "
+                        r"managed policies \d{4}-\d\d-\d\d\)\n", out)
 
 
 def test_python_m_lpack_version_in_a_real_process() -> None:
