@@ -99,7 +99,8 @@ def test_buffered_url_is_quiet(capsys: pytest.CaptureFixture[str], tmp_path: Pat
                                            ("STREAMING", "use BUFFERED or RESPONSE_STREAM")])
 def test_invalid_invoke_mode(capsys: pytest.CaptureFixture[str], tmp_path: Path, mode: str, fix: str) -> None:
     path = template(tmp_path, f"Handler: app.handler\nFunctionUrlConfig:\n  AuthType: NONE\n  InvokeMode: {mode}\n")
-    assert [(f[0], f[3]) for f in findings(capsys, path)] == [("LP364", fix)]
+    found = [(f[0], f[3]) for f in findings(capsys, path) if f[0] != "LP550"]  # LP550: the public URL's permissions
+    assert found == [("LP364", fix)]
 
 
 def at(path: Path, line: int | None) -> str:
