@@ -778,7 +778,9 @@ class _Builder:
                 "installer": project.installer, "links": [str(p) for p in project.follow_links], "cwd": os.getcwd(),
                 "options": [options.installer, options.as_layer, options.build_isolation],
                 "given": stats(options.layers), "env": {k: os.environ[k] for k in INSTALLER_ENV if k in os.environ},
-                "pip": pipconfig.settings()}
+                "pip": pipconfig.settings(),
+                # the zip's timestamps: another SOURCE_DATE_EPOCH writes other bytes from the same files
+                "epoch": os.environ.get("SOURCE_DATE_EPOCH")}
         return make_key({**self._stamp_parts, "unit": canonical(unit_plan.unit), "target": unit_plan.target.label})
 
     @staticmethod

@@ -4,8 +4,8 @@ reading its sources, installing or writing anything (issue #23: a no-op build of
 A stamp is kept in lpack's cache (``stamps/``), one per unit, under a key of everything that
 shapes the zip or its findings other than files: lpack's version, the unit's settings (all of
 them, canonical), the project's root, dist/, the target, the working folder (findings name paths
-from it), the installer's environment and pip's configuration, and the layer .zips the build is
-given. It records, beside the zip's own stat and the package findings of the build:
+from it), the installer's environment and pip's configuration, SOURCE_DATE_EPOCH (the zip's
+timestamps), and the layer .zips the build is given. It records, beside the zip's own stat and the package findings of the build:
 - ``files``: each source file packaged (path, size, mtime_ns, inode);
 - ``folders``: each folder under the source (except lpack's default excludes: caches, VCS, virtual
   environments) with its mtime_ns and inode: a file added, removed or renamed changes it;

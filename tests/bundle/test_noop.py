@@ -154,5 +154,17 @@ def test_a_rebuilt_layer_builds_the_functions_that_use_it(
     assert _current(_build(built, capsys)) == {"api", "billing"}
 
 
+def test_another_source_date_epoch_builds_the_zips_again(
+        built: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """SOURCE_DATE_EPOCH sets every entry's timestamp: a zip stamped under another one is not current."""
+    before = (built / "dist" / "api.zip").read_bytes()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert _current(_build(built, capsys)) == set()
+    with zipfile.ZipFile(built / "dist" / "api.zip") as zf:
+        assert {info.date_time for info in zf.infolist()} == {(2023, 11, 14, 22, 13, 20)}
+    assert (built / "dist" / "api.zip").read_bytes() != before
+    assert _current(_build(built, capsys)) == {"api", "billing", "web", "shared"}
+
+
 def test_refresh_builds_everything(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _current(_build(built, capsys, "--refresh")) == set()
