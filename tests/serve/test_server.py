@@ -90,6 +90,9 @@ def test_a_sam_api_is_served_on_one_port_with_warm_environments(sam_project: Pat
         page = server.request("/")
         missing = server.request("/nothing/here")
         server.wait_for(re.compile(r'"GET /nothing/here HTTP/1.1" 403'))
+        end = 0
+        for _ in range(3):  # each invocation's REPORT: printed after its answer, maybe after a later request's line
+            end = server.wait_for(REPORT, after=end).end()
         output = server.stdout
 
     assert as_json(first) == {"id": "42", "fields": "name", "invocations": 1}
