@@ -1057,6 +1057,9 @@ def _policy(args: argparse.Namespace) -> int:
     if suggested.unresolved and args.format == "text":
         sys.stderr.write(f"lpack: {suggested.unresolved} AWS calls lpack could not follow are not in the policy "
                          "(`lpack policy --format json` lists them)\n")
+    if suggested.unscoped and args.format == "text":
+        sys.stderr.write(f"lpack: the code names no resource for {', '.join(suggested.unscoped)}: its Resource is every "
+                         "resource of the type; replace it with the ARNs the function uses\n")
     return 0
 
 

@@ -186,6 +186,7 @@ class Suggested(NamedTuple):
     document: dict[str, Any]
     unresolved: int  # calls lpack could not follow: the policy may miss what they need
     code: CodeUse | None = None
+    unscoped: tuple[str, ...] = ()  # Sids of statements on every resource of a type: the code names none
 
 
 def render(suggested: Suggested, form: str) -> str:
@@ -198,7 +199,7 @@ def render(suggested: Suggested, form: str) -> str:
               "actions": list(c.actions)} for c in (code.calls if code else ())]
     unresolved = [{"file": where + u.entry, "line": u.line, "why": u.why} for u in (code.unresolved if code else ())]
     return json.dumps({"version": 1, "function": suggested.function, "policy": suggested.document,
-                       "calls": calls, "unresolved": unresolved}, indent=2) + "\n"
+                       "calls": calls, "unresolved": unresolved, "unscoped": list(suggested.unscoped)}, indent=2) + "\n"
 
 
 def suggest(code: CodeUse, function: str, event_sources: tuple[str, ...] = ()) -> Suggested:
@@ -209,8 +210,12 @@ def suggest(code: CodeUse, function: str, event_sources: tuple[str, ...] = ()) -
     from lpack.rules.iam_code import needed
 
     by_resource: dict[str, set[str]] = {}
+    named: set[str] = set()  # resources the code names (not a type's wildcard)
     for action, arn in needed(code):
-        by_resource.setdefault(policy_resource(arn or any_resource(action)), set()).add(action)
+        resource = policy_resource(arn or any_resource(action))
+        by_resource.setdefault(resource, set()).add(action)
+        if arn:
+            named.add(resource)
     own = set(code.lambda_own)
     for kind in event_sources:
         own.update(facts.ROLE_ACTIONS.get(kind, ()))
@@ -218,13 +223,16 @@ def suggest(code: CodeUse, function: str, event_sources: tuple[str, ...] = ()) -
         {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": f"arn:aws:logs:*:*:log-group:/aws/lambda/{function}:*"},
     ]
+    unscoped: list[str] = []
     for i, (resource, actions) in enumerate(sorted(by_resource.items())):
         statements.append({"Sid": f"Code{i + 1}", "Effect": "Allow", "Action": sorted(actions, key=str.lower),
                            "Resource": resource})
+        if resource not in named:
+            unscoped.append(f"Code{i + 1}")
     if own:
         statements.append({"Sid": "Lambda", "Effect": "Allow", "Action": sorted(own, key=str.lower), "Resource": "*"})
     document = {"Version": "2012-10-17", "Statement": statements}
-    return Suggested(function, document, len(code.unresolved), code)
+    return Suggested(function, document, len(code.unresolved), code, tuple(unscoped))
 
 
 def policy(target: Path, function: str | None, config: Path | None = None) -> Suggested:

@@ -72,6 +72,26 @@ def test_the_policy_passes_lpacks_own_rules(project: Path, capsys: pytest.Captur
     assert engine.check_policy(parse_policy(text, "policy.json", "identity"), "identity") == []
 
 
+def test_a_resource_the_code_does_not_name_is_said_on_stderr(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bucket taken from the event (an S3 trigger) gives the statement a wildcard resource, which
+    lpack's own LP544 judges: the policy says so, not silently."""
+    app = project / "src" / "app.py"
+    app.write_text(app.read_text().replace('Bucket=os.environ["IN_BUCKET"], Key="orders/today.json"',
+                                       'Bucket=event["bucket"], Key=event["key"]'))
+    assert main(["policy"]) == 0
+    captured = capsys.readouterr()
+    wild = [s["Sid"] for s in json.loads(captured.out)["Statement"] if s["Action"] == ["s3:GetObject"]]
+    assert len(wild) == 1
+    assert f"names no resource for {wild[0]}:" in captured.err
+    assert main(["policy", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["unscoped"] == wild
+
+
+def test_named_resources_say_nothing_on_stderr(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy"]) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_the_policy_as_the_role_leaves_nothing_to_report(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy", "-o", "role.json"]) == 0
     findings, _ = check([Path(".")], CheckOptions(source=True))
