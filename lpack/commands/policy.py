@@ -220,7 +220,10 @@ def suggest(code: CodeUse, function: str, event_sources: tuple[str, ...] = ()) -
     for kind in event_sources:
         own.update(facts.ROLE_ACTIONS.get(kind, ()))
     statements: list[dict[str, Any]] = [
-        {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        # CreateLogGroup too: Lambda makes the function's log group on its first run when the role
+        # allows it, and without it (and no log group made by the template) the logs are lost
+        # (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html)
+        {"Sid": "Logs", "Effect": "Allow", "Action": list(BASIC_LOGS),
          "Resource": f"arn:aws:logs:*:*:log-group:/aws/lambda/{function}:*"},
     ]
     unscoped: list[str] = []

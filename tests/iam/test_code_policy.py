@@ -63,6 +63,7 @@ def test_the_policy_passes_lpacks_own_rules(project: Path, capsys: pytest.Captur
     document = json.loads(text)
     by_action = {a: s["Resource"] for s in document["Statement"] for a in s["Action"]}
     assert by_action == {
+        "logs:CreateLogGroup": "arn:aws:logs:*:*:log-group:/aws/lambda/orders:*",
         "logs:CreateLogStream": "arn:aws:logs:*:*:log-group:/aws/lambda/orders:*",
         "logs:PutLogEvents": "arn:aws:logs:*:*:log-group:/aws/lambda/orders:*",
         "s3:GetObject": "arn:aws:s3:::acme-in/orders/today.json",
