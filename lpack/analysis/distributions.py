@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from lpack.analysis.package import PackageIndex, PackageReader
@@ -171,18 +171,23 @@ def _text(reader: PackageReader, name: str) -> str:
 def _listed(text: str, base: str) -> frozenset[str]:
     """The paths a RECORD (CSV, paths relative to the package root) or an installed-files.txt
     (one path a line, relative to the egg-info folder) lists, inside the package."""
+    return frozenset(path for path, _hash in listed_rows(text, base))
+
+
+def listed_rows(text: str, base: str) -> Iterator[tuple[str, str]]:
+    """(path inside the package, hash field as written: ``sha256=...`` or "") of each line of a
+    RECORD or installed-files.txt; a path installed outside the package (a script) is left out,
+    and a damaged list gives what was read before the damage."""
     import csv  # only a package with installed distributions pays for it
 
-    paths: set[str] = set()
     try:
         for row in csv.reader(text.splitlines()):
             if row and row[0]:
                 path = posixpath.normpath(base + row[0])
                 if not path.startswith("../"):
-                    paths.add(path)
+                    yield path, row[1] if len(row) > 1 else ""
     except csv.Error:
-        pass  # a damaged list owns what was read before the damage
-    return frozenset(paths)
+        return
 
 
 def _metadata_names(text: str) -> Iterable[str]:

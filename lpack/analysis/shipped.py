@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
-from lpack.analysis.distributions import installed
+from lpack.analysis.distributions import installed, listed_rows
 from lpack.analysis.package import Entry, PackageIndex, PackageReader
 
 _HEADER_FIELDS = {"name", "version", "license-expression", "license", "classifier", "requires-dist", "summary"}
@@ -113,19 +113,8 @@ def header(text: str) -> dict[str, list[str]]:
 
 
 def _record(text: str, root: str) -> Iterator[Owned]:
-    import csv
-    import posixpath
-
-    try:
-        for row in csv.reader(text.splitlines()):
-            if not row or not row[0]:
-                continue
-            path = posixpath.normpath(root + row[0])
-            if path.startswith("../"):
-                continue  # installed outside the package (a script): not shipped
-            yield Owned(path, _hex(row[1]) if len(row) > 1 else "")
-    except csv.Error:
-        return  # a damaged RECORD: what was read before the damage
+    for path, digest in listed_rows(text, root):  # a script installed outside the package is not shipped
+        yield Owned(path, _hex(digest))
 
 
 def _hex(value: str) -> str:
