@@ -751,9 +751,11 @@ def _sbom_parser(commands: Any) -> None:
                       help="write the SBOM to FILE, whole or not at all, instead of stdout")
 
 
-def _audit_parser(commands: Any) -> None:
-    from lpack.bundle.vulndb import SERVICES
+# lpack.bundle.vulndb.lookup's services, spelled here so that `lpack --help` does not import it
+AUDIT_SERVICES = ("auto", "osv", "pypi")
 
+
+def _audit_parser(commands: Any) -> None:
     audit = commands.add_parser(
         "audit", help="report known vulnerabilities of exactly what a package ships (OSV, PyPI)",
         description=AUDIT_DESCRIPTION,
@@ -762,7 +764,7 @@ def _audit_parser(commands: Any) -> None:
                        "2 usage/config/input error or the service could not be reached (nothing was checked), "
                        "3 internal error."))
     _package_target(audit, config=False)
-    audit.add_argument("--service", choices=SERVICES, default="auto",
+    audit.add_argument("--service", choices=AUDIT_SERVICES, default="auto",
                        help="where to look: osv (api.osv.dev), pypi (pypi.org's JSON API), or auto: OSV, else PyPI "
                        "(default: auto)")
     _common(audit, formats=("text", "json", "sarif", "github"))

@@ -25,7 +25,6 @@ from lpack.core.errors import LpackError
 
 OSV_URL = "https://api.osv.dev"
 PYPI_JSON_URL = "https://pypi.org/pypi"
-SERVICES = ("auto", "osv", "pypi")
 _TIMEOUT_S = 20
 _THREADS = 8
 
