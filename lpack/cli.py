@@ -237,8 +237,12 @@ def _output(parser: argparse.ArgumentParser, quiet: str, file: bool = True) -> N
                         help="colour the output: auto (a terminal, unless NO_COLOR is set or FORCE_COLOR is) "
                         "(default: auto)")
     if file:
-        parser.add_argument("-o", "--output-file", type=Path, metavar="FILE",
-                            help="write the output (any --format) to FILE, whole or not at all, instead of stdout")
+        _output_file(parser, "the output (any --format)")
+
+
+def _output_file(parser: argparse.ArgumentParser, what: str = "the output") -> None:
+    parser.add_argument("-o", "--output-file", type=Path, metavar="FILE",
+                        help=f"write {what} to FILE, whole or not at all, instead of stdout")
 
 
 class _LayerZip(argparse.Action):
@@ -466,8 +470,7 @@ def _rules_parser(commands: Any) -> None:
                                                exits="Exit codes: 0 ok, 2 unknown rule, 3 internal error."))
     rules.add_argument("code", nargs="?", help="a rule code, e.g. LP101, or a rule name")
     rules.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    rules.add_argument("-o", "--output-file", type=Path, metavar="FILE",
-                       help="write the output to FILE, whole or not at all, instead of stdout")
+    _output_file(rules)
 
 
 def _remote_cache(parser: argparse.ArgumentParser) -> None:
@@ -569,8 +572,7 @@ def _plan_parser(commands: Any) -> None:
                       help="output format (default: text); json is a versioned document on stdout")
     plan.add_argument("--config", type=Path, metavar="FILE",
                       help="read [tool.lpack] from FILE (pyproject.toml or lpack.toml)")
-    plan.add_argument("-o", "--output-file", type=Path, metavar="FILE",
-                      help="write the output to FILE, whole or not at all, instead of stdout")
+    _output_file(plan)
 
 
 def _policy_parser(commands: Any) -> None:
@@ -595,8 +597,7 @@ def _policy_parser(commands: Any) -> None:
                         help="output format (default: text, the policy document); json adds the call sites")
     policy.add_argument("--config", type=Path, metavar="FILE",
                         help="read [tool.lpack] from FILE (pyproject.toml or lpack.toml)")
-    policy.add_argument("-o", "--output-file", type=Path, metavar="FILE",
-                        help="write the output to FILE, whole or not at all, instead of stdout")
+    _output_file(policy)
 
 
 def _sam_makefile_parser(commands: Any) -> None:
@@ -747,8 +748,7 @@ def _sbom_parser(commands: Any) -> None:
     _package_target(sbom)
     sbom.add_argument("--format", choices=("cyclonedx", "spdx"), default="cyclonedx",
                       help="CycloneDX 1.6 JSON or SPDX 2.3 JSON (default: cyclonedx)")
-    sbom.add_argument("-o", "--output-file", type=Path, metavar="FILE",
-                      help="write the SBOM to FILE, whole or not at all, instead of stdout")
+    _output_file(sbom, "the SBOM")
 
 
 # lpack.bundle.vulndb.lookup's services, spelled here so that `lpack --help` does not import it
