@@ -40,6 +40,9 @@ def lpack(args: list[str], cwd: Path, cache: Path, **env: str) -> Run:
                         **env})
     if not environment["PYTHONDONTWRITEBYTECODE"]:
         del environment["PYTHONDONTWRITEBYTECODE"]
+    # lpack's cache folder exists, as it does after any build: the first check creating it inside
+    # the working folder would change that folder (an input) after the check recorded it
+    cache.mkdir(parents=True, exist_ok=True)
     done = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, env=environment, capture_output=True,
                           text=True, timeout=60, check=False)
     return Run(done.returncode, done.stdout, done.stderr)

@@ -65,21 +65,20 @@ def install_members(installer: Installer, target: Target, args: Sequence[str], r
     if installer.name != "uv" or not wheel_copy():
         return None
     try:
-        wheels, paths = _resolve_and_fetch(installer, target, args, reqs, cwd, cache_root / "wheels")
+        wheels, read = _resolve_and_fetch(installer, target, args, reqs, cwd, cache_root / "wheels")
     except _Unresolved:
         return None
     on_step(f"Resolved {_packages(len(wheels))}")
     members: dict[str, zipwriter.Member] = {}
     leftovers: list[Path] = []
-    for path in paths:
-        copied = wheel_members(path)
+    for path, copied in read:
         if copied is None:
             leftovers.append(path)
         else:
             members.update((m.name, m) for m in copied)
     if leftovers:
         members.update((m.name, m) for m in _install_leftovers(installer, target, leftovers, reqs, work, on_step))
-    on_step(f"Installed {_packages(len(paths))} (their wheels' members copied as they are)")
+    on_step(f"Installed {_packages(len(read))} (their wheels' members copied as they are)")
     return [members[name] for name in sorted(members)]
 
 
@@ -90,13 +89,13 @@ def _packages(count: int) -> str:
 # -- resolution ---------------------------------------------------------------------------------
 
 def _resolve_and_fetch(installer: Installer, target: Target, args: Sequence[str], reqs: Requirements, cwd: Path,
-                       store: Path) -> tuple[list[Wheel], list[Path]]:
-    """The wheel uv would install for each package of the set, and its verified file.
+                       store: Path) -> tuple[list[Wheel], list[_Read]]:
+    """The wheel uv would install for each package of the set, its verified file and its members.
 
     uv checks the index while it resolves (a round trip per project: most of a cold build's
     time). Meanwhile the same resolution from uv's cached index pages alone (``--offline``, a few
-    milliseconds) gives the wheels it will most likely choose, and those are fetched early; the
-    index's answer decides what is used, and what it chose otherwise is fetched after."""
+    milliseconds) gives the wheels it will most likely choose, and those are fetched and read
+    early; the index's answer decides what is used, and what it chose otherwise is fetched after."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
     from lpack.bundle._downloads import Downloads
@@ -107,11 +106,12 @@ def _resolve_and_fetch(installer: Installer, target: Target, args: Sequence[str]
             online = pool.submit(_compile, installer, target, args, cwd, offline=False)
             ranks = _ranks(target)
             guess = _guess(installer, target, args, cwd, ranks) if _asks_a_server(reqs) else []
-            early: dict[Wheel, Future[Path]] = {wheel: pool.submit(_fetch, wheel, store, http) for wheel in guess}
+            early: dict[Wheel, Future[_Read]] = {wheel: pool.submit(_fetch_and_read, wheel, store, http)
+                                                 for wheel in guess}
             wheels = _choose(online.result(), ranks, cwd)
             if reqs.has_hashes:
                 _check_locked(wheels, locked_hashes(reqs))
-            fetching = [early.get(wheel) or pool.submit(_fetch, wheel, store, http) for wheel in wheels]
+            fetching = [early.get(wheel) or pool.submit(_fetch_and_read, wheel, store, http) for wheel in wheels]
             return wheels, [future.result() for future in fetching]
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # an early fetch the index did not confirm ends here
@@ -289,6 +289,18 @@ def _check_locked(wheels: list[Wheel], locked: dict[str, set[str]]) -> None:
     for wheel in wheels:
         if wheel.sha256 not in locked.get(_key(wheel.name), ()):
             raise _Unresolved  # uv install reports the mismatch (or the missing hash) in its words
+
+
+class _Read(NamedTuple):
+    path: Path  # the verified wheel
+    members: list[zipwriter.Member] | None  # `wheel_members`: None for uv to install it
+
+
+def _fetch_and_read(wheel: Wheel, store: Path, http: Downloads) -> _Read:
+    """The verified wheel and its members, read as soon as it is here (while uv may still be
+    resolving, for a wheel fetched early) rather than after the index has answered."""
+    path = _fetch(wheel, store, http)
+    return _Read(path, wheel_members(path))
 
 
 def _fetch(wheel: Wheel, store: Path, http: Downloads) -> Path:

@@ -377,10 +377,10 @@ def test_a_set_from_local_wheels_only_is_resolved_once_and_one_from_an_index_twi
             (folder / "requirements.txt").write_text(lines)
             reqs = read_requirements(folder / "requirements.txt")
             log.write_text("")
-            wheels, paths = wheelcopy._resolve_and_fetch(installer, target, ["-r", str(folder / "requirements.txt")],
-                                                         reqs, folder, tmp_path / "store")
+            wheels, read = wheelcopy._resolve_and_fetch(installer, target, ["-r", str(folder / "requirements.txt")],
+                                                        reqs, folder, tmp_path / "store")
             compiles = [line for line in log.read_text().splitlines() if line.startswith("pip compile")]
-            found[name] = ([w.name for w in wheels], [p.read_bytes() for p in paths],
+            found[name] = ([w.name for w in wheels], [(r.path.read_bytes(), [m.name for m in r.members or ()]) for r in read],
                            sorted("--offline" in line.split() for line in compiles))
     assert found["local"][:2] == found["index"][:2] and found["local"][0] == ["gamma"]
     assert found["local"][2] == [False]  # one uv process: the resolution itself
