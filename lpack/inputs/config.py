@@ -18,6 +18,7 @@ from lpack.core.compat import tomllib
 from lpack.core.errors import ConfigError
 from lpack.core.features import NONE as NO_FEATURES
 from lpack.core.features import Features
+from lpack.inputs import simple_toml
 from lpack.inputs.locked import Selection
 
 if TYPE_CHECKING:
@@ -203,15 +204,26 @@ def _from_file(config: Path, root: Path, engine: str) -> Project:
 
 def _read_table(path: Path) -> dict[str, Any] | None:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    data = simple_toml.loads(text)
+    return _tool_table(path, data if data is not None else _parsed(path, text))
+
+
+def _parsed(path: Path, text: str) -> dict[str, Any]:
+    """``text`` as tomllib reads it (what lpack.inputs.simple_toml does not read)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     except ValueError as exc:  # an integer over Python's 4,300-digit limit
         raise ConfigError(f"{path}: invalid TOML: a number has more than 4,300 digits") from exc
     except RecursionError as exc:
         raise ConfigError(f"{path}: invalid TOML: nested more than {MAX_DEPTH} levels deep") from exc
+
+
+def _tool_table(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
     if _depth(data) > MAX_DEPTH:
         raise ConfigError(f"{path}: invalid TOML: nested more than {MAX_DEPTH} levels deep")
     if path.name == "lpack.toml":
