@@ -14,6 +14,7 @@ import re
 
 from lpack.analysis.package import Entry
 from lpack.analysis.subjects import PackageSubject
+from lpack.core.patterns import lazy
 from lpack.core.units import exact_bytes, human_bytes
 
 PACKAGE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/python-package.html"
@@ -21,7 +22,7 @@ LAYERS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html
 
 SHOWN = 3  # entries named in a finding about many
 _CACHED_PYC = re.compile(r"(?:^|/)__pycache__/[^/.]+\.([^/.]+)(?:\.opt-\d+)?\.pyc$")
-_CPYTHON_TAG = re.compile(r"cpython-(\d)(\d+)$")
+_CPYTHON_TAG = lazy(r"cpython-(\d)(\d+)$")
 SITE_PACKAGES = re.compile(r"python/lib/python3\.(\d+)/site-packages/")
 
 
@@ -86,7 +87,7 @@ def handler_module(s: PackageSubject) -> str | None:
 # -- bytecode files -------------------------------------------------------------------------------
 
 def tag_version(tag: str) -> tuple[int, int] | None:
-    match = _CPYTHON_TAG.match(tag)
+    match = _CPYTHON_TAG().match(tag)
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 

@@ -11,12 +11,13 @@ from typing import NamedTuple, NoReturn
 from lpack.analysis.subjects import EventFile, FunctionSubject
 from lpack.core import limits
 from lpack.core.findings import Finding, Severity
+from lpack.core.patterns import lazy
 from lpack.core.units import exact_bytes
 from lpack.rules import Rule, rule
 
 # -- environment variables -----------------------------------------------------------------------
 
-_KEY = re.compile(limits.ENV_KEY_PATTERN, re.ASCII)
+_KEY = lazy(limits.ENV_KEY_PATTERN, re.ASCII)
 
 
 class _EnvSize(NamedTuple):
@@ -183,7 +184,7 @@ def environment_key_reserved(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     the function's execution role. For a value of your own, use another name.
     """
     for key in s.environment or {}:
-        if key in limits.RESERVED_ENV_KEYS and _KEY.fullmatch(key):
+        if key in limits.RESERVED_ENV_KEYS and _KEY().fullmatch(key):
             if key in limits.RESERVED_ENV_CREDENTIALS:
                 fix = "grant permissions through the function's execution role; Lambda sets its credentials"
             else:
@@ -197,7 +198,7 @@ def environment_key_reserved(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
 
 def _suggest_key(key: str) -> str | None:
     candidate = re.sub(r"[^A-Za-z0-9_]", "_", key)
-    return candidate if candidate != key and _KEY.fullmatch(candidate) else None
+    return candidate if candidate != key and _KEY().fullmatch(candidate) else None
 
 
 @rule("LP305", "environment-key-invalid", Severity.ERROR, subject=FunctionSubject, source=limits.API_ENVIRONMENT_URL)
@@ -215,7 +216,7 @@ def environment_key_invalid(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     Rename the variable (for example `MY-KEY` to `MY_KEY`) and the code that reads it.
     """
     for key in s.environment or {}:
-        if _KEY.fullmatch(key):
+        if _KEY().fullmatch(key):
             continue
         reserved = " (and it is a name Lambda reserves)" if key in limits.RESERVED_ENV_KEYS else ""
         suggestion = _suggest_key(key)

@@ -26,6 +26,7 @@ from weakref import WeakKeyDictionary
 from lpack.analysis.package import Entry, PackageReader
 from lpack.analysis.subjects import PackageSubject
 from lpack.core.findings import Finding, Severity
+from lpack.core.patterns import lazy
 from lpack.core.targets import ARCHITECTURES_URL, RUNTIMES, RUNTIMES_URL, Runtime, Target
 from lpack.rules import Rule, rule
 
@@ -34,14 +35,14 @@ if TYPE_CHECKING:
 
 PACKAGE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/python-package.html"
 
-_SITE_PACKAGES = re.compile(r"python/lib/python3\.(\d+)/site-packages/")
+_SITE_PACKAGES = lazy(r"python/lib/python3\.(\d+)/site-packages/")
 _SHARED_OBJECT = re.compile(r"\.so(?:\.\d+)*$")
 _TAGGED = re.compile(r"(?P<module>[^.]+)\.(?P<tag>[^.]+)\.(?:so|pyd)")  # PEP 3149: name.TAG.so
-_CPYTHON = re.compile(r"cpython-3(?P<minor>\d+)(?P<flags>[a-z]*)-(?P<platform>.+)")
-_LINUX = re.compile(r"(?P<arch>[^-]+)-linux-(?P<libc>gnu|musl)\w*")
+_CPYTHON = lazy(r"cpython-3(?P<minor>\d+)(?P<flags>[a-z]*)-(?P<platform>.+)")
+_LINUX = lazy(r"(?P<arch>[^-]+)-linux-(?P<libc>gnu|musl)\w*")
 _OTHER_PYTHONS = {"pypy": "PyPy", "graalpy": "GraalPy", "pyston": "Pyston"}
 _WHEEL = re.compile(r"[^/]+\.dist-info/WHEEL")
-_MANYLINUX = re.compile(r"manylinux_(?P<major>\d+)_(?P<minor>\d+)_(?P<arch>.+)")
+_MANYLINUX = lazy(r"manylinux_(?P<major>\d+)_(?P<minor>\d+)_(?P<arch>.+)")
 _LEGACY_MANYLINUX = {"manylinux1": "manylinux_2_5", "manylinux2010": "manylinux_2_12",
                      "manylinux2014": "manylinux_2_17"}  # PEP 600 aliases
 
@@ -283,7 +284,7 @@ def _visible(s: PackageSubject, target: Target) -> list[_Native]:
 def _relative(name: str, kind: str, minor: int) -> str | None:
     if kind != "layer":
         return name
-    site = _SITE_PACKAGES.match(name)
+    site = _SITE_PACKAGES().match(name)
     if site:
         return name[site.end():] if int(site[1]) == minor else None  # another runtime's folder
     return name.removeprefix("python/")
@@ -309,8 +310,10 @@ def _binaries(s: PackageSubject) -> list[tuple[_Native, Binary]]:
     parsed = _PARSED.setdefault(s.reader, {})
     chosen = [n for n in _visible(s, s.target) if _is_candidate(n) and _foreign_extension(n.base, s.target) is None]
     todo = [n.entry.name for n in chosen if n.entry.name not in parsed]
+    if not todo:
+        return [(n, parsed[n.entry.name]) for n in chosen]
     from lpack.analysis.binary import (
-        read_binary,  # ELF parsing loads only when a package has native code
+        read_binary,  # ELF parsing loads only when a package has native code not read yet
     )
 
     sizes = {n.entry.name: n.entry.size for n in chosen}
@@ -361,7 +364,7 @@ def _is_extension_name(base: str) -> bool:
     tagged = _TAGGED.fullmatch(base)
     if tagged is None or not base.endswith(".so"):
         return False
-    return tagged["tag"] == "abi3" or _CPYTHON.fullmatch(tagged["tag"]) is not None
+    return tagged["tag"] == "abi3" or _CPYTHON().fullmatch(tagged["tag"]) is not None
 
 
 def _foreign_extension(base: str, target: Target) -> str | None:
@@ -371,7 +374,7 @@ def _foreign_extension(base: str, target: Target) -> str | None:
         return f"Windows ({tagged['tag']})" if tagged else "Windows"
     if tagged is None or tagged["tag"] == "abi3" or base.endswith(_suffix(target)):
         return None
-    cpython = _CPYTHON.fullmatch(tagged["tag"])
+    cpython = _CPYTHON().fullmatch(tagged["tag"])
     if cpython is None:
         tag = tagged["tag"]
         other = next((name for prefix, name in _OTHER_PYTHONS.items() if tag.startswith(prefix)), None)
@@ -381,7 +384,7 @@ def _foreign_extension(base: str, target: Target) -> str | None:
 
 
 def _platform(platform: str) -> str:
-    linux = _LINUX.fullmatch(platform)
+    linux = _LINUX().fullmatch(platform)
     if linux:
         return f"{linux['arch']} Linux" + (" with musl libc" if linux["libc"] == "musl" else "")
     return {"darwin": "macOS"}.get(platform, platform)
@@ -439,7 +442,7 @@ def _platform_problem(platform: str, target: Target) -> str | None:
     for legacy, modern in _LEGACY_MANYLINUX.items():
         if platform.startswith(legacy + "_"):
             platform = modern + platform[len(legacy):]
-    many = _MANYLINUX.fullmatch(platform)
+    many = _MANYLINUX().fullmatch(platform)
     if platform == "any" or platform == f"linux_{machine}":
         return None
     if many and many["arch"] == machine:

@@ -20,6 +20,7 @@ from lpack.analysis.subjects import PackageSubject
 from lpack.core import limits
 from lpack.core.errors import LpackError
 from lpack.core.findings import Finding, Severity
+from lpack.core.patterns import lazy
 from lpack.core.units import human_bytes
 from lpack.rules import Rule, _package, rule
 from lpack.rules._package import (
@@ -296,7 +297,7 @@ def docs_shipped(r: Rule, s: PackageSubject) -> Iterator[Finding]:
 
 # -- the same distribution shipped twice (LP146, LP147) ------------------------------------------
 
-_DIST_INFO = re.compile(r"(?P<name>[^/-]+)-(?P<version>[^/-]+)\.dist-info/")
+_DIST_INFO = lazy(r"(?P<name>[^/-]+)-(?P<version>[^/-]+)\.dist-info/")
 
 
 class _Copy(NamedTuple):
@@ -315,7 +316,7 @@ def _copies(index: PackageIndex, roots: tuple[str, ...], where: str, layer: int)
     seen: set[str] = set()
     for entry in index.entries:
         root = next((r for r in sorted(roots, key=len, reverse=True) if entry.name.startswith(r)), None)
-        if root is None or (match := _DIST_INFO.match(entry.name, len(root))) is None:
+        if root is None or (match := _DIST_INFO().match(entry.name, len(root))) is None:
             continue
         folder = match.group(0)[:-1]
         if root + folder not in seen:
