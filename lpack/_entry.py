@@ -314,6 +314,8 @@ class _Recorder:
         if event == "open":
             self._open(args)
         elif event in ("os.scandir", "os.listdir"):
+            if _importing():
+                return
             path = args[0] if args else "."
             if isinstance(path, (str, bytes, os.PathLike)) and not isinstance(path, int):
                 self.folders.add(os.path.abspath(os.fsdecode(path)))
@@ -332,6 +334,14 @@ class _Recorder:
                 self.spoiled = self.spoiled or f"wrote {full}"
             return
         self.files.add(full)  # lpack's own modules too (their .pyc when compiled): a new lpack is a new check
+
+
+def _importing() -> bool:
+    """Whether the folder being listed is one the import system looks through for a module (a
+    folder of sys.path, the working folder with ``python -m``): what it finds is recorded as the
+    code imported, not as what the check read. (From _Recorder.__call__, called by _hook, called
+    by the frame that lists the folder.)"""
+    return sys._getframe(3).f_code.co_filename.startswith("<frozen importlib")
 
 
 def _bytecode(path: str) -> bool:
