@@ -10,7 +10,7 @@ for a source folder that is itself a Python project, from where its wheel takes 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import NamedTuple
@@ -53,12 +53,14 @@ class Plan(NamedTuple):
         """The project's own layers this unit uses, by name, and their zips (ARNs are not built here)."""
         return {name: self.project.dist / f"{name}.zip" for name in self.unit.layers if not name.startswith("arn:")}
 
-    def source_files(self, left_out: list[str] | None = None) -> Iterator[tuple[str, Path]]:
+    def source_files(self, left_out: list[str] | None = None,
+                     real: Callable[[Path], Path] = Path.resolve) -> Iterator[tuple[str, Path]]:
         """The unit's own files as a source walk packages them (not a Python project's wheel),
         before the user's excludes: (path in the package, file). The files that do not run on
-        Lambda and ``include`` does not bring back are appended to ``left_out``."""
+        Lambda and ``include`` does not bring back are appended to ``left_out``; ``real``
+        resolves the project's folders and build inputs (`select.walk`)."""
         if self.unit.source is not None:
-            yield from self._walk(self.unit.source, left_out)
+            yield from self._walk(self.unit.source, left_out, real)
 
     def packaged_files(self) -> Iterator[tuple[str, Path]]:
         """The unit's own files as they will be in the package, before the user's excludes: for a
@@ -66,12 +68,13 @@ class Plan(NamedTuple):
         if self.unit.source is not None:
             yield from self._walk(packaged_root(self.unit.source))
 
-    def _walk(self, root: Path, left_out: list[str] | None = None) -> Iterator[tuple[str, Path]]:
+    def _walk(self, root: Path, left_out: list[str] | None = None,
+              real: Callable[[Path], Path] = Path.resolve) -> Iterator[tuple[str, Path]]:
         from lpack.core import select
 
         runtime_only = select.RuntimeOnly(select.spec(self.unit.include), keep=_handler_files(self.unit.handler))
         yield from select.walk(root, runtime_only, skip=build_inputs(self.project, self.unit),
-                               within=(self.project.root, *self.project.follow_links))
+                               within=(self.project.root, *self.project.follow_links), real=real)
         if left_out is not None:
             left_out += runtime_only.left_out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import zlib
@@ -317,7 +318,14 @@ def at_source_files(findings: list[Finding], sources: Callable[[], Iterable[tupl
 
 def display_path(path: Path) -> str:
     """A path as findings and messages show it: relative to the working folder when inside it."""
+    return _displayed(str(path), os.getcwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def _displayed(path: str, cwd: str) -> str:
+    """`display_path`, worked out once per path and working folder (a build of 200 functions
+    names each zip, configuration and requirements file several times: ~8 system calls each)."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(path).resolve().relative_to(Path(cwd).resolve()))
     except ValueError:
-        return str(path)
+        return path

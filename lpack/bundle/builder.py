@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import shutil
@@ -29,7 +30,7 @@ from lpack.bundle.cache import CACHE_TIP, DependencyCache
 from lpack.core import clock, select
 from lpack.core.cache import default_root, make_key
 from lpack.core.errors import BuildError, ConfigError, LpackError, UsageError, redact
-from lpack.core.files import atomic_write_text, cannot_write, is_refused_write
+from lpack.core.files import CacheWrites, atomic_write_text, cannot_write, is_refused_write
 from lpack.core.findings import Finding
 from lpack.core.targets import Target, lifecycle
 from lpack.inputs.config import Project, Unit
@@ -142,14 +143,17 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
     builder = _Builder(project, options, progress)
     result = BuildResult(builder.warnings)
     whole = builder.fetch_set(building)  # one download of the build's packages, when another machine made them
-    if workers.usable(len(building), jobs):
-        _on_processes(builder, plan_, jobs, result)
-    else:
-        try:
-            builder.resolve_early(building[:jobs])
-            _on_threads(builder, plan_, jobs, result, alone=len(units) == 1)
-        finally:
-            builder.forget_early()
+    try:
+        if workers.usable(len(building), jobs):
+            _on_processes(builder, plan_, jobs, result)
+        else:
+            try:
+                builder.resolve_early(building[:jobs])
+                _on_threads(builder, plan_, jobs, result, alone=len(units) == 1)
+            finally:
+                builder.forget_early()
+    finally:
+        builder.cache_writes.settle()  # the stamps and input records are there before anything reads them
     result.artifacts = _installs_first(result.artifacts, builder.keys)
     if not whole:
         builder.share_set(building, result.artifacts)
@@ -422,6 +426,9 @@ class _Builder:
         self._slimmed: dict[str, tuple[Saved, ...]] = {}  # unit name -> what --slim left out
         self._early = False  # a resolution started before its install needed it (resolve_early)
         self._from_set: dict[str, dict[str, Any]] = {}  # unit name -> its record, its zip fetched with the build's archive
+        self.cache_writes = CacheWrites()  # stamps and input records, written on threads (settled at the end)
+        self._real = functools.lru_cache(maxsize=None)(Path.resolve)  # the project's folders, resolved once a run
+        self._requirements_read: dict[Path, Requirements] = {}  # a requirements file -> what it says
 
     def resolve_early(self, units: list[Unit]) -> None:
         """Start resolving the dependency sets of ``units`` that the cache lacks (issue #23):
@@ -540,7 +547,7 @@ class _Builder:
         self.progress(unit.name, f"writing {display_path(path)}")
         ordered = _with_directories(members)
         digest, size = zipwriter.atomic_write_zip(path, ordered)
-        inputs_sha256 = write_inputs_manifest(unit_plan, digest, self._walked.get(unit.name))
+        inputs_sha256 = write_inputs_manifest(unit_plan, digest, self._walked.get(unit.name), writes=self.cache_writes)
         offsets = zipwriter.local_offsets(ordered)
         index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode, offset=offset,
                                                      method=m.method, crc=m.crc) for m, offset in zip(ordered, offsets)))
@@ -664,7 +671,8 @@ class _Builder:
         if record is None:
             return None
         self.progress(unit.name, f"fetched {display_path(unit_plan.artifact)} from the remote cache {self.remote.url}")
-        inputs_sha256 = write_inputs_manifest(unit_plan, record["sha256"], self._walked.get(unit.name))
+        inputs_sha256 = write_inputs_manifest(unit_plan, record["sha256"], self._walked.get(unit.name), found[1],
+                                              writes=self.cache_writes)
         # what the package checks found on the machine that built it, for a function judged alone
         # (a layer's index serves its functions; layers' contents are not in the key)
         alone = unit.kind == "function" and not unit.layers and not self.layer_zips
@@ -814,7 +822,7 @@ class _Builder:
                          "packages": artifact.packages, "slimmed": [list(s) for s in artifact.slimmed]},
             "findings": [stamps.finding_to_json(f) for f in findings],
         }
-        stamps.write_stamp(self.cache.root, self._stamp_key(unit_plan), record)
+        stamps.write_stamp(self.cache.root, self._stamp_key(unit_plan), record, self.cache_writes)
 
     def _current(self, unit_plan: Plan, built: _Built, start: float) -> tuple[Artifact, list[Finding]] | None:
         """The unit's artifact and package findings as its stamp recorded them, when its inputs
@@ -840,7 +848,7 @@ class _Builder:
                     return None
                 record["files"] = stamps.stats(p for _rel, p in files)  # touched, not changed: stamped anew
                 record["folders"] = stamps.folders(unit.source, prune=not unit.include) if unit.source else []
-                stamps.write_stamp(self.cache.root, key, record)
+                stamps.write_stamp(self.cache.root, key, record, self.cache_writes)
             kept = record["artifact"]
             findings = [stamps.finding_from_json(f) for f in record["findings"]]
             artifact = Artifact(
@@ -905,7 +913,7 @@ class _Builder:
         unit = unit_plan.unit
         if unit.name not in self._walked:
             left_out: list[str] = []
-            self._walked[unit.name] = list(unit_plan.source_files(left_out))
+            self._walked[unit.name] = list(unit_plan.source_files(left_out, self._real))
             self._left_out[unit.name] = tuple(left_out)
         return self._walked[unit.name]
 
@@ -990,7 +998,7 @@ class _Builder:
         files = self._requirement_files(unit, target, extra, scratch)
         if not files:
             return None
-        reqs = read_requirements(files[0])
+        reqs = self._declared_requirements(files[0]) if files[0] == unit.requirements else read_requirements(files[0])
         for path in files[1:]:
             more = read_requirements(path)
             reqs.files += more.files
@@ -1002,6 +1010,13 @@ class _Builder:
         reqs.no_deps = unit.lock is not None
         reqs.origin = unit.dependencies
         return None if reqs.empty else (reqs, files)
+
+    def _declared_requirements(self, path: Path) -> Requirements:
+        """A unit's requirements file, read and parsed once a run (200 functions may share 5), as
+        a copy to add to."""
+        if (known := self._requirements_read.get(path)) is None:
+            known = self._requirements_read[path] = read_requirements(path)
+        return known.copy()
 
     def _dependency_key(self, reqs: Requirements, target: Target) -> str:
         """The dependency cache's key: what shapes the install, nothing of where the project is.
@@ -1269,10 +1284,19 @@ _INPUTS_KEPT = 64
 _INPUTS_LOCK = threading.Lock()
 
 
-def write_inputs_manifest(unit_plan: Plan, zip_sha256: str, files: list[tuple[str, Path]] | None = None) -> str:
-    """Remember in the cache that the zip with ``zip_sha256`` was built from the unit's inputs;
-    returns their digest."""
-    digest = inputs_digest(unit_plan, files)
+def write_inputs_manifest(unit_plan: Plan, zip_sha256: str, files: list[tuple[str, Path]] | None = None,
+                          digest: str | None = None, writes: CacheWrites | None = None) -> str:
+    """Remember in the cache that the zip with ``zip_sha256`` was built from the unit's inputs
+    (now, or on ``writes``' threads); returns their digest (``digest``, when already worked out)."""
+    digest = digest or inputs_digest(unit_plan, files)
+    if writes is None:
+        _record_inputs(zip_sha256, digest)
+    else:
+        writes.submit(lambda: _record_inputs(zip_sha256, digest))
+    return digest
+
+
+def _record_inputs(zip_sha256: str, digest: str) -> None:
     with _INPUTS_LOCK:  # units of one run with the same bytes (a shared source) each add theirs
         known = [d for d in _recorded_inputs(zip_sha256) or () if d != digest]
         record = {"version": _INPUTS_VERSION, "inputs_sha256": [digest, *known][:_INPUTS_KEPT]}
@@ -1280,7 +1304,6 @@ def write_inputs_manifest(unit_plan: Plan, zip_sha256: str, files: list[tuple[st
             atomic_write_text(_inputs_record(zip_sha256), json.dumps(record) + "\n", durable=False)
         except OSError:
             pass  # a read-only cache: check will take the zip as it is (or as dist/'s manifest says)
-    return digest
 
 
 def _recorded_inputs(zip_sha256: str) -> list[str] | None:

@@ -26,9 +26,12 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lpack.core.findings import Finding, Location, Severity
+
+if TYPE_CHECKING:
+    from lpack.core.files import CacheWrites
 
 STAMP_VERSION = 1
 Stat = list[Any]  # [path, size, mtime_ns, inode]
@@ -126,12 +129,16 @@ def read_stamp(cache_root: Path, key: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("version") == STAMP_VERSION else None
 
 
-def write_stamp(cache_root: Path, key: str, record: dict[str, Any]) -> None:
+def write_stamp(cache_root: Path, key: str, record: dict[str, Any], writes: CacheWrites | None = None) -> None:
+    """The stamp, now, or on ``writes``' threads (a build's many)."""
     from lpack.core.files import atomic_write_text
 
+    path, text = stamp_path(cache_root, key), json.dumps({**record, "version": STAMP_VERSION}) + "\n"
+    if writes is not None:
+        writes.text(path, text)
+        return
     try:
-        atomic_write_text(stamp_path(cache_root, key), json.dumps({**record, "version": STAMP_VERSION}) + "\n",
-                          durable=False)
+        atomic_write_text(path, text, durable=False)
     except OSError:
         pass  # a read-only cache: the next build decides from the contents, as before
 

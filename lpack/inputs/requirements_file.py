@@ -44,6 +44,14 @@ class Requirements:
     def empty(self) -> bool:
         return not self.lines
 
+    def copy(self) -> Requirements:
+        """Another Requirements with the same contents, whose lists can be added to."""
+        other = Requirements(list(self.lines))
+        other.files, other.names = list(self.files), list(self.names)
+        other.local_paths, other.local_projects = list(self.local_paths), list(self.local_projects)
+        other.has_hashes, other.no_deps, other.origin = self.has_hashes, self.no_deps, self.origin
+        return other
+
     def fingerprint(self, within: tuple[Path, ...] = ()) -> str:
         """A digest of the files and of the local folders they name; links in those folders are
         followed as far as ``within`` (the project's root and its follow-links) lets a build."""
