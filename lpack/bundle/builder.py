@@ -144,7 +144,9 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
     result = BuildResult(builder.warnings)
     whole = builder.fetch_set(building)  # one download of the build's packages, when another machine made them
     try:
-        if workers.usable(len(building), jobs):
+        # a fresh machine's packages, all downloaded: what is left per unit (records, stamps) is
+        # less than forking workers costs
+        if not whole and workers.usable(len(building), jobs):
             _on_processes(builder, plan_, jobs, result)
         else:
             try:
@@ -429,6 +431,8 @@ class _Builder:
         self.cache_writes = CacheWrites()  # stamps and input records, written on threads (settled at the end)
         self._real = functools.lru_cache(maxsize=None)(Path.resolve)  # the project's folders, resolved once a run
         self._requirements_read: dict[Path, Requirements] = {}  # a requirements file -> what it says
+        self._local_stat_lists: dict[tuple[Path, ...], list[Any]] = {}  # local paths -> their stats (stamps)
+        self._stamp_keys: dict[str, str] = {}  # unit name -> its stamp's key
 
     def resolve_early(self, units: list[Unit]) -> None:
         """Start resolving the dependency sets of ``units`` that the cache lacks (issue #23):
@@ -670,7 +674,8 @@ class _Builder:
                     else prefetched.result()
         if record is None:
             return None
-        self.progress(unit.name, f"fetched {display_path(unit_plan.artifact)} from the remote cache {self.remote.url}")
+        if self.progress is not silent:  # a path resolved for nobody was a tenth of a fresh machine's unit
+            self.progress(unit.name, f"fetched {display_path(unit_plan.artifact)} from the remote cache {self.remote.url}")
         inputs_sha256 = write_inputs_manifest(unit_plan, record["sha256"], self._walked.get(unit.name), found[1],
                                               writes=self.cache_writes)
         # what the package checks found on the machine that built it, for a function judged alone
@@ -743,19 +748,26 @@ class _Builder:
 
         if self.remote is None or self.options.refresh or len(units) < 2:
             return False
-        members = []
+        plans = []
         for unit in units:
             try:
                 unit_plan = plan(self.project, unit, self.options.runtime, self.options.architecture)
-                if unit_plan.artifact.exists() or lifecycle(unit_plan.target.runtime, self.today) == "blocked":
-                    return False  # not a fresh checkout (its zips are most likely current), or not all built
-                found = self._artifact_key(unit_plan)
             except LpackError:
                 return False  # its build says why
-            if found is None:
-                return False
-            members.append(artifacts.SetMember(unit.name, found[0], unit_plan.artifact))
-        records = artifacts.fetch_set(self.remote, members)
+            if unit_plan.artifact.exists() or lifecycle(unit_plan.target.runtime, self.today) == "blocked":
+                return False  # not a fresh checkout (its zips are most likely current), or not all built
+            plans.append(unit_plan)
+        with artifacts.SetFetcher(self.remote) as fetcher:  # its client made on another core while the keys are worked out
+            members = []
+            for unit_plan in plans:
+                try:
+                    found = self._artifact_key(unit_plan)
+                except LpackError:
+                    return False  # its build says why
+                if found is None:
+                    return False
+                members.append(artifacts.SetMember(unit_plan.unit.name, found[0], unit_plan.artifact))
+            records = fetcher.fetch(members)
         self._from_set = records or {}
         return records is not None
 
@@ -776,7 +788,22 @@ class _Builder:
 
     # -- stamps: a unit whose inputs' stats are as they were is not built (lpack.bundle.stamps) ---
 
+    def _local_stats(self, local: list[Path]) -> list[Any]:
+        """`stamps.local_stats`, once a run for each list of local paths (200 functions sharing
+        5 requirements files walk one wheelhouse 5 times, not 200)."""
+        from lpack.bundle import stamps
+
+        if (known := self._local_stat_lists.get(tuple(local))) is None:
+            known = self._local_stat_lists[tuple(local)] = stamps.local_stats(local)
+        return known
+
     def _stamp_key(self, unit_plan: Plan) -> str:
+        """The key of the unit's stamp (worked out once a run: it is asked before the build and after)."""
+        if (known := self._stamp_keys.get(unit_plan.unit.name)) is None:
+            known = self._stamp_keys[unit_plan.unit.name] = self._work_out_stamp_key(unit_plan)
+        return known
+
+    def _work_out_stamp_key(self, unit_plan: Plan) -> str:
         from lpack.bundle.stamps import canonical, stats
 
         if self._stamp_parts is None:
@@ -813,7 +840,7 @@ class _Builder:
         layers = [p for name, p in unit_plan.layer_artifacts().items()]
         record = {
             "zip": stamps.stat_of(artifact.path), "layers": stamps.stats(layers), "declared": stamps.stats(declared),
-            "local": stamps.local_stats(local), "files": stamps.stats(p for _rel, p in self._walked.get(unit.name, [])),
+            "local": self._local_stats(local), "files": stamps.stats(p for _rel, p in self._walked.get(unit.name, [])),
             "folders": stamps.folders(unit.source, prune=not unit.include) if unit.source is not None else [],
             "inputs_sha256": artifact.inputs_sha256, "sha256": artifact.sha256, "deps_key": self.keys.get(unit.name),
             "artifact": {"size_zipped": artifact.size_zipped, "size_unzipped": artifact.size_unzipped,

@@ -164,6 +164,15 @@ class RemoteCache:
         """Turn the remote off for the rest of the run, with one warning."""
         self._fail(why)
 
+    def adopt(self, failed: str | None, warnings: list[str]) -> None:
+        """What another process found using this remote (lpack.bundle.artifacts.SetFetcher): its
+        warnings said here, and the remote off here too when it turned off there."""
+        for warning in warnings:
+            self._warn(warning)
+        if failed is not None:
+            with self._guard:
+                self.failed = self.failed or failed
+
     def submit(self, func: Callable[..., Any], *args: Any) -> Future[Any]:
         """Run ``func(*args)`` on a small pool of threads (boto3 lets go of the interpreter while
         it waits on the network), made in the process that uses it; `finish` waits for them all."""

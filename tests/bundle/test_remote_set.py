@@ -167,3 +167,85 @@ def test_the_archive_key_names_the_set_of_units_whatever_their_order(tmp_path: P
     assert set_key([one, two]) == set_key([two, one])
     assert set_key([one, two]) != set_key([one]) != set_key([one._replace(key="k3")])
     assert set_key([one, two]) != set_key([one._replace(name="fn3"), two])  # a renamed function is another build
+
+
+def test_the_download_process_dying_leaves_the_build_to_fetch_the_archive_itself(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str],  # noqa: F811
+) -> None:
+    """The archive is downloaded by a process of its own (lpack.bundle.artifacts.SetFetcher);
+    when that process is gone before it is asked, the build downloads the archive itself."""
+    from lpack.bundle import artifacts
+    from lpack.bundle.remote import RemoteCache
+
+    a, _report, _err = machine(tmp_path, "a", wheels, s3_server, bucket, capsys, "--jobs", "2")
+    [archive] = archives(s3_server, bucket)
+    index = json.loads(_index_of(s3_server, bucket, archive))
+    by_name = {record["name"]: key for key, record in index["packages"].items()}
+    b = tmp_path / "b"
+    (b / "dist").mkdir(parents=True)
+    members = [SetMember(name, key, b / "dist" / f"{name}.zip") for name, key in by_name.items()]
+    assert artifacts.set_object(RemoteCache(f"s3://{bucket}/team/lpack"), set_key(members)) == archive
+
+    warnings: list[str] = []
+    remote_ = RemoteCache(f"s3://{bucket}/team/lpack", endpoint=s3_server, warn=warnings.append)
+    with artifacts.SetFetcher(remote_) as fetcher:
+        assert fetcher._process is not None
+        fetcher._process.kill()  # as if the system had killed it
+        fetcher._process.wait()
+        records = fetcher.fetch(members)
+    assert records is not None and set(records) == set(by_name) and warnings == []
+    assert _zips(b / "dist") == _zips(a / "dist")
+    assert not list((b / "dist").glob(".*.tmp"))
+
+    # and with the process alive: the same zips, written by it, renamed here
+    shutil.rmtree(b / "dist")
+    (b / "dist").mkdir()
+    with artifacts.SetFetcher(remote_) as fetcher:
+        process = fetcher._process
+        assert process is not None
+        assert fetcher.fetch(members) == records
+    assert process.poll() is not None  # it answered and ended
+    assert _zips(b / "dist") == _zips(a / "dist")
+
+
+def test_a_download_process_not_needed_is_stopped(s3_server: str, bucket: str) -> None:  # noqa: F811
+    from lpack.bundle import artifacts
+    from lpack.bundle.remote import RemoteCache
+
+    with artifacts.SetFetcher(RemoteCache(f"s3://{bucket}/team/lpack", endpoint=s3_server)) as fetcher:
+        process = fetcher._process
+        assert process is not None
+    assert process.returncode is not None  # gone (and waited for), not left running
+
+
+def test_a_fresh_machines_build_leaves_the_s3_client_to_the_download_process(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str],  # noqa: F811
+) -> None:
+    """botocore's import and the S3 client (~0.25 s) happen in the download process, on another
+    core, while the build works out its keys: the build's own process never loads them."""
+    import subprocess
+    import sys
+
+    a, _report, _err = machine(tmp_path, "a", wheels, s3_server, bucket, capsys, "--jobs", "2")
+    b = tmp_path / "b" / "proj"
+    shutil.copytree(a, b, ignore=shutil.ignore_patterns("dist"))
+    script = ("import sys, json\nfrom lpack.cli import main\n"
+              f"code = main(['build', {str(b)!r}, '--cache-dir', {str(tmp_path / 'b-cache')!r}, '-q', '--format', 'json', "
+              + ", ".join(repr(x) for x in remote(s3_server, bucket)) + "])\n"
+              "print(json.dumps({'code': code, 'botocore': 'botocore' in sys.modules}), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    last = json.loads(done.stderr.strip().splitlines()[-1])
+    assert last == {"code": 0, "botocore": False}, done.stderr
+    assert origins(json.loads(done.stdout)) == ["remote"] * UNITS
+    assert _zips(b / "dist") == _zips(a / "dist")
+
+
+def _index_of(endpoint: str, bucket: str, archive: str) -> bytes:  # noqa: F811
+    import io
+    import tarfile
+
+    data = s3(endpoint).get_object(Bucket=bucket, Key=archive)["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        member = tar.extractfile(tar.getmembers()[0])
+        assert member is not None
+        return member.read()
