@@ -134,7 +134,7 @@ def judged(record: Mapping[str, Any], zip_path: Path) -> Judged | None:
 
     data = record.get("judged")
     try:
-        shown = display_path(zip_path)
+        shown = display_path(zip_path) if data["findings"] else ""  # type: ignore[index]
         return Judged(int(data["size_zipped"]), int(data["size_unzipped"]), int(data["files"]),  # type: ignore[index]
                       [(str(n), int(size)) for n, size in data["largest"]],  # type: ignore[index]
                       [finding_from_json(_swapped(f, _ZIP, shown)) for f in data["findings"]])  # type: ignore[index]
