@@ -62,23 +62,30 @@ def partition(units: list[Unit], jobs: int) -> list[list[Unit]]:
     """``units`` in ``jobs`` shares whose counts differ by one at most; the units of one
     dependency set go to one worker where they fit (it installs the set, the others reuse it and
     none waits for another worker's install). Sets are placed largest first, each on the share
-    with the most room; one that does not fit is split (at most ``jobs`` - 1 are), and the units of
-    it a worker did not start with come last in its share, when the install is likely done."""
+    with the most room; one that does not fit is split (at most ``jobs`` - 1 are): the worker with
+    its first part starts with it (installs it first), and the units of it the others get come
+    last in their shares, when the install is long done (both at the end, measured: one worker
+    waited out the other's install, ~0.1-0.2 s of a 2 s build of 200 functions)."""
     groups: dict[object, list[Unit]] = {}
     for unit in units:  # units without dependencies install nothing: each is a group of its own
         groups.setdefault(unit.dependencies or ("none", unit.name), []).append(unit)
     room = [len(units) // jobs + (i < len(units) % jobs) for i in range(jobs)]
+    lead: list[list[Unit]] = [[] for _ in range(jobs)]  # a split set's first part: installed first
     first: list[list[Unit]] = [[] for _ in range(jobs)]
     later: list[list[Unit]] = [[] for _ in range(jobs)]
     for group in sorted(groups.values(), key=len, reverse=True):
         shares = first
         while group:
             i = max(range(jobs), key=lambda j: room[j])
-            shares[i].extend(group[:room[i]])
+            split = shares is first and len(group) > room[i]
+            (lead if split else shares)[i].extend(group[:room[i]])
             group, room[i], shares = group[room[i]:], max(room[i] - len(group), 0), later
     order = {unit.name: n for n, unit in enumerate(units)}
-    return [sorted(a, key=lambda u: order[u.name]) + sorted(b, key=lambda u: order[u.name])
-            for a, b in zip(first, later) if a or b]
+
+    def ordered(share: list[Unit]) -> list[Unit]:
+        return sorted(share, key=lambda u: order[u.name])
+
+    return [ordered(a) + ordered(b) + ordered(c) for a, b, c in zip(lead, first, later) if a or b or c]
 
 
 def build(builder: _Builder, units: list[Unit], jobs: int, layers: dict[str, PackageIndex],
