@@ -80,7 +80,8 @@ def artifact_key(unit_plan: Plan, files: list[tuple[str, Path]], inputs_sha256: 
 def portable(value: Any, root: str) -> Any:
     """``value`` (canonical JSON) with the paths under ``root`` made relative to it."""
     if isinstance(value, str) and (value == root or value.startswith(root + os.sep)):
-        return Path(os.path.relpath(value, root)).as_posix()
+        # os.path.relpath's answer for a path under root, without the two getcwd() calls it makes
+        return Path(os.path.normpath(value[len(root):].lstrip(os.sep) or ".")).as_posix()
     if isinstance(value, dict):
         return {k: portable(v, root) for k, v in value.items()}
     if isinstance(value, list):
