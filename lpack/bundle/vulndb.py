@@ -1,8 +1,10 @@
 """Ask a vulnerability service about exact (name, version) pairs: OSV's API, or PyPI's JSON API.
 
-- ``osv``: one POST to ``/v1/querybatch`` with every package (its answer names the advisories'
-  ids), then ``GET /v1/vulns/ID`` for each advisory found (the whole record: aliases, fixed
-  versions). https://google.github.io/osv.dev/post-v1-querybatch/
+- ``osv``: a POST to ``/v1/querybatch`` with every package (its answer names the advisories'
+  ids; up to 1,000 queries a request, OSV's limit, and a result that says ``next_page_token`` is
+  asked again with it as ``page_token`` until none does), then ``GET /v1/vulns/ID`` for each
+  advisory found (the whole record: aliases, fixed versions).
+  https://google.github.io/osv.dev/post-v1-querybatch/
 - ``pypi``: ``GET /pypi/NAME/VERSION/json`` per package; its ``vulnerabilities`` are OSV's
   records for that release. A 404 means PyPI does not know the release (a private or local
   package): that package is not checked, and the audit says so.
@@ -26,6 +28,8 @@ from lpack.core.errors import LpackError
 OSV_URL = "https://api.osv.dev"
 PYPI_JSON_URL = "https://pypi.org/pypi"
 _TIMEOUT_S = 20
+_OSV_BATCH = 1000  # queries in one querybatch request, at most (OSV's limit)
+_OSV_MAX_PAGES = 100  # a service still paging after this many is not answering
 _THREADS = 8
 
 
@@ -53,18 +57,37 @@ def lookup(packages: Sequence[tuple[str, str]], service: str = "auto") -> tuple[
 
 def osv(packages: Sequence[tuple[str, str]]) -> dict[str, tuple[Advisory, ...] | None]:
     base = os.environ.get("LPACK_OSV_URL") or OSV_URL
-    queries = [{"package": {"name": name, "ecosystem": "PyPI"}, "version": version} for name, version in packages]
-    answer = _json(_request(f"{base}/v1/querybatch", json.dumps({"queries": queries}).encode()), base)
-    results = answer.get("results") if isinstance(answer, dict) else None
-    if not isinstance(results, list) or len(results) != len(packages):
-        raise Unreachable(f"{base}: the querybatch answer does not list one result per package; nothing was checked")
-    ids = sorted({str(v["id"]) for r in results for v in (r or {}).get("vulns") or [] if isinstance(v, dict) and "id" in v})
+    wanted = _osv_ids(base, packages)
+    ids = sorted({i for found in wanted for i in found})
     records = dict(zip(ids, _parallel(lambda i: _json(_request(f"{base}/v1/vulns/{i}"), base), ids)))
-    found: dict[str, tuple[Advisory, ...] | None] = {}
-    for (name, _version), result in zip(packages, results):
-        wanted = [str(v["id"]) for v in (result or {}).get("vulns") or [] if isinstance(v, dict) and "id" in v]
-        found[name] = merged(a for i in wanted if (a := from_osv(records[i], name)) is not None)
-    return found
+    return {name: merged(a for i in found if (a := from_osv(records[i], name)) is not None)
+            for (name, _version), found in zip(packages, wanted)}
+
+
+def _osv_ids(base: str, packages: Sequence[tuple[str, str]]) -> list[list[str]]:
+    """Each package's advisory ids from querybatch: at most _OSV_BATCH queries a request, and a
+    query whose result has a ``next_page_token`` asked again with it, until none has one."""
+    ids: list[list[str]] = [[] for _ in packages]
+    pending = [(n, {"package": {"name": name, "ecosystem": "PyPI"}, "version": version})
+               for n, (name, version) in enumerate(packages)]
+    for _page in range(_OSV_MAX_PAGES):
+        more = []
+        for start in range(0, len(pending), _OSV_BATCH):
+            batch = pending[start:start + _OSV_BATCH]
+            answer = _json(_request(f"{base}/v1/querybatch", json.dumps({"queries": [q for _n, q in batch]}).encode()),
+                           base)
+            results = answer.get("results")
+            if not isinstance(results, list) or len(results) != len(batch):
+                raise Unreachable(f"{base}: the querybatch answer does not list one result per package; nothing was "
+                                  "checked")
+            for (n, query), result in zip(batch, results):
+                result = result if isinstance(result, dict) else {}
+                ids[n] += [str(v["id"]) for v in result.get("vulns") or [] if isinstance(v, dict) and "id" in v]
+                if token := result.get("next_page_token"):
+                    more.append((n, {**query, "page_token": str(token)}))
+        if not (pending := more):
+            return ids
+    raise Unreachable(f"{base}: querybatch was still paging after {_OSV_MAX_PAGES} pages; nothing was checked")
 
 
 def pypi(packages: Sequence[tuple[str, str]]) -> dict[str, tuple[Advisory, ...] | None]:

@@ -58,12 +58,21 @@ class _Service(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    page_size: ClassVar[int | None] = None  # OSV pages a query's advisories (next_page_token) past its limit
+
     def do_POST(self) -> None:
         self.seen.append(f"POST {self.path}")
         queries = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["queries"]
-        results = [{"vulns": [{"id": r["id"], "modified": r["modified"]}
-                              for r in _affecting(q["package"]["name"], q["version"])]} for q in queries]
-        self._answer(200, {"results": [r if r["vulns"] else {} for r in results]})
+        self._answer(200, {"results": [self._result(q) for q in queries]})
+
+    def _result(self, query: dict[str, Any]) -> dict[str, Any]:
+        vulns = [{"id": r["id"], "modified": r["modified"]} for r in _affecting(query["package"]["name"], query["version"])]
+        start = int(query.get("page_token", "0"))
+        if self.page_size is None:
+            return {"vulns": vulns} if vulns else {}
+        page = vulns[start:start + self.page_size]
+        more = {"next_page_token": str(start + self.page_size)} if start + self.page_size < len(vulns) else {}
+        return {"vulns": page, **more} if page else {}
 
     def do_GET(self) -> None:
         self.seen.append(f"GET {self.path}")
@@ -86,6 +95,7 @@ def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("LPACK_OSV_URL", base)
     monkeypatch.setenv("LPACK_PYPI_JSON_URL", f"{base}/pypi")
     _Service.seen = []
+    _Service.page_size = None
     try:
         yield base
     finally:
@@ -134,6 +144,30 @@ def test_known_vulnerabilities_of_what_ships_with_ids_fixes_and_who_pulled_them_
     ]
     assert _Service.seen[0] == "POST /v1/querybatch"
     assert sorted(_Service.seen[1:]) == ["GET /v1/vulns/PYSEC-2018-28", "GET /v1/vulns/PYSEC-2019-132"]
+
+
+def test_advisories_on_later_pages_and_packages_past_one_batch_are_all_asked_for(
+        tmp_path: Path, old_wheels: Path, service: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """OSV answers a query with many advisories a page at a time (next_page_token) and takes up
+    to 1,000 queries a request: an advisory on a later page, or of a package past the first
+    batch, is still found."""
+    from lpack.bundle import vulndb
+
+    second = {**RECORDS["PYSEC-2018-28"], "id": "PYSEC-2018-9999", "aliases": ["CVE-2018-99999"]}
+    monkeypatch.setitem(RECORDS, second["id"], second)  # requests 2.19.1 has two advisories now
+    monkeypatch.setattr(_Service, "page_size", 1)
+    monkeypatch.setattr(vulndb, "_OSV_BATCH", 2)  # 3 distributions: two requests a page
+    root = make_project(tmp_path / "fn", old_wheels, "requests==2.19.1", "urllib3==1.23", "certifi==2024.8.30",
+                        handler=HANDLER)
+    code, out, err = run(capsys, "audit", str(root), *TARGET, "--format", "json")
+    report = json.loads(out)
+    assert code == 1, err
+    found = sorted(re.match(r"(\S+ \S+): (\S+) ", f["message"]).groups() for f in report["findings"])  # type: ignore[union-attr]
+    assert found == [("requests 2.19.1", "PYSEC-2018-28"), ("requests 2.19.1", "PYSEC-2018-9999"),
+                     ("urllib3 1.23", "PYSEC-2019-132")]
+    posts = [s for s in _Service.seen if s.startswith("POST")]
+    assert len(posts) == 3  # the first page in two batches, then requests' second page
 
 
 def test_fixed_releases_are_clean_and_say_what_was_audited(
