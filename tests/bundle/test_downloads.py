@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import socket
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -87,3 +88,48 @@ def test_a_closed_connection_is_opened_again(server: tuple[str, list[object]]) -
         downloads.close()  # as a server ending an idle keep-alive would
         assert downloads.get(f"{url}/w1.whl") == bytes([1]) * 1001
     assert len(connections) == 2
+
+
+class _Resolver:
+    """getaddrinfo behind a resolver that drops the first ``dropped`` queries (their callers wait
+    until the test ends, as they would for the C library's 5 s retry) and answers the others."""
+
+    def __init__(self, dropped: int = 0, failing: bool = False) -> None:
+        self.calls = 0
+        self.dropped, self.failing = dropped, failing
+        self.released = threading.Event()
+
+    def __call__(self, host: str, port: int, **kwargs: object) -> list[object]:
+        self.calls += 1
+        if self.calls <= self.dropped:
+            self.released.wait(60)
+        if self.failing:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return socket.getaddrinfo(host, port, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_dropped_lookup_is_asked_again_beside_the_first(server: tuple[str, list[object]]) -> None:
+    url, _connections = server
+    resolver = _Resolver(dropped=1)
+    try:
+        with Downloads(lookup=resolver) as downloads:
+            assert downloads.get(f"{url}/w2.whl") == bytes([2]) * 1002
+            assert downloads.get(f"{url}/w3.whl") == bytes([3]) * 1003  # the host's answer is kept
+    finally:
+        resolver.released.set()
+    assert resolver.calls == 2
+
+
+def test_a_prompt_lookup_is_asked_once(server: tuple[str, list[object]]) -> None:
+    url, _connections = server
+    resolver = _Resolver()
+    with Downloads(lookup=resolver) as downloads:
+        assert downloads.get(f"{url}/w1.whl") == bytes([1]) * 1001
+    assert resolver.calls == 1
+
+
+def test_an_unknown_host_is_an_error_after_asking_twice() -> None:
+    resolver = _Resolver(failing=True)
+    with Downloads(lookup=resolver) as downloads, pytest.raises(OSError, match="not known"):
+        downloads.get("https://no-such-host.invalid/w.whl")
+    assert resolver.calls == 2
