@@ -4,6 +4,7 @@
 Run from the repository root (needs PyPI the first time; stdlib only, plus lpack and uv):
 
     python benchmarks/bench_cold.py [--runs 5] [--sets medium,large] [--arch x86_64,arm64] [--out FILE]
+                                    [--before DIR]
 
 For two dependency sets, every distribution pinned,
   medium  requests + pydantic + orjson (11 distributions)
@@ -19,6 +20,10 @@ and both architectures (python3.12 x86_64 and arm64), it times, --runs times eac
   lpack cold, LPACK_WHEEL_COPY=0
                the same, forcing the old install path (installed by uv, then every file deflated);
                only when this lpack knows the variable.
+  lpack cold, before
+               with --before DIR: the same command with PYTHONPATH=DIR, an older checkout of lpack
+               (`git worktree add DIR REV`), so that a change is measured against its parent in
+               the same interleaved run.
 
 uv's own download cache (UV_CACHE_DIR, one shared temporary folder) is filled before the runs and
 stays warm for every row: this compares installing and zipping, not downloading. The goal
@@ -78,6 +83,7 @@ ROWS = (
     Row("uv", "uv pip install --target + zip"),
     Row("lpack", "lpack build cold"),
     Row("lpack_old", "lpack build cold, LPACK_WHEEL_COPY=0 (old path)"),
+    Row("before", "lpack build cold, before (--before)"),
 )
 
 
@@ -117,7 +123,8 @@ def zip_facts(path: Path) -> dict[str, Any]:
 class Case:
     """One dependency set on one architecture: its project folder and its samples."""
 
-    def __init__(self, work: Path, name: str, arch: str, uv_cache: Path) -> None:
+    def __init__(self, work: Path, name: str, arch: str, uv_cache: Path, before: Path | None = None) -> None:
+        self.before = before
         self.name, self.arch, self.machine = name, arch, ARCHITECTURES[arch]
         self.root = reset(work / f"{name}-{arch}")
         self.project = self.root / f"cold-{name}"
@@ -151,6 +158,8 @@ class Case:
         extra = {"LPACK_CACHE_DIR": str(cache)}
         if key == "lpack_old":
             extra["LPACK_WHEEL_COPY"] = "0"
+        if key == "before" and self.before is not None:
+            extra["PYTHONPATH"] = str(self.before)
         seconds = checked([*lpack_command(), "build", str(self.project), "--runtime", RUNTIME, "--arch", self.arch,
                            "--installer", "uv", "--format", "json", "-q"], self.env(**extra), cwd=self.project)
         self.facts[key] = zip_facts(self.project / "dist" / f"{self.project.name}.zip")
@@ -181,7 +190,8 @@ def report(cases: list[Case], keys: list[str], meta: dict[str, Any]) -> dict[str
                 continue
             lo, mid, hi = stats(case.samples[row.key])
             facts = case.facts.get(row.key, {})
-            print(f"| {case.name} | {case.arch} | {row.label} | {lo:.3f} | {mid:.3f} | {hi:.3f} | {mid / base:.2f}x "
+            label = row.label.replace("--before", meta.get("before", "--before"))
+            print(f"| {case.name} | {case.arch} | {label} | {lo:.3f} | {mid:.3f} | {hi:.3f} | {mid / base:.2f}x "
                   f"| {facts.get('files', '')} | {facts.get('zip_bytes', 0):,} |")
             entry["rows"][row.key] = {"samples": case.samples[row.key], "min": lo, "median": mid, "max": hi,
                                       "ratio": mid / base, **facts}
@@ -209,17 +219,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arch", default="x86_64,arm64")
     parser.add_argument("--out", type=Path, help="also write every sample as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--before", type=Path, help="also time the lpack checked out in this folder")
     args = parser.parse_args(argv)
-    keys = ["uv", "lpack"] + (["lpack_old"] if wheel_copy_known() else [])
+    keys = ["uv", "lpack"] + (["lpack_old"] if wheel_copy_known() else []) + (["before"] if args.before else [])
     work = Path(tempfile.mkdtemp(prefix="lpack-bench-cold-"))
     started = time.perf_counter()
     meta = {"date": dt.date.today().isoformat(), "cpus": os.cpu_count(), "machine": f"{platform.system()} "
             f"{platform.release()} {platform.machine()}", "python": platform.python_version(),
             "uv": version_of([shutil.which("uv") or "uv", "--version"]), "lpack": lpack_revision(),
             "load": " ".join(f"{x:.2f}" for x in os.getloadavg()), "runs": args.runs, "rows": keys}
+    if args.before:
+        meta["before"] = version_of(["git", "-C", str(args.before), "rev-parse", "--short", "HEAD"])
     try:
         uv_cache = reset(work / "uv-cache")
-        cases = [Case(work, name, arch, uv_cache) for name in args.sets.split(",") for arch in args.arch.split(",")]
+        cases = [Case(work, name, arch, uv_cache, args.before) for name in args.sets.split(",")
+                 for arch in args.arch.split(",")]
         for case in cases:  # fill uv's cache (downloads) and warm the disk; not timed
             print(f"warming {case.name} {case.arch}", file=sys.stderr)
             for key in keys:

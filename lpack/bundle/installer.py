@@ -77,8 +77,33 @@ def _uv_identity(uv: str) -> str:
 
     info = os.stat(uv)
     stamp = f"{uv}:{info.st_size}:{info.st_mtime_ns}"
-    version = memo(default_root(), "uv-version", {"binary": stamp}, lambda: _version([uv, "--version"]) or stamp)
+    version = memo(default_root(), "uv-version", {"binary": stamp},
+                   lambda: packaged_version(uv, info.st_size) or _version([uv, "--version"]) or stamp)
     return version.split(" (")[0]  # not the build host (x86_64-unknown-linux-gnu): it installs for the target
+
+
+def packaged_version(binary: str, size: int, places: Sequence[str] | None = None) -> str | None:
+    """``uv X.Y.Z`` when ``binary`` is the file the ``uv`` distribution installed (lpack depends
+    on it): a ``uv-X.Y.Z.dist-info`` in ``places`` (sys.path's site-packages) whose RECORD lists
+    that file with this size. Running ``uv --version`` took 6-10 ms of a build on an empty cache.
+    None for any other uv."""
+    real = os.path.realpath(binary)
+    for place in places if places is not None else [p for p in sys.path if os.path.basename(p) == "site-packages"]:
+        try:
+            folders = [name for name in os.listdir(place) if name.startswith("uv-") and name.endswith(".dist-info")]
+            for folder in folders:
+                with open(os.path.join(place, folder, "RECORD"), encoding="utf-8") as record:
+                    if any(_lists(line, place, real, size) for line in record):
+                        return f"uv {folder[len('uv-'):-len('.dist-info')]}"
+        except (OSError, UnicodeDecodeError):
+            continue
+    return None
+
+
+def _lists(line: str, place: str, real: str, size: int) -> bool:
+    """Whether a RECORD line (path,hash,size) is the file ``real`` with ``size`` bytes."""
+    path, _hash, listed = (line.rstrip("\r\n").rsplit(",", 2) + ["", ""])[:3]
+    return listed == str(size) and os.path.realpath(os.path.join(place, path)) == real
 
 
 def _find_uv() -> str | None:
