@@ -470,7 +470,7 @@ def test_old_pips_host_python_check_is_recognised() -> None:
     from lpack.bundle.install import _HOST_PYTHON_CHECK
 
     line = "ERROR: Package 'numpy' requires a different Python: 3.11.7 not in '>=3.12'"
-    found = _HOST_PYTHON_CHECK.search(line)
+    found = re.search(_HOST_PYTHON_CHECK, line)
     assert found is not None and (found["package"], found["host"]) == ("numpy", "3.11.7")
 
 
