@@ -32,7 +32,7 @@ import sys
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lpack.bundle import pipconfig, zipwriter
 from lpack.bundle.installer import Installer, wheel_copy
@@ -100,11 +100,14 @@ def _resolve_and_fetch(installer: Installer, target: Target, args: Sequence[str]
 
     from lpack.bundle._downloads import Downloads
 
+    ranks = _ranks(target)
     pool = ThreadPoolExecutor(max_workers=8)
     with Downloads() as http:
         try:
+            locked = _locked_wheels(reqs, ranks)
+            if locked is not None:  # the lock names each file: nothing to resolve
+                return locked, list(pool.map(lambda wheel: _fetch_and_read(wheel, store, http), locked))
             online = pool.submit(_compile, installer, target, args, cwd, offline=False)
-            ranks = _ranks(target)
             guess = _guess(installer, target, args, cwd, ranks) if _asks_a_server(reqs) else []
             early: dict[Wheel, Future[_Read]] = {wheel: pool.submit(_fetch_and_read, wheel, store, http)
                                                  for wheel in guess}
@@ -115,6 +118,55 @@ def _resolve_and_fetch(installer: Installer, target: Target, args: Sequence[str]
             return wheels, [future.result() for future in fetching]
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # an early fetch the index did not confirm ends here
+
+
+def _locked_wheels(reqs: Requirements, ranks: dict[str, int]) -> list[Wheel] | None:
+    """The wheel to install for each pin of a lock's set, from the files the lock itself lists
+    (uv.lock, pylock.toml: each file's URL and sha256), as uv would choose among them for the
+    target; None when the set is not such a lock's or the lock lacks a wheel for a pin (an sdist,
+    a direct URL, a local project): then uv resolves it as before. The lock is the answer: the
+    index is not asked again, and what it published since (a newer version, a re-upload) does
+    not matter; each file is still checked against the lock's hash when fetched."""
+    origin = reqs.origin
+    if not (reqs.no_deps and reqs.has_hashes and origin is not None and not reqs.local_projects):
+        return None
+    listed = _lock_files(origin)
+    chosen = []
+    for name, hashes in locked_hashes(reqs).items():
+        found = [(rank, Wheel(name, listed[sha256], sha256)) for sha256 in sorted(hashes) if sha256 in listed
+                 and (rank := _rank(listed[sha256].rsplit("/", 1)[-1], ranks)) is not None]
+        if not found:
+            return None
+        chosen.append(min(found)[1])
+    return chosen if len(chosen) == len(reqs.lines) else None
+
+
+def _lock_files(lock: Path) -> dict[str, str]:
+    """sha256 -> URL of every wheel a uv.lock or pylock.toml lists (a pylock's path one as a file: URL)."""
+    from lpack.core.compat import tomllib
+
+    pylock = lock.name == "pylock.toml" or (lock.name.startswith("pylock.") and lock.name.endswith(".toml"))
+    if lock.name != "uv.lock" and not pylock:
+        return {}
+    try:
+        data = tomllib.loads(lock.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    files: dict[str, str] = {}
+    for package in _tables(data.get("packages" if pylock else "package")):
+        for wheel in _tables(package.get("wheels")):
+            hashes = wheel.get("hashes") if pylock else {"sha256": str(wheel.get("hash", "")).removeprefix("sha256:")}
+            url = wheel.get("url")
+            if pylock and not url and isinstance(wheel.get("path"), str):  # relative to the lock (PEP 751); in a
+                url = (lock.parent / wheel["path"]).resolve().as_uri()  # uv.lock, to its registry folder: not taken
+            sha256 = hashes.get("sha256") if isinstance(hashes, dict) else None
+            if isinstance(url, str) and isinstance(sha256, str) and sha256:
+                files[sha256.lower()] = url
+    return files
+
+
+def _tables(value: object) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _asks_a_server(reqs: Requirements) -> bool:
@@ -309,8 +361,11 @@ def _fetch(wheel: Wheel, store: Path, http: Downloads) -> Path:
     parsed = urlparse(wheel.url)
     if parsed.scheme == "file":
         path = Path(unquote(parsed.path))
-        if _sha256(path) != wheel.sha256:
-            raise _Unresolved
+        try:
+            if _sha256(path) != wheel.sha256:
+                raise _Unresolved
+        except OSError as exc:  # gone since it was named: uv says what is wrong
+            raise _Unresolved from exc
         return path
     filename = unquote(parsed.path.rsplit("/", 1)[-1])  # uv installs a leftover by its file's name
     kept = store / wheel.sha256[:2] / wheel.sha256 / filename

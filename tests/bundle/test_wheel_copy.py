@@ -462,3 +462,97 @@ def test_a_cold_build_asks_uv_to_resolve_before_it_starts_on_the_unit_and_a_warm
     assert [line for line in runs["cold"][1] if line.startswith("pip compile")] == compiles  # before the unit's first step
     assert [line for line in runs["warm"][2] if line.startswith("pip ")] == []
     assert runs["cold"][0] == runs["warm"][0] == installed and "gamma/__init__.py" in installed
+
+
+def _locked_project(root: Path, url: str) -> Path:
+    """An app (no build backend, as `uv init --app` writes it) needing alpha (which needs beta),
+    locked by the real `uv lock` against the index at ``url``."""
+    import subprocess
+
+    root.mkdir(parents=True)
+    (root / "lambda_function.py").write_text("def lambda_handler(event, context):\n    return 1\n")
+    (root / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+                                         'dependencies = ["alpha"]\n')
+    uv = find_installer("uv").command
+    done = subprocess.run([*uv, "lock", "--no-progress", "--default-index", f"{url}/simple"], cwd=root,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def test_a_locked_set_is_installed_from_the_locks_own_files_without_asking_the_index(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """uv.lock names each wheel's URL and hash: the lock is the resolution, so a cold build runs
+    no `uv pip compile` (most of its time) and fetches those files. The index publishing newer
+    versions since the lock (which a resolution of the unpinned `alpha` would take) changes
+    nothing, and the zip is what installing the lock with uv gives (LPACK_WHEEL_COPY=0)."""
+    installer, log = _logging_uv(tmp_path)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "uv").symlink_to(installer.command[0])
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    wheels = tmp_path / "wheels"
+    make_wheel(wheels, "alpha", "1.0", requires=["beta"])
+    make_wheel(wheels, "beta", "1.0")
+    index = make_simple_index(wheels, tmp_path / "index")
+    built, uv_runs = {}, {}
+    with serve(index, {"Cache-Control": "max-age=0, must-revalidate"}) as url:
+        root = _locked_project(tmp_path / "app", url)
+        make_wheel(wheels, "alpha", "2.0", requires=["beta"])
+        make_wheel(wheels, "beta", "2.0")
+        make_simple_index(wheels, index)  # published since the lock
+        for copy in ("1", "0"):
+            monkeypatch.setenv("LPACK_WHEEL_COPY", copy)
+            monkeypatch.setenv("LPACK_CACHE_DIR", str(tmp_path / f"cache-{copy}"))
+            log.write_text("")
+            assert main(["build", "-q", str(root), "--runtime", "python3.12", "--arch", "arm64"]) == 0
+            built[copy] = contents(root / "dist" / "app.zip")
+            uv_runs[copy] = [line.split()[:2] for line in log.read_text().splitlines() if line.startswith("pip ")]
+    assert uv_runs == {"1": [], "0": [["pip", "install"]]}
+    assert {name.split("/")[0] for name in built["1"] if ".dist-info/" in name} == {"alpha-1.0.dist-info",
+                                                                                    "beta-1.0.dist-info"}
+    assert built["1"] == built["0"]
+
+
+def test_a_locked_set_falls_back_to_uv_when_the_lock_lists_no_wheel_for_a_pin(tmp_path: Path) -> None:
+    """A pin the lock has only an sdist (or no file URL) for is not guessed: uv resolves the set."""
+    from lpack.inputs.requirements_file import read_requirements
+
+    wheels = tmp_path / "wheels"
+    made = make_wheel(wheels, "alpha", "1.0")
+    digest = hashlib.sha256(made.read_bytes()).hexdigest()
+    lock = tmp_path / "uv.lock"
+    lock.write_text(f'version = 1\n\n[[package]]\nname = "alpha"\nversion = "1.0"\n'
+                    f'wheels = [{{ url = "https://example.org/alpha-1.0-py3-none-any.whl", hash = "sha256:{digest}" }}]\n'
+                    f'\n[[package]]\nname = "beta"\nversion = "1.0"\n'
+                    f'sdist = {{ url = "https://example.org/beta-1.0.tar.gz", hash = "sha256:{"b" * 64}" }}\n')
+    (tmp_path / "reqs.txt").write_text(f"alpha==1.0 --hash=sha256:{digest}\nbeta==1.0 --hash=sha256:{'b' * 64}\n")
+    reqs = read_requirements(tmp_path / "reqs.txt")
+    reqs.no_deps, reqs.origin = True, lock
+    ranks = wheelcopy._ranks(make_target("python3.12", "x86_64", where="test"))
+    assert wheelcopy._locked_wheels(reqs, ranks) is None
+    (tmp_path / "reqs.txt").write_text(f"alpha==1.0 --hash=sha256:{digest}\n")
+    reqs = read_requirements(tmp_path / "reqs.txt")
+    reqs.no_deps, reqs.origin = True, lock
+    assert wheelcopy._locked_wheels(reqs, ranks) == [
+        wheelcopy.Wheel("alpha", "https://example.org/alpha-1.0-py3-none-any.whl", digest)]
+
+
+@pytest.mark.parametrize("where", ["url", "path"])
+def test_a_pylock_names_its_wheels_too(tmp_path: Path, where: str) -> None:
+    """pylock.toml (PEP 751) lists each wheel by URL or by a path relative to the lock."""
+    from lpack.inputs.requirements_file import read_requirements
+
+    made = make_wheel(tmp_path / "wheels", "alpha", "1.0")
+    digest = hashlib.sha256(made.read_bytes()).hexdigest()
+    place = 'url = "https://example.org/alpha-1.0-py3-none-any.whl"' if where == "url" else \
+        'path = "wheels/alpha-1.0-py3-none-any.whl"'
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(f'lock-version = "1.0"\ncreated-by = "test"\n\n[[packages]]\nname = "alpha"\nversion = "1.0"\n'
+                    f'wheels = [{{ {place}, hashes = {{ sha256 = "{digest}" }} }}]\n')
+    (tmp_path / "reqs.txt").write_text(f"alpha==1.0 --hash=sha256:{digest}\n")
+    reqs = read_requirements(tmp_path / "reqs.txt")
+    reqs.no_deps, reqs.origin = True, lock
+    ranks = wheelcopy._ranks(make_target("python3.12", "arm64", where="test"))
+    url = "https://example.org/alpha-1.0-py3-none-any.whl" if where == "url" else made.resolve().as_uri()
+    assert wheelcopy._locked_wheels(reqs, ranks) == [wheelcopy.Wheel("alpha", url, digest)]
