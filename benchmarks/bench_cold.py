@@ -4,7 +4,7 @@
 Run from the repository root (needs PyPI the first time; stdlib only, plus lpack and uv):
 
     python benchmarks/bench_cold.py [--runs 5] [--sets medium,large] [--arch x86_64,arm64] [--out FILE]
-                                    [--before DIR]
+                                    [--before DIR] [--lock]
 
 For two dependency sets, every distribution pinned,
   medium  requests + pydantic + orjson (11 distributions)
@@ -20,6 +20,10 @@ and both architectures (python3.12 x86_64 and arm64), it times, --runs times eac
   lpack cold, LPACK_WHEEL_COPY=0
                the same, forcing the old install path (installed by uv, then every file deflated);
                only when this lpack knows the variable.
+  lpack cold, from uv.lock
+               with --lock: the same pins as a project's [project] dependencies, locked by `uv lock`
+               (once, before the runs), built from uv.lock: the lock names every wheel, so lpack
+               runs no resolution at all.
   lpack cold, before
                with --before DIR: the same command with PYTHONPATH=DIR, an older checkout of lpack
                (`git worktree add DIR REV`), so that a change is measured against its parent in
@@ -83,6 +87,7 @@ ROWS = (
     Row("uv", "uv pip install --target + zip"),
     Row("lpack", "lpack build cold"),
     Row("lpack_old", "lpack build cold, LPACK_WHEEL_COPY=0 (old path)"),
+    Row("lpack_lock", "lpack build cold, from uv.lock (same pins)"),
     Row("before", "lpack build cold, before (--before)"),
 )
 
@@ -123,7 +128,8 @@ def zip_facts(path: Path) -> dict[str, Any]:
 class Case:
     """One dependency set on one architecture: its project folder and its samples."""
 
-    def __init__(self, work: Path, name: str, arch: str, uv_cache: Path, before: Path | None = None) -> None:
+    def __init__(self, work: Path, name: str, arch: str, uv_cache: Path, before: Path | None = None,
+                 lock: bool = False) -> None:
         self.before = before
         self.name, self.arch, self.machine = name, arch, ARCHITECTURES[arch]
         self.root = reset(work / f"{name}-{arch}")
@@ -133,9 +139,21 @@ class Case:
         (self.project / "lambda_function.py").write_text(
             f"{IMPORTS[name]}  # noqa: F401\n\n\ndef lambda_handler(event, context):\n    return {{}}\n")
         self.uv_cache = uv_cache
+        self.locked = self.root / f"cold-{name}-lock"
+        if lock:
+            self.lock()
         self.samples: dict[str, list[float]] = {row.key: [] for row in ROWS}
         self.parts: dict[str, list[float]] = {"install": [], "zip": []}
         self.facts: dict[str, dict[str, Any]] = {}
+
+    def lock(self) -> None:
+        """The same pins as a project's dependencies, in a uv.lock (uv resolves them once, here)."""
+        self.locked.mkdir()
+        shutil.copy(self.project / "lambda_function.py", self.locked)
+        deps = ", ".join(f'"{pin}"' for pin in SETS[self.name])
+        (self.locked / "pyproject.toml").write_text(f'[project]\nname = "cold-{self.name}-lock"\nversion = "0"\n'
+                                                    f'requires-python = ">=3.11"\ndependencies = [{deps}]\n')
+        checked([shutil.which("uv") or "uv", "lock", "--no-progress"], self.env(), cwd=self.locked)
 
     def env(self, **extra: str) -> dict[str, str]:
         return clean_env(UV_CACHE_DIR=str(self.uv_cache), UV_PYTHON_DOWNLOADS="never", **extra)
@@ -154,15 +172,16 @@ class Case:
 
     def lpack(self, key: str) -> float:
         cache = reset(self.root / "lpack-cache")
-        shutil.rmtree(self.project / "dist", ignore_errors=True)
+        project = self.locked if key == "lpack_lock" else self.project
+        shutil.rmtree(project / "dist", ignore_errors=True)
         extra = {"LPACK_CACHE_DIR": str(cache)}
         if key == "lpack_old":
             extra["LPACK_WHEEL_COPY"] = "0"
         if key == "before" and self.before is not None:
             extra["PYTHONPATH"] = str(self.before)
-        seconds = checked([*lpack_command(), "build", str(self.project), "--runtime", RUNTIME, "--arch", self.arch,
-                           "--installer", "uv", "--format", "json", "-q"], self.env(**extra), cwd=self.project)
-        self.facts[key] = zip_facts(self.project / "dist" / f"{self.project.name}.zip")
+        seconds = checked([*lpack_command(), "build", str(project), "--runtime", RUNTIME, "--arch", self.arch,
+                           "--installer", "uv", "--format", "json", "-q"], self.env(**extra), cwd=project)
+        self.facts[key] = zip_facts(project / "dist" / f"{project.name}.zip")
         return seconds
 
     def measure(self, key: str) -> None:
@@ -220,8 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write every sample as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--before", type=Path, help="also time the lpack checked out in this folder")
+    parser.add_argument("--lock", action="store_true", help="also time a build from a uv.lock of the same pins")
     args = parser.parse_args(argv)
-    keys = ["uv", "lpack"] + (["lpack_old"] if wheel_copy_known() else []) + (["before"] if args.before else [])
+    keys = ["uv", "lpack"] + (["lpack_old"] if wheel_copy_known() else []) + (["lpack_lock"] if args.lock else []) \
+        + (["before"] if args.before else [])
     work = Path(tempfile.mkdtemp(prefix="lpack-bench-cold-"))
     started = time.perf_counter()
     meta = {"date": dt.date.today().isoformat(), "cpus": os.cpu_count(), "machine": f"{platform.system()} "
@@ -232,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         meta["before"] = version_of(["git", "-C", str(args.before), "rev-parse", "--short", "HEAD"])
     try:
         uv_cache = reset(work / "uv-cache")
-        cases = [Case(work, name, arch, uv_cache, args.before) for name in args.sets.split(",")
+        cases = [Case(work, name, arch, uv_cache, args.before, args.lock) for name in args.sets.split(",")
                  for arch in args.arch.split(",")]
         for case in cases:  # fill uv's cache (downloads) and warm the disk; not timed
             print(f"warming {case.name} {case.arch}", file=sys.stderr)
