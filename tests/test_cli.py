@@ -519,3 +519,25 @@ def test_a_finding_is_one_line_however_long_its_path(
             "(fix: merge layers or vendor the small ones)"
         ),
     ]
+
+
+@pytest.mark.parametrize("argv", [
+    ["check"], ["check", "-q"], ["check", "--files", "a.py"], ["check", "-q", "--files", "a.py", "b/c.py"],
+    ["check", "--files", "a.py", "-q"], ["check", "a.py", "--files"], ["check", "-qq", "--files", "x"],
+    ["check", "--quiet", "--quiet", "y"], ["check", "--files"], ["check", "x", "y", "z"], ["check", "-q", "-q", "p"],
+])
+def test_the_hooks_command_line_is_what_argparse_makes_of_it(argv: list[str]) -> None:
+    from lpack.cli import _hook_args, _parser
+
+    assert _hook_args(argv) == _parser("check").parse_args(argv)
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", "a.py", "-q", "b.py"], ["check", "-q", "a", "--files", "b"], ["check", "--format", "json"],
+    ["check", "-qqq"], ["check", "--fil", "a"], ["check", "-"], ["check", ""], ["check", "--", "a"], ["build"],
+    ["check", "--silent"], ["check", "-v"], ["check", "--files", "-o", "x"],
+])
+def test_any_other_command_line_is_left_to_argparse(argv: list[str]) -> None:
+    from lpack.cli import _hook_args
+
+    assert _hook_args(argv) is None
