@@ -219,7 +219,9 @@ def _holding(units: Sequence[Unit], files: Sequence[Path]) -> set[str]:
     for unit in units:
         if unit.source is None:
             continue
-        named = os.path.normpath(os.path.abspath(unit.source))
+        named = str(unit.source)
+        if not named.startswith("/") or "/." in named:  # relative, or maybe with '..' in it
+            named = os.path.normpath(os.path.abspath(named))
         if named in held or (os.path.islink(named) and os.path.realpath(named) in held):
             names.add(unit.name)
     return names

@@ -237,7 +237,8 @@ def _tool_table(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _depth(value: object) -> int:
-    """How deeply tables and arrays nest (without recursion: the value may be hostile)."""
+    """How deeply tables and arrays nest (without recursion: the value may be hostile). A value
+    that is neither counts one level below its table or array, without a turn of the loop."""
     deepest, stack = 0, [(value, 0)]
     while stack:
         item, depth = stack.pop()
@@ -245,7 +246,11 @@ def _depth(value: object) -> int:
         if deepest > MAX_DEPTH:
             break
         children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        stack.extend((child, depth + 1) for child in children)
+        for child in children:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+            elif depth + 1 > deepest:
+                deepest = depth + 1
     return deepest
 
 
@@ -497,45 +502,42 @@ class _Paths:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.plain: dict[str, Path] = {}  # each path on the way, as named ("functions/api"), known to be no link
-        self.modes: dict[Path, int] = {}  # of those, the ones that exist
-        self.named: dict[str, Path] = {}  # each value resolved, as written
+        # each path on the way, as named ("/functions/api"), known to be no link: its mode, None if not there
+        self.plain: dict[str, tuple[Path, int | None]] = {}
+        self.named: dict[str, tuple[Path, int | None]] = {}  # each value found, as written
 
     def resolve(self, value: str) -> Path:
-        known = self.named.get(value) if isinstance(value, str) else None
+        return self.found(value)[0]
+
+    def found(self, value: str) -> tuple[Path, int | None]:
+        """The path ``value`` names, and its mode when it is known to be no link (None when it
+        was resolved whole, or is not there)."""
+        if not isinstance(value, str):
+            return self._found(value)
+        known = self.named.get(value)
         if known is None:
-            known = self.named[value] = self._resolve(value)
+            known = self.named[value] = self._found(value)
         return known
 
-    def _resolve(self, value: str) -> Path:
+    def _found(self, value: str) -> tuple[Path, int | None]:
         parts = [part for part in value.split("/") if part not in ("", ".")] if isinstance(value, str) else [".."]
         if ".." in parts or os.sep != "/" or value.startswith("/"):
-            return (self.root / value).resolve()
-        here, named = self.root, ""
+            return (self.root / value).resolve(), None
+        here, mode, named = self.root, None, ""
         for part in parts:
             named = f"{named}/{part}"
             known = self.plain.get(named)
             if known is None:
-                known = here / part
+                path = here / part
                 try:
-                    mode = os.lstat(known).st_mode
+                    mode = os.lstat(path).st_mode
                 except (OSError, ValueError):  # not there: no link either (os.path.islink)
                     mode = None
                 if mode is not None and stat.S_ISLNK(mode):
-                    return (self.root / value).resolve()
-                if mode is not None:
-                    self.modes[known] = mode
-                self.plain[named] = known
-            here = known
-        return here
-
-    def is_dir(self, path: Path) -> bool:
-        mode = self.modes.get(path)
-        return path.is_dir() if mode is None else stat.S_ISDIR(mode)
-
-    def is_file(self, path: Path) -> bool:
-        mode = self.modes.get(path)
-        return path.is_file() if mode is None else stat.S_ISREG(mode)
+                    return (self.root / value).resolve(), None
+                known = self.plain[named] = (path, mode)
+            here, mode = known
+        return here, mode
 
 
 def _no_nul(value: object, label: str, key: str) -> None:
@@ -547,8 +549,8 @@ def _existing_dir(paths: _Paths, value: str | None, label: str, key: str) -> Pat
     if value is None:
         return None
     _no_nul(value, label, key)
-    path = paths.resolve(value)
-    if not paths.is_dir(path):
+    path, mode = paths.found(value)
+    if not (stat.S_ISDIR(mode) if mode is not None else path.is_dir()):
         raise ConfigError(f"{label}: {key}: folder {value!r} does not exist under {paths.root}")
     return path
 
@@ -568,7 +570,7 @@ def _existing_file(paths: _Paths, value: str | None, label: str, key: str) -> Pa
     if value is None:
         return None
     _no_nul(value, label, key)
-    path = paths.resolve(value)
-    if not paths.is_file(path):
+    path, mode = paths.found(value)
+    if not (stat.S_ISREG(mode) if mode is not None else path.is_file()):
         raise ConfigError(f"{label}: {key}: file {value!r} does not exist under {paths.root}")
     return path
