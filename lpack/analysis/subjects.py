@@ -9,7 +9,6 @@ data only: reading a package, parsing a policy or hashing a lock's input happens
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -21,6 +20,8 @@ from lpack.core.features import Features
 from lpack.core.findings import Location
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from lpack.analysis.aws_calls import CodeUse
     from lpack.analysis.image import Image
     from lpack.core.targets import Target

@@ -5,7 +5,6 @@ Data flows one way: inputs -> subjects (lpack.analysis) -> rules -> findings. No
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -22,6 +21,8 @@ from lpack.plan import Plan, plan
 from lpack.rules import engine
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from lpack.analysis.aws_calls import CodeUse
     from lpack.iam.policy import ParsedPolicy
     from lpack.inputs.template import Template

@@ -6,7 +6,7 @@ The one place lpack reads the real date for those decisions, so tests pin it in 
 
 from __future__ import annotations
 
-import datetime as dt
+from lpack.core.dates import dt
 
 
 def today() -> dt.date:

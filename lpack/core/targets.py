@@ -7,9 +7,9 @@ Amazon Linux 2 runtimes), Lambda "instruction set architectures" page. See share
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import NamedTuple
 
+from lpack.core.dates import dt
 from lpack.core.errors import ConfigError
 
 RUNTIMES_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html"

@@ -7,7 +7,6 @@ them; nothing below ``lpack.commands`` calls ``lpack.rules.run`` on its own.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +27,8 @@ from lpack.core.features import Features
 from lpack.core.findings import Finding
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from lpack.analysis.aws_calls import CodeUse
     from lpack.analysis.image import Image
     from lpack.core.targets import Target

@@ -5,9 +5,9 @@ the Web Adapter's own repository on 2026-12-05.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
+from lpack.core.dates import dt
 from lpack.core.patterns import lazy
 
 READ = dt.date(2026, 12, 5)

@@ -18,7 +18,7 @@ tarballs are Git LFS objects not read here, so the rows rest on the sources abov
 
 from __future__ import annotations
 
-import datetime as dt
+from lpack.core.dates import dt
 
 READ = dt.date(2026, 12, 5)
 

@@ -7,7 +7,7 @@ stays quiet: a linter in a pre-commit hook must not raise an alarm the documenta
 
 from __future__ import annotations
 
-import datetime as dt
+from lpack.core.dates import dt
 
 READ = dt.date(2026, 12, 5)
 
