@@ -293,22 +293,26 @@ class SetFetcher:
     process's. Anything unexpected of that process (it could not start, it died, it answered
     nothing readable) is not an error: `fetch` then does it all here, as before."""
 
-    def __init__(self, remote: RemoteCache) -> None:
+    def __init__(self, url: str, endpoint: str | None, read_only: bool) -> None:
+        """Start the process for the remote cache at ``url`` (as `RemoteCache` takes them)."""
         import subprocess
         import sys
 
-        self.remote = remote
         self._process: subprocess.Popen[bytes] | None = None
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "lpack.bundle._set_fetcher"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL)
             assert self._process.stdin is not None
-            self._process.stdin.write(json.dumps({"url": remote.url, "endpoint": remote.endpoint,
-                                                  "read_only": remote.read_only}).encode() + b"\n")
+            self._process.stdin.write(json.dumps({"url": url, "endpoint": endpoint, "read_only": read_only}).encode()
+                                      + b"\n")
             self._process.stdin.flush()
         except OSError:
             self.close()
+
+    @classmethod
+    def of(cls, remote: RemoteCache) -> SetFetcher:
+        return cls(remote.given_url, remote.endpoint, remote.read_only)
 
     def __enter__(self) -> SetFetcher:  # noqa: PYI034
         return self
@@ -316,12 +320,12 @@ class SetFetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def fetch(self, members: list[SetMember]) -> dict[str, dict[str, Any]] | None:
-        """As `fetch_set`."""
+    def fetch(self, remote: RemoteCache, members: list[SetMember]) -> dict[str, dict[str, Any]] | None:
+        """As `fetch_set` (``remote`` hears what the process found, and is what a fallback uses)."""
         answer = self._ask(members) if self._process is not None else None
         if answer is None:
-            return fetch_set(self.remote, members)
-        self.remote.adopt(answer["failed"], answer["warnings"])
+            return fetch_set(remote, members)
+        remote.adopt(answer["failed"], answer["warnings"])
         if answer["write_error"] is not None:
             from lpack.core.files import WriteError
 

@@ -39,7 +39,7 @@ from lpack.plan import Plan, is_python_project, plan
 from lpack.rules import engine
 
 if TYPE_CHECKING:
-    from lpack.bundle.artifacts import Judged
+    from lpack.bundle.artifacts import Judged, SetFetcher
     from lpack.bundle.installer import Installer
     from lpack.bundle.remote import RemoteCache
     from lpack.bundle.slim import FindPython, Saved, Slimmed
@@ -130,10 +130,13 @@ def silent(_unit: str, _message: str) -> None:
     """The progress of a build nobody watches (-q, --format json)."""
 
 
-def build_project(project: Project, options: BuildOptions, progress: Progress = silent) -> BuildResult:
+def build_project(project: Project, options: BuildOptions, progress: Progress = silent, *,
+                  set_fetcher: SetFetcher | None = None) -> BuildResult:
     """Build the units, layers first; with ``options.jobs`` > 1, units build at once on that many
     worker processes (or threads, for a few units: lpack.bundle.workers), and the result (its
-    lists in unit order) and the zips are the same as one at a time."""
+    lists in unit order) and the zips are the same as one at a time. ``set_fetcher`` is the
+    download process `start_set_fetch` started early for the options' remote cache (the caller
+    stops it)."""
     from lpack.bundle import workers
 
     units = sorted(_selected_units(project, options), key=lambda u: (u.kind != "layer", u.name))
@@ -142,7 +145,7 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
     jobs = min(max(options.jobs, 1), len(building))
     builder = _Builder(project, options, progress)
     result = BuildResult(builder.warnings)
-    whole = builder.fetch_set(building)  # one download of the build's packages, when another machine made them
+    whole = builder.fetch_set(building, set_fetcher)  # one download of the build's packages, when another machine made them
     try:
         # a fresh machine's packages, all downloaded: what is left per unit (records, stamps) is
         # less than forking workers costs
@@ -364,13 +367,41 @@ def dependency_keys(project: Project, options: BuildOptions) -> list[DependencyK
 
 def _remote(options: BuildOptions, warn: Callable[[str], None]) -> RemoteCache | None:
     """The shared cache the options (or $LPACK_REMOTE_CACHE) name, or None."""
-    from lpack.bundle.remote import READ_ONLY_ENV, REMOTE_ENV, RemoteCache
+    from lpack.bundle.remote import RemoteCache
+
+    if (settings := _remote_settings(options)) is None:
+        return None
+    url, endpoint, read_only = settings
+    return RemoteCache(url, endpoint=endpoint, read_only=read_only, warn=warn)
+
+
+def _remote_settings(options: BuildOptions) -> tuple[str, str | None, bool] | None:
+    """The remote cache's URL, endpoint and whether it is read-only, from the options and the
+    environment; None for no remote cache."""
+    from lpack.bundle.remote import READ_ONLY_ENV, REMOTE_ENV
 
     url = (os.environ.get(REMOTE_ENV, "") if options.remote_cache is None else options.remote_cache).strip()
     if not url:
         return None
     read_only = options.remote_read_only or os.environ.get(READ_ONLY_ENV, "").lower() not in ("", "0", "false", "no")
-    return RemoteCache(url, endpoint=options.remote_endpoint, read_only=read_only, warn=warn)
+    return url, options.remote_endpoint, read_only
+
+
+def start_set_fetch(options: BuildOptions) -> SetFetcher | None:
+    """The download process of a fresh machine's build (lpack.bundle.artifacts.SetFetcher), started
+    now, before the project is even read, for the options' remote cache; None without one (or
+    with --refresh, which downloads nothing). Whoever starts it stops it (a `with` block): a build
+    that does not use it (dist/ has its zips) costs it only its start."""
+    from lpack.bundle.artifacts import SetFetcher
+    from lpack.bundle.remote import parse_url
+
+    if options.refresh or (settings := _remote_settings(options)) is None:
+        return None
+    try:
+        parse_url(settings[0])
+    except LpackError:
+        return None  # the builder says what is wrong with it
+    return SetFetcher(*settings)
 
 
 def _selected_units(project: Project, options: BuildOptions) -> list[Unit]:
@@ -740,7 +771,7 @@ class _Builder:
         stored = artifacts.store(self.remote, found[0], artifact.path, record, self._judgements.pop(artifact.name, None))
         return None if stored is None else (found[0], stored)
 
-    def fetch_set(self, units: list[Unit]) -> bool:
+    def fetch_set(self, units: list[Unit], started: SetFetcher | None = None) -> bool:
         """Every unit's package from the remote cache's one archive of this build (lpack.bundle.
         artifacts), written into dist/ before the units are built (each then takes its own as
         fetched); whether it was there and whole."""
@@ -757,7 +788,8 @@ class _Builder:
             if unit_plan.artifact.exists() or lifecycle(unit_plan.target.runtime, self.today) == "blocked":
                 return False  # not a fresh checkout (its zips are most likely current), or not all built
             plans.append(unit_plan)
-        with artifacts.SetFetcher(self.remote) as fetcher:  # its client made on another core while the keys are worked out
+        own = artifacts.SetFetcher.of(self.remote) if started is None else contextlib.nullcontext(started)
+        with own as fetcher:  # its client made on another core while the keys are worked out
             members = []
             for unit_plan in plans:
                 try:
@@ -767,7 +799,7 @@ class _Builder:
                 if found is None:
                     return False
                 members.append(artifacts.SetMember(unit_plan.unit.name, found[0], unit_plan.artifact))
-            records = fetcher.fetch(members)
+            records = fetcher.fetch(self.remote, members)
         self._from_set = records or {}
         return records is not None
 

@@ -44,6 +44,7 @@ class RemoteCache:
     def __init__(self, url: str, *, endpoint: str | None = None, read_only: bool = False,
                  warn: Callable[[str], None] = lambda _m: None) -> None:
         self.url = redact(url)
+        self.given_url = url  # as given, for another process of this build (never shown)
         self.bucket, self.prefix = parse_url(url)
         import importlib.util
 

@@ -6,9 +6,10 @@ with ``--changed-since REF``, build only the units whose inputs changed since RE
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from lpack.bundle.builder import (
     Artifact,
@@ -17,11 +18,16 @@ from lpack.bundle.builder import (
     Progress,
     build_project,
     refuse_layer_paths,
+    silent,
+    start_set_fetch,
 )
 from lpack.core.decide import filter_findings
 from lpack.core.errors import UsageError
 from lpack.core.findings import Finding
 from lpack.inputs.config import Project
+
+if TYPE_CHECKING:
+    from lpack.bundle.artifacts import SetFetcher
 
 
 class Unpacked(NamedTuple):
@@ -42,23 +48,26 @@ def build_out(project_path: Path, template: Path | None, config: Path | None, op
               select: Sequence[str] = (), ignore: Sequence[str] = (), progress: Progress | None = None,
               out: Path | None = None, changed_since: str | None = None) -> tuple[BuildResult, list[Finding], list[Unpacked]]:
     """`build`, then with ``out`` each built package's files in a folder (see `is_flat`)."""
-    project = load_project(project_path, template, config, options)
-    if out is not None:
-        refuse_output_folder(out, project, "--out")
-    result = build_changed(project, options, changed_since, progress)
+    # a fresh machine's download process starts making its S3 client now, while the project is read
+    fetcher = None if changed_since is not None else start_set_fetch(options)
+    with fetcher if fetcher is not None else contextlib.nullcontext():
+        project = load_project(project_path, template, config, options)
+        if out is not None:
+            refuse_output_folder(out, project, "--out")
+        result = build_changed(project, options, changed_since, progress, set_fetcher=fetcher)
     unpacked = write_out(result, out, flat=is_flat(options)) if out is not None else []
     return result, filter_findings(result.findings, [*project.select, *select], [*project.ignore, *ignore]), unpacked
 
 
 def build_changed(project: Project, options: BuildOptions, changed_since: str | None,
-                  progress: Progress | None = None) -> BuildResult:
+                  progress: Progress | None = None, *, set_fetcher: SetFetcher | None = None) -> BuildResult:
     """Build the project's units (with ``changed_since``, only those whose inputs changed since
     that git ref, or whose zip dist/ lacks), then record them in dist/lpack-manifest.json."""
     unchanged: list[tuple[str, str]] = []
     if changed_since is not None:
         options, unchanged = _changed_only(project, options, changed_since, progress or (lambda _u, _m: None))
     if options.functions or changed_since is None:
-        result = build_project(project, options) if progress is None else build_project(project, options, progress)
+        result = build_project(project, options, progress or silent, set_fetcher=set_fetcher)
     else:
         result = BuildResult()  # nothing changed
     result.unchanged += unchanged

@@ -188,11 +188,11 @@ def test_the_download_process_dying_leaves_the_build_to_fetch_the_archive_itself
 
     warnings: list[str] = []
     remote_ = RemoteCache(f"s3://{bucket}/team/lpack", endpoint=s3_server, warn=warnings.append)
-    with artifacts.SetFetcher(remote_) as fetcher:
+    with artifacts.SetFetcher.of(remote_) as fetcher:
         assert fetcher._process is not None
         fetcher._process.kill()  # as if the system had killed it
         fetcher._process.wait()
-        records = fetcher.fetch(members)
+        records = fetcher.fetch(remote_, members)
     assert records is not None and set(records) == set(by_name) and warnings == []
     assert _zips(b / "dist") == _zips(a / "dist")
     assert not list((b / "dist").glob(".*.tmp"))
@@ -200,10 +200,10 @@ def test_the_download_process_dying_leaves_the_build_to_fetch_the_archive_itself
     # and with the process alive: the same zips, written by it, renamed here
     shutil.rmtree(b / "dist")
     (b / "dist").mkdir()
-    with artifacts.SetFetcher(remote_) as fetcher:
+    with artifacts.SetFetcher.of(remote_) as fetcher:
         process = fetcher._process
         assert process is not None
-        assert fetcher.fetch(members) == records
+        assert fetcher.fetch(remote_, members) == records
     assert process.poll() is not None  # it answered and ended
     assert _zips(b / "dist") == _zips(a / "dist")
 
@@ -212,7 +212,7 @@ def test_a_download_process_not_needed_is_stopped(s3_server: str, bucket: str) -
     from lpack.bundle import artifacts
     from lpack.bundle.remote import RemoteCache
 
-    with artifacts.SetFetcher(RemoteCache(f"s3://{bucket}/team/lpack", endpoint=s3_server)) as fetcher:
+    with artifacts.SetFetcher.of(RemoteCache(f"s3://{bucket}/team/lpack", endpoint=s3_server)) as fetcher:
         process = fetcher._process
         assert process is not None
     assert process.returncode is not None  # gone (and waited for), not left running
