@@ -31,6 +31,7 @@ from lpack.analysis.subjects import (
     Subject,
 )
 from lpack.core.errors import LpackError
+from lpack.core.features import NONE as NO_FEATURES
 from lpack.core.findings import Finding, Location, Severity
 
 S = TypeVar("S", bound=Subject)
@@ -42,6 +43,9 @@ class Family(NamedTuple):
     last: str
     title: str  # the heading its rules are listed under in docs/rules/README.md
     subject: type[Subject]
+    # its rules fire only on a subject with a Lambda feature set (SnapStart, Managed Instances,
+    # durable, tenant isolation): for one without any, its module is neither imported nor run
+    featured: bool = False
 
     def holds(self, code: str) -> bool:
         return _number(self.first) <= _number(code) <= _number(self.last)
@@ -56,15 +60,19 @@ FAMILIES = (
     Family("lpack.rules.bytecode", "LP140", "LP142", "Package: bytecode and the runtime's SDK", PackageSubject),
     Family("lpack.rules.weight", "LP143", "LP149", "Package: dead weight", PackageSubject),
     Family("lpack.rules.handler", "LP200", "LP229", "Handler", HandlerSubject),
-    Family("lpack.rules.snapshot_code", "LP230", "LP239", "Handler: code under SnapStart", HandlerSubject),
+    Family("lpack.rules.snapshot_code", "LP230", "LP239", "Handler: code under SnapStart", HandlerSubject,
+           featured=True),
     Family("lpack.rules.concurrency_code", "LP240", "LP249", "Handler: code on Managed Instances and durable functions",
-           HandlerSubject),
+           HandlerSubject, featured=True),
     Family("lpack.rules.function", "LP300", "LP329", "Configuration and limits", FunctionSubject),
     Family("lpack.rules.lockfile", "LP330", "LP339", "Configuration and limits", LockfileSubject),
-    Family("lpack.rules.snapstart", "LP340", "LP344", "Lambda features: SnapStart", FunctionSubject),
-    Family("lpack.rules.managed_instances", "LP345", "LP349", "Lambda features: Managed Instances", FunctionSubject),
-    Family("lpack.rules.durable", "LP350", "LP354", "Lambda features: durable functions", FunctionSubject),
-    Family("lpack.rules.tenancy", "LP355", "LP359", "Lambda features: tenant isolation", FunctionSubject),
+    Family("lpack.rules.snapstart", "LP340", "LP344", "Lambda features: SnapStart", FunctionSubject, featured=True),
+    Family("lpack.rules.managed_instances", "LP345", "LP349", "Lambda features: Managed Instances", FunctionSubject,
+           featured=True),
+    Family("lpack.rules.durable", "LP350", "LP354", "Lambda features: durable functions", FunctionSubject,
+           featured=True),
+    Family("lpack.rules.tenancy", "LP355", "LP359", "Lambda features: tenant isolation", FunctionSubject,
+           featured=True),
     Family("lpack.rules.delivery", "LP360", "LP369", "Lambda features: wrappers, streaming, images, code signing",
            FunctionSubject),
     Family("lpack.rules.image", "LP370", "LP379", "Container images", ImageSubject),
@@ -156,21 +164,25 @@ def load_all() -> dict[str, Rule]:
     return REGISTRY
 
 
-def rules_for(subject: type[Subject]) -> list[Rule]:
+def rules_for(subject: type[Subject], featured: bool = True) -> list[Rule]:
     """The rules of one subject class, loading only their modules: a build that runs the package
-    and handler rules does not pay for compiling the IAM rules' patterns."""
+    and handler rules does not pay for compiling the IAM rules' patterns; ``featured=False``
+    leaves out the families whose rules need a Lambda feature (``Family.featured``)."""
+    left_out = [f for f in FAMILIES if f.subject is subject and f.featured and not featured]
     for family in FAMILIES:
-        if family.subject is subject:
+        if family.subject is subject and family not in left_out:
             importlib.import_module(family.module)
-    return [r for r in sorted(REGISTRY.values(), key=lambda r: r.code) if r.subject_type is subject]
+    return [r for r in sorted(REGISTRY.values(), key=lambda r: r.code)
+            if r.subject_type is subject and not any(f.holds(r.code) for f in left_out)]
 
 
 def run(subject: Subject) -> list[Finding]:
-    """The findings of every rule registered for the subject's class. A rule that raises is
-    reported under its own code, and the others still run; an ``LpackError`` (an unreadable
-    entry, say) is the input's fault, not the rule's, and is raised as it is."""
+    """The findings of every rule registered for the subject's class (for a subject without a
+    Lambda feature, not those that need one). A rule that raises is reported under its own code,
+    and the others still run; an ``LpackError`` (an unreadable entry, say) is the input's fault,
+    not the rule's, and is raised as it is."""
     findings: list[Finding] = []
-    for r in rules_for(type(subject)):
+    for r in rules_for(type(subject), getattr(subject, "features", NO_FEATURES) != NO_FEATURES):
         findings.extend(_apply(r, subject))
     return findings
 

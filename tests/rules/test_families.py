@@ -85,3 +85,38 @@ def test_a_rule_that_raises_is_reported_under_its_code_and_the_others_still_run(
 
 def test_the_crashing_rule_is_gone_after_its_test() -> None:
     assert "LP499" not in rules.load_all()
+
+
+def test_the_families_that_need_a_lambda_feature_find_nothing_without_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Family.featured``: a check leaves those families out for a subject without a Lambda
+    feature (SnapStart, Managed Instances, durable, tenancy). Every subject the examples and the
+    test templates are checked as, when it has no feature, gets no finding from any of their rules."""
+    from pathlib import Path
+
+    from lpack.analysis.subjects import FunctionSubject, HandlerSubject
+    from lpack.commands.check import CheckOptions, check_and_decide
+    from lpack.core.errors import LpackError
+    from lpack.core.features import NONE
+
+    root = Path(__file__).resolve().parents[2]
+    seen: list[object] = []
+    real = rules.run
+    monkeypatch.setattr(rules, "run", lambda subject: (seen.append(subject), real(subject))[1])
+    for folder in sorted([*root.glob("examples/*"), *root.glob("tests/data/templates/*")]):
+        try:
+            check_and_decide([folder], CheckOptions())
+        except LpackError:
+            pass
+    plain = [s for s in seen if isinstance(s, (FunctionSubject, HandlerSubject)) and s.features == NONE]
+    assert {type(s) for s in plain} == {FunctionSubject, HandlerSubject}
+    assert any(isinstance(s, FunctionSubject) and s.features != NONE for s in seen)  # the templates have some
+    featured = [f for f in rules.FAMILIES if f.featured]
+    assert {f.module.rsplit(".", 1)[1] for f in featured} == {
+        "snapshot_code", "concurrency_code", "snapstart", "managed_instances", "durable", "tenancy"}
+    for family in featured:
+        importlib.import_module(family.module)
+    gated = [r for r in rules.REGISTRY.values() if any(f.holds(r.code) for f in featured)]
+    for subject in plain:
+        for r in gated:
+            if r.subject_type is type(subject):
+                assert list(r.func(r, subject)) == [], (r.code, subject)
