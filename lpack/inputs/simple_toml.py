@@ -7,49 +7,106 @@ lines whose values are plain strings, integers, booleans and one-line arrays of 
 an escape, a dotted key, a multi-line array, a table defined twice or a key set twice, a
 character outside printable ASCII outside a string... The caller then reads the text with
 tomllib, which also reports the mistakes. Where ``loads`` answers, its answer is tomllib's
-(tests/inputs/test_simple_toml.py holds the two to it).
+(tests/inputs/test_simple_toml.py holds the two to it). String methods only: compiling regular
+expressions for it cost more than it saved on a small configuration.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-_KEY = r"[A-Za-z0-9_-]+"
-_STRING = r'"[^"\\\x00-\x1f\x7f]*"'
-_INTEGER = r"-?(?:0|[1-9][0-9]{0,17})"  # no sign, underscore or leading zero: tomllib's, below 2**63
-_COMMENT = r"(?:[ \t]*#[^\x00-\x08\x0a-\x1f\x7f]*)?"
-_HEADER = re.compile(rf"\[[ \t]*({_KEY}(?:\.{_KEY})*)[ \t]*\]{_COMMENT}")
-_VALUE = re.compile(rf"({_KEY})[ \t]*=[ \t]*({_STRING}|{_INTEGER}|true|false|"
-                    rf"\[[ \t]*(?:{_STRING}[ \t]*,[ \t]*)*(?:{_STRING}[ \t]*)?\]){_COMMENT}")
-_ITEM = re.compile(_STRING)
+_SPACE = " \t"
 
 
 def loads(text: str) -> dict[str, Any] | None:
     """The document ``text`` holds, or None when it is not in the plain subset."""
     document: dict[str, Any] = {}
-    table = document
+    table: dict[str, Any] | None = document
     for line in text.split("\n"):
-        line = line.strip(" \t")
-        if not line or line[0] == "#":
-            if line and not _COMMENT_ONLY.fullmatch(line):
-                return None
+        line = line.strip(_SPACE)
+        if not line:
             continue
-        if line[0] == "[":
-            found = _HEADER.fullmatch(line)
-            opened = _define(document, found.group(1).split(".")) if found else None
-            if opened is None:
+        if line[0] == "#":
+            if not _comment(line):
                 return None
-            table = opened
-            continue
-        found = _VALUE.fullmatch(line)
-        if found is None or found.group(1) in table:
+        elif line[0] == "[":
+            head, closed, rest = line[1:].partition("]")
+            keys = head.strip(_SPACE).split(".")
+            if not closed or not _comment(rest.lstrip(_SPACE)) or not all(map(_key, keys)):
+                return None
+            table = _define(document, keys)
+        else:
+            key, equals, rest = line.partition("=")
+            key = key.rstrip(_SPACE)
+            if not equals or not _key(key) or table is None or key in table:
+                return None
+            value, rest = _value(rest.lstrip(_SPACE))
+            if value is None or not _comment(rest.lstrip(_SPACE)):
+                return None
+            table[key] = value
+        if table is None:
             return None
-        table[found.group(1)] = _value(found.group(2))
     return document
 
 
-_COMMENT_ONLY = re.compile(r"#[^\x00-\x08\x0a-\x1f\x7f]*")
+_KEY_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+
+def _key(text: str) -> bool:
+    """A bare key: ASCII letters, digits, '_' and '-' (nothing left once they are stripped)."""
+    return bool(text) and not text.strip(_KEY_CHARS)
+
+
+def _comment(rest: str) -> bool:
+    """Nothing, or a comment (no control character but tab) is what may end a line."""
+    return not rest or (rest[0] == "#" and rest[1:].replace("\t", " ").isprintable())
+
+
+def _string(text: str) -> tuple[str | None, str]:
+    """A plain basic string at the start of ``text`` (no escape, no control character) and what
+    follows it."""
+    end = text.find('"', 1)
+    inner = text[1:end]
+    if end < 0 or "\\" in inner or not inner.isprintable():
+        return None, text
+    return inner, text[end + 1:]
+
+
+def _value(text: str) -> tuple[Any, str]:
+    """The value at the start of ``text`` and what follows it; None when not a plain one."""
+    if text[:1] == '"':
+        return _string(text)
+    if text[:1] == "[":
+        return _array(text)
+    end = 0
+    while end < len(text) and text[end] not in " \t#":
+        end += 1
+    token, rest = text[:end], text[end:]
+    if token in ("true", "false"):
+        return token == "true", rest
+    digits = token[1:] if token[:1] == "-" else token
+    if digits.isascii() and digits.isdigit() and (digits == "0" or digits[0] != "0") and len(digits) <= 18:
+        return int(token), rest  # no sign, underscore or leading zero: tomllib's, below 2**63
+    return None, text
+
+
+def _array(text: str) -> tuple[list[str] | None, str]:
+    """A one-line array of plain strings (a trailing comma allowed)."""
+    items: list[str] = []
+    rest = text[1:].lstrip(_SPACE)
+    while rest[:1] != "]":
+        if rest[:1] != '"':
+            return None, text
+        item, rest = _string(rest)
+        if item is None:
+            return None, text
+        items.append(item)
+        rest = rest.lstrip(_SPACE)
+        if rest[:1] == ",":
+            rest = rest[1:].lstrip(_SPACE)
+        elif rest[:1] != "]":
+            return None, text
+    return items, rest[1:]
 
 
 def _define(document: dict[str, Any], keys: list[str]) -> dict[str, Any] | None:
@@ -65,15 +122,3 @@ def _define(document: dict[str, Any], keys: list[str]) -> dict[str, Any] | None:
     new: dict[str, Any] = {}
     table[keys[-1]] = new
     return new
-
-
-def _value(text: str) -> Any:
-    if text[0] == '"':
-        return text[1:-1]
-    if text[0] == "[":
-        return [item[1:-1] for item in _ITEM.findall(text)]
-    if text == "true":
-        return True
-    if text == "false":
-        return False
-    return int(text)
