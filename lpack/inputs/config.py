@@ -69,7 +69,9 @@ class FunctionSettings(NamedTuple):
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> FunctionSettings:
         """From configuration keys (``ephemeral-storage``, ``log-format`` ...)."""
-        values = {name: table[key] for key, name in _SETTING_KEYS.items() if key in table}
+        values = {_SETTING_KEYS[key]: value for key, value in table.items() if key in _SETTING_KEYS}
+        if not values and "snap-start" not in table and cls is FunctionSettings:
+            return _NO_SETTINGS
         for name in ("policies", "inline_policies"):
             if name in values:
                 values[name] = tuple(values[name])
@@ -94,6 +96,8 @@ def _snap_start(value: object) -> Features:
     apply_on = ("PublishedVersions" if value else "None") if isinstance(value, bool) else value
     return Features(snap_start=apply_on, published=apply_on == "PublishedVersions")
 
+
+_NO_SETTINGS = FunctionSettings()
 
 # configuration key -> FunctionSettings field
 _SETTING_KEYS = {
