@@ -32,7 +32,7 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
@@ -299,6 +299,7 @@ class SetFetcher:
         import sys
 
         self._process: subprocess.Popen[bytes] | None = None
+        self._asked = False  # the members sent (``meanwhile`` has run)
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "lpack.bundle._set_fetcher"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -320,10 +321,14 @@ class SetFetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def fetch(self, remote: RemoteCache, members: list[SetMember]) -> dict[str, dict[str, Any]] | None:
-        """As `fetch_set` (``remote`` hears what the process found, and is what a fallback uses)."""
-        answer = self._ask(members) if self._process is not None else None
+    def fetch(self, remote: RemoteCache, members: list[SetMember],
+              meanwhile: Callable[[], None] = lambda: None) -> dict[str, dict[str, Any]] | None:
+        """As `fetch_set` (``remote`` hears what the process found, and is what a fallback uses);
+        ``meanwhile`` runs here while the process downloads."""
+        answer = self._ask(members, meanwhile) if self._process is not None else None
         if answer is None:
+            if self._process is None and not self._asked:
+                meanwhile()
             return fetch_set(remote, members)
         remote.adopt(answer["failed"], answer["warnings"])
         if answer["write_error"] is not None:
@@ -337,12 +342,14 @@ class SetFetcher:
             os.replace(tmp, dest)
         return cast("dict[str, dict[str, Any]]", answer["records"])
 
-    def _ask(self, members: list[SetMember]) -> dict[str, Any] | None:
+    def _ask(self, members: list[SetMember], meanwhile: Callable[[], None]) -> dict[str, Any] | None:
         process = self._process
         assert process is not None and process.stdin is not None and process.stdout is not None
         try:
             process.stdin.write(json.dumps({"members": [[m.name, m.key, str(m.dest)] for m in members]}).encode())
             process.stdin.close()
+            self._asked = True
+            meanwhile()
             answer = json.loads(process.stdout.read())
             process.wait()
         except (OSError, ValueError):

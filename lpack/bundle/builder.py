@@ -464,6 +464,10 @@ class _Builder:
         self._requirements_read: dict[Path, Requirements] = {}  # a requirements file -> what it says
         self._local_stat_lists: dict[tuple[Path, ...], list[Any]] = {}  # local paths -> their stats (stamps)
         self._stamp_keys: dict[str, str] = {}  # unit name -> its stamp's key
+        self._stamped_inputs: dict[str, dict[str, Any]] = {}  # unit name -> what its stamp records of its inputs
+        self._stamps_read: dict[str, dict[str, Any] | None] = {}  # stamp key -> the stamp read early (once)
+        self._checked: dict[str, list[Finding]] = {}  # unit name -> its runtime and lock findings, found early
+        self._walks_source: dict[Path, bool] = {}  # source folder -> not a Python project built into a wheel
 
     def resolve_early(self, units: list[Unit]) -> None:
         """Start resolving the dependency sets of ``units`` that the cache lacks (issue #23):
@@ -540,8 +544,9 @@ class _Builder:
         start = time.perf_counter()
         unit_plan = plan(self.project, unit, self.options.runtime, self.options.architecture)
         target = unit_plan.target
-        findings = engine.check_runtime(target, self.today, display_path(self.project.config_path or self.project.root))
-        findings = [f._replace(function=unit.name) for f in findings + engine.check_lockfile(unit.requirements or unit.lock)]
+        findings = self._checked.pop(unit.name, None)
+        if findings is None:
+            findings = self._unit_checks(unit_plan)
         if lifecycle(target.runtime, self.today) == "blocked":
             return None, findings
         if (kept := self._current(unit_plan, built, start)) is not None:
@@ -564,6 +569,12 @@ class _Builder:
         if (shared := self._share(unit_plan, written[0])) is not None:
             return written[0]._replace(shared=shared), written[1]  # type: ignore[union-attr]
         return written
+
+    def _unit_checks(self, unit_plan: Plan) -> list[Finding]:
+        """The findings on the unit's runtime and lock, which need nothing built."""
+        unit = unit_plan.unit
+        found = engine.check_runtime(unit_plan.target, self.today, display_path(self.project.config_path or self.project.root))
+        return [f._replace(function=unit.name) for f in found + engine.check_lockfile(unit.requirements or unit.lock)]
 
     def _write(self, unit: Unit, unit_plan: Plan, built: _Built, start: float, findings: list[Finding], prefix: str,
                excludes: Any, source_members: list[zipwriter.Member], deps_members: list[zipwriter.Member],
@@ -799,9 +810,26 @@ class _Builder:
                 if found is None:
                     return False
                 members.append(artifacts.SetMember(unit_plan.unit.name, found[0], unit_plan.artifact))
-            records = fetcher.fetch(self.remote, members)
+            records = fetcher.fetch(self.remote, members, meanwhile=lambda: self._prepare(plans))
         self._from_set = records or {}
         return records is not None
+
+    def _prepare(self, plans: list[Plan]) -> None:
+        """While the build's archive downloads (lpack.bundle.artifacts.SetFetcher): each unit's
+        work that needs neither its package nor its record (its runtime and lock checks, its stamp's
+        key, whether one is there, and the stats a stamp records), which its build then takes."""
+        from lpack.bundle import stamps
+
+        for unit_plan in plans:
+            unit = unit_plan.unit
+            try:
+                self._checked[unit.name] = self._unit_checks(unit_plan)
+                if self._stampable(unit):
+                    key = self._stamp_key(unit_plan)
+                    self._stamps_read[key] = stamps.read_stamp(self.cache.root, key)
+                    self._stamp_inputs(unit_plan)
+            except (LpackError, OSError):
+                continue  # its build says what is wrong
 
     def share_set(self, units: list[Unit], built: list[Artifact]) -> None:
         """Upload the build's packages as one archive, when every unit has one in the remote cache."""
@@ -850,10 +878,13 @@ class _Builder:
                 "epoch": os.environ.get("SOURCE_DATE_EPOCH")}
         return make_key({**self._stamp_parts, "unit": canonical(unit_plan.unit), "target": unit_plan.target.label})
 
-    @staticmethod
-    def _stampable(unit: Unit) -> bool:
+    def _stampable(self, unit: Unit) -> bool:
         """A unit whose packaged files are its source walk (not a Python project's wheel)."""
-        return unit.source is None or not is_python_project(unit.source)
+        if unit.source is None:
+            return True
+        if (known := self._walks_source.get(unit.source)) is None:
+            known = self._walks_source[unit.source] = not is_python_project(unit.source)
+        return known
 
     def _declared_files(self, unit: Unit) -> tuple[list[Path], list[Path]]:
         from lpack.inputs.declared import manifest_of
@@ -868,12 +899,9 @@ class _Builder:
         unit = unit_plan.unit
         if not self._stampable(unit) or (unit.source is not None and unit.name not in self._walked):
             return
-        declared, local = self._declared_files(unit)
         layers = [p for name, p in unit_plan.layer_artifacts().items()]
         record = {
-            "zip": stamps.stat_of(artifact.path), "layers": stamps.stats(layers), "declared": stamps.stats(declared),
-            "local": self._local_stats(local), "files": stamps.stats(p for _rel, p in self._walked.get(unit.name, [])),
-            "folders": stamps.folders(unit.source, prune=not unit.include) if unit.source is not None else [],
+            "zip": stamps.stat_of(artifact.path), "layers": stamps.stats(layers), **self._stamp_inputs(unit_plan),
             "inputs_sha256": artifact.inputs_sha256, "sha256": artifact.sha256, "deps_key": self.keys.get(unit.name),
             "artifact": {"size_zipped": artifact.size_zipped, "size_unzipped": artifact.size_unzipped,
                          "files": artifact.files, "largest": artifact.largest, "dependencies": artifact.dependencies,
@@ -882,6 +910,20 @@ class _Builder:
             "findings": [stamps.finding_to_json(f) for f in findings],
         }
         stamps.write_stamp(self.cache.root, self._stamp_key(unit_plan), record, self.cache_writes)
+
+    def _stamp_inputs(self, unit_plan: Plan) -> dict[str, Any]:
+        """What a stamp records of the unit's inputs by stat (its declaration's files, local paths,
+        source files and folders), once a run (taken while a fresh machine's archive downloads)."""
+        from lpack.bundle import stamps
+
+        unit = unit_plan.unit
+        if (known := self._stamped_inputs.get(unit.name)) is None:
+            declared, local = self._declared_files(unit)
+            known = self._stamped_inputs[unit.name] = {
+                "declared": stamps.stats(declared), "local": self._local_stats(local),
+                "files": stamps.stats(p for _rel, p in self._walked.get(unit.name, [])),
+                "folders": stamps.folders(unit.source, prune=not unit.include) if unit.source is not None else []}
+        return known
 
     def _current(self, unit_plan: Plan, built: _Built, start: float) -> tuple[Artifact, list[Finding]] | None:
         """The unit's artifact and package findings as its stamp recorded them, when its inputs
@@ -895,7 +937,7 @@ class _Builder:
             with self._waiting():
                 built.get(name, wait=unit.kind == "function")
         key = self._stamp_key(unit_plan)
-        record = stamps.read_stamp(self.cache.root, key)
+        record = self._stamps_read.pop(key) if key in self._stamps_read else stamps.read_stamp(self.cache.root, key)
         try:
             if record is None or record["zip"] is None or not stamps.same([record["zip"], *record["layers"], *record["declared"]]):
                 return None
