@@ -29,6 +29,9 @@ and both architectures (python3.12 x86_64 and arm64), it times, --runs times eac
                (`git worktree add DIR REV`), so that a change is measured against its parent in
                the same interleaved run.
 
+Each row also reports CPU seconds (the command's and its children's, uv's included; the uv row's
+are uv's alone, not the zip's).
+
 uv's own download cache (UV_CACHE_DIR, one shared temporary folder) is filled before the runs and
 stays warm for every row: this compares installing and zipping, not downloading. The goal
 (cold <= 0.7x uv + zip) is reported per set and architecture, PASS or MISS, never enforced.
@@ -41,6 +44,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -66,6 +70,7 @@ RUNTIME = "python3.12"
 PYTHON_VERSION = "3.12"
 ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}  # Lambda's name -> wheel machine name
 GOAL = 0.7  # issue #23: cold <= 0.7x uv pip install --target + zip
+LAST_CPU = 0.0  # CPU seconds of the last `checked` command
 
 # Every distribution pinned (resolved 2026-12-05 for python3.12 manylinux_2_28), so both tools
 # install the same files whatever PyPI publishes next.
@@ -101,9 +106,12 @@ def wheel_copy_known() -> bool:
 
 
 def checked(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
-    start = time.perf_counter()
+    """The command's wall seconds; its CPU seconds (its own and its children's) go to LAST_CPU."""
+    global LAST_CPU
+    before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
+    seconds, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if done.returncode != 0:
         tail = "\n".join((done.stderr + done.stdout).strip().splitlines()[-15:])
         raise SystemExit(f"command failed ({done.returncode}): {' '.join(cmd)}\n{tail}")
@@ -145,6 +153,7 @@ class Case:
         self.samples: dict[str, list[float]] = {row.key: [] for row in ROWS}
         self.parts: dict[str, list[float]] = {"install": [], "zip": []}
         self.facts: dict[str, dict[str, Any]] = {}
+        self.cpu: dict[str, list[float]] = {}
 
     def lock(self) -> None:
         """The same pins as a project's dependencies, in a uv.lock (uv resolves them once, here)."""
@@ -186,6 +195,7 @@ class Case:
 
     def measure(self, key: str) -> None:
         self.samples[key].append(self.uv_zip() if key == "uv" else self.lpack(key))
+        self.cpu.setdefault(key, []).append(LAST_CPU)  # uv + zip: the zip's share is this process's, not counted
 
 
 def stats(values: list[float]) -> tuple[float, float, float]:
@@ -197,8 +207,8 @@ def report(cases: list[Case], keys: list[str], meta: dict[str, Any]) -> dict[str
     print(f"- {meta['cpus']} CPUs, {meta['machine']}, Python {meta['python']}, {meta['uv']}, "
           f"lpack {meta['lpack']}, load average at start {meta['load']}")
     print(f"- {meta['runs']} runs per row, interleaved; uv's download cache warm for every row\n")
-    print("| set | arch | row | min s | median s | max s | x uv + zip (median) | files | zip bytes |")
-    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| set | arch | row | min s | median s | max s | x uv + zip (median) | CPU s (median) | files | zip bytes |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     results: dict[str, Any] = {"meta": meta, "cases": []}
     goals = []
     for case in cases:
@@ -210,10 +220,11 @@ def report(cases: list[Case], keys: list[str], meta: dict[str, Any]) -> dict[str
             lo, mid, hi = stats(case.samples[row.key])
             facts = case.facts.get(row.key, {})
             label = row.label.replace("--before", meta.get("before", "--before"))
+            cpu = statistics.median(case.cpu[row.key])  # the uv row's: uv's alone, not the zip's
             print(f"| {case.name} | {case.arch} | {label} | {lo:.3f} | {mid:.3f} | {hi:.3f} | {mid / base:.2f}x "
-                  f"| {facts.get('files', '')} | {facts.get('zip_bytes', 0):,} |")
+                  f"| {cpu:.3f} | {facts.get('files', '')} | {facts.get('zip_bytes', 0):,} |")
             entry["rows"][row.key] = {"samples": case.samples[row.key], "min": lo, "median": mid, "max": hi,
-                                      "ratio": mid / base, **facts}
+                                      "ratio": mid / base, "cpu": case.cpu[row.key], **facts}
         install, zipped = statistics.median(case.parts["install"]), statistics.median(case.parts["zip"])
         entry["uv_parts"] = {"install_median": install, "zip_median": zipped}
         paired = [b / a for a, b in zip(case.samples["uv"], case.samples["lpack"])]
@@ -228,7 +239,17 @@ def report(cases: list[Case], keys: list[str], meta: dict[str, Any]) -> dict[str
     for case, ratio, lo, hi, install, zipped in goals:
         print(f"| {case.name} | {case.arch} | {install:.3f} | {zipped:.3f} | {ratio:.2f}x | {lo:.2f}-{hi:.2f}x "
               f"| {'PASS' if ratio <= GOAL else 'MISS'} |")
+    if "before" in keys:
+        print("\nlpack cold / before, per interleaved pair (min / median / max):")
+        for case in cases:
+            print(f"- {case.name} {case.arch}: wall {_paired(case.samples['lpack'], case.samples['before'])}, "
+                  f"CPU {_paired(case.cpu['lpack'], case.cpu['before'])}")
     return results
+
+
+def _paired(after: list[float], before: list[float]) -> str:
+    ratios = sorted(a / b for a, b in zip(after, before))
+    return f"{ratios[0]:.2f} / {statistics.median(ratios):.2f} / {ratios[-1]:.2f}x"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
             for key in keys:
                 case.measure(key)
                 case.samples[key].clear()
-            case.parts = {"install": [], "zip": []}
+            case.parts, case.cpu = {"install": [], "zip": []}, {}
         for i in range(args.runs):
             order = keys if i % 2 == 0 else keys[::-1]  # neither row always runs first
             for case in cases:

@@ -556,3 +556,21 @@ def test_a_pylock_names_its_wheels_too(tmp_path: Path, where: str) -> None:
     ranks = wheelcopy._ranks(make_target("python3.12", "arm64", where="test"))
     url = "https://example.org/alpha-1.0-py3-none-any.whl" if where == "url" else made.resolve().as_uri()
     assert wheelcopy._locked_wheels(reqs, ranks) == [wheelcopy.Wheel("alpha", url, digest)]
+
+
+@pytest.mark.parametrize("style", ["inline", "tables"])
+def test_a_uv_locks_files_are_read_however_the_toml_spells_them(tmp_path: Path, style: str) -> None:
+    """uv writes each file as an inline table, read without a TOML parse; the same lock spelled
+    with [[package.wheels]] tables (as a hand or another tool may write it) gives the same files."""
+    wheel = ('{ url = "https://example.org/alpha-1.0-py3-none-any.whl", hash = "sha256:' + "A" * 64 + '", size = 3 }')
+    sdist = '{ url = "https://example.org/alpha-1.0.tar.gz", hash = "sha256:' + "b" * 64 + '" }'
+    lock = tmp_path / "uv.lock"
+    if style == "inline":
+        lock.write_text(f'version = 1\n\n[[package]]\nname = "alpha"\nversion = "1.0"\nsdist = {sdist}\n'
+                        f'wheels = [\n    {wheel},\n]\n')
+    else:
+        lock.write_text('version = 1\n\n[[package]]\nname = "alpha"\nversion = "1.0"\n\n[[package.wheels]]\n'
+                        'url = "https://example.org/alpha-1.0-py3-none-any.whl"\nhash = "sha256:' + "A" * 64 + '"\n')
+    files = wheelcopy._lock_files(lock)
+    assert files["a" * 64] == "https://example.org/alpha-1.0-py3-none-any.whl"
+    assert set(files) <= {"a" * 64, "b" * 64}
