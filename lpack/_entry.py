@@ -341,7 +341,11 @@ def _importing() -> bool:
     folder of sys.path, the working folder with ``python -m``): what it finds is recorded as the
     code imported, not as what the check read. (From _Recorder.__call__, called by _hook, called
     by the frame that lists the folder.)"""
-    return sys._getframe(3).f_code.co_filename.startswith("<frozen importlib")
+    try:
+        caller = sys._getframe(3)
+    except ValueError:  # listed by C code with no Python frame above the hook
+        return False
+    return caller.f_code.co_filename.startswith("<frozen importlib")
 
 
 def _bytecode(path: str) -> bool:

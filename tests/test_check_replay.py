@@ -245,3 +245,11 @@ def test_a_changed_mode_is_not_replayed(project: Path, tmp_path: Path) -> None:
     assert cached.imported, "the execute bit is an input"
     assert cached.shown() == fresh.shown() != first.shown()
     assert "LP213" in fresh.out
+
+
+def test_a_folder_listed_with_few_frames_above_the_hook_is_not_an_error() -> None:
+    """The recorder asks which frame listed a folder (the import system's are not recorded): with
+    fewer frames than that above it, the answer is 'not the import system', not an exception."""
+    done = subprocess.run([sys.executable, "-c", "from lpack import _entry; print(_entry._importing())"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stdout) == (0, "False\n"), done.stderr
