@@ -785,7 +785,12 @@ class _Builder:
     def fetch_set(self, units: list[Unit], started: SetFetcher | None = None) -> bool:
         """Every unit's package from the remote cache's one archive of this build (lpack.bundle.
         artifacts), written into dist/ before the units are built (each then takes its own as
-        fetched); whether it was there and whole."""
+        fetched); whether it was there and whole. ``started`` (the download process started
+        early) is stopped here, used or not: no worker forked later inherits its pipes."""
+        with started if started is not None else contextlib.nullcontext():
+            return self._fetch_set(units, started)
+
+    def _fetch_set(self, units: list[Unit], started: SetFetcher | None) -> bool:
         from lpack.bundle import artifacts
 
         if self.remote is None or self.options.refresh or len(units) < 2:

@@ -249,3 +249,29 @@ def _index_of(endpoint: str, bucket: str, archive: str) -> bytes:  # noqa: F811
         member = tar.extractfile(tar.getmembers()[0])
         assert member is not None
         return member.read()
+
+
+def test_the_download_process_started_early_is_stopped_as_soon_as_the_build_knows_it_needs_none(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str],  # noqa: F811
+) -> None:
+    """`lpack build` starts the download process before reading the project; a checkout whose
+    dist/ has its zips needs no archive, and the process is stopped then, before any unit builds
+    (a worker forked later would otherwise hold its pipes open)."""
+    from lpack.bundle.builder import BuildOptions, build_project, start_set_fetch
+    from lpack.commands.build import load_project
+
+    a, _report, _err = machine(tmp_path, "a", wheels, s3_server, bucket, capsys, "--jobs", "2")
+    options = BuildOptions(remote_cache=f"s3://{bucket}/team/lpack", remote_endpoint=s3_server,
+                           cache_dir=tmp_path / "a" / "cache", jobs=2)
+    fetcher = start_set_fetch(options)
+    assert fetcher is not None and fetcher._process is not None
+    process = fetcher._process
+    seen: list[tuple[str, str]] = []
+
+    def progress(unit: str, message: str) -> None:
+        seen.append((unit, message))
+        assert process.poll() is not None, f"still running while {unit} builds"
+
+    result = build_project(load_project(a, None, None, options), options, progress, set_fetcher=fetcher)
+    assert seen and [x.current for x in result.artifacts] == [True] * UNITS  # dist/ had them all: kept
+    assert process.returncode is not None and fetcher._process is None
