@@ -65,6 +65,11 @@ def main() -> int:
         return code
     from lpack.cli import main as run
 
+    if argv[:1] == ["build"]:  # as a check: ~25 ms of teardown, a tenth of a no-op build of 200 functions
+        _leave_at_exit()
+        code = run(argv)
+        _exit_code.append(code)
+        return code
     return run(argv)
 
 
@@ -83,7 +88,7 @@ def _check(argv: list[str]) -> int:
 
 
 def _leave_at_exit() -> None:
-    """End a check's process as soon as Python has run its exit functions, skipping the teardown
+    """End a check's (or a build's) process as soon as Python has run its exit functions, skipping the teardown
     of the ~180 modules and ~16,000 objects a check leaves (~10 ms, a sixth of a small check):
     nothing is left to do then but flush the output. Registered before the check runs, so that
     it runs after every exit function registered later (they run last first), and after the

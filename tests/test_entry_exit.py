@@ -91,3 +91,24 @@ def test_the_teardown_is_skipped(project: Path, tmp_path: Path) -> None:
     checked = run(probe, ["check", "-q"], project, tmp_path / "cache")
     assert ordinary.stdout.endswith("torn down\n")
     assert checked.returncode == 1 and "torn down" not in checked.stdout
+
+
+def test_a_build_that_skips_the_teardown_leaves_every_file_and_byte_of_its_report(project: Path, tmp_path: Path) -> None:
+    """`lpack build` ends as a check does: its report through the pipe, its zip, the manifest,
+    the stamps and input records written on threads, and the exit code, all there."""
+    import json
+    import zipfile
+
+    done = run(ENTRY + "raise SystemExit(main())", ["build", "--format", "json", "--runtime", "python3.12"], project,
+               tmp_path / "cache")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    [artifact] = report["artifacts"]
+    with zipfile.ZipFile(artifact["path"]) as zf:
+        assert zf.testzip() is None and "lambda_function.py" in zf.namelist()
+    manifest = json.loads((project / "dist" / "lpack-manifest.json").read_text())
+    assert [a["sha256"] for a in manifest["artifacts"]] == [artifact["sha256"]]
+    assert list((tmp_path / "cache" / "stamps").rglob("*")) and list((tmp_path / "cache" / "inputs").rglob("*"))
+    again = run(ENTRY + "raise SystemExit(main())", ["build", "--format", "json", "--runtime", "python3.12"], project,
+                tmp_path / "cache")
+    assert [a.get("current") for a in json.loads(again.stdout)["artifacts"]] == [True]  # its stamp was whole
