@@ -717,3 +717,41 @@ def test_validating_does_not_import_jsonschemas_format_modules_which_stay_import
     assert lines[0].startswith("error: ") and "colour: unknown key" in lines[0]
     assert lines[1:] == ["True False", "True"]  # validated without it; importable after
     assert noted.read_text() == "imported\n"  # once: by the script, not by the validation
+
+
+def test_a_large_configuration_is_validated_once_and_again_whenever_it_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A configuration of many functions that validated is remembered by a digest of its content
+    (a pre-commit check of 400 functions would otherwise validate it every time); an edit is a
+    new content, validated again, so a mistake in it is still reported."""
+    from lpack.core.errors import ConfigError
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("LPACK_CACHE_DIR", str(cache))
+    root = tmp_path / "many"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    functions = "".join(f'[functions.f{i:03d}]\nsource = "src"\nhandler = "app.handler"\nmemory = 512\n\n' for i in range(60))
+    (root / "lpack.toml").write_text(functions)
+    assert len(load_project(root).units) == 60
+    markers = list((cache / "valid-config").iterdir())
+    assert len(markers) == 1
+    assert load_project(root).units == load_project(root).units  # remembered: the same answer
+
+    (root / "lpack.toml").write_text(functions.replace("memory = 512", 'memory = "lots"', 1))
+    with pytest.raises(ConfigError, match="memory"):
+        load_project(root)
+    assert list((cache / "valid-config").iterdir()) == markers  # nothing remembered of a table that failed
+    (root / "lpack.toml").write_text(functions + "[functions.f999]\nsource = \"src\"\nhandler = \"app.handler\"\n")
+    assert len(load_project(root).units) == 61 and len(list((cache / "valid-config").iterdir())) == 2
+    assert all(b"512" not in m.name.encode() and m.stat().st_size == 0 for m in (cache / "valid-config").iterdir())
+
+
+def test_a_small_configuration_leaves_no_marker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LPACK_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "one"
+    root.mkdir()
+    (root / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    (root / "lpack.toml").write_text('handler = "app.handler"\n')
+    load_project(root)
+    assert not (tmp_path / "cache" / "valid-config").exists()
