@@ -62,11 +62,11 @@ class Plan(NamedTuple):
         if self.unit.source is not None:
             yield from self._walk(self.unit.source, left_out, real)
 
-    def packaged_files(self) -> Iterator[tuple[str, Path]]:
+    def packaged_files(self, real: Callable[[Path], Path] = Path.resolve) -> Iterator[tuple[str, Path]]:
         """The unit's own files as they will be in the package, before the user's excludes: for a
         Python project, the packages its wheel ships (its src/, else its root)."""
         if self.unit.source is not None:
-            yield from self._walk(packaged_root(self.unit.source))
+            yield from self._walk(packaged_root(self.unit.source), real=real)
 
     def _walk(self, root: Path, left_out: list[str] | None = None,
               real: Callable[[Path], Path] = Path.resolve) -> Iterator[tuple[str, Path]]:

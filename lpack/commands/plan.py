@@ -22,8 +22,9 @@ them — then they are, through the resolved packaged files.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -69,7 +70,8 @@ def unit_states(project: Project, units: Sequence[Unit] | None = None, runtime: 
         found = changes(project.root, since)
         changed = Changed(found.paths, _units_at(project, found))
     manifest = read_manifest(project.dist)
-    return [_state(plan(project, unit, runtime, architecture), manifest, changed) for unit in units or project.units]
+    real = functools.lru_cache(maxsize=None)(Path.resolve)  # the project's paths, resolved once for all units
+    return [_state(plan(project, unit, runtime, architecture), manifest, changed, real) for unit in units or project.units]
 
 
 class Changed(NamedTuple):
@@ -108,17 +110,19 @@ def _units_at(project: Project, found: Any) -> dict[str, Unit] | None:
     return {unit.name: unit for unit in before.units}
 
 
-def _state(unit_plan: Plan, manifest: dict[str, dict[str, Any]], changed: Changed | None) -> UnitState:
+def _state(unit_plan: Plan, manifest: dict[str, dict[str, Any]], changed: Changed | None,
+           real: Callable[[Path], Path] = Path.resolve) -> UnitState:
     unit, target, artifact = unit_plan.unit, unit_plan.target, unit_plan.artifact
     built_here = unit_plan.built_here and unit.settings.features.not_here() is None
-    digest = inputs_digest(unit_plan) if built_here else None
+    walked = list(unit_plan.source_files(real=real)) if built_here else []  # walked once, for both uses
+    digest = inputs_digest(unit_plan, walked) if built_here else None
     recorded = manifest.get(unit.name, {})
     on_disk = artifact.is_file()
     current = on_disk and digest is not None and recorded.get("inputs_sha256") == digest
     why: list[str] = []
     is_changed: bool | None = None
     if changed is not None and built_here:
-        why = _changes(unit_plan, changed)
+        why = _changes(unit_plan, changed, real, walked)
         if recorded and recorded.get("lpack_version") != __version__:
             why.append(f"built by lpack {recorded.get('lpack_version')}, this is lpack {__version__}")
         is_changed = bool(why)
@@ -150,10 +154,11 @@ def _under(path: Path, folders: Iterable[Path]) -> bool:
     return any(f == path or f in path.parents for f in folders)
 
 
-def _changes(unit_plan: Plan, changed: Changed) -> list[str]:
-    inputs = unit_inputs(unit_plan)
+def _changes(unit_plan: Plan, changed: Changed, real: Callable[[Path], Path] = Path.resolve,
+             walked: list[tuple[str, Path]] | None = None) -> list[str]:
+    inputs = unit_inputs(unit_plan, real, walked)
     hits = inputs.hits(changed.paths)
-    root = unit_plan.project.root.resolve()
+    root = real(unit_plan.project.root)
     why = []
     configs = [p for p in hits if p in inputs.config and p not in inputs.files]
     before = changed.units_before
@@ -168,38 +173,41 @@ def _changes(unit_plan: Plan, changed: Changed) -> list[str]:
     return why
 
 
-def unit_inputs(unit_plan: Plan) -> Inputs:
-    """The files and folders a unit is built from (see the module's doc)."""
+def unit_inputs(unit_plan: Plan, real: Callable[[Path], Path] = Path.resolve,
+                walked: list[tuple[str, Path]] | None = None) -> Inputs:
+    """The files and folders a unit is built from (see the module's doc); ``real`` resolves
+    paths (a memo shared by all units), ``walked`` is the unit's source walk when already done."""
     from lpack.core import select
 
     project, unit = unit_plan.project, unit_plan.unit
-    config = {p.resolve() for p in (project.config_path,) if p is not None}
+    config = {real(p) for p in (project.config_path,) if p is not None}
     files: set[Path] = set()
     if unit.runtime is None:  # the project's Python settings may choose the runtime
-        files |= {(project.root / name).resolve() for name in (".python-version", "pyproject.toml")}
+        files |= {real(project.root / name) for name in (".python-version", "pyproject.toml")}
     folders: list[Path] = []
     deleted_under: tuple[Path, ...] = ()
     if unit.source is not None:
         if is_python_project(unit.source):
-            folders.append(unit.source.resolve())
-        else:
+            folders.append(real(unit.source))
+        else:  # its packaged files are its source walk
             excludes = select.spec(unit.exclude)
-            files |= {path.resolve() for rel, path in unit_plan.packaged_files() if not excludes.match_file(rel)}
-            deleted_under = (packaged_root(unit.source).resolve(),)
-    dep_files, dep_folders = _dependency_inputs(unit_plan)
+            packaged = unit_plan.packaged_files(real) if walked is None else walked
+            files |= {real(path) for rel, path in packaged if not excludes.match_file(rel)}
+            deleted_under = (real(packaged_root(unit.source)),)
+    dep_files, dep_folders = _dependency_inputs(unit_plan, real)
     return Inputs(frozenset(files | dep_files), (*folders, *dep_folders), deleted_under, frozenset(config))
 
 
-def _dependency_inputs(unit_plan: Plan) -> tuple[set[Path], list[Path]]:
+def _dependency_inputs(unit_plan: Plan, real: Callable[[Path], Path] = Path.resolve) -> tuple[set[Path], list[Path]]:
     unit = unit_plan.unit
-    files = {p.resolve() for p in (unit.requirements, unit.lock, unit.manifest) if p is not None}
+    files = {real(p) for p in (unit.requirements, unit.lock, unit.manifest) if p is not None}
     folders: list[Path] = []
     if unit.requirements is not None and unit.requirements.is_file():
         from lpack.inputs.requirements_file import read_requirements
 
         reqs = read_requirements(unit.requirements)
-        files |= {p.resolve() for p in reqs.files}
-        folders += [p.resolve() for p in (*reqs.local_paths, *reqs.local_projects)]
+        files |= {real(p) for p in reqs.files}
+        folders += [real(p) for p in (*reqs.local_paths, *reqs.local_projects)]
     if unit.lock is not None and unit.lock.is_file():
         from lpack.inputs.declared import manifest_of, read_lock
 
