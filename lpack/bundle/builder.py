@@ -394,11 +394,11 @@ def start_set_fetch(options: BuildOptions) -> SetFetcher | None:
     now, before the project is even read, for the options' remote cache; None without one (or
     with --refresh, which downloads nothing). Whoever starts it stops it (a `with` block): a build
     that does not use it (dist/ has its zips) costs it only its start."""
+    if options.refresh or (settings := _remote_settings(options)) is None:
+        return None
     from lpack.bundle.artifacts import SetFetcher
     from lpack.bundle.remote import parse_url
 
-    if options.refresh or (settings := _remote_settings(options)) is None:
-        return None
     try:
         parse_url(settings[0])
     except LpackError:
