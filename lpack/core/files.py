@@ -164,11 +164,17 @@ class CacheWrites:
         self.submit(lambda: atomic_write_text(path, text, durable=False))
 
     def settle(self) -> None:
-        """Wait for every write asked for so far (an error other than the disk's is raised here)."""
+        """Wait for every write asked for so far (an error other than the disk's is raised here);
+        the threads end (a long-lived process, `lpack serve`, builds again and again)."""
         with self._guard:
             pending, self._pending = self._pending, []
-        for future in pending:
-            future.result()
+            pool, self._pool = (self._pool, None) if self._pid == os.getpid() else (None, None)
+        try:
+            for future in pending:
+                future.result()
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
 
 
 def _dropping_refusals(write: Callable[[], None]) -> None:

@@ -38,3 +38,25 @@ def test_a_live_writers_temporary_file_is_left_alone(tmp_path: Path) -> None:
     atomic_write_text(tmp_path / "stamp.json", "{}\n")
     assert mine.exists() and temporaries(tmp_path / "stamp.json") == [mine]
     assert temporaries(tmp_path / "missing" / "x.json") == []
+
+
+def test_cache_writes_are_all_there_after_settle_and_leave_no_thread_behind(tmp_path: Path) -> None:
+    """Stamps and input records are written on threads (a build's 400 small files); `settle`
+    waits for them all, a write the disk refuses is dropped, and the threads end, so a
+    long-lived process (`lpack serve` rebuilding on every save) does not gather idle threads."""
+    import threading
+
+    from lpack.core.files import CacheWrites
+
+    before = threading.active_count()
+    for round_ in range(3):  # three builds in one process
+        writes = CacheWrites()
+        for i in range(50):
+            writes.text(tmp_path / f"r{round_}" / f"{i:02d}" / "stamp", f"{round_}-{i}")
+        (tmp_path / "file-not-folder").write_text("")
+        writes.text(tmp_path / "file-not-folder" / "stamp", "refused")  # its folder is a file: dropped
+        writes.settle()
+        assert [(tmp_path / f"r{round_}" / f"{i:02d}" / "stamp").read_text() for i in range(50)] == \
+            [f"{round_}-{i}" for i in range(50)]
+        assert threading.active_count() == before
+    assert not list(tmp_path.rglob("*.tmp"))
