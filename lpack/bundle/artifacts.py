@@ -300,6 +300,7 @@ class SetFetcher:
 
         self._process: subprocess.Popen[bytes] | None = None
         self._asked = False  # the members sent (``meanwhile`` has run)
+        self._folders: set[Path] = set()  # where the members go: where its staged files are
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "lpack.bundle._set_fetcher"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -345,6 +346,7 @@ class SetFetcher:
     def _ask(self, members: list[SetMember], meanwhile: Callable[[], None]) -> dict[str, Any] | None:
         process = self._process
         assert process is not None and process.stdin is not None and process.stdout is not None
+        self._folders = {m.dest.parent for m in members}
         try:
             process.stdin.write(json.dumps({"members": [[m.name, m.key, str(m.dest)] for m in members]}).encode())
             process.stdin.close()
@@ -361,8 +363,8 @@ class SetFetcher:
         return answer
 
     def close(self) -> None:
-        """The process stopped, whatever it was doing (its staged files, if any, are litter the
-        next writer removes: its process id is in their names)."""
+        """The process stopped, whatever it was doing; stopped while it wrote (Ctrl-C, an error
+        here), the files it staged are removed (their names carry its process id)."""
         process, self._process = self._process, None
         if process is None:
             return
@@ -373,6 +375,10 @@ class SetFetcher:
         if process.poll() is None:
             process.kill()
         process.wait()
+        if process.returncode != 0:
+            for folder in self._folders:
+                for staged in folder.glob(f".*.{process.pid}.*.tmp"):
+                    staged.unlink(missing_ok=True)
 
 
 def serve_set_fetch(stdin: Any, stdout: Any) -> int:

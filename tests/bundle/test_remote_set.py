@@ -275,3 +275,29 @@ def test_the_download_process_started_early_is_stopped_as_soon_as_the_build_know
     result = build_project(load_project(a, None, None, options), options, progress, set_fetcher=fetcher)
     assert seen and [x.current for x in result.artifacts] == [True] * UNITS  # dist/ had them all: kept
     assert process.returncode is not None and fetcher._process is None
+
+
+def test_a_download_process_stopped_while_it_writes_leaves_nothing_in_dist(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str],  # noqa: F811
+) -> None:
+    """Ctrl-C (or an error in the build) stops the download process wherever it is: the files it
+    had staged beside dist/'s zips go with it, as a build's own temporary files do."""
+    import signal
+
+    from lpack.bundle import artifacts
+    from lpack.bundle.remote import RemoteCache
+
+    remote_ = RemoteCache(f"s3://{bucket}/team/lpack", endpoint=s3_server)
+    dist = tmp_path / "b" / "dist"
+    dist.mkdir(parents=True)
+    fetcher = artifacts.SetFetcher.of(remote_)
+    process = fetcher._process
+    assert process is not None
+    fetcher._folders = {dist}  # as asking for members sets it
+    staged = dist / f".fn1.zip.{process.pid}.12345.tmp"  # what it was writing when stopped
+    staged.write_bytes(b"half")
+    other = dist / ".fn1.zip.1.12345.tmp"  # another writer's: left alone
+    other.write_bytes(b"theirs")
+    process.send_signal(signal.SIGINT)  # a terminal's Ctrl-C reaches it too
+    fetcher.close()
+    assert not staged.exists() and other.exists()
