@@ -221,8 +221,7 @@ def _common(parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text",
     parser.add_argument("--ignore", action="append", default=[], metavar="CODES",
                         help="do not report findings whose code starts with these (comma-separated)")
     parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
-    parser.add_argument("--config", type=Path, metavar="FILE",
-                        help="read [tool.lpack] from FILE (pyproject.toml or lpack.toml)")
+    _config(parser, which=True)
     _output(parser, "-q: findings only (no progress, no summary); -qq: nothing, only the exit code")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="show what lpack decided: the target and where it came from, where the dependencies "
@@ -238,6 +237,17 @@ def _output(parser: argparse.ArgumentParser, quiet: str, file: bool = True) -> N
                         "(default: auto)")
     if file:
         _output_file(parser, "the output (any --format)")
+
+
+def _config(parser: argparse.ArgumentParser, which: bool = False) -> None:
+    parser.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE"
+                        + (" (pyproject.toml or lpack.toml)" if which else ""))
+
+
+def _project(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", nargs="?", type=Path, default=Path("."),
+                        help="the project folder, its pyproject.toml/lpack.toml, or a SAM/CloudFormation template "
+                        "(default: .)")
 
 
 def _output_file(parser: argparse.ArgumentParser, what: str = "the output") -> None:
@@ -435,7 +445,7 @@ def _lock_parser(commands: Any) -> None:
     lock.add_argument("--format", choices=("requirements.txt", "pylock.toml"),
                       help="write pip-tools' requirements.txt (with --hash lines) or a PEP 751 pylock.toml "
                       "(default: what the function already uses, else requirements.txt)")
-    lock.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE")
+    _config(lock)
     _output(lock, "no progress output", file=False)
 
 
@@ -520,7 +530,7 @@ def _cache_parser(commands: Any) -> None:
     key.add_argument("--as-layer", action="store_true", help="the keys of `lpack build --as-layer`")
     key.add_argument("--installer", choices=("uv", "pip"), help="installer (default: uv, or pip when uv is unavailable)")
     key.add_argument("--template", type=Path, metavar="TEMPLATE", help="a SAM or CloudFormation template's functions")
-    key.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE")
+    _config(key)
     key.add_argument("--combined", action="store_true", help="print only the combined key")
     key.add_argument("--format", choices=("text", "json"), default="text",
                      help="output format (default: text); json: {version, units: [{name, kind, runtime, "
@@ -559,9 +569,7 @@ def _plan_parser(commands: Any) -> None:
                        exits="Exit codes: 0 the plan printed; 2 a usage or configuration error, not a git "
                        "repository, or an unknown REF."),
     )
-    plan.add_argument("project", nargs="?", type=Path, default=Path("."),
-                      help="the project folder, its pyproject.toml/lpack.toml, or a SAM/CloudFormation template "
-                      "(default: .)")
+    _project(plan)
     plan.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
                       help="only this function or layer (repeatable)")
     _target(plan)
@@ -570,8 +578,7 @@ def _plan_parser(commands: Any) -> None:
                       "committed, staged, unstaged or untracked)")
     plan.add_argument("--format", choices=("text", "json"), default="text",
                       help="output format (default: text); json is a versioned document on stdout")
-    plan.add_argument("--config", type=Path, metavar="FILE",
-                      help="read [tool.lpack] from FILE (pyproject.toml or lpack.toml)")
+    _config(plan, which=True)
     _output_file(plan)
 
 
@@ -589,14 +596,11 @@ def _policy_parser(commands: Any) -> None:
                        exits="Exit codes: 0 the policy printed; 2 a usage or configuration error, or a handler "
                        "lpack cannot read."),
     )
-    policy.add_argument("project", nargs="?", type=Path, default=Path("."),
-                        help="the project folder, its pyproject.toml/lpack.toml, or a SAM/CloudFormation template "
-                        "(default: .)")
+    _project(policy)
     policy.add_argument("--function", "-f", metavar="NAME", help="the function (needed when there are several)")
     policy.add_argument("--format", choices=("text", "json"), default="text",
                         help="output format (default: text, the policy document); json adds the call sites")
-    policy.add_argument("--config", type=Path, metavar="FILE",
-                        help="read [tool.lpack] from FILE (pyproject.toml or lpack.toml)")
+    _config(policy, which=True)
     _output_file(policy)
 
 
@@ -671,7 +675,7 @@ def _invoke_parser(commands: Any) -> None:
     invoke.add_argument("--cache-dir", type=Path, metavar="DIR", help="dependency and extraction cache")
     invoke.add_argument("--format", choices=("text", "json"), default="text",
                         help="text: the console's test result per event; json: one document on stdout")
-    invoke.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE")
+    _config(invoke)
     _output(invoke, "no progress output")
 
 
@@ -706,7 +710,7 @@ def _serve_parser(commands: Any) -> None:
     serve.add_argument("--python", metavar="PATH", help="the interpreter to run the handlers under")
     serve.add_argument("--region", help="AWS_REGION the functions see (default: $AWS_REGION, else us-east-1)")
     serve.add_argument("--cache-dir", type=Path, metavar="DIR", help="dependency and extraction cache")
-    serve.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE")
+    _config(serve)
     serve.add_argument("-q", "--quiet", action="count", default=0,
                        help="print the access lines only (-qq: nothing but errors)")
 
@@ -778,7 +782,7 @@ def _package_target(parser: argparse.ArgumentParser, config: bool = True) -> Non
                         help="the function or layer of a project (repeatable for audit)")
     _target(parser)
     if config:  # else _common adds it
-        parser.add_argument("--config", type=Path, metavar="FILE", help="read [tool.lpack] from FILE")
+        _config(parser)
 
 
 def _sbom(args: argparse.Namespace) -> int:
