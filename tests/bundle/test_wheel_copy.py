@@ -355,6 +355,16 @@ def _logging_uv(tmp_path: Path) -> tuple[Installer, Path]:
     return real._replace(command=(str(script),)), log
 
 
+def _logging_uv_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`_logging_uv` as the `uv` a build finds on PATH, with a cache of its own; its log."""
+    installer, log = _logging_uv(tmp_path)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "uv").symlink_to(installer.command[0])
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    return log
+
+
 def test_a_set_from_local_wheels_only_is_resolved_once_and_one_from_an_index_twice(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The early guess (uv's cached pages, --offline) only helps while uv waits for a server: with
@@ -432,11 +442,7 @@ def test_a_cold_build_asks_uv_to_resolve_before_it_starts_on_the_unit_and_a_warm
     from lpack.bundle.builder import BuildOptions, build_project
     from lpack.inputs.detect import load
 
-    installer, log = _logging_uv(tmp_path)
-    (tmp_path / "bin").mkdir()
-    (tmp_path / "bin" / "uv").symlink_to(installer.command[0])
-    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    log = _logging_uv_on_path(tmp_path, monkeypatch)
     house = tmp_path / "house"
     make_wheel(house, "gamma", "2.0")
     index = make_simple_index(house, tmp_path / "index")
@@ -486,11 +492,7 @@ def test_a_locked_set_is_installed_from_the_locks_own_files_without_asking_the_i
     no `uv pip compile` (most of its time) and fetches those files. The index publishing newer
     versions since the lock (which a resolution of the unpinned `alpha` would take) changes
     nothing, and the zip is what installing the lock with uv gives (LPACK_WHEEL_COPY=0)."""
-    installer, log = _logging_uv(tmp_path)
-    (tmp_path / "bin").mkdir()
-    (tmp_path / "bin" / "uv").symlink_to(installer.command[0])
-    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    log = _logging_uv_on_path(tmp_path, monkeypatch)
     wheels = tmp_path / "wheels"
     make_wheel(wheels, "alpha", "1.0", requires=["beta"])
     make_wheel(wheels, "beta", "1.0")
