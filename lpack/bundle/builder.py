@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from lpack.bundle.installer import Installer
     from lpack.bundle.remote import RemoteCache
     from lpack.bundle.slim import FindPython, Saved, Slimmed
+    from lpack.bundle.stamps import StampBook
 
 Progress = Callable[[str, str], None]
 LAYER_PREFIX = "python/"
@@ -65,6 +66,9 @@ class BuildOptions(NamedTuple):
     jobs: int = 1  # units built at once (worker processes, or threads for a few: lpack.bundle.workers); see default_jobs
     slim: bool = False  # --slim: every unit slim, as `slim = true` makes one (lpack.bundle.slim)
     find_python: FindPython | None = None  # a Python of the target for --slim's import check (lpack invoke's finder)
+    # the caller records dist/lpack-manifest.json (lpack build): the inputs of a zip built into dist/
+    # are in it, and are not also written into lpack's cache (`write_inputs_manifest`), 200 files a build
+    manifest: bool = False
 
 
 class Artifact(NamedTuple):
@@ -160,7 +164,7 @@ def build_project(project: Project, options: BuildOptions, progress: Progress = 
             finally:
                 builder.forget_early()
     finally:
-        builder.cache_writes.settle()  # the stamps and input records are there before anything reads them
+        builder.settle_cache()  # the stamps and input records are there before anything reads them
     result.artifacts = _installs_first(result.artifacts, builder.keys)
     if not whole:
         builder.share_set(building, result.artifacts)
@@ -461,13 +465,14 @@ class _Builder:
         self._slimmed: dict[str, tuple[Saved, ...]] = {}  # unit name -> what --slim left out
         self._early = False  # a resolution started before its install needed it (resolve_early)
         self._from_set: dict[str, dict[str, Any]] = {}  # unit name -> its record, its zip fetched with the build's archive
-        self.cache_writes = CacheWrites()  # stamps and input records, written on threads (settled at the end)
+        self.cache_writes = CacheWrites()  # input records, written on threads (settled at the end)
         self._real = functools.lru_cache(maxsize=None)(Path.resolve)  # the project's folders, resolved once a run
         self._requirements_read: dict[Path, Requirements] = {}  # a requirements file -> what it says
         self._local_stat_lists: dict[tuple[Path, ...], list[Any]] = {}  # local paths -> their stats (stamps)
         self._stamp_keys: dict[str, str] = {}  # unit name -> its stamp's key
         self._stamped_inputs: dict[str, dict[str, Any]] = {}  # unit name -> what its stamp records of its inputs
-        self._stamps_read: dict[str, dict[str, Any] | None] = {}  # stamp key -> the stamp read early (once)
+        self._stamp_book: StampBook | None = None  # the stamps of this project's builds (made on first use)
+        self._book_lock = threading.Lock()
         self._checked: dict[str, list[Finding]] = {}  # unit name -> its runtime and lock findings, found early
         self._walks_source: dict[Path, bool] = {}  # source folder -> not a Python project built into a wheel
 
@@ -595,7 +600,7 @@ class _Builder:
         self.progress(unit.name, f"writing {display_path(path)}")
         ordered = _with_directories(members)
         digest, size = zipwriter.atomic_write_zip(path, ordered)
-        inputs_sha256 = write_inputs_manifest(unit_plan, digest, self._walked.get(unit.name), writes=self.cache_writes)
+        inputs_sha256 = self._remember_inputs(unit_plan, digest)
         offsets = zipwriter.local_offsets(ordered)
         index = PackageIndex(path, size, tuple(Entry(m.name, m.size, m.compressed_size, m.mode, offset=offset,
                                                      method=m.method, crc=m.crc) for m, offset in zip(ordered, offsets)))
@@ -603,6 +608,14 @@ class _Builder:
         artifact, package_findings = self._judged(unit_plan, judged, digest, deps_state,
                                                   _distributions(deps_members), inputs_sha256, start)
         return artifact, findings + package_findings
+
+    def _remember_inputs(self, unit_plan: Plan, zip_sha256: str, digest: str | None = None) -> str:
+        """The digest of the inputs the unit's zip was built from, remembered for `lpack check`
+        (`stale_package`) in lpack's cache, unless dist/lpack-manifest.json will hold it."""
+        files = self._walked.get(unit_plan.unit.name)
+        if self.options.manifest and unit_plan.artifact.is_relative_to(self.project.dist):
+            return digest or inputs_digest(unit_plan, files)
+        return write_inputs_manifest(unit_plan, zip_sha256, files, digest, writes=self.cache_writes)
 
     def _slim(self, unit: Unit, target: Target, deps_members: list[zipwriter.Member]) -> list[zipwriter.Member]:
         """The dependencies without what --slim proves unneeded (lpack.bundle.slim)."""
@@ -720,8 +733,7 @@ class _Builder:
             return None
         if self.progress is not silent:  # a path resolved for nobody was a tenth of a fresh machine's unit
             self.progress(unit.name, f"fetched {display_path(unit_plan.artifact)} from the remote cache {self.remote.url}")
-        inputs_sha256 = write_inputs_manifest(unit_plan, record["sha256"], self._walked.get(unit.name), found[1],
-                                              writes=self.cache_writes)
+        inputs_sha256 = self._remember_inputs(unit_plan, record["sha256"], found[1])
         # what the package checks found on the machine that built it, for a function judged alone
         # (a layer's index serves its functions; layers' contents are not in the key)
         alone = unit.kind == "function" and not unit.layers and not self.layer_zips
@@ -825,15 +837,13 @@ class _Builder:
         """While the build's archive downloads (lpack.bundle.artifacts.SetFetcher): each unit's
         work that needs neither its package nor its record (its runtime and lock checks, its stamp's
         key, whether one is there, and the stats a stamp records), which its build then takes."""
-        from lpack.bundle import stamps
 
         for unit_plan in plans:
             unit = unit_plan.unit
             try:
                 self._checked[unit.name] = self._unit_checks(unit_plan)
                 if self._stampable(unit):
-                    key = self._stamp_key(unit_plan)
-                    self._stamps_read[key] = stamps.read_stamp(self.cache.root, key)
+                    self._book().get(self._stamp_key(unit_plan))  # the book read now, not after the download
                     self._stamp_inputs(unit_plan)
             except (LpackError, OSError):
                 continue  # its build says what is wrong
@@ -871,7 +881,30 @@ class _Builder:
         return known
 
     def _work_out_stamp_key(self, unit_plan: Plan) -> str:
-        from lpack.bundle.stamps import canonical, stats
+        from lpack.bundle.stamps import canonical
+
+        return make_key({**self._shared_stamp_parts(), "unit": canonical(unit_plan.unit), "target": unit_plan.target.label})
+
+    def _book(self) -> StampBook:
+        """The stamps of this project's builds (lpack.bundle.stamps.StampBook), one per run."""
+        from lpack.bundle.stamps import StampBook
+
+        with self._book_lock:
+            if self._stamp_book is None:
+                self._stamp_book = StampBook(self.cache.root, make_key(self._shared_stamp_parts()))
+            return self._stamp_book
+
+    def settle_cache(self) -> None:
+        """This process's stamps and input records written, before anything reads them back."""
+        try:
+            if self._stamp_book is not None:
+                self._stamp_book.save()
+        finally:
+            self.cache_writes.settle()
+
+    def _shared_stamp_parts(self) -> dict[str, Any]:
+        """What every unit's stamp key shares (and its book's key is made of), worked out once."""
+        from lpack.bundle.stamps import stats
 
         if self._stamp_parts is None:
             project, options = self.project, self.options
@@ -883,7 +916,7 @@ class _Builder:
                 "pip": pipconfig.settings(),
                 # the zip's timestamps: another SOURCE_DATE_EPOCH writes other bytes from the same files
                 "epoch": os.environ.get("SOURCE_DATE_EPOCH")}
-        return make_key({**self._stamp_parts, "unit": canonical(unit_plan.unit), "target": unit_plan.target.label})
+        return self._stamp_parts
 
     def _stampable(self, unit: Unit) -> bool:
         """A unit whose packaged files are its source walk (not a Python project's wheel)."""
@@ -916,7 +949,7 @@ class _Builder:
                          "packages": artifact.packages, "slimmed": [list(s) for s in artifact.slimmed]},
             "findings": [stamps.finding_to_json(f) for f in findings],
         }
-        stamps.write_stamp(self.cache.root, self._stamp_key(unit_plan), record, self.cache_writes)
+        self._book().put(self._stamp_key(unit_plan), record, unit.name, unit_plan.target.label)
 
     def _stamp_inputs(self, unit_plan: Plan) -> dict[str, Any]:
         """What a stamp records of the unit's inputs by stat (its declaration's files, local paths,
@@ -944,7 +977,7 @@ class _Builder:
             with self._waiting():
                 built.get(name, wait=unit.kind == "function")
         key = self._stamp_key(unit_plan)
-        record = self._stamps_read.pop(key) if key in self._stamps_read else stamps.read_stamp(self.cache.root, key)
+        record = self._book().get(key)
         try:
             if record is None or record["zip"] is None or not stamps.same([record["zip"], *record["layers"], *record["declared"]]):
                 return None
@@ -956,7 +989,7 @@ class _Builder:
                     return None
                 record["files"] = stamps.stats(p for _rel, p in files)  # touched, not changed: stamped anew
                 record["folders"] = stamps.folders(unit.source, prune=not unit.include) if unit.source else []
-                stamps.write_stamp(self.cache.root, key, record, self.cache_writes)
+                self._book().put(key, record, unit.name, unit_plan.target.label)
             kept = record["artifact"]
             findings = [stamps.finding_from_json(f) for f in record["findings"]]
             artifact = Artifact(

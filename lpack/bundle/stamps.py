@@ -1,11 +1,13 @@
 """Stat stamps: a unit whose inputs are as they were when its zip was built is decided without
 reading its sources, installing or writing anything (issue #23: a no-op build of 200 functions).
 
-A stamp is kept in lpack's cache (``stamps/``), one per unit, under a key of everything that
-shapes the zip or its findings other than files: lpack's version, the unit's settings (all of
-them, canonical), the project's root, dist/, the target, the working folder (findings name paths
-from it), the installer's environment and pip's configuration, SOURCE_DATE_EPOCH (the zip's
-timestamps), and the layer .zips the build is given. It records, beside the zip's own stat and the package findings of the build:
+A stamp is kept in lpack's cache, one per unit, under a key of everything that shapes the zip or
+its findings other than files: lpack's version, the unit's settings (all of them, canonical), the
+project's root, dist/, the target, the working folder (findings name paths from it), the
+installer's environment and pip's configuration, SOURCE_DATE_EPOCH (the zip's timestamps), and
+the layer .zips the build is given. Every stamp of the units that share all of that but their
+settings and target (a project's build) is in one file, a `StampBook` (``stamps/books/``): a build
+reads it once and writes it once, not 200 small files each way. It records, beside the zip's own stat and the package findings of the build:
 - ``files``: each source file packaged (path, size, mtime_ns, inode);
 - ``folders``: each folder under the source (except lpack's default excludes: caches, VCS, virtual
   environments) with its mtime_ns and inode: a file added, removed or renamed changes it;
@@ -22,16 +24,14 @@ build --refresh` builds everything.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lpack.core.findings import Finding, Location, Severity
-
-if TYPE_CHECKING:
-    from lpack.core.files import CacheWrites
 
 STAMP_VERSION = 1
 Stat = list[Any]  # [path, size, mtime_ns, inode]
@@ -129,25 +129,98 @@ def read_stamp(cache_root: Path, key: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("version") == STAMP_VERSION else None
 
 
-def write_stamp(cache_root: Path, key: str, record: dict[str, Any], writes: CacheWrites | None = None) -> None:
-    """The stamp, now, or on ``writes``' threads (a build's many)."""
+def write_stamp(cache_root: Path, key: str, record: dict[str, Any]) -> None:
     from lpack.core.files import atomic_write_text
 
-    path, text = stamp_path(cache_root, key), json.dumps({**record, "version": STAMP_VERSION}) + "\n"
-    if writes is not None:
-        writes.text(path, text)
-        return
     try:
-        atomic_write_text(path, text, durable=False)
+        atomic_write_text(stamp_path(cache_root, key), json.dumps({**record, "version": STAMP_VERSION}) + "\n",
+                          durable=False)
     except OSError:
         pass  # a read-only cache: the next build decides from the contents, as before
 
 
-def drop_stamp(cache_root: Path, key: str) -> None:
+BOOK_VERSION = 1
+_LOCK_WAIT_S = 10.0
+
+
+class StampBook:
+    """One project's stamps (a build's `_stamp_parts`), by each unit's stamp key: read once when
+    first asked, written by `save` (the stamps put since merged, under a lock, with what other
+    processes saved meanwhile: a build's worker processes, another build). A unit keeps one stamp
+    per target: a new one replaces the stamp of its earlier settings."""
+
+    def __init__(self, cache_root: Path, key: str) -> None:
+        self.path = cache_root / "stamps" / "books" / f"{key}.json"
+        self._read: dict[str, dict[str, Any]] | None = None
+        self._put: dict[str, dict[str, Any]] = {}
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        if key in self._put:
+            return self._put[key]
+        if self._read is None:
+            self._read = _read_book(self.path)
+        return self._read.get(key)
+
+    def put(self, key: str, record: dict[str, Any], unit: str, target: str) -> None:
+        """The unit's stamp, saved with the next `save` (threads of one build may put at once)."""
+        self._put[key] = {**record, "unit": [unit, target], "version": STAMP_VERSION}
+
+    def save(self) -> None:
+        """Write the stamps put since the last save (none: nothing written); a cache that
+        refuses the write keeps what it had (the next build decides from the contents)."""
+        from lpack.core.files import atomic_write_text
+
+        put, self._put = self._put, {}
+        if not put:
+            return
+        replaced = {tuple(r["unit"]) for r in put.values()}
+        try:
+            with _locked(self.path.with_suffix(".lock")):
+                records = {k: r for k, r in _read_book(self.path).items() if tuple(r.get("unit", ())) not in replaced}
+                records.update(put)
+                atomic_write_text(self.path, json.dumps({"version": BOOK_VERSION, "stamps": records}) + "\n",
+                                  durable=False)
+        except OSError:
+            return
+        self._read = records
+
+
+def _read_book(path: Path) -> dict[str, dict[str, Any]]:
     try:
-        stamp_path(cache_root, key).unlink()
-    except OSError:
-        pass
+        data = json.loads(path.read_text(encoding="utf-8"))
+        found = data["stamps"] if data["version"] == BOOK_VERSION else {}
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {k: r for k, r in found.items()
+            if isinstance(r, dict) and r.get("version") == STAMP_VERSION and isinstance(r.get("unit"), list)}
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """The lock file at ``path`` held (flock); a file system without locks, or a holder that
+    keeps it over ten seconds, is not waited for: a lost stamp only costs its unit a rebuild."""
+    import fcntl
+    import time
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + _LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+            except OSError:
+                break
+        yield
+    finally:
+        os.close(fd)
 
 
 def finding_to_json(f: Finding) -> list[Any]:

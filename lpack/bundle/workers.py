@@ -278,7 +278,7 @@ def _build_share(builder: _Builder, queue: _Queue, mine: int, names: set[str], l
             layer = built.get(unit.name, wait=False) if unit.kind == "layer" else None
             _send_warnings(builder, pipe)
             pipe.send(("done", unit.name, outcome, builder.keys.get(unit.name), layer))
-    builder.cache_writes.settle()  # this worker's stamps and input records, written before it ends
+    builder.settle_cache()  # this worker's stamps and input records, written before it ends
     _send_warnings(builder, pipe)  # those of the last uploads
 
 

@@ -64,6 +64,7 @@ def build_changed(project: Project, options: BuildOptions, changed_since: str | 
     """Build the project's units (with ``changed_since``, only those whose inputs changed since
     that git ref, or whose zip dist/ lacks), then record them in dist/lpack-manifest.json."""
     unchanged: list[tuple[str, str]] = []
+    options = options._replace(manifest=True)
     if changed_since is not None:
         options, unchanged = _changed_only(project, options, changed_since, progress or (lambda _u, _m: None))
     if options.functions or changed_since is None:

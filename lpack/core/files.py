@@ -136,7 +136,7 @@ def _running(pid: int) -> bool:
 
 
 class CacheWrites:
-    """Writes of what a cache can always recompute (stamps, input records), done on two threads
+    """Writes of what a cache can always recompute (input records), done on two threads
     of the process that asks for them: creating a small file is a handful of system calls
     (the folder, its leftovers, the file, the rename), ~0.5 ms each on an overlay file system,
     which a build of 200 units paid 400 times on its one interpreter. A write the disk refuses

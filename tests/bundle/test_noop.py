@@ -168,3 +168,37 @@ def test_another_source_date_epoch_builds_the_zips_again(
 
 def test_refresh_builds_everything(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _current(_build(built, capsys, "--refresh")) == set()
+
+
+def _books(built: Path) -> dict[str, list[list[str]]]:
+    books = (built.parent / "cache" / "stamps" / "books").glob("*.json")
+    return {p.name: sorted(r["unit"] for r in json.loads(p.read_text())["stamps"].values()) for p in books}
+
+
+def test_a_builds_stamps_are_one_file_where_a_units_new_settings_replace_its_old_stamp(
+        built: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    units = [[name, "python3.12 x86_64"] for name in ("api", "billing", "shared", "web")]
+    [(book, stamped)] = _books(built).items()
+    assert stamped == units
+    config = (built / "lpack.toml").read_text()
+    (built / "lpack.toml").write_text(config.replace('[functions.api]\n', '[functions.api]\nexclude = ["lib/util.py"]\n'))
+    assert _current(_build(built, capsys)) == {"billing", "web", "shared"}
+    assert _books(built) == {book: units}  # api's stamp of its old settings is gone, not kept beside the new one
+    (built / "lpack.toml").write_text(config)
+    assert _current(_build(built, capsys)) == {"billing", "web", "shared"}
+    assert _current(_build(built, capsys)) == {"api", "billing", "web", "shared"}
+
+
+def test_two_processes_saving_stamps_at_once_keep_each_others(tmp_path: Path) -> None:
+    """A build's worker processes (and two builds of one project) each save what they stamped:
+    a save merges with what the file holds by then, not with what it held when first read."""
+    from lpack.bundle.stamps import StampBook
+
+    first, second = StampBook(tmp_path, "book"), StampBook(tmp_path, "book")
+    assert first.get("a") is None and second.get("b") is None  # both read the (missing) file first
+    first.put("a", {"n": 1}, "api", "t")
+    second.put("b", {"n": 2}, "billing", "t")
+    first.save()
+    second.save()
+    third = StampBook(tmp_path, "book")
+    assert (third.get("a") or {}).get("n") == 1 and (third.get("b") or {}).get("n") == 2

@@ -89,6 +89,9 @@ def test_jobs_2_on_processes_builds_the_zips_manifest_and_report_of_jobs_1(
     assert states.count("installed") == 4  # the layer's set and three functions' sets, each once
     assert states.count("none") == FUNCTIONS // len(SETS)
     assert len(list((tmp_path / "cache-2" / "deps").glob("*/*"))) == 4
+    again = main(["build", str(root), "--cache-dir", str(tmp_path / "cache-2"), "--format", "json", "--jobs", "2"])
+    # both workers' stamps are in the project's one stamp file: the next build builds nothing
+    assert again == 0 and [a.get("current") for a in json.loads(capsys.readouterr().out)["artifacts"]] == [True] * (FUNCTIONS + 1)
 
 
 def test_the_build_runs_on_worker_processes_and_reports_every_step_as_whole_lines(
