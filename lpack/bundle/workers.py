@@ -101,12 +101,31 @@ def build(builder: _Builder, units: list[Unit], jobs: int, layers: dict[str, Pac
 
 def _prepare(builder: _Builder, units: list[Unit]) -> None:
     """What every worker would otherwise do for itself, done once before they fork: import the
-    modules a build uses on first use (~40 ms) and find the installer (its version is part of
-    every dependency key)."""
+    modules a build uses on first use, the rules it runs and the patterns they and the source
+    walk compile (~40 ms in each worker), and find the installer (its version is part of every
+    dependency key)."""
     import importlib
+    from fnmatch import fnmatchcase
+
+    from lpack import rules
+    from lpack.analysis.subjects import (
+        HandlerSubject,
+        LockfileSubject,
+        PackageSubject,
+        RuntimeSubject,
+    )
+    from lpack.core.compat import tomllib
+    from lpack.core.select import DEPENDENCY_EXCLUDES, KEPT, NOT_RUNTIME, SOURCE_EXCLUDES
 
     for module in _BUILD_MODULES:
         importlib.import_module(module)
+    for subject in (RuntimeSubject, LockfileSubject, PackageSubject, HandlerSubject):
+        rules.rules_for(subject, featured=False)  # the rule families a unit's build runs, and their patterns
+    tomllib.loads("")  # imported on first use (a resolution's answer)
+    for excludes in (SOURCE_EXCLUDES, NOT_RUNTIME, DEPENDENCY_EXCLUDES):  # their patterns compiled (fnmatch keeps them)
+        excludes.match_file("x")
+        excludes.match_file("a/x")
+    any(fnmatchcase("x", kept) for kept in KEPT)
     if any(unit.dependencies for unit in units):
         with suppress(LpackError):  # none to be found: each unit that needs one says so
             builder.installer  # noqa: B018  a property: looked up once, here, for every worker
@@ -118,7 +137,9 @@ _BUILD_MODULES = (
     "concurrent.futures", "csv", "subprocess", "packaging.tags", "packaging.utils",
     "lpack.analysis.distributions", "lpack.analysis.handler_analysis", "lpack.bundle.artifacts",
     "lpack.bundle.install", "lpack.bundle.installer", "lpack.bundle.manifest", "lpack.bundle.stamps",
-    "lpack.bundle.wheelcopy", "lpack.bundle._downloads", "lpack.rules.package",
+    "lpack.bundle.wheelcopy", "lpack.bundle._downloads", "lpack.analysis.signature", "lpack.core.facts.delivery",
+    "lpack.core.facts.runtime_packages", "lpack.inputs.lpack_lock", "concurrent.futures.thread", "queue",
+    "encodings.cp437",
 )
 
 
