@@ -475,6 +475,8 @@ class _Builder:
         self._book_lock = threading.Lock()
         self._checked: dict[str, list[Finding]] = {}  # unit name -> its runtime and lock findings, found early
         self._walks_source: dict[Path, bool] = {}  # source folder -> not a Python project built into a wheel
+        self._local_fingerprints: dict[Path, str] = {}  # a local path (a --find-links folder) -> its fingerprint
+        self._pip: dict[str, list[str]] | None = None  # pip's configuration, read once
 
     def resolve_early(self, units: list[Unit]) -> None:
         """Start resolving the dependency sets of ``units`` that the cache lacks (issue #23):
@@ -913,7 +915,7 @@ class _Builder:
                 "installer": project.installer, "links": [str(p) for p in project.follow_links], "cwd": os.getcwd(),
                 "options": [options.installer, options.as_layer, options.build_isolation],
                 "given": stats(options.layers), "env": {k: os.environ[k] for k in INSTALLER_ENV if k in os.environ},
-                "pip": pipconfig.settings(),
+                "pip": self._pip_settings(),
                 # the zip's timestamps: another SOURCE_DATE_EPOCH writes other bytes from the same files
                 "epoch": os.environ.get("SOURCE_DATE_EPOCH")}
         return self._stamp_parts
@@ -1171,12 +1173,18 @@ class _Builder:
 
     def _work_out_key(self, reqs: Requirements, target: Target) -> str:
         return make_key({
-            "requirements": reqs.fingerprint(within=(self.project.root, *self.project.follow_links)), "runtime": target.runtime.name,
-            "architecture": target.architecture, "tags": target.platform_tags(),
+            "requirements": reqs.fingerprint((self.project.root, *self.project.follow_links), self._local_fingerprints),
+            "runtime": target.runtime.name, "architecture": target.architecture, "tags": target.platform_tags(),
             "installer": [self.installer.name, self.installer.identity, *self._layout()],
             "env": {k: os.environ[k] for k in INSTALLER_ENV if k in os.environ},
-            "pip": pipconfig.settings(),
+            "pip": self._pip_settings(),
         })
+
+    def _pip_settings(self) -> dict[str, list[str]]:
+        """pip's configuration (`pipconfig.settings`), read once a run."""
+        if self._pip is None:
+            self._pip = pipconfig.settings()
+        return self._pip
 
     def _layout(self) -> list[str]:
         """How the entry's members are made, when not installed and compressed: the same contents,

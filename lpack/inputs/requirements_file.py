@@ -52,16 +52,21 @@ class Requirements:
         other.has_hashes, other.no_deps, other.origin = self.has_hashes, self.no_deps, self.origin
         return other
 
-    def fingerprint(self, within: tuple[Path, ...] = ()) -> str:
+    def fingerprint(self, within: tuple[Path, ...] = (), known: dict[Path, str] | None = None) -> str:
         """A digest of the files and of the local folders they name; links in those folders are
-        followed as far as ``within`` (the project's root and its follow-links) lets a build."""
+        followed as far as ``within`` (the project's root and its follow-links) lets a build.
+        ``known``: the local paths' fingerprints a run has worked out already (five sets sharing
+        one wheelhouse walk it once), and where this one adds its own."""
         import hashlib  # here: its import loads OpenSSL, and most checks need no digest
 
         digest = hashlib.sha256()
         for path in self.files:
             digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
+        known = {} if known is None else known
         for path in self.local_paths:
-            digest.update(_path_fingerprint(path, within).encode())
+            if (found := known.get(path)) is None:
+                found = known[path] = _path_fingerprint(path, within)
+            digest.update(found.encode())
         return digest.hexdigest()
 
 

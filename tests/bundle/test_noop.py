@@ -202,3 +202,20 @@ def test_two_processes_saving_stamps_at_once_keep_each_others(tmp_path: Path) ->
     second.save()
     third = StampBook(tmp_path, "book")
     assert (third.get("a") or {}).get("n") == 1 and (third.get("b") or {}).get("n") == 2
+
+
+def test_sets_that_share_a_wheelhouse_walk_it_once_a_run(
+        root: Path, wheels: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dependency keys of a run's sets fingerprint each --find-links folder once (a fresh
+    machine hashed one wheelhouse once per set), and still see a wheel rebuilt between runs."""
+    from lpack.inputs import requirements_file
+
+    walked: list[Path] = []
+    real = requirements_file._path_fingerprint
+    monkeypatch.setattr(requirements_file, "_path_fingerprint", lambda path, within=(): walked.append(path) or real(path, within))
+    _build(root, capsys)  # a.txt and layer.txt: two sets, one folder
+    assert walked == [wheels]
+    for wheel in wheels.glob("alpha-*.whl"):
+        wheel.unlink()
+    make_wheel(wheels, "alpha", "1.0", files={"alpha/__init__.py": "NAME = 'new alpha'\n"})
+    assert _build(root, capsys)["api"]["dependencies"] == "installed"
