@@ -393,7 +393,7 @@ def serve_set_fetch(stdin: Any, stdout: Any) -> int:
     remote = RemoteCache(settings["url"], endpoint=settings["endpoint"], read_only=settings["read_only"],
                          warn=warnings.append)
     try:
-        remote.client  # noqa: B018  a property: made now, while the parent works out the keys
+        remote.warm_up()  # now, while the parent works out the keys
     except Exception as exc:  # noqa: BLE001  as any remote failure: off, one warning (the parent's)
         remote.fail(exc)
     request = stdin.read()

@@ -31,6 +31,8 @@ from lpack.core.errors import UsageError, redact
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from lpack.bundle.s3_light import S3Light
+
 REMOTE_ENV = "LPACK_REMOTE_CACHE"
 READ_ONLY_ENV = "LPACK_REMOTE_CACHE_READ_ONLY"
 INSTALL_TIP = "pip install 'lpack-lambda[s3]'"
@@ -59,6 +61,9 @@ class RemoteCache:
         self._pool: Any = None  # downloads and uploads in the background (lpack.bundle.artifacts), made on first use
         self._pool_pid = 0
         self._pending: list[Any] = []
+        self._light: S3Light | None = None  # lpack's own GETs (lpack.bundle.s3_light), made on first use
+        self._light_pid = 0
+        self._light_off = False  # botocore makes every request: not eligible, or an answer sent it there
         self.failed: str | None = None  # why the remote is off, once it is
 
     def _object(self, key: str, ext: str) -> str:
@@ -137,19 +142,23 @@ class RemoteCache:
     def stream(self, name: str) -> Iterator[Any]:
         """The object's body to read as it arrives (one GET), or None when there is none; a
         remote error raises (`remote_errors`)."""
-        from botocore.exceptions import ClientError
-
+        found = self._open(name)
+        if found is None:
+            yield None
+            return
         try:
-            body = self.client.get_object(Bucket=self.bucket, Key=name)["Body"]
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                yield None
-                return
-            raise
-        try:
-            yield body
+            yield found[0]
         finally:
-            body.close()
+            found[0].close()
+
+    def warm_up(self) -> None:
+        """What can be done ahead of the first read: on lpack's own GETs (lpack.bundle.s3_light),
+        their connection opened, without importing botocore; otherwise botocore's client made."""
+        light = self._light_client()
+        if light is not None:
+            light.warm_up()
+        else:
+            self.client  # noqa: B018  a property: made now
 
     def put_file(self, name: str, path: Path) -> None:
         """Upload the file at ``path`` (in parts when large, with boto3's transfer manager)."""
@@ -206,23 +215,57 @@ class RemoteCache:
         return None if found is None else found[0]
 
     def _get_object(self, name: str, limit: int | None) -> tuple[bytes, dict[str, str]] | None:
+        found = self._open(name)
+        if found is None:
+            return None
+        body, metadata = found
+        try:
+            data = bytes(body.read() if limit is None else body.read(limit + 1))
+        finally:
+            body.close()
+        if limit is not None and len(data) > limit:
+            raise ValueError(f"{name} is larger than {limit} bytes")
+        return data, metadata
+
+    def _open(self, name: str) -> tuple[Any, dict[str, str]] | None:
+        """One GET: the object's body (to read, then close) and its user metadata, or None.
+        lpack signs it itself where that is what botocore would send (lpack.bundle.s3_light);
+        any answer but a 200 or a NoSuchKey is asked again through botocore, and from then on
+        botocore makes them all, so its errors, redirects and warnings are as they were."""
+        light = self._light_client()
+        if light is not None:
+            from lpack.bundle.s3_light import Fallback
+
+            try:
+                return light.open(name)
+            except Fallback:
+                with self._guard:
+                    self._light_off = True
         client = self.client
         from botocore.exceptions import ClientError
 
         try:
             response = client.get_object(Bucket=self.bucket, Key=name)
-            body = response["Body"]
-            try:
-                data = bytes(body.read() if limit is None else body.read(limit + 1))
-            finally:
-                body.close()
-            if limit is not None and len(data) > limit:
-                raise ValueError(f"{name} is larger than {limit} bytes")
-            return data, dict(response.get("Metadata") or {})
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
             raise
+        return response["Body"], dict(response.get("Metadata") or {})
+
+    def _light_client(self) -> S3Light | None:
+        """lpack's own S3 GETs (an S3Light), made in the process that uses them, or None."""
+        with self._guard:
+            if self._light_off:
+                return None
+            if self._light is None or self._light_pid != os.getpid():
+                from lpack.bundle import s3_light
+
+                target = s3_light.for_bucket(self.bucket, self.endpoint)
+                if target is None:
+                    self._light_off = True
+                    return None
+                self._light, self._light_pid = s3_light.S3Light(target), os.getpid()
+            return self._light
 
     def _put(self, name: str, data: bytes, metadata: dict[str, str]) -> None:
         import base64
@@ -281,7 +324,12 @@ def matches(data: bytes, record: Mapping[str, Any]) -> bool:
 
 
 def remote_errors() -> tuple[type[BaseException], ...]:
-    """What a remote call can raise (botocore is imported by the time one does)."""
+    """What a remote call can raise (botocore is imported by the time one of its errors is
+    raised: a process whose reads never needed it does not import it to say so)."""
+    import sys
+
+    if "botocore" not in sys.modules:
+        return (_Missing, OSError)
     try:
         from botocore.exceptions import BotoCoreError, ClientError
     except ImportError:
