@@ -197,18 +197,23 @@ class RemoteCache:
 
     def finish(self, cancel: bool = False) -> None:
         """Wait for what `submit` started (an error of theirs is raised here); with ``cancel``,
-        drop what has not started and wait only for what has."""
+        drop what has not started and wait only for what has. lpack's own reads' kept-alive
+        connections are closed then (a later read opens another)."""
         with self._guard:
             pending, self._pending = self._pending, []
-        if cancel:
-            for future in pending:
-                future.cancel()
-            from concurrent.futures import wait
+        try:
+            if cancel:
+                for future in pending:
+                    future.cancel()
+                from concurrent.futures import wait
 
-            wait(pending)
-            return
-        for future in pending:
-            future.result()
+                wait(pending)
+            else:
+                for future in pending:
+                    future.result()
+        finally:
+            if self._light is not None:
+                self._light.close()
 
     def _get(self, name: str, limit: int | None = None) -> bytes | None:
         found = self._get_object(name, limit)

@@ -16,6 +16,7 @@ warning is botocore's own.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import hmac
@@ -257,16 +258,16 @@ class S3Light:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 connection, response = self._send(key)
+                if response.status == 200:
+                    return Body(self, connection, response, self.target.url(key)), _metadata(response)
+                with contextlib.closing(connection):
+                    error = response.read(ERROR_BODY_BYTES)
             except ssl.SSLError as exc:  # a certificate not trusted, say: botocore's words for it
                 raise Fallback(str(exc)) from exc
             except (OSError, http.client.HTTPException) as exc:
                 if attempt == ATTEMPTS:
                     raise _unreachable(exc, self.target.url(key)) from exc
             else:
-                if response.status == 200:
-                    return Body(self, connection, response, self.target.url(key)), _metadata(response)
-                error = response.read(ERROR_BODY_BYTES)
-                connection.close()
                 if response.status == 404 and (not error or _NO_SUCH_KEY.search(error)):
                     return None
                 if response.status < 500 or attempt == ATTEMPTS:
@@ -341,6 +342,10 @@ class Body:
 
         try:
             data: bytes = self._response.read(amt if amt is None or amt >= 0 else None)
+        except http.client.IncompleteRead as exc:
+            self._read += len(exc.partial)
+            self._check_length()
+            raise LightError(f"{self._url}: the response ended early") from exc
         except (OSError, http.client.HTTPException) as exc:
             raise LightError(f'Read timeout on endpoint URL: "{self._url}"' if isinstance(exc, TimeoutError)
                              else f"Connection was closed before we received a valid response from endpoint "

@@ -411,3 +411,108 @@ def test_the_server_accepts_lpacks_signature_and_refuses_a_wrong_secret(
         assert SECRET not in err and zip_digest(root)
     finally:
         _enforce_auth(auth_server, 1 << 30)
+
+
+# -- a server that misbehaves ----------------------------------------------------------------------
+
+class _Scripted:
+    """A real HTTP/1.1 server on loopback that answers GETs from a script: each entry a status
+    and a body (``cut``: the body announced whole but cut short, then the connection closed)."""
+
+    def __init__(self, script: list[tuple[int, bytes, bool]]) -> None:
+        import http.server
+        import threading
+
+        self.script, self.requests, self.connections = list(script), 0, 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                outer.connections += 1
+                super().setup()
+
+            def do_GET(self) -> None:
+                outer.requests += 1
+                status, body, cut = outer.script.pop(0) if len(outer.script) > 1 else outer.script[0]
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body) + (100 if cut else 0)))
+                self.send_header("x-amz-meta-Sha256", "abc")
+                self.end_headers()
+                self.wfile.write(body)
+                if cut:
+                    self.close_connection = True
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
+    _env(monkeypatch, tmp_path, **ELIGIBLE)
+    servers: list[_Scripted] = []
+
+    def start(*script: tuple[int, bytes, bool]) -> _Scripted:
+        servers.append(_Scripted(list(script)))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def test_a_5xx_is_tried_once_more_and_a_warm_connection_is_kept(scripted: Any) -> None:
+    server = scripted((503, b"<Error><Code>SlowDown</Code></Error>", False), (200, b"the zip", False))
+    cache = RemoteCache("s3://lpack-cache/x", endpoint=server.url)
+    cache.warm_up()
+    assert cache.get_with_metadata("k") == (b"the zip", {"sha256": "abc"})
+    assert cache.get("k") == b"the zip"
+    cache.finish()
+    # the warm-up's connection served the first attempt; the 503's was closed, its retry's kept
+    assert (server.requests, server.connections) == (3, 2)
+
+
+def test_a_body_cut_short_is_a_remote_failure(scripted: Any) -> None:
+    server = scripted((200, b"part of it", True))
+    cache = RemoteCache("s3://lpack-cache/x", endpoint=server.url)
+    with pytest.raises(s3_light.LightError, match=r"10 of 110 bytes"), cache.stream("k") as body:
+        body.read()
+    with pytest.raises(s3_light.LightError, match=r"10 of 110 bytes"), cache.stream("k") as body:
+        while body.read(4):
+            pass
+    cache.finish()
+
+
+def test_an_endpoint_that_refuses_is_said_in_botocores_words(scripted: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    from tests.factories.s3 import free_port
+
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(s3_light.LightError) as light:
+        RemoteCache("s3://lpack-cache/x", endpoint=endpoint).get("team/a b.zip")
+    for name, value in BOTOCORE.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(EndpointConnectionError) as heavy:
+        RemoteCache("s3://lpack-cache/x", endpoint=endpoint).get("team/a b.zip")
+    assert str(light.value) == str(heavy.value)
+
+
+def test_any_other_answer_is_botocores_from_then_on(scripted: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    server = scripted((403, b"<Error><Code>AccessDenied</Code></Error>", False))
+    cache = RemoteCache("s3://lpack-cache/x", endpoint=server.url)
+    for _ in range(2):
+        with pytest.raises(ClientError, match="AccessDenied"):
+            cache.get("k")
+    assert server.requests == 3  # lpack's, then botocore's for it and for the next (a 403 is not retried)
