@@ -324,12 +324,17 @@ def test_a_cold_machines_download_process_does_not_import_botocore(
     (probe / "sitecustomize.py").write_text(textwrap.dedent("""
         import atexit, json, os, sys
 
-        def _said():
+        def _said(*_code):
             if sys.argv and sys.argv[0].endswith("_set_fetcher.py"):
                 with open(os.path.join(os.environ["LPACK_TEST_PROBE"], f"{os.getpid()}.json"), "w") as out:
                     json.dump({"botocore": "botocore" in sys.modules}, out)
 
+        def _said_then_exit(code, _exit=os._exit):  # it may end with os._exit, without atexit's hooks
+            _said()
+            _exit(code)
+
         atexit.register(_said)
+        os._exit = _said_then_exit
     """))
 
     def machine_b(name: str, **env: str) -> tuple[list[Any], Path]:
