@@ -424,11 +424,12 @@ class _Scripted:
     """A real HTTP/1.1 server on loopback that answers GETs from a script: each entry a status
     and a body (``cut``: the body announced whole but cut short, then the connection closed)."""
 
-    def __init__(self, script: list[tuple[int, bytes, bool]]) -> None:
+    def __init__(self, script: list[tuple[int, bytes, bool]], tls: Any = None) -> None:
         import http.server
         import threading
 
         self.script, self.requests, self.connections = list(script), 0, 0
+        self.agents: list[str] = []  # each request's User-Agent: lpack's own reads say "lpack/"
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -440,6 +441,7 @@ class _Scripted:
 
             def do_GET(self) -> None:
                 outer.requests += 1
+                outer.agents.append(self.headers.get("User-Agent", ""))
                 status, body, cut = outer.script.pop(0) if len(outer.script) > 1 else outer.script[0]
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body) + (100 if cut else 0)))
@@ -453,7 +455,9 @@ class _Scripted:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
@@ -466,8 +470,8 @@ def scripted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
     _env(monkeypatch, tmp_path, **ELIGIBLE)
     servers: list[_Scripted] = []
 
-    def start(*script: tuple[int, bytes, bool]) -> _Scripted:
-        servers.append(_Scripted(list(script)))
+    def start(*script: tuple[int, bytes, bool], tls: Any = None) -> _Scripted:
+        servers.append(_Scripted(list(script), tls))
         return servers[-1]
 
     yield start
@@ -521,3 +525,53 @@ def test_any_other_answer_is_botocores_from_then_on(scripted: Any) -> None:
         with pytest.raises(ClientError, match="AccessDenied"):
             cache.get("k")
     assert server.requests == 3  # lpack's, then botocore's for it and for the next (a 403 is not retried)
+    assert [agent.split("/")[0] for agent in server.agents] == ["lpack", "Botocore", "Botocore"]
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (its own issuer) and its key, as PEM files."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "lpack test 127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    public = key.public_key()
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(public)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), False)
+            .sign(key, hashes.SHA256()))
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    return folder / "cert.pem", folder / "key.pem"
+
+
+def test_https_trusts_what_botocore_trusts(scripted: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's certificate in AWS_CA_BUNDLE: lpack's reads over https; without it, the
+    certificate is refused, and botocore says so in its own words."""
+    import ssl
+
+    from botocore.exceptions import SSLError
+
+    pytest.importorskip("cryptography")
+    cert, key = _self_signed(tmp_path)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server = scripted((200, b"over tls", False), tls=tls)
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(cert))
+    cache = RemoteCache("s3://lpack-cache/x", endpoint=server.url)
+    assert cache.get("k") == b"over tls" and server.agents == [server.agents[0]] and server.agents[0].startswith("lpack/")
+    cache.finish()
+    monkeypatch.delenv("AWS_CA_BUNDLE")
+    with pytest.raises(SSLError, match=f"SSL validation failed for {server.url}/lpack-cache/k"):
+        RemoteCache("s3://lpack-cache/x", endpoint=server.url).get("k")
+    assert server.requests == 1
