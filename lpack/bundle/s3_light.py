@@ -5,10 +5,10 @@ botocore and building S3's client (~0.2 s) would come before its first byte.
 Only where the request is certainly the one botocore would send (`for_bucket` says None
 otherwise, and lpack.bundle.remote uses botocore as before): credentials from the environment
 (botocore's first provider), a region from AWS_REGION / AWS_DEFAULT_REGION, no proxy, no FIPS
-or dual-stack endpoint, a CA bundle (if any) that is a file, a plain bucket, and either an
-endpoint (path-style URLs, as botocore addresses any endpoint it is given) or, with no AWS config
-file saying anything about endpoints or S3, the bucket's virtual-hosted address in the aws or
-aws-cn partition. The signature is botocore's S3SigV4Auth's for the same request, headers included
+or dual-stack endpoint, a CA bundle (if any) that is a file, no AWS config file that says
+anything about endpoints or S3, a plain bucket, and either an endpoint (path-style URLs, as
+botocore addresses any endpoint it is given) or the bucket's virtual-hosted address in the aws
+or aws-cn partition. The signature is botocore's S3SigV4Auth's for the same request, headers included
 (tests/bundle/test_s3_light.py compares them). A 200 is read here, a 404 NoSuchKey is "none";
 any other answer raises `Fallback`, and the caller asks botocore, so every error, redirect and
 warning is botocore's own.
@@ -101,11 +101,11 @@ def for_bucket(bucket: str, endpoint: str | None, environ: Mapping[str, str] = o
     region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
     if credentials is None or not region or not _REGION.match(region) or not _plain_environment(environ):
         return None
+    if _config_may_matter(environ):  # e.g. addressing_style = virtual applies to a given endpoint too
+        return None
     endpoint = endpoint or _configured_endpoint(environ)
     if endpoint:
         target = _path_style(bucket, endpoint, region, credentials)
-    elif _config_may_matter(environ):
-        return None
     else:
         target = _virtual_hosted(bucket, region, credentials, environ.get("AWS_S3_US_EAST_1_REGIONAL_ENDPOINT"))
     return None if target is None else _with_trust(target, environ)

@@ -235,7 +235,7 @@ def test_https_is_checked_against_the_ca_bundle_botocore_would_use(
 
 @pytest.mark.parametrize(("config", "light"), [
     ("[default]\nregion = eu-west-1\noutput = json\n\n[profile ci]\nrole_arn = arn:aws:iam::1:role/ci\n", True),
-    ("[default]\ns3 =\n    addressing_style = path\n", False),
+    ("[default]\ns3 =\n    addressing_style = virtual\n", False),
     ("[default]\nendpoint_url = https://proxy.example.com\n", False),
     ("[default]\nservices = local\n\n[services local]\ns3 =\n  endpoint_url = http://localhost:9000\n", False),
     ("[default]\nuse_fips_endpoint = true\n", False),
@@ -248,9 +248,12 @@ def test_a_config_file_about_s3_or_endpoints_goes_to_botocore(
 ) -> None:
     (tmp_path / "config").write_text(config)
     env = _env(monkeypatch, tmp_path, **ELIGIBLE, AWS_CONFIG_FILE=str(tmp_path / "config"))
+    if "addressing_style" in config:  # what botocore does with that file: not lpack's path-style URL
+        request = _botocore_request("lpack-cache", "k", "us-east-1", "http://minio.example.com:9000")
+        assert request.url == "http://lpack-cache.minio.example.com:9000/k"
     assert (s3_light.for_bucket("lpack-cache", None, env) is not None) is light
-    # an endpoint given to lpack is used whatever the file says of others
-    assert s3_light.for_bucket("lpack-cache", "http://127.0.0.1:9000", env) is not None
+    # with an endpoint too: botocore addresses it virtual-hosted when the file says addressing_style = virtual
+    assert (s3_light.for_bucket("lpack-cache", "http://minio.example.com:9000", env) is not None) is light
 
 
 # -- against a real S3 server -------------------------------------------------------------------
