@@ -287,9 +287,9 @@ class S3Light:
                     _connect(connection)
                 connection.request("GET", self.target.path(key), headers=self._headers(key))
                 return connection, connection.getresponse()
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as exc:
                 connection.close()
-                if not reused:
+                if not reused or isinstance(exc, TimeoutError):  # a slow server is not a stale connection
                     raise
 
     def _headers(self, key: str) -> dict[str, str]:
