@@ -99,6 +99,7 @@ def record_manifest(project: Project, options: BuildOptions, result: BuildResult
     from lpack.plan import plan
 
     entries = []
+    hashes_of: dict[tuple[object, ...], dict[str, list[str]]] = {}  # a declaration's hashes, read once (200 units, 5 files)
     recorded = manifest.read_manifest(project.dist)
     for artifact in result.artifacts:
         if not artifact.path.is_relative_to(project.dist):
@@ -110,7 +111,11 @@ def record_manifest(project: Project, options: BuildOptions, result: BuildResult
             name = name.removesuffix("-layer")  # --as-layer's NAME-layer installs its function's declaration
         try:
             unit = project.unit(name)
-            hashes = manifest.unit_hashes(plan(project, unit, options.runtime, options.architecture))
+            unit_plan = plan(project, unit, options.runtime, options.architecture)
+            declaration = (unit.requirements, unit.lock, unit_plan.target.label, repr(unit.selection),
+                           unit.source if unit.lock is not None else None)  # a lock leaves out the unit's own project
+            if (hashes := hashes_of.get(declaration)) is None:
+                hashes = hashes_of[declaration] = manifest.unit_hashes(unit_plan)
         except ConfigError:
             hashes = {}
         entries.append(manifest.entry(artifact, project.dist, artifact.inputs_sha256, hashes))
