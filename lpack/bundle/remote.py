@@ -9,7 +9,8 @@ committed by the local cache's one rename, so a half download is never visible.
 
 Any remote failure (no credentials, the endpoint down, 403, a timeout) turns the remote off for
 the rest of the run with one warning; the build goes on locally. boto3 is imported here only
-(``pip install 'lpack-lambda[s3]'``).
+(``pip install 'lpack-lambda[s3]'``); reads skip it where lpack.bundle.s3_light can sign exactly
+the request botocore would send.
 """
 
 from __future__ import annotations

@@ -578,3 +578,38 @@ def test_https_trusts_what_botocore_trusts(scripted: Any, tmp_path: Path, monkey
     with pytest.raises(SSLError, match=f"SSL validation failed for {server.url}/lpack-cache/k"):
         RemoteCache("s3://lpack-cache/x", endpoint=server.url).get("k")
     assert server.requests == 1
+
+
+def test_a_session_tokens_reads_are_accepted_and_a_wrong_token_is_botocores_error(
+    auth_server: str, aws: None, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+) -> None:
+    """Keys of an assumed role (moto's STS): lpack sends and signs x-amz-security-token, which
+    moto checks against the role's session."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    access_key, secret, name = _user_with_a_bucket(auth_server)
+    digest = _put(auth_server, name, "team/set.tar", b"tar bytes" * 100, {})
+    iam = boto3.client("iam", endpoint_url=auth_server, region_name="us-east-1")
+    role = iam.create_role(RoleName=f"ci-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}))["Role"]
+    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="s3", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    sts = boto3.client("sts", endpoint_url=auth_server, region_name="us-east-1", aws_access_key_id=access_key,
+                       aws_secret_access_key=secret)
+    keys = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="ci")["Credentials"]
+    _enforce_auth(auth_server, 0)
+    try:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys["AccessKeyId"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys["SecretAccessKey"])
+        found = _read(auth_server, name, "team/set.tar", "team/none", AWS_SESSION_TOKEN=keys["SessionToken"])
+        assert found == {"found": [[digest, {}], None], "streamed": digest, "botocore": False}
+
+        monkeypatch.setenv("AWS_SESSION_TOKEN", keys["SessionToken"][:-4] + "AAAA")
+        cache = RemoteCache(f"s3://{name}/x", endpoint=auth_server)
+        with pytest.raises(ClientError, match="InvalidToken"):
+            cache.get("team/set.tar")
+        assert cache._light_client() is None  # botocore's from then on
+    finally:
+        _enforce_auth(auth_server, 1 << 30)
