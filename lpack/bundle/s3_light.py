@@ -9,7 +9,8 @@ or dual-stack endpoint, a CA bundle (if any) that is a file, no AWS config file 
 anything about endpoints or S3, a plain bucket, and either an endpoint (path-style URLs, as
 botocore addresses any endpoint it is given) or the bucket's virtual-hosted address in the aws
 or aws-cn partition. The signature is botocore's S3SigV4Auth's for the same request, headers included
-(tests/bundle/test_s3_light.py compares them). A 200 is read here, a 404 NoSuchKey is "none";
+(tests/bundle/test_s3_light.py compares them). A 200 is read here (its body checked against its
+Content-Length and the x-amz-checksum-* botocore would check), a 404 NoSuchKey is "none";
 any other answer raises `Fallback`, and the caller asks botocore, so every error, redirect and
 warning is botocore's own.
 """
@@ -259,7 +260,7 @@ class S3Light:
             try:
                 connection, response = self._send(key)
                 if response.status == 200:
-                    return Body(self, connection, response, self.target.url(key)), _metadata(response)
+                    return self._body(connection, response, key), _metadata(response)
                 with contextlib.closing(connection):
                     error = response.read(ERROR_BODY_BYTES)
             except ssl.SSLError as exc:  # a certificate not trusted, say: botocore's words for it
@@ -274,6 +275,14 @@ class S3Light:
                     raise Fallback(response.status)
             _pause(attempt)
         raise AssertionError("unreachable")
+
+    def _body(self, connection: Any, response: Any, key: str) -> Body:
+        try:
+            checksum = Checksum.of(response)
+        except Fallback:
+            connection.close()
+            raise
+        return Body(self, connection, response, self.target.url(key), checksum)
 
     def _send(self, key: str) -> tuple[Any, Any]:
         """A response (its status line and headers read), over a kept-alive connection when
@@ -331,11 +340,12 @@ class Body:
     """A 200's body as it arrives: ``read`` and ``close`` as botocore's StreamingBody; a body cut
     short of its Content-Length, or a network error while reading, is a `LightError`."""
 
-    def __init__(self, client: S3Light, connection: Any, response: Any, url: str) -> None:
+    def __init__(self, client: S3Light, connection: Any, response: Any, url: str, checksum: Checksum | None) -> None:
         self._client, self._connection, self._response, self._url = client, connection, response, url
         length = response.getheader("Content-Length")
         self._expected = int(length) if length is not None and length.isdigit() else None
         self._read = 0
+        self._checksum = checksum  # botocore's x-amz-checksum-* check of the whole body
 
     def read(self, amt: int | None = None) -> bytes:
         import http.client
@@ -351,13 +361,18 @@ class Body:
                              else f"Connection was closed before we received a valid response from endpoint "
                                   f'URL: "{self._url}".') from exc
         self._read += len(data)
+        if self._checksum is not None:
+            self._checksum.update(data)
         if (not data and amt != 0) or amt is None:
             self._check_length()
+            if self._checksum is not None:
+                self._checksum.check()
         return data
 
     def _check_length(self) -> None:
         if self._expected is not None and self._read != self._expected:
             raise LightError(f"{self._url}: {self._read} of {self._expected} bytes received (Content-Length)")
+
 
     def close(self) -> None:
         connection, self._connection = self._connection, None
@@ -368,6 +383,57 @@ class Body:
         else:
             self._response.close()
             connection.close()
+
+
+# botocore's order of the response checksums it checks (httpchecksum._ALGORITHMS_PRIORITY_LIST,
+# GetObject's responseAlgorithms); the first five only with awscrt installed
+_CHECKSUMS = ("xxhash128", "xxhash3", "crc64nvme", "xxhash64", "crc32c", "crc32", "sha1", "sha256", "sha512")
+_CRT_ONLY = frozenset(_CHECKSUMS[:5])
+
+
+class Checksum:
+    """The body's checksum that botocore would check (it asks for them, x-amz-checksum-mode): the
+    first of its algorithms the response has a whole-object value for (a composite one, "...-N",
+    is not checked)."""
+
+    def __init__(self, algorithm: str, expected: str) -> None:
+        import zlib
+
+        self.algorithm, self.expected = algorithm, expected
+        self._crc = 0
+        self._crc32 = zlib.crc32
+        self._hash = None if algorithm == "crc32" else hashlib.new(algorithm)
+
+    @classmethod
+    def of(cls, response: Any) -> Checksum | None:
+        """The response's checksum to check; `Fallback` when botocore would check one that only
+        awscrt computes."""
+        import importlib.util
+
+        crt = importlib.util.find_spec("awscrt") is not None
+        for algorithm in _CHECKSUMS:
+            expected = response.getheader(f"x-amz-checksum-{algorithm}")
+            if expected is None or "-" in expected or (algorithm in _CRT_ONLY and not crt):
+                continue
+            if algorithm in _CRT_ONLY:
+                raise Fallback(f"a {algorithm} checksum")
+            return cls(algorithm, expected)
+        return None
+
+    def update(self, data: bytes) -> None:
+        if self._hash is None:
+            self._crc = self._crc32(data, self._crc)
+        else:
+            self._hash.update(data)
+
+    def check(self) -> None:
+        """botocore's FlexibleChecksumError, in its words, when the body is not what S3 stored."""
+        import base64
+
+        digest = self._crc.to_bytes(4, "big") if self._hash is None else self._hash.digest()
+        if base64.b64encode(digest).decode() != self.expected:
+            raise LightError(f"Expected checksum {self.expected} did not match calculated checksum: "
+                             f"{base64.b64encode(digest).decode()}")
 
 
 def _connect(connection: Any) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -424,10 +425,11 @@ def test_the_server_accepts_lpacks_signature_and_refuses_a_wrong_secret(
 # -- a server that misbehaves ----------------------------------------------------------------------
 
 class _Scripted:
-    """A real HTTP/1.1 server on loopback that answers GETs from a script: each entry a status
-    and a body (``cut``: the body announced whole but cut short, then the connection closed)."""
+    """A real HTTP/1.1 server on loopback that answers GETs from a script: each entry a status,
+    a body, ``cut`` (the body announced whole but cut short, then the connection closed) and
+    maybe more headers."""
 
-    def __init__(self, script: list[tuple[int, bytes, bool]], tls: Any = None) -> None:
+    def __init__(self, script: list[tuple[Any, ...]], tls: Any = None) -> None:
         import http.server
         import threading
 
@@ -445,10 +447,12 @@ class _Scripted:
             def do_GET(self) -> None:
                 outer.requests += 1
                 outer.agents.append(self.headers.get("User-Agent", ""))
-                status, body, cut = outer.script.pop(0) if len(outer.script) > 1 else outer.script[0]
+                status, body, cut, *headers = outer.script.pop(0) if len(outer.script) > 1 else outer.script[0]
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body) + (100 if cut else 0)))
                 self.send_header("x-amz-meta-Sha256", "abc")
+                for name, value in (headers[0] if headers else {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
                 if cut:
@@ -473,7 +477,7 @@ def scripted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
     _env(monkeypatch, tmp_path, **ELIGIBLE)
     servers: list[_Scripted] = []
 
-    def start(*script: tuple[int, bytes, bool], tls: Any = None) -> _Scripted:
+    def start(*script: tuple[Any, ...], tls: Any = None) -> _Scripted:
         servers.append(_Scripted(list(script), tls))
         return servers[-1]
 
@@ -613,3 +617,46 @@ def test_a_session_tokens_reads_are_accepted_and_a_wrong_token_is_botocores_erro
         assert cache._light_client() is None  # botocore's from then on
     finally:
         _enforce_auth(auth_server, 1 << 30)
+
+
+def _checksum_header(algorithm: str, data: bytes) -> str:
+    import base64
+    import zlib
+
+    digest = zlib.crc32(data).to_bytes(4, "big") if algorithm == "crc32" else hashlib.new(algorithm, data).digest()
+    return base64.b64encode(digest).decode()
+
+
+@pytest.mark.parametrize(("headers", "whole"), [
+    ({"x-amz-checksum-crc32": _checksum_header("crc32", b"the zip")}, True),
+    ({"x-amz-checksum-sha256": _checksum_header("sha256", b"the zip")}, True),
+    ({"x-amz-checksum-sha1": _checksum_header("sha1", b"the zip")}, True),
+    ({"x-amz-checksum-crc32": _checksum_header("crc32", b"the zap")}, False),
+    ({"x-amz-checksum-sha256": _checksum_header("sha256", b"the zap")}, False),
+    # the first of botocore's algorithms is the one checked, whatever the others say
+    ({"x-amz-checksum-sha1": _checksum_header("sha1", b"the zap"), "x-amz-checksum-crc32": _checksum_header("crc32", b"the zip")}, True),
+    ({"x-amz-checksum-crc32": "AAAAAA==-3"}, True),  # a multipart object's checksum of checksums: not checked
+    ({"x-amz-checksum-crc64nvme": "AAAAAAAAAAA="}, True),  # awscrt's alone: botocore without it skips it too
+], ids=["crc32", "sha256", "sha1", "crc32-wrong", "sha256-wrong", "crc32-before-sha1", "composite", "crc64nvme"])
+def test_the_bodys_checksum_is_checked_as_botocore_checks_it(
+    headers: dict[str, str], whole: bool, scripted: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lpack.bundle.remote import remote_errors
+
+    pytest.importorskip("botocore")
+    if importlib.util.find_spec("awscrt") is not None:
+        pytest.skip("with awscrt, botocore checks more algorithms")
+    server = scripted((200, b"the zip", False, headers))
+    said = []
+    for env in ({}, BOTOCORE):  # lpack's own read, then botocore's
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        cache = RemoteCache("s3://lpack-cache/x", endpoint=server.url)
+        try:
+            said.append(cache.get("k"))
+        except remote_errors() as exc:
+            said.append(str(exc))
+        cache.finish()
+    assert [agent.split("/")[0] for agent in server.agents] == ["lpack", "Botocore"]
+    assert said[0] == said[1]
+    assert (said[0] == b"the zip") is whole
