@@ -265,8 +265,8 @@ def staged_set(remote: RemoteCache, members: list[SetMember]) \
             with remote.stream(name) as body:
                 if body is None:
                     return None
-                with tarfile.open(fileobj=body, mode="r|", bufsize=_CHUNK) as archive:
-                    records = _unpack(archive, {m.key: m for m in members}, _Staging(staged, flushing, threading.BoundedSemaphore(_STAGED_AHEAD), set()))
+                records = _unpack(_TarStream(body), {m.key: m for m in members},
+                                  _Staging(staged, flushing, threading.BoundedSemaphore(_STAGED_AHEAD), set()))
         except WriteError:
             _drop(staged, flushing)
             raise
@@ -412,6 +412,58 @@ def serve_set_fetch(stdin: Any, stdout: Any) -> int:
     stdout.write(json.dumps(answer))
     stdout.flush()
     return 0
+
+
+class _TarStream:
+    """The members of an uncompressed tar read as it arrives, with the interface of tarfile's
+    stream mode that `_unpack` uses (``next``, ``extractfile(...).read``). tarfile's own ("r|")
+    keeps a buffer it copies the rest of after each member it hands out: 0.09 s of CPU for a
+    41 MB archive of 200 zips, more than its download on loopback. A member's bytes are read here
+    straight from the body. Only what `_archive` writes is read: regular files under ustar
+    headers; any other member (a pax or GNU header, a link) is an error, as is a cut-short body."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+        self._data = 0  # the current member's bytes not read yet
+        self._padding = 0  # and the zeros after them, to the next block
+
+    def next(self) -> Any:
+        """The next member's header (a tarfile.TarInfo), or None at the archive's end."""
+        import tarfile
+
+        self._skip(self._data + self._padding)  # what the last member left unread
+        self._data = self._padding = 0
+        block = self._exactly(tarfile.BLOCKSIZE)
+        if block.count(0) == tarfile.BLOCKSIZE:
+            return None  # the end-of-archive marker
+        info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")  # a bad checksum raises
+        if info.type not in (tarfile.REGTYPE, tarfile.AREGTYPE):
+            raise tarfile.ReadError(f"{info.name} is not a plain file (type {info.type!r})")
+        self._data, self._padding = info.size, -info.size % tarfile.BLOCKSIZE
+        return info
+
+    def extractfile(self, _info: Any) -> _TarStream:
+        return self  # the member `next` gave: read through this
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` of the current member's bytes (all that are left, without a size)."""
+        size = self._data if size < 0 else min(size, self._data)
+        data = self._exactly(size)
+        self._data -= size
+        return data
+
+    def _exactly(self, size: int) -> bytes:
+        chunks, left = [], size
+        while left > 0:
+            chunks.append(chunk := self._body.read(left))
+            if not chunk:
+                raise EOFError(f"the archive ends {left} bytes short")
+            left -= len(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def _skip(self, size: int) -> None:
+        while size > 0:
+            size -= len(self._exactly(min(size, _CHUNK)))
 
 
 class _Staging(NamedTuple):

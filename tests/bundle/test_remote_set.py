@@ -6,8 +6,10 @@ archive that is not whole, falls back to each package's own object."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +125,7 @@ def test_a_change_to_one_function_misses_the_archive_and_fetches_the_rest_one_by
     assert archive in archives(s3_server, bucket) and len(archives(s3_server, bucket)) == 3
 
 
-@pytest.mark.parametrize("damage", ["a flipped byte", "cut short", "not a tar"])
+@pytest.mark.parametrize("damage", ["a flipped byte", "cut short", "not a tar", "a link among the zips"])
 def test_an_archive_that_is_not_whole_is_one_warning_and_each_package_is_fetched(
     tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str], damage: str,  # noqa: F811
 ) -> None:
@@ -134,6 +136,17 @@ def test_an_archive_that_is_not_whole_is_one_warning_and_each_package_is_fetched
         data[len(data) // 2] ^= 0xFF  # inside one of the zips (the index is short, at the start)
     elif damage == "cut short":
         del data[len(data) * 2 // 3:]
+    elif damage == "a link among the zips":  # a valid tar, but one zip's member is a link elsewhere
+        out = io.BytesIO()
+        with tarfile.open(fileobj=io.BytesIO(bytes(data))) as src, \
+                tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as dst:
+            for i, member in enumerate(src.getmembers()):
+                if i == 2:
+                    member.type, member.linkname, member.size = tarfile.SYMTYPE, "/etc/passwd", 0
+                    dst.addfile(member)
+                else:
+                    dst.addfile(member, src.extractfile(member))
+        data = bytearray(out.getvalue())
     else:
         data = bytearray(b"not an archive\n" * 100)
     s3(s3_server).put_object(Bucket=bucket, Key=archive, Body=bytes(data))
