@@ -212,18 +212,28 @@ def signed_headers(target: Target, key: str, now: datetime.datetime) -> dict[str
                "x-amz-date": timestamp}
     if target.credentials.token:
         headers["x-amz-security-token"] = target.credentials.token
-    names = sorted(headers)
-    canonical = "\n".join(["GET", target.path(key), "", *(f"{n}:{' '.join(headers[n].split())}" for n in names), "",
-                           ";".join(names), EMPTY_SHA256])
     scope = f"{timestamp[:8]}/{target.region}/s3/aws4_request"
-    to_sign = f"AWS4-HMAC-SHA256\n{timestamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-    signing_key = f"AWS4{target.credentials.secret_key}".encode()
-    for part in (timestamp[:8], target.region, "s3", "aws4_request"):
-        signing_key = hmac.new(signing_key, part.encode(), hashlib.sha256).digest()
-    signature = hmac.new(signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
+    to_sign = f"AWS4-HMAC-SHA256\n{timestamp}\n{scope}\n{_canonical_request(target.path(key), headers)}"
+    signature = hmac.new(_signing_key(target, timestamp[:8]), to_sign.encode(), hashlib.sha256).hexdigest()
     headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={target.credentials.access_key}/{scope}, "
-                                f"SignedHeaders={';'.join(names)}, Signature={signature}")
+                                f"SignedHeaders={';'.join(sorted(headers))}, Signature={signature}")
     return headers
+
+
+def _canonical_request(path: str, headers: Mapping[str, str]) -> str:
+    """The sha256 of SigV4's canonical request of a GET with no query and no body; S3's path is
+    not normalized (S3SigV4Auth._normalize_url_path)."""
+    names = sorted(headers)
+    lines = ["GET", path, "", *(f"{n}:{' '.join(headers[n].split())}" for n in names), "", ";".join(names),
+             EMPTY_SHA256]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _signing_key(target: Target, day: str) -> bytes:
+    key = f"AWS4{target.credentials.secret_key}".encode()
+    for part in (day, target.region, "s3", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
 
 
 # -- the client ------------------------------------------------------------------------------------
