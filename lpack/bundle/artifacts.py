@@ -249,15 +249,26 @@ def staged_set(remote: RemoteCache, members: list[SetMember]) \
         -> tuple[dict[str, dict[str, Any]], list[tuple[Path, Path]]] | None:
     """`fetch_set` up to the renames: the records and each (temporary file, destination), every
     file checked and flushed to disk; None (nothing left behind) as `fetch_set`."""
+    if remote.failed is not None or not members:
+        return None
+    by_key = {m.key: m for m in members}
+    return _staged(remote, set_object(remote, set_key(members)), lambda _records: by_key)
+
+
+Staged = tuple[dict[str, dict[str, Any]], list[tuple[Path, Path]]]  # records by unit name; (temporary file, destination)
+
+
+def _staged(remote: RemoteCache, name: str, members_of: Callable[[dict[str, Any]], dict[str, SetMember]],
+            cancelled: threading.Event | None = None, quiet: bool = False) -> Staged | None:
+    """The archive ``name`` downloaded and staged, its members (by key) those ``members_of``
+    says for its index's records; None, nothing left behind, when there is none, it is not whole
+    (a warning, unless ``quiet``), or ``cancelled`` is set while it downloads."""
     import tarfile
     from concurrent.futures import ThreadPoolExecutor
 
     from lpack.bundle.remote import remote_errors
     from lpack.core.files import WriteError
 
-    if remote.failed is not None or not members:
-        return None
-    name = set_object(remote, set_key(members))
     staged: list[tuple[Path, Path]] = []
     # each zip is flushed to disk, as a built one is, on threads while the next ones arrive
     with ThreadPoolExecutor(8, thread_name_prefix="lpack-flush") as flushing:
@@ -265,24 +276,125 @@ def staged_set(remote: RemoteCache, members: list[SetMember]) \
             with remote.stream(name) as body:
                 if body is None:
                     return None
-                records = _unpack(_TarStream(body), {m.key: m for m in members},
-                                  _Staging(staged, flushing, threading.BoundedSemaphore(_STAGED_AHEAD), set()))
+                records = _unpack(_TarStream(body), members_of,
+                                  _Staging(staged, flushing, threading.BoundedSemaphore(_STAGED_AHEAD), set()), cancelled)
+        except _Cancelled:
+            _drop(staged, flushing)
+            return None
         except WriteError:
             _drop(staged, flushing)
+            if quiet:
+                return None  # a guess: the build's own fetch meets it again and says so
             raise
         except remote_errors() as exc:
             _drop(staged, flushing)
-            remote.fail(exc)
+            if not quiet:
+                remote.fail(exc)
             return None
         except (tarfile.TarError, ValueError, KeyError, TypeError, EOFError) as exc:
             _drop(staged, flushing)
-            remote.warn(f"{name} is not a whole archive of this build ({exc or type(exc).__name__}); "
-                        "fetching each package on its own")
+            if not quiet:
+                remote.warn(f"{name} is not a whole archive of this build ({exc or type(exc).__name__}); "
+                            "fetching each package on its own")
             return None
         except BaseException:
             _drop(staged, flushing)
             raise
     return records, staged
+
+
+# -- a fresh machine's guess: the archive the last build of the same units shared ---------------
+#
+# The archive's name needs every unit's key, which a build of 200 functions works out in ~0.1 s
+# (reading and hashing every source file). store_set also writes ``PREFIX/builds/v{SET_FORMAT}/
+# latest/LATEST.json``, naming the archive, under a key of the units' names and targets alone, which
+# the build knows as soon as it has read its configuration. The download process fetches that
+# archive at once and stages it (every zip checked against its index) while the keys are worked
+# out; only if the keys then name that same archive are its files used (`_Speculation.take`),
+# else they are removed and the right archive is fetched as before. A guess never decides what
+# goes into dist/: the keys do.
+
+class _Cancelled(Exception):
+    """The archive being staged is not wanted any more."""
+
+
+def latest_key(units: list[tuple[str, str]]) -> str:
+    """The key of the pointer to the last archive of these (unit name, target) pairs."""
+    return make_key({"latest": SET_FORMAT, "units": sorted([name, target] for name, target in units)})
+
+
+def _latest_object(remote: RemoteCache, key: str) -> str:
+    return f"{remote.prefix}builds/v{SET_FORMAT}/latest/{key}.json"
+
+
+class _Speculation:
+    """The archive the remote's pointer ``latest`` names, downloaded and staged into ``folder``
+    on a thread of the download process while the build works out its keys."""
+
+    def __init__(self, remote: RemoteCache, latest: str, folder: Path) -> None:
+        self.cancelled = threading.Event()
+        self._set: str | None = None  # the archive the pointer names
+        self._result: Staged | None = None
+        self._thread = threading.Thread(target=self._run, args=(remote, latest, folder), name="lpack-guess", daemon=True)
+        self._thread.start()
+
+    def _run(self, remote: RemoteCache, latest: str, folder: Path) -> None:
+        from lpack.bundle.remote import MAX_RECORD_BYTES
+
+        try:
+            pointer = json.loads(remote.get(_latest_object(remote, latest), MAX_RECORD_BYTES) or "null")
+            if not isinstance(pointer, dict) or pointer.get("version") != SET_FORMAT or \
+                    not isinstance(pointer.get("set"), str) or not _is_key(pointer["set"]):
+                return
+            self._set = pointer["set"]
+            self._result = _staged(remote, set_object(remote, self._set), lambda records: _guessed(records, folder),
+                                   self.cancelled, quiet=True)
+        except Exception:  # noqa: BLE001  a guess that fails is no guess: the build fetches as before
+            return
+
+    def take(self, members: list[SetMember]) -> Staged | None:
+        """What was staged, when it is these members' archive (each staged file paired with its
+        member's destination, in the same folder); else None, every staged file removed."""
+        wanted = set_key(members)
+        if self._set is not None and self._set != wanted:
+            self.cancelled.set()  # another archive: stop downloading this one
+        self._thread.join()
+        result, self._result = self._result, None
+        if result is None:
+            return None
+        records, files = result
+        by_key = {Path(dest).stem: tmp for tmp, dest in files}
+        if self._set != wanted or any(m.name not in records or m.key not in by_key or
+                                      by_key[m.key].parent != m.dest.parent for m in members):
+            _remove(files)
+            return None
+        return records, [(by_key[m.key], m.dest) for m in members]
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        self._thread.join()
+        if self._result is not None:
+            _remove(self._result[1])
+            self._result = None
+
+
+def _guessed(records: dict[str, Any], folder: Path) -> dict[str, SetMember]:
+    """The members a guessed archive's index names, staged in ``folder`` under their keys."""
+    members = {}
+    for key, record in records.items():
+        if not isinstance(record, dict) or not isinstance(record.get("name"), str) or not _is_key(key):
+            raise ValueError(f"{key}: not a package's record")
+        members[key] = SetMember(record["name"], key, folder / f"{key}.zip")
+    return members
+
+
+def _is_key(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def _remove(files: list[tuple[Path, Path]]) -> None:
+    for tmp, _dest in files:
+        tmp.unlink(missing_ok=True)
 
 
 class SetFetcher:
@@ -294,17 +406,23 @@ class SetFetcher:
     nothing readable) is not an error: `fetch` then does it all here, as before."""
 
     def __init__(self, url: str, endpoint: str | None, read_only: bool) -> None:
-        """Start the process for the remote cache at ``url`` (as `RemoteCache` takes them)."""
+        """Start the process for the remote cache at ``url`` (as `RemoteCache` takes them):
+        forked where that is safe (Linux), as it is ready at once with the modules this one has
+        (a new interpreter and its imports were ~0.08 s, half a fresh machine's head start),
+        else ``python -m lpack.bundle._set_fetcher``."""
         import subprocess
         import sys
 
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: subprocess.Popen[bytes] | _Forked | None = None
+        self.guessed = False  # the archive it staged was the one `expect` guessed
         self._asked = False  # the members sent (``meanwhile`` has run)
         self._folders: set[Path] = set()  # where the members go: where its staged files are
         try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "lpack.bundle._set_fetcher"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL)
+            self._process = _Forked.start() if sys.platform.startswith("linux") else None
+            if self._process is None:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "lpack.bundle._set_fetcher"], stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
             assert self._process.stdin is not None
             self._process.stdin.write(json.dumps({"url": url, "endpoint": endpoint, "read_only": read_only}).encode()
                                       + b"\n")
@@ -339,16 +457,31 @@ class SetFetcher:
             raise WriteError(message, tip=tip)
         if answer["records"] is None:
             return None
+        self.guessed = answer.get("guessed") is True
         for tmp, dest in answer["staged"]:
             os.replace(tmp, dest)
         return cast("dict[str, dict[str, Any]]", answer["records"])
 
+    def expect(self, units: list[tuple[str, str]], folder: Path) -> None:
+        """Tell the process the build's units (name, target) before their keys: it fetches and
+        stages the archive their last build shared (into ``folder``, where their zips go) while
+        the keys are worked out, and uses it if the keys name that archive (`_Speculation`)."""
+        if self._process is None or self._process.stdin is None:
+            return
+        self._folders.add(folder)
+        try:
+            self._process.stdin.write(json.dumps({"latest": latest_key(units), "folder": str(folder)}).encode() + b"\n")
+            self._process.stdin.flush()
+        except OSError:
+            self.close()
+
     def _ask(self, members: list[SetMember], meanwhile: Callable[[], None]) -> dict[str, Any] | None:
         process = self._process
         assert process is not None and process.stdin is not None and process.stdout is not None
-        self._folders = {m.dest.parent for m in members}
+        self._folders |= {m.dest.parent for m in members}
         try:
-            process.stdin.write(json.dumps({"members": [[m.name, m.key, str(m.dest)] for m in members]}).encode())
+            process.stdin.write(json.dumps({"members": [[m.name, m.key, str(m.dest)] for m in members]}).encode()
+                                + b"\n")
             process.stdin.close()
             self._asked = True
             meanwhile()
@@ -381,10 +514,69 @@ class SetFetcher:
                     staged.unlink(missing_ok=True)
 
 
+class _Forked:
+    """A forked `serve_set_fetch`, with what `SetFetcher` uses of a subprocess.Popen: its pipes,
+    process id, ``poll``, ``kill``, ``wait`` and ``returncode``."""
+
+    def __init__(self, pid: int, stdin: Any, stdout: Any) -> None:
+        self.pid, self.stdin, self.stdout = pid, stdin, stdout
+        self.returncode: int | None = None
+
+    @classmethod
+    def start(cls) -> _Forked | None:
+        """The process, or None where it cannot fork."""
+        import signal
+
+        to_child, from_parent = os.pipe()[::-1]
+        from_child, to_parent = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (to_child, from_parent, from_child, to_parent):
+                os.close(fd)
+            return None
+        if pid == 0:  # the child: serve, and end without going back into the build's code
+            code = 1
+            try:
+                os.close(to_child)
+                os.close(from_child)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C at a terminal: the build says so
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # as the started one's: nothing of it on the terminal
+                with open(from_parent, encoding="utf-8") as stdin, open(to_parent, "w", encoding="utf-8") as stdout:
+                    code = serve_set_fetch(stdin, stdout)
+            finally:
+                os._exit(code)  # noqa: PLW0150  nothing of the build's (its buffers, atexit) runs twice
+        os.close(from_parent)
+        os.close(to_parent)
+        return cls(pid, open(to_child, "wb"), open(from_child, "rb"))
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def kill(self) -> None:
+        import signal
+
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            _pid, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+
 def serve_set_fetch(stdin: Any, stdout: Any) -> int:
     """`SetFetcher`'s other end (``python -m lpack.bundle._set_fetcher``): the remote from the
-    first line, its client made at once; the members from the rest (none: the parent no longer
-    needs it); the answer as one JSON object."""
+    first line, its client made at once; then, perhaps, the build's units (`SetFetcher.expect`:
+    their last archive is guessed and staged meanwhile); then the members (none: the parent no
+    longer needs it); the answer as one JSON object."""
     from lpack.bundle.remote import RemoteCache
     from lpack.core.files import WriteError
 
@@ -396,13 +588,22 @@ def serve_set_fetch(stdin: Any, stdout: Any) -> int:
         remote.warm_up()  # now, while the parent works out the keys
     except Exception as exc:  # noqa: BLE001  as any remote failure: off, one warning (the parent's)
         remote.fail(exc)
-    request = stdin.read()
-    if not request:
+    request, guess = json.loads(stdin.readline() or "null"), None
+    if isinstance(request, dict) and "latest" in request:  # the build's units, before their keys
+        if remote.failed is None:
+            guess = _Speculation(remote, request["latest"], Path(request["folder"]))
+        request = json.loads(stdin.readline() or "null")
+    if not isinstance(request, dict):  # the parent no longer needs it
+        if guess is not None:
+            guess.cancel()
         return 0
-    members = [SetMember(name, key, Path(dest)) for name, key, dest in json.loads(request)["members"]]
+    members = [SetMember(name, key, Path(dest)) for name, key, dest in request["members"]]
     answer: dict[str, Any] = {"version": SET_FORMAT, "records": None, "staged": [], "write_error": None}
     try:
-        staged = staged_set(remote, members)
+        staged = guess.take(members) if guess is not None else None
+        answer["guessed"] = staged is not None
+        if staged is None:
+            staged = staged_set(remote, members)
     except WriteError as exc:
         answer["write_error"] = [str(exc), exc.tip]
     else:
@@ -473,19 +674,26 @@ class _Staging(NamedTuple):
     folders: set[Path]  # the destinations' folders, made once each
 
 
-def _unpack(archive: Any, members: dict[str, SetMember], staging: _Staging) -> dict[str, dict[str, Any]]:
+def _unpack(archive: Any, members_of: Callable[[dict[str, Any]], dict[str, SetMember]], staging: _Staging,
+            cancelled: threading.Event | None = None) -> dict[str, dict[str, Any]]:
     """Stage (beside its destination) each member's zip, checked against the index's record;
-    the records by unit name, once all are flushed to disk."""
+    the records by unit name, once all are flushed to disk. The members, by key, are what
+    ``members_of`` says for the index's records; ``cancelled``, once set, stops it (`_Cancelled`)."""
     first = archive.next()
     if first is None or first.name != _INDEX or not first.isreg():
         raise ValueError(f"its first member is not {_INDEX}")
     index = json.loads(archive.extractfile(first).read())
     records = index["packages"]
-    if index.get("version") != SET_FORMAT or set(records) != set(members):
+    if index.get("version") != SET_FORMAT or not isinstance(records, dict):
+        raise ValueError("its index is not an lpack archive's")
+    members = members_of(records)
+    if set(records) != set(members):
         raise ValueError("its index lists other packages")
     by_name: dict[str, dict[str, Any]] = {}
     flushed = []
     while (info := archive.next()) is not None:  # (iterating the archive would start again at the index)
+        if cancelled is not None and cancelled.is_set():
+            raise _Cancelled
         key = info.name.removesuffix(".zip")
         member, record = members.get(key), records.get(key)
         if member is None or record is None or member.name in by_name or not info.isreg():
@@ -571,10 +779,12 @@ def _drop(staged: list[tuple[Path, Path]], flushing: Any) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def store_set(remote: RemoteCache, members: list[tuple[SetMember, dict[str, Any]]], scratch: Path) -> None:
+def store_set(remote: RemoteCache, members: list[tuple[SetMember, dict[str, Any]]], scratch: Path,
+              latest: str | None = None) -> None:
     """Share this build's packages as one archive (their records as each unit's KEY.json has
-    them), written in ``scratch`` first; nothing when read-only, when a zip is no longer the one
-    its record names, or when ``scratch`` cannot hold it (the archive only saves requests)."""
+    them), written in ``scratch`` first, then the pointer ``latest`` (`latest_key`) to it;
+    nothing when read-only, when a zip is no longer the one its record names, or when
+    ``scratch`` cannot hold it (the archive only saves requests)."""
     import tempfile
 
     from lpack.bundle.remote import remote_errors
@@ -588,7 +798,10 @@ def store_set(remote: RemoteCache, members: list[tuple[SetMember, dict[str, Any]
             if not _archive(path, members):
                 return
             try:
-                remote.put_file(set_object(remote, set_key([m for m, _r in members])), path)
+                key = set_key([m for m, _r in members])
+                remote.put_file(set_object(remote, key), path)
+                if latest is not None:
+                    remote.put(_latest_object(remote, latest), json.dumps({"version": SET_FORMAT, "set": key}).encode(), {})
             except remote_errors() as exc:
                 remote.fail(exc)
     except OSError:

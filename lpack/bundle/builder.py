@@ -822,6 +822,8 @@ class _Builder:
             plans.append(unit_plan)
         own = artifacts.SetFetcher.of(self.remote) if started is None else contextlib.nullcontext(started)
         with own as fetcher:  # its client made on another core while the keys are worked out
+            if len(folders := {p.artifact.parent for p in plans}) == 1:  # the last archive of these units, meanwhile
+                fetcher.expect([(p.unit.name, p.target.label) for p in plans], folders.pop())
             members = []
             for unit_plan in plans:
                 try:
@@ -863,7 +865,8 @@ class _Builder:
                 return
             members.append((artifacts.SetMember(unit.name, a.shared[0], a.path),
                             artifacts.full_record(a.shared[1], a.path, a.installed)))
-        artifacts.store_set(self.remote, members, self.cache.root / "tmp")
+        artifacts.store_set(self.remote, members, self.cache.root / "tmp",
+                            latest=artifacts.latest_key([(unit.name, by_name[unit.name].target.label) for unit in units]))
 
     # -- stamps: a unit whose inputs' stats are as they were is not built (lpack.bundle.stamps) ---
 

@@ -44,7 +44,13 @@ def machine(tmp_path: Path, name: str, wheels: Path, endpoint: str, bucket: str,
 
 
 def archives(endpoint: str, bucket: str) -> list[str]:  # noqa: F811
-    return [k for k in objects(endpoint, bucket) if k.startswith("team/lpack/builds/v1/")]
+    return [k for k in objects(endpoint, bucket) if k.startswith("team/lpack/builds/v1/") and k.endswith(".tar")]
+
+
+def pointers(endpoint: str, bucket: str) -> dict[str, Any]:  # noqa: F811
+    """The pointers to the last archive of each set of units, by object name: what each says."""
+    return {k: json.loads(s3(endpoint).get_object(Bucket=bucket, Key=k)["Body"].read())
+            for k in objects(endpoint, bucket) if k.startswith("team/lpack/builds/v1/latest/")}
 
 
 def delete(endpoint: str, bucket: str, keys: list[str]) -> None:  # noqa: F811
@@ -109,10 +115,13 @@ def test_a_change_to_one_function_misses_the_archive_and_fetches_the_rest_one_by
 
     b, report_b, err = machine(tmp_path, "b", wheels, s3_server, bucket, capsys, "--jobs", "2", project=pr)
     assert err == ""
+    assert not list((b / "dist").glob(".*"))  # the guessed archive (A's, its pointer's) was staged, then removed
     assert origins(report_b) == ["remote" if a["name"] != fn(5) else None for a in report_b["artifacts"]]
     same = {name: data for name, data in _zips(a / "dist").items() if name != f"{fn(5)}.zip"}
     assert {name: data for name, data in _zips(b / "dist").items() if name != f"{fn(5)}.zip"} == same
     assert len(archives(s3_server, bucket)) == 2  # B's build, every package now shared, is an archive of its own
+    [pointer] = pointers(s3_server, bucket).values()  # the same units: one pointer, now to B's archive
+    assert f"team/lpack/builds/v1/{pointer['set']}.tar" in set(archives(s3_server, bucket)) - {archive}
 
     # the pull request's next job: its whole build from that archive, the changed function included
     c, report_c, err = machine(tmp_path, "c", wheels, s3_server, bucket, capsys, "--jobs", "2", project=pr)
@@ -219,6 +228,50 @@ def test_the_download_process_dying_leaves_the_build_to_fetch_the_archive_itself
         assert fetcher.fetch(remote_, members) == records
     assert process.poll() is not None  # it answered and ended
     assert _zips(b / "dist") == _zips(a / "dist")
+
+
+def test_the_download_process_stages_the_archive_the_pointer_names_while_the_keys_are_worked_out(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str],  # noqa: F811
+) -> None:
+    """Told the build's units before their keys (SetFetcher.expect), the download process fetches
+    the archive their last build shared; it is used only when the keys name that archive."""
+    from lpack.bundle import artifacts
+    from lpack.bundle.remote import RemoteCache
+
+    a, report_a, _err = machine(tmp_path, "a", wheels, s3_server, bucket, capsys, "--jobs", "2")
+    [archive] = archives(s3_server, bucket)
+    by_name = {record["name"]: key for key, record in json.loads(_index_of(s3_server, bucket, archive))["packages"].items()}
+    units = [(artifact["name"], "python3.12 x86_64") for artifact in report_a["artifacts"]]
+    assert pointers(s3_server, bucket) == {
+        f"team/lpack/builds/v1/latest/{artifacts.latest_key(units)}.json": {"version": 1, "set": archive.split("/")[-1][:-4]}}
+    remote_ = RemoteCache(f"s3://{bucket}/team/lpack", endpoint=s3_server)
+
+    def fetch(folder: Path, members: list[SetMember], guess: list[tuple[str, str]]) -> tuple[bool, Any]:
+        folder.mkdir(parents=True)
+        with artifacts.SetFetcher.of(remote_) as fetcher:
+            fetcher.expect(guess, folder)
+            records = fetcher.fetch(remote_, members)
+        assert not list(folder.glob(".*"))  # nothing staged is left behind
+        return fetcher.guessed, records
+
+    b = tmp_path / "b" / "dist"
+    guessed, records = fetch(b, [SetMember(name, key, b / f"{name}.zip") for name, key in by_name.items()], units)
+    assert guessed and records is not None and set(records) == set(by_name)
+    assert _zips(b) == _zips(a / "dist")
+
+    # the keys of fewer units name no archive: the guess is dropped, and nothing is fetched
+    c = tmp_path / "c" / "dist"
+    two = [SetMember(name, key, c / f"{name}.zip") for name, key in sorted(by_name.items())[:2]]
+    assert fetch(c, two, units) == (False, None)
+    assert not list(c.iterdir())
+
+    # a pointer that is not one (or names no archive) is no guess: the keys' archive is fetched
+    for text in (b"not json", b'{"version": 1, "set": "../../../etc/passwd"}', b'{"version": 1, "set": "' + b"0" * 64 + b'"}'):
+        s3(s3_server).put_object(Bucket=bucket, Key=f"team/lpack/builds/v1/latest/{artifacts.latest_key(units)}.json",
+                                 Body=text)
+        d = tmp_path / f"d{len(text)}" / "dist"
+        guessed, records = fetch(d, [SetMember(name, key, d / f"{name}.zip") for name, key in by_name.items()], units)
+        assert not guessed and records is not None and _zips(d) == _zips(a / "dist")
 
 
 def test_a_download_process_not_needed_is_stopped(s3_server: str, bucket: str) -> None:  # noqa: F811
