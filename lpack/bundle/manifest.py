@@ -70,7 +70,7 @@ def write_manifest(dist: Path, built: Iterable[Mapping[str, Any]]) -> Path:
     """Merge ``built`` into dist/'s manifest (replacing their names' entries), drop the entries
     whose zip is gone, and write it atomically (not at all when that changes nothing: a no-op
     build leaves dist/ as it was). Returns its path."""
-    from lpack.core.files import atomic_write_text
+    from lpack.core.files import atomic_write_text, remove_litter, temporaries
 
     entries = {name: e for name, e in read_manifest(dist).items() if (dist / str(e.get("path", ""))).is_file()}
     entries.update({str(e["name"]): dict(e) for e in built})
@@ -78,6 +78,7 @@ def write_manifest(dist: Path, built: Iterable[Mapping[str, Any]]) -> Path:
     text = render(entries.values())
     try:
         if path.read_text(encoding="utf-8") == text:
+            remove_litter(temporaries(path))  # a build killed while it wrote the manifest: its half copy goes
             return path
     except (OSError, UnicodeDecodeError):
         pass

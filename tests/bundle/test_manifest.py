@@ -120,6 +120,23 @@ def test_a_broken_manifest_is_rewritten(tmp_path: Path) -> None:
     assert list(manifest(root)) == ["worker"]
 
 
+def test_a_half_written_manifest_of_a_killed_build_is_removed_by_the_next_build(tmp_path: Path) -> None:
+    """A build killed while it wrote the manifest leaves its temporary copy; the next build removes
+    it even when the manifest it would write is the one there (a no-op build)."""
+    import subprocess
+    import sys
+
+    root = project(tmp_path)
+    assert main(["build", str(root), "-q"]) == 0
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    half = root / "dist" / f".lpack-manifest.json.{gone.stdout.strip()}.12345.tmp"  # its writer is gone
+    half.write_text('{"version": 1, "artif')
+    assert main(["build", str(root), "-q"]) == 0
+    assert not half.exists()
+    assert sorted(p.name for p in (root / "dist").iterdir() if p.name.startswith("."))  == []
+
+
 def test_check_finds_a_stale_zip_through_the_manifest_with_a_fresh_cache(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     root = project(tmp_path)
