@@ -516,7 +516,7 @@ class SetFetcher:
 
 class _Forked:
     """A forked `serve_set_fetch`, with what `SetFetcher` uses of a subprocess.Popen: its pipes,
-    process id, ``poll``, ``kill``, ``wait`` and ``returncode``."""
+    process id, ``poll``, ``send_signal``, ``kill``, ``wait`` and ``returncode``."""
 
     def __init__(self, pid: int, stdin: Any, stdout: Any) -> None:
         self.pid, self.stdin, self.stdout = pid, stdin, stdout
@@ -558,12 +558,15 @@ class _Forked:
                 self.returncode = os.waitstatus_to_exitcode(status)
         return self.returncode
 
+    def send_signal(self, number: int) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, number)
+
     def kill(self) -> None:
         import signal
 
-        if self.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
+        self.send_signal(signal.SIGKILL)
 
     def wait(self) -> int:
         if self.returncode is None:
