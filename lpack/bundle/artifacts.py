@@ -212,6 +212,7 @@ def _upload(remote: RemoteCache, key: str, zip_path: Path, record: dict[str, Any
 SET_FORMAT = 1
 _INDEX = "index.json"
 _CHUNK = 1 << 20
+_MAX_TRAILER = 64 * 1024  # what may follow an archive's end marker: tar pads to 10 KB records
 _STAGED_AHEAD = 16  # packages read and waiting for a thread to write them, at most
 
 
@@ -638,8 +639,9 @@ class _TarStream:
         self._skip(self._data + self._padding)  # what the last member left unread
         self._data = self._padding = 0
         block = self._exactly(tarfile.BLOCKSIZE)
-        if block.count(0) == tarfile.BLOCKSIZE:
-            return None  # the end-of-archive marker
+        if block.count(0) == tarfile.BLOCKSIZE:  # the end-of-archive marker
+            self._drain()
+            return None
         info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")  # a bad checksum raises
         if info.type not in (tarfile.REGTYPE, tarfile.AREGTYPE):
             raise tarfile.ReadError(f"{info.name} is not a plain file (type {info.type!r})")
@@ -664,6 +666,16 @@ class _TarStream:
                 raise EOFError(f"the archive ends {left} bytes short")
             left -= len(chunk)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def _drain(self) -> None:
+        """The body read to its end: the marker's second block and tar's padding to a 10 KB
+        record follow it, and a body read whole is one whose length (and S3 checksum, where the
+        reader checks one) is checked, and whose connection can serve the next GET."""
+        left = _MAX_TRAILER
+        while chunk := self._body.read(min(left, _CHUNK) or 1):
+            left -= len(chunk)
+            if left < 0:
+                raise ValueError("more than an archive's padding after its end")
 
     def _skip(self, size: int) -> None:
         while size > 0:

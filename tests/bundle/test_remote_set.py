@@ -367,3 +367,34 @@ def test_a_download_process_stopped_while_it_writes_leaves_nothing_in_dist(
     process.send_signal(signal.SIGINT)  # a terminal's Ctrl-C reaches it too
     fetcher.close()
     assert not staged.exists() and other.exists()
+
+
+def test_an_archive_is_read_to_its_end_and_nothing_may_follow_its_padding(tmp_path: Path) -> None:
+    """The download is read whole (its length, and an S3 checksum where one is checked, are
+    checked at its end); what follows tar's end marker and padding is not an archive lpack wrote."""
+    import hashlib
+
+    from lpack.bundle import artifacts
+
+    members = []
+    for name in ("fn1", "fn2"):
+        zip_path = tmp_path / f"{name}.zip"
+        zip_path.write_bytes(name.encode() * 1000)
+        data = zip_path.read_bytes()
+        members.append((SetMember(name, hashlib.sha256(name.encode()).hexdigest(), zip_path),
+                        {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}))
+    archive = tmp_path / "set.tar"
+    assert artifacts._archive(archive, members)
+    body = io.BytesIO(archive.read_bytes())
+    stream = artifacts._TarStream(body)
+    names = []
+    while (info := stream.next()) is not None:
+        names.append(info.name)
+        stream.read()
+    assert names == ["index.json", *(f"{m.key}.zip" for m, _r in members)]
+    assert body.read() == b""  # all of it read, padding included
+
+    stream = artifacts._TarStream(io.BytesIO(archive.read_bytes() + b"\0" * (1 << 20)))
+    with pytest.raises(ValueError, match="after its end"):
+        while stream.next() is not None:
+            stream.read()
