@@ -219,3 +219,17 @@ def test_sets_that_share_a_wheelhouse_walk_it_once_a_run(
         wheel.unlink()
     make_wheel(wheels, "alpha", "1.0", files={"alpha/__init__.py": "NAME = 'new alpha'\n"})
     assert _build(root, capsys)["api"]["dependencies"] == "installed"
+
+
+@pytest.mark.parametrize("damage", ["not json", "another shape", "a folder"])
+def test_a_damaged_stamp_file_costs_a_rebuild_not_an_error(
+        built: Path, capsys: pytest.CaptureFixture[str], damage: str) -> None:
+    [book] = (built.parent / "cache" / "stamps" / "books").glob("*.json")
+    if damage == "a folder":
+        book.unlink()
+        book.mkdir()
+    else:
+        book.write_text("{not json" if damage == "not json" else '{"version": 1, "stamps": [1, 2]}')
+    assert _current(_build(built, capsys)) == set()  # every unit built again (from the dependency cache)
+    if damage != "a folder":
+        assert _current(_build(built, capsys)) == {"api", "billing", "web", "shared"}  # and stamped anew
