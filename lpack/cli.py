@@ -539,7 +539,9 @@ def _cache_parser(commands: Any) -> None:
         "prune", help="remove dependency sets not used lately, or the least recently used beyond a size",
         description="Remove the cache's dependency sets that no build used for --older-than, then the least "
         "recently used until the rest fit --max-size. A build records each use (access times are unreliable). "
-        "An entry a build holds, or used in the last 10 minutes, is never removed. Prints what was freed.",
+        "An entry a build holds, or used in the last 10 minutes, is never removed. With --older-than, the small "
+        "records not written since (stamps, memos, check's replays) go too; lpack works them out again. "
+        "Prints what was freed.",
         epilog=_epilog("lpack cache prune --older-than 30d", "lpack cache prune --max-size 5G --dry-run",
                        exits="Exit codes: 0 pruned (or nothing to), 2 usage error."))
     prune.add_argument("--older-than", metavar="AGE", help="remove what no build used for AGE: 30d, 12h, 2w, 90m")
@@ -1077,6 +1079,9 @@ def _cache_prune(args: argparse.Namespace) -> int:
     wheels = len(done.wheels_removed)
     also = f" and {wheels} downloaded wheel{'s' * (wheels != 1)}, {human_bytes(sum(e.size_bytes for e in done.wheels_removed))}" \
         if wheels else ""
+    if records := len(done.records_removed):
+        also += f" and {records} record{'s' * (records != 1)} (stamps, memos), " \
+                f"{human_bytes(sum(e.size_bytes for e in done.records_removed))}"
     print(f"{verb} {len(done.removed)} dependency set{'s' * (len(done.removed) != 1)}, {human_bytes(freed)}{also}; "
           f"{human_bytes(done.remaining_bytes)} left")
     return 0

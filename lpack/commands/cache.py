@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+import stat
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,6 +48,7 @@ class Pruned(NamedTuple):
     kept_in_use: list[CacheEntry]  # chosen, but a build holds or just used them
     remaining_bytes: int
     wheels_removed: tuple[CacheEntry, ...] = ()  # downloaded wheels (CACHE/wheels, issue #23)
+    records_removed: tuple[CacheEntry, ...] = ()  # small records lpack works out again when missing (RECORDS)
 
 
 def prune(root: Path | None, older_than_s: float | None, max_size_bytes: int | None, *,
@@ -78,7 +81,42 @@ def prune(root: Path | None, older_than_s: float | None, max_size_bytes: int | N
         else:
             removed.append(entry)
     gone = sum(e.size_bytes for e in removed + wheels_removed)
-    return Pruned(removed, in_use, sum(e.size_bytes for e in entries) - gone, tuple(wheels_removed))
+    records = _old_records(cache.root, max(older_than_s, IN_USE_S), now) if older_than_s is not None else []
+    if not dry_run:
+        records = [r for r in records if _remove_record(r.path)]
+    return Pruned(removed, in_use, sum(e.size_bytes for e in entries) - gone, tuple(wheels_removed), tuple(records))
+
+
+# The cache's small records: stamps, memos, input records, check's replays, configuration
+# markers. Each is written whole (atomically) and worked out again when missing, so one not
+# written for --older-than goes (a project built again the day after only decides its first
+# no-op from contents). Lock files stay: another build may hold one.
+RECORDS = ("stamps", "memo", "inputs", "check", "valid-config")
+
+
+def _old_records(root: Path, older_than_s: float, now: float) -> list[CacheEntry]:
+    found = []
+    for folder in RECORDS:
+        for path in sorted((root / folder).rglob("*")):
+            if path.name.startswith(".") or path.suffix == ".lock":
+                continue  # a writer's temporary file (its writer removes it), or a lock
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > older_than_s:
+                found.append(CacheEntry(path.name, path, info.st_size, info.st_mtime))
+    return found
+
+
+def _remove_record(path: Path) -> bool:
+    try:
+        path.unlink()
+    except OSError:
+        return False
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()  # its folder, if this was its last record
+    return True
 
 
 def _wheels(root: Path) -> list[CacheEntry]:

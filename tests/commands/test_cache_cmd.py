@@ -120,3 +120,47 @@ def test_sizes(text: str, value: int) -> None:
 @pytest.mark.parametrize(("text", "value"), [("30d", 30 * DAY), ("12h", 12 * 3600), ("2w", 14 * DAY), ("90m", 5400)])
 def test_ages(text: str, value: float) -> None:
     assert parse_age(text) == value
+
+
+def test_prune_by_age_also_removes_old_records_and_keeps_locks_and_recent_ones(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A long-lived cache's small records (stamps, memos, input records, check's replays) go once
+    nothing wrote them for --older-than; a lock another build may hold, and a recent record, stay."""
+    old, recent = time.time() - 40 * DAY, time.time() - 2 * DAY
+    paths = {}
+    for name, when in [("stamps/books/aa.json", old), ("stamps/books/aa.lock", old), ("memo/file-sha256/bb", old),
+                       ("inputs/cc/cc", old), ("check/dd.json", recent), ("valid-config/ee", old),
+                       ("stamps/books/.ff.json.1.2.tmp", old)]:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x" * 100)
+        os.utime(path, (when, when))
+        paths[name] = path
+
+    out = prune(tmp_path, capsys, "--older-than", "30d", "--dry-run")
+    assert out.splitlines()[-1] == "would remove 0 dependency sets, 0 B and 4 records (stamps, memos), 400 B; 0 B left"
+    assert all(p.exists() for p in paths.values())
+
+    out = prune(tmp_path, capsys, "--older-than", "30d")
+    assert out.splitlines()[-1] == "removed 0 dependency sets, 0 B and 4 records (stamps, memos), 400 B; 0 B left"
+    assert sorted(n for n, p in paths.items() if p.exists()) == [
+        "check/dd.json", "stamps/books/.ff.json.1.2.tmp", "stamps/books/aa.lock"]
+    assert not (tmp_path / "inputs" / "cc").exists()  # an emptied folder goes with its last record
+    assert prune(tmp_path, capsys, "--max-size", "1G").splitlines()[-1] == "removed 0 dependency sets, 0 B; 0 B left"
+
+
+def test_a_build_after_its_stamps_were_pruned_decides_from_contents(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (root / "lpack.toml").write_text('runtime = "python3.12"\nhandler = "app.handler"\n[functions.fn]\nsource = "."\n')
+    cache = tmp_path / "cache"
+    assert main(["build", str(root), "-q", "--cache-dir", str(cache)]) == 0
+    zip_bytes = (root / "dist" / "fn.zip").read_bytes()
+    for path in (cache / "stamps").rglob("*.json"):
+        os.utime(path, (1, 1))
+    assert "1 record" in prune(cache, capsys, "--older-than", "30d")
+    assert main(["build", str(root), "-q", "--cache-dir", str(cache)]) == 0
+    assert (root / "dist" / "fn.zip").read_bytes() == zip_bytes
+    assert list((cache / "stamps" / "books").glob("*.json"))  # stamped anew
