@@ -188,7 +188,9 @@ class DependencyCache:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:
             fd = None  # the in-memory turn alone, so this build's threads still take turns
-        if fd is not None and not _wait_for(fd):
+        from lpack.core.files import wait_for_lock
+
+        if fd is not None and not wait_for_lock(fd, _WAIT_S):
             os.close(fd)
             fd = None
         with _GUARD:
@@ -204,23 +206,6 @@ _HELD: dict[Path, tuple[int | None, int]] = {}
 def _turn(path: Path) -> threading.Lock:
     with _GUARD:
         return _TURNS.setdefault(path, threading.Lock())
-
-
-def _wait_for(fd: int) -> bool:
-    import fcntl
-    import time
-
-    deadline = time.monotonic() + _WAIT_S
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        except OSError:
-            return False  # a file system without locks
 
 
 def _try_lock(fd: int) -> bool:

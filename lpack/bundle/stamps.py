@@ -201,23 +201,12 @@ def _read_book(path: Path) -> dict[str, dict[str, Any]]:
 def _locked(path: Path) -> Iterator[None]:
     """The lock file at ``path`` held (flock); a file system without locks, or a holder that
     keeps it over ten seconds, is not waited for: a lost stamp only costs its unit a rebuild."""
-    import fcntl
-    import time
+    from lpack.core.files import wait_for_lock
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        deadline = time.monotonic() + _LOCK_WAIT_S
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.01)
-            except OSError:
-                break
+        wait_for_lock(fd, _LOCK_WAIT_S, every_s=0.01)  # held or not, the stamps are saved
         yield
     finally:
         os.close(fd)

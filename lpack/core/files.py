@@ -135,6 +135,24 @@ def _running(pid: int) -> bool:
     return True
 
 
+def wait_for_lock(fd: int, within_s: float, every_s: float = 0.05) -> bool:
+    """Take the flock of the open file ``fd``, trying every ``every_s`` for up to ``within_s``;
+    False when another holder kept it that long, or the file system has no locks."""
+    import fcntl
+
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(every_s)
+        except OSError:
+            return False  # a file system without locks
+
+
 class CacheWrites:
     """Writes of what a cache can always recompute (input records), done on two threads
     of the process that asks for them: creating a small file is a handful of system calls
