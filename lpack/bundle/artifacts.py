@@ -246,17 +246,16 @@ def fetch_set(remote: RemoteCache, members: list[SetMember]) -> dict[str, dict[s
     return records
 
 
-def staged_set(remote: RemoteCache, members: list[SetMember]) \
-        -> tuple[dict[str, dict[str, Any]], list[tuple[Path, Path]]] | None:
+Staged = tuple[dict[str, dict[str, Any]], list[tuple[Path, Path]]]  # records by unit name; (temporary file, destination)
+
+
+def staged_set(remote: RemoteCache, members: list[SetMember]) -> Staged | None:
     """`fetch_set` up to the renames: the records and each (temporary file, destination), every
     file checked and flushed to disk; None (nothing left behind) as `fetch_set`."""
     if remote.failed is not None or not members:
         return None
     by_key = {m.key: m for m in members}
     return _staged(remote, set_object(remote, set_key(members)), lambda _records: by_key)
-
-
-Staged = tuple[dict[str, dict[str, Any]], list[tuple[Path, Path]]]  # records by unit name; (temporary file, destination)
 
 
 def _staged(remote: RemoteCache, name: str, members_of: Callable[[dict[str, Any]], dict[str, SetMember]],
@@ -271,36 +270,33 @@ def _staged(remote: RemoteCache, name: str, members_of: Callable[[dict[str, Any]
     from lpack.core.files import WriteError
 
     staged: list[tuple[Path, Path]] = []
-    # each zip is flushed to disk, as a built one is, on threads while the next ones arrive
-    with ThreadPoolExecutor(8, thread_name_prefix="lpack-flush") as flushing:
-        try:
-            with remote.stream(name) as body:
-                if body is None:
-                    return None
-                records = _unpack(_TarStream(body), members_of,
-                                  _Staging(staged, flushing, threading.BoundedSemaphore(_STAGED_AHEAD), set()), cancelled)
-        except _Cancelled:
-            _drop(staged, flushing)
-            return None
-        except WriteError:
-            _drop(staged, flushing)
-            if quiet:
-                return None  # a guess: the build's own fetch meets it again and says so
-            raise
-        except remote_errors() as exc:
-            _drop(staged, flushing)
-            if not quiet:
-                remote.fail(exc)
-            return None
-        except (tarfile.TarError, ValueError, KeyError, TypeError, EOFError) as exc:
-            _drop(staged, flushing)
-            if not quiet:
-                remote.warn(f"{name} is not a whole archive of this build ({exc or type(exc).__name__}); "
-                            "fetching each package on its own")
-            return None
-        except BaseException:
-            _drop(staged, flushing)
-            raise
+    try:
+        # each zip is flushed to disk, as a built one is, on threads while the next ones arrive
+        with ThreadPoolExecutor(8, thread_name_prefix="lpack-flush") as flushing:
+            try:
+                with remote.stream(name) as body:
+                    if body is None:
+                        return None
+                    records = _unpack(_TarStream(body), members_of, cancelled=cancelled, staging=_Staging(
+                        staged, flushing, threading.BoundedSemaphore(_STAGED_AHEAD), set()))
+            except BaseException:
+                _drop(staged, flushing)  # whatever went wrong, nothing staged is left behind
+                raise
+    except _Cancelled:
+        return None
+    except WriteError:
+        if quiet:
+            return None  # a guess: the build's own fetch meets it again and says so
+        raise
+    except remote_errors() as exc:
+        if not quiet:
+            remote.fail(exc)
+        return None
+    except (tarfile.TarError, ValueError, KeyError, TypeError, EOFError) as exc:
+        if not quiet:
+            remote.warn(f"{name} is not a whole archive of this build ({exc or type(exc).__name__}); "
+                        "fetching each package on its own")
+        return None
     return records, staged
 
 
@@ -308,7 +304,7 @@ def _staged(remote: RemoteCache, name: str, members_of: Callable[[dict[str, Any]
 #
 # The archive's name needs every unit's key, which a build of 200 functions works out in ~0.1 s
 # (reading and hashing every source file). store_set also writes ``PREFIX/builds/v{SET_FORMAT}/
-# latest/LATEST.json``, naming the archive, under a key of the units' names and targets alone, which
+# latest/KEY.json``, naming the archive, under a key of the units' names and targets alone, which
 # the build knows as soon as it has read its configuration. The download process fetches that
 # archive at once and stages it (every zip checked against its index) while the keys are worked
 # out; only if the keys then name that same archive are its files used (`_Speculation.take`),
@@ -399,9 +395,9 @@ def _remove(files: list[tuple[Path, Path]]) -> None:
 
 
 class SetFetcher:
-    """`fetch_set` in a process of its own, started before the members' keys are known: it makes
-    the remote's client (botocore's import and S3's service model: ~0.25 s of CPU a fresh
-    machine's build would otherwise spend before its download) on the other core while this one
+    """`fetch_set` in a process of its own, started before the members' keys are known: it opens
+    the remote's connection (or makes botocore's client, ~0.25 s of CPU, where lpack does not sign
+    its own reads) and starts on a guessed archive (`expect`) on the other core while this one
     works out the keys, then downloads, checks and stages the archive; the renames are this
     process's. Anything unexpected of that process (it could not start, it died, it answered
     nothing readable) is not an error: `fetch` then does it all here, as before."""
@@ -790,8 +786,7 @@ def _flush(out: Any, dest: Path) -> None:
 
 def _drop(staged: list[tuple[Path, Path]], flushing: Any) -> None:
     flushing.shutdown(wait=True)  # every staged file closed
-    for tmp, _dest in staged:
-        tmp.unlink(missing_ok=True)
+    _remove(staged)
 
 
 def store_set(remote: RemoteCache, members: list[tuple[SetMember, dict[str, Any]]], scratch: Path,
