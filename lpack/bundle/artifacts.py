@@ -122,8 +122,8 @@ def fetch(remote: RemoteCache, key: str, dest: Path) -> dict[str, Any] | None:
         return None
     from lpack.core.files import atomic_writer
 
-    with atomic_writer(dest, tip=f"{dest.parent} must be a folder you can write to") as out:
-        out.write(data)
+    with atomic_writer(dest, durable=False, tip=f"{dest.parent} must be a folder you can write to") as out:
+        out.write(data)  # not flushed to disk: see lpack.bundle.builder.PACKAGES_DURABLE
     return record
 
 
@@ -251,7 +251,7 @@ Staged = tuple[dict[str, dict[str, Any]], list[tuple[Path, Path]]]  # records by
 
 def staged_set(remote: RemoteCache, members: list[SetMember]) -> Staged | None:
     """`fetch_set` up to the renames: the records and each (temporary file, destination), every
-    file checked and flushed to disk; None (nothing left behind) as `fetch_set`."""
+    file checked and written whole; None (nothing left behind) as `fetch_set`."""
     if remote.failed is not None or not members:
         return None
     by_key = {m.key: m for m in members}
@@ -271,7 +271,7 @@ def _staged(remote: RemoteCache, name: str, members_of: Callable[[dict[str, Any]
 
     staged: list[tuple[Path, Path]] = []
     try:
-        # each zip is flushed to disk, as a built one is, on threads while the next ones arrive
+        # each zip is checked and written on threads while the next ones arrive
         with ThreadPoolExecutor(8, thread_name_prefix="lpack-flush") as flushing:
             try:
                 with remote.stream(name) as body:
@@ -680,7 +680,7 @@ class _TarStream:
 
 class _Staging(NamedTuple):
     files: list[tuple[Path, Path]]  # (temporary file, destination)
-    flushing: Any  # the threads that check, write and flush each to disk
+    flushing: Any  # the threads that check and write each
     room: Any  # a semaphore: how many read packages may wait for those threads (memory stays bounded)
     folders: set[Path]  # the destinations' folders, made once each
 
@@ -688,7 +688,7 @@ class _Staging(NamedTuple):
 def _unpack(archive: Any, members_of: Callable[[dict[str, Any]], dict[str, SetMember]], staging: _Staging,
             cancelled: threading.Event | None = None) -> dict[str, dict[str, Any]]:
     """Stage (beside its destination) each member's zip, checked against the index's record;
-    the records by unit name, once all are flushed to disk. The members, by key, are what
+    the records by unit name, once all are written and closed. The members, by key, are what
     ``members_of`` says for the index's records; ``cancelled``, once set, stops it (`_Cancelled`)."""
     first = archive.next()
     if first is None or first.name != _INDEX or not first.isreg():
@@ -723,7 +723,7 @@ def _unpack(archive: Any, members_of: Callable[[dict[str, Any]], dict[str, SetMe
 def _stage(source: Any, dest: Path, record: Mapping[str, Any], staging: _Staging) -> Any:
     """``source``'s bytes read, then on ``staging``'s threads checked against the record's size
     and sha256 (a ValueError, nothing written, when they differ), written as a temporary file
-    beside ``dest`` and flushed to disk; the Future of that. Creating a file is ~0.3 ms of system
+    beside ``dest`` and closed; the Future of that. Creating a file is ~0.3 ms of system
     calls on an overlay file system, and a fresh machine's build stages hundreds: on threads,
     they overlap each other and the download."""
     import time
@@ -759,7 +759,7 @@ def _write_checked(data: bytes, tmp: Path, dest: Path, record: Mapping[str, Any]
         from lpack.core.files import cannot_write
 
         try:
-            out = open(tmp, "xb")  # noqa: SIM115  closed by _flush
+            out = open(tmp, "xb")  # noqa: SIM115  closed by _close
         except OSError as exc:
             raise cannot_write(dest, exc) from exc
         try:
@@ -767,18 +767,17 @@ def _write_checked(data: bytes, tmp: Path, dest: Path, record: Mapping[str, Any]
         except OSError as exc:
             out.close()
             raise cannot_write(dest, exc) from exc
-        _flush(out, dest)
+        _close(out, dest)
     finally:
         room.release()
 
 
-def _flush(out: Any, dest: Path) -> None:
+def _close(out: Any, dest: Path) -> None:
+    """Close a staged zip (not flushed to disk: see `lpack.bundle.builder.PACKAGES_DURABLE`)."""
     from lpack.core.files import cannot_write
 
     try:
-        with out:
-            out.flush()
-            os.fsync(out.fileno())
+        out.close()
         os.chmod(out.name, 0o644)
     except OSError as exc:
         raise cannot_write(dest, exc) from exc
