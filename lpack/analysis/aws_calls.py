@@ -731,8 +731,10 @@ class _Analyser:
         return Target(arn, tuple(sorted(parts.items())))
 
     def add(self, service: str, operation: str, entry: str, line: int, target: Target | None) -> None:
-        from lpack.iam.operations import actions_for
+        from lpack.iam.operations import NEEDS_NO_PERMISSION, actions_for
 
+        if (service, operation) in NEEDS_NO_PERMISSION:  # allowed whatever the role says
+            return
         actions, note = actions_for(service, operation)
         if not actions:
             self.unresolved.append(Unresolved(entry, line, service, f"{service} {operation}: no IAM action known"))

@@ -32,6 +32,7 @@ APIGW_CONNECTIONS_URL = ("https://docs.aws.amazon.com/apigateway/latest/develope
                          "apigateway-websocket-control-access-iam.html")
 KMS_REENCRYPT_URL = "https://docs.aws.amazon.com/kms/latest/APIReference/API_ReEncrypt.html"
 DDB_TRANSACT_URL = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html"
+STS_CALLER_URL = "https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html"
 
 
 class Exception_(NamedTuple):
@@ -95,6 +96,12 @@ EXCEPTIONS: dict[tuple[str, str], Exception_] = {
                                                                 APIGW_CONNECTIONS_URL),
     ("kms", "ReEncrypt"): Exception_(("kms:ReEncryptFrom", "kms:ReEncryptTo"), KMS_REENCRYPT_URL),
     ("dynamodb", "TransactGetItems"): Exception_(("dynamodb:GetItem",), DDB_TRANSACT_URL),
+}
+
+# (botocore service, operation) -> the AWS page that says it needs no permission: a role with no
+# policy may call it, and a Deny of its action does not stop it. The code rules say nothing of it.
+NEEDS_NO_PERMISSION: dict[tuple[str, str], str] = {
+    ("sts", "GetCallerIdentity"): STS_CALLER_URL,
 }
 
 # boto3's S3 transfer methods (s3transfer, injected into the client, Bucket and Object).

@@ -22,6 +22,11 @@ def test_every_exception_is_an_operation_or_transfer_method_of_its_service() -> 
 
 def test_every_exception_cites_an_aws_page() -> None:
     assert all(e.source.startswith("https://docs.aws.amazon.com/") for e in operations.EXCEPTIONS.values())
+    assert all(url.startswith("https://docs.aws.amazon.com/") for url in operations.NEEDS_NO_PERMISSION.values())
+
+
+def test_what_needs_no_permission_is_an_operation_of_its_service() -> None:
+    assert all(op in operations.methods(service).values() for service, op in operations.NEEDS_NO_PERMISSION)
 
 
 def test_method_names_are_botocores() -> None:

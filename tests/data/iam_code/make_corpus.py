@@ -612,6 +612,19 @@ case("kms-encrypt-missing", '''
      env={"KEY_ARN": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
      about="decrypt is granted on the key, encrypt is not")
 
+case("sts-caller-identity-needs-nothing", '''
+    import boto3
+
+    sts = boto3.client("sts")
+    s3 = boto3.client("s3")
+
+
+    def handler(event, context):
+        account = sts.get_caller_identity()["Account"]
+        s3.put_object(Bucket=f"reports-{account}", Key="r.json", Body=b"{}")  # expect: s3:PutObject
+        return account
+''', [LOGS], about="GetCallerIdentity needs no permission (a role without any may call it); PutObject is not granted")
+
 case("secrets-rotation", '''
     import boto3
 
