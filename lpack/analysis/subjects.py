@@ -219,6 +219,9 @@ class _RoleFields(NamedTuple):
     unreadable: int = 0  # documents lpack cannot read all of (a template's, made at deployment)
     features: Features = NO_FEATURES  # the function's, when known: a durable function needs checkpoint rights
     code: CodeUse | None = None  # what the function's code calls (lpack.analysis.aws_calls), when known
+    # a SAM function's policy templates, as the statements SAM writes into its role: they grant
+    # (every role rule counts them) but are not the user's to trim (LP571 does not list them)
+    templates: tuple[ParsedPolicy, ...] = ()
 
 
 class RoleSubject(_RoleFields, Subject):

@@ -413,9 +413,14 @@ def _template_policies(template: Template, unit: Unit, unit_plan: Plan | None = 
         if document is not None:
             findings += lint(document, kind)
     if iam.role_known:
+        from lpack.commands.policy import sam_policy_templates
+
+        # a SAM function's policy templates, as SAM writes them into its role; one lpack cannot
+        # expand leaves the role unread in part, and the rules that need every grant stay quiet
+        templates, gaps = sam_policy_templates(template, unit.name) if iam.templates else ((), ())
         findings += engine.check_role((*iam.managed, *iam.customer), iam.inline, display_path(template.path),
-                                unit.name, len(iam.opaque), len(iam.unreadable), unit.settings.features,
-                                _code(unit_plan, template))
+                                unit.name, len(iam.opaque), len(iam.unreadable) + len(gaps),
+                                unit.settings.features, _code(unit_plan, template), templates)
     return findings
 
 

@@ -31,7 +31,7 @@ def durable_role_cannot_checkpoint(r: Rule, s: RoleSubject) -> Iterator[Finding]
     Attach `arn:aws:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy`, or
     allow both actions on `arn:aws:lambda:REGION:ACCOUNT:function:NAME:*`.
     """
-    if s.features.durable is None or s.opaque or s.unreadable or not (s.policies or s.inline):
+    if s.features.durable is None or s.opaque or s.unreadable or not (s.policies or s.inline or s.templates):
         return
     missing = [action for action in compute.DURABLE_ACTIONS if not _allowed_anywhere(s, action)]
     if missing:

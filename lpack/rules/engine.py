@@ -86,11 +86,13 @@ def check_policy_file(path: Path, kind: str | None, inline: bool = False) -> lis
 
 def check_role(policies: Sequence[ParsedPolicy], inline: Sequence[ParsedPolicy], where: str,
                function: str | None, opaque: int, unreadable: int = 0, features: Features = NO_FEATURES,
-               code: CodeUse | None = None) -> list[Finding]:
+               code: CodeUse | None = None, templates: Sequence[ParsedPolicy] = ()) -> list[Finding]:
     """The execution-role rules on one role's complete set of policies (``features``: its function's;
-    ``code``: what its code calls, for the rules that compare the two)."""
+    ``code``: what its code calls, for the rules that compare the two; ``templates``: a SAM
+    function's policy templates, expanded)."""
     return rules.run(RoleSubject(policies=tuple(policies), where=where, function=function, opaque=opaque,
-                                 inline=tuple(inline), unreadable=unreadable, features=features, code=code))
+                                 inline=tuple(inline), unreadable=unreadable, features=features, code=code,
+                                 templates=tuple(templates)))
 
 
 def check_image(image: Image, architecture: str, where: str) -> list[Finding]:

@@ -29,7 +29,8 @@ def event_source_role_cannot_read(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     judged: a template usually builds the queue's ARN at deployment.
 
     The role SAM generates for a function without `Role:` gets the source's AWS managed policy
-    from SAM itself, so it is not flagged. A role from outside the template is not judged, nor is
+    from SAM itself for a SAM event, so it is not flagged; its policy templates
+    (`SQSPollerPolicy`, `DynamoDBStreamReadPolicy`) count as the statements SAM makes of them. A role from outside the template is not judged, nor is
     one with policies lpack cannot read (managed policies it does not know, such as
     `AWSLambdaSQSQueueExecutionRole`, or documents made at deployment): the rule stays quiet.
     Kinesis, Amazon MQ, MSK, self-managed Kafka and DocumentDB sources are not judged yet.
@@ -46,7 +47,7 @@ def event_source_role_cannot_read(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     (`arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole` or
     `.../AWSLambdaDynamoDBExecutionRole`), or allow the actions on the queue's or stream's ARN.
     """
-    if s.opaque or s.unreadable or not (s.policies or s.inline):
+    if s.opaque or s.unreadable or not (s.policies or s.inline or s.templates):
         return
     for kind in dict.fromkeys(s.features.event_sources):
         needed = event_sources.ROLE_ACTIONS.get(kind)

@@ -64,7 +64,7 @@ def _denied(statement: Statement, action: str) -> bool:
 
 
 def _statements(s: RoleSubject, effect: str) -> Iterator[Statement]:
-    for parsed in (*s.policies, *s.inline):
+    for parsed in (*s.policies, *s.inline, *s.templates):
         if parsed.policy is not None:
             yield from (st for st in parsed.policy.statements if st.effect == effect)
 
@@ -89,7 +89,7 @@ def role_cannot_write_logs(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     read (managed policies given by ARN, or a template's documents made at deployment), this rule
     stays quiet.
     """
-    if s.opaque or s.unreadable or not (s.policies or s.inline):
+    if s.opaque or s.unreadable or not (s.policies or s.inline or s.templates):
         return
     target = _log_stream_pattern(s.function)
     missing = [action for action in LOG_ACTIONS

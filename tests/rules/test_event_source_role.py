@@ -224,3 +224,31 @@ def test_the_event_source_managed_policies_are_read(capsys: pytest.CaptureFixtur
 """
     found = lp595(capsys, template(tmp_path, "Role: !GetAtt Role.Arn\n", mapping, events=""))
     assert [function for function, *_ in found] == (["Fn"] if flagged else [])
+
+
+SQS_MAPPING = """\
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !GetAtt Fn.Arn
+      EventSourceArn: !GetAtt Queue.Arn
+"""
+
+
+@pytest.mark.parametrize(("policies", "flagged"), [
+    # serverless-patterns/sqs-lambda-lmi-esm-provisioned-sam: SAM's role with SQSPollerPolicy reads the queue
+    ("- SQSPollerPolicy:\n    QueueName: !GetAtt Queue.QueueName\n", False),
+    ("- SQSPollerPolicy:\n    QueueName: orders\n", False),
+    # near misses: a template that grants no receive, and one lpack cannot expand (its parameter)
+    ("- SQSSendMessagePolicy:\n    QueueName: !GetAtt Queue.QueueName\n", True),
+    ("- SQSPollerPolicy:\n    QueueName: !Join ['', [a, b]]\n", False),
+])
+def test_a_sam_role_s_policy_templates_count_as_sam_expands_them(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, policies: str, flagged: bool) -> None:
+    """A mapping resource (not a SAM event): SAM adds no managed policy for it, so what reads the
+    queue is the function's policy templates."""
+    function = "Policies:\n" + textwrap.indent(policies, "  ")
+    found = lp595(capsys, template(tmp_path, function, SQS_MAPPING, events=""))
+    assert bool(found) == flagged, found
+    if flagged:
+        assert "does not allow sqs:ReceiveMessage, sqs:DeleteMessage" in found[0][2]
