@@ -14,7 +14,8 @@ A project may declare its dependencies in many places: ``requirements.txt``, PEP
 Every declaration found is either used or refused: two competing sources, a lock older than its
 manifest, or a manifest whose lock is missing (Poetry, pipenv) stop the build with exit 2 and a
 line naming the file and what to do. A ``requirements.txt`` exported from the lock (``uv
-export``, ``poetry export``, ``pdm export``) is the same truth: the lock is installed.
+export``, ``poetry export``, ``pdm export``, ``pipenv requirements``: its header says so, or
+every line pins a version the lock has) is the same truth: the lock is installed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, NamedTuple
 
 from lpack.analysis.package import display_path
 from lpack.core.compat import tomllib
-from lpack.core.errors import ConfigError
+from lpack.core.errors import ConfigError, LpackError
 from lpack.core.targets import Target
 from lpack.inputs.locked import Locked, Selection, canonical
 
@@ -137,13 +138,82 @@ def _with_lock(lock: Path, requirements: list[Path], manifests: list[Found], whe
                               "different tools; choose one with `lock = \"...\"` or `requirements = \"...\"` "
                               "in the function's configuration")
     for req in requirements:
-        if not _exported_from(req, kind):
-            raise ConfigError(f"{where}: {display_path(req)} and {display_path(lock)} both declare the dependencies; "
-                              f"set `lock = \"{lock.name}\"` or `requirements = \"{req.name}\"` in the "
+        why = None if _exported_from(req, kind) else _differs(req, lock)
+        if why is not None:
+            raise ConfigError(f"{where}: {display_path(req)} and {display_path(lock)} both declare the dependencies "
+                              f"({why}); set `lock = \"{lock.name}\"` or `requirements = \"{req.name}\"` in the "
                               "function's configuration, or delete the one you no longer use")
     _refuse_stale(lock)
     note = f"{display_path(requirements[0])} is an export of {lock.name}" if requirements else ""
     return Choice(lock=lock, note=note)
+
+
+_EXACT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([^\s;,#\\]+)\s*(?:;.*)?$")
+
+
+def _differs(requirements: Path, lock: Path) -> str | None:
+    """How a requirements file beside a lock says something else than the lock, or None when
+    every line pins a version the lock has (an export without a header: `pipenv requirements`,
+    `poetry export` write none), so that installing the lock installs what the file says."""
+    from lpack.inputs.requirements_file import read_requirements
+
+    try:
+        lines = read_requirements(requirements).lines
+        versions, local = _lock_contents(lock)
+    except (OSError, ValueError, LpackError):
+        return "lpack could not compare them"
+    if not lines:
+        return f"{requirements.name} pins nothing"
+    for line in lines:
+        if _local_path(line, requirements.parent) in local:  # a project of the repository the lock has too
+            continue
+        exact = _EXACT.match(line.split(" --hash", 1)[0].strip())
+        if exact is None:
+            return f"{line.split(';')[0].strip()!r} is not a pin of one version"
+        name, version = canonical(exact[1]), exact[2]
+        if name not in versions:
+            return f"{requirements.name} pins {name}=={version}, which {lock.name} does not have"
+        if version not in versions[name]:
+            return (f"{requirements.name} pins {name}=={version} where {lock.name} has "
+                    f"{', '.join(sorted(versions[name]))}")
+    return None
+
+
+def _lock_contents(lock: Path) -> tuple[dict[str, set[str]], set[Path]]:
+    """Every version the lock holds of each package, whatever its markers and groups, and the
+    folders of the local projects it installs."""
+    import json
+
+    if lock_kind(lock) == "Pipfile.lock":
+        data = json.loads(lock.read_text(encoding="utf-8"))
+        specs = [(name, spec) for section in ("default", "develop")
+                 for name, spec in (data.get(section) or {}).items() if isinstance(spec, dict)]
+        entries = [(name, str(spec.get("version", "")).lstrip("=")) for name, spec in specs]
+        places = [spec.get("path") for _name, spec in specs]
+    else:
+        data = read_toml(lock)
+        packages = [p for p in data.get("packages" if lock_kind(lock) == "pylock.toml" else "package") or []
+                    if isinstance(p, dict)]
+        entries = [(str(p.get("name", "")), str(p.get("version", ""))) for p in packages]
+        # uv: source = {editable|directory|path = ...}; poetry: [package.source] url; pdm: path, editable;
+        # pylock: directory = {path = ...}
+        places = [value for p in packages for table in (p, p.get("source"), p.get("directory"))
+                  if isinstance(table, dict) for key, value in table.items()
+                  if key in ("editable", "directory", "path", "url")]
+    versions: dict[str, set[str]] = {}
+    for name, version in entries:
+        if name and version:
+            versions.setdefault(canonical(name), set()).add(version)
+    local = {(lock.parent / place).resolve() for place in places if isinstance(place, str) and "://" not in place}
+    return versions, local
+
+
+def _local_path(line: str, folder: Path) -> Path | None:
+    """The folder a requirement line installs (``./pkg``, ``-e ./pkg``, ``file:./pkg``), if it names one."""
+    text = line.removeprefix("-e").strip().removeprefix("file:").split(";", 1)[0].strip()
+    if not text.startswith((".", "/")):
+        return None
+    return (folder / text).resolve()
 
 
 def _belongs(manifest: str, lock: str) -> bool:
@@ -301,7 +371,7 @@ def _pins_disagree(lock: Path, requirements_in: Path) -> str | None:
     pins = {canonical(str(p.get("name", ""))): str(p.get("version", "")) for p in read_toml(lock).get("packages", [])
             if isinstance(p, dict)}
     for line in read_requirements(requirements_in).lines:
-        exact = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([^\s;,#]+)\s*(?:;.*)?$", line)
+        exact = _EXACT.match(line)
         if exact and canonical(exact[1]) in pins and pins[canonical(exact[1])] != exact[2]:
             name = canonical(exact[1])
             return (f"{requirements_in.name} pins {name}=={exact[2]} but {lock.name} has {pins[name]}; "

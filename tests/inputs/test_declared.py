@@ -55,12 +55,20 @@ def test_a_uv_export_of_the_lock_is_a_copy_and_the_lock_is_installed(tmp_path: P
     assert choice.note.endswith("requirements.txt is an export of uv.lock")
 
 
-def test_a_hand_written_requirements_beside_a_lock_is_refused(tmp_path: Path, wheels: Path) -> None:
+def test_a_hand_written_requirements_beside_a_lock_is_refused_when_it_says_otherwise(tmp_path: Path,
+                                                                                     wheels: Path) -> None:
     root = uv_locked(tmp_path, wheels)
-    (root / "requirements.txt").write_text("alpha==1.0\n")
-    with pytest.raises(ConfigError, match=r"requirements.txt and .*uv.lock both declare the dependencies; "
+    (root / "requirements.txt").write_text("alpha==2.0\n")
+    with pytest.raises(ConfigError, match=r"requirements.txt and .*uv.lock both declare the dependencies "
+                                          r"\(requirements.txt pins alpha==2.0 where uv.lock has 1.0\); "
                                           r"set `lock = \"uv.lock\"` or `requirements = \"requirements.txt\"`"):
         decide(root)
+
+
+def test_a_hand_written_requirements_that_pins_what_the_lock_pins_is_the_lock(tmp_path: Path, wheels: Path) -> None:
+    root = uv_locked(tmp_path, wheels)
+    (root / "requirements.txt").write_text("# written by hand\nAlpha == 1.0 ; python_version >= '3.8'\n")
+    assert decide(root).lock == root / "uv.lock"
 
 
 def test_a_uv_pip_compile_of_pyproject_is_its_lock(tmp_path: Path, wheels: Path) -> None:

@@ -240,3 +240,36 @@ def test_stale_of_a_malformed_pipfile(project: Path) -> None:
         ConfigError, match="Pipfile: not a Pipfile lpack can read .*fix it, then run `pipenv lock`"
     ):
         pipfile.stale(project / "Pipfile.lock", project / "Pipfile")
+
+
+def _pipenv_requirements(project: Path) -> str:
+    """What the real `pipenv requirements` exports from the lock (no header comment)."""
+    done = subprocess.run([sys.executable, "-m", "pipenv", "requirements"], cwd=project,
+                          env=pipenv_env(project.parent / "home"), capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_a_requirements_txt_exported_by_pipenv_is_the_lock(project: Path) -> None:
+    """serverless-patterns' alb-lambda-rest-api-sam-py ships both: the lock is what gets installed."""
+    from lpack.inputs.declared import choose
+
+    exported = _pipenv_requirements(project)
+    assert "alpha==1.0" in exported and not exported.startswith("#")  # no header says where it came from
+    (project / "requirements.txt").write_text(exported)
+    chosen = choose([project], "fn")
+    assert chosen.lock == project / "Pipfile.lock"
+    assert chosen.note.endswith("requirements.txt is an export of Pipfile.lock")
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (("alpha==1.0", "alpha==2.0"), r"\(requirements.txt pins alpha==2.0 where Pipfile.lock has 1.0\)"),
+    (("alpha==1.0", "alpha>=1.0"), r"\('alpha>=1.0' is not a pin of one version\)"),
+    (("alpha==1.0", "alpha==1.0\ngamma==3.0"), r"pins gamma==3.0, which Pipfile.lock does not have"),
+])
+def test_a_requirements_txt_that_says_otherwise_is_refused(project: Path, edit: tuple[str, str], message: str) -> None:
+    from lpack.inputs.declared import choose
+
+    (project / "requirements.txt").write_text(_pipenv_requirements(project).replace(*edit))
+    with pytest.raises(ConfigError, match=message):
+        choose([project], "fn")
