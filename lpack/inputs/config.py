@@ -187,6 +187,13 @@ def load_project(path: Path, config: Path | None = None, *, engine: str = "lpack
                 return project_from_table(candidate, path, table, engine=engine)
     if (path / DEFAULT_MODULE_FILE).is_file():
         return project_from_table(None, path, {})
+    terraform = sorted(path.glob("*.tf"))
+    if terraform:  # a folder Terraform deploys: its functions are in HCL, which lpack does not read
+        raise ConfigError(
+            f"{path}: no Lambda function lpack can read: it does not read Terraform ({terraform[0].name}); "
+            "describe the function in an lpack.toml here (source, handler, runtime) or let Terraform "
+            "build it with `lpack terraform-external` (docs/integrations.md, Terraform)",
+        )
     raise ConfigError(
         f"{path}: no Lambda function found; add {DEFAULT_MODULE_FILE} (zero config) "
         "or a [tool.lpack] table to pyproject.toml",

@@ -755,3 +755,17 @@ def test_a_small_configuration_leaves_no_marker(tmp_path: Path, monkeypatch: pyt
     (root / "lpack.toml").write_text('handler = "app.handler"\n')
     load_project(root)
     assert not (tmp_path / "cache" / "valid-config").exists()
+
+
+def test_a_terraform_folder_says_lpack_does_not_read_terraform(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The shape of serverless-patterns' Terraform patterns: main.tf zips src/ with archive_file."""
+    project = make_project(tmp_path / "repo", {
+        "main.tf": 'data "archive_file" "zip" {\n  type = "zip"\n  source_dir = "${path.module}/src"\n}\n',
+        "src/app.py": HANDLER})
+
+    assert main(["check", str(project)]) == 2
+
+    assert error_lines(capsys) == [
+        (f"lpack: error: {project}: no Lambda function lpack can read: it does not read Terraform (main.tf); "
+        "describe the function in an lpack.toml here (source, handler, runtime) or let Terraform build it "
+        "with `lpack terraform-external` (docs/integrations.md, Terraform)")]
