@@ -42,7 +42,8 @@ class Features(NamedTuple):
     """Everything here defaults to "not configured"."""
 
     package_type: str = "Zip"  # "Zip" or "Image"
-    code_elsewhere: str | None = None  # the code is not on this disk: "s3://bucket/key", "inline", an image URI
+    # the code is not on this disk: "s3://bucket/key", "inline:PROPERTY" (ZipFile, InlineCode), an image URI
+    code_elsewhere: str | None = None
     snap_start: object = None  # SnapStart.ApplyOn: "PublishedVersions" or "None"
     published: bool = False  # versions are published (SAM AutoPublishAlias, an AWS::Lambda::Version)
     provisioned_concurrency: object = None  # provisioned concurrent executions on a version or alias
@@ -74,12 +75,18 @@ class Features(NamedTuple):
             image = f" ({self.code_elsewhere})" if self.code_elsewhere else ""
             return (f"a container image{image}: lpack builds and runs .zip packages; build the image with "
                     "`docker build` or `sam build`, and check the folder it copies with `lpack check FOLDER`")
-        if self.code_elsewhere == "inline":
-            return "its code is inline in the template (ZipFile): there is no folder to build; move it to a file"
+        if (prop := inline_code(self.code_elsewhere)) is not None:
+            return f"its code is inline in the template ({prop}): there is no folder to build; move it to a file"
         if self.code_elsewhere is not None:
             return (f"its code is at {self.code_elsewhere}, not on this disk: point CodeUri at the local folder, "
                     "or pass the package: `lpack check PACKAGE.zip`, `lpack invoke PACKAGE.zip --handler ...`")
         return None
+
+
+def inline_code(where: str | None) -> str | None:
+    """The template property that holds a function's code inline (``ZipFile``, SAM's
+    ``InlineCode``), when ``where`` (`Features.code_elsewhere`) says it does."""
+    return where.removeprefix("inline:") if where is not None and where.startswith("inline:") else None
 
 
 NONE = Features()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from lpack.analysis.subjects import FunctionSubject
 from lpack.core.facts import delivery as facts
+from lpack.core.features import inline_code
 from lpack.core.findings import Finding, Severity
 from lpack.rules import Rule, rule
 
@@ -48,7 +49,8 @@ def image_function(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
 def code_not_local(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """## What it does
     Notes a .zip function whose code the template places somewhere lpack cannot read: an S3
-    object (`CodeUri: s3://...`, `Code: {S3Bucket, S3Key}`) or inline code (`ZipFile`).
+    object (`CodeUri: s3://...`, `Code: {S3Bucket, S3Key}`) or inline code (`ZipFile`, SAM's
+    `InlineCode`).
 
     ## Why is this bad?
     lpack checks the function's settings and role, but not a package it cannot open: the size
@@ -62,7 +64,8 @@ def code_not_local(r: Rule, s: FunctionSubject) -> Iterator[Finding]:
     """
     where = s.features.code_elsewhere
     if s.features.package_type == "Zip" and where is not None:
-        shown = "inline in the template (ZipFile)" if where == "inline" else f"at {where}"
+        prop = inline_code(where)
+        shown = f"inline in the template ({prop})" if prop is not None else f"at {where}"
         yield r.finding(
             f"{s.name}'s code is {shown}: lpack checked its settings and role, not its package",
             s.where, line=s.line_of("source") or s.line_of("function"), function=s.name,

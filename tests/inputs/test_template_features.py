@@ -229,6 +229,14 @@ IMAGE_AND_S3 = """  ImageFn:
       Handler: app.handler
       Runtime: python3.12
       Role: arn:aws:iam::123456789012:role/r
+  SamInlineFn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      InlineCode: |
+        def handler(event, context):
+            return {"statusCode": 200}
+      Runtime: python3.12
 """
 
 
@@ -237,10 +245,12 @@ def test_code_that_is_not_here_is_reported_by_check(tmp_path: Path, capsys: pyte
     assert main(["check", str(template), "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     found = {(f["function"], f["code"]): f for f in report["findings"]}
-    assert set(found) == {("ImageFn", "LP360"), ("S3Fn", "LP361"), ("InlineFn", "LP361"), ("BucketFn", "LP361")}
+    assert set(found) == {("ImageFn", "LP360"), ("S3Fn", "LP361"), ("InlineFn", "LP361"), ("BucketFn", "LP361"),
+                          ("SamInlineFn", "LP361")}
     assert "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1" in found["ImageFn", "LP360"]["message"]
     assert "s3://artifacts/fn.zip" in found["BucketFn", "LP361"]["message"]
-    assert "inline" in found["InlineFn", "LP361"]["message"]
+    assert "inline in the template (ZipFile)" in found["InlineFn", "LP361"]["message"]
+    assert "inline in the template (InlineCode)" in found["SamInlineFn", "LP361"]["message"]
     assert found["S3Fn", "LP361"]["line"] == template.read_text().splitlines().index(
         "      CodeUri: s3://artifacts/fn.zip") + 1
 
@@ -252,6 +262,8 @@ def test_build_skips_them_with_a_note_and_refuses_one_named(tmp_path: Path, caps
     assert main(["build", "--template", str(template)]) == 0
     err = capsys.readouterr().err
     assert "ImageFn: not built: a container image" in err and "S3Fn: not built: its code is at s3://" in err
+    # serverless-patterns' InlineCode functions had been built from the template's folder: "nothing to package"
+    assert "SamInlineFn: not built: its code is inline in the template (InlineCode)" in err
     assert sorted(p.name for p in (tmp_path / "dist").glob("*.zip")) == ["Fn.zip"]
     assert main(["build", "--template", str(template), "-f", "ImageFn"]) == 2
     assert "ImageFn: nothing to build: a container image" in capsys.readouterr().err

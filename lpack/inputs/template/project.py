@@ -208,13 +208,15 @@ class _Reader:
 
     def code_elsewhere(self, props: Located, key: str) -> str | None:
         """Where code that is not on this disk is, as the template says: ``s3://bucket/key``,
-        ``inline`` (``ZipFile``), an image URI; None when the template does not say."""
+        ``inline:ZipFile`` or ``inline:InlineCode``, an image URI; None when the template does not say."""
+        if key == "CodeUri" and "InlineCode" in props and "CodeUri" not in props:  # SAM's inline code
+            return "inline:InlineCode"
         value = props.get(key)
         if isinstance(value, str):
             return value if value.startswith("s3://") or key == "ImageUri" else None  # a .zip not built yet is local
         if isinstance(value, Located):
             if "ZipFile" in value:
-                return "inline"
+                return "inline:ZipFile"
             bucket, object_key = (self.resolver.text(value.get(k)) for k in ("Bucket", "Key")) \
                 if "Bucket" in value else (self.resolver.text(value.get(k)) for k in ("S3Bucket", "S3Key"))
             if bucket is not None:
