@@ -361,3 +361,28 @@ def test_log_level_with_text_format_is_not_lp325_on_managed_instances(tmp_path: 
 
     assert lp325("") == ["LP325"]
     assert lp325(MI) == []
+
+
+DURABLE_HANDLER = ("from aws_durable_execution_sdk_python import DurableContext, durable_execution\n\n\n"
+                   "@durable_execution\ndef handler(event, context: DurableContext):\n    return 1\n")
+
+
+@pytest.mark.parametrize(("props", "expected"), [
+    # the python3.13 and python3.14 runtimes include the SDK: the import works, LP245 asks for a bundled copy
+    pytest.param(durable(runtime="python3.13")[0], ["LP245"], id="durable-3.13"),
+    pytest.param(durable(runtime="python3.14")[0], ["LP245"], id="durable-3.14"),
+    pytest.param("      Runtime: python3.14\n", [], id="not-durable-3.14"),
+    # near miss: python3.12 has no copy, so the handler cannot import it
+    pytest.param("      Runtime: python3.12\n", ["LP209"], id="not-durable-3.12"),
+])
+def test_the_runtimes_copy_of_the_durable_sdk_is_importable(tmp_path: Path, props: str, expected: list[str]) -> None:
+    """serverless-patterns' lambda-durable-human-approval-sam imports the SDK and bundles only boto3."""
+    import contextlib
+    import io
+
+    check(tmp_path, props, code=DURABLE_HANDLER, extra=durable()[1])
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["check", str(tmp_path / "template.yaml"), "--format", "json"])
+    found = [f["code"] for f in json.loads(out.getvalue())["findings"] if f["code"] in ("LP209", "LP245")]
+    assert sorted(found) == expected

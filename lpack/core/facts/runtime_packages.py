@@ -37,9 +37,20 @@ SITE_PACKAGES: dict[str, tuple[int, int] | None] = {
 }
 
 
+# Top-level modules the runtimes include from a Python on, by the first Python that has them: the
+# durable execution SDK, which "Lambda Node.js and Python runtimes include" in the runtimes that run
+# durable functions, python3.13 and python3.14 (compute.DURABLE_RUNTIMES_URL; LP245 still asks for a
+# bundled copy, the one AWS recommends for production).
+INCLUDED_FROM: dict[str, tuple[int, int]] = {
+    "aws_durable_execution_sdk_python": (3, 13),
+}
+
+
 def site_packages(python: tuple[int, int]) -> frozenset[str]:
-    """The top-level modules the runtime of ``python`` has in its own site-packages (not the SDK's)."""
-    return frozenset(name for name, last in SITE_PACKAGES.items() if last is None or python <= last)
+    """The top-level modules the runtime of ``python`` has besides the SDK and the standard library:
+    its own site-packages, and what it includes from a Python on (`INCLUDED_FROM`)."""
+    return frozenset([*(name for name, last in SITE_PACKAGES.items() if last is None or python <= last),
+                      *(name for name, first in INCLUDED_FROM.items() if python >= first)])
 
 
 def shipped_until(module: str) -> tuple[int, int] | None:
