@@ -237,6 +237,13 @@ IMAGE_AND_S3 = """  ImageFn:
         def handler(event, context):
             return {"statusCode": 200}
       Runtime: python3.12
+  SamBothFn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: ./
+      Handler: index.handler
+      InlineCode: "def handler(event, context): pass"
+      Runtime: python3.12
 """
 
 
@@ -246,11 +253,13 @@ def test_code_that_is_not_here_is_reported_by_check(tmp_path: Path, capsys: pyte
     report = json.loads(capsys.readouterr().out)
     found = {(f["function"], f["code"]): f for f in report["findings"]}
     assert set(found) == {("ImageFn", "LP360"), ("S3Fn", "LP361"), ("InlineFn", "LP361"), ("BucketFn", "LP361"),
-                          ("SamInlineFn", "LP361")}
+                          ("SamInlineFn", "LP361"), ("SamBothFn", "LP361")}
     assert "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1" in found["ImageFn", "LP360"]["message"]
     assert "s3://artifacts/fn.zip" in found["BucketFn", "LP361"]["message"]
     assert "inline in the template (ZipFile)" in found["InlineFn", "LP361"]["message"]
     assert "inline in the template (InlineCode)" in found["SamInlineFn", "LP361"]["message"]
+    # SAM takes InlineCode over a CodeUri set beside it (serverless-patterns' apigw-cognito-certificate-bound-...)
+    assert "inline in the template (InlineCode)" in found["SamBothFn", "LP361"]["message"]
     assert found["S3Fn", "LP361"]["line"] == template.read_text().splitlines().index(
         "      CodeUri: s3://artifacts/fn.zip") + 1
 

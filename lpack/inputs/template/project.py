@@ -30,6 +30,8 @@ from lpack.inputs.template.policies import FunctionIam, Policies
 CFN_FUNCTION = "AWS::Lambda::Function"
 LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
 _ARCHIVE_SUFFIXES = (".zip", ".jar")
+# SAM's translator takes InlineCode over CodeUri when a function sets both (SamFunction._construct_code_dict)
+SAM_INLINE_URL = "https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-resource-function.html"
 # CloudFormation's rule for a logical ID; it also names the unit's dist/NAME.zip, so nothing else may pass
 _LOGICAL_ID = re.compile(r"[A-Za-z0-9]{1,255}")
 
@@ -115,7 +117,8 @@ class _Reader:
             _refuse_misspelt_python(runtime, f"{self.display}:{props.line_of('Runtime') or 1}: Resources.{name}.Runtime")
             return None  # another language, or a retired Python (python2.7, python3.6) lpack has no facts for
         code_key = "CodeUri" if resource.get("Type") == SAM_FUNCTION else "Code"
-        source = None if image else self.code_folder(props, code_key, resource)
+        inline = code_key == "CodeUri" and "InlineCode" in props  # SAM takes it over a CodeUri (SAM_INLINE_URL)
+        source = None if image or inline else self.code_folder(props, code_key, resource)
         lines = {"function": self.resources.line_of(name), "handler": props.line_of("Handler"),
                  "runtime": props.line_of("Runtime"), "architecture": props.line_of("Architectures"),
                  "source": props.line_of("CodeUri" if "CodeUri" in props else "Code"),
@@ -209,7 +212,7 @@ class _Reader:
     def code_elsewhere(self, props: Located, key: str) -> str | None:
         """Where code that is not on this disk is, as the template says: ``s3://bucket/key``,
         ``inline:ZipFile`` or ``inline:InlineCode``, an image URI; None when the template does not say."""
-        if key == "CodeUri" and "InlineCode" in props and "CodeUri" not in props:  # SAM's inline code
+        if key == "CodeUri" and "InlineCode" in props:  # SAM's inline code wins over a CodeUri (SAM_INLINE_URL)
             return "inline:InlineCode"
         value = props.get(key)
         if isinstance(value, str):
