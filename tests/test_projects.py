@@ -258,6 +258,94 @@ def test_workspace_member_library_is_built_from_its_folder_not_the_decoy(workspa
         assert "shared/DECOY" not in zf.namelist()
 
 
+# --- a uv workspace under a SAM template: each CodeUri folder is a member, uv.lock at the root ---
+
+
+@pytest.fixture(scope="module")
+def sam_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shape of whjye/sam_uv: a function and a layer, each a workspace member (no build system,
+    so uv locks them as virtual projects) whose CodeUri/ContentUri is the member's folder, one uv.lock
+    at the root; newer releases are published after locking."""
+    base = tmp_path_factory.mktemp("sam-uv-workspace")
+    wheels = old_wheels(base / "wheels")
+    root = write(base / "ws", {
+        "pyproject.toml": """\
+            [project]
+            name = "app"
+            version = "0.1.0"
+            requires-python = ">=3.11"
+            dependencies = ["api", "common"]
+
+            [tool.uv.sources]
+            api = { workspace = true }
+            common = { workspace = true }
+
+            [tool.uv.workspace]
+            members = ["lambda/api", "layers/common"]
+            """,
+        "lambda/api/pyproject.toml": """\
+            [project]
+            name = "api"
+            version = "0.1.0"
+            requires-python = ">=3.11"
+            dependencies = ["alpha"]
+            """,
+        "lambda/api/app.py": "import alpha\nimport gamma\n\n\ndef handler(event, context):\n    return 1\n",
+        "layers/common/pyproject.toml": """\
+            [project]
+            name = "common"
+            version = "0.1.0"
+            requires-python = ">=3.11"
+            dependencies = ["gamma"]
+            """,
+        "template.yaml": f"""\
+            Transform: AWS::Serverless-2016-10-31
+            Resources:
+              Api:
+                Type: AWS::Serverless::Function
+                Properties:
+                  CodeUri: lambda/api
+                  Handler: app.handler
+                  Runtime: {RUNTIME}
+                  Layers: [!Ref Common]
+              Common:
+                Type: AWS::Serverless::LayerVersion
+                Properties:
+                  ContentUri: layers/common
+                  CompatibleRuntimes: [{RUNTIME}]
+            """,
+    })
+    uv_lock(root, wheels)
+    publish_newer(wheels)  # alpha 2.0 and beta 1.5: what a build that re-resolves would ship
+    return root
+
+
+def test_a_sam_function_in_a_uv_workspace_ships_its_members_locked_set(sam_workspace: Path, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    root = copy(sam_workspace, tmp_path / "ws")
+    assert lpack(root, "build", str(root)) == 0
+    err = capsys.readouterr().err
+    assert "lambda/api/pyproject.toml is the member api of the uv workspace locked by" in err
+    assert distributions(root / "dist" / "Api.zip") == {"alpha==1.0", "beta==1.0"}  # not 2.0 / 1.5, not gamma
+    assert distributions(root / "dist" / "Common.zip") == set()  # a layer's are under python/
+    with zipfile.ZipFile(root / "dist" / "Common.zip") as zf:
+        assert "python/gamma-1.0.dist-info/METADATA" in zf.namelist()
+        assert not [n for n in zf.namelist() if n.endswith(("pyproject.toml", "README.md"))]
+
+
+def test_a_folder_the_nearest_uv_lock_does_not_lock_stays_unlocked(sam_workspace: Path, tmp_path: Path) -> None:
+    """Near miss: a project below another project's uv.lock, not one of its members."""
+    from lpack.inputs.declared import choose
+
+    root = copy(sam_workspace, tmp_path / "ws")
+    stray = write(root / "tools" / "stray", {"pyproject.toml": '[project]\nname = "stray"\nversion = "1"\n'
+                                                               'dependencies = ["alpha"]\n'})
+    chosen = choose([stray], "stray")
+    assert (chosen.lock, chosen.manifest, chosen.package) == (None, stray / "pyproject.toml", None)
+    member = choose([root / "lambda" / "api"], "api")
+    assert (member.lock, member.package) == (root / "uv.lock", "api")
+
+
 # --- "same answer everywhere": check, check --files, invoke agree with build --------------------
 
 
@@ -575,7 +663,8 @@ def two_locks(project: Path) -> None:
 
 
 def hand_written_requirements(project: Path) -> None:
-    (project / "requirements.txt").write_text("alpha==1.0\n")
+    """One that says otherwise than the lock (alpha 1.0); one that pins what the lock pins is its copy."""
+    (project / "requirements.txt").write_text("alpha==2.0\n")
 
 
 def stale(project: Path) -> None:

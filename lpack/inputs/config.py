@@ -510,7 +510,8 @@ def _unit(paths: _Paths, label: str, where: str, name: str, kind: str, spec: Map
     if kind == "layer" and source is None and choice.path is None:
         raise ConfigError(f"{label}: {where}: a layer needs `requirements`, `lock` or `source`")
     settings = FunctionSettings.from_table(spec)
-    selection = Selection(spec.get("package"), tuple(spec.get("groups", ())), tuple(spec.get("extras", ())))
+    selection = Selection(spec.get("package") or choice.package, tuple(spec.get("groups", ())),
+                          tuple(spec.get("extras", ())))
     return Unit(
         name=name, kind=kind, where=where, source=source, requirements=choice.requirements,
         lock=choice.lock, manifest=choice.manifest, selection=selection, dependency_note=choice.note,

@@ -55,6 +55,7 @@ class Choice(NamedTuple):
     manifest: Path | None = None  # pyproject.toml whose [project] dependencies are installed unlocked
     note: str = ""  # what was found and set aside, said with the build
     unlocked: Path | None = None  # a requirements.in with no lock yet: only `lpack lock` may proceed
+    package: str | None = None  # the uv workspace member the function's folder is: what of the lock it ships
 
     @property
     def path(self) -> Path | None:
@@ -80,8 +81,49 @@ def choose(folders: Iterable[Path], where: str, *, requirements: Path | None = N
                               "poetry.lock, pdm.lock, Pipfile.lock or pylock.toml (a requirements file goes in `requirements`)")
         _refuse_stale(lock)
         return Choice(lock=lock)
+    folders = list(folders)
     found = _dedupe(f for folder in folders for f in scan(folder))
-    return _decide(found, where)
+    choice = _decide(found, where)
+    own = folders[-1] if folders else None  # the function's source folder (or the project's root)
+    if own is not None and choice.lock is not None and lock_kind(choice.lock) == "uv.lock":
+        return choice._replace(package=_member(choice.lock, own))
+    if own is not None and choice.manifest is not None and choice.manifest.parent == own:
+        return _in_workspace(own) or choice
+    return choice
+
+
+def _member(lock: Path, folder: Path) -> str | None:
+    from lpack.inputs import uvlock
+
+    return uvlock.member_at(lock, folder)
+
+
+# How far above a function's folder a uv workspace's root (its uv.lock) is looked for.
+_WORKSPACE_DEPTH = 6
+
+
+def workspace_lock(folder: Path) -> Choice | None:
+    """`_in_workspace` for a folder with a pyproject.toml (a SAM layer's, say); None otherwise."""
+    return _in_workspace(folder) if (folder / "pyproject.toml").is_file() else None
+
+
+def _in_workspace(folder: Path) -> Choice | None:
+    """A project folder with no lock of its own that a uv workspace above it locks as one of its
+    members (``[tool.uv.workspace] members``): the workspace's uv.lock, for that member. uv keeps
+    one lock, at the workspace root, for every member."""
+    for parent in list(folder.absolute().parents)[:_WORKSPACE_DEPTH]:
+        lock = parent / "uv.lock"
+        if lock.is_file():
+            name = _member(lock, folder)
+            if name is None:
+                return None  # the nearest uv.lock is another project's: not this folder's lock
+            _refuse_stale(lock)
+            return Choice(lock=lock, package=name,
+                          note=f"{display_path(folder / 'pyproject.toml')} is the member {name} of the uv workspace "
+                               f"locked by {display_path(lock)}")
+        if (parent / ".git").exists():
+            return None  # the repository's root: a workspace does not reach above it
+    return None
 
 
 def _dedupe(found: Iterable[Found]) -> list[Found]:

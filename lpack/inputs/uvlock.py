@@ -9,8 +9,10 @@ only (uv#5792), never its neighbours'. Format: https://docs.astral.sh/uv/concept
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -330,6 +332,25 @@ def _local_projects(lock: Path, data: Mapping[str, Any]) -> dict[Path, dict[str,
         if kind in ("editable", "directory", "virtual"):
             found[lf.absolute(lock.parent, value)] = package
     return found
+
+
+def member_at(lock: Path, folder: Path) -> str | None:
+    """The workspace member whose project is ``folder``, named as the lock names it; None when
+    the lock builds no member there (or only the project at its own root)."""
+    stat = lock.stat()
+    return _member_folders(lock, stat.st_size, stat.st_mtime_ns).get(Path(os.path.normpath(folder.absolute())))
+
+
+@lru_cache(maxsize=8)
+def _member_folders(lock: Path, _size: int, _mtime_ns: int) -> dict[Path, str]:
+    """Folder -> name of the lock's workspace members but its root: read once a run for the
+    functions of one workspace (its lock's size and mtime tell a rewritten one)."""
+    with lf.malformed(lock, REGENERATE):
+        data = lf.load_toml(lock)
+        members = {canonical(m) for m in lf.array(lf.table(data, "manifest"), "members")}
+        root = lf.absolute(lock.parent, ".")
+        return {where: lf.string(package, "name") for where, package in _local_projects(lock, data).items()
+                if where != root and canonical(lf.string(package, "name")) in members}
 
 
 def _declares_project(pyproject: Path) -> bool:

@@ -22,6 +22,7 @@ from lpack.core.errors import ConfigError
 from lpack.core.targets import RUNTIMES
 from lpack.inputs.config import DEFAULT_REQUIREMENTS, FunctionSettings, Project, Unit
 from lpack.inputs.declared import Choice
+from lpack.inputs.locked import Selection
 from lpack.inputs.template.features import read_features
 from lpack.inputs.template.intrinsics import SAM_FUNCTION, Resolver, is_intrinsic, ref_target
 from lpack.inputs.template.loader import SAM_TRANSFORM, Located, read_template
@@ -154,6 +155,7 @@ class _Reader:
         unit = Unit(
             name=name, kind="function", where=f"Resources.{name}", source=source, requirements=choice.requirements,
             lock=choice.lock, manifest=choice.manifest, dependency_note=choice.note, unlocked=choice.unlocked,
+            selection=Selection(choice.package),
             handler=handler if isinstance(handler, str) else None,
             runtime=runtime if isinstance(runtime, str) else None,
             architecture=first if isinstance(first, str) else None,
@@ -241,8 +243,15 @@ class _Reader:
         source = folder / "python" if (folder / "python").is_dir() else folder
         runtimes = self.resolver.value(props.get("CompatibleRuntimes"))
         known = [r for r in runtimes if isinstance(r, str) and r in RUNTIMES] if isinstance(runtimes, list) else []
+        choice = Choice(requirements=requirements) if requirements.is_file() else Choice()
+        if not requirements.is_file():  # a uv workspace member holding the layer's dependencies
+            from lpack.inputs.declared import workspace_lock
+
+            choice = workspace_lock(folder) or choice
+        built = self.built
         return Unit(name=name, kind="layer", where=f"Resources.{name}", source=source,
-                    requirements=requirements if requirements.is_file() and not self.built else None,
+                    requirements=None if built else choice.requirements, lock=None if built else choice.lock,
+                    selection=Selection(choice.package), dependency_note=choice.note,
                     runtime=known[0] if known else None)
 
     def layer_names(self, value: object, layers: Mapping[str, Unit]) -> Iterator[str]:
