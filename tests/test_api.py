@@ -39,8 +39,8 @@ def test_a_folder_without_lpack_configuration_is_a_function_with_the_handler_giv
     unit_plan = function_plan(function, runtime="python3.13", architecture="arm64", handler="app.handler")
     assert (unit_plan.unit.name, unit_plan.unit.handler, unit_plan.target.label) == ("orders", "app.handler",
                                                                                       "python3.13 arm64")
-    with pytest.raises(ConfigError, match="no Lambda function found"):
-        function_plan(function)  # no handler, no lambda_function.py, no [tool.lpack]
+    with pytest.raises(ConfigError, match=r"no Lambda function configured; handler\(event, context\) in app.py"):
+        function_plan(function)  # no handler, no lambda_function.py, no [tool.lpack]: it says which it saw
 
 
 def test_the_digest_is_known_before_building_and_moves_only_with_what_shapes_the_zip(function: Path) -> None:

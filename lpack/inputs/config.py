@@ -194,10 +194,53 @@ def load_project(path: Path, config: Path | None = None, *, engine: str = "lpack
             "describe the function in an lpack.toml here (source, handler, runtime) or let Terraform "
             "build it with `lpack terraform-external` (docs/integrations.md, Terraform)",
         )
+    found = _handler_candidates(path)
+    if len(found) == 1:  # one function with the handler's signature: say how to name it
+        where = "[tool.lpack] in pyproject.toml" if (path / "pyproject.toml").is_file() else "an lpack.toml"
+        raise ConfigError(
+            f"{path}: no Lambda function configured; {found[0][1]} in {found[0][0]} looks like its handler: "
+            f"set `handler = \"{found[0][2]}\"` in {where}",
+        )
     raise ConfigError(
         f"{path}: no Lambda function found; add {DEFAULT_MODULE_FILE} (zero config) "
         "or a [tool.lpack] table to pyproject.toml",
     )
+
+
+# A top-level function that takes (event, context), as Lambda calls a handler (not `async def`: the
+# runtime does not await a coroutine).
+_HANDLER_DEF = re.compile(r"^def\s+([A-Za-z_]\w*)\s*\(\s*event\b[^,)]*,\s*context\b", re.MULTILINE)
+_NOT_CODE = {".venv", "venv", ".git", "node_modules", "tests", "test", "dist", "build", ".aws-sam", "cdk.out",
+             "__pycache__", ".tox", ".mypy_cache", ".ruff_cache"}
+
+
+def _handler_candidates(root: Path, limit: int = 200) -> list[tuple[str, str, str]]:
+    """(file, function, handler string) of each top-level ``def NAME(event, context)`` in the
+    folder's Python files (a ``src/`` layout named as its package), reading at most ``limit``
+    files: what a folder without configuration most likely deploys."""
+    found: list[tuple[str, str, str]] = []
+    read = 0
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if d not in _NOT_CODE and not d.startswith("."))
+        for name in sorted(files):
+            if not name.endswith(".py") or name.startswith("test_") or read >= limit:
+                continue
+            read += 1
+            path = Path(folder) / name
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            rel = path.relative_to(root)
+            parts = list(rel.with_suffix("").parts)
+            if parts[0] == "src" and len(parts) > 1:
+                parts = parts[1:]
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            for match in _HANDLER_DEF.finditer(text):
+                if parts:
+                    found.append((rel.as_posix(), f"{match[1]}(event, context)", ".".join([*parts, match[1]])))
+    return found
 
 
 def has_config(path: Path) -> bool:

@@ -451,9 +451,7 @@ def test_config_error_is_one_line_naming_file_and_path(
     "files",
     [
         pytest.param({}, id="empty-folder"),
-        pytest.param(
-            {"README.md": "# hi\n", "app.py": HANDLER}, id="python-but-no-lambda_function"
-        ),
+        pytest.param({"README.md": "# hi\n", "app.py": "def main():\n    pass\n"}, id="python-but-no-handler"),
         pytest.param(
             {"pyproject.toml": "[tool.black]\nline-length = 100\n"},
             id="pyproject-without-tool-lpack",
@@ -769,3 +767,35 @@ def test_a_terraform_folder_says_lpack_does_not_read_terraform(tmp_path: Path, c
         (f"lpack: error: {project}: no Lambda function lpack can read: it does not read Terraform (main.tf); "
         "describe the function in an lpack.toml here (source, handler, runtime) or let Terraform build it "
         "with `lpack terraform-external` (docs/integrations.md, Terraform)")]
+
+
+@pytest.mark.parametrize(("files", "found", "handler", "where"), [
+    # gdamjan/uv-aws-lambda: `uv init --package`, the handler in the src layout's package
+    ({"pyproject.toml": '[project]\nname = "demo"\nversion = "0.1.0"\n', "src/demo/__init__.py": HANDLER},
+     "src/demo/__init__.py", "demo.lambda_handler", "[tool.lpack] in pyproject.toml"),
+    ({"README.md": "# hi\n", "app.py": HANDLER, "tests/test_app.py": HANDLER},
+     "app.py", "app.lambda_handler", "an lpack.toml"),
+    ({"orders/api.py": "import json\n\n\nasync def main(event, context):\n    pass\n\n\n"
+                       "def handle(event, context):\n    pass\n"},
+     "orders/api.py", "orders.api.handle", "an lpack.toml"),
+])
+def test_a_folder_with_one_handler_shaped_function_says_how_to_name_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, str], found: str, handler: str,
+        where: str) -> None:
+    project = make_project(tmp_path / "repo", files)
+
+    assert main(["check", str(project)]) == 2
+
+    signature = "handle" if handler.endswith("handle") else "lambda_handler"
+    assert error_lines(capsys) == [
+        (f"lpack: error: {project}: no Lambda function configured; {signature}(event, context) in {found} "
+         f'looks like its handler: set `handler = "{handler}"` in {where}')]
+
+
+def test_two_handler_shaped_functions_get_the_general_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Near miss: lpack does not guess between two."""
+    project = make_project(tmp_path / "repo", {"a.py": HANDLER, "b.py": HANDLER})
+
+    assert main(["check", str(project)]) == 2
+
+    assert "no Lambda function found; add lambda_function.py (zero config)" in error_lines(capsys)[0]
