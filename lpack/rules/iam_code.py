@@ -110,10 +110,14 @@ def code_call_not_granted(r: Rule, s: RoleSubject) -> Iterator[Finding]:
 
 
 def _lambda_own(s: RoleSubject, code: CodeUse) -> tuple[str, ...]:
-    """What Lambda itself does with the role: logs, and what the function's configuration adds."""
-    from lpack.core.facts import event_sources
+    """What Lambda itself does with the role: logs, and what the function's configuration adds
+    (a durable function's SDK saves and reads its checkpoints with it, calls the handler's code
+    does not show)."""
+    from lpack.core.facts import compute, event_sources
 
     own = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", *code.lambda_own]
+    if s.features.durable is not None:
+        own += compute.DURABLE_ACTIONS
     for kind in s.features.event_sources:
         own += event_sources.ROLE_ACTIONS.get(kind, ())
         if kind in ("Kinesis", "DynamoDB"):
@@ -143,7 +147,7 @@ def grant_unused_by_code(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     code path of the handler calls, and that Lambda does not use itself: the log actions, the
     event source mapping's reads (SQS, Kinesis, DynamoDB streams), and what the template
     configures (VPC network interfaces, X-Ray tracing, a dead-letter queue or destinations, a KMS
-    key for the environment).
+    key for the environment, a durable function's checkpoints).
 
     ## Why is this bad?
     Least privilege: a grant nobody uses is what an attacker who runs code in the function (a

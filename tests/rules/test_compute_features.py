@@ -386,3 +386,26 @@ def test_the_runtimes_copy_of_the_durable_sdk_is_importable(tmp_path: Path, prop
         main(["check", str(tmp_path / "template.yaml"), "--format", "json"])
     found = [f["code"] for f in json.loads(out.getvalue())["findings"] if f["code"] in ("LP209", "LP245")]
     assert sorted(found) == expected
+
+
+CALLS_S3 = "import boto3\n\ns3 = boto3.client('s3')\n\n\ndef handler(event, context):\n    return s3.list_buckets()\n"
+GRANTS = "[lambda:CheckpointDurableExecution, lambda:GetDurableExecutionState, s3:ListAllMyBuckets]"
+
+
+@pytest.mark.parametrize(("props", "unused"), [
+    # the SDK checkpoints with the role: calls the handler's code does not show (serverless-patterns'
+    # lambda-durable-investigation-escalation)
+    pytest.param(durable()[0], [], id="durable"),
+    pytest.param("      Runtime: python3.13\n", ["lambda:CheckpointDurableExecution, lambda:GetDurableExecutionState"],
+                 id="not-durable"),
+])
+def test_a_durable_functions_checkpoint_grants_are_used(tmp_path: Path, props: str, unused: list[str]) -> None:
+    import contextlib
+    import io
+
+    check(tmp_path, props, code=CALLS_S3, extra=GRANT.format(action=GRANTS), files=SDK)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["check", str(tmp_path / "template.yaml"), "--format", "json"])
+    found = [f["message"] for f in json.loads(out.getvalue())["findings"] if f["code"] == "LP571"]
+    assert [m.split(" grants ")[1].split(", which")[0] for m in found] == unused
