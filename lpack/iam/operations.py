@@ -191,6 +191,21 @@ def resource_model(service: str, kind: str) -> dict[str, Any] | None:
     return model if isinstance(model, dict) else None
 
 
+PASSES_ROLE = Path(__file__).parent / "data" / "passes_role.json"
+
+
+@lru_cache(maxsize=1)
+def _passes_role() -> dict[str, frozenset[str]]:
+    data = json.loads(PASSES_ROLE.read_text(encoding="utf-8"))["operations"]
+    return {service: frozenset(operations) for service, operations in data.items()}
+
+
+def passes_role(service: str, operation: str) -> bool:
+    """Whether the operation can hand a role to its service (a ``...RoleArn`` in its input), which
+    takes ``iam:PassRole`` on that role as well (scripts/make_passes_role_data.py)."""
+    return operation in _passes_role().get(service, frozenset())
+
+
 def actions_for(service: str, operation: str) -> tuple[tuple[str, ...], str]:
     """The IAM actions one operation needs and the note to give with them; () when unresolved."""
     exception = EXCEPTIONS.get((service, operation))

@@ -147,7 +147,9 @@ def grant_unused_by_code(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     code path of the handler calls, and that Lambda does not use itself: the log actions, the
     event source mapping's reads (SQS, Kinesis, DynamoDB streams), and what the template
     configures (VPC network interfaces, X-Ray tracing, a dead-letter queue or destinations, a KMS
-    key for the environment, a durable function's checkpoints).
+    key for the environment, a durable function's checkpoints). `iam:PassRole` counts as used when
+    the code calls an operation that can hand a role to its service (`scheduler.create_schedule`'s
+    `Target.RoleArn`, `ecs.run_task`, `lambda.create_function`: botocore's models say which).
 
     ## Why is this bad?
     Least privilege: a grant nobody uses is what an attacker who runs code in the function (a
@@ -163,9 +165,11 @@ def grant_unused_by_code(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     code = s.code
     if code is None or not code.calls or code.opaque_libraries or None in code.unresolved_services():
         return
-    from lpack.iam.operations import prefix
+    from lpack.iam.operations import passes_role, prefix
 
     used = {a for call in code.calls for a in call.actions}
+    if any(passes_role(call.service, call.operation) for call in code.calls):
+        used.add("iam:PassRole")  # handed to the service with the call (a RoleArn lpack does not follow)
     quiet = {prefix(u.service) or u.service for u in code.unresolved if u.service}
     own = _lambda_own(s, code)
     for parsed in (*s.policies, *s.inline):

@@ -88,3 +88,16 @@ def test_every_action_of_the_sam_policy_templates_exists() -> None:
                if not actions.expand(a)]
     # SAM names two API operations IAM authorizes with the single-message actions (granted beside them)
     assert unknown == [("SQSPollerPolicy", "sqs:ChangeMessageVisibilityBatch"), ("SQSPollerPolicy", "sqs:DeleteMessageBatch")]
+
+
+@pytest.mark.parametrize(("service", "operation", "passes"), [
+    ("scheduler", "CreateSchedule", True),  # Target.RoleArn
+    ("ecs", "RunTask", True),  # overrides.taskRoleArn
+    ("lambda", "CreateFunction", True),  # Role: "the ARN of the function's execution role"
+    ("stepfunctions", "CreateStateMachine", True),
+    ("sts", "AssumeRole", False),  # the role to assume, not one handed to a service
+    ("s3", "GetObject", False),
+    ("lambda", "Invoke", False),
+])
+def test_which_operations_hand_a_role_to_their_service(service: str, operation: str, passes: bool) -> None:
+    assert operations.passes_role(service, operation) is passes

@@ -625,6 +625,26 @@ case("sts-caller-identity-needs-nothing", '''
         return account
 ''', [LOGS], about="GetCallerIdentity needs no permission (a role without any may call it); PutObject is not granted")
 
+case("scheduler-passes-its-role", '''
+    import os
+
+    import boto3
+
+    scheduler = boto3.client("scheduler")
+
+
+    def handler(event, context):
+        target = {"RoleArn": os.environ["SCHEDULER_ROLE_ARN"], "Arn": "arn:aws:scheduler:::aws-sdk:ses:sendEmail",
+                  "Input": "{}"}
+        return scheduler.create_schedule(Name=event["id"], Target=target, FlexibleTimeWindow={"Mode": "OFF"},
+                                         ScheduleExpression="at(2030-01-01T00:00:00)")
+''', [LOGS, allow("Schedule", "scheduler:CreateSchedule"),
+      allow("Pass", "iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/scheduler-ses"),
+      allow("Spare", "scheduler:DeleteSchedule")],
+     env={"SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/scheduler-ses"}, unused={"Spare": ["scheduler:DeleteSchedule"]},
+     about="create_schedule hands the scheduler a role (Target.RoleArn): iam:PassRole is used, not spare "
+           "(serverless-patterns/apigw-dynamodb-lambda-scheduler-ses-auto-deletion-sam)")
+
 case("secrets-rotation", '''
     import boto3
 
