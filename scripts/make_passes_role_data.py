@@ -7,7 +7,7 @@ Passing a role needs ``iam:PassRole`` on it besides the operation's own action (
 "Granting a user permissions to pass a role to an AWS service"). Source: botocore's service models
 (``service-2.json``, Apache-2.0, the copy the Lambda Python runtime ships): an operation is listed
 when its input holds, at any depth, a string member named ``...RoleArn``/``...RoleARN`` (or a list
-of them), or a string member named ``...Role`` its documentation calls an ARN. STS and IAM are left out: their role ARNs name the role to assume or manage, not one to
+of them), or a string member named ``...Role`` its documentation calls an ARN or an IAM role. STS and IAM are left out: their role ARNs name the role to assume or manage, not one to
 pass. Output: ``{"generated", "source", "operations": {botocore service: [Operation, ...]}}``,
 sorted, so that rerunning it gives the same bytes.
 """
@@ -38,8 +38,9 @@ def passes_role(shapes: dict[str, Any], name: str, seen: set[str]) -> bool:
             target_type = shapes.get(target, {}).get("type")
             if ROLE_MEMBER.search(member) and (target_type == "string" or target_type == "list"):
                 return True
-            if member.endswith("Role") and target_type == "string" and "ARN" in spec.get("documentation", ""):
-                return True  # Lambda's CreateFunction Role, Glue's CreateCrawler Role: "the ARN of ..."
+            doc = spec.get("documentation", "")
+            if member.endswith("Role") and target_type == "string" and ("ARN" in doc or "IAM role" in doc):
+                return True  # Lambda's CreateFunction Role ("the ARN of ..."), MediaConvert's ("the IAM role ...")
             if passes_role(shapes, target, seen):
                 return True
     elif kind == "list":

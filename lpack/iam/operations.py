@@ -191,6 +191,34 @@ def resource_model(service: str, kind: str) -> dict[str, Any] | None:
     return model if isinstance(model, dict) else None
 
 
+# (botocore service, operation or "*") -> what the service then does with the caller's own
+# permissions (forward access sessions), with the AWS page that says so: reading the S3 object an
+# image or a document is named by, writing results where the call says, reading the Glue catalog.
+# LP571 counts these as used: the calls that need them are the service's, not in the code.
+_ATHENA_URL = "https://docs.aws.amazon.com/athena/latest/ug/managed-policies.html"
+_REKOGNITION_URL = "https://docs.aws.amazon.com/rekognition/latest/dg/security_iam_id-based-policy-examples.html"
+_TEXTRACT_URL = "https://docs.aws.amazon.com/textract/latest/dg/security_iam_id-based-policy-examples.html"
+_TRANSCRIBE_URL = "https://docs.aws.amazon.com/transcribe/latest/dg/security_iam_id-based-policy-examples.html"
+_POLLY_URL = "https://docs.aws.amazon.com/polly/latest/dg/asynchronous.html"
+FORWARDED: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
+    ("rekognition", "*"): (("s3:GetObject", "s3:GetObjectVersion"), _REKOGNITION_URL),
+    ("textract", "*"): (("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"), _TEXTRACT_URL),
+    ("transcribe", "*"): (("s3:GetObject", "s3:PutObject"), _TRANSCRIBE_URL),
+    ("polly", "StartSpeechSynthesisTask"): (("s3:PutObject",), _POLLY_URL),
+    ("athena", "StartQueryExecution"): ((
+        "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:ListBucketMultipartUploads",
+        "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload", "s3:PutObject", "glue:GetDatabase",
+        "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions",
+        "glue:BatchGetPartition"), _ATHENA_URL),
+}
+
+
+def forwarded(service: str, operation: str) -> tuple[str, ...]:
+    """The actions the service then performs with the caller's permissions (`FORWARDED`)."""
+    found = FORWARDED.get((service, operation)) or FORWARDED.get((service, "*"))
+    return found[0] if found else ()
+
+
 PASSES_ROLE = Path(__file__).parent / "data" / "passes_role.json"
 
 

@@ -149,7 +149,11 @@ def grant_unused_by_code(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     configures (VPC network interfaces, X-Ray tracing, a dead-letter queue or destinations, a KMS
     key for the environment, a durable function's checkpoints). `iam:PassRole` counts as used when
     the code calls an operation that can hand a role to its service (`scheduler.create_schedule`'s
-    `Target.RoleArn`, `ecs.run_task`, `lambda.create_function`: botocore's models say which).
+    `Target.RoleArn`, `ecs.run_task`, `lambda.create_function`: botocore's models say which), and
+    so do what a service then does with the function's own permissions: Rekognition, Textract
+    and Transcribe read (and write) the S3 objects a call names, Polly writes a synthesis task's
+    output, Athena reads the Glue catalog and the data and writes the results
+    (`lpack.iam.operations.FORWARDED`).
 
     ## Why is this bad?
     Least privilege: a grant nobody uses is what an attacker who runs code in the function (a
@@ -165,11 +169,12 @@ def grant_unused_by_code(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     code = s.code
     if code is None or not code.calls or code.opaque_libraries or None in code.unresolved_services():
         return
-    from lpack.iam.operations import passes_role, prefix
+    from lpack.iam.operations import forwarded, passes_role, prefix
 
     used = {a for call in code.calls for a in call.actions}
     if any(passes_role(call.service, call.operation) for call in code.calls):
         used.add("iam:PassRole")  # handed to the service with the call (a RoleArn lpack does not follow)
+    used.update(a for call in code.calls for a in forwarded(call.service, call.operation))
     quiet = {prefix(u.service) or u.service for u in code.unresolved if u.service}
     own = _lambda_own(s, code)
     for parsed in (*s.policies, *s.inline):

@@ -101,3 +101,11 @@ def test_every_action_of_the_sam_policy_templates_exists() -> None:
 ])
 def test_which_operations_hand_a_role_to_their_service(service: str, operation: str, passes: bool) -> None:
     assert operations.passes_role(service, operation) is passes
+
+
+def test_what_services_do_with_the_callers_permissions_names_real_actions_and_cites_aws() -> None:
+    unknown = [a for actions_, _url in operations.FORWARDED.values() for a in actions_ if actions.action(a) is None]
+    assert unknown == []
+    assert all(url.startswith("https://docs.aws.amazon.com/") for _actions, url in operations.FORWARDED.values())
+    assert operations.forwarded("textract", "AnalyzeDocument") == ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject")
+    assert operations.forwarded("polly", "SynthesizeSpeech") == ()  # answers in the response: no S3

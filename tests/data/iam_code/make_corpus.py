@@ -645,6 +645,24 @@ case("scheduler-passes-its-role", '''
      about="create_schedule hands the scheduler a role (Target.RoleArn): iam:PassRole is used, not spare "
            "(serverless-patterns/apigw-dynamodb-lambda-scheduler-ses-auto-deletion-sam)")
 
+case("transcribe-reads-the-media-with-the-role", '''
+    import boto3
+
+    transcribe = boto3.client("transcribe")
+
+
+    def handler(event, context):
+        record = event["Records"][0]["s3"]
+        uri = f"s3://{record['bucket']['name']}/{record['object']['key']}"
+        return transcribe.start_transcription_job(TranscriptionJobName=record["object"]["key"],
+                                                  Media={"MediaFileUri": uri}, OutputBucketName="transcripts",
+                                                  LanguageCode="en-US")
+''', [LOGS, allow("Transcribe", "transcribe:StartTranscriptionJob"),
+      allow("Media", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "arn:aws:s3:::*")],
+     unused={"Media": ["s3:DeleteObject"]},
+     about="Transcribe reads the media and writes the transcript with the caller's permissions: s3:GetObject and "
+           "s3:PutObject are used, s3:DeleteObject is not (serverless-patterns/s3-lambda-transcribe-sam)")
+
 case("secrets-rotation", '''
     import boto3
 
