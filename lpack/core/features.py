@@ -75,12 +75,19 @@ class Features(NamedTuple):
             image = f" ({self.code_elsewhere})" if self.code_elsewhere else ""
             return (f"a container image{image}: lpack builds and runs .zip packages; build the image with "
                     "`docker build` or `sam build`, and check the folder it copies with `lpack check FOLDER`")
+        if self.code_elsewhere is not None and self.code_elsewhere.startswith(MAKEFILE):
+            makefile = self.code_elsewhere.removeprefix(MAKEFILE)
+            return (f"`sam build` makes it with {makefile} (BuildMethod: makefile), which lpack does not run, and "
+                    "it declares no dependencies lpack reads: build it with `sam build`, or give it a requirements.txt")
         if (prop := inline_code(self.code_elsewhere)) is not None:
             return f"its code is inline in the template ({prop}): there is no folder to build; move it to a file"
         if self.code_elsewhere is not None:
             return (f"its code is at {self.code_elsewhere}, not on this disk: point CodeUri at the local folder, "
                     "or pass the package: `lpack check PACKAGE.zip`, `lpack invoke PACKAGE.zip --handler ...`")
         return None
+
+
+MAKEFILE = "makefile:"  # `Features.code_elsewhere` of a layer its own Makefile builds: "makefile:PATH"
 
 
 def inline_code(where: str | None) -> str | None:

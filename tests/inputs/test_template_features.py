@@ -335,3 +335,47 @@ def test_pseudo_parameters_are_printed_as_the_template_writes_them(
     (finding,) = json.loads(capsys.readouterr().out)["findings"]
     assert "arn:aws:iam::${AWS::AccountId}:role/*" in finding["message"]
     assert "${AWS.AccountId}" not in finding["message"]
+
+
+MAKEFILE_LAYER = """  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: jwt_app.handler
+      Runtime: python3.13
+      Layers: [!Ref Deps]
+  Deps:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      ContentUri: deps/
+      CompatibleRuntimes: [python3.13]
+    Metadata:
+      BuildMethod: makefile
+"""
+
+
+@pytest.mark.parametrize(("makefile", "more", "built"), [
+    # serverless-patterns' apigw-cognito-certificate-bound-access-token: `pip install jose -t ...` in a Makefile
+    pytest.param("build-Deps:\n\tpip install python-jose -t $(ARTIFACTS_DIR)/python\n", {}, False, id="own-makefile"),
+    # near misses: a declaration lpack reads, or the Makefile `lpack sam-makefile` writes: lpack builds it
+    pytest.param("build-Deps:\n\tpip install -r requirements.txt -t $(ARTIFACTS_DIR)/python\n",
+                 {"requirements.txt": ""}, True, id="declares-requirements"),
+    pytest.param("build-Deps:\n\tlpack build ../template.yaml -f Deps --out $(ARTIFACTS_DIR)\n", {}, True,
+                 id="lpack-makefile"),
+])
+def test_a_layer_its_own_makefile_builds_is_left_to_sam(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch, makefile: str,
+                                                        more: dict[str, str], built: bool) -> None:
+    template = project(tmp_path, MAKEFILE_LAYER)
+    (tmp_path / "src" / "jwt_app.py").write_text("import jose\n\n\ndef handler(event, context):\n    return 1\n")
+    (tmp_path / "deps").mkdir()
+    (tmp_path / "deps" / "Makefile").write_text(makefile)
+    (tmp_path / "deps" / "jose.py").write_text("")  # something to package from the folder
+    for name, text in more.items():
+        (tmp_path / "deps" / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "--template", str(template)]) == 0
+    err = capsys.readouterr().err
+    assert (tmp_path / "dist" / "Deps.zip").exists() == built
+    assert ("Deps: not built: `sam build` makes it with deps/Makefile (BuildMethod: makefile)" in err) == (not built)
+    assert (tmp_path / "dist" / "Fn.zip").exists()  # its import is the layer's to provide: no LP209 either way

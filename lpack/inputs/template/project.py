@@ -249,10 +249,17 @@ class _Reader:
 
             choice = workspace_lock(folder) or choice
         built = self.built
+        settings = FunctionSettings()
+        makefile = _own_makefile(resource, folder, self.root)
+        if makefile is not None and choice.path is None and not built and not _declares_anything(folder):
+            from lpack.analysis.package import display_path  # what its Makefile installs is unknown
+            from lpack.core.features import MAKEFILE, Features
+
+            settings = settings._replace(features=Features(code_elsewhere=MAKEFILE + display_path(makefile)))
         return Unit(name=name, kind="layer", where=f"Resources.{name}", source=source,
                     requirements=None if built else choice.requirements, lock=None if built else choice.lock,
                     selection=Selection(choice.package), dependency_note=choice.note,
-                    runtime=known[0] if known else None)
+                    runtime=known[0] if known else None, settings=settings)
 
     def layer_names(self, value: object, layers: Mapping[str, Unit]) -> Iterator[str]:
         for item in value if isinstance(value, list) else ():
@@ -262,6 +269,29 @@ class _Reader:
                 yield target
             elif (text := self.resolver.text(item)) is not None and text.startswith("arn:"):
                 yield text
+
+
+def _declares_anything(folder: Path) -> bool:
+    """A dependency declaration or a Python project lpack reads is in the folder."""
+    from lpack.inputs.declared import scan
+
+    return bool(scan(folder)) or (folder / "setup.py").is_file()
+
+
+def _own_makefile(resource: Located, folder: Path, root: Path) -> Path | None:
+    """The Makefile `sam build` runs for a resource with ``Metadata: BuildMethod: makefile`` (in its
+    ``ContextPath``, else its code folder), unless `lpack sam-makefile` wrote it (that one runs
+    lpack: lpack builds the resource itself)."""
+    metadata = resource.get("Metadata")
+    if not isinstance(metadata, Located) or str(metadata.get("BuildMethod", "")).strip().lower() != "makefile":
+        return None
+    context = metadata.get("ContextPath")
+    makefile = (root / context if isinstance(context, str) else folder) / "Makefile"
+    try:
+        text = makefile.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return makefile  # not there yet or unreadable: sam build would fail on it, not lpack's either
+    return None if "lpack" in text else makefile
 
 
 def _number(value: object) -> object:
