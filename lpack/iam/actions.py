@@ -226,6 +226,15 @@ _NAMED_EXCLUSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("s3", "BucketName"): frozenset(":/"),  # S3 bucket naming rules
     ("dynamodb", "TableName"): frozenset(":/"),  # DynamoDB naming rules: [a-zA-Z0-9_.-]
 }
+# Resource types some of whose resources AWS owns, named with an empty account: SSM's own documents
+# (``arn:aws:ssm:us-east-1::document/AWS-RunShellScript``) and public parameters
+# (``arn:aws:ssm:us-east-1::parameter/aws/service/...``), Resource Explorer's service views. By
+# service, the resource part's prefixes. (AMIs and Bedrock's foundation models have no account in
+# the database's formats already.)
+AWS_OWNED: dict[str, tuple[str, ...]] = {
+    "ssm": ("document/", "parameter/"),
+    "resource-explorer-2": ("view/",),
+}
 _DOLLAR_BRACE = re.compile(
     r"\$\{([^}]*)\}"
 )  # ${Placeholder} in the database, ${aws:username} in policies
@@ -287,15 +296,22 @@ def arn_matches(arn_pattern: str, arn: str) -> bool:
     """Can the policy Resource ``arn`` (with ``*``, ``?``, ``${aws:username}``) match some ARN of
     the resource type whose ``arn_pattern`` comes from the database?
 
-    ``${Partition}``, ``${Region}`` and ``${Account}`` stand for non-empty text without ``:``;
-    other placeholders for any non-empty text, except a few whose naming rules exclude ``/``
-    (S3 bucket, DynamoDB table). Policy variables may stand for any text. Characters compare
-    case-insensitively, so a doubtful case never reads as "no match".
+    ``${Partition}``, ``${Region}`` and ``${Account}`` stand for non-empty text without ``:``
+    (but for the resources AWS owns, `AWS_OWNED`, which have no account); other placeholders for
+    any non-empty text, except a few whose naming rules exclude ``/`` (S3 bucket, DynamoDB table).
+    Policy variables may stand for any text. Characters compare case-insensitively, so a doubtful
+    case never reads as "no match". A type with several ARN formats (the database lists them
+    comma-separated: API Gateway's v1 and v2 stages) matches when one of them does.
 
     As IAM does, the first five colons split both into partition, service, region, account and
     resource, matched segment by segment: a ``*`` in the region never reaches into the resource.
     """
+    if ", arn:" in arn_pattern:
+        return any(arn_matches(one.strip(), arn) for one in arn_pattern.split(", "))
     policy, pattern = arn.split(":", 5), arn_pattern.split(":", 5)
+    if len(policy) == 6 and len(pattern) == 6 and policy[4] == "" and pattern[4] == "${Account}" \
+            and pattern[5].startswith(AWS_OWNED.get(pattern[2], ())):
+        pattern[4] = ""  # arn:aws:ssm:us-east-1::document/AWS-RunShellScript: AWS's, no account
     if len(policy) == 6 and len(pattern) == 6:
         return all(_matches(b, a, pattern[2]) for b, a in zip(pattern, policy))
     return _matches(arn_pattern, arn)

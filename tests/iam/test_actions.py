@@ -326,3 +326,21 @@ def test_arn_matches_other_services() -> None:
 )
 def test_suggest(name: str, suggestion: str | None) -> None:
     assert actions.suggest(name) == suggestion
+
+
+@pytest.mark.parametrize(("action", "kind", "arn", "expected"), [
+    # AWS-owned resources have no account, as AWS's own managed policies name them
+    ("ssm:DescribeDocument", "document", "arn:aws:ssm:*::document/AWSQuickSetupType-EnableAREX", True),
+    ("ec2:RunInstances", "image", "arn:aws:ec2:us-east-1::image/ami-0abcdef1234567890", True),
+    ("bedrock:InvokeModel", "foundation-model", "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0",
+     True),
+    # a type with two ARN formats in the database (API Gateway's v1 and v2 stages): either one
+    ("apigateway:SetWebACL", "Stage", "arn:aws:apigateway:*::/restapis/*/stages/*", True),
+    ("apigateway:SetWebACL", "Stage", "arn:aws:apigateway:*::/apis/*/stages/*", True),
+    # near misses: an extra colon (AmazonBedrockFullAccess's DescribeKey), another type's path
+    ("kms:DescribeKey", "key", "arn:*:kms:*:::*", False),
+    ("ssm:DescribeDocument", "document", "arn:aws:ssm:*::parameter/aws/service/ami", False),
+    ("lambda:InvokeFunction", "function", "arn:aws:lambda:us-east-1::function:orders", False),  # AWS owns none
+])
+def test_arn_matches_empty_accounts_and_several_formats(action: str, kind: str, arn: str, expected: bool) -> None:
+    assert arn_matches(arn_type(action, kind), arn) is expected
