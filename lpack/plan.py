@@ -165,4 +165,7 @@ def is_python_project(source: Path) -> bool:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{pyproject}: invalid TOML: {exc}") from exc
-    return "project" in data and "build-system" in data
+    poetry = data.get("tool", {}).get("poetry") if isinstance(data.get("tool"), dict) else None
+    # Poetry 1's projects name themselves in [tool.poetry] only; `package-mode = false` is no package
+    poetry_package = isinstance(poetry, dict) and "name" in poetry and poetry.get("package-mode", True) is not False
+    return ("project" in data or poetry_package) and "build-system" in data

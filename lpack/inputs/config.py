@@ -207,9 +207,11 @@ def load_project(path: Path, config: Path | None = None, *, engine: str = "lpack
     )
 
 
-# A top-level function that takes (event, context), as Lambda calls a handler (not `async def`: the
-# runtime does not await a coroutine).
-_HANDLER_DEF = re.compile(r"^def\s+([A-Za-z_]\w*)\s*\(\s*event\b[^,)]*,\s*context\b", re.MULTILINE)
+# A top-level function that takes (event, context), as Lambda calls a handler, however its
+# parameters are spelt (``_context``, ``event: dict``, ``ctx: LambdaContext``); not `async def`: the
+# runtime does not await a coroutine.
+_HANDLER_DEF = re.compile(r"^def\s+([A-Za-z_]\w*)\s*\(\s*_?(?:event|evt)\w*\s*(?::[^,)]*)?,"
+                          r"\s*_?(?:context|ctx)\w*\s*(?::[^,)]*)?(?:=[^,)]*)?\)", re.MULTILINE)
 _NOT_CODE = {".venv", "venv", ".git", "node_modules", "tests", "test", "dist", "build", ".aws-sam", "cdk.out",
              "__pycache__", ".tox", ".mypy_cache", ".ruff_cache"}
 

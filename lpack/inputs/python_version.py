@@ -32,7 +32,7 @@ class RuntimeChoice(NamedTuple):
 def project_runtime(root: Path, today: dt.date) -> RuntimeChoice:
     """The runtime ``.python-version`` names, else the newest ``requires-python`` allows."""
     passed_over: list[str] = []
-    for reader in (_from_python_version, _from_requires_python):
+    for reader in (_from_python_version, _from_requires_python, _from_poetry_python):
         runtime, source, why = reader(root, today)
         if runtime is not None:
             return RuntimeChoice(runtime.name, source, tuple(passed_over))
@@ -82,18 +82,43 @@ def _from_requires_python(root: Path, today: dt.date) -> tuple[Runtime | None, s
     return max(fitting, key=lambda r: r.python), f"requires-python {spec!r}", ""
 
 
+def _from_poetry_python(root: Path, today: dt.date) -> tuple[Runtime | None, str, str]:
+    """Poetry's own bound, ``[tool.poetry.dependencies] python = "~3.9"``, for a project with no
+    ``requires-python`` (Poetry before 2 wrote only this)."""
+    from lpack.inputs.poetry import allows
+
+    constraint = _toml_path(root / "pyproject.toml", ("tool", "poetry", "dependencies", "python"))
+    if constraint is None:
+        return None, "", ""
+    where = f"[tool.poetry.dependencies] python {constraint!r}"
+    try:
+        creatable = [r for r in RUNTIMES.values() if lifecycle(r, today) != "blocked"]
+        fitting = [r for r in creatable
+                   if any(allows(constraint, f"{r.python[0]}.{r.python[1]}.{patch}") for patch in range(40))]
+    except ValueError:
+        return None, "", f"{where} is not a version constraint"
+    if not fitting:
+        return None, "", f"{where} allows no Lambda runtime's Python that can still be created"
+    return max(fitting, key=lambda r: r.python), where, ""
+
+
 def _allows_series(allowed: SpecifierSet, python: tuple[int, int]) -> bool:
     """Whether some ``X.Y.patch`` satisfies the specifier: Lambda updates the patch release."""
     return any(allowed.contains(f"{python[0]}.{python[1]}.{patch}") for patch in range(40))
 
 
 def _requires_python(pyproject: Path) -> str | None:
+    return _toml_path(pyproject, ("project", "requires-python"))
+
+
+def _toml_path(pyproject: Path, keys: tuple[str, ...]) -> str | None:
+    """The non-empty string at ``keys`` in the TOML file, else None."""
     from lpack.core.compat import tomllib
 
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        value: object = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None  # the configuration reader reports a broken pyproject.toml
-    project = data.get("project")
-    spec = project.get("requires-python") if isinstance(project, dict) else None
-    return spec if isinstance(spec, str) and spec.strip() else None
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) and value.strip() else None

@@ -778,6 +778,12 @@ def test_a_terraform_folder_says_lpack_does_not_read_terraform(tmp_path: Path, c
     ({"orders/api.py": "import json\n\n\nasync def main(event, context):\n    pass\n\n\n"
                        "def handle(event, context):\n    pass\n"},
      "orders/api.py", "orders.api.handle", "an lpack.toml"),
+    # dacci/lambda-python-poetry-demo: Poetry, packages from src/, `lambda_handler(event, _context)`
+    ({"pyproject.toml": '[tool.poetry]\nname = "demo"\n', "src/lambda_function.py":
+      "def lambda_handler(event, _context):\n    pass\n\n\ndef _lambda_handler(event):\n    pass\n"},
+     "src/lambda_function.py", "lambda_function.lambda_handler", "[tool.lpack] in pyproject.toml"),
+    ({"app.py": "def lambda_handler(event: dict, context: LambdaContext) -> dict:\n    return {}\n"},
+     "app.py", "app.lambda_handler", "an lpack.toml"),
 ])
 def test_a_folder_with_one_handler_shaped_function_says_how_to_name_it(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, str], found: str, handler: str,

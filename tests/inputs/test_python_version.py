@@ -136,3 +136,39 @@ def test_invoke_with_no_target_runs_the_newest_runtime_installed(
         f"{here.name}, the newest Lambda runtime installed (set runtime, or `uv python install 3.14` to run "
         "the default)")
     assert not (root / "dist").exists()  # dist/ keeps what `lpack build` makes
+
+
+@pytest.mark.parametrize(("constraint", "runtime"), [
+    ("~3.12", "python3.12"),  # >=3.12,<3.13 (dacci/lambda-python-poetry-demo wrote "~3.9")
+    ("^3.11", max((r for r in RUNTIMES.values() if lifecycle(r, PINNED_TODAY) != "blocked"),
+                  key=lambda r: r.python).name),  # >=3.11,<4: the newest
+    (">=3.11,<3.13", "python3.12"),
+])
+def test_poetrys_python_constraint_decides_without_requires_python(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                  constraint: str, runtime: str) -> None:
+    root = project(tmp_path / "fn", {"pyproject.toml": f'[tool.poetry]\nname = "fn"\n\n[tool.poetry.dependencies]\n'
+                                                       f'python = "{constraint}"\n'})
+
+    assert built_runtime(root, capsys) == (runtime, f"[tool.poetry.dependencies] python '{constraint}'")
+
+
+def test_requires_python_wins_over_poetrys_constraint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = project(tmp_path / "fn", {"pyproject.toml": '[project]\nname = "fn"\nversion = "1"\n'
+                                                       'requires-python = ">=3.11,<3.12"\n\n'
+                                                       '[tool.poetry.dependencies]\npython = "~3.12"\n'})
+
+    assert built_runtime(root, capsys) == ("python3.11", "requires-python '>=3.11,<3.12'")
+
+
+@pytest.mark.parametrize(("pyproject", "package"), [
+    ('[tool.poetry]\nname = "demo"\n\n[build-system]\nrequires = ["poetry-core"]\n', True),  # Poetry 1
+    ('[tool.poetry]\nname = "demo"\npackage-mode = false\n\n[build-system]\nrequires = ["poetry-core"]\n', False),
+    ('[tool.poetry]\nname = "demo"\n', False),  # no build system: nothing builds it
+    ('[project]\nname = "demo"\n\n[build-system]\nrequires = ["hatchling"]\n', True),
+])
+def test_which_source_folders_are_python_projects_built_into_a_wheel(tmp_path: Path, pyproject: str,
+                                                                       package: bool) -> None:
+    from lpack.plan import is_python_project
+
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    assert is_python_project(tmp_path) is package
