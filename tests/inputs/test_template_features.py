@@ -379,3 +379,30 @@ def test_a_layer_its_own_makefile_builds_is_left_to_sam(tmp_path: Path, capsys: 
     assert (tmp_path / "dist" / "Deps.zip").exists() == built
     assert ("Deps: not built: `sam build` makes it with deps/Makefile (BuildMethod: makefile)" in err) == (not built)
     assert (tmp_path / "dist" / "Fn.zip").exists()  # its import is the layer's to provide: no LP209 either way
+
+
+@pytest.mark.parametrize(("code_uri", "handler", "expected"), [
+    # serverless-patterns' textract pattern: no CodeUri, `sam build` packages the template's folder
+    (None, "src/job.lambda_handler", {"src/job.py", "src/helper.py", "src/requirements.txt", "other.py"}),
+    # lambda-kendra-bedrock: CodeUri names one .py file, packaged alone
+    ("src/job.py", "job.lambda_handler", {"job.py"}),
+])
+def test_a_sam_function_without_a_codeuri_folder_builds_as_sam_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code_uri: str | None, handler: str,
+        expected: set[str]) -> None:
+    import zipfile
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "job.py").write_text("def lambda_handler(event, context):\n    return 1\n")
+    (tmp_path / "src" / "helper.py").write_text("X = 1\n")
+    (tmp_path / "src" / "requirements.txt").write_text("")
+    (tmp_path / "other.py").write_text("Y = 2\n")
+    (tmp_path / "README.md").write_text("# not shipped\n")
+    uri = f"      CodeUri: {code_uri}\n" if code_uri else ""
+    template = tmp_path / "template.yaml"
+    template.write_text(SAM + f"  Job:\n    Type: AWS::Serverless::Function\n    Properties:\n{uri}"
+                              f"      Handler: {handler}\n      Runtime: python3.13\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "--template", str(template), "-q"]) == 0
+    with zipfile.ZipFile(tmp_path / "dist" / "Job.zip") as zf:
+        assert {n for n in zf.namelist() if not n.endswith("/")} == expected

@@ -31,6 +31,9 @@ from lpack.inputs.template.policies import FunctionIam, Policies
 CFN_FUNCTION = "AWS::Lambda::Function"
 LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
 _ARCHIVE_SUFFIXES = (".zip", ".jar")
+# SAM CLI builds a function with neither CodeUri nor InlineCode from the template's own folder
+# (samcli's SamFunctionProvider: the default CodeUri is ".")
+SAM_DEFAULT_CODEURI = "https://github.com/aws/aws-sam-cli/blob/develop/samcli/lib/providers/sam_function_provider.py"
 # SAM's translator takes InlineCode over CodeUri when a function sets both (SamFunction._construct_code_dict)
 SAM_INLINE_URL = "https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-resource-function.html"
 # CloudFormation's rule for a logical ID; it also names the unit's dist/NAME.zip, so nothing else may pass
@@ -120,6 +123,13 @@ class _Reader:
         code_key = "CodeUri" if resource.get("Type") == SAM_FUNCTION else "Code"
         inline = code_key == "CodeUri" and "InlineCode" in props  # SAM takes it over a CodeUri (SAM_INLINE_URL)
         source = None if image or inline else self.code_folder(props, code_key, resource)
+        if source is None and code_key == "CodeUri" and not (image or inline) and "CodeUri" not in props \
+                and not self.built:
+            source = self.root  # `sam build` and `sam deploy` package the template's folder (SAM_DEFAULT_CODEURI)
+        only: Path | None = None  # a CodeUri that names one Python file: the package is that file alone
+        code = self.local_code(props, code_key, resource) if source is None and not (image or inline) else None
+        if code is not None and code.is_file() and code.suffix == ".py":
+            source, only = code.parent, code
         lines = {"function": self.resources.line_of(name), "handler": props.line_of("Handler"),
                  "runtime": props.line_of("Runtime"), "architecture": props.line_of("Architectures"),
                  "source": props.line_of("CodeUri" if "CodeUri" in props else "Code"),
@@ -148,7 +158,7 @@ class _Reader:
         arch = self.resolver.value(props.get("Architectures"))
         first = self.resolver.value(arch[0]) if isinstance(arch, list) and arch else None
         choice = Choice()
-        if source is not None and not self.built:  # the CodeUri folder's declaration, read as lpack reads any
+        if source is not None and not self.built and only is None:  # the CodeUri folder's declaration, read as lpack reads any
             from lpack.inputs.declared import choose
 
             choice = choose([source], f"{self.path}: Resources.{name}")
@@ -161,6 +171,7 @@ class _Reader:
             architecture=first if isinstance(first, str) else None,
             layers=tuple(self.layer_names(props.get("Layers"), layers)),
             settings=FunctionSettings.from_table(settings)._replace(features=features),
+            exclude=("*", f"!/{only.name}") if only is not None else (),
         )
         return unit, {k: v for k, v in lines.items() if v}
 
