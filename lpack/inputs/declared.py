@@ -215,10 +215,20 @@ def _differs(requirements: Path, lock: Path) -> str | None:
         name, version = canonical(exact[1]), exact[2]
         if name not in versions:
             return f"{requirements.name} pins {name}=={version}, which {lock.name} does not have"
-        if version not in versions[name]:
+        if not any(_same_version(version, locked) for locked in versions[name]):
             return (f"{requirements.name} pins {name}=={version} where {lock.name} has "
                     f"{', '.join(sorted(versions[name]))}")
     return None
+
+
+def _same_version(a: str, b: str) -> bool:
+    """PEP 440's equality: ``1.0`` is ``1.0.0``."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
 
 
 def _lock_contents(lock: Path) -> tuple[dict[str, set[str]], set[Path]]:

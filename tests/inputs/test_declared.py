@@ -67,7 +67,7 @@ def test_a_hand_written_requirements_beside_a_lock_is_refused_when_it_says_other
 
 def test_a_hand_written_requirements_that_pins_what_the_lock_pins_is_the_lock(tmp_path: Path, wheels: Path) -> None:
     root = uv_locked(tmp_path, wheels)
-    (root / "requirements.txt").write_text("# written by hand\nAlpha == 1.0 ; python_version >= '3.8'\n")
+    (root / "requirements.txt").write_text("# written by hand\nAlpha == 1.0.0 ; python_version >= '3.8'\n")
     assert decide(root).lock == root / "uv.lock"
 
 
