@@ -406,3 +406,25 @@ def test_a_sam_function_without_a_codeuri_folder_builds_as_sam_does(
     assert main(["build", "--template", str(template), "-q"]) == 0
     with zipfile.ZipFile(tmp_path / "dist" / "Job.zip") as zf:
         assert {n for n in zf.namelist() if not n.endswith("/")} == expected
+
+
+@pytest.mark.parametrize("manifest", [True, False])
+def test_a_synth_without_asset_metadata_finds_the_asset_by_its_manifest(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], manifest: bool) -> None:
+    """`python app.py` (or `cdk synth --no-asset-metadata`) writes no aws:asset:path; the assembly's
+    STACK.assets.json still names the folder the S3 object is made from (serverless-patterns' CDK
+    apps, synthesized here without the CLI). Without that manifest, the code is on S3 (LP361)."""
+    template = cdk_out(tmp_path, "import requests\n\ndef handler(event, context):\n    return requests\n")
+    data = json.loads(template.read_text())
+    del data["Resources"]["ApiHandler5E7490E8"]["Metadata"]
+    template.write_text(json.dumps(data))
+    if manifest:
+        (template.parent / "AppStack.assets.json").write_text(json.dumps({"version": "48.0.0", "files": {
+            "0a1b2c3d4e5f": {"displayName": "ApiHandler/Code",
+                             "source": {"path": "asset.0a1b2c3d4e5f", "packaging": "zip"},
+                             "destinations": {"current_account-current_region": {
+                                 "bucketName": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}",
+                                 "objectKey": "0a1b2c3d4e5f.zip"}}}}}))
+    main(["check", str(template), "--format", "json"])
+    codes = [f["code"] for f in json.loads(capsys.readouterr().out)["findings"]]
+    assert codes == (["LP209"] if manifest else ["LP361"])

@@ -73,6 +73,7 @@ class _Reader:
         resources = data.get("Resources")
         self.resources: Located = resources if isinstance(resources, Located) else Located(1)
         self.built = self.root.name == "build" and self.root.parent.name == ".aws-sam"
+        self._asset_paths: dict[str, str] | None = None  # a cloud assembly's assets by S3 object key
         self.policies = Policies(self.display, self.resources, self.resolver)
 
     def template(self) -> Template:
@@ -192,18 +193,44 @@ class _Reader:
     def local_code(self, props: Located, key: str, resource: Located | None = None) -> Path | None:
         """Where a code property points on this disk; None for S3, inline code or an intrinsic. A
         ``cdk synth`` template's code is on S3 once deployed, and in the cloud assembly beside the
-        template until then: its ``aws:asset:path`` metadata names the folder or .zip."""
+        template until then: its ``aws:asset:path`` metadata names the folder or .zip, or, synthesized
+        without that metadata (``--no-asset-metadata``, ``python app.py``), the assembly's
+        ``*.assets.json`` names the folder its S3 object is made from."""
         value = props.get(key)
         metadata = resource.get("Metadata") if resource is not None else None
         if isinstance(metadata, Located) and isinstance(asset := metadata.get("aws:asset:path"), str) \
                 and metadata.get("aws:asset:property") in (key, None):
             value = asset
+        elif isinstance(value, Located) and "S3Key" in value and (text := self.resolver.text(value.get("S3Key"))):
+            value = self._assets().get(text, value)
         if not isinstance(value, str) or value.startswith("s3://"):
             return None
         if "\0" in value:
             raise ConfigError(f"{self.display}: line {props.line_of(key)}: {key} {value!r} holds a NUL character, "
                               "which no path can; remove it")
         return (self.root / value).resolve()
+
+    def _assets(self) -> dict[str, str]:
+        """S3 object key -> the asset's source path, from the cloud assembly's ``*.assets.json``
+        beside the template (none outside a cdk.out folder)."""
+        if self._asset_paths is None:
+            import json
+
+            self._asset_paths = {}
+            for manifest in sorted(self.root.glob("*.assets.json")):
+                try:
+                    files = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
+                except (OSError, ValueError, AttributeError):
+                    continue  # not an asset manifest lpack reads: the code stays "on S3"
+                for asset in files.values() if isinstance(files, dict) else ():
+                    source = asset.get("source") if isinstance(asset, dict) else None
+                    path = source.get("path") if isinstance(source, dict) else None
+                    if not isinstance(path, str):
+                        continue
+                    for where in (asset.get("destinations") or {}).values():
+                        if isinstance(where, dict) and isinstance(key := where.get("objectKey"), str):
+                            self._asset_paths[key] = path
+        return self._asset_paths
 
     def code_folder(self, props: Located, key: str, resource: Located | None = None) -> Path | None:
         """A local folder the package is built from; None for S3, inline code or an intrinsic."""
