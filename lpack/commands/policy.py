@@ -92,6 +92,19 @@ def _has_invoke_config(resources: object, function: str) -> bool:
     return False
 
 
+# The logical IDs of the functions the AWS CDK adds for its own constructs, whose Python code is
+# the CDK's (BucketDeployment's handler: it copies with the AWS CLI, which lpack cannot follow, and
+# invalidates CloudFront only when given a distribution): their role is the CDK's to grant, so the
+# rules that compare code with role do not judge them. CDK names each singleton after a fixed
+# UUID, then a hash.
+CDK_INTERNAL_FUNCTIONS = ("CustomCDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C",)
+
+
+def cdk_internal(name: str) -> bool:
+    """Whether the function is one the AWS CDK adds for its own constructs (`CDK_INTERNAL_FUNCTIONS`)."""
+    return name.startswith(CDK_INTERNAL_FUNCTIONS)
+
+
 def code_use(unit_plan: Plan, template: Template | None = None) -> CodeUse | None:
     """What the unit's function code calls, read from its source folder as it will be packaged
     (the user's excludes applied); None when there is no source or the handler cannot be read."""
@@ -101,7 +114,7 @@ def code_use(unit_plan: Plan, template: Template | None = None) -> CodeUse | Non
     from lpack.plan import packaged_root
 
     unit = unit_plan.unit
-    if unit.source is None or not unit.handler or unit.kind != "function":
+    if unit.source is None or not unit.handler or unit.kind != "function" or cdk_internal(unit.name):
         return None
     user = select.spec(unit.exclude)
     files = [(rel, path) for rel, path in unit_plan.packaged_files() if not user.match_file(rel)]

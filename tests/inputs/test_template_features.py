@@ -428,3 +428,35 @@ def test_a_synth_without_asset_metadata_finds_the_asset_by_its_manifest(
     main(["check", str(template), "--format", "json"])
     codes = [f["code"] for f in json.loads(capsys.readouterr().out)["findings"]]
     assert codes == (["LP209"] if manifest else ["LP361"])
+
+
+@pytest.mark.parametrize(("logical_id", "judged"), [
+    ("CustomCDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C81C01536", False),  # the CDK's own handler
+    ("ApiHandler5E7490E8", True),  # near miss: the user's function with the same code is judged
+])
+def test_the_cdks_own_functions_are_not_judged_against_their_role(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], logical_id: str, judged: bool) -> None:
+    """serverless-patterns' cloudfront-cff-s3-cdk-python: BucketDeployment's handler invalidates
+    CloudFront only when given a distribution, and copies with the AWS CLI lpack cannot follow."""
+    out = tmp_path / "cdk.out"
+    (out / "asset.0a1b").mkdir(parents=True)
+    (out / "asset.0a1b" / "index.py").write_text(
+        "import boto3\n\ncloudfront = boto3.client('cloudfront')\n\n\ndef handler(event, context):\n"
+        "    if event.get('DistributionId'):\n"
+        "        cloudfront.create_invalidation(DistributionId=event['DistributionId'], InvalidationBatch={})\n")
+    template = {"Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "ManagedPolicyArns": ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
+            "Policies": [{"PolicyName": "s3", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*"}]}}]}},
+        logical_id: {"Type": "AWS::Lambda::Function", "Properties": {
+            "Code": {"S3Bucket": "cdk-assets", "S3Key": "0a1b.zip"}, "Handler": "index.handler",
+            "Runtime": "python3.13", "Role": {"Fn::GetAtt": ["Role", "Arn"]}},
+            "Metadata": {"aws:asset:path": "asset.0a1b", "aws:asset:property": "Code"}}}}
+    path = out / "AppStack.template.json"
+    path.write_text(json.dumps(template))
+    main(["check", str(path), "--format", "json"])
+    codes = {f["code"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert ("LP570" in codes) is judged
