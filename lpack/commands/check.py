@@ -468,7 +468,7 @@ def _unit_package(unit_plan: Plan, source: bool = False, note: Callable[[str], N
     user = select.spec(unit.exclude)
     files = [(rel, path) for rel, path in unit_plan.packaged_files() if not user.match_file(rel)]
     index = index_directory(packaged_root(unit.source), files)
-    provided = _provided(unit, target).union(*(_provided(layer, target) for layer in described))
+    provided = _provided([unit, *described], target)
     subject = PackageSubject(package=index, kind=unit.kind, layers=layers, layer_count=len(unit.layers),
                              upload=unit.upload, function=unit.name, target=target, handler=handler,
                              provided=provided, is_source=True, described_layers=len(described),
@@ -476,15 +476,46 @@ def _unit_package(unit_plan: Plan, source: bool = False, note: Callable[[str], N
     return engine.check_package(subject)
 
 
-def _provided(unit: Unit, target: Target) -> frozenset[str]:
-    """Top-level import names the declared dependencies will install (a source folder has none
-    yet), guessed from their names: the lock's set for the target, or the requirements' names.
-    A layer's own source adds its top-level modules and packages."""
-    names = set(_top_level(unit.source) if unit.kind == "layer" and unit.source else ())
-    for name in _declared_names(unit, target):
+def _provided(units: list[Unit], target: Target) -> frozenset[str]:
+    """Top-level import names the units' declared dependencies will install (a source folder has
+    none yet), guessed from their names: the lock's set for the target, or the requirements'
+    names. A layer's own source adds its top-level modules and packages."""
+    names: set[str] = set()
+    prefixes: set[str] = set()
+    for unit in units:
+        names.update(_top_level(unit.source) if unit.kind == "layer" and unit.source else ())
+        _guess(_declared_names(unit, target), names, prefixes)
+    return _GuessedNames(names, prefixes)
+
+
+def _guess(declared: list[str], names: set[str], prefixes: set[str]) -> None:
+    for name in declared:
         normal = name.lower().replace("-", "_").replace(".", "_")
-        names |= {normal, normal.removeprefix("python_"), *_KNOWN_IMPORT_NAMES.get(normal, ())}
-    return frozenset(names)
+        names |= {normal, normal.removeprefix("python_"), normal.removesuffix("_py"), normal.replace("_", ""),
+                  *_KNOWN_IMPORT_NAMES.get(normal, ())}
+        words = normal.split("_")
+        if len(words) >= 3:  # aurora-dsql-python-connector installs aurora_dsql_psycopg2 ...
+            prefixes.add("_".join(words[:2]) + "_")
+
+
+class _GuessedNames(frozenset):  # type: ignore[type-arg]
+    """Import names guessed from distribution names (a source folder has nothing installed yet):
+    matched without case (PyPDF2 installs ``PyPDF2``), and, for a name of three words or more,
+    by its first two (aurora-dsql-python-connector installs ``aurora_dsql_psycopg2``). A wrong
+    guess only keeps LP209 quiet until the built package is checked, where the real names are."""
+
+    prefixes: frozenset[str]
+
+    def __new__(cls, names: set[str], prefixes: set[str]) -> _GuessedNames:  # noqa: PYI034  no Self on 3.10
+        made = super().__new__(cls, {n.lower() for n in names})
+        made.prefixes = frozenset(prefixes)
+        return made
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        low = name.lower()
+        return frozenset.__contains__(self, low) or low.startswith(tuple(self.prefixes))
 
 
 def _declared_names(unit: Unit, target: Target) -> list[str]:

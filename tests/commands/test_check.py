@@ -259,3 +259,19 @@ def test_a_zip_older_than_its_inputs_is_set_aside_for_the_source(tmp_path: Path,
     (root / "lambda_function.py").touch()
     assert main(["check", str(root)]) == 1
     assert "older than its inputs" not in capsys.readouterr().err
+
+
+def test_source_check_guesses_import_names_that_differ_from_the_distribution(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """serverless-patterns' apigw-lambda-dsql and s3-lambda-bedrock-aoss, checked before a build:
+    opensearch-py installs opensearchpy, PyPDF2 keeps its case, aurora-dsql-python-connector
+    installs aurora_dsql_psycopg2. A module none of them can install is still reported."""
+    root = tmp_path / "fn"
+    root.mkdir()
+    (root / "requirements.txt").write_text("opensearch-py==2.8.0\nPyPDF2==3.0.1\naurora-dsql-python-connector==1.0\n")
+    (root / "lambda_function.py").write_text(
+        "import aurora_dsql_psycopg2\nimport opensearchpy\nimport PyPDF2\nimport requests\n\n\n"
+        "def lambda_handler(event, context):\n    return 1\n")
+    assert main(["check", str(root), "--format", "json"]) == 1
+    findings = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["code"] == "LP209"]
+    assert [(f["line"], "No module named 'requests'" in f["message"]) for f in findings] == [(4, True)]
