@@ -432,8 +432,10 @@ def _unit_package(unit_plan: Plan, source: bool = False, note: Callable[[str], N
     built = unit_plan.artifact
     layer_zips = unit_plan.layer_artifacts()
     built_layers = [z for z in layer_zips.values() if z.is_file()]
-    # a project layer not built yet: its declared dependencies tell what it will provide
-    described = [project.unit(name) for name, z in layer_zips.items() if not z.is_file()]
+    # a project layer not built yet is described by its declaration, unless lpack does not build
+    # it (its own Makefile does): then it is a layer lpack cannot see, as one from another stack
+    described = [layer for name, z in layer_zips.items() if not z.is_file()
+                 if (layer := project.unit(name)).settings.features.not_here() is None]
     handler = unit.handler if unit.kind == "function" else None
     if built.is_file() and not source and unit_plan.built_here:
         from lpack.bundle.builder import stale_package

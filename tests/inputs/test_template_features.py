@@ -379,6 +379,11 @@ def test_a_layer_its_own_makefile_builds_is_left_to_sam(tmp_path: Path, capsys: 
     assert (tmp_path / "dist" / "Deps.zip").exists() == built
     assert ("Deps: not built: `sam build` makes it with deps/Makefile (BuildMethod: makefile)" in err) == (not built)
     assert (tmp_path / "dist" / "Fn.zip").exists()  # its import is the layer's to provide: no LP209 either way
+    if not built:  # checked from the sources before any build, with nothing in the folder: still its Makefile's
+        (tmp_path / "dist" / "Fn.zip").unlink()
+        (tmp_path / "deps" / "jose.py").unlink()
+        main(["check", str(template), "--format", "json"])
+        assert "LP209" not in {f["code"] for f in json.loads(capsys.readouterr().out)["findings"]}
 
 
 @pytest.mark.parametrize(("code_uri", "handler", "expected"), [
