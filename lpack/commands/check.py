@@ -461,8 +461,9 @@ def _unit_package(unit_plan: Plan, source: bool = False, note: Callable[[str], N
         findings = check_index.package_findings(built, built_layers, parts, compute)
         return at_source_files(findings, unit_plan.packaged_files) if unit_plan.built_here else findings
     layers = tuple(read_package(z) for z in built_layers)
-    looked(unit.kind, "source" if unit.source is not None else "settings")
-    if unit.source is None:
+    elsewhere = unit.settings.features.not_here() is not None  # a layer its own Makefile builds: not its folder
+    looked(unit.kind, "source" if unit.source is not None and not elsewhere else "settings")
+    if unit.source is None or elsewhere:
         return []
     from lpack.core import select
     from lpack.plan import packaged_root

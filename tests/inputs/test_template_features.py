@@ -384,6 +384,8 @@ def test_a_layer_its_own_makefile_builds_is_left_to_sam(tmp_path: Path, capsys: 
         (tmp_path / "deps" / "jose.py").unlink()
         main(["check", str(template), "--format", "json"])
         assert "LP209" not in {f["code"] for f in json.loads(capsys.readouterr().out)["findings"]}
+        main(["check", str(template)])  # and it says the layer's folder was not read as the layer
+        assert "1 layer from settings" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("code_uri", "handler", "expected"), [
