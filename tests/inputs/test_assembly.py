@@ -54,9 +54,40 @@ def test_several_stacks_are_named_for_the_user_to_pick(tmp_path: Path, capsys: p
     assert main(["check", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith(f"lpack: error: {out / 'manifest.json'}: the cloud assembly holds 2 stacks: ")
+    assert err.startswith(f"lpack: error: {out / 'manifest.json'}: 2 of the cloud assembly's stacks have Python "
+                          "Lambda functions: ")
     assert "OrdersStack (" in err and "OrdersStackEu (" in err and "pass the template of the one to use" in err
     assert main(["check", str(out / "OrdersStackEu.template.json")]) == 0  # the one picked
+
+
+def _add_stack(out: Path, name: str, resources: dict[str, object]) -> None:
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["artifacts"][name] = {"type": "aws:cloudformation:stack", "environment": "aws://unknown-account/unknown-region",
+                                   "properties": {"templateFile": f"{name}.template.json"}, "displayName": name}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    (out / f"{name}.template.json").write_text(json.dumps({"Resources": resources}))
+
+
+def test_the_one_stack_with_python_functions_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """serverless-patterns' apigw-canary-deployment-cdk: a canary stack beside the application's."""
+    out = app(tmp_path) / "cdk.out"
+    _add_stack(out, "NetworkStack", {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}}})
+    _add_stack(out, "EdgeStack", {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Runtime": "nodejs22.x"}}})
+    assert main(["build", str(out), "-q"]) == 0
+    assert sorted(p.name for p in (out / "dist").glob("*.zip")) == ["OrdersFunctionC129706A.zip",
+                                                                 "ReportsFunctionA1118E46.zip"]
+
+
+def test_an_assembly_without_python_functions_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """serverless-patterns' cloudfront-agentcore-runtime-cdk: AgentCore, no Lambda function."""
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    (out / "manifest.json").write_text(json.dumps({"version": "48.0.0", "artifacts": {}}))
+    for name in ("AgentsStack", "FrontStack"):
+        _add_stack(out, name, {"Bucket": {"Type": "AWS::S3::Bucket"}})
+    assert main(["check", str(out)]) == 2
+    assert capsys.readouterr().err == (f"lpack: error: {out / 'manifest.json'}: none of the cloud assembly's 2 stacks "
+                                       "has a Python Lambda function; lpack builds and checks those\n")
 
 
 @pytest.mark.parametrize(("manifest", "message"), [

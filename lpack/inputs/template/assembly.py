@@ -3,8 +3,9 @@
 The assembly's ``manifest.json`` lists its artifacts; each ``aws:cloudformation:stack`` names its
 ``templateFile``, relative to the assembly, and a stage is a nested assembly
 (``cdk:cloud-assembly``, ``directoryName``). A CDK app's folder is read through its ``cdk.json``,
-whose ``output`` names the assembly (``cdk.out`` by default). One stack is the template; several
-are named so the user picks one, as ``cdk deploy STACK`` does.
+whose ``output`` names the assembly (``cdk.out`` by default). One stack is the template; of
+several, the one with Python Lambda functions, else they are named so the user picks one, as
+``cdk deploy STACK`` does.
 """
 
 from __future__ import annotations
@@ -41,11 +42,36 @@ def assembly_template(folder: Path) -> Path | None:
     if not stacks:
         raise ConfigError(f"{folder / MANIFEST}: the cloud assembly holds no CloudFormation stack")
     if len(stacks) > 1:
-        shown = ", ".join(f"{name} ({_shown(path)})" for name, path in stacks[:6])
-        more = f" and {len(stacks) - 6} more" if len(stacks) > 6 else ""
-        raise ConfigError(f"{folder / MANIFEST}: the cloud assembly holds {len(stacks)} stacks: {shown}{more}; "
-                          "pass the template of the one to use")
+        python = [stack for stack in stacks if _has_python_function(stack[1])]
+        if len(python) == 1:  # a network or data stack beside the one with the functions
+            return python[0][1]
+        if not python:
+            raise ConfigError(f"{folder / MANIFEST}: none of the cloud assembly's {len(stacks)} stacks has a Python "
+                              "Lambda function; lpack builds and checks those")
+        shown = ", ".join(f"{name} ({_shown(path)})" for name, path in python[:6])
+        more = f" and {len(python) - 6} more" if len(python) > 6 else ""
+        raise ConfigError(f"{folder / MANIFEST}: {len(python)} of the cloud assembly's stacks have Python Lambda "
+                          f"functions: {shown}{more}; pass the template of the one to use")
     return stacks[0][1]
+
+
+_FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
+
+
+def _has_python_function(template: Path) -> bool:
+    """Whether the stack's template has a Lambda function on a Python runtime (or one whose runtime
+    it does not spell out: a parameter, a mapping)."""
+    try:
+        resources = json.loads(template.read_text(encoding="utf-8")).get("Resources")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError, RecursionError):
+        return True  # the template is read, and its error reported, once chosen
+    for resource in resources.values() if isinstance(resources, dict) else ():
+        if isinstance(resource, dict) and resource.get("Type") in _FUNCTION_TYPES:
+            props = resource.get("Properties")
+            runtime = props.get("Runtime") if isinstance(props, dict) else None
+            if not isinstance(runtime, str) or runtime.startswith("python"):
+                return True
+    return False
 
 
 def _shown(path: Path) -> str:
