@@ -415,12 +415,15 @@ def _template_policies(template: Template, unit: Unit, unit_plan: Plan | None = 
     if iam.role_known:
         from lpack.commands.policy import sam_policy_templates
 
-        # a SAM function's policy templates, as SAM writes them into its role; one lpack cannot
-        # expand leaves the role unread in part, and the rules that need every grant stay quiet
-        templates, gaps = sam_policy_templates(template, unit.name) if iam.templates else ((), ())
+        # a SAM function's policy templates, as SAM writes them into its role (the code's reading
+        # expanded them already, when there is code); one lpack cannot expand leaves the role
+        # unread in part, and the rules that need every grant stay quiet
+        code = _code(unit_plan, template)
+        templates, gaps = ((code.grants, code.role_gaps) if code is not None
+                           else sam_policy_templates(template, unit.name) if iam.templates else ((), ()))
         findings += engine.check_role((*iam.managed, *iam.customer), iam.inline, display_path(template.path),
                                 unit.name, len(iam.opaque), len(iam.unreadable) + len(gaps),
-                                unit.settings.features, _code(unit_plan, template), templates)
+                                unit.settings.features, code, templates)
     return findings
 
 

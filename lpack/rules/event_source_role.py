@@ -30,9 +30,10 @@ def event_source_role_cannot_read(r: Rule, s: RoleSubject) -> Iterator[Finding]:
 
     The role SAM generates for a function without `Role:` gets the source's AWS managed policy
     from SAM itself for a SAM event, so it is not flagged; its policy templates
-    (`SQSPollerPolicy`, `DynamoDBStreamReadPolicy`) count as the statements SAM makes of them. A role from outside the template is not judged, nor is
-    one with policies lpack cannot read (managed policies it does not know, such as
-    `AWSLambdaSQSQueueExecutionRole`, or documents made at deployment): the rule stays quiet.
+    (`SQSPollerPolicy`, `DynamoDBStreamReadPolicy`) count as the statements SAM makes of them. A
+    role from outside the template is not judged, nor is one with policies lpack cannot read
+    (managed policies it does not know, such as `AWSLambdaSQSQueueExecutionRole`, or documents
+    made at deployment): the rule stays quiet.
     Kinesis, Amazon MQ, MSK, self-managed Kafka and DocumentDB sources are not judged yet.
     Push sources (API Gateway, SNS, S3, EventBridge) need nothing from the role: those services
     invoke the function through its resource-based policy.
