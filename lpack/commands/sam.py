@@ -171,6 +171,7 @@ def sam_makefile(template: Path, functions: Sequence[str] = ()) -> tuple[list[Ma
     ``Metadata: BuildMethod: makefile`` lines the template still needs."""
     from lpack.inputs.template import load_template
     from lpack.inputs.template.loader import read_template
+    from lpack.inputs.template.project import sam_makefile
 
     loaded = load_template(template)
     data: Any = read_template(template) or {}
@@ -191,11 +192,8 @@ def sam_makefile(template: Path, functions: Sequence[str] = ()) -> tuple[list[Ma
     root = template.parent.resolve()
     for unit in wanted:
         resource = resources.get(unit.name)
-        metadata = resource.get("Metadata") if isinstance(resource, dict) else None
-        context = metadata.get("ContextPath") if isinstance(metadata, dict) else None
-        folder = (root / context).resolve() if isinstance(context, str) else unit.source
-        assert folder is not None
-        by_makefile.setdefault(folder / "Makefile", []).append(unit.name)
+        assert unit.source is not None
+        by_makefile.setdefault(sam_makefile(resource, unit.source, root), []).append(unit.name)
         if (edit := _template_edit(unit.name, resource, resources)) is not None:
             edits.append(edit)
     results = [_write_makefile(makefile, template.resolve(), names) for makefile, names in by_makefile.items()]

@@ -123,14 +123,7 @@ class _Reader:
             return None  # another language, or a retired Python (python2.7, python3.6) lpack has no facts for
         code_key = "CodeUri" if resource.get("Type") == SAM_FUNCTION else "Code"
         inline = code_key == "CodeUri" and "InlineCode" in props  # SAM takes it over a CodeUri (SAM_INLINE_URL)
-        source = None if image or inline else self.code_folder(props, code_key, resource)
-        if source is None and code_key == "CodeUri" and not (image or inline) and "CodeUri" not in props \
-                and not self.built:
-            source = self.root  # `sam build` and `sam deploy` package the template's folder (SAM_DEFAULT_CODEURI)
-        only: Path | None = None  # a CodeUri that names one Python file: the package is that file alone
-        code = self.local_code(props, code_key, resource) if source is None and not (image or inline) else None
-        if code is not None and code.is_file() and code.suffix == ".py":
-            source, only = code.parent, code
+        source, only = (None, None) if image or inline else self.function_code(props, code_key, resource)
         lines = {"function": self.resources.line_of(name), "handler": props.line_of("Handler"),
                  "runtime": props.line_of("Runtime"), "architecture": props.line_of("Architectures"),
                  "source": props.line_of("CodeUri" if "CodeUri" in props else "Code"),
@@ -189,6 +182,19 @@ class _Reader:
             out[str(key)] = self.resolver.text(value) if is_intrinsic(value) else _cfn_string(value)
             lines.setdefault(str(key), variables.line_of(key))
         return out
+
+    def function_code(self, props: Located, key: str, resource: Located) -> tuple[Path | None, Path | None]:
+        """The folder a .zip function is built from, and the one file it holds alone when its CodeUri
+        names a Python file; (None, None) for code that is not on this disk. A SAM function with no
+        CodeUri is built from the template's folder, as `sam build` and `sam deploy` package it
+        (SAM_DEFAULT_CODEURI)."""
+        code = self.local_code(props, key, resource)
+        if code is not None and code.is_file() and code.suffix == ".py":
+            return code.parent, code
+        folder = self.code_folder(props, key, resource)
+        if folder is None and key == "CodeUri" and "CodeUri" not in props and not self.built:
+            return self.root, None
+        return folder, None
 
     def local_code(self, props: Located, key: str, resource: Located | None = None) -> Path | None:
         """Where a code property points on this disk; None for S3, inline code or an intrinsic. A
@@ -281,11 +287,12 @@ class _Reader:
         source = folder / "python" if (folder / "python").is_dir() else folder
         runtimes = self.resolver.value(props.get("CompatibleRuntimes"))
         known = [r for r in runtimes if isinstance(r, str) and r in RUNTIMES] if isinstance(runtimes, list) else []
-        choice = Choice(requirements=requirements) if requirements.is_file() else Choice()
-        if not requirements.is_file():  # a uv workspace member holding the layer's dependencies
+        if requirements.is_file():
+            choice = Choice(requirements=requirements)
+        else:  # a uv workspace member holding the layer's dependencies, if it is one
             from lpack.inputs.declared import workspace_lock
 
-            choice = workspace_lock(folder) or choice
+            choice = workspace_lock(folder) or Choice()
         built = self.built
         settings = FunctionSettings()
         makefile = _own_makefile(resource, folder, self.root)
@@ -316,6 +323,14 @@ def _declares_anything(folder: Path) -> bool:
     return bool(scan(folder)) or (folder / "setup.py").is_file()
 
 
+def sam_makefile(resource: object, folder: Path, root: Path) -> Path:
+    """The Makefile `sam build` runs for a resource with ``BuildMethod: makefile``: in its
+    Metadata's ``ContextPath`` (relative to the template's folder ``root``), else in its code ``folder``."""
+    metadata = resource.get("Metadata") if isinstance(resource, dict) else None
+    context = metadata.get("ContextPath") if isinstance(metadata, dict) else None
+    return ((root / context).resolve() if isinstance(context, str) else folder) / "Makefile"
+
+
 def _own_makefile(resource: Located, folder: Path, root: Path) -> Path | None:
     """The Makefile `sam build` runs for a resource with ``Metadata: BuildMethod: makefile`` (in its
     ``ContextPath``, else its code folder), unless `lpack sam-makefile` wrote it (that one runs
@@ -323,8 +338,7 @@ def _own_makefile(resource: Located, folder: Path, root: Path) -> Path | None:
     metadata = resource.get("Metadata")
     if not isinstance(metadata, Located) or str(metadata.get("BuildMethod", "")).strip().lower() != "makefile":
         return None
-    context = metadata.get("ContextPath")
-    makefile = (root / context if isinstance(context, str) else folder) / "Makefile"
+    makefile = sam_makefile(resource, folder, root)
     try:
         text = makefile.read_text(encoding="utf-8", errors="replace")
     except OSError:
