@@ -420,13 +420,13 @@ def _pins_disagree(lock: Path, requirements_in: Path) -> str | None:
     beside it that the lock pins otherwise is what can be told."""
     from lpack.inputs.requirements_file import read_requirements
 
-    pins = {canonical(str(p.get("name", ""))): str(p.get("version", "")) for p in read_toml(lock).get("packages", [])
-            if isinstance(p, dict)}
+    versions, _local = _lock_contents(lock)
     for line in read_requirements(requirements_in).lines:
         exact = _EXACT.match(line)
-        if exact and canonical(exact[1]) in pins and pins[canonical(exact[1])] != exact[2]:
-            name = canonical(exact[1])
-            return (f"{requirements_in.name} pins {name}=={exact[2]} but {lock.name} has {pins[name]}; "
+        name = canonical(exact[1]) if exact else ""
+        if exact and name in versions and exact[2] not in versions[name]:
+            return (f"{requirements_in.name} pins {name}=={exact[2]} but {lock.name} has "
+                    f"{', '.join(sorted(versions[name]))}; "
                     f"lock it again (`pip lock -r {requirements_in.name} -o {lock.name}`)")
     return None
 
