@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from lpack.core.targets import RUNTIMES, Runtime, lifecycle
 
 if TYPE_CHECKING:
-    from packaging.specifiers import SpecifierSet
+    from collections.abc import Callable
 
 # uv's request forms: 3.12, 3.12.4, cpython-3.12, cpython3.12, cpython-3.12.4-linux-x86_64-gnu
 _VERSION = re.compile(r"(?:cpython-?)?(?P<major>\d+)\.(?P<minor>\d+)(?:\.\d+)?(?:-\S*)?")
@@ -75,11 +75,10 @@ def _from_requires_python(root: Path, today: dt.date) -> tuple[Runtime | None, s
         allowed = SpecifierSet(spec)
     except InvalidSpecifier:
         return None, "", f"requires-python {spec!r} is not a version specifier"
-    creatable = [r for r in RUNTIMES.values() if lifecycle(r, today) != "blocked"]
-    fitting = [r for r in creatable if _allows_series(allowed, r.python)]
-    if not fitting:
+    newest = _newest(today, allowed.contains)
+    if newest is None:
         return None, "", f"requires-python {spec!r} allows no Lambda runtime's Python"
-    return max(fitting, key=lambda r: r.python), f"requires-python {spec!r}", ""
+    return newest, f"requires-python {spec!r}", ""
 
 
 def _from_poetry_python(root: Path, today: dt.date) -> tuple[Runtime | None, str, str]:
@@ -92,19 +91,20 @@ def _from_poetry_python(root: Path, today: dt.date) -> tuple[Runtime | None, str
         return None, "", ""
     where = f"[tool.poetry.dependencies] python {constraint!r}"
     try:
-        creatable = [r for r in RUNTIMES.values() if lifecycle(r, today) != "blocked"]
-        fitting = [r for r in creatable
-                   if any(allows(constraint, f"{r.python[0]}.{r.python[1]}.{patch}") for patch in range(40))]
+        newest = _newest(today, lambda version: allows(constraint, version))
     except ValueError:
         return None, "", f"{where} is not a version constraint"
-    if not fitting:
+    if newest is None:
         return None, "", f"{where} allows no Lambda runtime's Python that can still be created"
-    return max(fitting, key=lambda r: r.python), where, ""
+    return newest, where, ""
 
 
-def _allows_series(allowed: SpecifierSet, python: tuple[int, int]) -> bool:
-    """Whether some ``X.Y.patch`` satisfies the specifier: Lambda updates the patch release."""
-    return any(allowed.contains(f"{python[0]}.{python[1]}.{patch}") for patch in range(40))
+def _newest(today: dt.date, allows: Callable[[str], bool]) -> Runtime | None:
+    """The newest runtime Lambda still creates whose Python series ``allows`` lets in: some
+    ``X.Y.patch`` of it, as Lambda updates the patch release."""
+    fitting = [r for r in RUNTIMES.values() if lifecycle(r, today) != "blocked"
+               and any(allows(f"{r.python[0]}.{r.python[1]}.{patch}") for patch in range(40))]
+    return max(fitting, key=lambda r: r.python) if fitting else None
 
 
 def _requires_python(pyproject: Path) -> str | None:
