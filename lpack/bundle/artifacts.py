@@ -272,15 +272,15 @@ def _staged(remote: RemoteCache, name: str, members_of: Callable[[dict[str, Any]
     staged: list[tuple[Path, Path]] = []
     try:
         # each zip is checked and written on threads while the next ones arrive
-        with ThreadPoolExecutor(8, thread_name_prefix="lpack-flush") as flushing:
+        with ThreadPoolExecutor(8, thread_name_prefix="lpack-stage") as writers:
             try:
                 with remote.stream(name) as body:
                     if body is None:
                         return None
                     records = _unpack(_TarStream(body), members_of, cancelled=cancelled, staging=_Staging(
-                        staged, flushing, threading.BoundedSemaphore(_STAGED_AHEAD), set()))
+                        staged, writers, threading.BoundedSemaphore(_STAGED_AHEAD), set()))
             except BaseException:
-                _drop(staged, flushing)  # whatever went wrong, nothing staged is left behind
+                _drop(staged, writers)  # whatever went wrong, nothing staged is left behind
                 raise
     except _Cancelled:
         return None
@@ -680,7 +680,7 @@ class _TarStream:
 
 class _Staging(NamedTuple):
     files: list[tuple[Path, Path]]  # (temporary file, destination)
-    flushing: Any  # the threads that check and write each
+    writers: Any  # the threads that check and write each
     room: Any  # a semaphore: how many read packages may wait for those threads (memory stays bounded)
     folders: set[Path]  # the destinations' folders, made once each
 
@@ -744,7 +744,7 @@ def _stage(source: Any, dest: Path, record: Mapping[str, Any], staging: _Staging
     staging.files.append((tmp, dest))  # removed, should anything fail, once the threads are done
     staging.room.acquire()
     try:
-        return staging.flushing.submit(_write_checked, data, tmp, dest, record, staging.room)
+        return staging.writers.submit(_write_checked, data, tmp, dest, record, staging.room)
     except BaseException:
         staging.room.release()
         raise
@@ -783,8 +783,8 @@ def _close(out: Any, dest: Path) -> None:
         raise cannot_write(dest, exc) from exc
 
 
-def _drop(staged: list[tuple[Path, Path]], flushing: Any) -> None:
-    flushing.shutdown(wait=True)  # every staged file closed
+def _drop(staged: list[tuple[Path, Path]], writers: Any) -> None:
+    writers.shutdown(wait=True)  # every staged file closed
     _remove(staged)
 
 
