@@ -346,6 +346,22 @@ def test_a_folder_the_nearest_uv_lock_does_not_lock_stays_unlocked(sam_workspace
     assert (member.lock, member.package) == (root / "uv.lock", "api")
 
 
+def test_a_member_the_workspace_lists_but_its_lock_does_not_is_refused(sam_workspace: Path, tmp_path: Path) -> None:
+    """A member added to [tool.uv.workspace] without `uv lock` again: not built unlocked in silence."""
+    from lpack.core.errors import ConfigError
+    from lpack.inputs.declared import choose
+
+    root = copy(sam_workspace, tmp_path / "ws")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('members = ["lambda/api", "layers/common"]',
+                                                       'members = ["lambda/*", "layers/common"]'))
+    new = write(root / "lambda" / "orders", {"pyproject.toml": '[project]\nname = "orders"\nversion = "1"\n'
+                                                               'dependencies = ["alpha"]\n'})
+    with pytest.raises(ConfigError, match=r"uv.lock: the uv workspace lists .*lambda/orders as a member, but uv.lock "
+                                          r"does not lock it; run `uv lock`"):
+        choose([new], "orders")
+
+
 # --- "same answer everywhere": check, check --files, invoke agree with build --------------------
 
 

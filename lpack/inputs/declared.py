@@ -115,6 +115,9 @@ def _in_workspace(folder: Path) -> Choice | None:
         lock = parent / "uv.lock"
         if lock.is_file():
             name = _member(lock, folder)
+            if name is None and _lists_member(parent / "pyproject.toml", folder):
+                raise ConfigError(f"{display_path(lock)}: the uv workspace lists {display_path(folder)} as a member, "
+                                  "but uv.lock does not lock it; run `uv lock` (lpack installs what the lock pins)")
             if name is None:
                 return None  # the nearest uv.lock is another project's: not this folder's lock
             _refuse_stale(lock)
@@ -124,6 +127,25 @@ def _in_workspace(folder: Path) -> Choice | None:
         if (parent / ".git").exists():
             return None  # the repository's root: a workspace does not reach above it
     return None
+
+
+def _lists_member(pyproject: Path, folder: Path) -> bool:
+    """Whether the workspace root's ``[tool.uv.workspace] members`` (globs) names ``folder`` and
+    its ``exclude`` does not."""
+    from fnmatch import fnmatch
+
+    try:
+        workspace = read_toml(pyproject).get("tool", {}).get("uv", {}).get("workspace", {})
+        rel = folder.absolute().relative_to(pyproject.parent.absolute()).as_posix()
+    except (ConfigError, AttributeError, ValueError):
+        return False
+    if not isinstance(workspace, dict):
+        return False
+
+    def named(key: str) -> bool:
+        patterns = workspace.get(key, [])
+        return isinstance(patterns, list) and any(isinstance(p, str) and fnmatch(rel, p.strip("/")) for p in patterns)
+    return named("members") and not named("exclude")
 
 
 def _dedupe(found: Iterable[Found]) -> list[Found]:
