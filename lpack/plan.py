@@ -9,6 +9,7 @@ for a source folder that is itself a Python project, from where its wheel takes 
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from fnmatch import fnmatchcase
@@ -132,6 +133,7 @@ def _names(folder: Path) -> list[str]:
         return []
 
 
+@functools.lru_cache(maxsize=1024)  # 200 functions of one project list the same names at its root
 def _build_input(name: str) -> bool:
     return name in BUILD_INPUTS or any(fnmatchcase(name, pattern) for pattern in _BUILD_INPUT_PATTERNS)
 

@@ -63,16 +63,17 @@ class Judged(NamedTuple):
 
 
 def artifact_key(unit_plan: Plan, files: list[tuple[str, Path]], inputs_sha256: str, deps_key: str | None,
-                 options: Mapping[str, Any]) -> str:
+                 options: Mapping[str, Any], settings: Any = None) -> str:
     """The key of the package a unit builds into: the same on every machine whose build would
-    write the same bytes (make_key adds lpack's version)."""
+    write the same bytes (make_key adds lpack's version). ``settings``: the unit's, as
+    ``stamps.canonical`` gives them, when the caller has them already."""
     from lpack.bundle import zipwriter
     from lpack.bundle.stamps import canonical
 
     root = unit_plan.project.root
     return make_key({
         "artifact": ARTIFACT_FORMAT, "inputs": inputs_sha256, "deps": deps_key, "target": unit_plan.target.label,
-        "unit": portable(canonical(unit_plan.unit), str(root)), "options": portable(canonical(dict(options)), str(root)),
+        "unit": portable(canonical(unit_plan.unit) if settings is None else settings, str(root)), "options": portable(canonical(dict(options)), str(root)),
         "modes": [zipwriter.file_mode(path) for _rel, path in files], "date": list(zipwriter.source_date()),
     })
 

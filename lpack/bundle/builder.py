@@ -476,6 +476,7 @@ class _Builder:
         self._requirements_read: dict[Path, Requirements] = {}  # a requirements file -> what it says
         self._local_stat_lists: dict[tuple[Path, ...], list[Any]] = {}  # local paths -> their stats (stamps)
         self._stamp_keys: dict[str, str] = {}  # unit name -> its stamp's key
+        self._unit_settings: dict[str, Any] = {}  # unit name -> its settings as canonical JSON (in both its keys)
         self._stamped_inputs: dict[str, dict[str, Any]] = {}  # unit name -> what its stamp records of its inputs
         self._stamp_book: StampBook | None = None  # the stamps of this project's builds (made on first use)
         self._book_lock = threading.Lock()
@@ -720,7 +721,8 @@ class _Builder:
 
                 options["slim"] = tools(unit_plan.target, self.options.find_python)
             inputs = inputs_digest(unit_plan, files)
-            self._artifact_keys[unit.name] = (artifact_key(unit_plan, files, inputs, deps_key, options), inputs)
+            self._artifact_keys[unit.name] = (artifact_key(unit_plan, files, inputs, deps_key, options,
+                                                           self._settings(unit)), inputs)
         return self._artifact_keys[unit.name]
 
     def _fetched(self, unit_plan: Plan, built: _Built, start: float) -> tuple[Artifact, list[Finding]] | None:
@@ -892,9 +894,15 @@ class _Builder:
         return known
 
     def _work_out_stamp_key(self, unit_plan: Plan) -> str:
+        return make_key({**self._shared_stamp_parts(), "unit": self._settings(unit_plan.unit), "target": unit_plan.target.label})
+
+    def _settings(self, unit: Unit) -> Any:
+        """The unit's settings as canonical JSON, worked out once for its stamp's key and its package's."""
         from lpack.bundle.stamps import canonical
 
-        return make_key({**self._shared_stamp_parts(), "unit": canonical(unit_plan.unit), "target": unit_plan.target.label})
+        if (known := self._unit_settings.get(unit.name)) is None:
+            known = self._unit_settings[unit.name] = canonical(unit)
+        return known
 
     def _book(self) -> StampBook:
         """The stamps of this project's builds (lpack.bundle.stamps.StampBook), one per run."""

@@ -102,8 +102,13 @@ def local_stats(paths: Iterable[Path]) -> list[Stat]:
     return found
 
 
+_PLAIN = frozenset((str, int, float, bool))
+
+
 def canonical(value: Any) -> Any:
     """A JSON-able form of settings that is the same in every run (no set order, no object ids)."""
+    if value is None or type(value) in _PLAIN:  # most of a unit's settings: asked first
+        return value
     if isinstance(value, tuple) and hasattr(value, "_fields"):
         return {f: canonical(getattr(value, f)) for f in value._fields}
     if isinstance(value, dict):

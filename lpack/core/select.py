@@ -195,37 +195,62 @@ def walk(root: Path, excludes: Matcher, skip: Iterable[Path] = (),
     skipped = {real(p) for p in skip}
     inside = [real(root)]  # where a linked file may point: root, and the folders linked into it
     allowed = (*(real(p) for p in within), inside[0])  # where a linked folder may point
+    yield from _walk(root, inside[0], "", excludes, skipped, inside, allowed)
 
-    for folder, dirs, files in os.walk(root, followlinks=True):
-        here = Path(folder)
-        real_here = here.resolve() if skipped else here  # once a folder: resolving every entry was most of a walk
-        rel_dir = here.relative_to(root).as_posix()
-        prefix = "" if rel_dir == "." else rel_dir + "/"
-        kept = []
-        for name in sorted(dirs):
-            path = here / name
-            if excludes.match_file(prefix + name + "/") or (skipped and _real(path, real_here) in skipped):
-                continue
-            if (path / "pyvenv.cfg").is_file():
-                continue  # a virtual environment, whatever its name
-            if path.is_symlink() and path.resolve() in (here.resolve(), *here.resolve().parents):
+
+def _walk(here: Path, real_here: Path, prefix: str, excludes: Matcher, skipped: set[Path], inside: list[Path],
+          allowed: tuple[Path, ...]) -> Iterator[tuple[str, Path]]:
+    """``walk`` below ``here`` (really ``real_here``), whose files are ``prefix`` + their names:
+    top-down as os.walk, one scandir a folder, and a path resolved only where it is a link."""
+    try:
+        with os.scandir(here) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError:
+        return  # as os.walk: a folder that cannot be listed is passed over
+    files, folders = [], []
+    for entry in entries:
+        if not _is_dir(entry):
+            files.append(entry)
+            continue
+        path = here / entry.name
+        if excludes.match_file(prefix + entry.name + "/"):
+            continue
+        real_path = path.resolve() if entry.is_symlink() else real_here / entry.name
+        if skipped and real_path in skipped:
+            continue
+        if os.path.isfile(os.path.join(entry.path, "pyvenv.cfg")):
+            continue  # a virtual environment, whatever its name
+        if entry.is_symlink():
+            if real_path == real_here or real_path in real_here.parents:
                 continue  # a link to a folder above: following it would never end
-            if path.is_symlink():
-                inside.append(_linked_folder(path, allowed))
-            kept.append(name)
-        dirs[:] = kept
-        for name in sorted(files):
-            rel = prefix + name
-            path = here / name
-            if not excludes.match_file(rel) and path.is_file() and not (skipped and _real(path, real_here) in skipped):
-                if path.is_symlink():
-                    _check_link(path, inside)
-                yield rel, path
+            inside.append(_linked_folder(path, allowed))
+        folders.append((entry.name, path, real_path))
+    for entry in files:
+        rel, path = prefix + entry.name, here / entry.name
+        if excludes.match_file(rel) or not _is_file(entry):
+            continue
+        link = entry.is_symlink()
+        if skipped and (path.resolve() if link else real_here / entry.name) in skipped:
+            continue
+        if link:
+            _check_link(path, inside)
+        yield rel, path
+    for name, path, real_path in folders:
+        yield from _walk(path, real_path, prefix + name + "/", excludes, skipped, inside, allowed)
 
 
-def _real(path: Path, real_folder: Path) -> Path:
-    """Where ``path`` really is, given where its folder really is: a link is resolved itself."""
-    return path.resolve() if path.is_symlink() else real_folder / path.name
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 # Folders of the running system, never source: /proc/self alone holds the build's environment and,
