@@ -406,7 +406,10 @@ def start_set_fetch(options: BuildOptions) -> SetFetcher | None:
     that does not use it (dist/ has its zips) costs it only its start."""
     if options.refresh or (settings := _remote_settings(options)) is None:
         return None
-    from lpack.bundle.artifacts import SetFetcher
+    from lpack.bundle.artifacts import SetFetcher, archives
+
+    if not archives():
+        return None  # no archive to download (lpack.bundle.artifacts)
     from lpack.bundle.remote import parse_url
 
     try:
@@ -817,7 +820,7 @@ class _Builder:
     def _fetch_set(self, units: list[Unit], started: SetFetcher | None) -> bool:
         from lpack.bundle import artifacts
 
-        if self.remote is None or self.options.refresh or len(units) < 2:
+        if self.remote is None or self.options.refresh or len(units) < 2 or not artifacts.archives():
             return False
         plans = []
         for unit in units:
@@ -864,7 +867,8 @@ class _Builder:
         """Upload the build's packages as one archive, when every unit has one in the remote cache."""
         from lpack.bundle import artifacts
 
-        if self.remote is None or self.remote.read_only or self.remote.failed is not None or len(units) < 2:
+        if self.remote is None or self.remote.read_only or self.remote.failed is not None or len(units) < 2 \
+                or not artifacts.archives():
             return
         by_name = {a.name: a for a in built}
         members = []

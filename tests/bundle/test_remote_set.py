@@ -1,4 +1,4 @@
-"""One archive per build in the remote cache (lpack.bundle.artifacts, ``builds/v1/SETKEY.tar``),
+"""One archive per build in the remote cache (lpack.bundle.artifacts, ``builds/v2/SETKEY.tar.zst``),
 against a real S3 server (moto's, as tests/bundle/test_remote.py starts it): a cold machine
 whose build another machine finished downloads every package in one request, and gets what
 the per-package path gives, byte for byte and word for word; any other set of units, or an
@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zstandard
 
-from lpack.bundle.artifacts import SetMember, set_key
+from lpack.bundle.artifacts import SET_FORMAT, SetMember, set_key
 from lpack.cli import main
 from tests.bundle.test_jobs import _zips
 from tests.bundle.test_remote import aws, bucket, objects, remote, s3, s3_server  # noqa: F401  (fixtures)
@@ -43,14 +44,31 @@ def machine(tmp_path: Path, name: str, wheels: Path, endpoint: str, bucket: str,
     return root, report, err
 
 
+BUILDS = f"team/lpack/builds/v{SET_FORMAT}/"
+
+
 def archives(endpoint: str, bucket: str) -> list[str]:  # noqa: F811
-    return [k for k in objects(endpoint, bucket) if k.startswith("team/lpack/builds/v1/") and k.endswith(".tar")]
+    return [k for k in objects(endpoint, bucket) if k.startswith(BUILDS) and k.endswith(".tar.zst")]
+
+
+def set_name(archive: str) -> str:
+    """The set key an archive's object name carries."""
+    return archive.split("/")[-1].removesuffix(".tar.zst")
+
+
+def tar_of(data: bytes) -> bytes:
+    """An archive's tar, decompressed."""
+    return zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True).read()
+
+
+def compressed(tar: bytes) -> bytes:
+    return zstandard.ZstdCompressor().compress(tar)
 
 
 def pointers(endpoint: str, bucket: str) -> dict[str, Any]:  # noqa: F811
     """The pointers to the last archive of each set of units, by object name: what each says."""
     return {k: json.loads(s3(endpoint).get_object(Bucket=bucket, Key=k)["Body"].read())
-            for k in objects(endpoint, bucket) if k.startswith("team/lpack/builds/v1/latest/")}
+            for k in objects(endpoint, bucket) if k.startswith(f"{BUILDS}latest/")}
 
 
 def delete(endpoint: str, bucket: str, keys: list[str]) -> None:  # noqa: F811
@@ -121,7 +139,7 @@ def test_a_change_to_one_function_misses_the_archive_and_fetches_the_rest_one_by
     assert {name: data for name, data in _zips(b / "dist").items() if name != f"{fn(5)}.zip"} == same
     assert len(archives(s3_server, bucket)) == 2  # B's build, every package now shared, is an archive of its own
     [pointer] = pointers(s3_server, bucket).values()  # the same units: one pointer, now to B's archive
-    assert f"team/lpack/builds/v1/{pointer['set']}.tar" in set(archives(s3_server, bucket)) - {archive}
+    assert f"{BUILDS}{pointer['set']}.tar.zst" in set(archives(s3_server, bucket)) - {archive}
 
     # the pull request's next job: its whole build from that archive, the changed function included
     c, report_c, err = machine(tmp_path, "c", wheels, s3_server, bucket, capsys, "--jobs", "2", project=pr)
@@ -134,20 +152,30 @@ def test_a_change_to_one_function_misses_the_archive_and_fetches_the_rest_one_by
     assert archive in archives(s3_server, bucket) and len(archives(s3_server, bucket)) == 3
 
 
-@pytest.mark.parametrize("damage", ["a flipped byte", "cut short", "not a tar", "a link among the zips"])
+@pytest.mark.parametrize("damage", ["a flipped byte in a zip", "a flipped byte in the compressed stream", "cut short",
+                                    "not an archive", "an uncompressed tar", "a link among the zips",
+                                    "a second frame after it"])
 def test_an_archive_that_is_not_whole_is_one_warning_and_each_package_is_fetched(
     tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str], damage: str,  # noqa: F811
 ) -> None:
     a, _report, _err = machine(tmp_path, "a", wheels, s3_server, bucket, capsys, "--jobs", "2")
     [archive] = archives(s3_server, bucket)
-    data = bytearray(s3(s3_server).get_object(Bucket=bucket, Key=archive)["Body"].read())
-    if damage == "a flipped byte":
-        data[len(data) // 2] ^= 0xFF  # inside one of the zips (the index is short, at the start)
+    data = s3(s3_server).get_object(Bucket=bucket, Key=archive)["Body"].read()
+    tar = bytearray(tar_of(data))
+    if damage == "a flipped byte in a zip":  # decompresses whole: the zip's sha256 is what catches it
+        tar[len(tar) // 2] ^= 0xFF  # inside one of the zips (the index is short, at the start)
+        data = compressed(bytes(tar))
+    elif damage == "a flipped byte in the compressed stream":
+        data = data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 0xFF]) + data[len(data) // 2 + 1:]
     elif damage == "cut short":
-        del data[len(data) * 2 // 3:]
+        data = data[:len(data) * 2 // 3]
+    elif damage == "an uncompressed tar":  # what SET_FORMAT 1 wrote
+        data = bytes(tar)
+    elif damage == "a second frame after it":
+        data += compressed(b"\0" * (1 << 20))
     elif damage == "a link among the zips":  # a valid tar, but one zip's member is a link elsewhere
         out = io.BytesIO()
-        with tarfile.open(fileobj=io.BytesIO(bytes(data))) as src, \
+        with tarfile.open(fileobj=io.BytesIO(bytes(tar))) as src, \
                 tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as dst:
             for i, member in enumerate(src.getmembers()):
                 if i == 2:
@@ -155,10 +183,10 @@ def test_an_archive_that_is_not_whole_is_one_warning_and_each_package_is_fetched
                     dst.addfile(member)
                 else:
                     dst.addfile(member, src.extractfile(member))
-        data = bytearray(out.getvalue())
+        data = compressed(out.getvalue())
     else:
-        data = bytearray(b"not an archive\n" * 100)
-    s3(s3_server).put_object(Bucket=bucket, Key=archive, Body=bytes(data))
+        data = b"not an archive\n" * 100
+    s3(s3_server).put_object(Bucket=bucket, Key=archive, Body=data)
 
     b, report_b, err = machine(tmp_path, "b", wheels, s3_server, bucket, capsys, "--jobs", "2", project=a)
     assert err.count("lpack: warning:") == 1 and f"{archive} is not a whole archive of this build" in err, err
@@ -243,7 +271,7 @@ def test_the_download_process_stages_the_archive_the_pointer_names_while_the_key
     by_name = {record["name"]: key for key, record in json.loads(_index_of(s3_server, bucket, archive))["packages"].items()}
     units = [(artifact["name"], "python3.12 x86_64") for artifact in report_a["artifacts"]]
     assert pointers(s3_server, bucket) == {
-        f"team/lpack/builds/v1/latest/{artifacts.latest_key(units)}.json": {"version": 1, "set": archive.split("/")[-1][:-4]}}
+        f"{BUILDS}latest/{artifacts.latest_key(units)}.json": {"version": SET_FORMAT, "set": set_name(archive)}}
     remote_ = RemoteCache(f"s3://{bucket}/team/lpack", endpoint=s3_server)
 
     def fetch(folder: Path, members: list[SetMember], guess: list[tuple[str, str]]) -> tuple[bool, Any]:
@@ -266,8 +294,8 @@ def test_the_download_process_stages_the_archive_the_pointer_names_while_the_key
     assert not list(c.iterdir())
 
     # a pointer that is not one (or names no archive) is no guess: the keys' archive is fetched
-    for text in (b"not json", b'{"version": 1, "set": "../../../etc/passwd"}', b'{"version": 1, "set": "' + b"0" * 64 + b'"}'):
-        s3(s3_server).put_object(Bucket=bucket, Key=f"team/lpack/builds/v1/latest/{artifacts.latest_key(units)}.json",
+    for text in (b"not json", b'{"version": 2, "set": "../../../etc/passwd"}', b'{"version": 2, "set": "' + b"0" * 64 + b'"}'):
+        s3(s3_server).put_object(Bucket=bucket, Key=f"{BUILDS}latest/{artifacts.latest_key(units)}.json",
                                  Body=text)
         d = tmp_path / f"d{len(text)}" / "dist"
         guessed, records = fetch(d, [SetMember(name, key, d / f"{name}.zip") for name, key in by_name.items()], units)
@@ -310,7 +338,7 @@ def _index_of(endpoint: str, bucket: str, archive: str) -> bytes:  # noqa: F811
     import io
     import tarfile
 
-    data = s3(endpoint).get_object(Bucket=bucket, Key=archive)["Body"].read()
+    data = tar_of(s3(endpoint).get_object(Bucket=bucket, Key=archive)["Body"].read())
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         member = tar.extractfile(tar.getmembers()[0])
         assert member is not None
@@ -383,10 +411,10 @@ def test_an_archive_is_read_to_its_end_and_nothing_may_follow_its_padding(tmp_pa
         data = zip_path.read_bytes()
         members.append((SetMember(name, hashlib.sha256(name.encode()).hexdigest(), zip_path),
                         {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}))
-    archive = tmp_path / "set.tar"
+    archive = tmp_path / "set.tar.zst"
     assert artifacts._archive(archive, members)
     body = io.BytesIO(archive.read_bytes())
-    stream = artifacts._TarStream(body)
+    stream = artifacts._TarStream(artifacts.decompressed(body))
     names = []
     while (info := stream.next()) is not None:
         names.append(info.name)
@@ -394,7 +422,55 @@ def test_an_archive_is_read_to_its_end_and_nothing_may_follow_its_padding(tmp_pa
     assert names == ["index.json", *(f"{m.key}.zip" for m, _r in members)]
     assert body.read() == b""  # all of it read, padding included
 
-    stream = artifacts._TarStream(io.BytesIO(archive.read_bytes() + b"\0" * (1 << 20)))
+    padded = compressed(tar_of(archive.read_bytes()) + b"\0" * (1 << 20))
+    stream = artifacts._TarStream(artifacts.decompressed(io.BytesIO(padded)))
     with pytest.raises(ValueError, match="after its end"):
         while stream.next() is not None:
             stream.read()
+
+
+def test_functions_that_share_a_dependency_set_share_its_bytes_in_the_archive(tmp_path: Path) -> None:
+    """Each function's zip carries its set's deflated bytes; the archive carries them about once."""
+    import hashlib
+    import os
+    import zipfile
+
+    from lpack.bundle import artifacts
+
+    shared = os.urandom(3 << 20)  # a set's deflated bytes, as incompressible as they are
+    members = []
+    for i in range(8):
+        zip_path = tmp_path / f"fn{i}.zip"
+        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_STORED) as zf:
+            zf.writestr("vendor/lib.so", shared)
+            zf.writestr("app.py", f"def handler(event, context):\n    return {i}\n")
+        data = zip_path.read_bytes()
+        members.append((SetMember(f"fn{i}", hashlib.sha256(data).hexdigest(), zip_path),
+                        {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}))
+    archive = tmp_path / "set.tar.zst"
+    assert artifacts._archive(archive, members)
+    assert archive.stat().st_size < 1.2 * len(shared)  # 8 zips of 3 MB each: about one of them
+    with tarfile.open(fileobj=io.BytesIO(tar_of(archive.read_bytes()))) as tar:
+        assert [m.name for m in tar.getmembers()][1:] == [f"{m.key}.zip" for m, _r in members]
+        assert [tar.extractfile(f"{m.key}.zip").read() for m, _r in members] == [m.dest.read_bytes() for m, _r in members]  # type: ignore[union-attr]
+
+
+def test_without_zstandard_no_archive_is_read_or_written_and_each_package_comes_from_its_own(
+    tmp_path: Path, wheels: Path, s3_server: str, bucket: str, capsys: pytest.CaptureFixture[str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """lpack with boto3 but not the s3 extra's zstandard: the remote cache works package by package."""
+    import sys
+
+    from lpack.bundle import artifacts
+
+    a, _report, _err = machine(tmp_path, "a", wheels, s3_server, bucket, capsys, "--jobs", "2")
+    [archive] = archives(s3_server, bucket)
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # what the import system says of a module not installed
+    artifacts.archives.cache_clear()
+    monkeypatch.setattr(artifacts, "archives", artifacts.archives.__wrapped__)
+    delete(s3_server, bucket, [archive])
+    b, report_b, err = machine(tmp_path, "b", wheels, s3_server, bucket, capsys, "--jobs", "2", project=a)
+    assert (err, origins(report_b)) == ("", ["remote"] * UNITS)
+    assert _zips(b / "dist") == _zips(a / "dist")
+    assert archives(s3_server, bucket) == []  # none written back either
