@@ -226,6 +226,7 @@ _MAX_TRAILER = 64 * 1024  # what may follow an archive's end marker: tar pads to
 _STAGED_AHEAD = 16  # packages read and waiting for a thread to write them, at most
 _LEVEL = 3  # Zstandard's default: higher levels took 2-5x as long for 1-2% less
 _WINDOW_LOG = 27  # 128 MB back: a function's zip may be 50 MB and the next with the same set further on
+_READ = 128 * 1024  # what is decompressed at a time: a read waits for that much of the download
 _MAX_INDEX = 64 << 20  # the archive's index.json, decompressed, at most (a record is ~1 KB a package)
 
 
@@ -614,6 +615,7 @@ def serve_set_fetch(stdin: Any, stdout: Any) -> int:
         remote.warm_up()  # now, while the parent works out the keys
     except Exception as exc:  # noqa: BLE001  as any remote failure: off, one warning (the parent's)
         remote.fail(exc)
+    import zstandard  # noqa: F401  (~5 ms) now too, not once the archive's first bytes are in
     request, guess = json.loads(stdin.readline() or "null"), None
     if isinstance(request, dict) and "latest" in request:  # the build's units, before their keys
         if remote.failed is None:
@@ -646,7 +648,7 @@ def decompressed(body: Any) -> Any:
     import zstandard
 
     return zstandard.ZstdDecompressor(max_window_size=1 << _WINDOW_LOG).stream_reader(
-        body, read_size=_CHUNK, read_across_frames=True, closefd=False)
+        body, read_size=_READ, read_across_frames=True, closefd=False)
 
 
 class _TarStream:
