@@ -615,7 +615,8 @@ def serve_set_fetch(stdin: Any, stdout: Any) -> int:
         remote.warm_up()  # now, while the parent works out the keys
     except Exception as exc:  # noqa: BLE001  as any remote failure: off, one warning (the parent's)
         remote.fail(exc)
-    import zstandard  # noqa: F401  (~5 ms) now too, not once the archive's first bytes are in
+    if archives():
+        import zstandard  # noqa: F401  (~5 ms) now too, not once the archive's first bytes are in
     request, guess = json.loads(stdin.readline() or "null"), None
     if isinstance(request, dict) and "latest" in request:  # the build's units, before their keys
         if remote.failed is None:
