@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -331,6 +332,47 @@ def test_a_sam_function_in_a_uv_workspace_ships_its_members_locked_set(sam_works
     with zipfile.ZipFile(root / "dist" / "Common.zip") as zf:
         assert "python/gamma-1.0.dist-info/METADATA" in zf.namelist()
         assert not [n for n in zf.namelist() if n.endswith(("pyproject.toml", "README.md"))]
+
+
+@pytest.mark.parametrize("template_in", [".", "deploy"])
+def test_a_sam_code_uri_inside_a_member_ships_that_members_locked_set(sam_workspace: Path, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str],
+                                                                      template_in: str) -> None:
+    """CodeUri: lambda/api/src, a src layout whose pyproject.toml is one level up: the member api's
+    dependencies as the root uv.lock pins them (not the whole workspace's, not re-resolved, not
+    none), and api's own code from src/, not also as a wheel. The template at the workspace's
+    root, or in a folder of its own that no lock is in."""
+    root = copy(sam_workspace, tmp_path / "ws")
+    (root / "lambda" / "api" / "src").mkdir()
+    (root / "lambda" / "api" / "app.py").rename(root / "lambda" / "api" / "src" / "app.py")
+    template = (root / "template.yaml").read_text().replace("CodeUri: lambda/api", "CodeUri: lambda/api/src")
+    if template_in != ".":
+        template = template.replace("CodeUri: lambda/", "CodeUri: ../lambda/").replace("ContentUri: layers/",
+                                                                                       "ContentUri: ../layers/")
+        (root / "template.yaml").unlink()
+    (root / template_in / "template.yaml").parent.mkdir(exist_ok=True)
+    (root / template_in / "template.yaml").write_text(template)
+    project = root / template_in
+    assert lpack(project, "build", str(project)) == 0
+    err = " ".join(capsys.readouterr().err.split())  # as the terminal's width folded it
+    assert re.search(r"lambda/api/src is in \S*lambda/api, the member api of the uv workspace locked by", err), err
+    assert distributions(project / "dist" / "Api.zip") == {"alpha==1.0", "beta==1.0"}  # not api, common or gamma
+    with zipfile.ZipFile(project / "dist" / "Api.zip") as zf:
+        assert "app.py" in zf.namelist()
+
+
+def test_a_folder_inside_a_project_that_is_no_member_installs_nothing_of_it(sam_workspace: Path,
+                                                                            tmp_path: Path) -> None:
+    """Near miss: code below a pyproject.toml that no uv workspace locks (a tools folder, say)
+    gets nothing of that project's dependencies."""
+    from lpack.inputs.declared import Choice, choose
+
+    root = copy(sam_workspace, tmp_path / "ws")
+    tools = write(tmp_path / "tools", {"pyproject.toml": '[project]\nname = "tools"\nversion = "1"\n'
+                                                          'dependencies = ["alpha"]\n', "lambda/app.py": ""})
+    assert choose([tools / "lambda"], "fn") == Choice()
+    inner = choose([root / "lambda" / "api" / "src"], "api")  # no lock scanned: found from the member's folder
+    assert (inner.lock, inner.package) == (root / "uv.lock", "api")
 
 
 def test_a_folder_the_nearest_uv_lock_does_not_lock_stays_unlocked(sam_workspace: Path, tmp_path: Path) -> None:

@@ -86,10 +86,51 @@ def choose(folders: Iterable[Path], where: str, *, requirements: Path | None = N
     choice = _decide(found, where)
     own = folders[-1] if folders else None  # the function's source folder (or the project's root)
     if own is not None and choice.lock is not None and lock_kind(choice.lock) == "uv.lock":
-        return choice._replace(package=_member(choice.lock, own))
+        return _as_member(choice, choice.lock, own)
     if own is not None and choice.manifest is not None and choice.manifest.parent == own:
         return _in_workspace(own) or choice
+    if own is not None and choice == Choice():
+        return _in_enclosing_member(own) or choice
     return choice
+
+
+def _as_member(choice: Choice, lock: Path, own: Path) -> Choice:
+    """``choice`` (a uv.lock) for the workspace member the function's folder is, or is in: a SAM
+    CodeUri of ``member/src`` (a src layout) ships the member's locked dependencies, as its
+    pyproject.toml one level up declares them."""
+    top = lock.parent.absolute()
+    folder = own.absolute()
+    while True:
+        if (name := _member(lock, folder)) is not None:
+            return choice._replace(package=name, note=choice.note if folder == own.absolute() else
+                                   _joined(choice.note, _inside(own, folder, name, lock)))
+        if folder.parent == folder or top not in folder.parent.parents:
+            return choice._replace(package=None)  # the member's folder is below the lock's, never the root
+        folder = folder.parent
+
+
+def _in_enclosing_member(own: Path) -> Choice | None:
+    """For a folder that declares nothing and no lock was found for: the uv workspace member it
+    is in (its nearest pyproject.toml above), locked by the workspace's uv.lock; None when that
+    project is no member (its dependencies are not this folder's)."""
+    for parent in list(own.absolute().parents)[:_WORKSPACE_DEPTH]:
+        if (parent / "pyproject.toml").is_file():
+            found = workspace_lock(parent)
+            if found is None or found.lock is None or found.package is None:
+                return None
+            return found._replace(note=_inside(own, parent, found.package, found.lock))
+        if (parent / ".git").exists():
+            return None
+    return None
+
+
+def _inside(own: Path, member: Path, name: str, lock: Path) -> str:
+    return (f"{display_path(own)} is in {display_path(member)}, the member {name} of the uv workspace locked by "
+            f"{display_path(lock)}")
+
+
+def _joined(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
 
 
 def _member(lock: Path, folder: Path) -> str | None:
