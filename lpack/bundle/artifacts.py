@@ -551,10 +551,17 @@ class _Forked:
         """The process, or None where it cannot fork."""
         import signal
 
+        from lpack.core.forking import ready_for_stop_signals, stop_signals_held
+
         to_child, from_parent = os.pipe()[::-1]
         from_child, to_parent = os.pipe()
         try:
-            pid = os.fork()
+            with stop_signals_held():  # a Ctrl-C now ends the child once it takes the default action
+                pid = os.fork()
+                if pid == 0:
+                    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C at a terminal: the build says so
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                    ready_for_stop_signals()
         except OSError:
             for fd in (to_child, from_parent, from_child, to_parent):
                 os.close(fd)
@@ -564,8 +571,6 @@ class _Forked:
             try:
                 os.close(to_child)
                 os.close(from_child)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C at a terminal: the build says so
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # as the started one's: nothing of it on the terminal
                 with open(from_parent, encoding="utf-8") as stdin, open(to_parent, "w", encoding="utf-8") as stdout:
                     code = serve_set_fetch(stdin, stdout)

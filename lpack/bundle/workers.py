@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from lpack.analysis.package import PackageIndex
 from lpack.core.errors import LpackError
+from lpack.core.forking import ready_for_stop_signals, stop_signals_held
 from lpack.inputs.config import Unit
 
 if TYPE_CHECKING:
@@ -188,14 +189,15 @@ def _workers(builder: _Builder, shares: list[list[Unit]], layers: dict[str, Pack
     try:
         gc.freeze()
         try:
-            for mine in range(len(shares)):
-                reader, writer = context.Pipe(duplex=False)
-                process: BaseProcess = context.Process(target=_work, name="lpack-build",
-                                                       args=(builder, queue, mine, names, layers, writer, os.getpid()))
-                process.start()
-                writer.close()  # the worker's end: the parent reads EOF once the worker is gone
-                processes.append(process)
-                pipes.append(reader)
+            with stop_signals_held():  # a Ctrl-C now reaches each worker once its handlers are set
+                for mine in range(len(shares)):
+                    reader, writer = context.Pipe(duplex=False)
+                    process: BaseProcess = context.Process(target=_work, name="lpack-build",
+                                                           args=(builder, queue, mine, names, layers, writer, os.getpid()))
+                    process.start()
+                    writer.close()  # the worker's end: the parent reads EOF once the worker is gone
+                    processes.append(process)
+                    pipes.append(reader)
         finally:
             gc.unfreeze()  # the parent's own garbage is collected again
         yield pipes
@@ -270,6 +272,7 @@ def _work(builder: _Builder, queue: _Queue, mine: int, names: set[str], layers: 
     signal.signal(signal.SIGTERM, _interrupted)
     signal.signal(signal.SIGINT, _interrupted)
     try:
+        ready_for_stop_signals()  # a Ctrl-C held since the fork arrives here, and is a stop like any
         _build_share(builder, queue, mine, names, layers, pipe, parent)
         _quiet()  # all reported: a stop the parent sends now finds nothing to stop
     except KeyboardInterrupt:  # stopped: the parent knows, and says so

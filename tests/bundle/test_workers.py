@@ -43,8 +43,8 @@ def fn(i: int) -> str:
     return f"fn{i:02d}"
 
 
-def _project(root: Path, wheels: Path, missing: int | None = None) -> Path:
-    """FUNCTIONS functions over three dependency sets (and some with none), a layer that every
+def _project(root: Path, wheels: Path, missing: int | None = None, functions: int = FUNCTIONS) -> Path:
+    """``functions`` functions over three dependency sets (and some with none), a layer that every
     third function uses; function ``missing`` asks for a wheel the folder does not have."""
     root.mkdir(parents=True)
     for name, wanted in zip(SETS, (("alpha",), ("alpha", "beta"), ("gamma",))):
@@ -52,7 +52,7 @@ def _project(root: Path, wheels: Path, missing: int | None = None) -> Path:
     (root / "layer.txt").write_text(_requirements(wheels, "delta"))
     (root / "missing.txt").write_text(_requirements(wheels, "no-such-wheel"))
     config = 'runtime = "python3.12"\nhandler = "app.lambda_handler"\n[layers.shared]\nrequirements = "layer.txt"\n'
-    for i in range(FUNCTIONS):
+    for i in range(functions):
         (root / fn(i)).mkdir()
         (root / fn(i) / "app.py").write_text(HANDLER + f"# {fn(i)}\n")
         config += f'[functions.{fn(i)}]\nsource = "{fn(i)}"\n'
@@ -187,7 +187,9 @@ def test_ctrl_c_stops_every_worker_and_leaves_nothing_half_written(
         tmp_path: Path, wheels: Path, lpack_env: dict[str, str], to: str) -> None:
     """SIGINT to `lpack build -j 2` (to it alone, or to its process group as a terminal's Ctrl-C
     does) while its workers build: exit 130, no process of it left, nothing half-written."""
-    root = _project(tmp_path / "proj", wheels)
+    # 96 functions, not 24: the workers' functions take long enough that a test process starved of
+    # the CPU (two of these tests at once on two cores) still reads a line of theirs while they run
+    root = _project(tmp_path / "proj", wheels, functions=96)
     cache = tmp_path / "cache"
     with subprocess.Popen(interruptible_python("-m", "lpack", "build", str(root), "--cache-dir", str(cache),
                                                "--jobs", "2"), stderr=subprocess.PIPE, text=True, env=lpack_env,
@@ -211,6 +213,25 @@ def test_ctrl_c_stops_every_worker_and_leaves_nothing_half_written(
         with zipfile.ZipFile(path) as zf:
             assert zf.testzip() is None
     assert list((cache / "tmp").glob("entry-*")) == []
+
+
+def test_a_ctrl_c_that_lands_as_a_worker_forks_stops_the_build_quietly(
+        tmp_path: Path, wheels: Path, lpack_env: dict[str, str]) -> None:
+    """A terminal's Ctrl-C reaches the build and its workers at once, one of them perhaps between
+    fork() and its own handlers (here the first worker, from an after-fork hook, signals itself and
+    the build): exit 130, no traceback ("Exception ignored in ... after_at_fork"), nothing written."""
+    root = _project(tmp_path / "proj", wheels)
+    script = ("import os, signal, sys\n"
+              "os.register_at_fork(after_in_child=lambda: (os.kill(os.getppid(), signal.SIGINT), "
+              "os.kill(os.getpid(), signal.SIGINT)))\n"
+              "from lpack._entry import main\n"
+              f"sys.argv = ['lpack', 'build', {str(root)!r}, '--cache-dir', {str(tmp_path / 'cache')!r}, '--jobs', '2']\n"
+              "sys.exit(main())\n")
+    done = subprocess.run(interruptible_python("-c", script), capture_output=True, text=True, env=lpack_env,
+                          timeout=120, check=False)
+    assert done.returncode == 130, done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+    assert not (root / "dist").exists() or [p.name for p in (root / "dist").iterdir()] == []
 
 
 @pytest.mark.parametrize(("counts", "jobs"), [((40, 40, 40, 40, 40), 2), ((150, 30, 20), 2), ((7, 5, 3, 1), 3),
