@@ -74,7 +74,10 @@ class Plan(NamedTuple):
         from lpack.core import select
 
         runtime_only = select.RuntimeOnly(select.spec(self.unit.include), keep=_handler_files(self.unit.handler))
-        yield from select.walk(root, runtime_only, skip=build_inputs(self.project, self.unit),
+        matcher: select.Matcher = runtime_only
+        if self.unit.source_patterns:
+            matcher = select.SourcePatterns(select.spec(self.unit.source_patterns), runtime_only)
+        yield from select.walk(root, matcher, skip=build_inputs(self.project, self.unit),
                                within=(self.project.root, *self.project.follow_links), real=real)
         if left_out is not None:
             left_out += runtime_only.left_out

@@ -1433,6 +1433,8 @@ def inputs_digest(unit_plan: Plan, files: list[tuple[str, Path]] | None = None) 
                tuple(unit.selection), _portable(unit.source, root), _portable(unit.dependencies, root))
     if unit.slim:  # another zip from the same files (not added otherwise: earlier digests stay as they were)
         shaping += ("slim",)
+    if unit.source_patterns:
+        shaping += (unit.source_patterns,)
     digest = hashlib.sha256(repr(shaping).encode())
     if unit.dependencies is not None and unit.dependencies.is_file():
         digest.update(hashlib.sha256(unit.dependencies.read_bytes()).digest())

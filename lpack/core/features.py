@@ -79,6 +79,10 @@ class Features(NamedTuple):
             makefile = self.code_elsewhere.removeprefix(MAKEFILE)
             return (f"`sam build` makes it with {makefile} (BuildMethod: makefile), which lpack does not run, and "
                     "it declares no dependencies lpack reads: build it with `sam build`, or give it a requirements.txt")
+        if self.code_elsewhere is not None and self.code_elsewhere.startswith(PLUGIN):
+            plugin, _, module = self.code_elsewhere.removeprefix(PLUGIN).partition(":")
+            return (f"the Serverless plugin {plugin} writes its handler's module ({module}) when it packages, and "
+                    "lpack does not run Serverless plugins: package it with `serverless package`")
         if (prop := inline_code(self.code_elsewhere)) is not None:
             return f"its code is inline in the template ({prop}): there is no folder to build; move it to a file"
         if self.code_elsewhere is not None:
@@ -87,6 +91,8 @@ class Features(NamedTuple):
         return None
 
 
+# `Features.code_elsewhere` of a Serverless function whose handler module a plugin writes: "plugin:NAME:MODULE"
+PLUGIN = "plugin:"
 MAKEFILE = "makefile:"  # `Features.code_elsewhere` of a layer its own Makefile builds: "makefile:PATH"
 
 

@@ -117,6 +117,21 @@ class Nothing:
         return False
 
 
+class SourcePatterns:
+    """A deploy tool's packaging patterns over a function's own files (Serverless's
+    ``package.patterns``, as gitignore lines), before ``also``: they decide files only, so a
+    folder an earlier line excludes is still walked for the files a later line brings back, as
+    Serverless's globs do."""
+
+    def __init__(self, patterns: Matcher, also: Matcher) -> None:
+        self.patterns, self.also = patterns, also
+
+    def match_file(self, rel: str) -> bool:
+        if not rel.endswith("/") and self.patterns.match_file(rel):
+            return True
+        return self.also.match_file(rel)
+
+
 class RuntimeOnly:
     """A function's or layer's own source as it ships: SOURCE_EXCLUDES and NOT_RUNTIME left out,
     except what ``include`` (the user's patterns) and ``keep`` (exact paths, the handler's module)

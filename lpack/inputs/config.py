@@ -131,6 +131,8 @@ class Unit(NamedTuple):
     unlocked: Path | None = None  # requirements.in never locked: `lpack lock` locks it, the rest refuse
     include: tuple[str, ...] = ()  # patterns that bring back files lpack leaves out by default
     slim: bool = False  # leave out of the dependencies what is provably unneeded (lpack.bundle.slim)
+    # a deploy tool's packaging patterns over the unit's own files only (gitignore lines: Serverless's package.patterns)
+    source_patterns: tuple[str, ...] = ()
 
     @property
     def dependencies(self) -> Path | None:

@@ -22,6 +22,7 @@ from lpack.core.errors import ConfigError
 
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
+SERVERLESS_NAMES = ("serverless.yml", "serverless.yaml", "serverless.json")  # lpack.inputs.template.serverless
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 ALIAS_BUDGET = 100_000  # nodes that aliases may add beyond the ones written out
 MAX_DEPTH = 100  # levels of nesting; real templates stay under 20
@@ -219,6 +220,12 @@ def _locate(value: object, path: str, lines: Mapping[str, int], line: int, depth
 
 def read_template(path: Path) -> Located | None:
     """The template's data, or None when the file is YAML/JSON but not a CloudFormation template."""
+    data = read_data(path)
+    return data if isinstance(data, Located) and is_template(data) else None
+
+
+def read_data(path: Path) -> object:
+    """A YAML or JSON file's data (JSON by its suffix), each table's keys with their lines."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -226,10 +233,8 @@ def read_template(path: Path) -> Located | None:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text") from exc
     if path.suffix == ".json" or (path.suffix == ".template" and text.lstrip().startswith("{")):
-        data = _parse_json(text, path)
-    else:
-        data = _parse_yaml(text, path)
-    return data if isinstance(data, Located) and is_template(data) else None
+        return _parse_json(text, path)
+    return _parse_yaml(text, path)
 
 
 def is_template(data: Mapping[Any, Any]) -> bool:
@@ -243,9 +248,12 @@ def is_template(data: Mapping[Any, Any]) -> bool:
 
 
 def looks_like_template(path: Path) -> bool:
-    """Cheap: is ``path`` a template file by name or content? (For dispatching `lpack check PATH`.)"""
+    """Cheap: is ``path`` a template file by name or content? (For dispatching `lpack check PATH`.)
+    A Serverless Framework service's serverless.yml is read as one (lpack.inputs.template.serverless)."""
     if path.suffix not in TEMPLATE_SUFFIXES or not path.is_file():
         return False
+    if path.name in SERVERLESS_NAMES:
+        return True
     if path.suffix != ".json":
         return True
     try:
@@ -256,11 +264,16 @@ def looks_like_template(path: Path) -> bool:
 
 
 def find_template(folder: Path) -> Path | None:
-    """The folder's template.yaml (or .yml, .json), else the stack template of the CDK cloud
-    assembly it is (cdk.out) or holds (a CDK app's folder)."""
-    for name in TEMPLATE_NAMES:
+    """The folder's template.yaml (or .yml, .json), else its Serverless Framework service
+    (serverless.yml), else the stack template of the CDK cloud assembly it is (cdk.out) or holds
+    (a CDK app's folder)."""
+    for name in (*TEMPLATE_NAMES, *SERVERLESS_NAMES):
         if (folder / name).is_file():
             return folder / name
     from lpack.inputs.template.assembly import assembly_template
+    from lpack.inputs.template.serverless import refuse_serverless_program
 
-    return assembly_template(folder)
+    found = assembly_template(folder)
+    if found is None:
+        refuse_serverless_program(folder)
+    return found

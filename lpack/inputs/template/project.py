@@ -50,9 +50,14 @@ class Template(NamedTuple):
 
 
 def load_template(path: Path) -> Template:
-    """Read a SAM or CloudFormation template into a Project of its Python functions and layers."""
+    """Read a SAM or CloudFormation template (or a Serverless Framework service's serverless.yml)
+    into a Project of its Python functions and layers."""
     if not path.is_file():
         raise ConfigError(f"{path}: no such template file")
+    from lpack.inputs.template.serverless import is_serverless, load_serverless
+
+    if is_serverless(path):
+        return load_serverless(path)
     data = read_template(path)
     if data is None:
         raise ConfigError(

@@ -1,0 +1,373 @@
+"""A Serverless Framework service (``serverless.yml``) -> a Project of its Python functions.
+
+What `serverless package` would zip for each function, as lpack builds it: the function's
+``handler``; its ``runtime`` and ``architecture`` (else the provider's); its code, the service's
+folder, or the ``module`` folder serverless-python-requirements packages for it (its handler is
+relative to that folder, as the plugin moves the module's files to the package's root); its
+dependencies, read as lpack reads any declaration in that folder, or the plugin's
+``custom.pythonRequirements.fileName``; ``package.patterns`` (and the older ``exclude``/``include``)
+over the function's own files, in order; ``memorySize`` and ``timeout`` (Serverless's defaults,
+1024 MB and 6 s, where neither sets them), ``ephemeralStorageSize`` and ``environment`` (the
+provider's, then the function's). Functions in other runtimes, or with no
+runtime anywhere (Serverless's default is Node.js), are skipped; an ``image`` is code elsewhere.
+
+With the plugin's ``layer: true``, the service's dependencies are the layer ``pythonRequirements``
+and a function that lists ``{Ref: PythonRequirementsLambdaLayer}`` uses it, as the plugin builds
+them; its ``slim: true`` is lpack's ``slim``.
+
+Serverless's variables are resolved where lpack can know their value: ``${self:...}``,
+``${env:...}``, ``${opt:stage}``/``${sls:stage}`` (no CLI options here: their fallback, else
+"dev"), ``${opt:region}``/``${aws:region}`` (the provider's region, else us-east-1), and the
+fallbacks after a comma. A setting lpack needs (a handler, a runtime, a module) that only the
+deployment can resolve (``${file(...)}``, ``${ssm:...}``, ``${param:...}``) is an error naming it.
+``serverless.ts`` and ``serverless.js`` are programs: lpack does not run them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lpack.core.errors import ConfigError
+from lpack.core.targets import RUNTIMES
+from lpack.inputs.config import FunctionSettings, Project, Unit
+from lpack.inputs.declared import Choice
+from lpack.inputs.locked import Selection
+from lpack.inputs.template.loader import SERVERLESS_NAMES, Located
+
+if TYPE_CHECKING:
+    from lpack.inputs.template.project import Template
+
+SERVERLESS_PROGRAMS = ("serverless.ts", "serverless.js")
+PLUGIN_LAYER = "pythonRequirements"  # the layer serverless-python-requirements makes with `layer: true`
+_PLUGIN_LAYER_REF = "PythonRequirementsLambdaLayer"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # Serverless's function keys; also dist/NAME.zip
+_VARIABLE = re.compile(r"\$\{([^${}]*)\}")  # the innermost ${...}: resolved first
+_DEPTH = 10
+_BUDGET = 10_000
+# plugins that write a function's handler module when they package: (plugin, module)
+_HANDLER_PLUGINS = (("serverless-wsgi", "wsgi_handler"),)
+
+
+class _Unknown:
+    """A variable only the deployment knows."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def is_serverless(path: Path) -> bool:
+    return path.name in SERVERLESS_NAMES
+
+
+def refuse_serverless_program(folder: Path) -> None:
+    """A serverless.ts or serverless.js, which lpack would have to run to read, is an error saying so."""
+    for name in SERVERLESS_PROGRAMS:
+        if (folder / name).is_file():
+            raise ConfigError(f"{folder / name}: lpack reads serverless.yml, not a {name} program it would have to "
+                              "run; describe the functions in an lpack.toml (docs/integrations.md, Serverless Framework)")
+
+
+def load_serverless(path: Path) -> Template:
+    """The service's Python functions as a Template (lpack.inputs.template.project), with each
+    function's lines."""
+    from lpack.inputs.template.loader import read_data
+    from lpack.inputs.template.project import Template
+
+    data = read_data(path)
+    if not isinstance(data, Located) or not isinstance(data.get("functions"), (Located, list)):
+        raise ConfigError(f"{path}: not a Serverless Framework service with functions (no `functions:`)")
+    service = _Service(path, data)
+    project, lines, skipped = service.read()
+    return Template(path, project, lines, {}, False, tuple(skipped))
+
+
+class _Service:
+    def __init__(self, path: Path, data: Located) -> None:
+        from lpack.analysis.package import display_path
+
+        self.path, self.data = path, data
+        self.root = path.parent.resolve()
+        self.display = display_path(path)
+        provider = data.get("provider")
+        self.provider: Located = provider if isinstance(provider, Located) else Located(1)
+        if (name := self.value(self.provider.get("name"), "provider.name")) not in (None, "aws"):
+            raise ConfigError(f"{self.display}: provider.name is {name!r}: lpack builds for AWS Lambda only")
+        self.budget = _BUDGET  # variables one value resolves at most, however they nest (ones that refer to themselves)
+        custom = data.get("custom")
+        plugin = custom.get("pythonRequirements") if isinstance(custom, Located) else None
+        self.plugin: Located = plugin if isinstance(plugin, Located) else Located(1)
+
+    # -- variables -------------------------------------------------------------------------------
+
+    def value(self, value: object, where: str, depth: int = 0) -> Any:
+        """``value`` with its variables resolved; a text only the deployment can resolve is an error."""
+        self.budget = _BUDGET
+        found = self._resolve(value, depth)
+        if isinstance(found, _Unknown):
+            raise ConfigError(f"{self.display}: {where} is {found.text!r}, which only the deployment can resolve; "
+                              "lpack resolves ${self:}, ${env:}, ${opt:stage}, ${sls:stage} and fallbacks: write the "
+                              "value in serverless.yml, or describe the function in an lpack.toml")
+        return found
+
+    def maybe(self, value: object) -> Any:
+        """``value`` resolved, or None where only the deployment knows it."""
+        self.budget = _BUDGET
+        found = self._resolve(value, 0)
+        return None if isinstance(found, _Unknown) else found
+
+    def _resolve(self, value: object, depth: int) -> Any:
+        if not isinstance(value, str) or "${" not in value:
+            return value
+        if depth > _DEPTH:
+            return _Unknown(value)
+        text = value
+        while (match := _VARIABLE.search(text)) is not None:
+            found = self._variable(match.group(1), depth)
+            if isinstance(found, _Unknown):
+                return _Unknown(value)
+            if match.group(0) == text:
+                return found  # the whole value: its type kept (a number, a list, a table)
+            text = text[:match.start()] + str(found) + text[match.end():]
+        return text
+
+    def _variable(self, body: str, depth: int) -> Any:
+        """``source:address, fallback, ...``: the first that resolves."""
+        self.budget -= 1
+        if self.budget < 0:
+            return _Unknown(body)
+        for choice in _split(body):
+            found = self._source(choice, depth)
+            if found is not None and not isinstance(found, _Unknown):
+                return found
+        return _Unknown(body)
+
+    def _source(self, text: str, depth: int) -> Any:
+        text = text.strip()
+        if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+            return text[1:-1]
+        if re.fullmatch(r"-?\d+(\.\d+)?", text):
+            return float(text) if "." in text else int(text)
+        kind, _, address = text.partition(":")
+        if kind == "self":
+            return self._resolve(self._at(address), depth + 1)
+        if kind == "env":
+            return os.environ.get(address)
+        if (kind, address) in (("opt", "stage"), ("sls", "stage")):
+            return None if kind == "opt" else self._known(self.provider.get("stage"), depth) or "dev"
+        if (kind, address) in (("opt", "region"), ("aws", "region")):
+            return None if kind == "opt" else self._known(self.provider.get("region"), depth) or "us-east-1"
+        return _Unknown(text)  # ${file(...)}, ${ssm:...}, ${param:...}, ${cf:...}, other CLI options
+
+    def _known(self, value: object, depth: int) -> Any:
+        found = self._resolve(value, depth + 1)
+        return None if isinstance(found, _Unknown) else found
+
+    def _at(self, address: str) -> object:
+        node: object = self.data
+        for key in address.split(".") if address else ():
+            if isinstance(node, Mapping) and key in node:
+                node = node[key]
+            elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+                node = node[int(key)]
+            else:
+                return None
+        return node
+
+    # -- functions -------------------------------------------------------------------------------
+
+    def functions(self) -> Iterator[tuple[str, Located, int]]:
+        table = self.data.get("functions")
+        tables = table if isinstance(table, list) else [table]  # `functions:` may be a list of tables
+        for part in tables:
+            if not isinstance(part, Located):
+                raise ConfigError(f"{self.display}: functions: {self.maybe(part)!r} is not a table of functions "
+                                  "lpack can read (a ${file(...)} only the deployment resolves?)")
+            for name, function in part.items():
+                if not isinstance(function, Located):
+                    raise ConfigError(f"{self.display}: line {part.line_of(name)}: functions.{name} is not a table")
+                if _NAME.fullmatch(str(name)) is None:
+                    raise ConfigError(f"{self.display}: line {part.line_of(name)}: functions.{str(name)[:100]!r}: "
+                                      "name functions with letters, digits, '-' and '_' (it names dist/NAME.zip)")
+                yield str(name), function, part.line_of(name)
+
+    def read(self) -> tuple[Project, dict[str, dict[str, int]], list[str]]:
+        units: list[Unit] = []
+        lines: dict[str, dict[str, int]] = {}
+        skipped: list[str] = []
+        layer_used = False
+        for name, function, line in self.functions():
+            found = self.function(name, function)
+            if found is None:
+                skipped.append(name)
+                continue
+            units.append(found)
+            layer_used |= PLUGIN_LAYER in found.layers
+            lines[name] = {k: v for k, v in {
+                "function": line, "handler": function.line_of("handler"), "runtime": function.line_of("runtime"),
+                "architecture": function.line_of("architecture"), "source": function.line_of("module"),
+                "layers": function.line_of("layers")}.items() if v}
+        if layer_used:
+            units.append(self.plugin_layer())
+        project = Project(root=self.root, config_path=self.path, dist=self.root / "dist", installer=None,
+                          units=tuple(units))
+        return project, lines, skipped
+
+    def function(self, name: str, function: Located) -> Unit | None:
+        from lpack.core.features import Features
+        from lpack.inputs.template.project import _refuse_misspelt_python
+
+        where = f"functions.{name}"
+        runtime = self.value(function.get("runtime", self.provider.get("runtime")), f"{where}.runtime")
+        if not isinstance(runtime, str) or runtime not in RUNTIMES:
+            if isinstance(runtime, str):
+                _refuse_misspelt_python(runtime, f"{self.display}: {where}.runtime")
+            return None  # another language, Serverless's default (Node.js), or a retired Python
+        architecture = self.value(function.get("architecture", self.provider.get("architecture")),
+                                  f"{where}.architecture")
+        settings = self.settings(name, function)
+        if "image" in function:
+            image = self.maybe(function.get("image"))
+            features = Features(package_type="Image", code_elsewhere=image if isinstance(image, str) else None)
+            return Unit(name=name, kind="function", where=where, source=None, requirements=None, runtime=runtime,
+                        architecture=architecture, settings=FunctionSettings.from_table(settings)._replace(
+                            features=features))
+        handler = self.value(function.get("handler"), f"{where}.handler")
+        if isinstance(handler, str) and (plugin := self.writes_handler(handler)) is not None:
+            from lpack.core.features import PLUGIN
+
+            features = Features(code_elsewhere=f"{PLUGIN}{plugin}:{handler.rpartition('.')[0]}.py")
+            return Unit(name=name, kind="function", where=where, source=None, requirements=None, handler=handler,
+                        runtime=runtime, architecture=architecture if isinstance(architecture, str) else None,
+                        settings=FunctionSettings.from_table(settings)._replace(features=features))
+        module = self.value(function.get("module"), f"{where}.module")
+        source = (self.root / module).resolve() if isinstance(module, str) and module not in ("", ".") else self.root
+        layers = self.layers(function)
+        choice = Choice() if PLUGIN_LAYER in layers or self.plugin_layer_on() else self.dependencies(source, where)
+        return Unit(
+            name=name, kind="function", where=where, source=source, requirements=choice.requirements,
+            lock=choice.lock, manifest=choice.manifest, dependency_note=choice.note, unlocked=choice.unlocked,
+            selection=Selection(choice.package), handler=handler if isinstance(handler, str) else None,
+            runtime=runtime, architecture=architecture if isinstance(architecture, str) else None,
+            layers=layers, source_patterns=self.patterns(function), slim=self.plugin_says("slim"),
+            settings=FunctionSettings.from_table(settings),
+        )
+
+    def writes_handler(self, handler: str) -> str | None:
+        """The plugin the service uses that writes ``handler``'s module into the package itself."""
+        plugins = self.maybe(self.data.get("plugins"))
+        names = plugins.get("modules") if isinstance(plugins, Mapping) else plugins  # the long form has `modules:`
+        for plugin, module in _HANDLER_PLUGINS:
+            if isinstance(names, list) and plugin in names and handler.rpartition(".")[0] == module:
+                return plugin
+        return None
+
+    def dependencies(self, folder: Path, where: str) -> Choice:
+        """What the plugin installs for code in ``folder``: its ``fileName`` there, else the
+        declaration lpack finds there, as it reads any (requirements.txt, a lock, a Pipfile)."""
+        from lpack.inputs.declared import choose
+
+        file_name = self.value(self.plugin.get("fileName"), "custom.pythonRequirements.fileName")
+        if isinstance(file_name, str):
+            return Choice(requirements=(folder / file_name).resolve())
+        return choose([folder], f"{self.display}: {where}")
+
+    def plugin_layer_on(self) -> bool:
+        return bool(self.plugin_says("layer"))
+
+    def plugin_says(self, key: str) -> bool:
+        value = self.maybe(self.plugin.get(key))
+        return value is True or isinstance(value, Mapping) or (isinstance(value, str) and value.lower() in ("true", "1"))
+
+    def plugin_layer(self) -> Unit:
+        choice = self.dependencies(self.root, f"custom.pythonRequirements (the {PLUGIN_LAYER} layer)")
+        runtime = self.maybe(self.provider.get("runtime"))
+        return Unit(name=PLUGIN_LAYER, kind="layer", where="custom.pythonRequirements.layer", source=None,
+                    requirements=choice.requirements, lock=choice.lock, manifest=choice.manifest,
+                    dependency_note=choice.note, selection=Selection(choice.package), slim=self.plugin_says("slim"),
+                    runtime=runtime if runtime in RUNTIMES else None)
+
+    def layers(self, function: Located) -> tuple[str, ...]:
+        value = self.maybe(function.get("layers", self.provider.get("layers")))
+        found = []
+        for item in value if isinstance(value, list) else ():
+            item = self.maybe(item)
+            if isinstance(item, str) and item.startswith("arn:"):
+                found.append(item)
+            elif isinstance(item, Mapping) and item.get("Ref") == _PLUGIN_LAYER_REF and self.plugin_layer_on():
+                found.append(PLUGIN_LAYER)
+        return tuple(found)
+
+    def patterns(self, function: Located) -> tuple[str, ...]:
+        """``package.patterns`` of the service, then the function's, as gitignore lines: a pattern
+        excludes with ``!`` in Serverless and includes without, and the last that matches wins in
+        both. The older ``exclude``/``include`` lists too."""
+        lines: list[str] = []
+        for package in (self.data.get("package"), function.get("package")):
+            if not isinstance(package, Located):
+                continue
+            for key, negated in (("exclude", False), ("include", True), ("patterns", None)):
+                items = self.maybe(package.get(key))
+                for item in items if isinstance(items, list) else ():
+                    if not isinstance(item := self.maybe(item), str) or not item.strip():
+                        continue
+                    item = item.strip()
+                    exclude = item.startswith("!") if negated is None else not negated
+                    glob = item.lstrip("!").removeprefix("./") if negated is None else item.removeprefix("./")
+                    lines.append(glob if exclude else f"!{glob}")
+        return tuple(lines)
+
+    def settings(self, name: str, function: Located) -> dict[str, Any]:
+        where = f"functions.{name}"
+        settings: dict[str, Any] = {}
+        for key, prop, default in (("memory", "memorySize", 1024), ("timeout", "timeout", 6),
+                                   ("ephemeral-storage", "ephemeralStorageSize", None)):
+            value = self.maybe(function.get(prop, self.provider.get(prop, default)))  # Serverless's defaults: 1024 MB, 6 s
+            if isinstance(value, (int, str)) and str(value).isdigit():
+                settings[key] = int(value)
+        environment: dict[str, object] = {}
+        for table in (self.provider.get("environment"), function.get("environment")):
+            for key, value in table.items() if isinstance(table, Located) else ():
+                resolved = self.maybe(value)
+                environment[str(key)] = _text(resolved if resolved is not None else value)
+        if environment:
+            settings["environment"] = environment
+        package = function.get("package") if isinstance(function.get("package"), Located) else self.data.get("package")
+        artifact = self.maybe(package.get("artifact")) if isinstance(package, Located) else None
+        if isinstance(artifact, str) and artifact:
+            path = (self.root / artifact).resolve()
+            if path != (self.root / "dist" / f"{name}.zip").resolve():  # lpack's own: built here
+                if not path.is_file():
+                    raise ConfigError(f"{self.display}: {where}.package.artifact {artifact!r} is not there; build it "
+                                      f"first, or point it at dist/{name}.zip, which `lpack build` writes")
+                settings["prebuilt-package"] = str(path)
+        return settings
+
+
+def _split(body: str) -> list[str]:
+    """``a, 'b, c', d`` -> its choices (a comma inside quotes is not a separator)."""
+    parts, current, quote = [], "", ""
+    for char in body:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == ",":
+            parts.append(current)
+            current = ""
+            continue
+        current += char
+    parts.append(current)
+    return parts
+
+
+def _text(value: object) -> object:
+    """Serverless passes a YAML number or boolean in an environment as its text, as CloudFormation does."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value

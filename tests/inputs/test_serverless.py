@@ -1,0 +1,249 @@
+"""A Serverless Framework service (serverless.yml) read as its functions (lpack.inputs.template.
+serverless): `lpack build` in the service's folder writes what `serverless package` with
+serverless-python-requirements would zip for each Python function, for the target, with no
+lpack.toml. Shapes from serverless/examples (aws-python-*) and the plugin's documentation."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from lpack.cli import main
+from lpack.inputs.detect import load
+from tests.factories.wheels import make_wheel
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    house = tmp_path_factory.mktemp("sls-wheels")
+    for name in ("alpha", "beta"):
+        make_wheel(house, name, "1.0", files={f"{name}/__init__.py": f"NAME = {name!r}\n"})
+        make_wheel(house, name, "2.0", files={f"{name}/__init__.py": f"NAME = {name!r}\n"})  # what a re-resolve ships
+    return house
+
+
+def service(root: Path, wheels: Path, yml: str, files: dict[str, str] | None = None) -> Path:
+    root.mkdir(parents=True)
+    (root / "serverless.yml").write_text(textwrap.dedent(yml))
+    (root / "requirements.txt").write_text(f"--no-index\n--find-links {wheels}\nalpha==1.0\n")
+    for rel, text in {"handler.py": "import alpha\n\n\ndef hello(event, context):\n    return alpha.NAME\n",
+                      **(files or {})}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def names(zip_path: Path) -> set[str]:
+    with zipfile.ZipFile(zip_path) as zf:
+        return {n for n in zf.namelist() if not n.endswith("/")}
+
+
+def build(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object], str]:
+    code = main(["build", str(root), "--cache-dir", str(root.parent / "cache"), "--format", "json", *args])
+    out, err = capsys.readouterr()
+    return code, json.loads(out) if out.strip().startswith("{") else {}, err
+
+
+def test_a_service_builds_each_python_function_as_serverless_would_package_it(
+        tmp_path: Path, wheels: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LPACK_TEST_TABLE", "hello")
+    root = service(tmp_path / "svc", wheels, """\
+        service: orders
+        frameworkVersion: '3'
+        custom:
+          table: ${env:LPACK_TEST_TABLE}-${sls:stage}
+          arch: arm64
+        provider:
+          name: aws
+          runtime: python3.12
+          architecture: ${self:custom.arch}
+          stage: ${opt:stage, 'dev'}
+          environment:
+            TABLE: ${self:custom.table}
+            SECRET: ${ssm:/orders/secret}
+        package:
+          patterns:
+            - '!tests/**'
+            - '!docs-site/**'
+        functions:
+          hello:
+            handler: handler.hello
+            events:
+              - httpApi: '*'
+          worker:
+            handler: handler.work
+            module: worker
+            memorySize: 256
+            layers:
+              - arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:7
+          web:
+            handler: index.handler
+            runtime: nodejs20.x
+        """, {"worker/handler.py": "import beta\n\n\ndef work(event, context):\n    return beta.NAME\n",
+              "worker/requirements.txt": f"--no-index\n--find-links {wheels}\nbeta==1.0\n",
+              "tests/test_handler.py": "", "docs-site/page.py": "", "lib/util.py": "", "index.js": ""})
+    code, report, err = build(root, capsys)
+    assert code == 0, err
+    assert [a["name"] for a in report["artifacts"]] == ["hello", "worker"]  # web is Node.js: not lpack's
+    # the service's folder, as Serverless zips it for a function without a module, less the patterns
+    assert names(root / "dist" / "hello.zip") >= {"handler.py", "lib/util.py", "alpha/__init__.py"}
+    assert not names(root / "dist" / "hello.zip") & {"tests/test_handler.py", "docs-site/page.py", "serverless.yml"}
+    # the module's files at the package's root, its own requirements (beta, not the service's alpha)
+    assert tops(root / "dist" / "worker.zip") == {"handler.py", "beta", "beta-1.0.dist-info"}
+    project, template = load(root)
+    assert template is not None and template.skipped == ("web",)
+    hello, worker = project.units
+    assert (hello.runtime, hello.architecture, hello.handler) == ("python3.12", "arm64", "handler.hello")
+    assert (hello.settings.memory, hello.settings.timeout) == (1024, 6)  # Serverless's defaults, not Lambda's
+    assert hello.settings.environment == {"TABLE": "hello-dev", "SECRET": "${ssm:/orders/secret}"}
+    assert (worker.settings.memory, worker.layers) == (256, (
+        "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:7",))
+
+
+def tops(zip_path: Path) -> set[str]:
+    return {name.split("/")[0] for name in names(zip_path)}
+
+
+def test_patterns_that_exclude_everything_then_bring_files_back_apply_to_the_code_not_the_dependencies(
+        tmp_path: Path, wheels: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """serverless/examples' aws-python-auth0-custom-authorizers-api: `exclude: ./**`, then `include`
+    the handler and vendored/**. The plugin's requirements are added after the patterns."""
+    root = service(tmp_path / "svc", wheels, """\
+        service: auth
+        provider: {name: aws, runtime: python3.12}
+        package:
+          exclude:
+            - ./**
+          include:
+            - vendored/**
+            - handler.py
+        functions:
+          hello: {handler: handler.hello}
+        """, {"vendored/extra/__init__.py": "", "frontend/app.py": "", "other.py": ""})
+    code, _report, err = build(root, capsys)
+    assert code == 0, err
+    assert tops(root / "dist" / "hello.zip") == {"handler.py", "vendored", "alpha", "alpha-1.0.dist-info"}
+
+
+def test_the_plugins_layer_holds_the_dependencies_and_the_functions_that_use_it_none(
+        tmp_path: Path, wheels: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = service(tmp_path / "svc", wheels, """\
+        service: layered
+        provider: {name: aws, runtime: python3.12}
+        custom:
+          pythonRequirements:
+            layer: true
+        functions:
+          hello:
+            handler: handler.hello
+            layers:
+              - Ref: PythonRequirementsLambdaLayer
+        """)
+    code, report, err = build(root, capsys)
+    assert code == 0, err
+    assert sorted(a["name"] for a in report["artifacts"]) == ["hello", "pythonRequirements"]
+    assert names(root / "dist" / "hello.zip") == {"handler.py"}
+    assert "python/alpha/__init__.py" in names(root / "dist" / "pythonRequirements.zip")
+
+
+@pytest.mark.parametrize(("yml", "message"), [
+    ("provider: {name: aws, runtime: python3.12}\nfunctions:\n  hello:\n    handler: ${file(./h.yml):handler}\n",
+     (r"serverless.yml: functions.hello.handler is '\$\{file\(./h.yml\):handler\}', which only the deployment can "
+      r"resolve")),
+    ("provider: {name: aws, runtime: pyhton3.12}\nfunctions:\n  hello:\n    handler: handler.hello\n",
+     r"'pyhton3.12' is not a Lambda runtime; did you mean 'python3.12'\?"),
+    ("provider: {name: google, runtime: python3.12}\nfunctions:\n  hello:\n    handler: handler.hello\n",
+     r"provider.name is 'google': lpack builds for AWS Lambda only"),
+    ("provider: {name: aws, runtime: python3.12}\nfunctions:\n  ../../etc:\n    handler: handler.hello\n",
+     r"name functions with letters, digits, '-' and '_'"),
+    (("provider: {name: aws, runtime: python3.12}\nfunctions:\n  hello:\n    handler: handler.hello\n"
+      "    package: {artifact: build/hello.zip}\n"), r"package.artifact 'build/hello.zip' is not there"),
+])
+def test_what_lpack_cannot_read_is_one_line_and_exit_2(tmp_path: Path, wheels: Path,
+                                                       capsys: pytest.CaptureFixture[str], yml: str,
+                                                       message: str) -> None:
+    root = service(tmp_path / "svc", wheels, yml)
+    code, _report, err = build(root, capsys)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert __import__("re").search(message, err), err
+    assert not (root / "dist").exists()
+
+
+@pytest.mark.parametrize("custom", [
+    "  a: ${self:custom.a}\n",  # refers to itself
+    "".join(f"  v{i}: " + ("${self:custom.v" + str(i + 1) + "}") * 10 + "\n" for i in range(12)),  # 10**12 expanded
+])
+def test_variables_that_never_end_are_an_error_not_a_hang(tmp_path: Path, wheels: Path,
+                                                          capsys: pytest.CaptureFixture[str], custom: str) -> None:
+    first = "${self:custom.a}" if "a:" in custom else "${self:custom.v0}"
+    root = service(tmp_path / "svc", wheels, f"custom:\n{custom}provider: {{name: aws, runtime: python3.12}}\n"
+                                             f"functions:\n  hello:\n    handler: handler.hello\n    module: '{first}'\n")
+    code, _report, err = build(root, capsys)
+    assert code == 2 and "functions.hello.module is" in err and "which only the deployment can resolve" in err, err
+
+
+def test_a_handler_a_plugin_writes_is_left_to_serverless_with_the_reason(
+        tmp_path: Path, wheels: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """serverless-wsgi writes wsgi_handler.py when it packages (serverless/examples' aws-python-flask-api)."""
+    root = service(tmp_path / "svc", wheels, """\
+        service: flask
+        provider: {name: aws, runtime: python3.12}
+        plugins: [serverless-wsgi, serverless-python-requirements]
+        functions:
+          api: {handler: wsgi_handler.handler}
+          hello: {handler: handler.hello}
+        """)
+    code, report, err = build(root, capsys)
+    assert code == 0, err
+    assert [a["name"] for a in report["artifacts"]] == ["hello"]
+    assert ("lpack: note: api: not built: the Serverless plugin serverless-wsgi writes its handler's module "
+            "(wsgi_handler.py) when it packages") in " ".join(err.split())
+
+
+def test_lpacks_own_configuration_and_a_sam_template_win_over_serverless_yml(
+        tmp_path: Path, wheels: Path) -> None:
+    root = service(tmp_path / "svc", wheels, "provider: {name: aws, runtime: python3.12}\n"
+                                             "functions:\n  hello: {handler: handler.hello}\n")
+    assert [u.name for u in load(root)[0].units] == ["hello"]
+    (root / "lpack.toml").write_text('handler = "handler.hello"\n')
+    project, template = load(root)
+    assert template is None and project.config_path == root / "lpack.toml"
+    (root / "lpack.toml").unlink()
+    (root / "template.yaml").write_text("Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n"
+                                        "    Type: AWS::Serverless::Function\n    Properties:\n"
+                                        "      Handler: handler.hello\n      Runtime: python3.12\n")
+    assert [u.name for u in load(root)[0].units] == ["Fn"]
+
+
+def test_a_serverless_ts_service_says_lpack_does_not_run_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "svc"
+    root.mkdir()
+    (root / "serverless.ts").write_text("export default { service: 'x' };\n")
+    (root / "handler.py").write_text("def hello(event, context):\n    return 1\n")
+    assert main(["build", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "serverless.ts: lpack reads serverless.yml, not a serverless.ts program" in err
+
+
+def test_check_invoke_and_plan_read_the_same_functions(tmp_path: Path, wheels: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    root = service(tmp_path / "svc", wheels, """\
+        provider: {name: aws, runtime: python3.12, timeout: 10}
+        functions:
+          hello: {handler: handler.hello}
+        """)
+    assert main(["plan", str(root), "--format", "json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert [u["name"] for u in plan["units"]] == ["hello"]
+    assert build(root, capsys)[0] == 0
+    event = tmp_path / "event.json"
+    event.write_text("{}")
+    assert main(["invoke", str(root), "--event", str(event)]) == 0
+    out, err = capsys.readouterr()
+    assert "'alpha'" in out or '"alpha"' in out, out
+    assert "Memory Size: 1024 MB" in err + out
