@@ -53,7 +53,7 @@ def _why_not_judged(s: RoleSubject, code: CodeUse) -> str | None:
     if s.opaque:
         return f"{s.opaque} attached managed {'policy' if s.opaque == 1 else 'policies'} lpack does not know"
     if s.unreadable:
-        return "policy documents made at deployment (intrinsic functions lpack cannot read)"
+        return "grants made at deployment (intrinsic functions, variables or plugins lpack cannot read)"
     if code.role_gaps:
         return f"grants lpack cannot read ({', '.join(code.role_gaps)})"
     return None

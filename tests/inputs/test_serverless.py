@@ -247,3 +247,78 @@ def test_check_invoke_and_plan_read_the_same_functions(tmp_path: Path, wheels: P
     out, err = capsys.readouterr()
     assert "'alpha'" in out or '"alpha"' in out, out
     assert "Memory Size: 1024 MB" in err + out
+
+
+def check(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict[str, object]]]:
+    code = main(["check", str(root), "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    return code, out["findings"]
+
+
+ROLE_CODE = ("import boto3\n\n\ndef hello(event, context):\n"
+             "    return boto3.client('dynamodb').get_item(TableName='orders-dev', Key={})\n")
+
+
+def role_service(root: Path, wheels: Path, action: str, resource: str) -> Path:
+    """A service whose role has one statement, and whose handler reads the table orders-dev."""
+    return service(root, wheels, f"""\
+        service: orders
+        custom:
+          table: orders-${{sls:stage}}
+        provider:
+          name: aws
+          runtime: python3.12
+          iam:
+            role:
+              statements:
+                - Effect: Allow
+                  Action: {action}
+                  Resource: {resource}
+        functions:
+          hello: {{handler: handler.hello}}
+        """, {"handler.py": ROLE_CODE})
+
+
+def test_the_services_role_is_checked_at_serverless_yml_lines(tmp_path: Path, wheels: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """provider.iam.role.statements is the role of every function, as Serverless makes it (with its
+    log permissions): checkov's and parliament's ground, with the code beside it."""
+    code, findings = check(role_service(tmp_path / "svc", wheels, '"*"', '"*"'), capsys)
+    assert code == 1
+    admin = [f for f in findings if f["code"] == "LP520"]
+    assert [(Path(str(f["path"])).name, f["line"]) for f in admin] == [("serverless.yml", 10)]
+
+
+def test_a_role_that_grants_what_the_code_calls_stays_quiet(tmp_path: Path, wheels: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """The near miss: the same service, its statement naming the table the code reads (a
+    variable lpack resolves), and no IAM finding at all."""
+    root = role_service(tmp_path / "svc", wheels, "[dynamodb:GetItem]",
+                        "arn:aws:dynamodb:us-east-1:123456789012:table/${self:custom.table}")
+    code, findings = check(root, capsys)
+    assert [f["code"] for f in findings if str(f["code"]).startswith("LP5")] == [], findings
+    assert code == 0
+
+
+def test_a_role_a_plugin_writes_into_is_not_judged_missing_a_grant(tmp_path: Path, wheels: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """serverless/examples' aws-python-sqs-worker: Lift's queue grants the functions their access
+    (no LP570 for the SendMessage the code makes), and its worker is a function, jobsWorker."""
+    root = service(tmp_path / "svc", wheels, """\
+        service: jobs
+        provider: {name: aws, runtime: python3.12}
+        constructs:
+          jobs:
+            type: queue
+            worker:
+              handler: handler.consume
+        functions:
+          hello: {handler: handler.hello}
+        plugins: [serverless-lift, serverless-python-requirements]
+        """, {"handler.py": ("import boto3\n\n\ndef hello(event, context):\n"
+                             "    return boto3.client('sqs').send_message(QueueUrl='q', MessageBody='x')\n\n\n"
+                             "def consume(event, context):\n    return len(event['Records'])\n")})
+    assert [u.name for u in load(root)[0].units] == ["hello", "jobsWorker"]
+    _code, findings = check(root, capsys)
+    assert [f for f in findings if f["code"] == "LP570"] == []
+    assert [f["code"] for f in findings if f["code"] == "LP572"] == ["LP572", "LP572"]  # said, not judged

@@ -36,9 +36,11 @@ from lpack.core.targets import RUNTIMES
 from lpack.inputs.config import FunctionSettings, Project, Unit
 from lpack.inputs.declared import Choice
 from lpack.inputs.locked import Selection
-from lpack.inputs.template.loader import SERVERLESS_NAMES, Located
+from lpack.inputs.template.loader import SERVERLESS_NAMES, Located, LocatedList
 
 if TYPE_CHECKING:
+    from lpack.iam.policy import ParsedPolicy
+    from lpack.inputs.template.policies import FunctionIam
     from lpack.inputs.template.project import Template
 
 SERVERLESS_PROGRAMS = ("serverless.ts", "serverless.js")
@@ -50,6 +52,10 @@ _DEPTH = 10
 _BUDGET = 10_000
 # plugins that write a function's handler module when they package: (plugin, module)
 _HANDLER_PLUGINS = (("serverless-wsgi", "wsgi_handler"),)
+# plugins that write into the functions' role (Lift's constructs grant their own access; per-function
+# roles replace the provider's): the role is not all in serverless.yml
+_ROLE_PLUGINS = ("serverless-lift", "serverless-iam-roles-per-function")
+_VPC_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 
 
 class _Unknown:
@@ -82,7 +88,9 @@ def load_serverless(path: Path) -> Template:
         raise ConfigError(f"{path}: not a Serverless Framework service with functions (no `functions:`)")
     service = _Service(path, data)
     project, lines, skipped = service.read()
-    return Template(path, project, lines, {}, False, tuple(skipped))
+    role = service.role()
+    iam = {unit.name: role for unit in project.units if unit.kind == "function"}
+    return Template(path, project, lines, iam, False, tuple(skipped))
 
 
 class _Service:
@@ -177,11 +185,98 @@ class _Service:
                 return None
         return node
 
+    # -- the execution role ----------------------------------------------------------------------
+
+    def role(self) -> FunctionIam:
+        """The role Serverless makes for the service's functions: its log permissions, then
+        ``provider.iam.role.statements`` (v1/v2: ``iamRoleStatements``) as one inline policy, and
+        ``managedPolicies`` (``iamManagedPolicies``); a role named by ARN or name is another's,
+        not checked. Statements with a value only the deployment knows are left out, and the
+        role-wide rules, which need every grant, stay quiet."""
+        from lpack.iam import managed
+        from lpack.iam.policy import parse_policy
+        from lpack.inputs.template.intrinsics import Resolver
+        from lpack.inputs.template.policies import BASIC_EXECUTION_ROLE, FunctionIam, Policies
+
+        iam = self.provider.get("iam")
+        role = iam.get("role") if isinstance(iam, Located) else None
+        if role is not None and not isinstance(role, Located):
+            return FunctionIam(role_known=False)  # `role: arn:aws:iam::...` or a role's logical name
+        role = role if isinstance(role, Located) else Located(1)
+        statements = role.get("statements", self.provider.get("iamRoleStatements"))
+        arns = role.get("managedPolicies", self.provider.get("iamManagedPolicies"))
+        resources = self.data.get("resources")
+        cfn = resources.get("Resources") if isinstance(resources, Located) else None
+        policies = Policies(self.display, cfn if isinstance(cfn, Located) else Located(1), Resolver(self.data))
+        inline: list[ParsedPolicy] = []
+        unreadable: list[str] = []
+        if isinstance(statements, list) and statements:
+            known = LocatedList(statements.line if isinstance(statements, LocatedList) else 1)
+            for i, statement in enumerate(statements):
+                copied = self.resolved(statement)
+                if copied is None:
+                    unreadable.append(f"statement {i + 1}")
+                    continue
+                known.append(copied)
+                known.lines.append(statements.line_of(i) if isinstance(statements, LocatedList) else 1)
+            if known:
+                document = Located(known.line)
+                document["Version"], document["Statement"] = "2012-10-17", known
+                document.lines["Statement"] = known.line
+                policies.add_document(document, known.line, inline, unreadable, "provider.iam.role.statements")
+        # the log permissions Serverless writes into the role, as AWSLambdaBasicExecutionRole grants
+        # them, and in a VPC the managed policy it attaches for the network interfaces
+        arns = [BASIC_EXECUTION_ROLE, *([_VPC_ROLE] if self.provider.get("vpc") else []),
+                *(arns if isinstance(arns, list) else ())]
+        unreadable += [f"what the plugin {name} adds" for name in self.plugins() if name in _ROLE_PLUGINS]
+        readable, opaque = [], []
+        for arn in arns:
+            text = self.maybe(arn)
+            found = managed.document(text) if isinstance(text, str) else None
+            if found is None:
+                opaque.append(str(text))
+            else:
+                readable.append(parse_policy(found, text, "identity"))
+        return FunctionIam(managed=tuple(readable), inline=tuple(inline), opaque=tuple(opaque), role_known=True,
+                           unreadable=tuple(unreadable))
+
+    def resolved(self, value: object) -> object:
+        """A copy of ``value`` (with its lines) whose variables are resolved; None when one is
+        known only at deployment."""
+        if isinstance(value, Located):
+            table = Located(value.line)
+            for key, item in value.items():
+                if (copied := self.resolved(item)) is None:
+                    return None
+                table[key], table.lines[key] = copied, value.line_of(key)
+            return table
+        if isinstance(value, LocatedList):
+            items = LocatedList(value.line)
+            for i, item in enumerate(value):
+                if (copied := self.resolved(item)) is None:
+                    return None
+                items.append(copied)
+                items.lines.append(value.line_of(i))
+            return items
+        if isinstance(value, str) and "${" in value:
+            self.budget = _BUDGET
+            found = self._resolve(value, 0)
+            return None if isinstance(found, _Unknown) else found
+        return value
+
     # -- functions -------------------------------------------------------------------------------
 
     def functions(self) -> Iterator[tuple[str, Located, int]]:
         table = self.data.get("functions")
         tables = table if isinstance(table, list) else [table]  # `functions:` may be a list of tables
+        constructs = self.data.get("constructs")  # serverless-lift: a queue's worker is a function, NAMEWorker
+        if "serverless-lift" in self.plugins() and isinstance(constructs, Located):
+            workers = Located(constructs.line)
+            for name, construct in constructs.items():
+                if isinstance(construct, Located) and isinstance(construct.get("worker"), Located):
+                    workers[f"{name}Worker"] = construct["worker"]
+                    workers.lines[f"{name}Worker"] = construct.line_of("worker")
+            tables = [*tables, workers] if workers else tables
         for part in tables:
             if not isinstance(part, Located):
                 raise ConfigError(f"{self.display}: functions: {self.maybe(part)!r} is not a table of functions "
@@ -256,12 +351,15 @@ class _Service:
             settings=FunctionSettings.from_table(settings),
         )
 
-    def writes_handler(self, handler: str) -> str | None:
-        """The plugin the service uses that writes ``handler``'s module into the package itself."""
+    def plugins(self) -> list[str]:
         plugins = self.maybe(self.data.get("plugins"))
         names = plugins.get("modules") if isinstance(plugins, Mapping) else plugins  # the long form has `modules:`
+        return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+    def writes_handler(self, handler: str) -> str | None:
+        """The plugin the service uses that writes ``handler``'s module into the package itself."""
         for plugin, module in _HANDLER_PLUGINS:
-            if isinstance(names, list) and plugin in names and handler.rpartition(".")[0] == module:
+            if plugin in self.plugins() and handler.rpartition(".")[0] == module:
                 return plugin
         return None
 
