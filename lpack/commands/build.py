@@ -51,10 +51,12 @@ def build_out(project_path: Path, template: Path | None, config: Path | None, op
     # a fresh machine's download process starts making its S3 client now, while the project is read
     fetcher = None if changed_since is not None else start_set_fetch(options)
     with fetcher if fetcher is not None else contextlib.nullcontext():
-        project = load_project(project_path, template, config, options)
+        project, not_ours = _load(project_path, template, config, options)
         if out is not None:
             refuse_output_folder(out, project, "--out")
         result = build_changed(project, options, changed_since, progress, set_fetcher=fetcher)
+    if not options.functions:  # said, as an image or S3 code is: a mixed template's other functions
+        result.skipped += [(name, NOT_OURS) for name in not_ours]
     unpacked = write_out(result, out, flat=is_flat(options)) if out is not None else []
     return result, filter_findings(result.findings, [*project.select, *select], [*project.ignore, *ignore]), unpacked
 
@@ -130,15 +132,26 @@ def _recorded(entry: dict[str, object] | None, artifact: Artifact) -> bool:
         entry.get("inputs_sha256") == artifact.inputs_sha256 and entry.get("lpack_version") == __version__
 
 
+NOT_OURS = "its runtime is not one lpack builds for (another language, or a retired Python)"
+
+
 def load_project(project_path: Path, template: Path | None, config: Path | None, options: BuildOptions) -> Project:
+    return _load(project_path, template, config, options)[0]
+
+
+def _load(project_path: Path, template: Path | None, config: Path | None,
+          options: BuildOptions) -> tuple[Project, tuple[str, ...]]:
+    """The project, and the functions of its template (or serverless.yml) in other runtimes."""
     refuse_layer_paths(options.layers)  # before the project: `--layer FOLDER` may mean the old switch
     if template is not None:
         from lpack.inputs.template import load_template
 
-        return load_template(template).project
+        found = load_template(template)
+        return found.project, found.skipped
     from lpack.inputs.detect import load
 
-    return load(project_path, config)[0]
+    project, read = load(project_path, config)
+    return project, read.skipped if read is not None else ()
 
 
 def is_flat(options: BuildOptions) -> bool:

@@ -322,3 +322,19 @@ def test_a_role_a_plugin_writes_into_is_not_judged_missing_a_grant(tmp_path: Pat
     _code, findings = check(root, capsys)
     assert [f for f in findings if f["code"] == "LP570"] == []
     assert [f["code"] for f in findings if f["code"] == "LP572"] == ["LP572", "LP572"]  # said, not judged
+
+
+def test_a_function_in_another_runtime_is_said_not_built(tmp_path: Path, wheels: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A mixed service (or SAM template): the Node.js function is named, not passed over in silence."""
+    root = service(tmp_path / "svc", wheels, """\
+        provider: {name: aws, runtime: python3.12}
+        functions:
+          hello: {handler: handler.hello}
+          web: {handler: index.handler, runtime: nodejs20.x}
+        """)
+    code, report, err = build(root, capsys)
+    assert code == 0 and [a["name"] for a in report["artifacts"]] == ["hello"]
+    assert "lpack: note: web: not built: its runtime is not one lpack builds for" in " ".join(err.split())
+    code, report, err = build(root, capsys, "-f", "hello")
+    assert code == 0 and "web" not in err  # not asked for: nothing to say
