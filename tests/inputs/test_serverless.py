@@ -338,3 +338,30 @@ def test_a_function_in_another_runtime_is_said_not_built(tmp_path: Path, wheels:
     assert "lpack: note: web: not built: its runtime is not one lpack builds for" in " ".join(err.split())
     code, report, err = build(root, capsys, "-f", "hello")
     assert code == 0 and "web" not in err  # not asked for: nothing to say
+
+
+def test_the_services_own_layer_is_built_and_its_functions_see_what_it_holds(
+        tmp_path: Path, wheels: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`layers: common-libs: path: layer` and a function's `Ref: CommonDashlibsLambdaLayer` (as
+    Serverless names it): the layer is built (its python/ folder and requirements.txt), and the
+    function's import of what the layer holds is not reported missing."""
+    root = service(tmp_path / "svc", wheels, """\
+        provider: {name: aws, runtime: python3.12}
+        layers:
+          common-libs:
+            path: layer
+            compatibleRuntimes: [python3.12]
+        functions:
+          hello:
+            handler: handler.hello
+            layers:
+              - Ref: CommonDashlibsLambdaLayer
+        """, {"handler.py": "import alpha\nimport shared\n\n\ndef hello(event, context):\n    return shared.X\n",
+              "layer/python/shared.py": "X = 1\n",
+              "layer/requirements.txt": f"--no-index\n--find-links {wheels}\nbeta==1.0\n"})
+    (root / "requirements.txt").write_text(f"--no-index\n--find-links {wheels}\nalpha==1.0\n")
+    code, report, err = build(root, capsys)
+    assert code == 0, err
+    assert sorted(a["name"] for a in report["artifacts"]) == ["common-libs", "hello"]
+    assert {"python/shared.py", "python/beta/__init__.py"} <= names(root / "dist" / "common-libs.zip")
+    assert [f for f in report["findings"] if f["code"] in ("LP209", "LP204")] == []

@@ -97,6 +97,7 @@ class _Service:
     def __init__(self, path: Path, data: Located) -> None:
         from lpack.analysis.package import display_path
 
+        self.own_layers: dict[str, Unit] = {}
         self.path, self.data = path, data
         self.root = path.parent.resolve()
         self.display = display_path(path)
@@ -294,6 +295,7 @@ class _Service:
         lines: dict[str, dict[str, int]] = {}
         skipped: list[str] = []
         layer_used = False
+        self.own_layers = self.service_layers()
         for name, function, line in self.functions():
             found = self.function(name, function)
             if found is None:
@@ -305,6 +307,7 @@ class _Service:
                 "function": line, "handler": function.line_of("handler"), "runtime": function.line_of("runtime"),
                 "architecture": function.line_of("architecture"), "source": function.line_of("module"),
                 "layers": function.line_of("layers")}.items() if v}
+        units += self.own_layers.values()
         if layer_used:
             units.append(self.plugin_layer())
         project = Project(root=self.root, config_path=self.path, dist=self.root / "dist", installer=None,
@@ -393,11 +396,43 @@ class _Service:
         found = []
         for item in value if isinstance(value, list) else ():
             item = self.maybe(item)
+            ref = item.get("Ref") if isinstance(item, Mapping) else None
             if isinstance(item, str) and item.startswith("arn:"):
                 found.append(item)
-            elif isinstance(item, Mapping) and item.get("Ref") == _PLUGIN_LAYER_REF and self.plugin_layer_on():
+            elif ref == _PLUGIN_LAYER_REF and self.plugin_layer_on():
                 found.append(PLUGIN_LAYER)
+            elif isinstance(ref, str) and (layer := self.own_layers.get(ref)) is not None:
+                found.append(layer.name)
         return tuple(found)
+
+    def service_layers(self) -> dict[str, Unit]:
+        """The service's own layers (``layers: NAME: path: FOLDER``) by the logical ID a function's
+        ``Ref`` names (NAMELambdaLayer, as Serverless normalizes it): each folder built as a layer,
+        its python/ folder under python/ (else the folder), with its requirements.txt."""
+        from lpack.inputs.declared import workspace_lock
+
+        table = self.data.get("layers")
+        if not isinstance(table, Located):
+            return {}
+        found: dict[str, Unit] = {}
+        for name, layer in table.items():
+            path = self.maybe(layer.get("path")) if isinstance(layer, Located) else None
+            if not isinstance(path, str) or _NAME.fullmatch(str(name)) is None:
+                continue  # a layer lpack cannot place (a package.artifact, an S3 object, a variable)
+            folder = (self.root / path).resolve()
+            if not folder.is_dir():
+                raise ConfigError(f"{self.display}: line {table.line_of(name)}: layers.{name}.path {path!r} is not a "
+                                  "folder")
+            requirements = folder / "requirements.txt"
+            choice = Choice(requirements=requirements) if requirements.is_file() else workspace_lock(folder) or Choice()
+            runtimes = self.maybe(layer.get("compatibleRuntimes"))
+            known = [r for r in runtimes if isinstance(r, str) and r in RUNTIMES] if isinstance(runtimes, list) else []
+            found[_logical_id(str(name)) + "LambdaLayer"] = Unit(
+                name=str(name), kind="layer", where=f"layers.{name}",
+                source=folder / "python" if (folder / "python").is_dir() else folder,
+                requirements=choice.requirements, lock=choice.lock, selection=Selection(choice.package),
+                dependency_note=choice.note, runtime=known[0] if known else None)
+        return found
 
     def patterns(self, function: Located) -> tuple[str, ...]:
         """``package.patterns`` of the service, then the function's, as gitignore lines: a pattern
@@ -443,6 +478,12 @@ class _Service:
                                       f"first, or point it at dist/{name}.zip, which `lpack build` writes")
                 settings["prebuilt-package"] = str(path)
         return settings
+
+
+def _logical_id(name: str) -> str:
+    """Serverless's normalized name of a function or layer in its CloudFormation logical IDs."""
+    normal = name.replace("-", "Dash").replace("_", "Underscore")
+    return normal[:1].upper() + normal[1:]
 
 
 def _split(body: str) -> list[str]:
