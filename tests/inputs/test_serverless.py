@@ -365,3 +365,25 @@ def test_the_services_own_layer_is_built_and_its_functions_see_what_it_holds(
     assert sorted(a["name"] for a in report["artifacts"]) == ["common-libs", "hello"]
     assert {"python/shared.py", "python/beta/__init__.py"} <= names(root / "dist" / "common-libs.zip")
     assert [f for f in report["findings"] if f["code"] in ("LP209", "LP204")] == []
+
+
+def test_use_poetry_false_installs_requirements_txt_as_the_plugin_does(
+        tmp_path: Path, wheels: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A service with a Poetry project beside its requirements.txt and `usePoetry: false`: the plugin
+    installs requirements.txt (alpha 1.0), and so does lpack, rather than weigh the two against
+    each other (without the setting, the two declarations that disagree are refused)."""
+    root = service(tmp_path / "svc", wheels, """\
+        provider: {name: aws, runtime: python3.12}
+        custom:
+          pythonRequirements:
+            usePoetry: false
+        functions:
+          hello: {handler: handler.hello}
+        """, {"pyproject.toml": '[tool.poetry]\nname = "svc"\nversion = "1"\n\n[tool.poetry.dependencies]\n'
+                                'python = "^3.12"\nbeta = "2.0"\n'})
+    code, _report, err = build(root, capsys)
+    assert code == 0, err
+    assert tops(root / "dist" / "hello.zip") == {"handler.py", "alpha", "alpha-1.0.dist-info"}
+    (root / "serverless.yml").write_text((root / "serverless.yml").read_text().replace("usePoetry: false", "slim: false"))
+    code, _report, err = build(root, capsys)
+    assert code == 2 and "poetry" in err.lower(), err

@@ -374,6 +374,10 @@ class _Service:
         file_name = self.value(self.plugin.get("fileName"), "custom.pythonRequirements.fileName")
         if isinstance(file_name, str):
             return Choice(requirements=(folder / file_name).resolve())
+        turned_off = [k for k in ("usePoetry", "usePipenv", "useUv") if self.maybe(self.plugin.get(k)) in (False, "false")]
+        if turned_off and (folder / "requirements.txt").is_file():  # the plugin installs requirements.txt, not the tool's
+            return Choice(requirements=folder / "requirements.txt",
+                          note=f"custom.pythonRequirements.{turned_off[0]} is false: requirements.txt, as the plugin installs it")
         return choose([folder], f"{self.display}: {where}")
 
     def plugin_layer_on(self) -> bool:
