@@ -162,6 +162,13 @@ def test_the_plugins_layer_holds_the_dependencies_and_the_functions_that_use_it_
      r"name functions with letters, digits, '-' and '_'"),
     (("provider: {name: aws, runtime: python3.12}\nfunctions:\n  hello:\n    handler: handler.hello\n"
       "    package: {artifact: build/hello.zip}\n"), r"package.artifact 'build/hello.zip' is not there"),
+    ("provider: {name: aws, runtime: python3.12}\nfunctions:\n  hello: {events: []}\n",
+     r"serverless.yml: line 3: functions.hello: no handler; set `handler:`"),
+    ("provider: {name: aws, runtime: python3.12}\nfunctions:\n  hello: {handler: [a, b]}\n", r"functions.hello: no handler"),
+    ("provider: {name: aws, runtime: python3.12}\nfunctions:\n  hello: {handler: handler.hello, module: nope}\n",
+     r"functions.hello.module 'nope' is not a folder under"),
+    ("provider: {name: aws, runtime: python3.12}\nfunctions:\n  hello: {handler: handler.hello, module: 5}\n",
+     r"functions.hello.module is 5; give the function's folder"),
 ])
 def test_what_lpack_cannot_read_is_one_line_and_exit_2(tmp_path: Path, wheels: Path,
                                                        capsys: pytest.CaptureFixture[str], yml: str,

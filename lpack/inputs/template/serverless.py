@@ -341,14 +341,23 @@ class _Service:
             return Unit(name=name, kind="function", where=where, source=None, requirements=None, handler=handler,
                         runtime=runtime, architecture=architecture if isinstance(architecture, str) else None,
                         settings=FunctionSettings.from_table(settings)._replace(features=features))
+        if not isinstance(handler, str) or not handler.strip():
+            raise ConfigError(f"{self.display}: line {function.line}: {where}: no handler; set `handler:` to the "
+                              "module and function Lambda calls, such as handler.hello")
         module = self.value(function.get("module"), f"{where}.module")
-        source = (self.root / module).resolve() if isinstance(module, str) and module not in ("", ".") else self.root
+        if module is not None and not isinstance(module, str):
+            raise ConfigError(f"{self.display}: line {function.line_of('module')}: {where}.module is {module!r}; "
+                              "give the function's folder, such as functions/hello")
+        source = (self.root / module).resolve() if module not in (None, "", ".") else self.root
+        if not source.is_dir():
+            raise ConfigError(f"{self.display}: line {function.line_of('module')}: {where}.module {module!r} is not a "
+                              f"folder under {self.root}")
         layers = self.layers(function)
         choice = Choice() if PLUGIN_LAYER in layers or self.plugin_layer_on() else self.dependencies(source, where)
         return Unit(
             name=name, kind="function", where=where, source=source, requirements=choice.requirements,
             lock=choice.lock, manifest=choice.manifest, dependency_note=choice.note, unlocked=choice.unlocked,
-            selection=Selection(choice.package), handler=handler if isinstance(handler, str) else None,
+            selection=Selection(choice.package), handler=handler,
             runtime=runtime, architecture=architecture if isinstance(architecture, str) else None,
             layers=layers, source_patterns=self.patterns(function), slim=self.plugin_says("slim"),
             settings=FunctionSettings.from_table(settings),
