@@ -272,6 +272,23 @@ def test_hostile_templates(tmp_path: Path, campaign: Callable[[int], Any], comma
     run()
 
 
+@pytest.mark.parametrize("command", [["check"], ["build", "-q"]], ids=["check", "build"])
+def test_hostile_services(tmp_path: Path, campaign: Callable[[int], Any], command: list[str]) -> None:
+    """serverless.yml (lpack.inputs.template.serverless): its variables included."""
+    @campaign(25)
+    @hypothesis.given(hostile.services())
+    def run(service: tuple[str, bytes]) -> None:
+        name, data = service
+        box = new_sandbox(tmp_path)
+        (box.project / "lambda_function.py").rename(box.project / "handler.py")  # not a zero-config project
+        (box.project / "src").mkdir()
+        (box.project / "src" / "app.py").write_bytes(HANDLER.replace(b"lambda_handler", b"handler"))
+        (box.project / name).write_bytes(data)
+        run_all(box, run_child, [[*command, str(box.project)]])
+
+    run()
+
+
 # -- events, --env and policies ------------------------------------------------------------------
 
 def test_hostile_events(tmp_path: Path, campaign: Callable[[int], Any]) -> None:

@@ -96,7 +96,8 @@ NOT_RUNTIME = Defaults(
         # container and deployment descriptions
         "Dockerfile", "Dockerfile.*", ".dockerignore", "docker-compose.y*ml", "compose.y*ml",
         "template.yaml", "template.yml", "template.json", "samconfig.toml", "samconfig.y*ml",
-        "serverless.y*ml", "package.json", "package-lock.json", "cdk.json", "*.tf", "*.tfvars",
+        "serverless.y*ml", "serverless.json", "serverless.ts", "serverless.js", "package.json", "package-lock.json",
+        "cdk.json", "*.tf", "*.tfvars",
         ".terraform.lock.hcl",
     ),
 )

@@ -224,6 +224,57 @@ def templates() -> Any:
                      st.tuples(st.just("template.json"), _encode(st, _splice(st, json_text))))
 
 
+SLS_VARIABLES = ["${self:custom.a}", "${self:}", "${opt:stage, 'dev'}", "${sls:stage}", "${env:HOME}",
+                 "${file(../outside/pwn):x}", "${ssm:/x}", "${self:custom.${opt:stage}}", "${", "}", "${self:provider}",
+                 "${env:LPACK_NOPE, self:custom.a}", "${aws:region}", "${self:functions}"]
+
+
+def services() -> Any:
+    """(file name, bytes) of a Serverless Framework serverless.yml (or .json)."""
+    st = strategies()
+    scalar = _scalars(st) | st.sampled_from(CODE_URIS + SLS_VARIABLES)
+    value = st.recursive(scalar, lambda inner: st.lists(inner, max_size=3)
+                         | st.dictionaries(st.sampled_from(SERVICE_KEYS) | _text(st, 8), inner, max_size=3),
+                         max_leaves=15)
+    function = st.fixed_dictionaries({}, optional={
+        "handler": st.sampled_from([*NASTY, *SLS_VARIABLES, "handler.lambda_handler", "app.handler"]) | value,
+        "module": st.sampled_from(CODE_URIS) | value,
+        "runtime": st.sampled_from(["python3.12", "python3.99", "nodejs20.x", "", "${self:provider.runtime}"]) | value,
+        "architecture": st.sampled_from(["x86_64", "arm64", "sparc"]) | value,
+        "layers": st.lists(st.sampled_from([{"Ref": "PythonRequirementsLambdaLayer"}, {"Ref": "DepsLambdaLayer"},
+                                            "arn:aws:lambda:us-east-1:1:layer:x:1"]) | value, max_size=3),
+        "environment": st.just({"INDEX": INDEX_URL, "DB_SECRET": AWS_SECRET}) | value,
+        "package": st.fixed_dictionaries({}, optional={"patterns": st.lists(st.sampled_from(
+            ["!**", "**", "!../outside/**", "[", "src/**", "!"]) | value, max_size=3), "artifact": st.sampled_from(
+            CODE_URIS) | value}) | value,
+        "memorySize": value, "image": value,
+    })
+    provider = st.fixed_dictionaries({"name": st.sampled_from(["aws", "google"]) | value}, optional={
+        "runtime": st.sampled_from(["python3.12", "nodejs20.x", "${self:custom.a}"]) | value,
+        "environment": st.just({"DB_SECRET": AWS_SECRET}) | value,
+        "iam": st.just({"role": {"statements": [{"Effect": "Allow", "Action": "*", "Resource": "${ssm:/x}"}]}})
+        | value})
+    document = st.fixed_dictionaries({
+        "provider": provider | value,
+        "functions": st.dictionaries(st.sampled_from(LOGICAL_IDS) | _text(st, 8), function | value, min_size=1,
+                                     max_size=3) | value,
+    }, optional={"service": value, "custom": st.fixed_dictionaries({"a": value}, optional={
+        "pythonRequirements": st.fixed_dictionaries({}, optional={
+            "layer": value, "fileName": st.sampled_from(CODE_URIS) | value, "usePoetry": value})}) | value,
+        "layers": st.dictionaries(st.sampled_from(["deps", "x"]), st.fixed_dictionaries(
+            {"path": st.sampled_from(CODE_URIS) | value}), max_size=2) | value,
+        "plugins": st.lists(st.sampled_from(["serverless-wsgi", "serverless-lift", "x"]), max_size=2) | value,
+        "constructs": value, "package": value})
+    yaml_text = st.tuples(document, st.sampled_from(["", *YAML_TAGS]), st.integers(0, 9)).map(_yaml_text)
+    json_text = document.map(json.dumps)
+    return st.one_of(st.tuples(st.just("serverless.yml"), _encode(st, _splice(st, yaml_text))),
+                     st.tuples(st.just("serverless.json"), _encode(st, _splice(st, json_text))))
+
+
+SERVICE_KEYS = ["handler", "module", "runtime", "layers", "environment", "package", "patterns", "artifact", "path",
+                "iam", "role", "statements", "Ref", "custom", "a", "provider", "functions", "worker", "type"]
+
+
 def _yaml_text(case: tuple[dict[str, object], str, int]) -> str:
     """YAML of the document, sometimes with a tag on a value and a ladder of aliases (``levels`` of them)."""
     import yaml
