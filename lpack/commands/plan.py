@@ -10,10 +10,12 @@ A unit's inputs, as git sees them (`unit_inputs`):
   lock's manifest) and the local folders it installs from (find-links, path dependencies);
 - its settings: when lpack.toml / pyproject.toml changed, the unit's parsed settings (all of them,
   memory and environment too: a deploy needs them) are compared with those at REF, so a comment
-  or another function's section changes nothing; a change to the project-wide settings (dist,
-  installer, follow-links), a file lpack cannot read at REF, or a SAM/CloudFormation template
-  changing counts for every unit it configures; with no runtime configured, the project's
-  .python-version and pyproject.toml (requires-python) count as files;
+  or another function's section changes nothing; so for a SAM/CloudFormation template or a
+  serverless.yml, whose functions as REF had them are read from the file there (Globals and the
+  provider's settings included, template lines left out); a change to the project-wide settings
+  (dist, installer, follow-links), or a file lpack cannot read at REF, counts for every unit it
+  configures; with no runtime configured, the project's .python-version and pyproject.toml
+  (requires-python) count as files;
 - lpack's version: a zip dist/lpack-manifest.json records as built by another lpack.
 The modules a handler imports from outside its source are not in its package (Lambda imports
 only what the zip and its layers hold), so they are not its inputs, unless the source links to
@@ -91,11 +93,13 @@ def _units_at(project: Project, found: Any) -> dict[str, Unit] | None:
     from lpack.inputs.git import file_at
 
     config = project.config_path
-    if config is None or config.name not in ("lpack.toml", "pyproject.toml") or config.resolve() not in found.paths:
+    if config is None or config.resolve() not in found.paths:
         return None
     text = file_at(found, config)
     if text is None:
         return {}
+    if config.name not in ("lpack.toml", "pyproject.toml"):
+        return _template_units_at(config, text)
     try:
         data = tomllib.loads(text)
         tool = data.get("tool")
@@ -108,6 +112,25 @@ def _units_at(project: Project, found: Any) -> dict[str, Unit] | None:
     if (before.dist, before.installer, before.follow_links) != (project.dist, project.installer, project.follow_links):
         return {}
     return {unit.name: unit for unit in before.units}
+
+
+def _template_units_at(config: Path, text: str) -> dict[str, Unit] | None:
+    """A SAM/CloudFormation template's or a serverless.yml's units as ``text`` (the file at REF)
+    makes them, their settings' template lines left out (an edit above a function moves them and
+    changes nothing of it); None when lpack cannot read it there."""
+    from lpack.core.errors import LpackError
+    from lpack.inputs.template.project import template_units
+
+    try:
+        units = template_units(config, text)
+    except (LpackError, ValueError, RecursionError):
+        return None
+    return None if units is None else {unit.name: _without_lines(unit) for unit in units}
+
+
+def _without_lines(unit: Unit) -> Unit:
+    settings = unit.settings
+    return unit._replace(settings=settings._replace(features=settings.features._replace(lines={})))
 
 
 def _state(unit_plan: Plan, manifest: dict[str, dict[str, Any]], changed: Changed | None,
@@ -164,7 +187,7 @@ def _changes(unit_plan: Plan, changed: Changed, real: Callable[[Path], Path] = P
     before = changed.units_before
     if configs and before is None:
         why.append(f"its configuration changed: {', '.join(_relative(p, root) or '' for p in configs)}")
-    elif configs and before is not None and before.get(unit_plan.unit.name) != unit_plan.unit:
+    elif configs and before is not None and before.get(unit_plan.unit.name) not in (unit_plan.unit, _without_lines(unit_plan.unit)):
         why.append(f"its settings in {_relative(configs[0], root)} changed")
     others = [p for p in hits if p not in configs]
     if others:

@@ -173,6 +173,84 @@ def test_a_config_change_counts_for_the_units_whose_settings_changed(
     assert {n: u["changed"] for n, u in units.items()} == {n: bool(why) for n, why in expected.items()}
 
 
+SAM = """\
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: python3.12
+    Timeout: 5
+Resources:
+  A:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: a
+      Handler: app.handler
+      Events:
+        Api: {Type: HttpApi}
+  B:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: b
+      Handler: app.handler
+      MemorySize: 256
+"""
+SLS = """\
+service: s
+provider: {name: aws, runtime: python3.12, timeout: 5}
+functions:
+  a: {handler: app.handler, module: a, events: [{httpApi: '*'}]}
+  b: {handler: app.handler, module: b, memorySize: 256}
+"""
+
+
+@pytest.mark.parametrize(("kind", "edit", "expected"), [
+    ("sam", lambda t: "# a comment above: every line moves\n" + t, {"A": [], "B": []}),
+    ("sam", lambda t: t.replace("MemorySize: 256", "MemorySize: 512"), {"A": [], "B": ["settings"]}),
+    ("sam", lambda t: t.replace("Timeout: 5", "Timeout: 9"), {"A": ["settings"], "B": ["settings"]}),  # Globals
+    ("sam", lambda t: t.replace("Resources:", "Resources: [", 1), None),
+    ("sls", lambda t: "# a comment above\n" + t, {"a": [], "b": []}),
+    ("sls", lambda t: t.replace("memorySize: 256", "memorySize: 512"), {"a": [], "b": ["settings"]}),
+    ("sls", lambda t: t.replace("timeout: 5", "timeout: 9"), {"a": ["settings"], "b": ["settings"]}),  # the provider's
+], ids=["sam-comment", "sam-one-function", "sam-globals", "sam-unreadable-now", "sls-comment", "sls-one-function",
+        "sls-provider"])
+def test_a_template_or_serverless_yml_change_counts_for_the_functions_it_changed(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str, edit: object,
+        expected: dict[str, list[str]] | None) -> None:
+    root = tmp_path / "repo"
+    for name in "ab":
+        (root / name).mkdir(parents=True)
+        (root / name / "app.py").write_text(f"def handler(event, context):\n    return {name!r}\n")
+    config = root / ("template.yaml" if kind == "sam" else "serverless.yml")
+    config.write_text(SAM if kind == "sam" else SLS)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "functions")
+    assert main(["build", str(root), "-q"]) == 0
+    config.write_text(edit(config.read_text()))  # type: ignore[operator]
+    if expected is None:
+        capsys.readouterr()
+        assert main(["plan", str(root), "--changed-since", "HEAD"]) == 2  # as every command says of it now
+        return
+    units = plan(capsys, root, "--changed-since", "HEAD")
+    said = {name: [f"its settings in {config.name} changed"] if why == ["settings"] else why
+            for name, why in expected.items()}
+    assert {n: u["why"] for n, u in units.items()} == said
+
+
+def test_a_template_lpack_cannot_read_at_ref_counts_for_every_function(capsys: pytest.CaptureFixture[str],
+                                                                       tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (root / "serverless.yml").write_text("functions: [\n")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "broken")
+    (root / "serverless.yml").write_text(SLS.replace("  b: {handler: app.handler, module: b, memorySize: 256}\n", ""))
+    units = plan(capsys, root, "--changed-since", "HEAD")
+    assert {n: u["why"] for n, u in units.items()} == {"a": ["its configuration changed: serverless.yml"]}
+
+
 def test_a_config_lpack_cannot_read_at_ref_counts_for_every_unit(capsys: pytest.CaptureFixture[str],
                                                                  tmp_path: Path) -> None:
     root = repo(tmp_path)

@@ -232,6 +232,11 @@ def read_data(path: Path) -> object:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text") from exc
+    return parse_text(text, path)
+
+
+def parse_text(text: str, path: Path) -> object:
+    """``text`` as the file at ``path`` holds it: JSON by its suffix, else YAML."""
     if path.suffix == ".json" or (path.suffix == ".template" and text.lstrip().startswith("{")):
         return _parse_json(text, path)
     return _parse_yaml(text, path)

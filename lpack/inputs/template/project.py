@@ -25,7 +25,7 @@ from lpack.inputs.declared import Choice
 from lpack.inputs.locked import Selection
 from lpack.inputs.template.features import read_features
 from lpack.inputs.template.intrinsics import SAM_FUNCTION, Resolver, is_intrinsic, ref_target
-from lpack.inputs.template.loader import SAM_TRANSFORM, Located, read_template
+from lpack.inputs.template.loader import SAM_TRANSFORM, Located, is_template, read_template
 from lpack.inputs.template.policies import FunctionIam, Policies
 
 CFN_FUNCTION = "AWS::Lambda::Function"
@@ -47,6 +47,23 @@ class Template(NamedTuple):
     iam: Mapping[str, FunctionIam]
     built: bool  # an `sam build` output (.aws-sam/build): folders already hold their dependencies
     skipped: tuple[str, ...] = ()  # functions lpack does not check (images, other runtimes, inline code)
+
+
+def template_units(path: Path, text: str) -> tuple[Unit, ...] | None:
+    """The units ``text`` would make as the template (or serverless.yml) at ``path``, its
+    folders read as they are now: the configuration as another commit had it (`lpack plan
+    --changed-since`); None when it is not one lpack reads."""
+    from lpack.inputs.template.loader import parse_text
+    from lpack.inputs.template.serverless import is_serverless, read_service
+
+    data = parse_text(text, path)
+    if not isinstance(data, Located):
+        return None
+    if is_serverless(path):
+        return read_service(path, data).units
+    if not is_template(data):
+        return None
+    return _Reader(path, data).template().project.units
 
 
 def load_template(path: Path) -> Template:

@@ -93,6 +93,11 @@ def load_serverless(path: Path) -> Template:
     return Template(path, project, lines, iam, False, tuple(skipped))
 
 
+def read_service(path: Path, data: Located) -> Project:
+    """The Project of a serverless.yml's ``data``, as read from ``path``."""
+    return _Service(path, data).read()[0]
+
+
 class _Service:
     def __init__(self, path: Path, data: Located) -> None:
         from lpack.analysis.package import display_path
