@@ -171,3 +171,18 @@ def test_the_check_hook_runs_when_a_template_changes(tmp_path: Path) -> None:
     result = pre_commit(repo, "run", "lpack-check", "--files", "sam/template.yml")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "sam/template.yml" in result.stdout and "LP321" in result.stdout
+
+
+def test_the_check_hook_checks_a_serverless_service_when_its_handler_changes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A changed file under a folder with serverless.yml (and no lpack configuration): that service
+    is checked, as a SAM project's is."""
+    repo = tmp_path / "repo"
+    (repo / "svc" / "src").mkdir(parents=True)
+    (repo / "svc" / "src" / "handler.py").write_text(GOOD_HANDLER)
+    (repo / "svc" / "serverless.yml").write_text("service: s\nprovider: {name: aws, runtime: python3.12}\n"
+                                                 "functions:\n  orders: {handler: handler.main, module: src}\n")
+    monkeypatch.chdir(repo)
+    assert main(["check", "--files", "svc/src/handler.py", "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [f["code"] for f in report["findings"]] == ["LP206"]  # the module has lambda_handler, not main

@@ -1,7 +1,8 @@
 """From the files a commit changes (as pre-commit passes them) to what `lpack check` checks.
 
 A changed file belongs to the nearest folder above it that is an lpack project (``lpack.toml``,
-a ``pyproject.toml`` with ``[tool.lpack]``, ``lambda_function.py``, or a SAM ``template.yaml``), looked for up to the
+a ``pyproject.toml`` with ``[tool.lpack]``, ``lambda_function.py``, a SAM ``template.yaml`` or a Serverless
+``serverless.yml``), looked for up to the
 repository's root; each such project is checked once. Changed ``.json`` files that are IAM
 policy documents are checked as policies; other files (events, package.json, docs) are not
 lpack's business and are skipped quietly, so the hook stays silent on commits it has nothing
@@ -19,6 +20,8 @@ from lpack.core.compat import tomllib
 from lpack.inputs.config import DEFAULT_MODULE_FILE
 
 TEMPLATE_NAMES = ("template.yaml", "template.yml")  # what `sam build` looks for
+# a Serverless Framework service (lpack.inputs.template.loader's; not imported: the hook starts fast)
+SERVERLESS_NAMES = ("serverless.yml", "serverless.yaml", "serverless.json")
 
 
 class Targets(NamedTuple):
@@ -55,8 +58,8 @@ def project_of(file: Path, top: Path) -> Path | None:
 def _is_project(folder: Path) -> bool:
     if (folder / "lpack.toml").is_file() or (folder / DEFAULT_MODULE_FILE).is_file():
         return True
-    if any((folder / name).is_file() for name in TEMPLATE_NAMES):
-        return True  # a SAM/CloudFormation project: `lpack check FOLDER` reads its template
+    if any((folder / name).is_file() for name in (*TEMPLATE_NAMES, *SERVERLESS_NAMES)):
+        return True  # a SAM/CloudFormation project or a Serverless service: `lpack check FOLDER` reads it
     pyproject = folder / "pyproject.toml"
     if not pyproject.is_file():
         return False
