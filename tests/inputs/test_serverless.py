@@ -394,3 +394,43 @@ def test_use_poetry_false_installs_requirements_txt_as_the_plugin_does(
     (root / "serverless.yml").write_text((root / "serverless.yml").read_text().replace("usePoetry: false", "slim: false"))
     code, _report, err = build(root, capsys)
     assert code == 2 and "poetry" in err.lower(), err
+
+
+def test_http_events_are_lpack_serves_routes(tmp_path: Path, wheels: Path) -> None:
+    """httpApi ('*', 'GET /path', a table) and http (REST, at the provider's stage) events, and `url: true`,
+    as `lpack serve` routes them; a Node.js function's event is not lpack's."""
+    from lpack.serve.routes import routes
+
+    root = service(tmp_path / "svc", wheels, """\
+        provider: {name: aws, runtime: python3.12, stage: prod, httpApi: {payload: '1.0'}}
+        functions:
+          items:
+            handler: handler.hello
+            events:
+              - httpApi: GET /items/{id}
+              - httpApi: {method: post, path: /items}
+          rest:
+            handler: handler.hello
+            events:
+              - http: {path: orders, method: get}
+          link:
+            handler: handler.hello
+            url: true
+          fallback:
+            handler: handler.hello
+            events:
+              - httpApi: '*'
+          web:
+            handler: index.handler
+            runtime: nodejs20.x
+            events:
+              - httpApi: GET /web
+        """)
+    found = {(r.function, r.shape, r.method, r.path, r.stage, r.payload_version) for r in routes(load(root)[0], None)}
+    assert found == {
+        ("items", "api-gateway-v2", "GET", "/items/{id}", "$default", "1.0"),
+        ("items", "api-gateway-v2", "POST", "/items", "$default", "1.0"),
+        ("rest", "api-gateway-v1", "GET", "/orders", "prod", ""),
+        ("link", "function-url", "ANY", "/{proxy+}", "$default", ""),
+        ("fallback", "api-gateway-v2", "ANY", "/{proxy+}", "$default", "1.0"),
+    }

@@ -48,7 +48,11 @@ class HttpTrigger(NamedTuple):
 
 
 def http_triggers(path: Path) -> tuple[HttpTrigger, ...]:
-    """Every HTTP trigger the template at ``path`` declares, in template order."""
+    """Every HTTP trigger the template (or serverless.yml) at ``path`` declares, in its order."""
+    from lpack.inputs.template.serverless import is_serverless, serverless_triggers
+
+    if is_serverless(path):
+        return serverless_triggers(path)
     data = read_template(path)
     if data is None:
         return ()

@@ -40,6 +40,7 @@ from lpack.inputs.template.loader import SERVERLESS_NAMES, Located, LocatedList
 
 if TYPE_CHECKING:
     from lpack.iam.policy import ParsedPolicy
+    from lpack.inputs.template.http import HttpTrigger
     from lpack.inputs.template.policies import FunctionIam
     from lpack.inputs.template.project import Template
 
@@ -91,6 +92,69 @@ def load_serverless(path: Path) -> Template:
     role = service.role()
     iam = {unit.name: role for unit in project.units if unit.kind == "function"}
     return Template(path, project, lines, iam, False, tuple(skipped))
+
+
+def serverless_triggers(path: Path) -> tuple[HttpTrigger, ...]:
+    """The HTTP events of the service's Python functions, as lpack serve routes them: ``httpApi``
+    (``'*'``, ``'GET /items/{id}'`` or a table; the provider's ``httpApi.payload``, else 2.0),
+    ``http`` (REST, the provider's stage) and ``alb`` events, and a function's ``url``."""
+    from lpack.inputs.template.http import HttpTrigger
+    from lpack.inputs.template.loader import read_data
+
+    data = read_data(path)
+    if not isinstance(data, Located):
+        return ()
+    service = _Service(path, data)
+    project = service.read()[0]
+    names = {unit.name for unit in project.units if unit.kind == "function" and unit.source is not None}
+    http_api = service.maybe(service.provider.get("httpApi"))
+    payload = str(http_api.get("payload", "2.0")) if isinstance(http_api, Mapping) else "2.0"
+    stage = str(service.maybe(service.provider.get("stage")) or "dev")
+    found: list[HttpTrigger] = []
+    for name, function, line in service.functions():
+        if name not in names:
+            continue
+        if service.maybe(function.get("url")):  # `url: true` (or its settings): the function's URL
+            found.append(HttpTrigger(name, "FunctionUrl", "ANY", "", "", f"functions.{name}.url",
+                                     function.line_of("url")))
+        events = function.get("events")
+        if not isinstance(events, list):
+            continue
+        for i, event in enumerate(events):
+            if not isinstance(event, Mapping) or len(event) != 1:
+                continue
+            (kind, spec), = event.items()
+            spec = service.maybe(spec)
+            where = f"functions.{name}.events[{i}].{kind}"
+            at = events.line_of(i) if isinstance(events, LocatedList) else line
+            if kind in ("httpApi", "http"):
+                method, route = _method_path(spec)
+                if route is None:
+                    continue
+                api = "HttpApi" if kind == "httpApi" else "Api"
+                found.append(HttpTrigger(name, api, method, route, "$default" if api == "HttpApi" else stage, where,
+                                         at, payload_version=payload if api == "HttpApi" else ""))
+            elif kind == "alb":
+                multi = isinstance(spec, Mapping) and service.maybe(spec.get("multiValueHeaders")) is True
+                found.append(HttpTrigger(name, "ALB", "ANY", "", "", where, at, multi_value=multi))
+    return tuple(found)
+
+
+def _method_path(spec: object) -> tuple[str, str | None]:
+    """``'*'`` (the default route), ``'GET /items'``, or ``{method: get, path: items}``."""
+    if spec == "*":
+        return "ANY", "$default"
+    if isinstance(spec, str) and " " in spec.strip():
+        method, _, route = spec.strip().partition(" ")
+    elif isinstance(spec, Mapping) and isinstance(spec.get("path"), str):
+        method, route = str(spec.get("method", "*")), spec["path"]
+    else:
+        return "ANY", None
+    method = "ANY" if method.strip() in ("*", "any", "ANY") else method.strip().upper()
+    route = route.strip()
+    if route == "*":
+        return method, "$default"
+    return method, "/" + route.lstrip("/")
 
 
 def read_service(path: Path, data: Located) -> Project:
