@@ -55,7 +55,7 @@ def test_a_service_builds_each_python_function_as_serverless_would_package_it(
         service: orders
         frameworkVersion: '3'
         custom:
-          table: ${env:LPACK_TEST_TABLE}-${sls:stage}
+          table: ${env:LPACK_TEST_TABLE}-${sls:stage}-${self:provider.region}
           arch: arm64
         provider:
           name: aws
@@ -99,7 +99,8 @@ def test_a_service_builds_each_python_function_as_serverless_would_package_it(
     hello, worker = project.units
     assert (hello.runtime, hello.architecture, hello.handler) == ("python3.12", "arm64", "handler.hello")
     assert (hello.settings.memory, hello.settings.timeout) == (1024, 6)  # Serverless's defaults, not Lambda's
-    assert hello.settings.environment == {"TABLE": "hello-dev", "SECRET": "${ssm:/orders/secret}"}
+    # provider.region unset: Serverless's default, as it fills it in before it resolves variables
+    assert hello.settings.environment == {"TABLE": "hello-dev-us-east-1", "SECRET": "${ssm:/orders/secret}"}
     assert (worker.settings.memory, worker.layers) == (256, (
         "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:7",))
 

@@ -50,6 +50,7 @@ _PLUGIN_LAYER_REF = "PythonRequirementsLambdaLayer"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # Serverless's function keys; also dist/NAME.zip
 _VARIABLE = re.compile(r"\$\{([^${}]*)\}")  # the innermost ${...}: resolved first
 _DEPTH = 10
+_PROVIDER_DEFAULTS = {"provider.stage": "dev", "provider.region": "us-east-1"}
 _BUDGET = 10_000
 # plugins that write a function's handler module when they package: (plugin, module)
 _HANDLER_PLUGINS = (("serverless-wsgi", "wsgi_handler"),)
@@ -231,7 +232,10 @@ class _Service:
             return float(text) if "." in text else int(text)
         kind, _, address = text.partition(":")
         if kind == "self":
-            return self._resolve(self._at(address), depth + 1)
+            found = self._at(address)
+            if found is None and address in _PROVIDER_DEFAULTS:  # what Serverless fills in before it resolves
+                return _PROVIDER_DEFAULTS[address]
+            return self._resolve(found, depth + 1)
         if kind == "env":
             return os.environ.get(address)
         if (kind, address) in (("opt", "stage"), ("sls", "stage")):
