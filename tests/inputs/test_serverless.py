@@ -435,3 +435,28 @@ def test_http_events_are_lpack_serves_routes(tmp_path: Path, wheels: Path) -> No
         ("link", "function-url", "ANY", "/{proxy+}", "$default", ""),
         ("fallback", "api-gateway-v2", "ANY", "/{proxy+}", "$default", "1.0"),
     }
+
+
+@pytest.mark.parametrize("form", ["table", "list"])
+def test_functions_and_values_from_yaml_and_json_files(tmp_path: Path, wheels: Path,
+                                                       capsys: pytest.CaptureFixture[str], form: str) -> None:
+    """`functions: ${file(./functions.yml)}` (or a list of such files) and `${file(./config.dev.json):table}`,
+    as services split their configuration; the stage in a file's name resolved first."""
+    functions = ("${file(./functions.yml)}" if form == "table" else
+                 "\n          - ${file(./functions.yml)}\n          - ${file(./more.yml)}")
+    root = service(tmp_path / "svc", wheels, f"""\
+        provider:
+          name: aws
+          runtime: python3.12
+          environment:
+            TABLE: ${{file(./config.${{sls:stage}}.json):table}}
+        functions: {functions}
+        """, {"functions.yml": "hello:\n  handler: handler.hello\n  memorySize: 512\n",
+              "more.yml": "other:\n  handler: handler.hello\n", "config.dev.json": '{"table": "orders-dev"}'})
+    project, _template = load(root)
+    units = {u.name: u for u in project.units}
+    assert sorted(units) == (["hello"] if form == "table" else ["hello", "other"])
+    assert (units["hello"].handler, units["hello"].settings.memory) == ("handler.hello", 512)
+    assert units["hello"].settings.environment == {"TABLE": "orders-dev"}
+    code, _report, err = build(root, capsys)
+    assert code == 0, err

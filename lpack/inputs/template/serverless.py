@@ -16,10 +16,10 @@ and a function that lists ``{Ref: PythonRequirementsLambdaLayer}`` uses it, as t
 them; its ``slim: true`` is lpack's ``slim``.
 
 Serverless's variables are resolved where lpack can know their value: ``${self:...}``,
-``${env:...}``, ``${opt:stage}``/``${sls:stage}`` (no CLI options here: their fallback, else
+``${file(PATH):KEY}`` of a YAML or JSON file, ``${env:...}``, ``${opt:stage}``/``${sls:stage}`` (no CLI options here: their fallback, else
 "dev"), ``${opt:region}``/``${aws:region}`` (the provider's region, else us-east-1), and the
 fallbacks after a comma. A setting lpack needs (a handler, a runtime, a module) that only the
-deployment can resolve (``${file(...)}``, ``${ssm:...}``, ``${param:...}``) is an error naming it.
+deployment can resolve (``${ssm:...}``, ``${param:...}``, a JavaScript ``${file(...)}``) is an error naming it.
 ``serverless.ts`` and ``serverless.js`` are programs: lpack does not run them.
 """
 
@@ -50,6 +50,7 @@ _PLUGIN_LAYER_REF = "PythonRequirementsLambdaLayer"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # Serverless's function keys; also dist/NAME.zip
 _VARIABLE = re.compile(r"\$\{([^${}]*)\}")  # the innermost ${...}: resolved first
 _DEPTH = 10
+_FILE = re.compile(r"file\(([^()]+)\)(?::(.*))?")
 _PROVIDER_DEFAULTS = {"provider.stage": "dev", "provider.region": "us-east-1"}
 _BUDGET = 10_000
 # plugins that write a function's handler module when they package: (plugin, module)
@@ -86,7 +87,7 @@ def load_serverless(path: Path) -> Template:
     from lpack.inputs.template.project import Template
 
     data = read_data(path)
-    if not isinstance(data, Located) or not isinstance(data.get("functions"), (Located, list)):
+    if not isinstance(data, Located) or not isinstance(data.get("functions"), (Located, list, str)):
         raise ConfigError(f"{path}: not a Serverless Framework service with functions (no `functions:`)")
     service = _Service(path, data)
     project, lines, skipped = service.read()
@@ -168,6 +169,7 @@ class _Service:
         from lpack.analysis.package import display_path
 
         self.own_layers: dict[str, Unit] = {}
+        self.files: dict[Path, object] = {}  # the files ${file(...)} read, by path
         self.path, self.data = path, data
         self.root = path.parent.resolve()
         self.display = display_path(path)
@@ -188,7 +190,7 @@ class _Service:
         found = self._resolve(value, depth)
         if isinstance(found, _Unknown):
             raise ConfigError(f"{self.display}: {where} is {found.text!r}, which only the deployment can resolve; "
-                              "lpack resolves ${self:}, ${env:}, ${opt:stage}, ${sls:stage} and fallbacks: write the "
+                              "lpack resolves ${self:}, ${file()} of YAML or JSON, ${env:}, ${opt:stage}, ${sls:stage} and fallbacks: write the "
                               "value in serverless.yml, or describe the function in an lpack.toml")
         return found
 
@@ -230,6 +232,8 @@ class _Service:
             return text[1:-1]
         if re.fullmatch(r"-?\d+(\.\d+)?", text):
             return float(text) if "." in text else int(text)
+        if (file := _FILE.fullmatch(text)) is not None:
+            return self._resolve(self._in_file(file.group(1).strip(), file.group(2) or ""), depth + 1)
         kind, _, address = text.partition(":")
         if kind == "self":
             found = self._at(address)
@@ -242,7 +246,23 @@ class _Service:
             return None if kind == "opt" else self._known(self.provider.get("stage"), depth) or "dev"
         if (kind, address) in (("opt", "region"), ("aws", "region")):
             return None if kind == "opt" else self._known(self.provider.get("region"), depth) or "us-east-1"
-        return _Unknown(text)  # ${file(...)}, ${ssm:...}, ${param:...}, ${cf:...}, other CLI options
+        return _Unknown(text)  # ${ssm:...}, ${param:...}, ${cf:...}, a JS file, other CLI options
+
+    def _in_file(self, name: str, address: str) -> object:
+        """``${file(PATH):ADDRESS}``: the YAML or JSON file's data (relative to the service's
+        folder), or the value at ADDRESS in it; a file lpack cannot read (a .js one) is unknown."""
+        relative = name.strip("'\"")
+        path = (self.root / relative).resolve()
+        if Path(relative).is_absolute() or path.suffix not in (".yml", ".yaml", ".json") or not path.is_file():
+            return _Unknown(name)  # not the project's (an absolute path), or not data lpack reads
+        if path not in self.files:
+            from lpack.inputs.template.loader import read_data
+
+            self.files[path] = read_data(path)
+        node = self.files[path]
+        for key in address.split(".") if address else ():
+            node = node.get(key) if isinstance(node, Mapping) else None
+        return node if node is not None else _Unknown(f"file({name}):{address}")
 
     def _known(self, value: object, depth: int) -> Any:
         found = self._resolve(value, depth + 1)
@@ -341,8 +361,8 @@ class _Service:
     # -- functions -------------------------------------------------------------------------------
 
     def functions(self) -> Iterator[tuple[str, Located, int]]:
-        table = self.data.get("functions")
-        tables = table if isinstance(table, list) else [table]  # `functions:` may be a list of tables
+        table = self.maybe(self.data.get("functions"))  # `${file(functions.yml)}` too
+        tables = [self.maybe(t) for t in table] if isinstance(table, list) else [table]  # or a list of tables
         constructs = self.data.get("constructs")  # serverless-lift: a queue's worker is a function, NAMEWorker
         if "serverless-lift" in self.plugins() and isinstance(constructs, Located):
             workers = Located(constructs.line)
