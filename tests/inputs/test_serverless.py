@@ -460,3 +460,19 @@ def test_functions_and_values_from_yaml_and_json_files(tmp_path: Path, wheels: P
     assert units["hello"].settings.environment == {"TABLE": "orders-dev"}
     code, _report, err = build(root, capsys)
     assert code == 0, err
+
+
+def test_no_deploy_packages_are_left_out_as_the_plugin_leaves_them(tmp_path: Path, wheels: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    root = service(tmp_path / "svc", wheels, """\
+        provider: {name: aws, runtime: python3.12}
+        custom:
+          pythonRequirements:
+            noDeploy: [beta]
+        functions:
+          hello: {handler: handler.hello}
+        """)
+    (root / "requirements.txt").write_text(f"--no-index\n--find-links {wheels}\nalpha==1.0\nbeta==1.0\n")
+    code, _report, err = build(root, capsys)
+    assert code == 0, err
+    assert tops(root / "dist" / "hello.zip") == {"handler.py", "alpha", "alpha-1.0.dist-info"}

@@ -453,6 +453,7 @@ class _Service:
             selection=Selection(choice.package), handler=handler,
             runtime=runtime, architecture=architecture if isinstance(architecture, str) else None,
             layers=layers, source_patterns=self.patterns(function), slim=self.plugin_says("slim"),
+            exclude=self.no_deploy(),
             settings=FunctionSettings.from_table(settings),
         )
 
@@ -481,6 +482,17 @@ class _Service:
             return Choice(requirements=folder / "requirements.txt",
                           note=f"custom.pythonRequirements.{turned_off[0]} is false: requirements.txt, as the plugin installs it")
         return choose([folder], f"{self.display}: {where}")
+
+    def no_deploy(self) -> tuple[str, ...]:
+        """The plugin's ``noDeploy`` packages, left out of the package as it leaves them out: each
+        one's top-level folder (or module) and its dist-info."""
+        names = self.maybe(self.plugin.get("noDeploy"))
+        lines: list[str] = []
+        for name in names if isinstance(names, list) else ():
+            if isinstance(name := self.maybe(name), str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+                module = re.sub(r"[-.]+", "_", name)
+                lines += [f"/{module}/", f"/{module}.py", f"/{module}-*.dist-info/", f"/{module.lower()}-*.dist-info/"]
+        return tuple(dict.fromkeys(lines))
 
     def plugin_layer_on(self) -> bool:
         return bool(self.plugin_says("layer"))
