@@ -476,3 +476,38 @@ def test_no_deploy_packages_are_left_out_as_the_plugin_leaves_them(tmp_path: Pat
     code, _report, err = build(root, capsys)
     assert code == 0, err
     assert tops(root / "dist" / "hello.zip") == {"handler.py", "alpha", "alpha-1.0.dist-info"}
+
+
+def test_a_function_with_its_own_role_is_checked_against_it(tmp_path: Path, wheels: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """serverless-iam-roles-per-function: `hello` has a role of its own (an admin statement: LP520
+    at its line); `quiet` inherits the provider's scoped one, and `other` uses that one alone."""
+    root = service(tmp_path / "svc", wheels, """\
+        service: orders
+        provider:
+          name: aws
+          runtime: python3.12
+          iam:
+            role:
+              statements:
+                - {Effect: Allow, Action: [dynamodb:GetItem], Resource: arn:aws:dynamodb:us-east-1:123456789012:table/orders-dev}
+        plugins: [serverless-iam-roles-per-function]
+        functions:
+          hello:
+            handler: handler.hello
+            iamRoleStatements:
+              - {Effect: Allow, Action: "*", Resource: "*"}
+          quiet:
+            handler: handler.hello
+            iamRoleStatementsInherit: true
+            iamRoleStatements:
+              - {Effect: Allow, Action: [sqs:SendMessage], Resource: arn:aws:sqs:us-east-1:123456789012:q}
+          other:
+            handler: handler.hello
+        """, {"handler.py": ROLE_CODE})
+    _code, findings = check(root, capsys)
+    admin = [(f["function"], f["line"]) for f in findings if f["code"] == "LP520"]
+    assert admin == [("hello", 14)]
+    assert [f for f in findings if f["code"] == "LP570"] == []  # each role grants the GetItem the code makes
+    unused = {str(f["function"]) for f in findings if f["code"] == "LP571"}
+    assert unused == {"quiet"}  # its own sqs:SendMessage; the inherited GetItem is what the code calls

@@ -55,9 +55,10 @@ _PROVIDER_DEFAULTS = {"provider.stage": "dev", "provider.region": "us-east-1"}
 _BUDGET = 10_000
 # plugins that write a function's handler module when they package: (plugin, module)
 _HANDLER_PLUGINS = (("serverless-wsgi", "wsgi_handler"),)
-# plugins that write into the functions' role (Lift's constructs grant their own access; per-function
-# roles replace the provider's): the role is not all in serverless.yml
-_ROLE_PLUGINS = ("serverless-lift", "serverless-iam-roles-per-function")
+# plugins that write into the functions' role (Lift's constructs grant their own access): the role is
+# not all in serverless.yml
+_ROLE_PLUGINS = ("serverless-lift",)
+_PER_FUNCTION = "serverless-iam-roles-per-function"
 _VPC_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 
 
@@ -91,8 +92,9 @@ def load_serverless(path: Path) -> Template:
         raise ConfigError(f"{path}: not a Serverless Framework service with functions (no `functions:`)")
     service = _Service(path, data)
     project, lines, skipped = service.read()
-    role = service.role()
-    iam = {unit.name: role for unit in project.units if unit.kind == "function"}
+    shared = service.role()
+    own = service.own_roles()
+    iam = {unit.name: own.get(unit.name, shared) for unit in project.units if unit.kind == "function"}
     return Template(path, project, lines, iam, False, tuple(skipped))
 
 
@@ -287,18 +289,48 @@ class _Service:
         ``managedPolicies`` (``iamManagedPolicies``); a role named by ARN or name is another's,
         not checked. Statements with a value only the deployment knows are left out, and the
         role-wide rules, which need every grant, stay quiet."""
-        from lpack.iam import managed
-        from lpack.iam.policy import parse_policy
-        from lpack.inputs.template.intrinsics import Resolver
-        from lpack.inputs.template.policies import BASIC_EXECUTION_ROLE, FunctionIam, Policies
+        from lpack.inputs.template.policies import FunctionIam
 
         iam = self.provider.get("iam")
         role = iam.get("role") if isinstance(iam, Located) else None
         if role is not None and not isinstance(role, Located):
             return FunctionIam(role_known=False)  # `role: arn:aws:iam::...` or a role's logical name
         role = role if isinstance(role, Located) else Located(1)
-        statements = role.get("statements", self.provider.get("iamRoleStatements"))
-        arns = role.get("managedPolicies", self.provider.get("iamManagedPolicies"))
+        return self.made_role(role.get("statements", self.provider.get("iamRoleStatements")),
+                              role.get("managedPolicies", self.provider.get("iamManagedPolicies")))
+
+    def own_roles(self) -> dict[str, FunctionIam]:
+        """serverless-iam-roles-per-function: a function with ``iamRoleStatements`` has a role of
+        its own, with those statements (and the provider's, with ``iamRoleStatementsInherit``)."""
+        if _PER_FUNCTION not in self.plugins():
+            return {}
+        iam = self.provider.get("iam")
+        role = iam.get("role") if isinstance(iam, Located) else None
+        role = role if isinstance(role, Located) else Located(1)
+        shared = role.get("statements", self.provider.get("iamRoleStatements"))
+        found = {}
+        for name, function, _line in self.functions():
+            statements = function.get("iamRoleStatements")
+            if not isinstance(statements, list):
+                continue
+            if self.maybe(function.get("iamRoleStatementsInherit")) is True and isinstance(shared, list):
+                merged = LocatedList(statements.line if isinstance(statements, LocatedList) else 1)
+                for part in (shared, statements):
+                    for i, item in enumerate(part):
+                        merged.append(item)
+                        merged.lines.append(part.line_of(i) if isinstance(part, LocatedList) else merged.line)
+                statements = merged
+            found[name] = self.made_role(statements, None)
+        return found
+
+    def made_role(self, statements: object, arns: object) -> FunctionIam:
+        """A role Serverless (or a plugin) makes: the log permissions, the statements as one inline
+        policy, the managed policies."""
+        from lpack.iam import managed
+        from lpack.iam.policy import parse_policy
+        from lpack.inputs.template.intrinsics import Resolver
+        from lpack.inputs.template.policies import BASIC_EXECUTION_ROLE, FunctionIam, Policies
+
         resources = self.data.get("resources")
         cfn = resources.get("Resources") if isinstance(resources, Located) else None
         policies = Policies(self.display, cfn if isinstance(cfn, Located) else Located(1), Resolver(self.data))
