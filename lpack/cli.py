@@ -56,8 +56,8 @@ pdm.lock, Pipfile.lock, pylock.toml, or a requirements.txt), installed with noth
 else [project].dependencies. Two competing declarations, a lock older than its manifest, or a
 manifest without its lock stop the build (exit 2): `lock = "..."` in the config chooses.
 Zero config: a folder with lambda_function.py (handler lambda_function.lambda_handler). Otherwise
-[tool.lpack] in pyproject.toml, or lpack.toml; a folder with a SAM template.yaml builds its
-Python functions. Target: --runtime/--arch, else the config, else the newest runtime on x86_64.
+[tool.lpack] in pyproject.toml, or lpack.toml; a folder with a SAM template.yaml, a CDK app's
+cdk.out or a Serverless serverless.yml builds its Python functions. Target: --runtime/--arch, else the config, else the newest runtime on x86_64.
 After writing, the handler and its imports are checked on the zip: a package that cannot start
 exits 1 (the zip stays, to inspect).
 """
@@ -323,7 +323,8 @@ def _build_parser(commands: Any) -> None:
                        "lpack build template.yaml --function Api", "lpack build -q --format json -o build.json"),
     )
     build.add_argument("project", nargs="?", type=Path, default=Path("."),
-                       help="project folder, its pyproject.toml/lpack.toml, or a SAM/CloudFormation template (default: .)")
+                       help="project folder, its pyproject.toml/lpack.toml, a SAM/CloudFormation template or a "
+                            "serverless.yml (default: .)")
     build.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
                        help="build only this function or layer (repeatable)")
     _target(build)
@@ -523,7 +524,8 @@ def _cache_parser(commands: Any) -> None:
         epilog=_epilog("lpack cache key", "echo \"key=$(lpack cache key --combined)\" >> \"$GITHUB_OUTPUT\"",
                        "lpack cache key --format json", exits="Exit codes: 0 printed, 2 usage or configuration error."))
     key.add_argument("project", nargs="?", type=Path, default=Path("."),
-                     help="project folder, its pyproject.toml/lpack.toml, or a SAM/CloudFormation template (default: .)")
+                     help="project folder, its pyproject.toml/lpack.toml, a SAM/CloudFormation template or a "
+                            "serverless.yml (default: .)")
     key.add_argument("--function", "-f", action="append", default=[], metavar="NAME",
                      help="only this function or layer (repeatable)")
     _target(key)
