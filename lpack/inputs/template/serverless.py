@@ -403,11 +403,15 @@ class _Service:
                     workers[f"{name}Worker"] = construct["worker"]
                     workers.lines[f"{name}Worker"] = construct.line_of("worker")
             tables = [*tables, workers] if workers else tables
+        seen: set[str] = set()
         for part in tables:
             if not isinstance(part, Located):
-                raise ConfigError(f"{self.display}: functions: {self.maybe(part)!r} is not a table of functions "
-                                  "lpack can read (a ${file(...)} only the deployment resolves?)")
+                raise ConfigError(f"{self.display}: functions: {str(self.maybe(part))[:100]!r} is not a table of "
+                                  "functions lpack can read (a ${file(...)} only the deployment resolves?)")
             for name, function in part.items():
+                if str(name) in seen:
+                    raise ConfigError(f"{self.display}: functions.{str(name)[:100]} is defined twice; keep one")
+                seen.add(str(name))
                 if not isinstance(function, Located):
                     raise ConfigError(f"{self.display}: line {part.line_of(name)}: functions.{name} is not a table")
                 if _NAME.fullmatch(str(name)) is None:
