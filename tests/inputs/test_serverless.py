@@ -170,8 +170,8 @@ def test_the_plugins_layer_holds_the_dependencies_and_the_functions_that_use_it_
      r"functions.hello.module 'nope' is not a folder under"),
     ("provider: {name: aws, runtime: python3.12}\nfunctions:\n  hello: {handler: handler.hello, module: 5}\n",
      r"functions.hello.module is 5; give the function's folder"),
-    ("provider: {name: aws, runtime: python3.12}\nfunctions:\n  - hello: {handler: handler.hello}\n"
-     "  - hello: {handler: handler.hello}\n", r"functions.hello is defined twice; keep one"),
+    (("provider: {name: aws, runtime: python3.12}\nfunctions:\n  - hello: {handler: handler.hello}\n"
+      "  - hello: {handler: handler.hello}\n"), r"functions.hello is defined twice; keep one"),
 ])
 def test_what_lpack_cannot_read_is_one_line_and_exit_2(tmp_path: Path, wheels: Path,
                                                        capsys: pytest.CaptureFixture[str], yml: str,
