@@ -74,6 +74,20 @@ def test_the_manifest_is_valid_for_pre_commit() -> None:
     assert "build" not in str(hooks["lpack-check"]["entry"])  # static checks only
 
 
+@pytest.mark.parametrize(("path", "runs"), [
+    ("svc/serverless.yml", True), ("serverless.yaml", True), ("sam/template.yml", True), ("app/handler.py", True),
+    ("svc/serverless.yml.bak", False), ("README.md", False), ("package.json", True),  # a .json may be a policy
+])
+def test_the_check_hook_runs_on_the_files_lpack_reads(path: str, runs: bool) -> None:
+    """pre-commit passes lpack-check only the files its `files` pattern matches."""
+    import re
+
+    from pre_commit.clientlib import load_manifest
+
+    hooks = {hook["id"]: hook for hook in load_manifest(str(MANIFEST))}
+    assert bool(re.search(hooks["lpack-check"]["files"], path)) is runs
+
+
 def test_hooks_pass_on_a_clean_project(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", handler=GOOD_HANDLER, environment_bytes=100)
     local_config(repo)
