@@ -77,6 +77,7 @@ def test_the_manifest_is_valid_for_pre_commit() -> None:
 @pytest.mark.parametrize(("path", "runs"), [
     ("svc/serverless.yml", True), ("serverless.yaml", True), ("sam/template.yml", True), ("app/handler.py", True),
     ("svc/serverless.yml.bak", False), ("README.md", False), ("package.json", True),  # a .json may be a policy
+    ("uv.lock", True), ("fn/poetry.lock", True), ("Pipfile.lock", True), ("pylock.toml", True), ("Cargo.lock", False),
 ])
 def test_the_check_hook_runs_on_the_files_lpack_reads(path: str, runs: bool) -> None:
     """pre-commit passes lpack-check only the files its `files` pattern matches."""
