@@ -249,17 +249,28 @@ def _read_by_all(project: Project, file: Path) -> bool:
 # (by the runtime its message names), and the SDK in packages built from one CodeUri
 _ONCE_PER_RUNTIME = ("LP401", "LP402")
 _ONCE_PER_SOURCE = ("LP142",)
+# what the code of each function is compared with (LP570-LP579) is said per function; what a policy
+# document itself says (LP5xx at its line) is said once, however many functions share the role
+_PER_FUNCTION_IAM = tuple(f"LP57{i}" for i in range(10))
+
+
+def _once_per_document(f: Finding) -> bool:
+    """A finding of a policy document: at its line, or an AWS managed policy's, by its ARN."""
+    return (f.code.startswith("LP5") and f.code not in _PER_FUNCTION_IAM
+            and (f.line is not None or str(f.path).startswith("arn:")))
 
 
 def _said_once(per_unit: list[tuple[Unit, list[Finding]]]) -> list[Finding]:
-    groups: dict[tuple[str, str], list[tuple[Finding, str]]] = {}
-    order: list[tuple[str, str] | Finding] = []
+    groups: dict[tuple[str, ...], list[tuple[Finding, str]]] = {}
+    order: list[tuple[str, ...] | Finding] = []
     for unit, found in per_unit:
         for f in found:
             if f.code in _ONCE_PER_RUNTIME:
-                key = (f.code, f.message)
+                key: tuple[str, ...] = (f.code, f.message)
             elif f.code in _ONCE_PER_SOURCE and unit.source is not None:
                 key = (f.code, str(unit.source))
+            elif _once_per_document(f):
+                key = (f.code, str(f.path), str(f.line), f.message)
             else:
                 order.append(f)
                 continue
@@ -274,7 +285,8 @@ def _said_once(per_unit: list[tuple[Unit, list[Finding]]]) -> list[Finding]:
         group = groups[item]
         first, names = group[0][0], [name for _f, name in group]
         if len(names) > 1:
-            shared = "use this runtime" if first.code in _ONCE_PER_RUNTIME else "are built from this code"
+            shared = ("use this runtime" if first.code in _ONCE_PER_RUNTIME else "are built from this code"
+                      if first.code in _ONCE_PER_SOURCE else "have this policy")
             first = first._replace(message=f"{first.message} ({len(names)} functions {shared}: {', '.join(names)})",
                                    function=", ".join(names))
         out.append(first)

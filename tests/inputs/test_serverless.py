@@ -269,8 +269,9 @@ ROLE_CODE = ("import boto3\n\n\ndef hello(event, context):\n"
              "    return boto3.client('dynamodb').get_item(TableName='orders-dev', Key={})\n")
 
 
-def role_service(root: Path, wheels: Path, action: str, resource: str) -> Path:
+def role_service(root: Path, wheels: Path, action: str, resource: str, functions: tuple[str, ...] = ("hello",)) -> Path:
     """A service whose role has one statement, and whose handler reads the table orders-dev."""
+    listed = "\n".join(f"          {name}: {{handler: handler.hello}}" for name in functions)
     return service(root, wheels, f"""\
         service: orders
         custom:
@@ -285,7 +286,7 @@ def role_service(root: Path, wheels: Path, action: str, resource: str) -> Path:
                   Action: {action}
                   Resource: {resource}
         functions:
-          hello: {{handler: handler.hello}}
+{listed}
         """, {"handler.py": ROLE_CODE})
 
 
@@ -513,3 +514,12 @@ def test_a_function_with_its_own_role_is_checked_against_it(tmp_path: Path, whee
     assert [f for f in findings if f["code"] == "LP570"] == []  # each role grants the GetItem the code makes
     unused = {str(f["function"]) for f in findings if f["code"] == "LP571"}
     assert unused == {"quiet"}  # its own sqs:SendMessage; the inherited GetItem is what the code calls
+
+
+def test_a_policy_that_several_functions_share_is_reported_once(tmp_path: Path, wheels: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """What a statement of the shared role says (LP520 at its line) is said once, naming the
+    functions; what each function's code needs of it (LP570) stays each function's own."""
+    _code, findings = check(role_service(tmp_path / "svc", wheels, '"*"', '"*"', ("a", "b")), capsys)
+    admin = [f for f in findings if f["code"] == "LP520"]
+    assert len(admin) == 1 and "(2 functions have this policy: a, b)" in str(admin[0]["message"])

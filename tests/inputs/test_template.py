@@ -456,3 +456,36 @@ def test_a_name_that_leaves_dist_is_refused_by_the_plan(tmp_path: Path) -> None:
                       units=(unit := Unit(name="../pwn", kind="function", where="x", source=tmp_path, requirements=None),))
     with pytest.raises(ConfigError, match="would put its zip outside"):
         _ = plan(project, unit, runtime="python3.12").artifact
+
+
+def test_a_role_two_functions_share_is_linted_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A SAM template's AWS::IAM::Role that two functions name: its statement's finding once."""
+    root = tmp_path / "app"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    functions = "".join(f"""
+  {name}:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src
+      Handler: app.handler
+      Runtime: python3.12
+      Role: !GetAtt Shared.Arn
+""" for name in ("First", "Second"))
+    (root / "template.yaml").write_text(f"""Transform: AWS::Serverless-2016-10-31
+Resources:{functions}
+  Shared:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - {{Effect: Allow, Principal: {{Service: lambda.amazonaws.com}}, Action: sts:AssumeRole}}
+      Policies:
+        - PolicyName: all
+          PolicyDocument:
+            Statement:
+              - {{Effect: Allow, Action: "s3:*", Resource: "*"}}
+""")
+    _code, findings = run(capsys, root / "template.yaml")
+    wildcard = [f for f in findings if f["code"] == "LP521"]
+    assert len(wildcard) == 1 and "(2 functions have this policy: First, Second)" in str(wildcard[0]["message"])
