@@ -222,6 +222,10 @@ class _RoleFields(NamedTuple):
     # a SAM function's policy templates, as the statements SAM writes into its role: they grant
     # (every role rule counts them) but are not the user's to trim (LP571 does not list them)
     templates: tuple[ParsedPolicy, ...] = ()
+    # a role several functions share (a Serverless service's): what all their code calls, None when
+    # one of them cannot be read; LP571 judges the role by it, once, at its first function
+    shared: tuple[str, ...] = ()
+    shared_code: CodeUse | None = None
 
 
 class RoleSubject(_RoleFields, Subject):

@@ -433,10 +433,30 @@ def _template_policies(template: Template, unit: Unit, unit_plan: Plan | None = 
         code = _code(unit_plan, template)
         templates, gaps = ((code.grants, code.role_gaps) if code is not None
                            else sam_policy_templates(template, unit.name) if iam.templates else ((), ()))
+        shared_code = _shared_code(template, iam.shared, unit_plan) if iam.shared[:1] == (unit.name,) else None
         findings += engine.check_role((*iam.managed, *iam.customer), iam.inline, display_path(template.path),
                                 unit.name, len(iam.opaque), len(iam.unreadable) + len(gaps),
-                                unit.settings.features, code, templates)
+                                unit.settings.features, code, templates, iam.shared, shared_code)
     return findings
+
+
+def _shared_code(template: Template, names: tuple[str, ...], first: Plan | None) -> CodeUse | None:
+    """What the code of all the functions sharing a role calls, as one; None when one of them
+    cannot be read (then no grant can be called unused)."""
+    if first is None:
+        return None
+    uses = []
+    for name in names:
+        unit_plan = plan(template.project, template.project.unit(name), first.target.runtime.name,
+                         first.target.architecture)
+        if (use := _code(unit_plan, template)) is None:
+            return None
+        uses.append(use)
+    return uses[0]._replace(
+        handler=", ".join(u.handler for u in uses), calls=tuple(c for u in uses for c in u.calls),
+        unresolved=tuple(x for u in uses for x in u.unresolved),
+        lambda_own=tuple(dict.fromkeys(a for u in uses for a in u.lambda_own)),
+        opaque_libraries=tuple(dict.fromkeys(lib for u in uses for lib in u.opaque_libraries)))
 
 
 def _unit_package(unit_plan: Plan, source: bool = False, note: Callable[[str], None] = lambda _message: None,

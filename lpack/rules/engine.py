@@ -86,13 +86,15 @@ def check_policy_file(path: Path, kind: str | None, inline: bool = False) -> lis
 
 def check_role(policies: Sequence[ParsedPolicy], inline: Sequence[ParsedPolicy], where: str,
                function: str | None, opaque: int, unreadable: int = 0, features: Features = NO_FEATURES,
-               code: CodeUse | None = None, templates: Sequence[ParsedPolicy] = ()) -> list[Finding]:
+               code: CodeUse | None = None, templates: Sequence[ParsedPolicy] = (),
+               shared: Sequence[str] = (), shared_code: CodeUse | None = None) -> list[Finding]:
     """The execution-role rules on one role's complete set of policies (``features``: its function's;
     ``code``: what its code calls, for the rules that compare the two; ``templates``: a SAM
-    function's policy templates, expanded)."""
+    function's policy templates, expanded; ``shared``: the functions that share the role, and
+    ``shared_code`` what all their code calls)."""
     return rules.run(RoleSubject(policies=tuple(policies), where=where, function=function, opaque=opaque,
                                  inline=tuple(inline), unreadable=unreadable, features=features, code=code,
-                                 templates=tuple(templates)))
+                                 templates=tuple(templates), shared=tuple(shared), shared_code=shared_code))
 
 
 def check_image(image: Image, architecture: str, where: str) -> list[Finding]:

@@ -153,7 +153,8 @@ def grant_unused_by_code(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     so do what a service then does with the function's own permissions: Rekognition, Textract
     and Transcribe read (and write) the S3 objects a call names, Polly writes a synthesis task's
     output, Athena reads the Glue catalog and the data and writes the results
-    (`lpack.iam.operations.FORWARDED`).
+    (`lpack.iam.operations.FORWARDED`). A role several functions share (a Serverless service's)
+    is judged by what all their code calls, and said once, at its first function.
 
     ## Why is this bad?
     Least privilege: a grant nobody uses is what an attacker who runs code in the function (a
@@ -167,6 +168,10 @@ def grant_unused_by_code(r: Rule, s: RoleSubject) -> Iterator[Finding]:
     service name from a variable), and when it imports a library known to call AWS itself.
     """
     code = s.code
+    if len(s.shared) > 1:  # the role of several functions: what none of them calls, said at the first
+        if s.function != s.shared[0]:
+            return
+        code = s.shared_code
     if code is None or not code.calls or code.opaque_libraries or None in code.unresolved_services():
         return
     from lpack.iam.operations import forwarded, passes_role, prefix
@@ -185,8 +190,10 @@ def grant_unused_by_code(r: Rule, s: RoleSubject) -> Iterator[Finding]:
                 continue
             unused = _unused(st.actions, used, own, quiet)
             if unused:
+                whose = (f"the {len(s.shared)} functions that share the role ({', '.join(s.shared)})"
+                         if len(s.shared) > 1 else "the handler")
                 yield r.finding(
-                    f"{st.path} grants {', '.join(unused)}, which no code path of the handler calls "
+                    f"{st.path} grants {', '.join(unused)}, which no code path of {whose} calls "
                     f"(lpack followed {len(code.calls)} AWS calls)",
                     Location(display_path(Path(parsed.path)), line=st.line), function=s.function,
                     fix=f"remove {', '.join(unused)} from {st.path}",

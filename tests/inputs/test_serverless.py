@@ -269,9 +269,11 @@ ROLE_CODE = ("import boto3\n\n\ndef hello(event, context):\n"
              "    return boto3.client('dynamodb').get_item(TableName='orders-dev', Key={})\n")
 
 
-def role_service(root: Path, wheels: Path, action: str, resource: str, functions: tuple[str, ...] = ("hello",)) -> Path:
-    """A service whose role has one statement, and whose handler reads the table orders-dev."""
-    listed = "\n".join(f"          {name}: {{handler: handler.hello}}" for name in functions)
+def role_service(root: Path, wheels: Path, action: str, resource: str, functions: tuple[str, ...] = ("hello",),
+                 code: str = "") -> Path:
+    """A service whose role has one statement, and whose handler reads the table orders-dev (or,
+    given its ``code``, whose functions are its functions of their names)."""
+    listed = "\n".join(f"          {name}: {{handler: handler.{name if code else 'hello'}}}" for name in functions)
     return service(root, wheels, f"""\
         service: orders
         custom:
@@ -287,7 +289,7 @@ def role_service(root: Path, wheels: Path, action: str, resource: str, functions
                   Resource: {resource}
         functions:
 {listed}
-        """, {"handler.py": ROLE_CODE})
+        """, {"handler.py": code or ROLE_CODE})
 
 
 def test_the_services_role_is_checked_at_serverless_yml_lines(tmp_path: Path, wheels: Path,
@@ -523,3 +525,20 @@ def test_a_policy_that_several_functions_share_is_reported_once(tmp_path: Path, 
     _code, findings = check(role_service(tmp_path / "svc", wheels, '"*"', '"*"', ("a", "b")), capsys)
     admin = [f for f in findings if f["code"] == "LP520"]
     assert len(admin) == 1 and "(2 functions have this policy: a, b)" in str(admin[0]["message"])
+
+
+def test_a_shared_role_is_judged_by_what_all_its_functions_call(tmp_path: Path, wheels: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`read` calls GetItem and `write` PutItem on the role they share: only DeleteItem, which
+    neither calls, is an unused grant (LP571), said once; not each function's "unused" other half."""
+    code = ("import boto3\n\ntable = boto3.client('dynamodb')\n\n\n"
+            "def read(event, context):\n    return table.get_item(TableName='orders-dev', Key={})\n\n\n"
+            "def write(event, context):\n    return table.put_item(TableName='orders-dev', Item={})\n")
+    root = role_service(tmp_path / "svc", wheels, "[dynamodb:GetItem, dynamodb:PutItem, dynamodb:DeleteItem]",
+                        "arn:aws:dynamodb:us-east-1:123456789012:table/orders-dev", ("read", "write"), code)
+    _code, findings = check(root, capsys)
+    unused = [f for f in findings if f["code"] == "LP571"]
+    assert len(unused) == 1, unused
+    assert "grants dynamodb:DeleteItem, which no code path of the 2 functions that share the role (read, write)" in \
+        str(unused[0]["message"])
+    assert [f for f in findings if f["code"] == "LP570"] == []

@@ -60,6 +60,7 @@ class FunctionIam(NamedTuple):
     # documents lpack cannot read all of (made at deployment): role-wide rules that need every grant
     # stay quiet; they are inline, or already counted as managed, so LP561 does not count them again
     unreadable: tuple[str, ...] = ()
+    shared: tuple[str, ...] = ()  # the functions that share this role (a Serverless service's), when several
 
 
 class Policies:

@@ -92,8 +92,10 @@ def load_serverless(path: Path) -> Template:
         raise ConfigError(f"{path}: not a Serverless Framework service with functions (no `functions:`)")
     service = _Service(path, data)
     project, lines, skipped = service.read()
-    shared = service.role()
     own = service.own_roles()
+    sharing = tuple(unit.name for unit in project.units if unit.kind == "function" and unit.name not in own
+                    and unit.source is not None)
+    shared = service.role()._replace(shared=sharing if len(sharing) > 1 else ())
     iam = {unit.name: own.get(unit.name, shared) for unit in project.units if unit.kind == "function"}
     return Template(path, project, lines, iam, False, tuple(skipped))
 
