@@ -122,13 +122,14 @@ class SourcePatterns:
     """A deploy tool's packaging patterns over a function's own files (Serverless's
     ``package.patterns``, as gitignore lines), before ``also``: they decide files only, so a
     folder an earlier line excludes is still walked for the files a later line brings back, as
-    Serverless's globs do."""
+    Serverless's globs do. They are relative to the service's folder: a file of a function whose
+    code is in its ``prefix`` folder (a serverless-python-requirements ``module``) is matched there."""
 
-    def __init__(self, patterns: Matcher, also: Matcher) -> None:
-        self.patterns, self.also = patterns, also
+    def __init__(self, patterns: Matcher, also: Matcher, prefix: str = "") -> None:
+        self.patterns, self.also, self.prefix = patterns, also, prefix
 
     def match_file(self, rel: str) -> bool:
-        if not rel.endswith("/") and self.patterns.match_file(rel):
+        if not rel.endswith("/") and self.patterns.match_file(self.prefix + rel):
             return True
         return self.also.match_file(rel)
 

@@ -542,3 +542,28 @@ def test_a_shared_role_is_judged_by_what_all_its_functions_call(tmp_path: Path, 
     assert "grants dynamodb:DeleteItem, which no code path of the 2 functions that share the role (read, write)" in \
         str(unused[0]["message"])
     assert [f for f in findings if f["code"] == "LP570"] == []
+
+
+def test_patterns_are_relative_to_the_service_for_a_module_function_too(tmp_path: Path, wheels: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """serverless-python-requirements' own tests: `module: fn2` with `'!**/*'` and `'fn2/**'`:
+    Serverless matches the patterns from the service's folder, then the plugin moves the module's
+    files to the package's root."""
+    root = service(tmp_path / "svc", wheels, """\
+        provider: {name: aws, runtime: python3.12}
+        package:
+          individually: true
+          patterns: ['!**/*', 'handler.py']
+        functions:
+          hello: {handler: handler.hello}
+          other:
+            handler: fn2_handler.hello
+            module: fn2
+            package:
+              patterns: ['fn2/**', '!fn2/notes.py']
+        """, {"fn2/fn2_handler.py": "def hello(event, context):\n    return 2\n", "fn2/notes.py": "",
+              "fn2/requirements.txt": "", "lib.py": ""})
+    code, _report, err = build(root, capsys)
+    assert code == 0, err
+    assert tops(root / "dist" / "other.zip") == {"fn2_handler.py"}
+    assert tops(root / "dist" / "hello.zip") == {"handler.py", "alpha", "alpha-1.0.dist-info"}
