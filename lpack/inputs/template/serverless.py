@@ -240,7 +240,7 @@ class _Service:
             return self._resolve(self._in_file(file.group(1).strip(), file.group(2) or ""), depth + 1)
         kind, _, address = text.partition(":")
         if kind == "self":
-            found = self._at(address)
+            found = _lookup(self.data, address)
             if found is None and address in _PROVIDER_DEFAULTS:  # what Serverless fills in before it resolves
                 return _PROVIDER_DEFAULTS[address]
             return self._resolve(found, depth + 1)
@@ -263,25 +263,13 @@ class _Service:
             from lpack.inputs.template.loader import read_data
 
             self.files[path] = read_data(path)
-        node = self.files[path]
-        for key in address.split(".") if address else ():
-            node = node.get(key) if isinstance(node, Mapping) else None
+        node = _lookup(self.files[path], address)
         return node if node is not None else _Unknown(f"file({name}):{address}")
 
     def _known(self, value: object, depth: int) -> Any:
         found = self._resolve(value, depth + 1)
         return None if isinstance(found, _Unknown) else found
 
-    def _at(self, address: str) -> object:
-        node: object = self.data
-        for key in address.split(".") if address else ():
-            if isinstance(node, Mapping) and key in node:
-                node = node[key]
-            elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
-                node = node[int(key)]
-            else:
-                return None
-        return node
 
     # -- the execution role ----------------------------------------------------------------------
 
@@ -293,23 +281,28 @@ class _Service:
         role-wide rules, which need every grant, stay quiet."""
         from lpack.inputs.template.policies import FunctionIam
 
+        role = self.provider_role()
+        if role is None:
+            return FunctionIam(role_known=False)  # `role: arn:aws:iam::...` or a role's logical name
+        return self.made_role(role.get("statements", self.provider.get("iamRoleStatements")),
+                              role.get("managedPolicies", self.provider.get("iamManagedPolicies")))
+
+    def provider_role(self) -> Located | None:
+        """``provider.iam.role`` as the table Serverless makes a role of (empty when unset); None
+        when it names a role made elsewhere."""
         iam = self.provider.get("iam")
         role = iam.get("role") if isinstance(iam, Located) else None
         if role is not None and not isinstance(role, Located):
-            return FunctionIam(role_known=False)  # `role: arn:aws:iam::...` or a role's logical name
-        role = role if isinstance(role, Located) else Located(1)
-        return self.made_role(role.get("statements", self.provider.get("iamRoleStatements")),
-                              role.get("managedPolicies", self.provider.get("iamManagedPolicies")))
+            return None
+        return role if isinstance(role, Located) else Located(1)
 
     def own_roles(self) -> dict[str, FunctionIam]:
         """serverless-iam-roles-per-function: a function with ``iamRoleStatements`` has a role of
         its own, with those statements (and the provider's, with ``iamRoleStatementsInherit``)."""
         if _PER_FUNCTION not in self.plugins():
             return {}
-        iam = self.provider.get("iam")
-        role = iam.get("role") if isinstance(iam, Located) else None
-        role = role if isinstance(role, Located) else Located(1)
-        shared = role.get("statements", self.provider.get("iamRoleStatements"))
+        role = self.provider_role()
+        shared = role.get("statements", self.provider.get("iamRoleStatements")) if role is not None else None
         found = {}
         for name, function, _line in self.functions():
             statements = function.get("iamRoleStatements")
@@ -610,6 +603,8 @@ class _Service:
         return tuple(lines)
 
     def settings(self, name: str, function: Located) -> dict[str, Any]:
+        from lpack.inputs.template.project import _cfn_string  # a YAML number or boolean: its text
+
         where = f"functions.{name}"
         settings: dict[str, Any] = {}
         for key, prop, default in (("memory", "memorySize", 1024), ("timeout", "timeout", 6),
@@ -621,7 +616,7 @@ class _Service:
         for table in (self.provider.get("environment"), function.get("environment")):
             for key, value in table.items() if isinstance(table, Located) else ():
                 resolved = self.maybe(value)
-                environment[str(key)] = _text(resolved if resolved is not None else value)
+                environment[str(key)] = _cfn_string(resolved if resolved is not None else value)
         if environment:
             settings["environment"] = environment
         package = function.get("package") if isinstance(function.get("package"), Located) else self.data.get("package")
@@ -634,6 +629,18 @@ class _Service:
                                       f"first, or point it at dist/{name}.zip, which `lpack build` writes")
                 settings["prebuilt-package"] = str(path)
         return settings
+
+
+def _lookup(node: object, address: str) -> object:
+    """The value at a dotted ``address`` (``custom.tables.0``) in ``node``; None where there is none."""
+    for key in address.split(".") if address else ():
+        if isinstance(node, Mapping) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            return None
+    return node
 
 
 def _logical_id(name: str) -> str:
@@ -658,11 +665,3 @@ def _split(body: str) -> list[str]:
     parts.append(current)
     return parts
 
-
-def _text(value: object) -> object:
-    """Serverless passes a YAML number or boolean in an environment as its text, as CloudFormation does."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return value
