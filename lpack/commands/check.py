@@ -433,20 +433,22 @@ def _template_policies(template: Template, unit: Unit, unit_plan: Plan | None = 
         code = _code(unit_plan, template)
         templates, gaps = ((code.grants, code.role_gaps) if code is not None
                            else sam_policy_templates(template, unit.name) if iam.templates else ((), ()))
-        shared_code = _shared_code(template, iam.shared, unit_plan) if iam.shared[:1] == (unit.name,) else None
+        shared_code = _shared_code(template, iam.shared, unit_plan, code) if iam.shared[:1] == (unit.name,) else None
         findings += engine.check_role((*iam.managed, *iam.customer), iam.inline, display_path(template.path),
                                 unit.name, len(iam.opaque), len(iam.unreadable) + len(gaps),
                                 unit.settings.features, code, templates, iam.shared, shared_code)
     return findings
 
 
-def _shared_code(template: Template, names: tuple[str, ...], first: Plan | None) -> CodeUse | None:
-    """What the code of all the functions sharing a role calls, as one; None when one of them
-    cannot be read (then no grant can be called unused)."""
-    if first is None:
+def _shared_code(template: Template, names: tuple[str, ...], first: Plan | None,
+                 first_code: CodeUse | None) -> CodeUse | None:
+    """What the code of all the functions sharing a role calls, as one (``first_code``: the
+    first's, read already); None when one of them cannot be read (then no grant can be called
+    unused)."""
+    if first is None or first_code is None:
         return None
-    uses = []
-    for name in names:
+    uses = [first_code]
+    for name in names[1:]:
         unit_plan = plan(template.project, template.project.unit(name), first.target.runtime.name,
                          first.target.architecture)
         if (use := _code(unit_plan, template)) is None:
