@@ -76,8 +76,8 @@ class Plan(NamedTuple):
         runtime_only = select.RuntimeOnly(select.spec(self.unit.include), keep=_handler_files(self.unit.handler))
         matcher: select.Matcher = runtime_only
         if self.unit.source_patterns:  # relative to the project's folder (a Serverless service's)
-            inside = root.absolute().is_relative_to(self.project.root.absolute()) and root != self.project.root
-            prefix = root.absolute().relative_to(self.project.root.absolute()).as_posix() + "/" if inside else ""
+            here, base = root.absolute(), self.project.root.absolute()
+            prefix = here.relative_to(base).as_posix() + "/" if here != base and here.is_relative_to(base) else ""
             matcher = select.SourcePatterns(select.spec(self.unit.source_patterns), runtime_only, prefix)
         yield from select.walk(root, matcher, skip=build_inputs(self.project, self.unit),
                                within=(self.project.root, *self.project.follow_links), real=real)
