@@ -5,10 +5,11 @@ the child sends itself SIGINT from an after-fork hook, which is where such a sig
 from __future__ import annotations
 
 import subprocess
-import sys
 import textwrap
 
 import pytest
+
+from tests.factories.processes import interruptible_python
 
 SCRIPT = textwrap.dedent("""\
     import os, signal, sys, time
@@ -41,7 +42,8 @@ SCRIPT = textwrap.dedent("""\
 
 @pytest.mark.parametrize("held", [True, False])
 def test_a_stop_signal_during_a_fork_reaches_the_child_once_its_handler_is_set(held: bool) -> None:
-    done = subprocess.run([sys.executable, "-c", SCRIPT, "held" if held else "not held"], capture_output=True,
+    # as at a terminal: a test suite run as a background job inherits SIGINT ignored (tests.factories.processes)
+    done = subprocess.run(interruptible_python("-c", SCRIPT, "held" if held else "not held"), capture_output=True,
                           text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     if held:
@@ -62,5 +64,5 @@ def test_the_download_process_forked_mid_ctrl_c_ends_quietly() -> None:
         assert child is not None
         print(child.wait())
         """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(interruptible_python("-c", script), capture_output=True, text=True, timeout=60, check=False)
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, str(-2), "")
